@@ -1,0 +1,31 @@
+# khoso: `make run` starts the embedded default, `make test` runs the suite on real services.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export KHOSO_DATA_DIR ?= $(CURDIR)/khoso-data
+
+.PHONY: install run test lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml docker/install-debian-packages.sh
+	docker/install-debian-packages.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: install
+	$(BIN)/khoso init
+	exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
+
+test: install
+	tests/harness/run-tests.sh $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --config setup.cfg
+
+clean:
+	rm -rf $(VENV) .test-services build *.egg-info

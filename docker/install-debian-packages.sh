@@ -1,0 +1,19 @@
+#!/usr/bin/env sh
+# Installs the Debian packages khoso needs, only those missing. Used by `make install` and by the
+# images in this folder. Needs root to install; without root it names what is missing and stops.
+set -eu
+want="clamav clamav-daemon redis-server postgresql curl iproute2"
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "khoso: missing Debian packages:$missing — run: sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "khoso: installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,1 @@
+"""Ingest: receiving SIPs, safe unpacking, validation, scanning, identification, AIP building."""

@@ -1,0 +1,46 @@
+"""Domain exceptions. They carry a stable issue code, never an HTTP status.
+
+``access_api.errors`` is the one place that maps them to HTTP responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from preservation.issues import Issue, Report
+
+
+class KhosoError(Exception):
+    """Base for errors a person can act on: a stable code and a bilingual message."""
+
+    def __init__(self, code: str, path: str = "", **params: Any) -> None:
+        self.issue = Issue(code, path, params)
+        super().__init__(f"[{code}] {self.issue.message('en')}")
+
+    @property
+    def code(self) -> str:
+        return self.issue.code
+
+    def message(self, lang: str = "vi") -> str:
+        return self.issue.message(lang)
+
+
+class ValidationFailed(KhosoError):
+    """An input failed validation; ``report`` holds every problem, not just the first."""
+
+    def __init__(self, report: Report, code: str = "GEN001") -> None:
+        self.report = report
+        first = report.errors[0] if report.errors else None
+        super().__init__(code, count=len(report.errors), first=first.code if first else "")
+
+
+class NotFound(KhosoError):
+    pass
+
+
+class Conflict(KhosoError):
+    pass
+
+
+class ConfigError(KhosoError):
+    """A bad or unknown setting; start-up stops with the variable named."""

@@ -1,0 +1,121 @@
+"""Validation problems as data: ``Issue(code, path, message)`` collected in a ``Report``.
+
+Every code is declared once in ``preservation/data/issues/*.json`` with a severity and a
+Vietnamese and an English message template; codes are never reused. Tests assert the exact
+set of codes a bad input produces, so messages can improve without breaking callers.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class IssueDefinition:
+    code: str
+    severity: Severity
+    vi: str
+    en: str
+
+
+@cache
+def issue_catalog() -> Mapping[str, IssueDefinition]:
+    """All declared issue codes, merged from every JSON file; a duplicate code is a bug."""
+    catalog: dict[str, IssueDefinition] = {}
+    folder = resources.files("preservation") / "data" / "issues"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json"):
+            continue
+        for code, spec in json.loads(entry.read_text(encoding="utf-8")).items():
+            if code in catalog:
+                raise RuntimeError(f"issue code {code} declared twice ({entry.name})")
+            catalog[code] = IssueDefinition(code, Severity(spec["severity"]), spec["vi"], spec["en"])
+    return catalog
+
+
+def _render(template: str, params: Mapping[str, Any]) -> str:
+    names = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    return template.format(**{n: params.get(n, "?") for n in names})
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an input. ``path`` says where (a file, an XPath, a field name)."""
+
+    code: str
+    path: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in issue_catalog():
+            raise KeyError(f"undeclared issue code {self.code}")
+
+    @property
+    def definition(self) -> IssueDefinition:
+        return issue_catalog()[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.definition.severity
+
+    def message(self, lang: str = "vi") -> str:
+        d = self.definition
+        return _render(d.vi if lang == "vi" else d.en, self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": self.path,
+            "message": self.message("vi"),
+            "message_en": self.message("en"),
+            "params": {k: str(v) for k, v in self.params.items()},
+        }
+
+
+@dataclass
+class Report:
+    """Issues collected over a whole check; problems are gathered, never raised one by one."""
+
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, code: str, path: str = "", **params: Any) -> Issue:
+        issue = Issue(code, path, params)
+        self.issues.append(issue)
+        return issue
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        self.issues.extend(issues)
+
+    def __iter__(self) -> Iterator[Issue]:
+        return iter(self.issues)
+
+    def __len__(self) -> int:
+        return len(self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> set[str]:
+        return {i.code for i in self.issues}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "issues": [i.to_dict() for i in self.issues]}

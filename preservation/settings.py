@@ -1,0 +1,203 @@
+"""The one settings object, built once from ``KHOSO_*`` environment variables and passed down.
+
+Unknown ``KHOSO_`` variables and bad values stop start-up with a message that names the variable:
+a typo in a production setting must never fall back silently to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from preservation.errors import ConfigError
+
+PREFIX = "KHOSO_"
+# Variables the test harness and the shell use; they are not settings of a running khoso.
+_NOT_SETTINGS = re.compile(r"^KHOSO_TEST_")
+
+
+@dataclass(frozen=True)
+class StorageLocation:
+    """A replica location: ``file:///path`` or ``s3://bucket?endpoint=…&region=…&lock_days=…``."""
+
+    name: str
+    url: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+    @property
+    def path(self) -> Path:
+        return Path(urlsplit(self.url).path)
+
+    @property
+    def bucket(self) -> str:
+        return urlsplit(self.url).netloc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    storage_locations: tuple[StorageLocation, ...]
+    clamd: str
+    clamd_managed: bool
+    clamd_timeout: float
+    broker_url: str
+    archive_code: str
+    archive_name: str
+    archive_kind: str
+    host: str
+    port: int
+    log_level: str
+    language: str
+    retention_count_from: str
+    max_upload_bytes: int
+
+    @property
+    def clamd_dir(self) -> Path:
+        return self.data_dir / "clamav"
+
+    def location(self, name: str) -> StorageLocation:
+        for loc in self.storage_locations:
+            if loc.name == name:
+                return loc
+        raise ConfigError("CFG002", name="KHOSO_STORAGE_LOCATIONS", value=name, reason="no such location")
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return text
+
+    return parse
+
+
+def _code(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,24}", text):
+        raise ValueError("1–25 letters, digits, '.', '_' or '-'")
+    return text
+
+
+def _clamd(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme == "unix" and parts.path:
+        return text
+    if parts.scheme == "tcp" and parts.hostname and parts.port:
+        return text
+    raise ValueError("expected unix:///path/to/clamd.sock or tcp://host:port")
+
+
+def _database_url(text: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", text):
+        raise ValueError("expected sqlite:///… or postgresql+psycopg://…")
+    return text
+
+
+def parse_locations(text: str) -> tuple[StorageLocation, ...]:
+    locations: list[StorageLocation] = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, url = item.partition("=")
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+            raise ValueError(f"'{item}': expected name=url with a lowercase name")
+        parts = urlsplit(url)
+        if parts.scheme == "file" and parts.path.startswith("/"):
+            pass
+        elif parts.scheme == "s3" and parts.netloc:
+            pass
+        else:
+            raise ValueError(f"'{url}': expected file:///absolute/path or s3://bucket")
+        if any(loc.name == name for loc in locations):
+            raise ValueError(f"location name '{name}' used twice")
+        base = url.split("?", 1)[0]
+        locations.append(StorageLocation(name, base, dict(parse_qsl(parts.query))))
+    if not locations:
+        raise ValueError("at least one storage location is required")
+    return tuple(locations)
+
+
+# name -> (parser, default given the data dir, documentation)
+_SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
+    "DATABASE_URL": (_database_url, lambda d: f"sqlite:///{d / 'catalog.sqlite'}",
+                     "Catalog database (SQLite file or PostgreSQL)."),
+    "STORAGE_LOCATIONS": (parse_locations,
+                          lambda d: f"replica1=file://{d / 'replicas' / 'replica1'},"
+                                    f"replica2=file://{d / 'replicas' / 'replica2'}",
+                          "Comma-separated name=url replica locations (file:// or s3://bucket?endpoint=…)."),
+    "CLAMD": (_clamd, lambda d: f"unix://{d / 'clamav' / 'clamd.sock'}",
+              "clamd address: unix:///path or tcp://host:port."),
+    "CLAMD_MANAGED": (_bool, lambda d: "true",
+                      "khoso serve starts and stops a local clamd with the config under the data dir."),
+    "CLAMD_TIMEOUT": (_positive_float, lambda d: "600", "Seconds to wait for clamd on one stream."),
+    "BROKER_URL": (str, lambda d: f"sqla+sqlite:///{d / 'broker.sqlite'}",
+                   "Celery broker; the default needs no server."),
+    "ARCHIVE_CODE": (_code, lambda d: "KHOSO", "Mã cơ quan lưu trữ: prefix of arcFileCode."),
+    "ARCHIVE_NAME": (str, lambda d: "Kho lưu trữ số", "Name of the archive body."),
+    "ARCHIVE_KIND": (_choice("hien_hanh", "lich_su"), lambda d: "lich_su",
+                     "Lưu trữ hiện hành or lưu trữ lịch sử."),
+    "HOST": (str, lambda d: "127.0.0.1", "Address khoso serve binds."),
+    "PORT": (_positive_int, lambda d: "8080", "Port khoso serve binds."),
+    "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO", "Log level."),
+    "LANGUAGE": (_choice("vi", "en"), lambda d: "vi", "Default language of messages."),
+    "RETENTION_COUNT_FROM": (_choice("end_year"), lambda d: "end_year",
+                             "Retention counts from the year the work ended (TT 10/2022)."),
+    "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30), "Largest accepted submission."),
+}
+_DATA_DIR_DOC = "Data folder (catalog, replicas, clamd, broker)."
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, default, description) rows for the README and ``khoso settings``."""
+    d = Path("./khoso-data")
+    rows = [(PREFIX + "DATA_DIR", "./khoso-data", _DATA_DIR_DOC)]
+    rows += [(PREFIX + k, default(d), doc) for k, (_, default, doc) in _SPEC.items()]
+    return rows
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    known = {PREFIX + "DATA_DIR", *(PREFIX + k for k in _SPEC)}
+    for name in sorted(env):
+        if name.startswith(PREFIX) and name not in known and not _NOT_SETTINGS.match(name):
+            raise ConfigError("CFG001", name=name, known=", ".join(sorted(known)))
+    data_dir = Path(env.get(PREFIX + "DATA_DIR", "./khoso-data")).expanduser().resolve()
+    values: dict[str, Any] = {}
+    for key, (parse, default, _doc) in _SPEC.items():
+        raw = env.get(PREFIX + key)
+        text = default(data_dir) if raw is None else raw
+        try:
+            values[key.lower()] = parse(text)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError("CFG002", name=PREFIX + key, value=text, reason=str(exc)) from None
+    return Settings(data_dir=data_dir, **values)

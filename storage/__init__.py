@@ -1,0 +1,1 @@
+"""Archival Storage: the ``Storage`` protocol, its backends, replication, fixity audit and repair."""

@@ -1,0 +1,74 @@
+"""Fixtures for the real services started by ``tests/harness/services.sh`` (``make test``).
+
+Each service is announced by a ``KHOSO_TEST_*`` variable. Run outside the harness, tests that
+need a missing service are skipped; under the harness (``KHOSO_TEST_REQUIRE_SERVICES=1``) a
+missing service is a failure, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+
+def service(variable: str) -> str:
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if os.environ.get("KHOSO_TEST_REQUIRE_SERVICES"):
+        pytest.fail(f"{variable} is not set although the test harness should provide it")
+    pytest.skip(f"{variable} not set: run through `make test` for real services")
+
+
+@pytest.fixture(scope="session")
+def clamd_address() -> str:
+    """``unix:///path/clamd.sock`` of a clamd whose database knows only EICAR."""
+    return service("KHOSO_TEST_CLAMD")
+
+
+@pytest.fixture(scope="session")
+def clamd_tcp_address() -> str:
+    return service("KHOSO_TEST_CLAMD_TCP")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """HTTP endpoint of a moto_server running as a separate process."""
+    return service("KHOSO_TEST_S3_ENDPOINT")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return service("KHOSO_TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return service("KHOSO_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """An empty catalog database URL, once on SQLite and once on PostgreSQL.
+
+    On PostgreSQL each test gets its own schema, dropped afterwards.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        return
+    import sqlalchemy as sa
+
+    base = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
