@@ -1,0 +1,28 @@
+"""Flask app factory. Settings and the catalog are built by the caller and handed in."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from access_api import errors
+from access_api.health import health
+from preservation import __version__
+from preservation.catalog.db import Catalog
+from preservation.settings import Settings
+
+
+def create_app(settings: Settings, catalog: Catalog | None = None) -> Flask:
+    app = Flask("khoso")
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_bytes, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False
+    catalog = catalog or Catalog(settings.database_url)
+    app.extensions["khoso"] = {"settings": settings, "catalog": catalog}
+    errors.register(app)
+
+    @app.get("/healthz")
+    def healthz():
+        body = health(settings, catalog)
+        body["version"] = __version__
+        return jsonify(body), 200 if body["status"] == "ok" else 503
+
+    return app

@@ -1,0 +1,241 @@
+"""The ``khoso`` command. Exit codes: 0 success, 1 rejected input (with every problem listed),
+2 usage or system error."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from ingest import local_clamd
+from preservation import __version__
+from preservation.accounts import ensure_first_admin
+from preservation.catalog import registry
+from preservation.catalog.db import Catalog
+from preservation.errors import KhosoError, ValidationFailed
+from preservation.settings import Settings, documented, load_settings
+
+
+@dataclass
+class Context:
+    lang: str
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.database_url)
+
+
+def fail(ctx: Context, exc: KhosoError) -> None:
+    other = "en" if ctx.lang == "vi" else "vi"
+    click.echo(f"Lỗi / Error [{exc.code}]: {exc.message(ctx.lang)}", err=True)
+    click.echo(f"  ({exc.message(other)})", err=True)
+    if isinstance(exc, ValidationFailed):
+        for issue in exc.report.issues:
+            click.echo(f"  - [{issue.code}] {issue.path}: {issue.message(ctx.lang)}", err=True)
+        raise SystemExit(1)
+    raise SystemExit(2)
+
+
+class KhosoGroup(click.Group):
+    """Turns domain errors into a bilingual message and exit code 2 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KhosoError as exc:
+            obj = ctx.obj if isinstance(ctx.obj, Context) else Context("vi")
+            fail(obj, exc)
+
+
+@click.group(cls=KhosoGroup)
+@click.version_option(__version__, prog_name="khoso")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
+              help="Ngôn ngữ thông báo / message language.")
+@click.pass_context
+def main(ctx: click.Context, lang: str | None) -> None:
+    """khoso — kho lưu trữ số (digital archival repository, TT 05/2025/TT-BNV)."""
+    ctx.obj = Context(lang or "vi")
+    if lang is None:
+        try:
+            ctx.obj.lang = ctx.obj.settings.language
+        except KhosoError:
+            pass  # reported by the command that needs the settings
+
+
+def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("(không có dữ liệu / no rows)")
+        return
+    keys = list(rows[0])
+    widths = {k: max(len(k), *(len(str(r[k] or "")) for r in rows)) for k in keys}
+    click.echo("  ".join(k.ljust(widths[k]) for k in keys))
+    for r in rows:
+        click.echo("  ".join(str(r[k] or "").ljust(widths[k]) for k in keys))
+
+
+@main.command()
+@click.pass_obj
+def init(obj: Context) -> None:
+    """Khởi tạo thư mục dữ liệu, danh mục, bản sao, clamd và tài khoản quản trị đầu tiên."""
+    s = obj.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    for loc in s.storage_locations:
+        if loc.scheme == "file":
+            loc.path.mkdir(parents=True, exist_ok=True)
+    if s.clamd_managed:
+        local_clamd.configure(s.clamd_dir)
+        if not local_clamd.official_database():
+            click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
+                       "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
+    catalog = obj.catalog()
+    catalog.upgrade()
+    with catalog.session() as session:
+        registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
+        admin = ensure_first_admin(session)
+    catalog.dispose()
+    click.echo(f"Đã khởi tạo / initialised: {s.data_dir}")
+    if admin:
+        click.echo("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần) / first admin account "
+                   f"(shown once): {admin[0]} / {admin[1]}")
+
+
+@main.group()
+def db() -> None:
+    """Cơ sở dữ liệu danh mục / catalog database."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Nâng cấp lược đồ danh mục (Alembic) / migrate the catalog schema."""
+    catalog = obj.catalog()
+    catalog.upgrade(revision)
+    click.echo(f"Phiên bản lược đồ / schema revision: {catalog.ping()}")
+    catalog.dispose()
+
+
+@main.command()
+@click.option("--host", default=None, help="Mặc định KHOSO_HOST / default KHOSO_HOST.")
+@click.option("--port", type=int, default=None, help="Mặc định KHOSO_PORT / default KHOSO_PORT.")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Chạy dịch vụ web / run the web service (and the managed local clamd)."""
+    from waitress import serve as waitress_serve
+
+    from access_api.app import create_app
+
+    s = obj.settings
+    app = create_app(s)
+    clamd = None
+    if s.clamd_managed:
+        local = local_clamd.configure(s.clamd_dir)
+        if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
+            local_clamd.start(local)
+            clamd = local
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    host, port = host or s.host, port or s.port
+    click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
+    try:
+        waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
+    finally:
+        if clamd:
+            local_clamd.stop(clamd)
+
+
+@main.group()
+def agency() -> None:
+    """Cơ quan nộp lưu / submitting agencies."""
+
+
+@agency.command("add")
+@click.argument("organ_id")
+@click.argument("name")
+@click.option("--address")
+@click.option("--email")
+@click.pass_obj
+def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
+               email: str | None) -> None:
+    """Thêm cơ quan theo mã định danh / add an agency by its identifier."""
+    catalog = obj.catalog()
+    with catalog.session() as session:
+        registry.add_agency(session, organ_id, name, address=address, contact_email=email,
+                            actor="cli")
+    click.echo(f"Đã thêm cơ quan / agency added: {organ_id}")
+
+
+@agency.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def agency_list(obj: Context, as_json: bool) -> None:
+    """Danh sách cơ quan / list agencies."""
+    with obj.catalog().session() as session:
+        rows = [{"organ_id": a.organ_id, "name": a.name, "address": a.address}
+                for a in registry.list_agencies(session)]
+    echo_rows(rows, as_json)
+
+
+@main.group()
+def fonds() -> None:
+    """Phông lưu trữ / fonds."""
+
+
+@fonds.command("add")
+@click.argument("fond_code")
+@click.argument("fond_name")
+@click.option("--status", default="mở", show_default=True, help="đóng | mở")
+@click.option("--history", "fond_history", help="Lịch sử đơn vị hình thành phông.")
+@click.option("--time", "archives_time", help="Thời gian tài liệu, e.g. 1946-1975.")
+@click.option("--total-doc", help="Tổng số tài liệu.")
+@click.option("--scheme", "classification_scheme", help="Phương án phân loại / nhóm tài liệu chủ yếu.")
+@click.option("--language", "languages", multiple=True, default=["01"], show_default=True,
+              help="Mã ngôn ngữ TT 05 (01–11), repeatable.")
+@click.option("--risk-recovery/--no-risk-recovery", default=False, help="Chế độ dự phòng.")
+@click.option("--description", help="Ghi chú.")
+@click.option("--agency", "organ_id", help="Mã định danh cơ quan hình thành phông.")
+@click.pass_obj
+def fonds_add(obj: Context, **fields: Any) -> None:
+    """Thêm phông lưu trữ (10 trường TT 05) / add a fonds."""
+    s = obj.settings
+    catalog = obj.catalog()
+    data = registry.FondsInput(**{**fields, "languages": list(fields["languages"])})
+    with catalog.session() as session:
+        body = registry.ensure_archive_body(session, s.archive_code, s.archive_name,
+                                            s.archive_kind)
+        registry.add_fonds(session, body, data, actor="cli")
+    click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
+
+
+@fonds.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def fonds_list(obj: Context, as_json: bool) -> None:
+    """Danh sách phông / list fonds."""
+    with obj.catalog().session() as session:
+        rows = [{"fond_code": f.fond_code, "fond_name": f.fond_name,
+                 "status": "đóng" if f.status == "dong" else "mở",
+                 "archives_time": f.archives_time, "languages": ";".join(f.languages),
+                 "archive": f.archive_body.code}
+                for f in registry.list_fonds(session)]
+    echo_rows(rows, as_json)
+
+
+@main.command("settings")
+def settings_cmd() -> None:
+    """Các biến môi trường KHOSO_* và giá trị mặc định / settings and defaults."""
+    for name, default, doc in documented():
+        click.echo(f"{name}={default}\n    {doc}")

@@ -1,0 +1,54 @@
+"""Component health for ``GET /healthz``: catalog, every storage location, clamd."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingest.adapters.clamd import ClamdScanner
+from preservation.catalog.db import Catalog
+from preservation.errors import KhosoError
+from preservation.settings import Settings
+from storage.locations import check_locations
+
+
+def catalog_health(catalog: Catalog) -> dict[str, Any]:
+    try:
+        revision = catalog.ping()
+    except KhosoError as exc:
+        return {"status": "down", "detail": exc.message("en"), "code": exc.code}
+    return {"status": "up", "revision": revision}
+
+
+def clamd_health(address: str) -> dict[str, Any]:
+    scanner = ClamdScanner(address, timeout=5.0)
+    try:
+        version = scanner.version()
+    except OSError as exc:
+        return {"status": "down", "address": address, "detail": str(exc)}
+    return {
+        "status": "up",
+        "address": address,
+        "engine": version.engine,
+        # Without an official database clamd knows only the EICAR test signature.
+        "signatures": version.signature_version or "custom (no official database)",
+        "signature_date": version.signature_date,
+    }
+
+
+def storage_health(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        {"name": h.name, "status": "up" if h.up else "down", "detail": h.detail}
+        for h in check_locations(settings.storage_locations)
+    ]
+
+
+def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    components = {
+        "catalog": catalog_health(catalog),
+        "storage": storage_health(settings),
+        "clamd": clamd_health(settings.clamd),
+    }
+    statuses = [components["catalog"]["status"], components["clamd"]["status"]]
+    statuses += [s["status"] for s in components["storage"]]
+    return {"status": "ok" if all(s == "up" for s in statuses) else "degraded",
+            "components": components}

@@ -1,0 +1,416 @@
+"""Catalog models: the national three-level records model and the OAIS bookkeeping.
+
+Field names follow TT 05/2025 (snake_case of the XML element names) so that mapping to and from
+the EAD documents is mechanical. Codes are stored as the TT 05 code strings ("01", "02"…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+def one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+ARCHIVE_KINDS = ("hien_hanh", "lich_su")
+FONDS_STATUSES = ("dong", "mo")
+FILE_STATES = ("draft", "submitted", "active", "review_disposal", "destroyed", "transferred")
+DOCUMENT_KINDS = ("van_ban", "pic", "media")
+PACKAGE_KINDS = ("SIP", "AIP", "DIP")
+PACKAGE_CONTENT = ("hoso", "tailieu")
+PACKAGE_STATUSES = ("received", "rejected", "active", "superseded", "deleted")
+CHECK_RESULTS = ("ok", "mismatch", "missing", "not_checked")
+EVENT_OUTCOMES = ("success", "failure", "warning", "not_performed")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ArchiveBody(Timestamps, Base):
+    """Cơ quan lưu trữ: an archive body, hiện hành (current) or lịch sử (historical)."""
+
+    __tablename__ = "archive_body"
+    __table_args__ = (one_of("kind", ARCHIVE_KINDS, "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(25), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))
+
+
+class Agency(Timestamps, Base):
+    """Cơ quan, tổ chức nộp lưu, identified by its mã định danh (kept opaque, §4.2)."""
+
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organ_id: Mapped[str] = mapped_column(String(25), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(500))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+
+
+class Fonds(Timestamps, Base):
+    """Phông lưu trữ: the ten fields of TT 05 Điều 4."""
+
+    __tablename__ = "fonds"
+    __table_args__ = (
+        UniqueConstraint("archive_body_id", "fond_code", name="archive_fond_code"),
+        one_of("status", FONDS_STATUSES, "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archive_body_id: Mapped[int] = mapped_column(ForeignKey("archive_body.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    fond_code: Mapped[str] = mapped_column(String(20))
+    fond_name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(4), default="mo")
+    fond_history: Mapped[str | None] = mapped_column(Text)
+    archives_time: Mapped[str | None] = mapped_column(String(30))
+    year_from: Mapped[int | None] = mapped_column(Integer)
+    year_to: Mapped[int | None] = mapped_column(Integer)
+    total_doc: Mapped[int | None] = mapped_column(BigInteger)
+    classification_scheme: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    risk_recovery: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(String(2000))
+
+    archive_body: Mapped[ArchiveBody] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+
+class RecordFile(Timestamps, Base):
+    """Hồ sơ lưu trữ: the 18 EAD fields, its lifecycle state and computed retention expiry."""
+
+    __tablename__ = "record_file"
+    __table_args__ = (
+        one_of("state", FILE_STATES, "state"),
+        Index("ix_record_file_expiry", "retention_expires_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fonds_id: Mapped[int] = mapped_column(ForeignKey("fonds.id"))
+    file_code: Mapped[str] = mapped_column(String(100), index=True)
+    arc_file_code: Mapped[str | None] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    maintenance: Mapped[str] = mapped_column(String(2))
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(2))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    start_date: Mapped[str] = mapped_column(String(10))
+    end_date: Mapped[str] = mapped_column(String(10))
+    keyword: Mapped[str | None] = mapped_column(String(100))
+    total_doc: Mapped[int] = mapped_column(Integer, default=0)
+    number_of_paper: Mapped[int | None] = mapped_column(Integer)
+    number_of_page: Mapped[int] = mapped_column(Integer, default=0)
+    format: Mapped[str | None] = mapped_column(String(50))
+    infor_sign: Mapped[str | None] = mapped_column(String(30))
+    confidence_level: Mapped[str | None] = mapped_column(String(2))
+    paper_file_code: Mapped[str | None] = mapped_column(String(100))
+    risk_recovery: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_recovery_status: Mapped[str | None] = mapped_column(String(2))
+    description: Mapped[str | None] = mapped_column(String(2000))
+    muc_luc_so: Mapped[str | None] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    retention_expires_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    fonds: Mapped[Fonds] = relationship()
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="record_file", order_by="Document.doc_ordinal"
+    )
+
+
+class Document(Timestamps, Base):
+    """Tài liệu lưu trữ: one table for văn bản, ảnh/phim (pic) and ghi âm/ghi hình (media)."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        one_of("kind", DOCUMENT_KINDS, "kind"),
+        UniqueConstraint("record_file_id", "doc_ordinal", name="file_ordinal"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_file_id: Mapped[int | None] = mapped_column(ForeignKey("record_file.id"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
+    kind: Mapped[str] = mapped_column(String(8), default="van_ban")
+    doc_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    doc_code: Mapped[str | None] = mapped_column(String(100))
+    arc_doc_code: Mapped[str | None] = mapped_column(String(100), unique=True)
+    doc_ordinal: Mapped[int | None] = mapped_column(Integer)
+    maintenance: Mapped[str | None] = mapped_column(String(2))
+    mode: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    number_of_page: Mapped[int | None] = mapped_column(Integer)
+    infor_sign: Mapped[str | None] = mapped_column(String(30))
+    keyword: Mapped[str | None] = mapped_column(String(100))
+    confidence_level: Mapped[str | None] = mapped_column(String(2))
+    format: Mapped[str | None] = mapped_column(String(50))
+    risk_recovery: Mapped[bool | None] = mapped_column(Boolean)
+    risk_recovery_status: Mapped[str | None] = mapped_column(String(2))
+    description: Mapped[str | None] = mapped_column(String(2000))
+    # văn bản
+    type_name: Mapped[str | None] = mapped_column(String(2))
+    code_number: Mapped[str | None] = mapped_column(String(11))
+    code_notation: Mapped[str | None] = mapped_column(String(30))
+    issued_date: Mapped[str | None] = mapped_column(String(10))
+    organ_name: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    autograph: Mapped[str | None] = mapped_column(String(2000))
+    process: Mapped[bool | None] = mapped_column(Boolean)
+    # ảnh, phim âm bản and ghi âm, ghi hình
+    type_pic: Mapped[str | None] = mapped_column(String(2))
+    type_media: Mapped[str | None] = mapped_column(String(2))
+    archives_number: Mapped[str | None] = mapped_column(String(50))
+    event_name: Mapped[str | None] = mapped_column(String(500))
+    image_title: Mapped[str | None] = mapped_column(String(500))
+    photographer: Mapped[str | None] = mapped_column(String(300))
+    photo_place: Mapped[str | None] = mapped_column(String(300))
+    photo_time: Mapped[str | None] = mapped_column(String(10))
+    colour: Mapped[str | None] = mapped_column(String(2))
+    film_size: Mapped[str | None] = mapped_column(String(30))
+    doc_attached: Mapped[bool | None] = mapped_column(Boolean)
+    movie_title: Mapped[str | None] = mapped_column(String(500))
+    recorder: Mapped[str | None] = mapped_column(String(300))
+    record_place: Mapped[str | None] = mapped_column(String(300))
+    record_date: Mapped[str | None] = mapped_column(String(10))
+    play_time: Mapped[str | None] = mapped_column(String(8))
+    quality: Mapped[str | None] = mapped_column(String(50))
+
+    record_file: Mapped[RecordFile | None] = relationship(back_populates="documents")
+
+
+class Package(Timestamps, Base):
+    """An information package (SIP, AIP or DIP); AIP versions share the OBJID."""
+
+    __tablename__ = "package"
+    __table_args__ = (
+        UniqueConstraint("objid", "version", name="objid_version"),
+        one_of("kind", PACKAGE_KINDS, "kind"),
+        one_of("content_type", PACKAGE_CONTENT, "content_type"),
+        one_of("status", PACKAGE_STATUSES, "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objid: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(3))
+    content_type: Mapped[str] = mapped_column(String(7), default="hoso")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    record_file_id: Mapped[int | None] = mapped_column(ForeignKey("record_file.id"))
+    fonds_id: Mapped[int | None] = mapped_column(ForeignKey("fonds.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
+    label: Mapped[str | None] = mapped_column(String(1000))
+    total_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    bitstreams: Mapped[list[Bitstream]] = relationship(back_populates="package")
+    copies: Mapped[list[StoredCopy]] = relationship(back_populates="package")
+
+
+class Bitstream(Base):
+    """A content or metadata file inside a package, with its fixity and format."""
+
+    __tablename__ = "bitstream"
+    __table_args__ = (UniqueConstraint("package_id", "path", name="package_path"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("package.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    puid: Mapped[str | None] = mapped_column(String(30))
+    mime: Mapped[str | None] = mapped_column(String(200))
+    format_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    package: Mapped[Package] = relationship(back_populates="bitstreams")
+
+
+class StoredCopy(Base):
+    """One replica of a package in one storage location, with its last fixity check."""
+
+    __tablename__ = "stored_copy"
+    __table_args__ = (
+        UniqueConstraint("location", "key", name="location_key"),
+        one_of("last_check_result", CHECK_RESULTS, "last_check_result"),
+        Index("ix_stored_copy_due", "location", "last_check_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("package.id"))
+    location: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_check_at: Mapped[dt.datetime | None] = mapped_column()
+    last_check_result: Mapped[str] = mapped_column(String(12), default="not_checked")
+    last_check_detail: Mapped[str | None] = mapped_column(Text)
+
+    package: Mapped[Package] = relationship(back_populates="copies")
+
+
+event_agent = Table(
+    "premis_event_agent",
+    Base.metadata,
+    Column("event_id", ForeignKey("premis_event.id"), primary_key=True),
+    Column("agent_id", ForeignKey("premis_agent.id"), primary_key=True),
+    Column("role", String(50), primary_key=True),
+)
+
+
+class PremisAgent(Base):
+    """A PREMIS agent: the software with its version, an organisation, a person."""
+
+    __tablename__ = "premis_agent"
+    __table_args__ = (UniqueConstraint("identifier_type", "identifier_value", name="identifier"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier_type: Mapped[str] = mapped_column(String(50))
+    identifier_value: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300))
+    agent_type: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PremisEvent(Base):
+    """A PREMIS event with the exact LoC event-type vocabulary ("virus check", "fixity check"…)."""
+
+    __tablename__ = "premis_event"
+    __table_args__ = (
+        one_of("outcome", EVENT_OUTCOMES, "outcome"),
+        Index("ix_premis_event_package_type", "package_id", "event_type"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    event_type: Mapped[str] = mapped_column(String(60))
+    event_datetime: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(14))
+    outcome_detail: Mapped[str | None] = mapped_column(Text)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
+    bitstream_id: Mapped[int | None] = mapped_column(ForeignKey("bitstream.id"))
+    stored_copy_id: Mapped[int | None] = mapped_column(ForeignKey("stored_copy.id"))
+    object_identifier: Mapped[str | None] = mapped_column(String(300))
+
+    agents: Mapped[list[PremisAgent]] = relationship(secondary=event_agent)
+
+
+user_role = Table(
+    "user_role",
+    Base.metadata,
+    Column("user_id", ForeignKey("user_account.id"), primary_key=True),
+    Column("role_id", ForeignKey("role.id"), primary_key=True),
+)
+
+
+class Role(Base):
+    __tablename__ = "role"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    label_vi: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+
+
+class User(Timestamps, Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+    roles: Mapped[list[Role]] = relationship(secondary=user_role)
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """Append-only audit log, hash-chained; database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Job(Base):
+    """A background job (ingest, audit…) as users see it; Celery carries the work."""
+
+    __tablename__ = "job"
+    __table_args__ = (one_of("status", JOB_STATUSES, "status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    celery_task_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()

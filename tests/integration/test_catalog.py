@@ -1,0 +1,168 @@
+"""The catalog on both SQLite and PostgreSQL: migrations, constraints, audit log, registry."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from preservation.accounts import (
+    check_password,
+    create_user,
+    ensure_first_admin,
+    issue_token,
+    user_for_token,
+)
+from preservation.catalog import audit, registry
+from preservation.catalog.db import Catalog
+from preservation.catalog.models import AuditEntry, Base, Package, Role, StoredCopy
+from preservation.errors import Conflict, KhosoError, NotFound, ValidationFailed
+
+
+@pytest.fixture
+def catalog(db_url):
+    c = Catalog(db_url)
+    c.upgrade()
+    yield c
+    c.dispose()
+
+
+def test_upgrade_from_empty_creates_every_table_and_downgrades(db_url):
+    c = Catalog(db_url)
+    c.upgrade()
+    assert c.ping() == "0001"
+    names = set(sa.inspect(c.engine).get_table_names())
+    assert set(Base.metadata.tables) <= names
+    c.downgrade("base")
+    assert set(sa.inspect(c.engine).get_table_names()) <= {"alembic_version"}
+    c.upgrade()
+    c.dispose()
+
+
+def test_models_match_the_migration(catalog):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with catalog.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_roles_are_seeded(catalog):
+    with catalog.session() as s:
+        names = set(s.scalars(sa.select(Role.name)))
+    assert names == {"admin", "archivist", "preservation_officer", "submitter", "reader"}
+
+
+def test_audit_log_is_append_only_and_chained(catalog):
+    with catalog.session() as s:
+        first = audit.record(s, "tester", "thing.create", "thing", 1, note="một")
+        audit.record(s, "tester", "thing.update", "thing", 1, note="hai")
+        assert audit.verify_chain(s) == []
+        first_id = first.id
+    for statement in (
+        sa.update(AuditEntry).where(AuditEntry.id == first_id).values(actor="mallory"),
+        sa.delete(AuditEntry).where(AuditEntry.id == first_id),
+    ):
+        with pytest.raises(DBAPIError):
+            with catalog.session() as s:
+                s.execute(statement)
+    with catalog.session() as s:
+        assert s.get(AuditEntry, first_id).actor == "tester"
+        assert audit.verify_chain(s) == []
+
+
+def test_audit_chain_detects_a_forged_row(catalog):
+    with catalog.session() as s:
+        audit.record(s, "tester", "a")
+        last = audit.record(s, "tester", "b")
+        # A forger who bypasses the API inserts a row that does not continue the chain.
+        s.add(AuditEntry(at=last.at, actor="x", action="forged", detail={},
+                         prev_hash="f" * 64, entry_hash="e" * 64))
+        s.flush()
+        assert len(audit.verify_chain(s)) == 1
+
+
+def test_check_constraints_hold(catalog):
+    with pytest.raises(IntegrityError):
+        with catalog.session() as s:
+            s.add(Package(objid="uuid-1", kind="XIP"))
+    with catalog.session() as s:
+        body = registry.ensure_archive_body(s, "KHOSO", "Kho", "lich_su")
+        fonds = registry.add_fonds(s, body, registry.FondsInput("P1", "Phông 1"))
+        pkg = Package(objid="urn:P1:uuid-1", kind="AIP", fonds_id=fonds.id)
+        s.add(pkg)
+        s.flush()
+        pkg_id = pkg.id
+    with pytest.raises(IntegrityError):
+        with catalog.session() as s:
+            s.add(StoredCopy(package_id=pkg_id, location="r1", key="k", sha256="0" * 64,
+                             size=1, last_check_result="probably"))
+
+
+def test_registry_agency_and_fonds(catalog):
+    with catalog.session() as s:
+        registry.add_agency(s, "000.00.00.H41", "UBND tỉnh Nghệ An")
+        body = registry.ensure_archive_body(s, "KHOSO", "Kho lưu trữ số", "lich_su")
+        f = registry.add_fonds(s, body, registry.FondsInput(
+            "P623", "Phông UBND tỉnh Nghệ An", status="đóng", archives_time="1976-2020",
+            total_doc="1200", languages=["01", "08"], organ_id="000.00.00.H41"))
+        assert (f.status, f.year_from, f.year_to, f.total_doc) == ("dong", 1976, 2020, 1200)
+    with catalog.session() as s:
+        assert [a.organ_id for a in registry.list_agencies(s)] == ["000.00.00.H41"]
+        (fonds,) = registry.list_fonds(s)
+        assert fonds.languages == ["01", "08"] and fonds.agency.name == "UBND tỉnh Nghệ An"
+        actions = list(s.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert actions == ["agency.create", "archive_body.create", "fonds.create"]
+
+
+def test_registry_refuses_bad_input_and_writes_nothing(catalog):
+    with pytest.raises(ValidationFailed) as err:
+        with catalog.session() as s:
+            body = registry.ensure_archive_body(s, "KHOSO", "Kho", "lich_su")
+            registry.add_fonds(s, body, registry.FondsInput(
+                "P 1", " ", status="x", archives_time="2020-1990", total_doc="-3",
+                languages=["12"]))
+    assert err.value.report.codes() == {"CAT002", "CAT003", "CAT004", "CAT005", "CAT006",
+                                        "CAT007"}
+    with pytest.raises(ValidationFailed) as err:
+        with catalog.session() as s:
+            registry.add_agency(s, "../etc", "x" * 301)
+    assert err.value.report.codes() == {"CAT001", "CAT008"}
+    with catalog.session() as s:
+        assert registry.list_fonds(s) == [] and registry.list_agencies(s) == []
+        assert s.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
+
+
+def test_registry_conflicts_and_missing_agency(catalog):
+    with catalog.session() as s:
+        registry.add_agency(s, "H49.64.33", "UBND huyện")
+    with pytest.raises(Conflict):
+        with catalog.session() as s:
+            registry.add_agency(s, "H49.64.33", "again")
+    with pytest.raises(NotFound):
+        with catalog.session() as s:
+            body = registry.ensure_archive_body(s, "KHOSO", "Kho", "lich_su")
+            registry.add_fonds(s, body, registry.FondsInput("P9", "Phông", organ_id="nope.x"))
+
+
+def test_accounts_tokens_and_first_admin(catalog):
+    with catalog.session() as s:
+        username, password = ensure_first_admin(s)
+        assert ensure_first_admin(s) is None
+        admin = s.scalar(sa.select(Role).where(Role.name == "admin"))
+        assert admin is not None
+    with catalog.session() as s:
+        from preservation.catalog.models import User
+
+        user = s.scalar(sa.select(User).where(User.username == username))
+        assert check_password(password, user.password_hash)
+        assert not check_password(password + "x", user.password_hash)
+        assert password not in user.password_hash
+        issued = issue_token(s, user, "ci")
+        assert issued.token not in issued.record.token_hash
+        assert user_for_token(s, issued.token).username == "admin"
+        assert user_for_token(s, issued.token + "x") is None
+        with pytest.raises(Conflict):
+            create_user(s, "admin", "pw", ["reader"])
+        with pytest.raises(KhosoError) as err:
+            create_user(s, "bob", "pw", ["emperor"])
+        assert err.value.code == "AUTH002"

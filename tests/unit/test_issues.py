@@ -1,0 +1,40 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from preservation.issues import Issue, Report, Severity, issue_catalog
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_messages_are_bilingual_and_render():
+    issue = Issue("CFG002", "KHOSO_PORT", {"name": "KHOSO_PORT", "value": "x", "reason": "int"})
+    assert issue.message("vi").startswith("Giá trị không hợp lệ")
+    assert issue.message("en").startswith("Invalid value")
+    assert issue.to_dict()["severity"] == "error"
+
+
+def test_undeclared_code_is_a_bug():
+    with pytest.raises(KeyError):
+        Issue("NOPE999")
+
+
+def test_report_collects_and_judges():
+    r = Report()
+    assert r.ok
+    r.add("GEN004", "q", name="q", reason="x")
+    assert not r.ok and r.codes() == {"GEN004"}
+
+
+def test_codes_are_declared_once_with_both_languages():
+    seen: dict[str, str] = {}
+    for f in (ROOT / "preservation" / "data" / "issues").glob("*.json"):
+        for code, spec in json.loads(f.read_text(encoding="utf-8")).items():
+            assert re.fullmatch(r"[A-Z]{2,5}\d{3}[a-z]?", code), code
+            assert code not in seen, f"{code} in {f.name} and {seen.get(code)}"
+            seen[code] = f.name
+            assert spec["vi"].strip() and spec["en"].strip()
+            Severity(spec["severity"])
+    assert set(seen) == set(issue_catalog())

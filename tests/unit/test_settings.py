@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from preservation.errors import ConfigError
+from preservation.settings import documented, load_settings, parse_locations
+
+
+def test_defaults_live_under_the_data_dir(tmp_path):
+    s = load_settings({"KHOSO_DATA_DIR": str(tmp_path)})
+    assert s.database_url == f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    assert [loc.name for loc in s.storage_locations] == ["replica1", "replica2"]
+    assert s.storage_locations[0].path == tmp_path / "replicas" / "replica1"
+    assert s.clamd == f"unix://{tmp_path / 'clamav' / 'clamd.sock'}"
+    assert s.port == 8080 and s.archive_kind == "lich_su"
+
+
+def test_settings_are_frozen(tmp_path):
+    s = load_settings({"KHOSO_DATA_DIR": str(tmp_path)})
+    with pytest.raises(AttributeError):
+        s.port = 1  # type: ignore[misc]
+
+
+def test_unknown_variable_is_named():
+    with pytest.raises(ConfigError) as err:
+        load_settings({"KHOSO_PROT": "8080"})
+    assert err.value.code == "CFG001"
+    assert "KHOSO_PROT" in err.value.message("vi") and "KHOSO_PORT" in err.value.message("en")
+
+
+def test_harness_variables_are_not_settings():
+    load_settings({"KHOSO_TEST_PG_URL": "x"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KHOSO_PORT", "http"),
+        ("KHOSO_PORT", "-1"),
+        ("KHOSO_CLAMD", "localhost:3310"),
+        ("KHOSO_CLAMD_MANAGED", "maybe"),
+        ("KHOSO_DATABASE_URL", "mysql://x"),
+        ("KHOSO_ARCHIVE_KIND", "tam_thoi"),
+        ("KHOSO_ARCHIVE_CODE", "bad code!"),
+        ("KHOSO_STORAGE_LOCATIONS", ""),
+        ("KHOSO_STORAGE_LOCATIONS", "a=file://relative"),
+        ("KHOSO_STORAGE_LOCATIONS", "a=file:///x,a=file:///y"),
+        ("KHOSO_STORAGE_LOCATIONS", "Bad=file:///x"),
+        ("KHOSO_STORAGE_LOCATIONS", "a=ftp://host/x"),
+    ],
+)
+def test_bad_values_stop_start_up_naming_the_variable(name, value):
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value})
+    assert err.value.code == "CFG002"
+    assert name in err.value.message("en") and name in err.value.message("vi")
+
+
+def test_s3_location_options():
+    (loc,) = parse_locations("s3a=s3://bucket-a?endpoint=http://127.0.0.1:9000&lock_days=3650")
+    assert loc.scheme == "s3" and loc.bucket == "bucket-a"
+    assert loc.options == {"endpoint": "http://127.0.0.1:9000", "lock_days": "3650"}
+
+
+def test_readme_documents_every_setting():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, _default, _doc in documented():
+        assert f"`{name}`" in readme, f"README settings table misses {name}"
