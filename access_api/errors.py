@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from preservation.errors import Conflict, ConfigError, KhosoError, NotFound, ValidationFailed
+from preservation.errors import ConfigError, Conflict, KhosoError, NotFound, ValidationFailed
 
 STATUS = {NotFound: 404, Conflict: 409, ValidationFailed: 422, ConfigError: 500}
 

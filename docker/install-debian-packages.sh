@@ -7,6 +7,8 @@ missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Debian's own python3 needs python3-venv for `python3 -m venv`.
+python3 -c 'import ensurepip' 2>/dev/null || missing="$missing python3-venv"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "khoso: missing Debian packages:$missing — run: sudo apt-get install -y$missing" >&2

@@ -170,8 +170,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "PORT": (_positive_int, lambda d: "8080", "Port khoso serve binds."),
     "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO", "Log level."),
     "LANGUAGE": (_choice("vi", "en"), lambda d: "vi", "Default language of messages."),
-    "RETENTION_COUNT_FROM": (_choice("end_year"), lambda d: "end_year",
-                             "Retention counts from the year the work ended (TT 10/2022)."),
+    "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
+                             "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
     "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30), "Largest accepted submission."),
 }
 _DATA_DIR_DOC = "Data folder (catalog, replicas, clamd, broker)."
