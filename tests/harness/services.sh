@@ -72,7 +72,7 @@ start_postgres() {
     url="postgresql+psycopg://postgres@127.0.0.1:$port"
   fi
   local db="khoso_test_$$"
-  psql "${url/+psycopg/}/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
+  PGOPTIONS="--client-min-messages=warning" psql "${url/+psycopg/}/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" > /dev/null
   note "pgdb ${url/+psycopg/}/postgres $db"
   echo "KHOSO_TEST_PG_URL=$url/$db" >> "$envfile"
 }
