@@ -1,0 +1,342 @@
+"""``FilesystemStorage``: objects as plain files under one root folder.
+
+Plain files keep a replica readable with nothing but ``ls`` and ``sha256sum`` in fifty years.
+Every path is walked one component at a time with directory file descriptors and
+``O_NOFOLLOW``, so a symlink planted anywhere under the root is refused instead of followed,
+and nothing is ever written outside the root. Writes go to a temporary file in the target
+folder (a reserved ``.khoso-`` name that ``list`` skips), are fsynced, renamed into place and the
+folder fsynced: a crash leaves either the old object or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import shutil
+import stat as st
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.errors import DigestMismatch, ObjectMissing, StorageError
+from storage.hashing import CHUNK, iter_chunks
+from storage.keys import RESERVED_PREFIX, normalize_sha256, validate_key, validate_prefix
+from storage.protocol import FixityOutcome, FixityResult, LocationHealth, ObjectInfo, StoredObject
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_XATTR = "user.khoso.sha256"
+
+
+class FilesystemStorage:
+    def __init__(self, root: str | os.PathLike[str], *, name: str | None = None,
+                 create_root: bool = False) -> None:
+        """``create_root`` is off by default: a missing root is often an unmounted disk."""
+        self.root = Path(root).resolve()
+        self.name = name or f"file://{self.root}"
+        if create_root:
+            self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- path walking ---------------------------------------------------------------------
+
+    def _fail(self, code: str, key: str, operation: str, exc: OSError | None = None) -> StorageError:
+        reason = exc.strerror if exc is not None and exc.strerror else str(exc or "")
+        return StorageError(code, key, key=key, location=self.name, operation=operation, reason=reason)
+
+    def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None) -> int:
+        """Open the folder holding ``parts`` without following links; the caller closes it."""
+        try:
+            fd = os.open(self.root, _DIR_FLAGS)
+        except OSError as exc:
+            raise self._fail("STO007", key, "open root", exc) from None
+        try:
+            for i, part in enumerate(parts):
+                try:
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise ObjectMissing(key, self.name) from None
+                    try:
+                        os.mkdir(part, dir_fd=fd)
+                        os.fsync(fd)
+                        if created is not None:
+                            created.append(self.root.joinpath(*parts[: i + 1]))
+                    except FileExistsError:
+                        pass
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except (NotADirectoryError, OSError) as exc:
+                    raise self._component_error(key, fd, part, exc, create) from None
+                os.close(fd)
+                fd = child
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _component_error(self, key: str, fd: int, part: str, exc: OSError, create: bool) -> StorageError:
+        try:
+            is_link = st.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode)
+        except OSError:
+            is_link = False
+        if is_link or exc.errno == errno.ELOOP:
+            return self._fail("STO008", key, "open")
+        if exc.errno == errno.ENOTDIR:
+            return self._fail("STO009", key, "put") if create else ObjectMissing(key, self.name)
+        return self._fail("STO007", key, "open", exc)
+
+    def _open_file(self, key: str) -> int:
+        """A read-only descriptor on the regular file ``key``; links and non-files are refused."""
+        *dirs, leaf = validate_key(key).split("/")
+        dfd = self._walk(key, dirs, create=False)
+        try:
+            fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        except FileNotFoundError:
+            raise ObjectMissing(key, self.name) from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._fail("STO008", key, "open") from None
+            raise self._fail("STO007", key, "open", exc) from None
+        finally:
+            os.close(dfd)
+        if not st.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise self._fail("STO008", key, "open")
+        return fd
+
+    # -- Storage --------------------------------------------------------------------------
+
+    def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
+            size: int | None = None) -> StoredObject:
+        validate_key(key)
+        expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
+        *dirs, leaf = key.split("/")
+        created: list[Path] = []
+        tmp = f"{RESERVED_PREFIX}tmp-{uuid.uuid4().hex}"
+        dfd, fd = self._create_temp(key, dirs, tmp, created)
+        try:
+            try:
+                digest, total = self._write(key, fd, stream)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if size is not None and total != size:
+                raise StorageError("STO004", key, key=key, expected=size, actual=total)
+            if expected is not None and digest != expected:
+                raise DigestMismatch(key, expected, digest)
+            self._set_digest(tmp, dfd, digest)
+            try:
+                os.rename(tmp, leaf, src_dir_fd=dfd, dst_dir_fd=dfd)
+                os.fsync(dfd)
+            except IsADirectoryError:
+                raise self._fail("STO009", key, "put") from None
+            except OSError as exc:
+                raise self._fail("STO007", key, "put", exc) from None
+        except BaseException:
+            _quietly(os.unlink, tmp, dir_fd=dfd)
+            for folder in reversed(created):
+                _quietly(os.rmdir, folder)
+            raise
+        finally:
+            os.close(dfd)
+        return StoredObject(key, total, digest, self.name)
+
+    def _create_temp(self, key: str, dirs: list[str], tmp: str, created: list[Path]) -> tuple[int, int]:
+        # A concurrent delete may prune an empty folder between the walk and the create: retry.
+        for attempt in range(3):
+            dfd = self._walk(key, dirs, create=True, created=created)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o666, dir_fd=dfd)
+                return dfd, fd
+            except FileNotFoundError:
+                os.close(dfd)
+                if attempt == 2:
+                    raise self._fail("STO007", key, "put", None) from None
+            except OSError as exc:
+                os.close(dfd)
+                raise self._fail("STO007", key, "put", exc) from None
+        raise AssertionError("unreachable")
+
+    def _write(self, key: str, fd: int, stream: BinaryIO) -> tuple[str, int]:
+        digest = hashlib.sha256()
+        total = 0
+        for view in iter_chunks(stream):
+            digest.update(view)
+            total += len(view)
+            try:
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                raise self._fail("STO007", key, "put", exc) from None
+        return digest.hexdigest(), total
+
+    @staticmethod
+    def _set_digest(tmp: str, dfd: int, digest: str) -> None:
+        """Keep the digest next to the bytes (an xattr) where the filesystem allows it."""
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        except OSError:
+            return
+        try:
+            os.setxattr(fd, _XATTR, digest.encode())
+        except OSError:
+            pass  # no xattr support: stat() will report sha256=None
+        finally:
+            os.close(fd)
+
+    def open(self, key: str, *, start: int = 0, end: int | None = None) -> BinaryIO:
+        if start < 0 or (end is not None and end < start):
+            raise StorageError("STO010", key, key=key, start=start, end=end)
+        fd = self._open_file(key)
+        size = os.fstat(fd).st_size
+        stop = size if end is None else min(end, size)
+        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)  # type: ignore[return-value]
+
+    def stat(self, key: str) -> ObjectInfo:
+        fd = self._open_file(key)
+        try:
+            info = os.fstat(fd)
+            try:
+                sha256: str | None = os.getxattr(fd, _XATTR).decode()
+            except OSError:
+                sha256 = None
+        finally:
+            os.close(fd)
+        return ObjectInfo(key, info.st_size, sha256, datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def verify(self, key: str, sha256: str) -> FixityResult:
+        expected = normalize_sha256(sha256)
+        validate_key(key)
+        checked_at = datetime.now(UTC)
+        began = time.perf_counter()
+        digest = hashlib.sha256()
+        total = 0
+
+        def result(outcome: FixityOutcome, actual: str | None = None, detail: str = "") -> FixityResult:
+            return FixityResult(key, self.name, outcome, expected, actual, total,
+                                time.perf_counter() - began, checked_at, detail)
+
+        try:
+            fd = self._open_file(key)
+        except ObjectMissing:
+            return result(FixityOutcome.MISSING)
+        except StorageError as exc:
+            return result(FixityOutcome.UNREADABLE, detail=exc.message("en"))
+        try:
+            with io.FileIO(fd, "rb", closefd=True) as raw:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+                for view in iter_chunks(raw):
+                    digest.update(view)
+                    total += len(view)
+        except OSError as exc:
+            return result(FixityOutcome.UNREADABLE, detail=f"read failed after {total} bytes: {exc}")
+        actual = digest.hexdigest()
+        return result(FixityOutcome.OK if actual == expected else FixityOutcome.MISMATCH, actual)
+
+    def delete(self, key: str) -> None:
+        *dirs, leaf = validate_key(key).split("/")
+        dfd = self._walk(key, dirs, create=False)
+        try:
+            info = os.stat(leaf, dir_fd=dfd, follow_symlinks=False)
+            if not st.S_ISREG(info.st_mode):
+                raise self._fail("STO008", key, "delete")
+            os.unlink(leaf, dir_fd=dfd)
+            os.fsync(dfd)
+        except FileNotFoundError:
+            raise ObjectMissing(key, self.name) from None
+        except StorageError:
+            raise
+        except OSError as exc:
+            raise self._fail("STO007", key, "delete", exc) from None
+        finally:
+            os.close(dfd)
+        # Prune folders the object leaves empty, so a destroyed package leaves no skeleton.
+        for i in range(len(dirs), 0, -1):
+            try:
+                os.rmdir(self.root.joinpath(*dirs[:i]))
+            except OSError:
+                break
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix)
+        base, _, rest = prefix.rpartition("/")
+        dirs = base.split("/") if base else []
+        try:
+            fd = self._walk(prefix, dirs, create=False)
+        except ObjectMissing:
+            return
+        except StorageError as exc:
+            if exc.code == "STO008":  # a linked folder holds no objects of ours
+                return
+            raise
+        head = base + "/" if base else ""
+        yield from self._scan(fd, head, rest)
+
+    def _scan(self, fd: int, head: str, starts: str) -> Iterator[str]:
+        """Depth-first in UTF-8 byte order of the full key (a folder sorts as ``name/``)."""
+        try:
+            entries = []
+            with os.scandir(fd) as it:
+                for entry in it:
+                    if entry.name.startswith(RESERVED_PREFIX) or not entry.name.startswith(starts):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        entries.append((entry.name + "/", entry.name, True))
+                    elif entry.is_file(follow_symlinks=False):
+                        entries.append((entry.name, entry.name, False))
+            entries.sort(key=lambda e: e[0].encode("utf-8", "surrogateescape"))
+            for _, name, is_dir in entries:
+                if not is_dir:
+                    yield head + name
+                    continue
+                try:
+                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    continue
+                yield from self._scan(child, head + name + "/", "")
+        finally:
+            os.close(fd)
+
+    def health(self) -> LocationHealth:
+        if not self.root.is_dir():
+            return LocationHealth(self.name, False, f"root folder {self.root} does not exist (disk not mounted?)")
+        if not os.access(self.root, os.W_OK):
+            return LocationHealth(self.name, False, f"root folder {self.root} is not writable")
+        free = shutil.disk_usage(self.root).free
+        return LocationHealth(self.name, True, f"{free / 2**30:.1f} GiB free")
+
+
+class _RangeFile(io.RawIOBase):
+    """Bytes ``[start, stop)`` of an open descriptor, read with ``pread`` (no shared offset)."""
+
+    def __init__(self, fd: int, start: int, stop: int) -> None:
+        self._fd, self._pos, self._stop = fd, start, stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        want = min(len(buffer), self._stop - self._pos)
+        if want <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            n = os.preadv(self._fd, [view[:want]], self._pos)
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _quietly(func, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    try:
+        func(*args, **kwargs)
+    except OSError:
+        pass

@@ -1,0 +1,350 @@
+"""``S3Storage``: objects in one S3 bucket (AWS, MinIO, Ceph RGW, moto), optionally under Object Lock.
+
+The stream is read once: each chunk is hashed as it is buffered, then sent with its SHA-256
+checksum (one PUT up to ``multipart_threshold``, else parts of ``part_size`` with per-part
+checksums), so a server that checks checksums rejects damaged bytes. Not every server does (moto
+accepts a wrong checksum), so after writing the object is read back and hashed; a mismatch
+removes it. A failed multipart upload is aborted; add an ``AbortIncompleteMultipartUpload``
+lifecycle rule to the bucket for the case where even the abort cannot reach the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from preservation.errors import ConfigError
+from storage.errors import DigestMismatch, ObjectLocked, ObjectMissing, StorageError
+from storage.hashing import CHUNK, iter_chunks, read_up_to
+from storage.keys import normalize_sha256, validate_key, validate_prefix
+from storage.protocol import FixityOutcome, FixityResult, LocationHealth, ObjectInfo, StoredObject
+
+log = logging.getLogger(__name__)
+
+MiB = 1 << 20
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+_MISSING = {"NoSuchKey", "NotFound", "404", "NoSuchVersion"}
+_TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
+              "RequestTimeout", "InternalError", "ServiceUnavailable", "503", "500"}
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+class S3Storage:
+    def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = None,
+                 lock_mode: str | None = None, lock_days: int | None = None, client: Any = None, *,
+                 name: str | None = None, multipart_threshold: int = 64 * MiB, part_size: int = 64 * MiB,
+                 max_attempts: int = 5, verify_after_write: bool = True) -> None:
+        """``verify_after_write`` re-reads each new object; only turn it off for servers known to
+        check the checksums they are sent (AWS S3 does)."""
+        if lock_mode is not None and lock_mode not in LOCK_MODES:
+            raise ConfigError("CFG002", name="lock_mode", value=lock_mode, reason="GOVERNANCE or COMPLIANCE")
+        if (lock_mode is None) != (lock_days is None) or (lock_days is not None and lock_days <= 0):
+            raise ConfigError("CFG002", name="lock_days", value=str(lock_days),
+                              reason="a positive number of days, given together with lock_mode")
+        self.bucket = bucket
+        self.name = name or f"s3://{bucket}"
+        self.lock_mode, self.lock_days = lock_mode, lock_days
+        self.multipart_threshold, self.part_size = multipart_threshold, part_size
+        self.verify_after_write = verify_after_write
+        self._versioned: bool | None = None
+        self.client = client or boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=Config(
+                retries={"mode": "standard", "max_attempts": max_attempts},
+                connect_timeout=10, read_timeout=120,
+                # We send and check SHA-256 ourselves; the SDK's own CRC would hash everything twice.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                s3={"addressing_style": "path"} if endpoint_url else None,
+            ))
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _error(self, exc: Exception, key: str, operation: str) -> StorageError:
+        """botocore's exceptions → ours: missing, transient (retry later) or permanent."""
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            reason = f"{code} {err.get('Message') or ''}".strip()
+            if code in _MISSING:
+                return ObjectMissing(key, self.name)
+            transient = code in _TRANSIENT or status >= 500 or status == 429
+            return StorageError("STO006" if transient else "STO007", key, transient=transient, key=key,
+                                location=self.name, operation=operation, reason=reason)
+        if isinstance(exc, BotoConnectionError | HTTPClientError):
+            return StorageError("STO006", key, transient=True, key=key, location=self.name,
+                                operation=operation, reason=str(exc))
+        return StorageError("STO007", key, key=key, location=self.name, operation=operation, reason=str(exc))
+
+    def _call(self, operation: str, key: str, func: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return func(Bucket=self.bucket, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, key, operation) from exc
+
+    # -- put ------------------------------------------------------------------------------
+
+    def _lock_args(self) -> dict[str, Any]:
+        if not self.lock_mode or not self.lock_days:
+            return {}
+        until = datetime.now(UTC) + timedelta(days=self.lock_days)
+        return {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
+
+    def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
+            size: int | None = None) -> StoredObject:
+        validate_key(key)
+        expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
+        whole = hashlib.sha256()
+        pending: list[bytearray] = []
+        total, ended = 0, False
+        while total <= self.multipart_threshold:
+            chunk = read_up_to(stream, self.part_size)
+            whole.update(chunk)
+            total += len(chunk)
+            if chunk:
+                pending.append(chunk)
+            if len(chunk) < self.part_size:
+                ended = True
+                break
+        if ended and total <= self.multipart_threshold:
+            digest = self._check(key, whole.hexdigest(), total, expected, size)
+            body = b"".join(pending)
+            pending.clear()
+            resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
+                              ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(bytes.fromhex(digest)),
+                              Metadata={"sha256": digest}, **self._lock_args())
+        else:
+            digest, total, resp = self._put_multipart(key, stream, pending, whole, total, expected, size)
+        if self.verify_after_write:
+            self._read_back(key, digest, resp.get("VersionId"))
+        return StoredObject(key, total, digest, self.name)
+
+    @staticmethod
+    def _check(key: str, digest: str, total: int, expected: str | None, size: int | None) -> str:
+        if size is not None and total != size:
+            raise StorageError("STO004", key, key=key, expected=size, actual=total)
+        if expected is not None and digest != expected:
+            raise DigestMismatch(key, expected, digest)
+        return digest
+
+    def _put_multipart(self, key: str, stream: BinaryIO, pending: list[bytearray], whole: Any,
+                       total: int, expected: str | None, size: int | None) -> tuple[str, int, Any]:
+        # The whole-object digest is known only at the end, so the ``sha256`` metadata (fixed at
+        # create time) is written only when the caller gave the expected digest.
+        meta = {"sha256": expected} if expected else {}
+        upload = self._call("put", key, self.client.create_multipart_upload, Key=key,
+                            ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args())
+        upload_id, parts = upload["UploadId"], []
+        try:
+            while True:
+                chunk = pending.pop(0) if pending else None
+                if chunk is None:
+                    chunk = read_up_to(stream, self.part_size)
+                    whole.update(chunk)
+                    total += len(chunk)
+                    if not chunk:
+                        break
+                part_sum = _b64(hashlib.sha256(chunk).digest())
+                number = len(parts) + 1
+                resp = self._call("put", key, self.client.upload_part, Key=key, UploadId=upload_id,
+                                  PartNumber=number, Body=bytes(chunk), ChecksumAlgorithm="SHA256",
+                                  ChecksumSHA256=part_sum)
+                parts.append({"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": part_sum})
+                if len(chunk) < self.part_size and not pending:
+                    break
+            digest = self._check(key, whole.hexdigest(), total, expected, size)
+            resp = self._call("put", key, self.client.complete_multipart_upload, Key=key,
+                              UploadId=upload_id, MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except Exception:  # the original failure matters more; the lifecycle rule cleans up
+                log.warning("could not abort multipart upload %s of %s in %s", upload_id, key, self.name,
+                            exc_info=True)
+            raise
+        return digest, total, resp
+
+    def _read_back(self, key: str, digest: str, version: str | None) -> None:
+        """Hash what the server now holds; on a mismatch or any failure, remove the new object."""
+        try:
+            extra = {"VersionId": version} if version else {}
+            resp = self._call("read back", key, self.client.get_object, Key=key, **extra)
+            try:
+                actual = hashlib.sha256()
+                for view in iter_chunks(resp["Body"]):
+                    actual.update(view)
+            except FlexibleChecksumError as exc:  # an injected client that checks checksums itself
+                raise DigestMismatch(key, digest, "?", code="STO011", location=self.name) from exc
+            except (BotoCoreError, OSError) as exc:
+                raise self._error(exc, key, "read back") from exc
+            finally:
+                resp["Body"].close()
+            if actual.hexdigest() != digest:
+                raise DigestMismatch(key, digest, actual.hexdigest(), code="STO011", location=self.name)
+        except BaseException:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key, **extra)
+            except Exception:
+                log.error("could not remove unverified object %s (version %s) from %s", key, version,
+                          self.name, exc_info=True)
+            raise
+
+    # -- read -----------------------------------------------------------------------------
+
+    def open(self, key: str, *, start: int = 0, end: int | None = None) -> BinaryIO:
+        validate_key(key)
+        if start < 0 or (end is not None and end < start):
+            raise StorageError("STO010", key, key=key, start=start, end=end)
+        if end == start:
+            self.stat(key)
+            return io.BytesIO(b"")
+        extra = {}
+        if start or end is not None:
+            extra["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key, **extra)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                self.stat(key)  # start is past the end: an empty range of an existing object
+                return io.BytesIO(b"")
+            raise self._error(exc, key, "open") from exc
+        except BotoCoreError as exc:
+            raise self._error(exc, key, "open") from exc
+        return io.BufferedReader(_BodyReader(resp["Body"], self, key), CHUNK)  # type: ignore[return-value]
+
+    def stat(self, key: str) -> ObjectInfo:
+        validate_key(key)
+        head = self._call("stat", key, self.client.head_object, Key=key)
+        return ObjectInfo(key, int(head["ContentLength"]), head.get("Metadata", {}).get("sha256"),
+                          head["LastModified"])
+
+    def verify(self, key: str, sha256: str) -> FixityResult:
+        expected = normalize_sha256(sha256)
+        validate_key(key)
+        checked_at, began = datetime.now(UTC), time.perf_counter()
+        digest, total = hashlib.sha256(), 0
+
+        def result(outcome: FixityOutcome, actual: str | None = None, detail: str = "") -> FixityResult:
+            return FixityResult(key, self.name, outcome, expected, actual, total,
+                                time.perf_counter() - began, checked_at, detail)
+
+        try:
+            resp = self._call("verify", key, self.client.get_object, Key=key)
+            with resp["Body"] as body:
+                try:
+                    for view in iter_chunks(body):
+                        digest.update(view)
+                        total += len(view)
+                except FlexibleChecksumError as exc:  # the SDK found the bytes differ from the
+                    return result(FixityOutcome.MISMATCH, detail=str(exc))  # stored checksum
+                except (BotoCoreError, OSError) as exc:
+                    raise self._error(exc, key, "verify") from exc
+        except ObjectMissing:
+            return result(FixityOutcome.MISSING)
+        except StorageError as exc:
+            return result(FixityOutcome.UNREADABLE, detail=exc.message("en"))
+        actual = digest.hexdigest()
+        return result(FixityOutcome.OK if actual == expected else FixityOutcome.MISMATCH, actual)
+
+    # -- delete, list, health -------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        """Delete every version of ``key``: destruction must not leave old versions readable."""
+        validate_key(key)
+        head = self._call("delete", key, self.client.head_object, Key=key)
+        until = head.get("ObjectLockRetainUntilDate")
+        if until is not None and until > datetime.now(UTC):
+            raise ObjectLocked(key, self.name, until.isoformat())
+        if head.get("ObjectLockLegalHoldStatus") == "ON":
+            raise ObjectLocked(key, self.name, code="STO013")
+        versions = self._versions(key) if self._is_versioned(key) else []
+        for version in versions or [None]:
+            extra = {"VersionId": version} if version and version != "null" else {}
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key, **extra)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "AccessDenied":
+                    raise ObjectLocked(key, self.name, code="STO014") from exc
+                raise self._error(exc, key, "delete") from exc
+            except BotoCoreError as exc:
+                raise self._error(exc, key, "delete") from exc
+
+    def _is_versioned(self, key: str) -> bool:
+        """Whether old versions may exist (asked once); if we may not ask, assume they may."""
+        if self._versioned is None:
+            try:
+                status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                    raise self._error(exc, key, "delete") from exc
+                status = "unknown"
+            except BotoCoreError as exc:
+                raise self._error(exc, key, "delete") from exc
+            self._versioned = status is not None  # Enabled, Suspended or unknown
+        return self._versioned
+
+    def _versions(self, key: str) -> list[str]:
+        """Version ids of ``key``, the current one last, so a refusal leaves it readable."""
+        found: list[tuple[bool, str]] = []
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(
+                    Bucket=self.bucket, Prefix=key):
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    if item["Key"] == key:
+                        found.append((bool(item.get("IsLatest")), item["VersionId"]))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, key, "delete") from exc
+        return [version for _, version in sorted(found, key=lambda f: f[0])]
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        validate_prefix(prefix)
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, prefix, "list") from exc
+
+    def health(self) -> LocationHealth:
+        try:
+            self._call("health", "", self.client.head_bucket)
+        except StorageError as exc:
+            return LocationHealth(self.name, False, exc.message("en"))
+        lock = f", Object Lock {self.lock_mode} {self.lock_days} days" if self.lock_mode else ""
+        return LocationHealth(self.name, True, f"bucket {self.bucket} reachable{lock}")
+
+
+class _BodyReader(io.RawIOBase):
+    """A GET body whose mid-stream network failures surface as ``StorageError`` (transient)."""
+
+    def __init__(self, body: Any, storage: S3Storage, key: str) -> None:
+        self._body, self._storage, self._key = body, storage, key
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        try:
+            return self._body.readinto(buffer)
+        except (BotoCoreError, OSError) as exc:
+            raise self._storage._error(exc, self._key, "open") from exc
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
