@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ingest import local_clamd
-from preservation import __version__
+from preservation import __version__, signing
 from preservation.accounts import ensure_first_admin
 from preservation.catalog import registry
 from preservation.catalog.db import Catalog
@@ -100,6 +102,11 @@ def init(obj: Context) -> None:
         if not local_clamd.official_database():
             click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
                        "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
+    keys = Path(s.keys_dir)
+    if not (keys / signing.KEY_FILE).exists():
+        signing.init_keys(keys, s.archive_name, s.archive_code)
+        click.echo(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
+    Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
     catalog = obj.catalog()
     catalog.upgrade()
     with catalog.session() as session:
@@ -146,12 +153,18 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
         if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
             local_clamd.start(local)
             clamd = local
+    worker = subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = host or s.host, port or s.port
     click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
     finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
         if clamd:
             local_clamd.stop(clamd)
 
@@ -238,3 +251,123 @@ def settings_cmd() -> None:
     """Các biến môi trường KHOSO_* và giá trị mặc định / settings and defaults."""
     for name, default, doc in documented():
         click.echo(f"{name}={default}\n    {doc}")
+
+
+@main.group()
+def keys() -> None:
+    """Khóa ký của cơ quan lưu trữ / the archive's signing key."""
+
+
+@keys.command("init")
+@click.option("--force", is_flag=True, help="Thay khóa hiện có / replace the existing key.")
+@click.pass_obj
+def keys_init(obj: Context, force: bool) -> None:
+    """Tạo khóa và chứng thư tự ký / make a self-signed key and certificate."""
+    s = obj.settings
+    signer = signing.init_keys(Path(s.keys_dir), s.archive_name, s.archive_code, force=force)
+    click.echo(f"Đã tạo khóa ký / signing key created: {signer.subject} ({s.keys_dir})")
+
+
+@main.group()
+def bag() -> None:
+    """Túi BagIt / BagIt bags."""
+
+
+@bag.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--profile", "profile_name", default="sip-tt05", show_default=True,
+              help="Hồ sơ BagIt trong profiles/, hoặc 'none' để chỉ kiểm tra RFC 8493.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
+    """Kiểm tra túi BagIt (thư mục, .zip, .tar, .tar.gz) / validate a bag. Exit 0 valid, 1 invalid."""
+    from access_api.bagcheck import check_bag
+
+    report, summary = check_bag(path, None if profile_name == "none" else profile_name)
+    if as_json:
+        click.echo(json.dumps({**summary, **report.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        for issue in report.issues:
+            click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path}: "
+                       f"{issue.message(obj.lang)}")
+        verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
+        click.echo(f"{path}: {verdict} ({summary['files']} tệp/files, {summary['bytes']} byte)")
+    raise SystemExit(0 if report.ok else 1)
+
+
+def _progress_printer() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    state: dict[str, Any] = {}
+
+    def show(stage: str, done: int, total: int) -> None:
+        bar = state.get(stage)
+        if bar is None:
+            for old in state.values():
+                old.render_finish()
+            bar = state[stage] = click.progressbar(length=total, label=stage.ljust(16),
+                                                   file=sys.stderr)
+        bar.update(done - bar.pos)
+
+    return show
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--wait", is_flag=True,
+              help="Chạy ngay trong tiến trình này và chờ kết quả / run here and wait.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
+    """Nộp lưu một túi SIP / ingest a SIP bag. Exit 0 accepted, 1 rejected, 2 error."""
+    from ingest.jobs import create_job, run_job, submit
+    from preservation.jobs import make_celery
+
+    if not path.exists():
+        raise click.UsageError(f"không tìm thấy / not found: {path}")
+    s = obj.settings
+    catalog = obj.catalog()
+    if not wait:
+        job_id = submit(catalog, make_celery(s), path, "cli")
+        out = {"job_id": job_id, "status": "queued"}
+        click.echo(json.dumps(out) if as_json else f"Đã xếp hàng / queued: job {job_id}")
+        return
+    from access_api.services import build_services
+
+    job_id = create_job(catalog, path, "cli")
+    outcome = run_job(s, catalog, job_id, services=build_services(s),
+                      progress=None if as_json else _progress_printer())
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    elif outcome.accepted:
+        click.echo(f"Đã tiếp nhận / accepted: {outcome.objid} (job {job_id})")
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
+    else:
+        click.echo(f"Từ chối / rejected at {outcome.failed_step} (job {job_id}); "
+                   f"quarantine: {outcome.quarantine}", err=True)
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {issue.severity.value} {issue.path}: "
+                       f"{issue.message(obj.lang)}", err=True)
+    raise SystemExit(0 if outcome.accepted else 1)
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=None, help="Mặc định KHOSO_WORKERS.")
+@click.pass_obj
+def worker(obj: Context, concurrency: int | None) -> None:
+    """Chạy tiến trình xử lý công việc (Celery) / run a job worker."""
+    from access_api.services import build_services
+    from ingest.jobs import register_tasks
+    from preservation.jobs import make_celery
+
+    s = obj.settings
+    app = make_celery(s)
+    register_tasks(app, s, build_services)
+    pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
+    app.worker_main(["worker", "-P", pool, "-c", str(concurrency or s.workers),
+                     "-Q", "khoso", "--loglevel", s.log_level, "-n", "khoso@%h"])
+
+
+if __name__ == "__main__":
+    main()

@@ -60,6 +60,10 @@ class Settings:
     language: str
     retention_count_from: str
     max_upload_bytes: int
+    job_visibility_timeout: int
+    workers: int
+    trust_dir: str
+    keys_dir: str
 
     @property
     def clamd_dir(self) -> Path:
@@ -173,6 +177,13 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
                              "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
     "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30), "Largest accepted submission."),
+    "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
+                               "Seconds before a job taken by a worker that died is handed out again "
+                               "(Redis/SQL brokers)."),
+    "WORKERS": (_positive_int, lambda d: "1", "Worker processes khoso serve starts for jobs."),
+    "TRUST_DIR": (str, lambda d: str(d / "trust"),
+                  "Folder of trusted root certificates (PEM/DER) for signature validation."),
+    "KEYS_DIR": (str, lambda d: str(d / "keys"), "Folder of the archive signing key and certificate."),
 }
 _DATA_DIR_DOC = "Data folder (catalog, replicas, clamd, broker)."
 

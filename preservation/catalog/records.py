@@ -93,7 +93,7 @@ def _validate(record: EadRecord) -> None:
 
 def save_record_file(session: Session, fonds: Fonds, record: EadRecord, *,
                      retention_years: int | None = None, rule: RetentionRule = DEFAULT_RULE,
-                     actor: str = "system") -> RecordFile:
+                     actor: str = "system", audit_entry: bool = True) -> RecordFile:
     """Register a hồ sơ from its package EAD; computes the retention expiry."""
     if record.kind != "hoso":
         raise ValueError("expected a hồ sơ EAD record")
@@ -106,8 +106,9 @@ def save_record_file(session: Session, fonds: Fonds, record: EadRecord, *,
                                      retention_years, rule)
     session.add(rf)
     session.flush()
-    audit.record(session, actor, "record_file.create", "record_file",
-                 rf.arc_file_code or rf.file_code, title=rf.title)
+    if audit_entry:
+        audit.record(session, actor, "record_file.create", "record_file",
+                     rf.arc_file_code or rf.file_code, title=rf.title)
     return rf
 
 
@@ -117,15 +118,18 @@ def record_file_ead(rf: RecordFile, package: str = "AIP") -> EadRecord:
 
 
 def save_document(session: Session, record: EadRecord, *, record_file: RecordFile | None = None,
-                  actor: str = "system") -> Document:
+                  package_id: int | None = None, actor: str = "system",
+                  audit_entry: bool = True) -> Document:
     if record.kind not in DOCUMENT_KIND:
         raise ValueError("expected a document EAD record")
     _validate(record)
-    doc = Document(kind=DOCUMENT_KIND[record.kind], record_file=record_file, **_columns(record))
+    doc = Document(kind=DOCUMENT_KIND[record.kind], record_file=record_file,
+                   package_id=package_id, **_columns(record))
     session.add(doc)
-    session.flush()
-    audit.record(session, actor, "document.create", "document",
-                 doc.arc_doc_code or doc.doc_code or doc.doc_id)
+    if audit_entry:
+        session.flush()
+        audit.record(session, actor, "document.create", "document",
+                     doc.arc_doc_code or doc.doc_code or doc.doc_id)
     return doc
 
 

@@ -1,0 +1,33 @@
+"""``khoso bag validate``: unpack (when serialised) into a temporary folder, then RFC 8493 + profile."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ingest.bag import validate_bag
+from ingest.profile import validate_profile
+from ingest.unpack import unpack
+from preservation.issues import Report
+from profiles import load_profile
+
+
+def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, Any]]:
+    report = Report()
+    summary: dict[str, Any] = {"path": str(path), "files": 0, "bytes": 0, "profile": profile_name}
+    with tempfile.TemporaryDirectory(prefix="khoso-bag-") as tmp:
+        kind = "dir"
+        root = path
+        if path.is_file():
+            result = unpack(path, Path(tmp) / "bag")
+            report.extend(result.report.issues)
+            if not result.ok:
+                return report, summary
+            kind, root = result.kind, result.bag_root
+        bag = validate_bag(root, processes=2)
+        report.extend(bag.report.issues)
+        summary.update(files=bag.payload_count, bytes=bag.payload_bytes)
+        if profile_name:
+            report.extend(validate_profile(bag, load_profile(profile_name), kind=kind).issues)
+    return report, summary

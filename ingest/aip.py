@@ -1,0 +1,273 @@
+"""Build the TT 05 AIP (AIP_hoso / AIP_tailieu) as a BagIt bag, signed by the archive.
+
+Content files are moved (or, for a folder submission, copied) from the SIP; every metadata file
+is written anew for the AIP: package EAD with ``arcFileCode``, one EAD per document with
+archival codes, ``PREMIS.xml`` and ``PREMIS_rep1.xml``, rep1 and root METS, ``schemas/``. METS
+and PREMIS are streamed, so a 100,000-document hồ sơ builds in bounded memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.context import IngestContext, khoso_agent
+from preservation import __version__
+from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome
+from preservation.metadata.codelists import field_specs
+from preservation.metadata.ead import EadRecord, write_ead
+from preservation.metadata.identifiers import DocCode, PackageId
+from preservation.packaging.mets import write_rep_mets, write_root_mets
+from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now
+from preservation.packaging.premis import PremisWriter
+from schemas import SCHEMA_DIR
+
+REP = "representations/rep1"
+STANDARD_SCHEMAS = ("mets1_12.xsd", "xlink.xsd", "DILCISExtensionMETS.xsd", "premis-v3-0.xsd")
+
+
+@dataclass(frozen=True)
+class AipFile:
+    path: str  # bag-relative: "data/METS.xml", "manifest-sha256.txt"
+    size: int
+    sha256: str
+    puid: str | None = None
+    mime: str | None = None
+    format_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AipDocument:
+    record: EadRecord
+    files: tuple[str, ...]  # bag-relative paths of its data files
+
+
+@dataclass
+class BuiltAip:
+    objid: str
+    folder: Path
+    content: str
+    fond_code: str
+    organ_id: str | None
+    label: str
+    arc_file_code: str
+    hoso: EadRecord | None
+    documents: list[AipDocument] = field(default_factory=list)
+    files: list[AipFile] = field(default_factory=list)
+    total_size: int = 0
+    tagmanifest_sha256: str = ""
+    key_prefix: str = ""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Tree:
+    """Files written into the bag's data/ folder, with the digests known or computed once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.entries: dict[str, FileEntry] = {}
+
+    def write(self, rel: str, data: bytes, created: dt.datetime) -> FileEntry:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        entry = FileEntry(rel, len(data), hashlib.sha256(data).hexdigest(), mime_for(rel), created)
+        self.entries[rel] = entry
+        return entry
+
+    def written(self, rel: str, created: dt.datetime) -> FileEntry:
+        path = self.root / rel
+        entry = FileEntry(rel, path.stat().st_size, _sha256(path), mime_for(rel), created)
+        self.entries[rel] = entry
+        return entry
+
+
+def aip_values(sip: EadRecord, kind: str, extra: dict[str, object]) -> EadRecord:
+    """Carry SIP values over to the AIP table of the same kind, adding the archival codes."""
+    names = {s.name for s in field_specs("AIP", kind)}
+    values = {k: v for k, v in sip.values.items() if k in names}
+    values.update({k: v for k, v in extra.items() if k in names})
+    return EadRecord("AIP", kind, values)
+
+
+def _ordinal(record: EadRecord, position: int) -> int:
+    code = record.values.get("docCode")
+    if isinstance(code, str):
+        try:
+            return DocCode.parse(code).ordinal
+        except Exception:  # noqa: BLE001 - a malformed SIP code falls back to the position
+            pass
+    return position
+
+
+def build(ctx: IngestContext) -> BuiltAip:
+    sip = ctx.sip
+    settings = ctx.settings
+    created = now()
+    fond_code = sip.fond_code
+    objid = str(PackageId("AIP", ctx.job_id.upper(), fond_code))
+    folder = ctx.aip_dir / objid.replace(":", "_")
+    data = folder / "data"
+    tree = _Tree(data)
+    content = sip.content
+    arc_file_code = f"{settings.archive_code}.{sip.ead.values['fileCode']}"
+    label = str(sip.ead.values.get("title", objid))
+
+    # 1. content files: moved out of the staged SIP (copied when the SIP is the agency's folder)
+    for rel, facts in ctx.files.items():
+        if not rel.startswith(f"{REP}/data/"):
+            continue
+        target = data / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if ctx.kind == "dir":
+            shutil.copyfile(ctx.sip_root / rel, target)
+        else:
+            os.replace(ctx.sip_root / rel, target)
+        tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
+
+    # 2. descriptive metadata with archival codes
+    hoso = None
+    if content == "hoso":
+        hoso = aip_values(sip.ead, "hoso", {"arcFileCode": arc_file_code})
+    package_record = hoso or aip_values(sip.ead, "tailieu", {"arcFileCode": arc_file_code})
+    ead_entry = tree.write("metadata/descriptive/EAD.xml", write_ead(package_record), created)
+    documents: list[AipDocument] = []
+    doc_entries: list[DocumentEntry] = []
+    for position, doc in enumerate(sip.documents, 1):
+        ordinal = _ordinal(doc.ead_record, position)
+        arc_doc_code = f"{arc_file_code}.{ordinal:07d}"
+        record = aip_values(doc.ead_record, doc.ead_record.kind, {
+            "arcFileCode": arc_file_code, "docOrdinal": ordinal, "docCode": arc_doc_code,
+            "arcDocCode": arc_doc_code})
+        ead_rel = f"{REP}/metadata/descriptive/{Path(doc.ead_path).name}"
+        entry = tree.write(ead_rel, write_ead(record), created)
+        files = tuple(tree.entries[f] for f in doc.files if f in tree.entries)
+        doc_entries.append(DocumentEntry(entry, files))
+        documents.append(AipDocument(record, tuple(f"data/{f.path}" for f in files)))
+
+    # 3. schemas shipped with the package
+    for name in STANDARD_SCHEMAS:
+        tree.write(f"schemas/{name}", (SCHEMA_DIR / "standard" / name).read_bytes(), created)
+    for xsd in sorted((SCHEMA_DIR / "aip").glob("*.xsd")):
+        tree.write(f"schemas/{xsd.name}", xsd.read_bytes(), created)
+
+    # 4. PREMIS: the package-level events in PREMIS.xml, per-file objects and events in rep1
+    creation = Event(INFORMATION_PACKAGE_CREATION, Outcome.SUCCESS,
+                     f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)})",
+                     object_identifier=objid, agents=((khoso_agent(), "executing program"),))
+    ctx.events.append(creation)
+    file_events = [e for e in ctx.events if e.object_identifier in ctx.files]
+    package_events = [e for e in ctx.events if e.object_identifier not in ctx.files]
+    _write_premis(data / "metadata/preservation/PREMIS.xml", objid, None, package_events)
+    premis = tree.written("metadata/preservation/PREMIS.xml", created)
+    _write_premis(data / f"{REP}/metadata/preservation/PREMIS_rep1.xml", objid, ctx,
+                  file_events)
+    premis_rep = tree.written(f"{REP}/metadata/preservation/PREMIS_rep1.xml", created)
+
+    # 5. METS: rep1 first (the root points to it with its size and checksum)
+    rep_path = data / f"{REP}/METS.xml"
+    with open(rep_path, "wb") as out:
+        write_rep_mets(out, objid=objid, package_type="AIP", content=content, created=created,
+                       agency_name=sip.agency_name or settings.archive_name, fond_code=fond_code,
+                       documents=doc_entries, premis=premis_rep, label=label)
+    rep_entry = tree.written(f"{REP}/METS.xml", created)
+    schema_entries = [e for p, e in tree.entries.items() if p.startswith("schemas/")]
+    with open(data / "METS.xml", "wb") as out:
+        write_root_mets(out, objid=objid, label=label, package_type="AIP", content=content,
+                        created=created, software_name="khoso", software_version=__version__,
+                        fond_code=fond_code, ead=ead_entry, premis=premis, schemas=schema_entries,
+                        rep_mets=rep_entry)
+    tree.written("METS.xml", created)
+
+    aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, arc_file_code, hoso,
+                   documents)
+    _bag(aip, tree, ctx)
+    safe_code = arc_file_code.replace("/", "_")
+    aip.key_prefix = f"{settings.archive_code}/{fond_code}/{safe_code}/v1"
+    return aip
+
+
+def _write_premis(path: Path, objid: str, ctx: IngestContext | None, events: list[Event]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out, PremisWriter(out) as premis:
+        if ctx is None:
+            premis.object("URN", objid, category="intellectualEntity")
+        else:
+            for rel, facts in sorted(ctx.files.items()):
+                if not rel.startswith(f"{REP}/data/"):
+                    continue
+                fmt = facts.format
+                premis.object("filepath", rel, size=facts.size, sha256=facts.sha256,
+                              puid=fmt.puid if fmt else None,
+                              format_name=(fmt.format_name if fmt and fmt.format_name
+                                           else mime_for(rel)),
+                              original_name=Path(rel).name)
+        agents = {}
+        for e in events:
+            premis.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
+                         outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
+                         agents=[(a.identifier_type, a.identifier_value, role)
+                                 for a, role in e.agents],
+                         objects=[("filepath" if ctx else "URN", e.object_identifier, "source")]
+                         if e.object_identifier else [])
+            for a, _ in e.agents:
+                agents[(a.identifier_type, a.identifier_value)] = a
+        for a in agents.values():
+            premis.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type, note=a.note)
+
+
+def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
+    """bagit.txt, bag-info.txt, SHA-256 manifests, and the archive's CMS signature."""
+    files: list[AipFile] = []
+    lines = []
+    for rel, entry in sorted(tree.entries.items()):
+        f = ctx.files.get(rel)
+        fmt = f.format if f else None
+        files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, fmt.puid if fmt else None,
+                             entry.mime, fmt.format_name if fmt else None))
+        lines.append(f"{entry.sha256}  data/{rel}\n")
+    payload = sum(f.size for f in files)
+    bag = aip.folder
+    tags = {
+        "bagit.txt": "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in [
+            ("Source-Organization", ctx.settings.archive_name),
+            ("Package-Type", f"AIP_{aip.content}"),
+            ("External-Identifier", aip.objid),
+            ("Bagging-Date", dt.date.today().isoformat()),
+            ("Payload-Oxum", f"{payload}.{len(files)}"),
+            *([("Ma-Dinh-Danh-Co-Quan", aip.organ_id)] if aip.organ_id else []),
+            ("Bag-Software-Agent", f"khoso {__version__}"),
+        ]),
+        "manifest-sha256.txt": "".join(lines),
+    }
+    tag_lines = []
+    for name, text in tags.items():
+        raw = text.encode("utf-8")
+        (bag / name).write_bytes(raw)
+        digest = hashlib.sha256(raw).hexdigest()
+        files.append(AipFile(name, len(raw), digest, None, "text/plain", None))
+        tag_lines.append(f"{digest}  {name}\n")
+    tagmanifest = "".join(tag_lines).encode("utf-8")
+    (bag / "tagmanifest-sha256.txt").write_bytes(tagmanifest)
+    aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()
+    files.append(AipFile("tagmanifest-sha256.txt", len(tagmanifest), aip.tagmanifest_sha256,
+                         None, "text/plain", None))
+    signature = ctx.services.signer.sign_detached(tagmanifest)
+    (bag / "tagmanifest-sha256.txt.p7s").write_bytes(signature)
+    files.append(AipFile("tagmanifest-sha256.txt.p7s", len(signature),
+                         hashlib.sha256(signature).hexdigest(), None, "application/pkcs7-signature",
+                         None))
+    aip.files = files
+    aip.total_size = sum(f.size for f in files)

@@ -1,0 +1,121 @@
+"""What an ingest knows as it goes: the services it uses and the facts its steps found.
+
+Steps read and add to the context and return a ``StepResult``; they never write to the catalog.
+The runner persists everything once, in one transaction, after the last step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.adapters.clamd import ScanResult, VirusScanner
+from ingest.adapters.format_policy import FormatPolicy
+from ingest.adapters.formats import FormatIdentification, FormatIdentifier
+from ingest.adapters.signatures import SignatureVerification
+from ingest.bag import BagReport
+from preservation.events import Agent, Event, Outcome
+from preservation.issues import Issue, Report
+from preservation.settings import Settings
+
+
+@dataclass
+class Services:
+    """The adapters an ingest runs with; real ones in production, fakes in unit tests."""
+
+    scanner: VirusScanner
+    identifier: FormatIdentifier
+    policy: FormatPolicy
+    pdf_verifier: Any | None = None
+    cms_verifier: Any | None = None
+    # (objects with key/path/sha256/size, progress) -> replicas written; storage.replication
+    replicate: Callable[..., list[Any]] | None = None
+    signer: Any | None = None
+    reject_not_scanned: bool = True
+
+
+@dataclass
+class FileFacts:
+    """One payload file as ingest saw it, keyed by its path relative to the SIP root."""
+
+    path: str
+    size: int
+    sha256: str
+    scan: ScanResult | None = None
+    format: FormatIdentification | None = None
+    signatures: SignatureVerification | None = None
+
+
+@dataclass
+class IngestContext:
+    settings: Settings
+    services: Services
+    source: Path
+    workspace: Path
+    job_id: str
+    catalog: Any = None  # read-only lookups (is the fonds registered?); steps never write
+    actor: str = "system"
+    kind: str = "dir"
+    bag_root: Path | None = None
+    bag: BagReport | None = None
+    sip: Any | None = None
+    files: dict[str, FileFacts] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+    aip: Any | None = None
+    stored: list[Any] = field(default_factory=list)
+    progress: Callable[[str, int, int], None] | None = None
+
+    @property
+    def sip_root(self) -> Path:
+        assert self.bag_root is not None
+        return self.bag_root / "data"
+
+    @property
+    def aip_dir(self) -> Path:
+        return self.workspace / "aip"
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: Outcome
+    issues: tuple[Issue, ...] = ()
+    events: tuple[Event, ...] = ()
+    reason: str = ""
+
+    @classmethod
+    def of(cls, report: Report, events: list[Event] | tuple[Event, ...] = (),
+           reason: str = "") -> StepResult:
+        if report.errors:
+            outcome = Outcome.FAILURE
+        elif any(i.severity.value == "warning" for i in report):
+            outcome = Outcome.WARNING
+        else:
+            outcome = Outcome.SUCCESS
+        return cls(outcome, tuple(report.issues), tuple(events), reason)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named, ordered pipeline step with the PREMIS event it records."""
+
+    name: str
+    event_type: str
+    run: Callable[[IngestContext], StepResult]
+    mandatory: bool = True
+
+
+KHOSO_AGENT_ID = "khoso"
+
+
+def khoso_agent() -> Agent:
+    from preservation import __version__
+
+    return Agent(f"{KHOSO_AGENT_ID}-{__version__}", f"khoso {__version__}",
+                 note="Kho lưu trữ số (OAIS), ingest pipeline")

@@ -1,0 +1,279 @@
+"""Validate the TT 05 SIP tree inside a bag's ``data/`` (§5.2, §5.3, PL III/IV).
+
+Every problem becomes an issue; nothing stops at the first. Order, cheapest first: required
+files and folders, both METS (safe parse, METS 1.12 + CSIP schema, structure), every href's
+safety, existence, size and SHA-256 (digests from the bag manifest when the bag already hashed
+the file — ``known_digests`` maps ``data/``-relative paths, with or without the ``data/`` prefix,
+to lowercase SHA-256 — else hashed here), unlisted data files, then the package EAD and each
+document EAD (our XSD, liberal read, TT 05 rules, document-in-file, totalDoc, unique codes).
+
+SIP_hoso vs SIP_tailieu is decided by the package EAD (the elements it has); a METS ``TYPE``
+that disagrees is a warning (METS013), since the EAD is what the archivist reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from preservation.errors import KhosoError
+from preservation.issues import Issue, Report
+from preservation.metadata.ead import EadRecord, read_ead, validate_xsd
+from preservation.metadata.identifiers import PackageId
+from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
+from preservation.metadata.xmlsafe import parse_xml
+from preservation.packaging.mets import EAD_HREF, REP_METS_HREF
+from preservation.packaging.model import CHUNK, REP1
+from preservation.packaging.read import MetsDocument, MetsFile, read_mets
+from preservation.packaging.validate import validate_mets
+
+REQUIRED_FILES = ("METS.xml", EAD_HREF, REP_METS_HREF)
+REQUIRED_DIRS = ("schemas", f"{REP1}data", f"{REP1}metadata/descriptive")
+METS_TYPES = {"mixed": "hoso", "collection": "tailieu"}
+KIND_PREFIXES = (("ead_doc_", "doc"), ("ead_pic_", "pic"), ("ead_media_", "media"))
+
+
+@dataclass(frozen=True)
+class SipDocument:
+    ead_record: EadRecord | None
+    ead_path: str
+    files: list[str]
+
+
+@dataclass
+class SipValidation:
+    report: Report
+    ead: EadRecord | None = None
+    documents: list[SipDocument] = field(default_factory=list)
+    objid: str | None = None
+    content: str | None = None  # "hoso" | "tailieu"
+    submission_agreement: str | None = None
+    fond_code: str | None = None  # rep1 METS agent note IDENTIFICATIONCODE (mã phông), §5.3
+    agency_name: str | None = None  # rep1 METS CREATOR agent name
+    organ_id: str | None = None  # mã định danh cơ quan, from the bag (set by the ingest step)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def _relay(issues: Report, report: Report, where: str) -> None:
+    report.extend(Issue(i.code, f"{where}#{i.path}" if i.path else where, i.params)
+                  for i in issues)
+
+
+def document_kind(path: str) -> str | None:
+    """``EAD_doc_x.xml`` → ``doc`` (also the sample's ``EAD_DOC_{docId}.xml``)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return next((kind for prefix, kind in KIND_PREFIXES if name.startswith(prefix)), None)
+
+
+class _Files:
+    """Checks each href once against the tree: safety, existence, size, SHA-256."""
+
+    def __init__(self, root: Path, known: Mapping[str, str] | None, report: Report) -> None:
+        self.root, self.report = root, report
+        self.known = {k.removeprefix("data/"): v.lower() for k, v in (known or {}).items()}
+        self.referenced: set[str] = set()
+
+    def check(self, entry: MetsFile, where: str) -> bool:
+        if entry.path is None:
+            self.report.add("METS004", where, href=entry.href, reason=entry.unsafe)
+            return False
+        self.referenced.add(entry.path)
+        path = self.root / entry.path
+        if not path.is_file():
+            self.report.add("METS005", where, href=entry.href)
+            return False
+        actual = path.stat().st_size
+        if entry.size is not None and entry.size != actual:
+            self.report.add("METS006", where, href=entry.href, declared=entry.size, actual=actual)
+        if not entry.checksum or (entry.checksum_type or "").upper() != "SHA-256":
+            self.report.add("METS008", where, href=entry.href, algorithm=entry.checksum_type)
+            return True
+        digest = self.known.get(entry.path) or self._sha256(path)
+        if digest != entry.checksum:
+            self.report.add("METS007", where, href=entry.href, declared=entry.checksum.upper(),
+                            actual=digest.upper())
+        return True
+
+    @staticmethod
+    def _sha256(path: Path) -> str:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+def _structure(root: Path, report: Report) -> None:
+    for rel in REQUIRED_FILES:
+        if not (root / rel).is_file():
+            report.add("SIP001", rel, path=rel)
+    for rel in REQUIRED_DIRS:
+        folder = root / rel
+        if not folder.is_dir() or not any(p.is_file() for p in folder.iterdir()):
+            report.add("SIP001", rel + "/", path=rel + "/")
+    for rel in ("metadata/preservation", f"{REP1}metadata/preservation"):
+        if (root / rel).exists():
+            report.add("SIP002", rel, path=rel)
+    reps = root / "representations"
+    if reps.is_dir():
+        for other in sorted(p.name for p in reps.iterdir() if p.name != "rep1"):
+            report.add("SIP004", f"representations/{other}", path=f"representations/{other}")
+
+
+def _load_mets(root: Path, rel: str, rep: bool, report: Report) -> MetsDocument | None:
+    path = root / rel
+    if not path.is_file():
+        return None
+    schema = validate_mets(path)
+    _relay(schema, report, rel)
+    if {"XML001", "XML002", "XML003", "XML004"} & schema.codes():
+        return None
+    try:
+        doc, issues = read_mets(path, rep=rep, where=rel)
+    except KhosoError as exc:  # pragma: no cover - validate_mets has already refused it
+        report.add(exc.code, rel, **exc.issue.params)
+        return None
+    report.extend(issues)
+    return doc
+
+
+def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str | None:
+    try:
+        ead = parse_xml(root / EAD_HREF)
+    except (KhosoError, OSError) as exc:
+        reason = exc.code if isinstance(exc, KhosoError) else type(exc).__name__
+        report.add("SIP005", EAD_HREF, reason=reason)
+        return None
+    names = {c.tag for c in ead if isinstance(c.tag, str)}
+    if names & {"startDate", "endDate", "maintenance", "mode"}:
+        content = "hoso"
+    elif "source" in names:
+        content = "tailieu"
+    else:
+        report.add("SIP005", EAD_HREF, reason="no startDate/maintenance (hoso) or source (tailieu)")
+        return None
+    declared = METS_TYPES.get((mets.type or "").lower()) if mets else None
+    if mets is not None and declared != content:
+        report.add("METS013", "METS.xml", mets_type=mets.type, ead_type=f"SIP_{content}")
+    return content
+
+
+def _read_ead(root: Path, rel: str, kind: str, report: Report) -> EadRecord | None:
+    try:
+        data = (root / rel).read_bytes()
+    except OSError:
+        return None
+    xsd = validate_xsd(data, "SIP", kind)
+    _relay(xsd, report, rel)
+    try:
+        record, issues = read_ead(data, "SIP", kind)
+    except KhosoError as exc:  # unsafe or not well-formed: validate_xsd said so already
+        if exc.code not in xsd.codes():
+            report.add(exc.code, rel, **exc.issue.params)
+        return None
+    _relay(issues, report, rel)
+    _relay(check_rules(record), report, rel)
+    return record
+
+
+def _check_root(result: SipValidation, root_mets: MetsDocument, files: _Files) -> None:
+    report = result.report
+    result.objid = root_mets.objid
+    result.submission_agreement = root_mets.agreement()
+    if root_mets.package_type != "SIP":
+        report.add("METS003", "METS.xml", found=root_mets.package_type, expected="SIP")
+    try:
+        PackageId.parse(root_mets.objid or "", "SIP")
+    except KhosoError as exc:
+        report.add(exc.code, "METS.xml/@OBJID", **exc.issue.params)
+    ead = root_mets.ead
+    if ead is None or ead.path != EAD_HREF:
+        report.add("METS014", "METS.xml")
+    for entry in [*root_mets.dmd.values(), *root_mets.files.values()]:
+        files.check(entry, "METS.xml")
+    if root_mets.premis is not None:
+        files.check(root_mets.premis, "METS.xml")
+    if not any(resolve == REP_METS_HREF for resolve in root_mets.mptrs):
+        report.add("METS010", "METS.xml")
+
+
+def _identification(mets: MetsDocument) -> tuple[str | None, str | None]:
+    """(fonds code, agent name) from the CREATOR agent's IDENTIFICATIONCODE note."""
+    for agent in mets.agents:
+        for note_type, text in agent.notes:
+            if note_type == "IDENTIFICATIONCODE" and text:
+                return text, agent.name or None
+    return None, None
+
+
+def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Files) -> None:
+    report, where = result.report, REP_METS_HREF
+    result.fond_code, result.agency_name = _identification(rep)
+    linked: set[str] = set()
+    for entry in [*rep.dmd.values(), *rep.files.values()]:
+        files.check(entry, where)
+    codes: dict[tuple[str, object], str] = {}
+    for document in rep.documents:
+        ead = document.ead
+        linked.update(f.id for f in document.files if f.id)
+        if ead is None:
+            continue
+        if not document.files:
+            report.add("METS015", where, href=ead.href)
+        record = None
+        kind = document_kind(ead.path or ead.href)
+        if kind is None:
+            report.add("METS017", where, href=ead.href)
+        elif ead.path and (root / ead.path).is_file():
+            record = _read_ead(root, ead.path, kind, report)
+        if record is not None and result.ead is not None:
+            _relay(check_document_in_file(result.ead, record), report, ead.path or "")
+            for name in ("docId", "docCode"):
+                if (value := record.values.get(name)) is not None:
+                    if (name, value) in codes:
+                        report.add("SIP006", ead.path or "", value=value, field=name,
+                                   first=codes[(name, value)], second=ead.path)
+                    codes[(name, value)] = ead.path or ""
+        result.documents.append(SipDocument(record, ead.path or ead.href,
+                                            [f.path for f in document.files if f.path]))
+    for file_id, entry in rep.files.items():
+        if file_id not in linked and entry.group in ("Data", "Holeyfile"):
+            report.add("METS016", where, href=entry.href)
+    if not rep.documents:
+        report.add("SIP007", where)
+
+
+def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = None
+                 ) -> SipValidation:
+    """Check the SIP tree at ``data_dir`` (a bag's ``data/``); see the module docstring."""
+    result = SipValidation(Report())
+    report = result.report
+    if not data_dir.is_dir():
+        report.add("SIP003", str(data_dir), path=str(data_dir))
+        return result
+    _structure(data_dir, report)
+    files = _Files(data_dir, known_digests, report)
+    root_mets = _load_mets(data_dir, "METS.xml", False, report)
+    rep_mets = _load_mets(data_dir, REP_METS_HREF, True, report)
+    if root_mets is not None:
+        _check_root(result, root_mets, files)
+    if (data_dir / EAD_HREF).is_file():
+        result.content = _content_type(data_dir, root_mets, report)
+        if result.content is not None:
+            result.ead = _read_ead(data_dir, EAD_HREF, result.content, report)
+    if rep_mets is not None:
+        _check_rep(result, rep_mets, data_dir, files)
+        if result.ead is not None:
+            _relay(check_total_doc(result.ead, len(rep_mets.documents)), report, EAD_HREF)
+    data = data_dir / REP1 / "data"
+    if data.is_dir() and rep_mets is not None:
+        for path in sorted(p for p in data.rglob("*") if p.is_file()):
+            rel = path.relative_to(data_dir).as_posix()
+            if rel not in files.referenced:
+                report.add("METS009", rel, path=rel)
+    return result

@@ -1,0 +1,1 @@
+"""Ingest steps, one module each; each names its PREMIS event and returns a ``StepResult``."""

@@ -1,0 +1,34 @@
+"""format identification (PRONOM) of every payload file, checked against the TT 05 policy."""
+
+from __future__ import annotations
+
+from ingest.context import IngestContext, StepResult
+from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
+from preservation.issues import Report, Severity
+
+CONTENT_PREFIX = "representations/"
+
+
+def identify_formats(ctx: IngestContext) -> StepResult:
+    assert ctx.bag_root is not None
+    report = Report()
+    events: list[Event] = []
+    paths = sorted(ctx.files)
+    results = ctx.services.identifier.identify_many([ctx.sip_root / p for p in paths], workers=2)
+    for path, ident in zip(paths, results, strict=True):
+        ctx.files[path].format = ident
+        issues = []
+        # The policy (TT 05 allowed formats) applies to content; metadata files are ours to check.
+        if path.startswith(CONTENT_PREFIX) and "/data/" in path:
+            issues = ctx.services.policy.check(ident, path)
+        report.extend(issues)
+        worst = {i.severity for i in issues}
+        outcome = (Outcome.FAILURE if Severity.ERROR in worst else
+                   Outcome.WARNING if Severity.WARNING in worst else Outcome.SUCCESS)
+        events.append(Event(
+            FORMAT_IDENTIFICATION, outcome, ident.event_detail(),
+            outcome_detail=f"{ident.puid or 'UNKNOWN'} {ident.format_name or ''}".strip(),
+            object_identifier=path,
+            agents=((Agent(f"{ident.tool}-{ident.tool_version}", f"{ident.tool} {ident.tool_version}",
+                           note=ident.signature_file), "executing program"),)))
+    return StepResult.of(report, events)

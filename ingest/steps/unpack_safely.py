@@ -1,0 +1,22 @@
+"""unpack safely: archives are extracted under limits; folders are checked by the same rules."""
+
+from __future__ import annotations
+
+from ingest.context import IngestContext, StepResult, khoso_agent
+from ingest.unpack import stage_directory, unpack
+from preservation.events import UNPACKING, Event, Outcome
+
+
+def unpack_safely(ctx: IngestContext) -> StepResult:
+    if ctx.kind == "dir":
+        result = stage_directory(ctx.source)
+        detail = "folder submission checked in place"
+    else:
+        result = unpack(ctx.source, ctx.workspace / "sip")
+        detail = f"{ctx.kind} archive extracted: {len(result.files)} files, {result.total_bytes} bytes"
+    if result.ok:
+        ctx.bag_root = result.bag_root
+    outcome = Outcome.SUCCESS if result.ok else Outcome.FAILURE
+    event = Event(UNPACKING, outcome, detail, object_identifier=ctx.job_id,
+                  agents=((khoso_agent(), "executing program"),))
+    return StepResult.of(result.report, [event] if ctx.kind != "dir" else [])

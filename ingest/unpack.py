@@ -1,0 +1,540 @@
+"""Safe unpacking of submitted archives (ZIP, TAR, TAR.GZ) and the same checks on folder submissions.
+
+Archives come from outside, so nothing in them is trusted: every member's name, type and declared
+size is checked (all problems collected, ``PKG0xx`` codes), and bytes are counted while extracting
+because headers lie. Files are written into a temporary folder next to ``dest`` that becomes
+``dest`` by one rename at the end, so a refused archive leaves nothing behind.
+
+Decisions: names colliding after NFC normalisation are refused, names differing only in case are
+warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
+accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
+names it yields mojibake that would only surface later as manifest mismatches); only stored and
+Deflate ZIP members are accepted (bzip2/LZMA decompress without an output bound in ``zipfile``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from preservation.errors import KhosoError
+from preservation.issues import Report
+
+ArchiveKind = Literal["dir", "zip", "tar", "tgz"]
+CHUNK = 1 << 20
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+# Errors the standard-library parsers raise on hostile bytes; all mean "corrupt archive".
+_PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
+                 ValueError, UnicodeError, NotImplementedError, OverflowError, IndexError, KeyError)
+
+
+def _add(report: Report, code: str, path: str = "", **params: object) -> None:
+    """``report.add`` that also hands the path to the message template (``{file}``)."""
+    report.add(code, path, file=path, **params)
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """Resource limits for one submission; the defaults suit a large hồ sơ transfer."""
+
+    max_total_bytes: int = 64 << 30
+    max_files: int = 200_000
+    max_ratio: int = 200  # uncompressed / compressed, per member (per stream for tar.gz)
+    ratio_floor: int = 1 << 20  # small members may compress well; check the ratio above this
+    max_depth: int = 32
+    max_name_bytes: int = 255  # one path segment, as most file systems allow
+    max_path_bytes: int = 1024
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    path: str  # POSIX, relative to ``UnpackResult.root``
+    size: int
+
+
+@dataclass(frozen=True)
+class UnpackResult:
+    kind: ArchiveKind | None  # None when the format was not recognised
+    root: Path | None  # where the files now are; None when refused
+    files: tuple[StagedFile, ...]
+    total_bytes: int
+    report: Report
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.root is not None
+
+    @property
+    def bag_root(self) -> Path | None:
+        """The bag folder: ``root`` itself, or its single top-level folder (``zip -r bag.zip bag/``)."""
+        if self.root is None or (self.root / "bagit.txt").is_file():
+            return self.root
+        entries = list(self.root.iterdir())
+        return entries[0] if len(entries) == 1 and entries[0].is_dir() else self.root
+
+
+@dataclass
+class _Member:
+    name: str
+    kind: Literal["file", "dir", "symlink", "hardlink", "special"]
+    size: int = 0
+    compressed: int | None = None  # known per member for ZIP only
+    detail: str = ""
+
+
+class _Stop(Exception):
+    """A limit that makes going on pointless (or unsafe): the issue is already in the report."""
+
+
+class _Checker:
+    """Applies the name, type and limit rules member by member, collecting every problem."""
+
+    def __init__(self, limits: UnpackLimits, report: Report) -> None:
+        self.limits, self.report = limits, report
+        self.files: set[str] = set()
+        self.dirs: set[str] = set()
+        self.nfc: dict[str, str] = {}
+        self.folded: dict[str, str] = {}
+        self.declared = 0
+        self.not_nfc: list[str] = []
+
+    def check(self, m: _Member) -> str | None:
+        """Return the safe relative path to create, or None if the member is refused or skipped."""
+        errors = len(self.report.errors)
+        path = self._name(m.name)
+        if path is None:
+            return None
+        if m.kind in ("symlink", "hardlink", "special"):
+            code = {"symlink": "PKG006", "hardlink": "PKG007", "special": "PKG008"}[m.kind]
+            _add(self.report, code, path, kind=m.detail or m.kind)
+            return None
+        if m.kind == "dir":
+            if path in self.files:
+                _add(self.report, "PKG020", path)
+            elif path not in self.dirs:
+                self._register(path)
+                self.dirs.add(path)
+        elif path in self.files:
+            _add(self.report, "PKG016", path)
+        else:
+            self._add_file(path)
+            if len(self.files) > self.limits.max_files:
+                _add(self.report, "PKG010", path, limit=self.limits.max_files)
+                raise _Stop
+            self.declared += m.size
+            ratio_ok(self.limits, self.report, path, m.size, m.compressed)
+            if self.declared > self.limits.max_total_bytes:
+                _add(self.report, "PKG009", path, limit=self.limits.max_total_bytes, size=self.declared)
+                raise _Stop
+        return path if len(self.report.errors) == errors else None
+
+    def _name(self, raw: str) -> str | None:
+        """The member name without a leading ``./``, or None (with an issue) if it is unsafe."""
+        r, lim = self.report, self.limits
+        name = raw
+        while name.startswith("./"):
+            name = name[2:]
+        if name not in ("", "/"):
+            name = name.rstrip("/")
+        if name == "." or (name == "" and raw.startswith(".")):
+            return None  # the archive's own root entry ("./")
+        if not _is_utf8(name):
+            _add(r, "PKG014", name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            return None
+        if name.startswith("/"):
+            _add(r, "PKG003", name)
+            return None
+        if "\\" in name or _DRIVE.match(name):
+            _add(r, "PKG005", name)
+            return None
+        parts = name.split("/")
+        if ".." in parts:
+            _add(r, "PKG004", name)
+            return None
+        if not name or _CONTROL.search(name) or "" in parts or "." in parts:
+            reason = "control character" if _CONTROL.search(name) else "empty, '.' or '//'"
+            _add(r, "PKG019", _CONTROL.sub("?", name), reason=reason)
+            return None
+        if len(parts) > lim.max_depth:
+            _add(r, "PKG012", name, depth=len(parts), limit=lim.max_depth)
+        longest = max(len(p.encode()) for p in parts)
+        if longest > lim.max_name_bytes:
+            _add(r, "PKG013", name, length=longest, limit=lim.max_name_bytes)
+        elif len(name.encode()) > lim.max_path_bytes:
+            _add(r, "PKG013", name, length=len(name.encode()), limit=lim.max_path_bytes)
+        return name
+
+    def _add_file(self, path: str) -> None:
+        if path in self.dirs:
+            _add(self.report, "PKG020", path)
+        for parent in _parents(path):
+            if parent in self.files:
+                _add(self.report, "PKG020", parent)
+            elif parent not in self.dirs:
+                self._register(parent)
+                self.dirs.add(parent)
+        self._register(path)
+        self.files.add(path)
+
+    def _register(self, path: str) -> None:
+        """Refuse names equal after NFC; warn on names equal after case folding."""
+        norm = unicodedata.normalize("NFC", path)
+        if norm != path:
+            self.not_nfc.append(path)
+        other = self.nfc.setdefault(norm, path)
+        if other != path:
+            _add(self.report, "PKG015", path, other=other)
+            return
+        other = self.folded.setdefault(norm.casefold(), path)
+        if other != path:
+            _add(self.report, "PKG021", path, other=other)
+
+    def finish(self) -> None:
+        if self.not_nfc:
+            _add(self.report, "PKG027", self.not_nfc[0], count=len(self.not_nfc))
+
+
+def _is_utf8(name: str) -> bool:
+    """False for names carrying undecodable bytes (surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parents(path: str) -> Iterator[str]:
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        yield "/".join(parts[:i])
+
+
+def ratio_ok(limits: UnpackLimits, report: Report, path: str, size: int, compressed: int | None) -> bool:
+    if compressed is None or size <= limits.ratio_floor or size <= limits.max_ratio * compressed:
+        return True
+    _add(report, "PKG011", path, limit=limits.max_ratio, size=size, compressed=compressed)
+    return False
+
+
+class _Writer:
+    """Writes members under ``root``, counting bytes: limits hold even when headers lie."""
+
+    def __init__(self, root: Path, limits: UnpackLimits, report: Report) -> None:
+        self.root, self.limits, self.report = root, limits, report
+        self.files: list[StagedFile] = []
+        self.total = 0
+        self.made: set[str] = set()
+
+    def mkdir(self, path: str) -> None:
+        if path not in self.made:
+            os.makedirs(os.path.join(self.root, path), exist_ok=True)
+            self.made.add(path)
+
+    def write(self, path: str, src: IO[bytes], declared: int, compressed: int | None = None,
+              stream_ratio: Callable[[], tuple[int, int]] | None = None) -> None:
+        target = os.path.join(self.root, path)
+        self.mkdir(os.path.dirname(path))
+        count = 0
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            _add(self.report, "PKG026", path, reason=exc.strerror or str(exc))
+            raise _Stop from exc
+        with os.fdopen(fd, "wb") as out:
+            while chunk := src.read(CHUNK):
+                count += len(chunk)
+                if count > declared:
+                    _add(self.report, "PKG018", path, size=f">{declared}", declared=declared)
+                    raise _Stop
+                if self.total + count > self.limits.max_total_bytes:
+                    _add(self.report, "PKG009", path, limit=self.limits.max_total_bytes, size=self.total + count)
+                    raise _Stop
+                if not ratio_ok(self.limits, self.report, path, count, compressed):
+                    raise _Stop
+                if stream_ratio and not ratio_ok(self.limits, self.report, path, *stream_ratio()):
+                    raise _Stop
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    _add(self.report, "PKG026", path, reason=exc.strerror or str(exc))
+                    raise _Stop from exc
+        if count != declared:
+            _add(self.report, "PKG018", path, size=count, declared=declared)
+            raise _Stop
+        self.total += count
+        self.files.append(StagedFile(path, count))
+
+
+def detect_kind(archive: Path) -> ArchiveKind | None:
+    """The archive format from its leading bytes; the file name is never trusted."""
+    with open(archive, "rb") as f:
+        head = f.read(512)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "zip"
+    if head[:2] == b"\x1f\x8b":
+        return "tgz"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def unpack(archive: Path, dest: Path, limits: UnpackLimits | None = None) -> UnpackResult:
+    """Extract ``archive`` to ``dest`` (which must not exist or be empty), or refuse with codes."""
+    limits = limits or UnpackLimits()
+    report = Report()
+    if not archive.is_file():
+        _add(report, "PKG025", str(archive))
+        return UnpackResult(None, None, (), 0, report)
+    kind = detect_kind(archive)
+    if kind is None:
+        with open(archive, "rb") as f:
+            _add(report, "PKG001", archive.name, magic=f.read(8).hex() or "empty")
+        return UnpackResult(None, None, (), 0, report)
+    return _staged(dest, kind, limits, report,
+                   lambda w, c: (_zip if kind == "zip" else _tar)(archive, w, c, kind))
+
+
+def stage_directory(source: Path, limits: UnpackLimits | None = None, *,
+                    dest: Path | None = None) -> UnpackResult:
+    """Check a folder submission by the same rules; copy it to ``dest`` only when one is given."""
+    limits = limits or UnpackLimits()
+    report = Report()
+    if not source.is_dir() or source.is_symlink():
+        _add(report, "PKG025", str(source))
+        return UnpackResult("dir", None, (), 0, report)
+    if dest is None:
+        checker, files = _Checker(limits, report), []
+        try:
+            for member, _full in _walk(source, "", limits):
+                path = checker.check(member)
+                if path is not None and member.kind == "file":
+                    files.append(StagedFile(path, member.size))
+        except _Stop:
+            pass
+        except OSError as exc:  # the folder changed while it was being read
+            _add(report, "PKG026", exc.filename or "", reason=exc.strerror or str(exc))
+        checker.finish()
+        ok = report.ok
+        return UnpackResult("dir", source if ok else None, tuple(files) if ok else (),
+                            sum(f.size for f in files) if ok else 0, report)
+
+    def copy(writer: _Writer, checker: _Checker) -> None:
+        for member, full in _walk(source, "", limits):
+            path = checker.check(member)
+            if path is None or not report.ok:
+                continue
+            if member.kind == "dir":
+                writer.mkdir(path)
+                continue
+            try:  # O_NOFOLLOW: a file swapped for a link after the walk is not followed
+                src = os.fdopen(os.open(full, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+            except OSError as exc:
+                _add(report, "PKG026", path, reason=exc.strerror or str(exc))
+                raise _Stop from exc
+            with src:
+                writer.write(path, src, member.size)
+
+    return _staged(dest, "dir", limits, report, copy)
+
+
+def _walk(root: Path, prefix: str, limits: UnpackLimits, depth: int = 1) -> Iterator[tuple[_Member, Path]]:
+    """Members of a folder without following links; st_nlink > 1 counts as a hard link."""
+    with os.scandir(root) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        name = prefix + e.name
+        st = e.stat(follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            yield _Member(name, "symlink"), Path(e.path)
+        elif stat.S_ISDIR(st.st_mode):
+            yield _Member(name + "/", "dir"), Path(e.path)
+            if depth < limits.max_depth + 1:
+                yield from _walk(Path(e.path), name + "/", limits, depth + 1)
+        elif stat.S_ISREG(st.st_mode):
+            kind = "hardlink" if st.st_nlink > 1 else "file"
+            yield _Member(name, kind, st.st_size), Path(e.path)
+        else:
+            yield _Member(name, "special", detail=_mode_name(st.st_mode)), Path(e.path)
+
+
+def _mode_name(mode: int) -> str:
+    for test, label in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                        (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return label
+    return "unknown type"
+
+
+def _staged(dest: Path, kind: ArchiveKind, limits: UnpackLimits, report: Report,
+            fill: Callable[[_Writer, _Checker], None]) -> UnpackResult:
+    """Run ``fill`` into a temp folder beside ``dest``; rename on success, remove otherwise."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise KhosoError("PKG024", str(dest), file=str(dest))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    done = False
+    try:
+        writer, checker = _Writer(tmp, limits, report), _Checker(limits, report)
+        try:
+            fill(writer, checker)
+        except _Stop:
+            pass
+        except _PARSE_ERRORS as exc:
+            _add(report, "PKG002", reason=f"{type(exc).__name__}: {exc}"[:200])
+        except OSError as exc:  # reading the archive itself failed
+            _add(report, "PKG002", reason=f"{type(exc).__name__}: {exc.strerror or exc}"[:200])
+        checker.finish()
+        if report.ok:
+            os.rename(tmp, dest)
+            done = True
+            return UnpackResult(kind, dest, tuple(writer.files), writer.total, report)
+        return UnpackResult(kind, None, (), 0, report)
+    finally:
+        if not done:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -> None:
+    report, limits = writer.report, writer.limits
+    with open(archive, "rb") as fp:
+        end = zipfile._EndRecData(fp)  # entry count before zipfile builds one object per entry
+        if end and end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_files:
+            _add(report, "PKG010", limit=limits.max_files)
+            return
+        with zipfile.ZipFile(fp) as zf:
+            plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
+            for info in zf.infolist():
+                member = _zip_member(info, report)
+                if member is None:
+                    continue
+                path = checker.check(member)
+                if path is not None:
+                    plan.append((path, member, info))
+            if not report.ok:
+                return
+            for path, member, info in plan:
+                if member.kind == "dir":
+                    writer.mkdir(path)
+                    continue
+                # Lift zipfile's own cap at the declared size (it would truncate, then fail on the
+                # CRC): the writer counts every byte against the header, the ratio and the total.
+                probe = copy.copy(info)
+                probe.file_size = 1 << 62
+                with zf.open(probe) as src:
+                    writer.write(path, src, info.file_size, info.compress_size)
+
+
+def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
+    name = info.orig_filename
+    if not info.flag_bits & 0x800:
+        raw = name.encode("cp437")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "surrogateescape")
+        else:
+            if not raw.isascii():
+                _add(report, "PKG023", name)
+    if "\x00" in name:
+        _add(report, "PKG019", name.replace("\x00", "\\0"), reason="NUL")
+        return None
+    mode = info.external_attr >> 16
+    if info.flag_bits & 0x41:
+        _add(report, "PKG017", name)
+        return None
+    if stat.S_ISLNK(mode):
+        return _Member(name, "symlink")
+    if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return _Member(name, "special", detail=_mode_name(mode))
+    if name.endswith("/") or stat.S_ISDIR(mode):
+        return _Member(name, "dir")
+    if info.compress_type not in _ZIP_METHODS:
+        _add(report, "PKG022", name, method=info.compress_type)
+        return None
+    return _Member(name, "file", info.file_size, info.compress_size)
+
+
+class _Counting:
+    """Counts compressed bytes read, for the tar.gz stream ratio; seeks pass through."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f, self.count = f, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.f.read(n)
+        self.count += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+
+def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -> None:
+    """Check every header first (nothing written, stops at a limit), then extract in one stream."""
+    report, limits = writer.report, writer.limits
+    plan: dict[int, str] = {}
+    with open(archive, "rb") as raw:
+        counting = _Counting(raw)
+        with _open_tar(counting, kind, stream=False) as tf:
+            for index, ti in enumerate(tf):
+                if kind == "tgz" and not ratio_ok(limits, report, ti.name, tf.offset, counting.count):
+                    raise _Stop
+                path = checker.check(_tar_member(ti))
+                if path is not None:
+                    plan[index] = path
+    if not report.ok:
+        return
+    with open(archive, "rb") as raw:
+        counting = _Counting(raw)
+        with _open_tar(counting, kind, stream=True) as tf:
+            def stream() -> tuple[int, int]:
+                return tf.fileobj.pos, counting.count  # type: ignore[union-attr]
+
+            for index, ti in enumerate(tf):
+                path = plan.get(index)
+                if path is None:
+                    continue
+                if ti.isdir():
+                    writer.mkdir(path)
+                    continue
+                src = tf.extractfile(ti)
+                if src is None:  # pragma: no cover - isreg() members always have a file object
+                    raise _Stop
+                writer.write(path, src, ti.size, None, stream if kind == "tgz" else None)
+
+
+def _open_tar(f: _Counting, kind: ArchiveKind, *, stream: bool) -> tarfile.TarFile:
+    mode = ("r|" if stream else "r:") + ("gz" if kind == "tgz" else "")
+    return tarfile.open(fileobj=f, mode=mode, encoding="utf-8",  # type: ignore[call-overload]
+                        errors="surrogateescape")
+
+
+def _tar_member(ti: tarfile.TarInfo) -> _Member:
+    if ti.issym():
+        return _Member(ti.name, "symlink")
+    if ti.islnk():
+        return _Member(ti.name, "hardlink")
+    if ti.isdir():
+        return _Member(ti.name, "dir")
+    if ti.isreg():
+        return _Member(ti.name, "file", ti.size)
+    detail = ("character device" if ti.ischr() else "block device" if ti.isblk()
+              else "fifo" if ti.isfifo() else f"type {ti.type!r}")
+    return _Member(ti.name, "special", detail=detail)

@@ -1,0 +1,7 @@
+"""TT 05 package structure: METS and PREMIS writers, their schemas and a liberal METS reader.
+
+Writers stream (``lxml.etree.xmlfile``): a package may hold 100,000+ files and a METS built in
+memory is what made other repositories fail at 200,000. Readers use ``iterparse`` with the same
+safety rules as :mod:`preservation.metadata.xmlsafe` (no DOCTYPE, no entities, no network).
+Pure: no I/O beyond the streams and paths given, no global state but cached schemas.
+"""

@@ -1,0 +1,83 @@
+"""Write a package's files to every replica location; all or nothing.
+
+Each object is hashed while written and checked against the digest computed at ingest (and S3
+reads it back). A transient failure is retried with back-off; if a location still fails, every
+object already written for this package is removed from every location, so the catalog can
+never register an AIP with a missing copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.errors import ObjectMissing, StorageError
+from storage.protocol import Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ObjectToStore:
+    key: str
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Replica:
+    location: str
+    objects: int
+    bytes: int
+    seconds: float
+
+
+def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
+                    sleep: Callable[[float], None]) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            with open(obj.path, "rb") as f:
+                storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size)
+            return
+        except StorageError as exc:
+            if not exc.transient or attempt == attempts:
+                raise
+            log.warning("retrying %s on %s after %s", obj.key, storage.name, exc.code)
+            sleep(backoff * 2 ** (attempt - 1))
+
+
+def remove(objects: Sequence[ObjectToStore], storages: Sequence[Storage]) -> None:
+    """Best-effort removal of a failed package's objects (a locked object stays, and says so)."""
+    for storage in storages:
+        for obj in objects:
+            try:
+                storage.delete(obj.key)
+            except ObjectMissing:
+                pass
+            except StorageError as exc:
+                log.error("could not remove %s from %s: %s", obj.key, storage.name, exc)
+
+
+def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
+              attempts: int = 4, backoff: float = 0.5,
+              sleep: Callable[[float], None] = time.sleep,
+              progress: Callable[[str, int, int], None] | None = None) -> list[Replica]:
+    """Put every object on every storage, verified; on failure remove them all and raise."""
+    done: list[Replica] = []
+    try:
+        for storage in storages:
+            started = time.monotonic()
+            for i, obj in enumerate(objects, 1):
+                _put_with_retry(storage, obj, attempts, backoff, sleep)
+                if progress:
+                    progress(f"store:{storage.name}", i, len(objects))
+            done.append(Replica(storage.name, len(objects), sum(o.size for o in objects),
+                                time.monotonic() - started))
+    except BaseException:
+        remove(objects, storages)
+        raise
+    return done

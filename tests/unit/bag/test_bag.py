@@ -1,0 +1,258 @@
+"""RFC 8493 validation: bagit-python bags pass; each defect gives its exact set of codes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from ingest.bag import payload_manifests, validate_bag, verify_tag_manifests
+
+from .builders import make_bag
+
+FILES = {"a.txt": b"alpha", "sub/b.bin": bytes(range(256)) * 40, "Hồ sơ.pdf": b"%PDF-1.4"}
+
+
+def codes(path: Path, **kw) -> set[str]:
+    report = validate_bag(path, **kw).report
+    return report.codes()
+
+
+@pytest.fixture
+def bag(tmp_path: Path) -> Path:
+    return make_bag(tmp_path / "bag", FILES, algs=("sha256", "sha512"))
+
+
+def rewrite(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new))
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_bagit_python_bag_is_valid_with_digests(bag: Path, processes: int) -> None:
+    result = validate_bag(bag, processes=processes)
+    assert result.is_valid() and result.report.codes() == set() and result.verified
+    assert result.version == "0.97" and result.manifests == ("sha256", "sha512")
+    assert result.tag_manifests == ("sha256", "sha512")
+    assert result.payload_count == 3 and result.payload_bytes == sum(map(len, FILES.values()))
+    pdf = result.files["data/Hồ sơ.pdf"]
+    assert pdf.size == 8 and pdf.digests == {"sha256": hashlib.sha256(b"%PDF-1.4").hexdigest(),
+                                             "sha512": hashlib.sha512(b"%PDF-1.4").hexdigest()}
+    assert result.info_value("Payload-Oxum") == f"{result.payload_bytes}.3"
+    assert "bag-info.txt" in result.tag_files
+
+
+def test_fast_checks_oxum_and_completeness_only(bag: Path) -> None:
+    rewrite(bag / "data" / "a.txt", b"alpha", b"ALPHA")
+    result = validate_bag(bag, fast=True)
+    assert result.is_valid() and not result.verified and result.files["data/a.txt"].digests == {}
+    assert codes(bag) == {"BAG019"}
+
+
+def test_payload_manifests_and_tag_verification_for_the_read_pass(bag: Path) -> None:
+    result = validate_bag(bag, fast=True)
+    manifests = payload_manifests(result)
+    assert set(manifests) == {"sha256", "sha512"}
+    assert manifests["sha256"]["data/a.txt"] == hashlib.sha256(b"alpha").hexdigest()
+    assert verify_tag_manifests(result).codes() == set()
+    rewrite(bag / "bag-info.txt", b"Bagging-Date", b"Bagging-Datf")
+    assert verify_tag_manifests(validate_bag(bag, fast=True)).codes() == {"BAG019"}
+
+
+def test_checksum_mismatch(bag: Path) -> None:
+    rewrite(bag / "data" / "a.txt", b"alpha", b"alphx")
+    result = validate_bag(bag)
+    assert result.report.codes() == {"BAG019"}
+    assert {i.params["algorithm"] for i in result.report} == {"sha256", "sha512"}
+
+
+def test_missing_file(bag: Path) -> None:
+    (bag / "data" / "a.txt").unlink()
+    assert codes(bag) == {"BAG008", "BAG017", "BAG027"}
+
+
+def test_extra_file(bag: Path) -> None:
+    (bag / "data" / "extra.txt").write_text("x")
+    assert codes(bag) == {"BAG008", "BAG018", "BAG027"}
+
+
+def test_missing_and_extra_without_oxum(bag: Path) -> None:
+    rewrite(bag / "bag-info.txt", b"Payload-Oxum", b"X-Payload-Oxu")
+    (bag / "data" / "a.txt").rename(bag / "data" / "moved.txt")
+    assert codes(bag) == {"BAG017", "BAG018", "BAG027"}
+
+
+def test_oxum_lie_stops_before_hashing(bag: Path) -> None:
+    info = (bag / "bag-info.txt").read_text()
+    oxum = next(line.split(": ")[1] for line in info.splitlines() if line.startswith("Payload-Oxum"))
+    rewrite(bag / "bag-info.txt", oxum.encode(), b"1." + oxum.split(".")[1].encode())
+    result = validate_bag(bag)
+    assert result.report.codes() == {"BAG008", "BAG027"} and not result.verified
+
+
+def test_oxum_malformed_and_repeated(bag: Path) -> None:
+    with open(bag / "bag-info.txt", "a") as f:
+        f.write("Payload-Oxum: many\n")
+    assert codes(bag) == {"BAG029", "BAG027"}
+    rewrite(bag / "bag-info.txt", b"Payload-Oxum: many\n", b"")
+    rewrite(bag / "bag-info.txt", b"Payload-Oxum: ", b"Payload-Oxum: x")
+    assert codes(bag) == {"BAG007", "BAG027"}
+
+
+def test_duplicate_manifest_lines(bag: Path) -> None:
+    manifest = bag / "manifest-sha256.txt"
+    line = next(x for x in manifest.read_text().splitlines() if x.endswith("data/a.txt"))
+    manifest.write_text(manifest.read_text() + line + "\n")
+    assert codes(bag) == {"BAG015", "BAG019"}  # same digest: warning; the tag manifest changed
+    manifest.write_text(manifest.read_text() + "0" * 64 + " data/a.txt\n")
+    assert codes(bag) == {"BAG015", "BAG016", "BAG027"}
+
+
+def test_manifest_entry_outside_data(bag: Path) -> None:
+    with open(bag / "manifest-sha256.txt", "a") as f:
+        f.write(hashlib.sha256((bag / "bagit.txt").read_bytes()).hexdigest() + "  bagit.txt\n")
+    assert codes(bag) == {"BAG013", "BAG027"}
+
+
+@pytest.mark.parametrize("path", ["data/../bagit.txt", "/etc/passwd", "data//a.txt", "data\\a.txt"])
+def test_unsafe_manifest_paths(bag: Path, path: str) -> None:
+    with open(bag / "manifest-sha256.txt", "a") as f:
+        f.write("0" * 64 + " " + path + "\n")
+    assert codes(bag) == {"BAG014", "BAG027"}
+
+
+def test_malformed_manifest_lines(bag: Path) -> None:
+    with open(bag / "manifest-sha256.txt", "a") as f:
+        f.write("nospace\n" + "abc data/a.txt\n")
+    assert codes(bag) == {"BAG012", "BAG031", "BAG027"}
+
+
+def test_tag_manifest_mismatch(bag: Path) -> None:
+    rewrite(bag / "bag-info.txt", b"bagit.py", b"bagit.PY")
+    result = validate_bag(bag)
+    assert result.report.codes() == {"BAG019"}
+    assert {i.path for i in result.report} == {"bag-info.txt"}
+
+
+def test_tag_manifest_listing_payload(bag: Path) -> None:
+    with open(bag / "tagmanifest-sha256.txt", "a") as f:
+        f.write("0" * 64 + " data/a.txt\n")
+    assert codes(bag) == {"BAG020", "BAG027"}
+
+
+def test_tag_manifest_lists_missing_tag_file(bag: Path) -> None:
+    with open(bag / "tagmanifest-sha256.txt", "a") as f:
+        f.write("0" * 64 + " extra-tag.txt\n")
+    assert codes(bag) == {"BAG017", "BAG027"}
+
+
+def test_fetch_txt_is_reported(bag: Path) -> None:
+    (bag / "fetch.txt").write_text("https://example.org/x.bin 10 data/remote.bin\n")
+    result = validate_bag(bag)
+    assert result.report.codes() == {"BAG021"} and result.is_valid()
+    assert result.fetch[0].path == "data/remote.bin" and result.fetch[0].length == 10
+
+
+def test_fetch_txt_malformed(bag: Path) -> None:
+    (bag / "fetch.txt").write_text("https://example.org/x.bin ten data/x\nurl - ../etc\n")
+    assert codes(bag) == {"BAG021", "BAG022", "BAG027"}
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"BagIt-Version: 0.97\n", "BAG002"),
+    (b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\nExtra: 1\n", "BAG002"),
+    (b"\xef\xbb\xbfBagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", "BAG002"),
+    (b"BagIt-Version:0.97\nTag-File-Character-Encoding: UTF-8\n", "BAG002"),
+    (b"BagIt-Version: 2.0\nTag-File-Character-Encoding: UTF-8\n", "BAG003"),
+    (b"BagIt-Version: 1.0\nTag-File-Character-Encoding: ISO-8859-1\n", "BAG004"),
+    (b"BagIt-Version: 1.0\r\nTag-File-Character-Encoding: \xff\r\n", "BAG005"),
+])
+def test_bad_bagit_txt_stops_validation(bag: Path, content: bytes, code: str) -> None:
+    (bag / "bagit.txt").write_bytes(content)
+    result = validate_bag(bag)
+    assert result.report.codes() == {code} and result.version is None
+
+
+def test_bagit_txt_with_crlf_and_version_1_0(bag: Path) -> None:
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 1.0\r\nTag-File-Character-Encoding: UTF-8\r\n")
+    assert codes(bag, fast=True) == set()
+
+
+def test_no_bagit_txt_and_not_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    assert codes(tmp_path) == {"BAG001"}
+    assert codes(tmp_path / "missing") == {"BAG030"}
+
+
+def test_non_utf8_bag_info(bag: Path) -> None:
+    with open(bag / "bag-info.txt", "ab") as f:
+        f.write("Contact-Name: Nguyễn Văn A\n".encode("utf-16-le"))
+    assert codes(bag) == {"BAG005", "BAG027"}
+
+
+def test_bag_info_continuation_and_bad_lines(bag: Path) -> None:
+    with open(bag / "bag-info.txt", "a") as f:
+        f.write("External-Description: dòng một\n   dòng hai\n")
+    result = validate_bag(bag, fast=True)
+    assert result.info_value("External-Description") == "dòng một dòng hai"
+    with open(bag / "bag-info.txt", "a") as f:
+        f.write("no colon here\n Label : x\n")
+    (bag / "bag-info.txt").write_text(" leading continuation\n" + (bag / "bag-info.txt").read_text())
+    assert codes(bag, fast=True) == {"BAG006"}
+
+
+def test_bom_in_tag_file_is_a_warning(bag: Path) -> None:
+    data = (bag / "bag-info.txt").read_bytes()
+    (bag / "bag-info.txt").write_bytes(b"\xef\xbb\xbf" + data)
+    assert codes(bag, fast=True) == {"BAG028"}
+
+
+def test_weak_and_unknown_algorithms(tmp_path: Path) -> None:
+    weak = make_bag(tmp_path / "weak", FILES, algs=("md5", "sha256"))
+    result = validate_bag(weak)
+    assert result.report.codes() == {"BAG011"} and result.is_valid()
+    (weak / "manifest-blake3.txt").write_text("")
+    assert codes(weak) == {"BAG010", "BAG011", "BAG027"}
+
+
+def test_no_payload_manifest_and_no_data(tmp_path: Path) -> None:
+    (tmp_path / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    assert codes(tmp_path) == {"BAG009", "BAG026", "BAG027"}
+
+
+def test_nfc_collision_in_the_bag(tmp_path: Path) -> None:
+    nfc = unicodedata.normalize("NFC", "Hồ sơ.pdf")
+    nfd = unicodedata.normalize("NFD", "Hồ sơ.pdf")
+    bag = make_bag(tmp_path / "bag", {nfc: b"a", nfd: b"b"})
+    assert codes(bag) == {"BAG023", "BAG027"}
+
+
+def test_manifest_in_other_normalisation_is_accepted_with_warning(tmp_path: Path) -> None:
+    nfc = unicodedata.normalize("NFC", "Hồ sơ.pdf")
+    bag = make_bag(tmp_path / "bag", {nfc: b"a"})
+    (bag / "data" / nfc).rename(bag / "data" / unicodedata.normalize("NFD", nfc))
+    assert codes(bag) == {"BAG033"}
+
+
+def test_percent_encoded_names_from_bagit_python(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"100%.txt": b"x", "line\nbreak.txt": b"y"})
+    assert "data/line%0Abreak.txt" in (bag / "manifest-sha256.txt").read_text()
+    result = validate_bag(bag)  # bagit-python 1.9 leaves '%' unencoded: still read literally
+    assert result.is_valid() and result.report.codes() == set()
+    assert "data/line\nbreak.txt" in result.files
+    rewrite(bag / "manifest-sha256.txt", b"data/100%.txt", b"data/100%25.txt")  # RFC 8493 form
+    assert codes(bag, fast=True) == set()
+
+
+def test_symlink_in_bag(bag: Path) -> None:
+    os.symlink("/etc/passwd", bag / "data" / "link")
+    assert codes(bag) == {"BAG025", "BAG027"}
+
+
+def test_invalid_utf8_name_in_bag(bag: Path) -> None:
+    os.mkdir(bag / "data" / os.fsdecode(b"\xff"))
+    assert codes(bag) == {"BAG032", "BAG027"}

@@ -1,0 +1,306 @@
+"""Hostile and ordinary submissions: each refusal asserts its exact codes and an untouched disk."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import time
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
+from preservation.errors import KhosoError
+
+from .builders import (
+    make_sip,
+    patch_all,
+    snapshot,
+    tar_bytes,
+    tar_special,
+    zip_bytes,
+    zip_symlink,
+)
+
+NFC = unicodedata.normalize("NFC", "Hồ sơ.pdf")
+NFD = unicodedata.normalize("NFD", "Hồ sơ.pdf")
+
+
+@pytest.fixture
+def fast_tmp(tmp_path: Path) -> Iterator[Path]:
+    """tmpfs when there is one: the 100,000-file tests measure our code, not the disk."""
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(tmp_path)
+    folder = Path(tempfile.mkdtemp(dir=base))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_zip_bag_unpacks_with_file_list(tmp_path: Path) -> None:
+    bag = make_sip(tmp_path / "src" / "bag")
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
+        for path in sorted(bag.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(tmp_path / "src").as_posix())
+    archive = tmp_path / "bag.zip"
+    archive.write_bytes(data.getvalue())
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.kind == "zip" and result.report.codes() == set()
+    assert result.bag_root == tmp_path / "out" / "bag"
+    sizes = {f.path: f.size for f in result.files}
+    assert sizes["bag/data/representations/rep1/data/Hồ sơ.pdf"] == len(b"%PDF-1.4 test")
+    assert result.total_bytes == sum(sizes.values())
+    assert (result.bag_root / "data" / "METS.xml").read_bytes() == b"<mets/>"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_tar_made_with_dot_prefix_unpacks(tmp_path: Path, gz: bool) -> None:
+    bag = make_sip(tmp_path / "src")
+    archive = tmp_path / ("bag.tgz" if gz else "bag.tar")
+    with tarfile.open(archive, "w:gz" if gz else "w") as tf:
+        tf.add(bag, arcname=".")
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.kind == ("tgz" if gz else "tar")
+    assert result.bag_root == tmp_path / "out"
+    assert "data/METS.xml" in {f.path for f in result.files}
+
+
+def test_kind_comes_from_magic_bytes_not_name(tmp_path: Path) -> None:
+    archive = tmp_path / "looks-like.zip"
+    archive.write_bytes(tar_bytes([("a.txt", b"x")], gz=True))
+    assert detect_kind(archive) == "tgz"
+    assert unpack(archive, tmp_path / "out").kind == "tgz"
+
+
+def test_unknown_format(refuse) -> None:
+    refuse(b"Rar!\x1a\x07\x00" + b"\x00" * 100, {"PKG001"})
+
+
+def test_gzip_that_is_not_tar(refuse) -> None:
+    import gzip
+
+    refuse(gzip.compress(b"hello, not a tar" * 100), {"PKG002"})
+
+
+@pytest.mark.parametrize("name, code", [
+    ("../evil.txt", "PKG004"),
+    ("data/../../evil.txt", "PKG004"),
+    ("/tmp/evil.txt", "PKG003"),
+    ("C:/evil.txt", "PKG005"),
+    ("data\\..\\evil.txt", "PKG005"),
+    ("data/./x.txt", "PKG019"),
+    ("data//x.txt", "PKG019"),
+    ("data/a\x01b.txt", "PKG019"),
+])
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_unsafe_names(refuse, tmp_path: Path, name: str, code: str, fmt: str) -> None:
+    members = [("data/ok.txt", b"fine"), (name, b"evil")]
+    refuse(zip_bytes(members) if fmt == "zip" else tar_bytes(members), {code})
+    assert not (tmp_path / "evil.txt").exists() and not Path("/tmp/evil.txt").exists()
+
+
+def test_zip_symlink(refuse) -> None:
+    refuse(zip_bytes([("data/ok.txt", b"x"), (zip_symlink("data/link", "/etc/passwd"), b"/etc/passwd")]),
+           {"PKG006"})
+
+
+def test_tar_symlink(refuse) -> None:
+    refuse(tar_bytes([("data/ok.txt", b"x"), tar_special("data/link", tarfile.SYMTYPE, "/etc/passwd")]),
+           {"PKG006"})
+
+
+def test_tar_hard_link(refuse) -> None:
+    refuse(tar_bytes([("data/ok.txt", b"x"), tar_special("data/hard", tarfile.LNKTYPE, "data/ok.txt")]),
+           {"PKG007"})
+
+
+@pytest.mark.parametrize("kind", [tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE])
+def test_tar_device_and_fifo(refuse, kind: bytes) -> None:
+    refuse(tar_bytes([tar_special("data/null", kind)]), {"PKG008"})
+
+
+def test_zip_bomb_refused_from_headers(refuse) -> None:
+    bomb = zip_bytes([("data/zeros.bin", bytes(50 << 20))])
+    assert len(bomb) < 1 << 20
+    refuse(bomb, {"PKG009", "PKG011"}, UnpackLimits(max_total_bytes=10 << 20))
+
+
+def test_zip_bomb_ratio_alone(refuse) -> None:
+    refuse(zip_bytes([("data/zeros.bin", bytes(8 << 20))]), {"PKG011"})
+
+
+def test_tgz_bomb_stream_ratio(refuse) -> None:
+    refuse(tar_bytes([("data/zeros.bin", bytes(8 << 20))], gz=True), {"PKG011"})
+
+
+def test_zip_header_lying_about_size_is_caught_while_extracting(refuse) -> None:
+    data = zip_bytes([("data/big.bin", bytes(5 << 20))])
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo("data/big.bin")
+    real, fake = info.file_size.to_bytes(4, "little"), (1000).to_bytes(4, "little")
+    # uncompressed size sits right after the compressed size in both headers
+    lying = patch_all(data, info.compress_size.to_bytes(4, "little") + real,
+                      info.compress_size.to_bytes(4, "little") + fake)
+    assert zipfile.ZipFile(io.BytesIO(lying)).getinfo("data/big.bin").file_size == 1000
+    refuse(lying, {"PKG018"}, UnpackLimits(max_ratio=10_000))
+
+
+@pytest.fixture(scope="module")
+def many() -> bytes:
+    """100,000 one-byte files, stored (no compression), built once for both count tests."""
+    return zip_bytes([(f"data/d{i // 1000:03}/f{i:06}.txt", b"x") for i in range(100_000)],
+                     compression=zipfile.ZIP_STORED)
+
+
+def test_count_limit_at_100000_files(refuse, many: bytes) -> None:
+    start = time.perf_counter()
+    refuse(many, {"PKG010"}, UnpackLimits(max_files=99_999))
+    assert time.perf_counter() - start < 5  # refused from the directory count, nothing parsed
+
+
+def test_100000_files_under_the_limit(fast_tmp: Path, many: bytes) -> None:
+    archive = fast_tmp / "many.zip"
+    archive.write_bytes(many)
+    result = unpack(archive, fast_tmp / "out")
+    assert result.ok and len(result.files) == 100_000 and result.total_bytes == 100_000
+    assert (fast_tmp / "out" / "data" / "d099" / "f099999.txt").read_bytes() == b"x"
+
+
+def test_nfc_and_nfd_names_collide(refuse) -> None:
+    refuse(zip_bytes([(f"data/{NFC}", b"a"), (f"data/{NFD}", b"b")]), {"PKG015", "PKG027"})
+
+
+def test_nfd_name_alone_is_kept_with_a_warning(tmp_path: Path) -> None:
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes([(f"data/{NFD}", b"a")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG027"}
+    assert result.files[0].path == f"data/{NFD}"
+
+
+def test_case_only_difference_is_a_warning(tmp_path: Path) -> None:
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(tar_bytes([("data/A.txt", b"a"), ("data/a.txt", b"b")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG021"}
+
+
+def test_tar_invalid_utf8_name(refuse) -> None:
+    bad = b"data/h\xf4 s\xa1.pdf".decode("utf-8", "surrogateescape")
+    refuse(tar_bytes([(bad, b"x")]), {"PKG014"})
+
+
+def test_zip_legacy_name_not_utf8_is_refused(refuse) -> None:
+    data = zip_bytes([("data/hXsX.pdf", b"x")])
+    refuse(patch_all(data, b"data/hXsX.pdf", b"data/h\xf4s\xa1.pdf"), {"PKG014"})
+
+
+def test_zip_utf8_name_without_flag_is_read_as_utf8(tmp_path: Path) -> None:
+    name = "data/sơ.pdf".encode()
+    data = zip_bytes([("data/XXX.pdf", b"x")])
+    assert len(name) == len(b"data/XXX.pdf")
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(patch_all(data, b"data/XXX.pdf", name))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG023"}
+    assert result.files[0].path == "data/sơ.pdf"
+
+
+def test_duplicate_members(refuse) -> None:
+    with pytest.warns(UserWarning):
+        data = zip_bytes([("data/a.txt", b"1"), ("data/a.txt", b"2")])
+    refuse(data, {"PKG016"})
+
+
+def test_file_and_folder_with_the_same_name(refuse) -> None:
+    refuse(tar_bytes([("data/x", b"1"), ("data/x/y", b"2")]), {"PKG020"})
+
+
+def test_encrypted_zip_member(refuse) -> None:
+    data = bytearray(zip_bytes([("data/a.txt", b"secret")]))
+    for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.index(sig) + offset
+        data[at] |= 0x01
+    refuse(bytes(data), {"PKG017"})
+
+
+def test_unsupported_zip_method(refuse) -> None:
+    refuse(zip_bytes([("data/a.txt", b"x" * 100)], compression=zipfile.ZIP_BZIP2), {"PKG022"})
+
+
+def test_depth_and_name_length_limits(refuse) -> None:
+    deep = "/".join(["d"] * 5) + "/f.txt"
+    refuse(tar_bytes([(deep, b"x"), ("data/" + "n" * 40, b"x")]), {"PKG012", "PKG013"},
+           UnpackLimits(max_depth=4, max_name_bytes=32))
+
+
+def test_total_size_counted_with_honest_headers(refuse) -> None:
+    refuse(tar_bytes([("data/a.bin", b"x" * 600), ("data/b.bin", b"y" * 600)]), {"PKG009"},
+           UnpackLimits(max_total_bytes=1000))
+
+
+def test_every_problem_is_collected(refuse) -> None:
+    refuse(tar_bytes([("../a", b"x"), tar_special("l", tarfile.SYMTYPE, "/"), ("/abs", b"x")]),
+           {"PKG004", "PKG006", "PKG003"})
+
+
+def test_destination_must_be_empty(tmp_path: Path) -> None:
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(tar_bytes([("a.txt", b"x")]))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(KhosoError) as err:
+        unpack(archive, tmp_path / "out")
+    assert err.value.code == "PKG024"
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_missing_archive(tmp_path: Path) -> None:
+    assert unpack(tmp_path / "nope.zip", tmp_path / "out").report.codes() == {"PKG025"}
+
+
+# -- folder submissions -------------------------------------------------------------------------
+
+def test_stage_directory_in_place(tmp_path: Path) -> None:
+    bag = make_sip(tmp_path / "bag")
+    result = stage_directory(bag)
+    assert result.ok and result.root == bag and result.kind == "dir"
+    assert "data/METS.xml" in {f.path for f in result.files}
+
+
+def test_stage_directory_copy(tmp_path: Path) -> None:
+    bag = make_sip(tmp_path / "bag")
+    result = stage_directory(bag, dest=tmp_path / "copy")
+    assert result.ok and result.root == tmp_path / "copy"
+    assert (tmp_path / "copy" / "data" / "METS.xml").read_bytes() == b"<mets/>"
+
+
+def test_stage_directory_refuses_links_and_special_files(tmp_path: Path) -> None:
+    src = tmp_path / "bag"
+    (src / "data").mkdir(parents=True)
+    (src / "data" / "a.txt").write_text("a")
+    os.symlink("/etc/passwd", src / "data" / "link")
+    os.link(src / "data" / "a.txt", tmp_path / "elsewhere.txt")
+    os.mkfifo(src / "data" / "pipe")
+    assert stat.S_ISFIFO(os.lstat(src / "data" / "pipe").st_mode)
+    result = stage_directory(src)
+    assert result.report.codes() == {"PKG006", "PKG007", "PKG008"} and result.root is None
+    before = snapshot(tmp_path)
+    copied = stage_directory(src, dest=tmp_path / "copy")
+    assert copied.report.codes() == {"PKG006", "PKG007", "PKG008"} and not copied.ok
+    assert snapshot(tmp_path) == before
+
+
+def test_stage_directory_nfc_collision(tmp_path: Path) -> None:
+    src = tmp_path / "bag"
+    (src / "data").mkdir(parents=True)
+    (src / "data" / NFC).write_bytes(b"a")
+    (src / "data" / NFD).write_bytes(b"b")
+    assert stage_directory(src).report.codes() == {"PKG015", "PKG027"}
