@@ -64,7 +64,8 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                steps: tuple[Step, ...] = STEPS) -> IngestOutcome:
     from ingest.register import register_aip, register_rejection
 
-    ctx.workspace.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(ctx.workspace, ignore_errors=True)  # left by an attempt that was killed
+    ctx.workspace.mkdir(parents=True)
     try:
         for index, step in enumerate(steps):
             result = step.run(ctx)

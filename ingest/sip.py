@@ -111,18 +111,18 @@ class _Files:
 def _structure(root: Path, report: Report) -> None:
     for rel in REQUIRED_FILES:
         if not (root / rel).is_file():
-            report.add("SIP001", rel, path=rel)
+            report.add("SIP001", rel, item=rel)
     for rel in REQUIRED_DIRS:
         folder = root / rel
         if not folder.is_dir() or not any(p.is_file() for p in folder.iterdir()):
-            report.add("SIP001", rel + "/", path=rel + "/")
+            report.add("SIP001", rel + "/", item=rel + "/")
     for rel in ("metadata/preservation", f"{REP1}metadata/preservation"):
         if (root / rel).exists():
-            report.add("SIP002", rel, path=rel)
+            report.add("SIP002", rel, item=rel)
     reps = root / "representations"
     if reps.is_dir():
         for other in sorted(p.name for p in reps.iterdir() if p.name != "rep1"):
-            report.add("SIP004", f"representations/{other}", path=f"representations/{other}")
+            report.add("SIP004", f"representations/{other}", item=f"representations/{other}")
 
 
 def _load_mets(root: Path, rel: str, rep: bool, report: Report) -> MetsDocument | None:
@@ -254,7 +254,7 @@ def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = No
     result = SipValidation(Report())
     report = result.report
     if not data_dir.is_dir():
-        report.add("SIP003", str(data_dir), path=str(data_dir))
+        report.add("SIP003", str(data_dir), item=str(data_dir))
         return result
     _structure(data_dir, report)
     files = _Files(data_dir, known_digests, report)
@@ -275,5 +275,5 @@ def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = No
         for path in sorted(p for p in data.rglob("*") if p.is_file()):
             rel = path.relative_to(data_dir).as_posix()
             if rel not in files.referenced:
-                report.add("METS009", rel, path=rel)
+                report.add("METS009", rel, item=rel)
     return result

@@ -100,7 +100,7 @@ def read_sheet(sheet: Path, report: Report) -> list[Row] | None:
                         for n, r in enumerate(reader, 2)]
         raise ValueError(f"unknown sheet type {suffix!r} (.csv, .xlsx, .json)")
     except (OSError, ValueError, KeyError, csv.Error, zipfile.BadZipFile) as exc:
-        report.add("SIP010", str(sheet), path=sheet.name, reason=str(exc) or type(exc).__name__)
+        report.add("SIP010", str(sheet), item=sheet.name, reason=str(exc) or type(exc).__name__)
         return None
 
 
@@ -309,7 +309,7 @@ def build_sip(src: Path, sheet: Path, out: Path, *, organ_id: str, agency_name: 
     Raises ``ValidationFailed`` (SIP009) with every problem of the sheet and files."""
     report, content, package, documents = plan_sip(src, sheet)
     if out.exists():
-        report.add("SIP017", str(out), path=str(out))
+        report.add("SIP017", str(out), item=str(out))
     if report.errors or content is None or package is None:
         raise ValidationFailed(report, "SIP009")
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex}"

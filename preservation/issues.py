@@ -72,8 +72,9 @@ class Issue:
         return self.definition.severity
 
     def message(self, lang: str = "vi") -> str:
+        """The message in ``lang``; ``{path}`` in a template defaults to the issue's path."""
         d = self.definition
-        return _render(d.vi if lang == "vi" else d.en, self.params)
+        return _render(d.vi if lang == "vi" else d.en, {"path": self.path, **self.params})
 
     def to_dict(self) -> dict[str, Any]:
         return {

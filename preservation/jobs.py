@@ -22,8 +22,19 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.job_visibility_timeout},
         worker_hijack_root_logger=False,
         task_default_queue="khoso",
     )
+    timeout = settings.job_visibility_timeout
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        # Redis re-queues a dead worker's job after the visibility timeout, but by default it
+        # only looks every 10 × 10 s; look at least twice per timeout instead.
+        app.conf.broker_transport_options = {
+            "visibility_timeout": timeout,
+            "unacked_restore_interval": max(1, min(10, timeout // 2)),
+            "unacked_restore_throttle": 1,
+        }
+    elif not settings.broker_url.startswith("sqla+"):
+        # kombu's SQL transport hands its options to create_engine, which refuses this one.
+        app.conf.broker_transport_options = {"visibility_timeout": timeout}
     return app

@@ -14,14 +14,14 @@ def receive(ctx: IngestContext) -> StepResult:
     report = Report()
     src = ctx.source
     if src.is_symlink() or not (src.is_dir() or src.is_file()):
-        report.add("PKG025", str(src), path=str(src))
+        report.add("PKG025", str(src), file=str(src))
         return StepResult.of(report)
     detail = f"source={src.name}"
     if src.is_file():
         kind = detect_kind(src)
         if kind is None:
             with open(src, "rb") as f:
-                report.add("PKG001", src.name, path=src.name, magic=f.read(8).hex() or "empty")
+                report.add("PKG001", src.name, file=src.name, magic=f.read(8).hex() or "empty")
             return StepResult.of(report)
         ctx.kind = kind
         h = hashlib.sha256()

@@ -2,7 +2,7 @@
 
 The PREMIS root is a sequence ``object+, event*, agent*``; an ingest learns objects, events and
 agents in any order. Objects are written straight to the output; events and agents are spooled
-as JSON lines to a temporary file (in memory up to 1 MiB, then on disk) and written after the
+as JSON lines to two temporary files (in memory up to 1 MiB, then on disk) and written after the
 last object when the writer closes. So callers may interleave calls freely and memory stays flat.
 
 The object category is the ``xsi:type`` attribute (``file``, ``representation``,
@@ -66,13 +66,14 @@ class PremisWriter:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._stack = contextlib.ExitStack()
-        self._spool: Any = None
+        self._spools: dict[str, Any] = {}
         self._xf: Any = None
         self._objects = 0
 
     def __enter__(self) -> PremisWriter:
-        self._spool = self._stack.enter_context(
-            tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8"))
+        for kind in ("event", "agent"):
+            self._spools[kind] = self._stack.enter_context(
+                tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8"))
         self._xf = self._stack.enter_context(etree.xmlfile(self._out, encoding="UTF-8"))
         self._xf.write_declaration()
         self._root = self._xf.element(_p("premis"), {"version": "3.0"},
@@ -81,17 +82,23 @@ class PremisWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        ok = exc_type is None and self._objects > 0
         try:
-            if exc_type is None:
-                if not self._objects:
-                    raise ValueError("a PREMIS document needs at least one object")
-                self._spool.seek(0)
-                for line in self._spool:
-                    kind, args = json.loads(line)
-                    (self._write_event if kind == "event" else self._write_agent)(**args)
+            if ok:
+                for kind, write in (("event", self._write_event), ("agent", self._write_agent)):
+                    spool = self._spools[kind]
+                    spool.seek(0)
+                    for line in spool:
+                        write(**json.loads(line))
                 self._root.__exit__(None, None, None)
         finally:
-            self._stack.close()
+            try:
+                self._stack.close()
+            except etree.LxmlSyntaxError:  # unclosed <premis> after a failure: output is void
+                if ok:
+                    raise
+        if exc_type is None and not self._objects:
+            raise ValueError("a PREMIS document needs at least one object")
 
     # -- helpers -------------------------------------------------------------------------
     def _leaf(self, tag: str, text: str | int | None, attrib: dict[str, str] | None = None) -> None:
@@ -198,9 +205,9 @@ class PremisWriter:
                                        agent_type=agent_type, note=note, version=version))
 
     def _spool_call(self, kind: str, args: dict[str, Any]) -> None:
-        if self._spool is None:
+        if not self._spools:
             raise RuntimeError("PremisWriter is used outside its with block")
-        self._spool.write(json.dumps([kind, args], ensure_ascii=False) + "\n")
+        self._spools[kind].write(json.dumps(args, ensure_ascii=False) + "\n")
 
     def _write_event(self, *, event_uuid: str, event_type: str, when: str, detail: str | None,
                      outcome: str | None, outcome_detail: str | None, agents: list[Link],

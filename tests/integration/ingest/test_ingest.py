@@ -18,7 +18,7 @@ from preservation.catalog.models import (
     StoredCopy,
 )
 from preservation.packaging.validate import validate_mets, validate_premis
-from tests.integration.ingest.conftest import make_sip
+from tests.integration.conftest import make_sip
 
 
 def files_in(folder):
