@@ -86,7 +86,8 @@ start_redis() {
     wait_for redis redis-cli -p "$port" ping
     note "pidfile $dir/redis.pid"
   fi
-  echo "KHOSO_TEST_REDIS_URL=redis://127.0.0.1:$port/15" >> "$envfile"
+  # A database of its own per harness run, so parallel runs on one server do not meet.
+  echo "KHOSO_TEST_REDIS_URL=redis://127.0.0.1:$port/$(( RANDOM % 15 + 1 ))" >> "$envfile"
 }
 
 stop_all() {
