@@ -369,5 +369,32 @@ def worker(obj: Context, concurrency: int | None) -> None:
                      "-Q", "khoso", "--loglevel", s.log_level, "-n", "khoso@%h"])
 
 
+@main.group()
+def sip() -> None:
+    """Gói nộp lưu SIP / submission packages."""
+
+
+@sip.command("build")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--metadata", "sheet", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Bảng siêu dữ liệu CSV, XLSX hoặc JSON / metadata sheet.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Thư mục túi BagIt sẽ tạo (chưa tồn tại) / bag folder to create.")
+@click.option("--organ-id", required=True, help="Mã định danh cơ quan nộp lưu.")
+@click.option("--agency-name", required=True, help="Tên cơ quan nộp lưu.")
+@click.option("--fond", "fond_code", required=True, help="Mã phông.")
+@click.option("--agreement", help="Mã đăng ký yêu cầu nộp (SUBMISSIONAGREEMENT).")
+@click.pass_obj
+def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, agency_name: str,
+              fond_code: str, agreement: str | None) -> None:
+    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu / build a SIP bag."""
+    from ingest.sip_build import build_sip
+
+    bag_path = build_sip(src, sheet, out, organ_id=organ_id, agency_name=agency_name,
+                         fond_code=fond_code, submission_agreement=agreement)
+    click.echo(f"Đã tạo túi SIP / SIP bag built: {bag_path}")
+
+
 if __name__ == "__main__":
     main()

@@ -69,3 +69,20 @@ def test_duplicate_is_a_clear_error_in_the_chosen_language(env):
 def test_bad_setting_stops_the_command_with_its_name(env):
     out = run({**env, "KHOSO_PORT": "eighty"}, "fonds", "list")
     assert out.exit_code == 2 and "KHOSO_PORT" in out.output and "CFG002" in out.output
+
+
+def test_sip_build_then_bag_validate(env, tmp_path):
+    from tests.unit.sip.sheets import make_source, rows, write_csv
+
+    src = make_source(tmp_path / "src")
+    sheet = write_csv(tmp_path / "sheet.csv", rows("hoso"))
+    out = tmp_path / "bag"
+    built = run(env, "sip", "build", str(src), "--metadata", str(sheet), "--out", str(out),
+                "--organ-id", "H49.64.33", "--agency-name", "UBND huyện", "--fond", "P623")
+    assert built.exit_code == 0, built.output
+    checked = run(env, "bag", "validate", str(out), "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.output)["ok"] is True
+    again = run(env, "sip", "build", str(src), "--metadata", str(sheet), "--out", str(out),
+                "--organ-id", "H49.64.33", "--agency-name", "UBND huyện", "--fond", "P623")
+    assert again.exit_code == 1 and "SIP017" in again.output  # never overwrites a bag
