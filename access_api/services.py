@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ingest.adapters.clamd import ClamdScanner
 from ingest.adapters.format_policy import FormatPolicy
-from ingest.adapters.formats import PygfriedIdentifier
+from ingest.adapters.formats import make_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import Services
 from preservation.settings import Settings
@@ -25,10 +25,11 @@ def build_services(settings: Settings) -> Services:
     storages = [open_storage(loc) for loc in settings.storage_locations]
     return Services(
         scanner=ClamdScanner(settings.clamd, timeout=settings.clamd_timeout),
-        identifier=PygfriedIdentifier(),
+        identifier=make_identifier(settings.format_identifier),
         policy=FormatPolicy.load(),
         pdf_verifier=PdfSignatureVerifier(roots),
         cms_verifier=DetachedCmsVerifier(roots),
         replicate=lambda objects, progress=None: replicate(objects, storages, progress=progress),
         signer=load_signer(Path(settings.keys_dir)),
+        reject_not_scanned=settings.reject_not_scanned,
     )

@@ -61,6 +61,8 @@ class Settings:
     retention_count_from: str
     max_upload_bytes: int
     job_visibility_timeout: int
+    format_identifier: str
+    reject_not_scanned: bool
     workers: int
     trust_dir: str
     keys_dir: str
@@ -180,6 +182,10 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
                                "Seconds before a job taken by a worker that died is handed out again "
                                "(Redis/SQL brokers)."),
+    "FORMAT_IDENTIFIER": (_choice("siegfried", "fido"), lambda d: "siegfried",
+                          "PRONOM identification tool: siegfried (pygfried) or fido."),
+    "REJECT_NOT_SCANNED": (_bool, lambda d: "true",
+                           "Reject a SIP with a file clamd could not fully scan (else warn)."),
     "WORKERS": (_positive_int, lambda d: "1", "Worker processes khoso serve starts for jobs."),
     "TRUST_DIR": (str, lambda d: str(d / "trust"),
                   "Folder of trusted root certificates (PEM/DER) for signature validation."),

@@ -41,11 +41,12 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
             report.add("AV001", sip_path, signature=scan.signature)
             outcome = Outcome.FAILURE
         elif not scan.scanned:
-            code = "AV003" if scan.limit_exceeded else "AV002"
-            issue = report.add(code, sip_path, detail=scan.detail)
-            outcome = Outcome.FAILURE if issue.severity.value == "error" else Outcome.WARNING
-            if not ctx.services.reject_not_scanned:
-                report.issues.remove(issue)
+            if ctx.services.reject_not_scanned:
+                report.add("AV003" if scan.limit_exceeded else "AV002", sip_path,
+                           detail=scan.detail)
+                outcome = Outcome.FAILURE
+            else:
+                report.add("ING004", sip_path, detail=scan.detail)
                 outcome = Outcome.NOT_PERFORMED
         else:
             outcome = Outcome.SUCCESS
