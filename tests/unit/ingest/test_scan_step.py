@@ -1,0 +1,82 @@
+"""The one read pass (digests + scan) with fakes of the real adapter interfaces."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import bagit
+import pytest
+
+from ingest.adapters.fakes import FAKE_VIRUS_MARKER, FakeIdentifier, FakeScanner
+from ingest.adapters.format_policy import FormatPolicy
+from ingest.bag import validate_bag
+from ingest.context import IngestContext, Services
+from ingest.onepass import read_once
+from ingest.steps.scan_viruses import scan_viruses
+from preservation.events import Outcome
+from preservation.settings import load_settings
+
+
+def make_ctx(tmp_path: Path, files: dict[str, bytes], scanner, **services) -> IngestContext:
+    src = tmp_path / "bag"
+    (src / "sub").mkdir(parents=True)
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    bagit.make_bag(str(src), checksums=["sha256"])
+    settings = load_settings({"KHOSO_DATA_DIR": str(tmp_path / "data")})
+    ctx = IngestContext(settings, Services(scanner, FakeIdentifier(), FormatPolicy.load(),
+                                           **services),
+                        src, tmp_path / "work", "job-1", bag_root=src)
+    ctx.bag = validate_bag(src, fast=True)
+    return ctx
+
+
+def test_read_once_feeds_every_digest_the_scanner_and_the_copy(tmp_path):
+    data = b"x" * (3 * 2**20 + 17)
+    src = tmp_path / "f"
+    src.write_bytes(data)
+    scanner = FakeScanner()
+    result = read_once(src, ["sha256", "sha512"], scanner, copy_to=tmp_path / "out" / "f")
+    assert result.digests == {"sha256": hashlib.sha256(data).hexdigest(),
+                              "sha512": hashlib.sha512(data).hexdigest()}
+    assert result.scan.clean and result.scan.bytes_scanned == len(data)
+    assert (tmp_path / "out" / "f").read_bytes() == data
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["f"]  # no temporary left
+
+
+def test_clean_bag_passes_with_one_event_per_file(tmp_path):
+    ctx = make_ctx(tmp_path, {"a.txt": b"alpha", "sub/b.txt": b"beta"}, FakeScanner())
+    result = scan_viruses(ctx)
+    assert result.outcome is Outcome.SUCCESS and not result.issues
+    assert sorted(ctx.files) == ["a.txt", "sub/b.txt"]
+    assert ctx.files["a.txt"].sha256 == hashlib.sha256(b"alpha").hexdigest()
+    assert [e.event_type for e in result.events].count("virus check") == 2
+
+
+def test_infected_file_fails(tmp_path):
+    ctx = make_ctx(tmp_path, {"a.txt": b"..." + FAKE_VIRUS_MARKER}, FakeScanner())
+    result = scan_viruses(ctx)
+    assert result.outcome is Outcome.FAILURE
+    assert {i.code for i in result.issues} == {"AV001"}
+
+
+def test_a_changed_file_is_caught_by_the_same_pass(tmp_path):
+    ctx = make_ctx(tmp_path, {"a.txt": b"alpha"}, FakeScanner())
+    (ctx.bag_root / "data" / "a.txt").write_bytes(b"alphA")
+    result = scan_viruses(ctx)
+    assert {i.code for i in result.issues} == {"BAG019"}
+
+
+@pytest.mark.parametrize(("reject", "codes", "outcome"), [
+    (True, {"AV002"}, Outcome.FAILURE),
+    (False, {"ING004"}, Outcome.WARNING),
+])
+def test_not_scanned_rejects_by_default(tmp_path, reject, codes, outcome):
+    ctx = make_ctx(tmp_path, {"a.txt": b"alpha"}, FakeScanner(failure="clamd: connection reset"),
+                   reject_not_scanned=reject)
+    result = scan_viruses(ctx)
+    assert {i.code for i in result.issues} == codes
+    assert result.outcome is outcome
+    scan_events = [e for e in result.events if e.event_type == "virus check"]
+    assert scan_events[0].outcome is (Outcome.FAILURE if reject else Outcome.NOT_PERFORMED)
