@@ -198,6 +198,13 @@ def build(ctx: IngestContext) -> BuiltAip:
     return aip
 
 
+def _identifier_type(identifier: str) -> str:
+    """PREMIS identifier type of what an event is about: a file, the package, or the job."""
+    if identifier.startswith("urn:"):
+        return "URN"
+    return "filepath" if "/" in identifier else "local"
+
+
 def _write_premis(path: Path, objid: str, ctx: IngestContext | None, events: list[Event]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as out, PremisWriter(out) as premis:
@@ -219,8 +226,8 @@ def _write_premis(path: Path, objid: str, ctx: IngestContext | None, events: lis
                          outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
                          agents=[(a.identifier_type, a.identifier_value, role)
                                  for a, role in e.agents],
-                         objects=[("filepath" if ctx else "URN", e.object_identifier, "source")]
-                         if e.object_identifier else [])
+                         objects=[(_identifier_type(e.object_identifier), e.object_identifier,
+                                   "source")] if e.object_identifier else [])
             for a, _ in e.agents:
                 agents[(a.identifier_type, a.identifier_value)] = a
         for a in agents.values():
