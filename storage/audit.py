@@ -1,0 +1,461 @@
+"""Fixity audit: re-read every object of a stored copy, record what was found, repair on request.
+
+Reading a copy can take minutes; a transaction held open that long would block ingest on SQLite
+and pin an old snapshot on PostgreSQL. So reading (``check_copy``, no database) and recording
+(``record_checks``, one short write-only transaction) are separate steps, and ``run_audit`` never
+holds a transaction open while it reads. "Could not read" says nothing about the bytes: it becomes ``not_checked`` and a PREMIS
+event "not performed", never ``mismatch``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from preservation import __version__
+from preservation.catalog import audit as audit_log
+from preservation.catalog.db import Catalog
+from preservation.catalog.models import (
+    Bitstream,
+    Package,
+    PremisAgent,
+    PremisEvent,
+    StoredCopy,
+    event_agent,
+)
+from preservation.events import FIXITY_CHECK, Agent, Event, Outcome
+from preservation.issues import Issue
+from storage.protocol import FixityOutcome, FixityResult, Storage
+from storage.schedule import (
+    DEFAULT_PERIOD_DAYS,
+    DEFAULT_RETRY_HOURS,
+    check_positive,
+    select_copy_ids,
+)
+
+log = logging.getLogger(__name__)
+MAX_LISTED = 200  # bad objects named in one event; the counts always cover all of them
+# Results of small copies are saved together: a commit (an fsync) per 100 KB copy would cost more
+# than reading it. The write transaction stays short either way; a crash loses at most these
+# few seconds of results, and those copies are simply read again by the next run.
+SAVE_EVERY_COPIES = 100
+SAVE_EVERY_SECONDS = 2.0
+
+
+def storage_agent() -> Agent:
+    return Agent(f"khoso-{__version__}", f"khoso {__version__}",
+                 note="Kho lưu trữ số (OAIS), archival storage: fixity audit and repair")
+
+
+# -- what the catalog says a copy holds -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ObjectRef:
+    path: str  # bag-relative
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class CopyRef:
+    """A stored copy and its expected objects, detached from any session."""
+
+    copy_id: int
+    package_id: int
+    objid: str
+    location: str
+    key: str  # the package's key prefix in that location
+    objects: tuple[ObjectRef, ...]
+    last_check_result: str = "not_checked"
+
+    def object_key(self, path: str) -> str:
+        return f"{self.key}/{path}"
+
+
+def load_copies(session: Session, copy_ids: Iterable[int]) -> list[CopyRef]:
+    ids = list(copy_ids)
+    rows = session.execute(
+        sa.select(StoredCopy, Package.objid).join(Package, Package.id == StoredCopy.package_id)
+        .where(StoredCopy.id.in_(ids))).all()
+    objects: dict[int, list[ObjectRef]] = {}
+    for pkg, path, sha, size in session.execute(
+            sa.select(Bitstream.package_id, Bitstream.path, Bitstream.sha256, Bitstream.size)
+            .where(Bitstream.package_id.in_({c.package_id for c, _ in rows})).order_by(Bitstream.path)):
+        objects.setdefault(pkg, []).append(ObjectRef(path, sha, size))
+    refs = {c.id: CopyRef(c.id, c.package_id, objid, c.location, c.key,
+                          tuple(objects.get(c.package_id, ())), c.last_check_result) for c, objid in rows}
+    return [refs[i] for i in ids if i in refs]
+
+
+# -- reading --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CopyAudit:
+    """Every object of one copy re-read: the data its PREMIS "fixity check" event is made from."""
+
+    copy: CopyRef
+    results: tuple[FixityResult, ...]
+    checked_at: dt.datetime
+    seconds: float
+
+    def _with(self, *outcomes: FixityOutcome) -> tuple[FixityResult, ...]:
+        return tuple(r for r in self.results if r.outcome in outcomes)
+
+    @property
+    def bad(self) -> tuple[FixityResult, ...]:
+        """Objects known to be wrong (changed or gone): these, and only these, need repair."""
+        return self._with(FixityOutcome.MISMATCH, FixityOutcome.MISSING)
+
+    @property
+    def unreadable(self) -> tuple[FixityResult, ...]:
+        return self._with(FixityOutcome.UNREADABLE)
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(r.bytes_read for r in self.results)
+
+    @property
+    def result(self) -> str:
+        """The copy's ``last_check_result``: a known fault wins over a read that failed."""
+        if self._with(FixityOutcome.MISMATCH):
+            return "mismatch"
+        if self._with(FixityOutcome.MISSING):
+            return "missing"
+        if self.unreadable or not self.results:
+            return "not_checked"
+        return "ok"
+
+    def path_of(self, result: FixityResult) -> str:
+        return result.key.removeprefix(self.copy.key + "/")
+
+    def issues(self) -> list[Issue]:
+        c = self.copy
+        if not c.objects:
+            return [Issue("AUD012", c.key, {"key": c.key, "location": c.location})]
+        if self.result == "ok":
+            return [Issue("AUD004", c.key, {"location": c.location, "objects": len(self.results),
+                                            "bytes": self.bytes_read})]
+        found = []
+        for r in self.bad + self.unreadable:
+            path = self.path_of(r)
+            code = {"mismatch": "AUD001", "missing": "AUD002"}.get(r.outcome.value, "AUD003")
+            found.append(Issue(code, path, {"location": c.location, "path": path, "key": r.key,
+                                            "expected": r.expected_sha256, "actual": r.actual_sha256,
+                                            "reason": r.detail}))
+        return found
+
+
+def check_copy(copy: CopyRef, storage: Storage, pool: Executor | None = None) -> CopyAudit:
+    """Re-read every object the catalog lists for ``copy``; no database access."""
+    return start_check(copy, storage, pool).result()
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A copy whose objects are being read: futures in a pool, or results read at once."""
+
+    copy: CopyRef
+    checked_at: dt.datetime
+    began: float
+    futures: tuple[Future[FixityResult], ...]
+
+    def result(self) -> CopyAudit:
+        results = tuple(f.result() for f in self.futures)
+        return CopyAudit(self.copy, results, self.checked_at, time.perf_counter() - self.began)
+
+
+def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -> _Pending:
+    """Queue the reads of ``copy`` on ``pool`` (or do them now): lets the next copy's reads
+    overlap the recording of this one, and hashing (which releases the GIL) use a second core."""
+    checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
+    keys = [(copy.object_key(o.path), o.sha256) for o in copy.objects]
+    if pool is None:
+        futures = []
+        for key, digest in keys:
+            done: Future[FixityResult] = Future()
+            done.set_result(storage.verify(key, digest))
+            futures.append(done)
+    else:
+        futures = [pool.submit(storage.verify, key, digest) for key, digest in keys]
+    return _Pending(copy, checked_at, began, tuple(futures))
+
+
+# -- recording ------------------------------------------------------------------------------
+
+def _agent_id(session: Session, agent: Agent) -> int:
+    """The agent's row, created if needed; safe when an ingest creates the same one concurrently."""
+    where = (PremisAgent.identifier_type == agent.identifier_type,
+             PremisAgent.identifier_value == agent.identifier_value)
+    found = session.scalar(sa.select(PremisAgent.id).where(*where))
+    if found is not None:
+        return found
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(PremisAgent).values(
+        identifier_type=agent.identifier_type, identifier_value=agent.identifier_value, name=agent.name,
+        agent_type=agent.agent_type, note=agent.note).on_conflict_do_nothing())
+    return session.scalar(sa.select(PremisAgent.id).where(*where))
+
+
+def save_events(session: Session, events: Sequence[Event], *, package_id: int,
+                stored_copy_id: int | None = None, agent_ids: dict[tuple[str, str], int] | None = None) -> None:
+    """Insert events with their agent links in the caller's transaction.
+
+    The same bulk insert as ``ingest.register.persist_events``, which storage may not import;
+    that helper belongs in ``preservation.catalog`` (with a ``stored_copy_id``) for both to share.
+    """
+    _insert_events(session, [(e, package_id, stored_copy_id) for e in events], agent_ids)
+
+
+def _insert_events(session: Session, items: Sequence[tuple[Event, int, int | None]],
+                   agent_ids: dict[tuple[str, str], int] | None) -> None:
+    """``agent_ids`` caches agent rows already committed (a run looks its agent up once)."""
+    if not items:
+        return
+    agent_ids = dict(agent_ids or {})
+    for e, _, _ in items:
+        for a, _ in e.agents:
+            key = (a.identifier_type, a.identifier_value)
+            if key not in agent_ids:
+                agent_ids[key] = _agent_id(session, a)
+    ids = list(session.scalars(
+        sa.insert(PremisEvent).returning(PremisEvent.id, sort_by_parameter_order=True),
+        [{"event_uuid": e.event_uuid, "event_type": e.event_type, "event_datetime": e.when,
+          "detail": e.detail, "outcome": e.outcome.value, "outcome_detail": e.outcome_detail,
+          "package_id": package_id, "stored_copy_id": copy_id,
+          "object_identifier": e.object_identifier} for e, package_id, copy_id in items]))
+    links = {(i, agent_ids[(a.identifier_type, a.identifier_value)], role)
+             for i, (e, _, _) in zip(ids, items, strict=True) for a, role in e.agents}
+    if links:
+        session.execute(sa.insert(event_agent), [{"event_id": e, "agent_id": a, "role": r}
+                                                 for e, a, r in sorted(links)])
+
+
+def check_summary(audit: CopyAudit) -> str:
+    """``outcome_detail`` of the event: counts on the first line, then one line per bad object.
+
+    ``storage.registers`` reads this back, so its shape is part of the register format.
+    """
+    counts = {o.value: len(audit._with(o)) for o in FixityOutcome}
+    head = (f"objects={len(audit.copy.objects)}; " + "; ".join(f"{k}={v}" for k, v in counts.items())
+            + f"; bytes={audit.bytes_read}; seconds={audit.seconds:.3f}")
+    listed = [f"{r.outcome.value}: {audit.path_of(r)}" for r in (audit.bad + audit.unreadable)[:MAX_LISTED]]
+    more = len(audit.bad) + len(audit.unreadable) - len(listed)
+    return "\n".join([head, *listed] + ([f"… {more} more"] if more > 0 else []))
+
+
+def fixity_event(audit: CopyAudit, actor: str) -> Event:
+    outcome = {"ok": Outcome.SUCCESS, "not_checked": Outcome.NOT_PERFORMED}.get(audit.result, Outcome.FAILURE)
+    return Event(FIXITY_CHECK, outcome,
+                 f"SHA-256 re-read of every object; location={audit.copy.location}; "
+                 f"key={audit.copy.key}; actor={actor}",
+                 outcome_detail=check_summary(audit), object_identifier=audit.copy.objid,
+                 when=audit.checked_at, agents=((storage_agent(), "executing program"),))
+
+
+def check_detail(issues: Sequence[Issue]) -> str:
+    """``last_check_detail``: what an officer reads first, in Vietnamese, with the codes."""
+    lines = [f"[{i.code}] {i.message('vi')}" for i in issues[:20]]
+    if len(issues) > 20:
+        lines.append(f"… và {len(issues) - 20} vấn đề khác / {len(issues) - 20} more")
+    return "\n".join(lines)
+
+
+def record_checks(session: Session, audits: Sequence[CopyAudit], *, actor: str,
+                  agent_ids: dict[tuple[str, str], int] | None = None) -> None:
+    """Store each copy's last check and write one PREMIS "fixity check" event per copy."""
+    ids = [a.copy.copy_id for a in audits]
+    # A copy removed while it was being read (a destroyed package) gets no record.
+    alive = set(session.scalars(sa.select(StoredCopy.id).where(StoredCopy.id.in_(ids))))
+    audits = [a for a in audits if a.copy.copy_id in alive]
+    if not audits:
+        return
+    session.execute(sa.update(StoredCopy), [
+        {"id": a.copy.copy_id, "last_check_at": a.checked_at, "last_check_result": a.result,
+         "last_check_detail": check_detail(a.issues())} for a in audits])
+    _insert_events(session, [(fixity_event(a, actor), a.copy.package_id, a.copy.copy_id) for a in audits],
+                   agent_ids)
+
+
+def record_check(session: Session, audit: CopyAudit, *, actor: str) -> None:
+    record_checks(session, [audit], actor=actor)
+
+
+def audit_copy(session: Session, copy: StoredCopy, storage: Storage, *, actor: str) -> CopyAudit:
+    """Check one copy and record the result in the caller's transaction (reads storage inside it)."""
+    session.flush()
+    (ref,) = load_copies(session, [copy.id])
+    audit = check_copy(ref, storage)
+    record_check(session, audit, actor=actor)
+    session.flush()
+    session.refresh(copy)
+    return audit
+
+
+# -- a whole run ----------------------------------------------------------------------------
+
+@dataclass
+class AuditReport:
+    """What one run did; JSON-serialisable with ``to_dict``."""
+
+    started_at: str
+    finished_at: str = ""
+    copies_checked: int = 0
+    ok: int = 0
+    bad: int = 0
+    not_checked: int = 0
+    objects_checked: int = 0
+    repaired: int = 0  # objects restored and re-verified
+    unrepaired: int = 0  # bad objects left for a later run (a location down…)
+    critical: list[str] = field(default_factory=list)  # OBJIDs with no good copy left
+    bytes_read: int = 0
+    seconds: float = 0.0
+    mb_per_s: float = 0.0  # MiB/s, as the benchmarks print it
+    locations_down: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _count(report: AuditReport, audit: CopyAudit) -> None:
+    report.copies_checked += 1
+    report.objects_checked += len(audit.results)
+    report.bytes_read += audit.bytes_read
+    result = audit.result
+    if result == "ok":
+        report.ok += 1
+    elif result == "not_checked":
+        report.not_checked += 1
+    else:
+        report.bad += 1
+    if result != "ok":
+        report.problems.append({"objid": audit.copy.objid, "location": audit.copy.location,
+                                "result": result, "issues": [i.to_dict() for i in audit.issues()[:20]]})
+
+
+def _location_down(storage: Storage, audit: CopyAudit) -> str | None:
+    """Why the location is down, when a copy could not be read at all and health confirms it."""
+    if not audit.results or len(audit.unreadable) != len(audit.results):
+        return None
+    health = storage.health()
+    return None if health.up else (health.detail or "down")
+
+
+def _unconfigured(catalog: Catalog, storages: Mapping[str, Storage], location: str | None) -> list[dict]:
+    with catalog.session() as s:
+        counts = s.execute(sa.select(StoredCopy.location, sa.func.count())
+                           .where(StoredCopy.location.not_in(list(storages)))
+                           .group_by(StoredCopy.location).order_by(StoredCopy.location)).all()
+    return [{"location": name, "issues": [Issue("AUD009", name, {"location": name, "copies": n}).to_dict()]}
+            for name, n in counts if location in (None, name)]
+
+
+def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bool = True,
+              location: str | None = None, repair: bool = False, batch_size: int = 500,
+              limit: int | None = None, period_days: int = DEFAULT_PERIOD_DAYS,
+              now: dt.datetime | None = None, progress: Callable[[str, int, int], None] | None = None,
+              actor: str = "system", retry_hours: int = DEFAULT_RETRY_HOURS, workers: int = 2) -> AuditReport:
+    """Audit copies oldest-checked first: overdue ones (``due_only``) or all, at most ``limit``.
+
+    Copies are fetched ``batch_size`` ids at a time and read with no transaction open; results
+    are saved in short write-only transactions (every copy that needs repair at once, others
+    grouped, see ``SAVE_EVERY_COPIES``), each repair in its own. ``workers`` threads read objects, at
+    most ``workers`` copies ahead of the one being recorded: enough to keep a disk or an S3
+    connection busy while the catalog is written, few enough to leave room for ingest and readers.
+    A location found down is skipped for the rest of the run so that its copies neither stall the
+    run nor crowd out the other locations.
+    """
+    from storage.repair import repair_copy  # repair builds on this module
+
+    check_positive("batch_size", batch_size)
+    check_positive("workers", workers)
+    started = dt.datetime.now(dt.UTC)
+    began = time.perf_counter()
+    report = AuditReport(started_at=started.isoformat(), problems=_unconfigured(catalog, storages, location))
+    down: dict[str, str] = {}
+    critical: set[str] = set()
+    agent = storage_agent()
+    with catalog.session() as s:
+        agents = {(agent.identifier_type, agent.identifier_value): _agent_id(s, agent)}
+
+    unsaved: list[CopyAudit] = []
+    first_unsaved = 0.0
+
+    def save() -> None:
+        if unsaved:
+            with catalog.session() as s:
+                record_checks(s, unsaved, actor=actor, agent_ids=agents)
+            unsaved.clear()
+
+    def finish(pending: _Pending) -> None:
+        nonlocal first_unsaved
+        audit = pending.result()
+        if not unsaved:
+            first_unsaved = time.monotonic()
+        unsaved.append(audit)
+        _count(report, audit)
+        name = audit.copy.location
+        if name not in down and (reason := _location_down(storages[name], audit)) is not None:
+            down[name] = reason
+            log.warning("storage location %s is down (%s): skipping its copies", name, reason)
+        if (repair and audit.bad) or len(unsaved) >= SAVE_EVERY_COPIES or \
+                time.monotonic() - first_unsaved >= SAVE_EVERY_SECONDS:
+            save()  # a repair's record must follow the check's
+        if repair and audit.bad:
+            fixed = repair_copy(catalog, audit, storages, actor=actor)
+            report.repaired += len(fixed.repaired)
+            report.unrepaired += len(fixed.unrepaired)
+            if fixed.lost:
+                critical.add(audit.copy.objid)
+        if progress:
+            progress("audit", report.copies_checked, limit or 0)
+
+    pool_cm = ThreadPoolExecutor(workers, "khoso-audit") if workers > 1 else nullcontext(None)
+    with pool_cm as pool:
+        ahead = workers if pool is not None else 0
+        done = 0
+        while limit is None or done < limit:
+            size = batch_size if limit is None else min(batch_size, limit - done)
+            with catalog.session() as s:
+                ids = select_copy_ids(s, now=now, due_only=due_only, period_days=period_days, limit=size,
+                                      location=location, locations=list(storages),
+                                      exclude_locations=list(down), not_checked_since=started,
+                                      retry_hours=retry_hours)
+                refs = load_copies(s, ids)
+            if not refs:
+                break
+            inflight: deque[_Pending] = deque()
+            for ref in refs:
+                if ref.location in down:
+                    report.skipped += 1
+                    continue
+                inflight.append(start_check(ref, storages[ref.location], pool))
+                done += 1
+                while len(inflight) > ahead:
+                    finish(inflight.popleft())
+            while inflight:
+                finish(inflight.popleft())
+            save()  # the next page is chosen by what this one recorded
+    report.locations_down = down
+    report.problems += [{"location": name, "issues": [
+        Issue("AUD005", name, {"location": name, "reason": reason}).to_dict()]} for name, reason in down.items()]
+    report.critical = sorted(critical)
+    report.finished_at = dt.datetime.now(dt.UTC).isoformat()
+    report.seconds = round(time.perf_counter() - began, 3)
+    report.mb_per_s = round(report.bytes_read / 2**20 / report.seconds, 1) if report.seconds else 0.0
+    with catalog.session() as s:
+        audit_log.record(s, actor, "fixity.audit", "storage", location or "*",
+                         **{k: v for k, v in report.to_dict().items() if k != "problems"})
+    return report

@@ -1,0 +1,174 @@
+"""Repair: restore the bad or missing objects of a copy from another copy that verifies.
+
+No source is trusted: its bytes stream straight into ``put(expected_sha256=…, size=…)``, which
+hashes while writing and leaves nothing behind on a mismatch, so a bad source costs one read and
+changes nothing; the restored object is then re-read with ``verify``. Repair only writes over
+objects already known to be missing or bad and never deletes anything (on S3 with Object Lock a
+put adds a new version; the locked one stays). An object is "lost", and its package flagged
+critical, only when every other location was read and none held it intact: a location that could
+not be read leaves the repair for a later run instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from preservation.catalog import audit as audit_log
+from preservation.catalog.db import Catalog
+from preservation.catalog.models import Package, StoredCopy
+from preservation.events import REPLICATION, Event, Outcome
+from preservation.issues import Issue
+from storage.audit import CopyAudit, ObjectRef, check_detail, save_events, storage_agent
+from storage.errors import ObjectMissing, StorageError
+from storage.protocol import Storage
+
+_SOURCE_IS_BAD = {"STO003", "STO004"}  # the bytes streamed from the source were wrong
+
+
+@dataclass(frozen=True)
+class ObjectRepair:
+    path: str
+    key: str
+    location: str
+    status: str  # "repaired" | "lost" (no good copy anywhere) | "failed" (retry later)
+    source: str | None = None
+    bytes: int = 0
+    tried: tuple[str, ...] = ()
+    reason: str = ""
+
+    def issue(self, objid: str) -> Issue:
+        params = {"path": self.path, "location": self.location, "source": self.source, "objid": objid,
+                  "tried": ", ".join(self.tried) or "-", "reason": self.reason}
+        return Issue({"repaired": "AUD006", "lost": "AUD007"}.get(self.status, "AUD008"), self.path, params)
+
+
+@dataclass(frozen=True)
+class CopyRepair:
+    audit: CopyAudit
+    objects: tuple[ObjectRepair, ...]
+
+    def _with(self, status: str) -> tuple[ObjectRepair, ...]:
+        return tuple(o for o in self.objects if o.status == status)
+
+    @property
+    def repaired(self) -> tuple[ObjectRepair, ...]:
+        return self._with("repaired")
+
+    @property
+    def lost(self) -> tuple[ObjectRepair, ...]:
+        return self._with("lost")
+
+    @property
+    def unrepaired(self) -> tuple[ObjectRepair, ...]:
+        return tuple(o for o in self.objects if o.status != "repaired")
+
+
+def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
+                   sources: Sequence[tuple[str, Storage, str]]) -> ObjectRepair:
+    """Try each ``(location, storage, key)`` source in turn until one streams the right bytes."""
+    bad: list[str] = []
+    unreachable: list[str] = []
+    for name, source, source_key in sources:
+        try:
+            with source.open(source_key) as stream:
+                target.put(key, stream, expected_sha256=obj.sha256, size=obj.size)
+        except ObjectMissing:
+            bad.append(f"{name} (missing)")
+            continue
+        except StorageError as exc:
+            if exc.code in _SOURCE_IS_BAD:
+                bad.append(f"{name} (mismatch)")
+                continue
+            if exc.issue.params.get("location") == target.name:
+                return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+                                    reason=exc.message("vi"))
+            unreachable.append(f"{name}: {exc.message('en')}")
+            continue
+        except OSError as exc:  # the source's disk failed mid-read
+            unreachable.append(f"{name}: {exc}")
+            continue
+        check = target.verify(key, obj.sha256)
+        if check.ok:
+            return ObjectRepair(obj.path, key, location, "repaired", name, check.bytes_read, tuple(bad))
+        return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+                            reason=f"re-verification after writing: {check.outcome.value} {check.detail}")
+    if unreachable:
+        return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+                            reason="no readable good copy; unreachable: " + "; ".join(unreachable))
+    return ObjectRepair(obj.path, key, location, "lost", tried=tuple(bad) or ("no other copy",))
+
+
+def _sources(session: Session, audit: CopyAudit,
+             storages: Mapping[str, Storage]) -> list[tuple[str, Storage, str]]:
+    """The package's other copies, the most recently verified first."""
+    copy = audit.copy
+    rows = session.execute(
+        sa.select(StoredCopy.location, StoredCopy.key)
+        .where(StoredCopy.package_id == copy.package_id, StoredCopy.id != copy.copy_id,
+               StoredCopy.location != copy.location)
+        .order_by(sa.case((StoredCopy.last_check_result == "ok", 0), else_=1),
+                  StoredCopy.last_check_at.desc(), StoredCopy.id)).all()
+    return [(loc, storages[loc], key) for loc, key in rows if loc in storages]
+
+
+def repair_objects(audit: CopyAudit, sources: Sequence[tuple[str, Storage, str]],
+                   target: Storage) -> CopyRepair:
+    """Restore every bad object of the audited copy; storage I/O only, no database."""
+    expected = {o.path: o for o in audit.copy.objects}
+    done = []
+    for result in audit.bad:
+        path = audit.path_of(result)
+        # Each source key is that copy's own prefix plus the same bag-relative path.
+        keyed = [(name, storage, f"{prefix}/{path}") for name, storage, prefix in sources]
+        done.append(restore_object(expected[path], result.key, audit.copy.location, target, keyed))
+    return CopyRepair(audit, tuple(done))
+
+
+def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> None:
+    """Replication events, audit-log entries, the copy's new state and the critical flag."""
+    copy = repair.audit.copy
+    events = []
+    for o in repair.objects:
+        outcome = Outcome.SUCCESS if o.status == "repaired" else Outcome.FAILURE
+        detail = (f"from={o.source or 'none'}; to={o.location}; key={o.key}; bytes={o.bytes}; "
+                  f"status={o.status}; tried={','.join(o.tried) or '-'}; actor={actor}")
+        events.append(Event(REPLICATION, outcome, detail, outcome_detail=o.issue(copy.objid).message("vi"),
+                            object_identifier=o.path, agents=((storage_agent(), "executing program"),)))
+    save_events(session, events, package_id=copy.package_id, stored_copy_id=copy.copy_id)
+    for o in repair.objects:
+        audit_log.record(session, actor, f"fixity.repair.{o.status}", "stored_copy", copy.copy_id,
+                         objid=copy.objid, path=o.path, key=o.key, source=o.source, target=o.location,
+                         reason=o.reason or None)
+    if repair.lost:
+        package = session.get(Package, copy.package_id)
+        if package is not None and not package.critical:
+            package.critical = True
+            audit_log.record(session, actor, "package.critical", "package", copy.objid,
+                             paths=[o.path for o in repair.lost], location=copy.location)
+    row = session.get(StoredCopy, copy.copy_id)
+    if row is None:
+        return
+    issues = [o.issue(copy.objid) for o in repair.objects]
+    if not repair.unrepaired:
+        row.last_check_at = dt.datetime.now(dt.UTC)
+        row.last_check_result = "not_checked" if repair.audit.unreadable else "ok"
+        issues += [i for i in repair.audit.issues() if i.code == "AUD003"]
+    else:
+        issues = repair.audit.issues() + issues
+    row.last_check_detail = check_detail(issues)
+
+
+def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Storage], *,
+                actor: str) -> CopyRepair:
+    """Look up the other copies (short read), restore with no transaction open, then record."""
+    with catalog.session() as s:
+        sources = _sources(s, audit, storages)
+    repair = repair_objects(audit, sources, storages[audit.copy.location])
+    with catalog.session() as s:
+        record_repair(s, repair, actor=actor)
+    return repair

@@ -1,0 +1,230 @@
+"""Fixity audit and repair against real backends (two filesystem locations, S3 on moto), both DBs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from preservation.catalog import audit as audit_log
+from preservation.catalog.models import AuditEntry, Package, PremisEvent
+from preservation.errors import KhosoError
+from storage.audit import audit_copy, run_audit
+from storage.filesystem import FilesystemStorage
+from storage.protocol import FixityOutcome
+
+from .conftest import Aip, copies, make_aip, sha
+
+PDF = "data/representations/rep1/data/van-ban.pdf"
+
+
+def flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def s3_rewrite(raw_s3, storage, key: str, change) -> None:
+    """Replace an S3 object's bytes behind the backend's back, keeping its metadata."""
+    head = raw_s3.head_object(Bucket=storage.bucket, Key=key)
+    data = raw_s3.get_object(Bucket=storage.bucket, Key=key)["Body"].read()
+    raw_s3.put_object(Bucket=storage.bucket, Key=key, Body=change(data), Metadata=head["Metadata"])
+
+
+def flipped(data: bytes) -> bytes:
+    buf = bytearray(data)
+    buf[len(buf) // 2] ^= 0x01
+    return bytes(buf)
+
+
+def events(catalog, event_type: str) -> list[PremisEvent]:
+    with catalog.session() as s:
+        return list(s.scalars(sa.select(PremisEvent).where(PremisEvent.event_type == event_type)
+                              .order_by(PremisEvent.id)))
+
+
+def actions(catalog) -> list[str]:
+    with catalog.session() as s:
+        return list(s.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def all_verify(aip: Aip, storages) -> bool:
+    return all(st.verify(aip.key(p), sha(d)).ok for st in storages.values() for p, d in aip.files.items())
+
+
+def damage_three_ways(aip: Aip, storages, raw_s3) -> None:
+    """One byte flipped in fs1, one object deleted in fs2, one object truncated in S3."""
+    flip_byte(storages["fs1"].root / aip.key(PDF))
+    storages["fs2"].delete(aip.key("data/METS.xml"))
+    s3_rewrite(raw_s3, storages["s3"], aip.key("manifest-sha256.txt"), lambda d: d[: len(d) // 2])
+
+
+def test_audit_finds_and_repairs_a_flipped_byte_a_deleted_and_a_truncated_object(catalog, storages, raw_s3):
+    aip = make_aip(catalog, storages, "KHOSO.H49.2001.160")
+    healthy = make_aip(catalog, storages, "KHOSO.H49.2001.161")
+    damage_three_ways(aip, storages, raw_s3)
+    assert not all_verify(aip, storages)
+
+    report = run_audit(catalog, storages, due_only=False, repair=True, actor="can-bo-bao-quan")
+
+    assert (report.copies_checked, report.ok, report.bad, report.repaired) == (6, 3, 3, 3)
+    assert report.critical == [] and report.unrepaired == 0 and report.not_checked == 0
+    assert report.bytes_read > 0 and report.mb_per_s > 0
+    found = {(p["location"], p["result"]) for p in report.problems}
+    assert found == {("fs1", "mismatch"), ("fs2", "missing"), ("s3", "mismatch")}
+    codes = {p["location"]: [i["code"] for i in p["issues"]] for p in report.problems}
+    assert codes == {"fs1": ["AUD001"], "fs2": ["AUD002"], "s3": ["AUD001"]}
+    json.dumps(report.to_dict())
+    assert all_verify(aip, storages) and all_verify(healthy, storages)
+
+    for copy in copies(catalog, aip.package_id).values():
+        assert copy.last_check_result == "ok"
+    assert "[AUD006]" in copies(catalog, aip.package_id)["fs2"].last_check_detail
+    checks = events(catalog, "fixity check")
+    assert len(checks) == 6
+    assert sorted(e.outcome for e in checks) == ["failure"] * 3 + ["success"] * 3
+    bad = [e for e in checks if e.outcome == "failure"]
+    assert {e.outcome_detail.split("\n")[1] for e in bad} == {
+        f"mismatch: {PDF}", "missing: data/METS.xml", "mismatch: manifest-sha256.txt"}
+    repairs = events(catalog, "replication")
+    assert len(repairs) == 3 and {e.outcome for e in repairs} == {"success"}
+    assert {e.object_identifier for e in repairs} == {PDF, "data/METS.xml", "manifest-sha256.txt"}
+    mets = next(e for e in repairs if e.object_identifier == "data/METS.xml")
+    assert "to=fs2" in mets.detail and f"key={aip.key('data/METS.xml')}" in mets.detail
+    assert "from=fs" in mets.detail or "from=s3" in mets.detail
+    assert actions(catalog).count("fixity.repair.repaired") == 3
+    assert actions(catalog)[-1] == "fixity.audit"
+    with catalog.session() as s:
+        assert audit_log.verify_chain(s) == []
+        assert not s.get(Package, aip.package_id).critical
+
+
+def test_audit_copy_records_in_the_callers_transaction(catalog, fs_storages):
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.170")
+    fs1 = fs_storages["fs1"]
+    flip_byte(fs1.root / aip.key(PDF))
+    fs1.delete(aip.key("bagit.txt"))
+    with catalog.session() as s:
+        copy = s.get(type(copies(catalog, aip.package_id)["fs1"]), copies(catalog, aip.package_id)["fs1"].id)
+        result = audit_copy(s, copy, fs1, actor="tester")
+        assert result.result == "mismatch"  # a mismatch outranks a missing object
+        assert {r.outcome for r in result.bad} == {FixityOutcome.MISMATCH, FixityOutcome.MISSING}
+        assert copy.last_check_result == "mismatch"
+        s.rollback()  # the caller decides: nothing of the check is kept
+    assert copies(catalog, aip.package_id)["fs1"].last_check_result == "ok"
+    assert events(catalog, "fixity check") == []
+
+    fs2 = fs_storages["fs2"]
+    fs2.delete(aip.key("bagit.txt"))
+    with catalog.session() as s:
+        copy = s.get(type(copies(catalog, aip.package_id)["fs2"]), copies(catalog, aip.package_id)["fs2"].id)
+        assert audit_copy(s, copy, fs2, actor="tester").result == "missing"
+    (event,) = events(catalog, "fixity check")
+    assert event.outcome == "failure" and event.stored_copy_id == copies(catalog, aip.package_id)["fs2"].id
+    assert event.outcome_detail.startswith("objects=7; ok=6; mismatch=0; missing=1; unreadable=0")
+
+
+def test_no_good_copy_left_flags_the_package_critical(catalog, storages, raw_s3):
+    aip = make_aip(catalog, storages, "KHOSO.H49.2001.180")
+    flip_byte(storages["fs1"].root / aip.key(PDF))
+    flip_byte(storages["fs2"].root / aip.key(PDF))
+    s3_rewrite(raw_s3, storages["s3"], aip.key(PDF), flipped)
+
+    report = run_audit(catalog, storages, due_only=False, repair=True, actor="tester")
+
+    assert report.bad == 3 and report.repaired == 0 and report.critical == [aip.objid]
+    with catalog.session() as s:
+        assert s.get(Package, aip.package_id).critical
+    assert {c.last_check_result for c in copies(catalog, aip.package_id).values()} == {"mismatch"}
+    assert "[AUD007]" in copies(catalog, aip.package_id)["fs1"].last_check_detail
+    failed = events(catalog, "replication")
+    assert len(failed) == 3 and {e.outcome for e in failed} == {"failure"}
+    assert all("status=lost" in e.detail and "from=none" in e.detail for e in failed)
+    assert actions(catalog).count("package.critical") == 1
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_location_that_is_down_is_not_checked_never_a_mismatch(catalog, storages, tmp_path):
+    from storage.s3 import S3Storage
+
+    gone = FilesystemStorage(tmp_path / "gone", name="gone", create_root=True)
+    written = {"fs1": storages["fs1"], "gone": gone, "s3": storages["s3"]}
+    first = make_aip(catalog, written, "KHOSO.H49.2001.190")
+    make_aip(catalog, written, "KHOSO.H49.2001.191")
+    flip_byte(storages["fs1"].root / first.key(PDF))
+    shutil.rmtree(tmp_path / "gone")  # the disk is unmounted
+    s3_down = S3Storage(storages["s3"].bucket, endpoint_url=f"http://127.0.0.1:{closed_port()}",
+                        region="us-east-1", name="s3", max_attempts=1)
+    audited = {"fs1": storages["fs1"], "gone": gone, "s3": s3_down}
+
+    report = run_audit(catalog, audited, due_only=False, repair=True, actor="tester")
+
+    assert set(report.locations_down) == {"gone", "s3"}
+    # a copy or two per location already being read when the failure shows; the rest skipped
+    assert report.not_checked >= 2 and report.not_checked + report.skipped == 4
+    assert report.bad == 1 and report.repaired == 0 and report.unrepaired == 1
+    assert report.critical == []  # the other copies could not be read: not known to be lost
+    with catalog.session() as s:
+        assert not s.get(Package, first.package_id).critical
+    results = [c.last_check_result for pid in (first.package_id, first.package_id + 1)
+               for c in copies(catalog, pid).values()]
+    assert results.count("mismatch") == 1 and results.count("not_checked") == report.not_checked
+    checks = events(catalog, "fixity check")
+    assert sorted(e.outcome for e in checks) == sorted(
+        ["failure", "success"] + ["not_performed"] * report.not_checked)
+    assert all("mismatch=0" in e.outcome_detail for e in checks if e.outcome == "not_performed")
+    (failed,) = events(catalog, "replication")
+    assert failed.outcome == "failure" and "status=failed" in failed.detail
+
+    with catalog.session() as s:
+        copy = s.get(type(copies(catalog, first.package_id)["gone"]), copies(catalog, first.package_id)["gone"].id)
+        assert audit_copy(s, copy, gone, actor="tester").result == "not_checked"
+        assert copy.last_check_detail.startswith("[AUD003]")
+
+
+def test_run_audit_refuses_bad_parameters(catalog, fs_storages):
+    with pytest.raises(KhosoError) as err:
+        run_audit(catalog, fs_storages, batch_size=0)
+    assert err.value.code == "AUD010"
+    with pytest.raises(KhosoError) as err:
+        run_audit(catalog, fs_storages, period_days=4 * 365)
+    assert err.value.code == "AUD010"
+    with pytest.raises(KhosoError) as err:
+        run_audit(catalog, fs_storages, workers=0)
+    assert "workers" in err.value.message("en")
+
+
+def test_a_copy_the_catalog_lists_no_objects_for_is_not_checked(catalog, fs_storages):
+    from preservation.catalog.models import Bitstream
+
+    aip = make_aip(catalog, {"fs1": fs_storages["fs1"]}, "KHOSO.H49.2001.195")
+    with catalog.session() as s:
+        s.execute(sa.delete(Bitstream).where(Bitstream.package_id == aip.package_id))
+    report = run_audit(catalog, fs_storages, due_only=False)
+    assert report.not_checked == 1 and report.problems[0]["issues"][0]["code"] == "AUD012"
+
+
+def test_copies_in_an_unconfigured_location_are_reported(catalog, fs_storages):
+    make_aip(catalog, fs_storages, "KHOSO.H49.2001.196")
+    report = run_audit(catalog, {"fs1": fs_storages["fs1"]}, due_only=False)
+    assert report.copies_checked == 1
+    assert report.problems[0]["issues"][0]["code"] == "AUD009"
+    assert report.problems[0]["location"] == "fs2"
+
+
+def test_progress_is_reported(catalog, fs_storages):
+    make_aip(catalog, fs_storages, "KHOSO.H49.2001.197")
+    seen: list[tuple[str, int, int]] = []
+    run_audit(catalog, fs_storages, due_only=False, limit=5,
+              progress=lambda *a: seen.append(a), now=dt.datetime.now(dt.UTC))
+    assert seen == [("audit", 1, 5), ("audit", 2, 5)]
