@@ -7,7 +7,6 @@ commit and acknowledgement) returns the package it registered instead of registe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from ingest.context import IngestContext
 from preservation.catalog import audit
 from preservation.catalog.db import Catalog
+from preservation.catalog.events import persist_events
 from preservation.catalog.models import (
     Agency,
     ArchiveBody,
@@ -23,50 +23,10 @@ from preservation.catalog.models import (
     Fonds,
     Job,
     Package,
-    PremisAgent,
-    PremisEvent,
     StoredCopy,
-    event_agent,
     utcnow,
 )
 from preservation.catalog.records import save_document, save_record_file
-from preservation.events import Agent, Event
-
-
-def _agent_ids(session: Session, agents: Iterable[Agent]) -> dict[tuple[str, str], int]:
-    wanted = {(a.identifier_type, a.identifier_value): a for a in agents}
-    ids: dict[tuple[str, str], int] = {}
-    for key, agent in wanted.items():
-        row = session.scalar(sa.select(PremisAgent).where(
-            PremisAgent.identifier_type == key[0], PremisAgent.identifier_value == key[1]))
-        if row is None:
-            row = PremisAgent(identifier_type=key[0], identifier_value=key[1], name=agent.name,
-                              agent_type=agent.agent_type, note=agent.note)
-            session.add(row)
-            session.flush()
-        ids[key] = row.id
-    return ids
-
-
-def persist_events(session: Session, events: list[Event], *, package_id: int | None,
-                   bitstreams: dict[str, int] | None = None) -> None:
-    """Bulk-insert events with their agent links (one statement each, not one per row)."""
-    if not events:
-        return
-    agent_ids = _agent_ids(session, (a for e in events for a, _ in e.agents))
-    rows = [{
-        "event_uuid": e.event_uuid, "event_type": e.event_type, "event_datetime": e.when,
-        "detail": e.detail, "outcome": e.outcome.value, "outcome_detail": e.outcome_detail,
-        "package_id": package_id, "object_identifier": e.object_identifier,
-        "bitstream_id": (bitstreams or {}).get(e.object_identifier or ""),
-    } for e in events]
-    ids = list(session.scalars(
-        sa.insert(PremisEvent).returning(PremisEvent.id, sort_by_parameter_order=True), rows))
-    links = {(event_id, agent_ids[(a.identifier_type, a.identifier_value)], role)
-             for event_id, e in zip(ids, events, strict=True) for a, role in e.agents}
-    if links:
-        session.execute(sa.insert(event_agent),
-                        [{"event_id": e, "agent_id": a, "role": r} for e, a, r in links])
 
 
 def _finish_job(session: Session, job_id: str, status: str, result: dict) -> None:

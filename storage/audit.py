@@ -20,19 +20,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from preservation import __version__
 from preservation.catalog import audit as audit_log
 from preservation.catalog.db import Catalog
+from preservation.catalog.events import EventRow, agent_id, insert_events, persist_events
 from preservation.catalog.models import (
     Bitstream,
     Package,
-    PremisAgent,
-    PremisEvent,
     StoredCopy,
-    event_agent,
 )
 from preservation.events import FIXITY_CHECK, Agent, Event, Outcome
 from preservation.issues import Issue
@@ -193,52 +190,12 @@ def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -
 
 # -- recording ------------------------------------------------------------------------------
 
-def _agent_id(session: Session, agent: Agent) -> int:
-    """The agent's row, created if needed; safe when an ingest creates the same one concurrently."""
-    where = (PremisAgent.identifier_type == agent.identifier_type,
-             PremisAgent.identifier_value == agent.identifier_value)
-    found = session.scalar(sa.select(PremisAgent.id).where(*where))
-    if found is not None:
-        return found
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(PremisAgent).values(
-        identifier_type=agent.identifier_type, identifier_value=agent.identifier_value, name=agent.name,
-        agent_type=agent.agent_type, note=agent.note).on_conflict_do_nothing())
-    return session.scalar(sa.select(PremisAgent.id).where(*where))
-
-
 def save_events(session: Session, events: Sequence[Event], *, package_id: int,
-                stored_copy_id: int | None = None, agent_ids: dict[tuple[str, str], int] | None = None) -> None:
-    """Insert events with their agent links in the caller's transaction.
-
-    The same bulk insert as ``ingest.register.persist_events``, which storage may not import;
-    that helper belongs in ``preservation.catalog`` (with a ``stored_copy_id``) for both to share.
-    """
-    _insert_events(session, [(e, package_id, stored_copy_id) for e in events], agent_ids)
-
-
-def _insert_events(session: Session, items: Sequence[tuple[Event, int, int | None]],
-                   agent_ids: dict[tuple[str, str], int] | None) -> None:
-    """``agent_ids`` caches agent rows already committed (a run looks its agent up once)."""
-    if not items:
-        return
-    agent_ids = dict(agent_ids or {})
-    for e, _, _ in items:
-        for a, _ in e.agents:
-            key = (a.identifier_type, a.identifier_value)
-            if key not in agent_ids:
-                agent_ids[key] = _agent_id(session, a)
-    ids = list(session.scalars(
-        sa.insert(PremisEvent).returning(PremisEvent.id, sort_by_parameter_order=True),
-        [{"event_uuid": e.event_uuid, "event_type": e.event_type, "event_datetime": e.when,
-          "detail": e.detail, "outcome": e.outcome.value, "outcome_detail": e.outcome_detail,
-          "package_id": package_id, "stored_copy_id": copy_id,
-          "object_identifier": e.object_identifier} for e, package_id, copy_id in items]))
-    links = {(i, agent_ids[(a.identifier_type, a.identifier_value)], role)
-             for i, (e, _, _) in zip(ids, items, strict=True) for a, role in e.agents}
-    if links:
-        session.execute(sa.insert(event_agent), [{"event_id": e, "agent_id": a, "role": r}
-                                                 for e, a, r in sorted(links)])
+                stored_copy_id: int | None = None,
+                agent_ids: dict[tuple[str, str], int] | None = None) -> None:
+    """Insert events with their agent links in the caller's transaction."""
+    persist_events(session, events, package_id=package_id, stored_copy_id=stored_copy_id,
+                   agent_ids=agent_ids)
 
 
 def check_summary(audit: CopyAudit) -> str:
@@ -283,7 +240,7 @@ def record_checks(session: Session, audits: Sequence[CopyAudit], *, actor: str,
     session.execute(sa.update(StoredCopy), [
         {"id": a.copy.copy_id, "last_check_at": a.checked_at, "last_check_result": a.result,
          "last_check_detail": check_detail(a.issues())} for a in audits])
-    _insert_events(session, [(fixity_event(a, actor), a.copy.package_id, a.copy.copy_id) for a in audits],
+    insert_events(session, [EventRow(fixity_event(a, actor), a.copy.package_id, a.copy.copy_id) for a in audits],
                    agent_ids)
 
 
@@ -388,7 +345,7 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     critical: set[str] = set()
     agent = storage_agent()
     with catalog.session() as s:
-        agents = {(agent.identifier_type, agent.identifier_value): _agent_id(s, agent)}
+        agents = {(agent.identifier_type, agent.identifier_value): agent_id(s, agent)}
 
     unsaved: list[CopyAudit] = []
     first_unsaved = 0.0
