@@ -153,7 +153,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
         if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
             local_clamd.start(local)
             clamd = local
-    worker = subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker"])
+    worker = subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker", "--beat"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = host or s.host, port or s.port
     click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
@@ -354,19 +354,27 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
 
 @main.command()
 @click.option("--concurrency", type=int, default=None, help="Mặc định KHOSO_WORKERS.")
+@click.option("--beat/--no-beat", default=False,
+              help="Chạy cả lịch kiểm tra định kỳ (một tiến trình duy nhất) / also run the "
+                   "scheduler of periodic audits (on one worker only).")
 @click.pass_obj
-def worker(obj: Context, concurrency: int | None) -> None:
+def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
     """Chạy tiến trình xử lý công việc (Celery) / run a job worker."""
-    from access_api.services import build_services
+    from access_api.services import build_services, build_storages
     from ingest.jobs import register_tasks
     from preservation.jobs import make_celery
+    from storage.jobs import register_audit_task
 
     s = obj.settings
     app = make_celery(s)
     register_tasks(app, s, build_services)
+    register_audit_task(app, s, build_storages)
     pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
-    app.worker_main(["worker", "-P", pool, "-c", str(concurrency or s.workers),
-                     "-Q", "khoso", "--loglevel", s.log_level, "-n", "khoso@%h"])
+    argv = ["worker", "-P", pool, "-c", str(concurrency or s.workers), "-Q", "khoso",
+            "--loglevel", s.log_level, "-n", "khoso@%h"]
+    if beat:
+        argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
+    app.worker_main(argv)
 
 
 @main.group()
@@ -394,6 +402,71 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
     bag_path = build_sip(src, sheet, out, organ_id=organ_id, agency_name=agency_name,
                          fond_code=fond_code, submission_agreement=agreement)
     click.echo(f"Đã tạo túi SIP / SIP bag built: {bag_path}")
+
+
+@main.command()
+@click.option("--due/--all", "due_only", default=True, show_default=True,
+              help="Chỉ các bản sao đến hạn, hoặc tất cả / only copies due, or all.")
+@click.option("--location", help="Chỉ một vị trí lưu trữ / one storage location.")
+@click.option("--repair", is_flag=True, help="Sửa bản sao hỏng từ bản tốt / repair bad copies.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
+          as_json: bool) -> None:
+    """Kiểm tra tính toàn vẹn các bản sao / fixity audit. Exit 0 all good, 1 problems found."""
+    from access_api.services import build_storages
+    from storage.audit import run_audit
+
+    s = obj.settings
+    if location:
+        s.location(location)  # CFG002 for an unknown name
+    report = run_audit(obj.catalog(), build_storages(s), due_only=due_only, location=location,
+                       repair=repair, period_days=s.audit_period_days, actor="cli",
+                       progress=None if as_json else _progress_printer())
+    data = report.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(f"Đã kiểm tra / checked: {data['copies_checked']} bản sao/copies, "
+                   f"tốt/ok {data['ok']}, hỏng/bad {data['bad']}, "
+                   f"chưa kiểm tra được/not checked {data['not_checked']}, "
+                   f"đối tượng đã sửa/objects repaired {data['repaired']}, "
+                   f"nguy cấp/critical {len(data['critical'])}")
+    problems = (data["critical"] or data["not_checked"] or data["unrepaired"]
+                or (data["bad"] and not repair))
+    raise SystemExit(1 if problems else 0)
+
+
+@main.group()
+def report() -> None:
+    """Báo cáo, sổ sách / reports and registers."""
+
+
+@report.command("register")
+@click.argument("name", type=click.Choice(["nhat_ky_sao_luu", "bien_ban_kiem_tra",
+                                            "bien_ban_xu_ly_su_co"]))
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Từ ngày / from (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Đến ngày / until.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (mặc định in ra màn hình) / output file.")
+@click.pass_obj
+def report_register(obj: Context, name: str, since, until, fmt: str, out: Path | None) -> None:
+    """Sổ nhật ký sao lưu, biên bản kiểm tra, biên bản xử lý sự cố (TT 05 Phụ lục VII)."""
+    import datetime as dt
+
+    from storage.registers import build_register, write_register
+
+    since = since.replace(tzinfo=dt.UTC) if since else None
+    until = until.replace(tzinfo=dt.UTC) if until else None
+    with obj.catalog().session() as session:
+        rows = build_register(session, name, since=since, until=until)
+    if out is None:
+        write_register(name, rows, sys.stdout, fmt=fmt, since=since, until=until)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as f:
+            write_register(name, rows, f, fmt=fmt, since=since, until=until)
+        click.echo(f"Đã ghi / written: {out} ({len(rows)} dòng/rows)")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,29 @@ def storage_health(settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
+def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
+    """AIPs with no good copy left (critical) and copies not re-read within the audit period."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from preservation.catalog.models import Package, StoredCopy
+
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=period_days)
+    try:
+        with catalog.session() as s:
+            critical = list(s.scalars(sa.select(Package.objid).where(Package.critical)
+                                      .order_by(Package.objid).limit(20)))
+            overdue = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
+                sa.or_(StoredCopy.last_check_at.is_(None), StoredCopy.last_check_at < cutoff)))
+            bad = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
+                StoredCopy.last_check_result.in_(("mismatch", "missing"))))
+    except sa.exc.SQLAlchemyError as exc:
+        return {"status": "down", "detail": str(exc).splitlines()[0]}
+    return {"status": "down" if critical else "up", "critical_aips": critical,
+            "bad_copies": bad, "copies_overdue": overdue}
+
+
 def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     components = {
         "catalog": catalog_health(catalog),
@@ -49,6 +72,9 @@ def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         "clamd": clamd_health(settings.clamd),
     }
     statuses = [components["catalog"]["status"], components["clamd"]["status"]]
+    if components["catalog"]["status"] == "up":
+        components["preservation"] = preservation_health(catalog, settings.audit_period_days)
+        statuses.append(components["preservation"]["status"])
     statuses += [s["status"] for s in components["storage"]]
     return {"status": "ok" if all(s == "up" for s in statuses) else "degraded",
             "components": components}

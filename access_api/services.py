@@ -16,7 +16,12 @@ from ingest.context import Services
 from preservation.settings import Settings
 from preservation.signing import load_signer
 from storage.locations import open_storage
+from storage.protocol import Storage
 from storage.replication import replicate
+
+
+def build_storages(settings: Settings) -> dict[str, Storage]:
+    return {loc.name: open_storage(loc) for loc in settings.storage_locations}
 
 
 def build_services(settings: Settings) -> Services:

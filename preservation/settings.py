@@ -63,6 +63,8 @@ class Settings:
     job_visibility_timeout: int
     format_identifier: str
     reject_not_scanned: bool
+    audit_period_days: int
+    audit_runs_per_day: int
     workers: int
     trust_dir: str
     keys_dir: str
@@ -98,6 +100,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise ValueError("must be a positive number")
+    return value
+
+
+def _audit_period(text: str) -> int:
+    value = _positive_int(text)
+    if value > 1096:
+        raise ValueError("the law asks for a full check at least every three years (1096 days)")
     return value
 
 
@@ -186,6 +195,10 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
                           "PRONOM identification tool: siegfried (pygfried) or fido."),
     "REJECT_NOT_SCANNED": (_bool, lambda d: "true",
                            "Reject a SIP with a file clamd could not fully scan (else warn)."),
+    "AUDIT_PERIOD_DAYS": (_audit_period, lambda d: "90",
+                          "Every copy is fully re-read within this many days (law: at most 1096)."),
+    "AUDIT_RUNS_PER_DAY": (_positive_int, lambda d: "24",
+                           "Scheduled audit runs per day; each reads its share of the copies."),
     "WORKERS": (_positive_int, lambda d: "1", "Worker processes khoso serve starts for jobs."),
     "TRUST_DIR": (str, lambda d: str(d / "trust"),
                   "Folder of trusted root certificates (PEM/DER) for signature validation."),

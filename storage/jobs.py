@@ -1,0 +1,30 @@
+"""The scheduled fixity audit as a Celery task, run by beat ``runs_per_day`` times a day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from celery import Celery
+
+from preservation.catalog.db import Catalog
+from preservation.settings import Settings
+from storage.protocol import Storage
+from storage.schedule import scheduled_audit
+
+TASK = "khoso.audit"
+
+
+def register_audit_task(app: Celery, settings: Settings,
+                        make_storages: Callable[[Settings], Mapping[str, Storage]]) -> None:
+    catalog = Catalog(settings.database_url)
+
+    @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
+    def audit_task() -> dict:
+        report = scheduled_audit(catalog, make_storages(settings),
+                                 period_days=settings.audit_period_days,
+                                 runs_per_day=settings.audit_runs_per_day, repair=True)
+        return report.to_dict()
+
+    app.conf.beat_schedule = {
+        "khoso-fixity-audit": {"task": TASK, "schedule": 86400 / settings.audit_runs_per_day},
+    }
