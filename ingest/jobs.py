@@ -54,10 +54,22 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
     try:
         return run_ingest(ctx, catalog)
     except KhosoError as exc:
+        # A transient failure (a storage location down) leaves the job queued for a retry;
+        # nothing was registered and what was written was removed, so retrying is safe.
+        transient = getattr(exc, "transient", False)
         with catalog.session() as s:
             job = s.get(Job, job_id)
-            job.status, job.error, job.finished_at = "failed", exc.message("en"), utcnow()
-            job.result = {"accepted": False, "error": exc.issue.to_dict()}
+            job.status = "queued" if transient else "failed"
+            job.error = exc.message("en")
+            job.finished_at = None if transient else utcnow()
+            job.result = {"accepted": False, "error": exc.issue.to_dict(), "retry": transient}
+        raise
+    except Exception as exc:
+        with catalog.session() as s:
+            job = s.get(Job, job_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.result = {"accepted": False, "error": {"code": "GEN005", "detail": job.error}}
         raise
 
 
@@ -67,8 +79,14 @@ def register_tasks(app: Celery, settings: Settings,
     catalog = Catalog(settings.database_url)
     built: list[Services] = []
 
-    @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
-    def ingest_task(job_id: str) -> None:
+    @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
+              max_retries=8)
+    def ingest_task(self, job_id: str) -> None:
         if not built:
             built.append(make_services(settings))
-        run_job(settings, catalog, job_id, services=built[0])
+        try:
+            run_job(settings, catalog, job_id, services=built[0])
+        except KhosoError as exc:
+            if getattr(exc, "transient", False):
+                raise self.retry(countdown=min(600, 15 * 2 ** self.request.retries)) from exc
+            raise
