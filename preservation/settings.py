@@ -60,6 +60,7 @@ class Settings:
     language: str
     retention_count_from: str
     max_upload_bytes: int
+    max_files: int
     job_visibility_timeout: int
     format_identifier: str
     reject_not_scanned: bool
@@ -188,6 +189,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
                              "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
     "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30), "Largest accepted submission."),
+    "MAX_FILES": (_positive_int, lambda d: "200000", "Most files accepted in one submission."),
     "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
                                "Seconds before a job taken by a worker that died is handed out again "
                                "(Redis/SQL brokers)."),

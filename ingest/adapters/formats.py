@@ -44,7 +44,11 @@ class FormatIdentification:
 
     @property
     def extension_only(self) -> bool:
-        return "extension only" in self.warning or self.basis.startswith("extension")
+        # siegfried's basis for a real match reads "extension match pdf; byte match at …":
+        # only a basis with no byte or container match is a guess from the name.
+        content = "byte match" in self.basis or "container match" in self.basis
+        return "extension only" in self.warning or (
+            self.basis.startswith("extension") and not content)
 
     def event_detail(self) -> str:
         """PREMIS eventDetail: program and version, signature file."""

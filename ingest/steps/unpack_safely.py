@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from ingest.context import IngestContext, StepResult, khoso_agent
-from ingest.unpack import stage_directory, unpack
+from ingest.unpack import UnpackLimits, stage_directory, unpack
 from preservation.events import UNPACKING, Event, Outcome
 
 
 def unpack_safely(ctx: IngestContext) -> StepResult:
+    limits = UnpackLimits(max_total_bytes=ctx.settings.max_upload_bytes,
+                          max_files=ctx.settings.max_files)
     if ctx.kind == "dir":
-        result = stage_directory(ctx.source)
+        result = stage_directory(ctx.source, limits)
         detail = "folder submission checked in place"
     else:
-        result = unpack(ctx.source, ctx.workspace / "sip")
+        result = unpack(ctx.source, ctx.workspace / "sip", limits)
         detail = f"{ctx.kind} archive extracted: {len(result.files)} files, {result.total_bytes} bytes"
     if result.ok:
         ctx.bag_root = result.bag_root

@@ -1,0 +1,133 @@
+"""``khoso ingest`` and ``khoso bag validate`` through Click's runner, on both catalogs, with the
+harness's clamd and two filesystem replicas.
+
+Exit codes: ingest 0 accepted / 1 rejected / 2 usage or system error; bag validate 0 valid /
+1 invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from access_api.cli import main
+from tests.integration.conftest import FOND, ORGAN, make_sip
+from tests.integration.ingest.test_hostile import EICAR, files_in, retag, set_oxum, zip_bag
+
+
+@pytest.fixture
+def env(tmp_path, db_url, clamd_address) -> dict[str, str]:
+    """A khoso initialised by the CLI itself, with the agency and fonds the SIPs name."""
+    data = tmp_path / "data"
+    environ = {
+        "KHOSO_DATA_DIR": str(data), "KHOSO_DATABASE_URL": db_url, "KHOSO_CLAMD": clamd_address,
+        "KHOSO_STORAGE_LOCATIONS": f"replica1=file://{data / 'r1'},replica2=file://{data / 'r2'}",
+        "KHOSO_ARCHIVE_CODE": "TTLTNA", "KHOSO_CLAMD_MANAGED": "false"}
+    for args in (["init"], ["agency", "add", ORGAN, "UBND huyện Nghi Lộc"],
+                 ["fonds", "add", FOND, "Phông UBND huyện Nghi Lộc"]):
+        result = run(environ, *args)
+        assert result.exit_code == 0, result.output
+    return environ
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def as_json(result: Result) -> dict:
+    return json.loads(result.stdout)
+
+
+def codes(payload: dict) -> set[str]:
+    return {issue["code"] for issue in payload["issues"]}
+
+
+def replicas(env: dict[str, str]) -> list[Path]:
+    return [Path(url.split("file://", 1)[1])
+            for url in env["KHOSO_STORAGE_LOCATIONS"].split(",")]
+
+
+def bag_without(bag: Path, label: str) -> Path:
+    """Drop a bag-info element (and fix the tag manifest): RFC-valid, profile-invalid."""
+    info = bag / "bag-info.txt"
+    text = info.read_text(encoding="utf-8")
+    stripped = re.sub(rf"(?m)^{re.escape(label)}:.*\n", "", text)
+    assert stripped != text
+    info.write_text(stripped, encoding="utf-8")
+    retag(bag)
+    return bag
+
+
+# --- khoso ingest -----------------------------------------------------------------------------
+
+def test_ingest_wait_json_accepts_a_valid_bag(env, tmp_path):
+    result = run(env, "ingest", str(make_sip(tmp_path / "sip")), "--wait", "--json")
+    assert result.exit_code == 0, result.output
+    out = as_json(result)
+    assert out["accepted"] is True and out["objid"].startswith(f"urn:{FOND}:uuid-")
+    assert out["failed_step"] is None
+    r1, r2 = (files_in(r) for r in replicas(env))
+    assert r1 == r2 and r1
+
+
+def test_ingest_wait_json_rejects_eicar_with_exit_1(env, tmp_path):
+    bag = make_sip(tmp_path / "sip", contents={"tai-lieu-2.png": EICAR})
+    result = run(env, "ingest", str(bag), "--wait", "--json")
+    assert result.exit_code == 1, result.output
+    out = as_json(result)
+    assert out["accepted"] is False and out["failed_step"] == "scan_viruses"
+    assert "AV001" in codes(out)
+    assert Path(out["quarantine"], "report.json").is_file()
+    assert all(files_in(r) == [] for r in replicas(env))
+
+
+def test_ingest_of_a_path_that_does_not_exist_exits_2(env, tmp_path):
+    result = run(env, "ingest", str(tmp_path / "no-such-bag"), "--wait", "--json")
+    assert result.exit_code == 2
+    assert "no-such-bag" in result.output
+
+
+# --- khoso bag validate -----------------------------------------------------------------------
+
+def test_bag_validate_accepts_a_valid_bag(env, tmp_path):
+    result = run(env, "bag", "validate", str(make_sip(tmp_path / "sip")))
+    assert result.exit_code == 0, result.output
+
+
+def test_bag_validate_json_reports_an_oxum_lie_with_exit_1(env, tmp_path):
+    bag = make_sip(tmp_path / "sip")
+    set_oxum(bag, "1.1")
+    retag(bag)
+    result = run(env, "bag", "validate", str(bag), "--json")
+    assert result.exit_code == 1, result.output
+    out = as_json(result)
+    assert out["ok"] is False and "BAG008" in codes(out)
+
+
+def test_bag_validate_checks_the_profile_by_default(env, tmp_path):
+    bag = bag_without(make_sip(tmp_path / "sip"), "Ma-Dinh-Danh-Co-Quan")
+    result = run(env, "bag", "validate", str(bag), "--json")
+    assert result.exit_code == 1, result.output
+    out = as_json(result)
+    assert "PRF004" in codes(out)
+    assert not {c for c in codes(out) if c.startswith("BAG")}  # RFC 8493 itself is satisfied
+
+
+def test_bag_validate_profile_none_skips_the_profile(env, tmp_path):
+    bag = bag_without(make_sip(tmp_path / "sip"), "Ma-Dinh-Danh-Co-Quan")
+    result = run(env, "bag", "validate", str(bag), "--profile", "none", "--json")
+    assert result.exit_code == 0, result.output
+    out = as_json(result)
+    assert out["profile"] is None and not {c for c in codes(out) if c.startswith("PRF")}
+
+
+def test_bag_validate_accepts_a_zipped_bag(env, tmp_path):
+    archive = zip_bag(make_sip(tmp_path / "sip"), tmp_path / "sip.zip")
+    result = run(env, "bag", "validate", str(archive), "--json")
+    assert result.exit_code == 0, result.output
+    out = as_json(result)
+    assert out["ok"] is True and out["files"] == 16

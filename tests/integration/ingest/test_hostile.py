@@ -1,0 +1,511 @@
+"""Hostile submissions, end to end on the real catalog, clamd and replicas.
+
+Every case must be rejected with its stable code(s) at the expected step, leave nothing in AIP
+storage and nothing registered but the rejected-SIP record, keep the submission with its
+report.json in quarantine, and leave the service able to ingest the next, valid SIP.
+
+Archives are built by hand with ``zipfile``/``tarfile`` so that members the ordinary tools
+would refuse to write (``..``, absolute paths, links, bad names, bombs) can be crafted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import tarfile
+import time
+import unicodedata
+import uuid
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization as ser
+
+from preservation.catalog.models import Bitstream, Document, Package, RecordFile, StoredCopy
+from tests.integration.conftest import Khoso, make_sip
+from tests.unit.adapters import pki
+
+EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+REP1 = "data/representations/rep1"
+REP1_METS = f"{REP1}/METS.xml"
+PDF = f"{REP1}/data/tai-lieu-1.pdf"
+PNG = f"{REP1}/data/tai-lieu-2.png"
+HO_SO = "Hồ sơ.pdf"
+
+
+# --- bag surgery ----------------------------------------------------------------------------
+
+def _sha(path: Path, algorithm: str) -> str:
+    return hashlib.new(algorithm, path.read_bytes()).hexdigest()
+
+
+def _files(bag: Path, *, payload: bool) -> list[str]:
+    rels = sorted(p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file())
+    return [r for r in rels if r.startswith("data/") == payload]
+
+
+def _algorithms(bag: Path, prefix: str) -> list[str]:
+    return [m[1] for p in sorted(bag.iterdir())
+            if (m := re.fullmatch(rf"{prefix}-(\w+)\.txt", p.name))]
+
+
+def write_payload_manifests(bag: Path) -> None:
+    """Rewrite every ``manifest-<alg>.txt`` from the payload as it now is."""
+    for alg in _algorithms(bag, "manifest"):
+        lines = [f"{_sha(bag / rel, alg)}  {rel}\n" for rel in _files(bag, payload=True)]
+        (bag / f"manifest-{alg}.txt").write_text("".join(lines), encoding="utf-8")
+
+
+def set_oxum(bag: Path, value: str | None = None) -> None:
+    """Set Payload-Oxum to ``value``, or to the true ``bytes.count`` of data/."""
+    if value is None:
+        payload = [bag / rel for rel in _files(bag, payload=True)]
+        value = f"{sum(p.stat().st_size for p in payload)}.{len(payload)}"
+    info = bag / "bag-info.txt"
+    text = re.sub(r"(?m)^Payload-Oxum: .*$", f"Payload-Oxum: {value}",
+                  info.read_text(encoding="utf-8"))
+    info.write_text(text, encoding="utf-8")
+
+
+def retag(bag: Path) -> None:
+    """Rewrite every ``tagmanifest-<alg>.txt`` so the tag files (edited or added) verify."""
+    for alg in _algorithms(bag, "tagmanifest"):
+        tags = [r for r in _files(bag, payload=False) if not r.startswith("tagmanifest-")]
+        lines = [f"{_sha(bag / rel, alg)}  {rel}\n" for rel in tags]
+        (bag / f"tagmanifest-{alg}.txt").write_text("".join(lines), encoding="utf-8")
+
+
+def remanifest(bag: Path) -> Path:
+    """Make the bag valid again after its payload was edited: manifests, Oxum, tag manifests."""
+    write_payload_manifests(bag)
+    set_oxum(bag)
+    retag(bag)
+    return bag
+
+
+def edit_rep1_mets(bag: Path, edit) -> Path:
+    """Apply ``edit`` (str -> str) to the rep1 METS, then make everything around it agree again
+    (the root METS's SIZE/CHECKSUM of the rep1 METS, the bag manifests): only the METS is hostile."""
+    mets = bag / REP1_METS
+    before = mets.read_text(encoding="utf-8")
+    old_size, old_sha = mets.stat().st_size, _sha(mets, "sha256").upper()
+    after = edit(before)
+    assert after != before, "the edit changed nothing"
+    mets.write_text(after, encoding="utf-8")
+    new_size, new_sha = mets.stat().st_size, _sha(mets, "sha256").upper()
+
+    def refresh(entry: re.Match) -> str:
+        return (entry[0].replace(f'SIZE="{old_size}"', f'SIZE="{new_size}"')
+                .replace(f'CHECKSUM="{old_sha}"', f'CHECKSUM="{new_sha}"'))
+
+    root = bag / "data" / "METS.xml"
+    text, count = re.subn(rf'<file [^>]*CHECKSUM="{old_sha}"[^>]*>', refresh,
+                          root.read_text(encoding="utf-8"))
+    assert count == 1, "the root METS should list the rep1 METS once"
+    root.write_text(text, encoding="utf-8")
+    return remanifest(bag)
+
+
+def with_doctype(doctype: str, reference: str):
+    """An edit that puts ``doctype`` after the XML declaration and ``reference`` in a text node."""
+    def edit(text: str) -> str:
+        decl, rest = text.split("?>", 1)
+        rest = rest.replace("<note csip:NOTETYPE=\"IDENTIFICATIONCODE\">P623</note>",
+                            f"<note csip:NOTETYPE=\"IDENTIFICATIONCODE\">P623{reference}</note>")
+        return f"{decl}?>\n{doctype}\n{rest.lstrip()}"
+    return edit
+
+
+# --- serialisation ------------------------------------------------------------------------
+
+def bag_members(bag: Path) -> Iterable[tuple[str, Path]]:
+    for path in sorted(bag.rglob("*")):
+        if path.is_file():
+            yield f"bag/{path.relative_to(bag).as_posix()}", path
+
+
+def zip_bag(bag: Path, dest: Path, extra: Iterable[tuple[str | zipfile.ZipInfo, bytes]] = ()) -> Path:
+    """The bag under a top folder ``bag/``, plus hand-made ``extra`` members (name, bytes)."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, path in bag_members(bag):
+            zf.write(path, name)
+        for name, data in extra:
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return dest
+
+
+def tar_bag(bag: Path, dest: Path, extra: Iterable[tuple[tarfile.TarInfo, bytes | None]] = (),
+            *, fmt: int = tarfile.PAX_FORMAT, mode: str = "w") -> Path:
+    """The bag under ``bag/`` plus hand-made ``extra`` members; names may hold raw bytes
+    (surrogate escapes) since the archive is written with ``errors="surrogateescape"``."""
+    with tarfile.open(dest, mode, format=fmt, encoding="utf-8",
+                      errors="surrogateescape") as tf:
+        for name, path in bag_members(bag):
+            tf.add(path, arcname=name)
+        for info, data in extra:
+            tf.addfile(info, io.BytesIO(data) if data is not None else None)
+    return dest
+
+
+def tar_file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+    return info, data
+
+
+def tar_link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, None]:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = kind, target, 0o777
+    return info, None
+
+
+# --- the common verdict -----------------------------------------------------------------------
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def assert_rejected(khoso: Khoso, outcome, codes: set[str], step: str) -> None:
+    """(a) rejected with ``codes`` at ``step``; (b) no replica holds anything; (c) the catalog
+    holds only the rejected-SIP record; (d) quarantine holds report.json with the codes."""
+    found = outcome.report.codes()
+    assert not outcome.accepted, outcome.report.to_dict()
+    assert codes <= found, f"expected {sorted(codes)}, got {sorted(found)}"
+    assert outcome.failed_step == step, (outcome.failed_step, sorted(found))
+    assert files_in(khoso.replica("replica1")) == [] == files_in(khoso.replica("replica2"))
+    with khoso.catalog.session() as s:
+        packages = [(p.kind, p.status) for p in s.scalars(sa.select(Package))]
+        assert packages == [("SIP", "rejected")]
+        for model in (RecordFile, Document, Bitstream, StoredCopy):
+            assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0, model.__name__
+    report = outcome.quarantine / "report.json"
+    assert report.is_file()
+    saved = json.loads(report.read_text(encoding="utf-8"))
+    assert codes <= {i["code"] for i in saved["issues"]}
+
+
+def assert_still_ingests(khoso: Khoso) -> None:
+    """(e) the next, valid SIP is accepted by the same service."""
+    outcome = khoso.ingest(make_sip(khoso.tmp / f"after-{uuid.uuid4().hex[:8]}"))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert files_in(khoso.replica("replica1"))
+
+
+def reject_case(khoso: Khoso, source: Path, codes: set[str], step: str):
+    outcome = khoso.ingest(source)
+    assert_rejected(khoso, outcome, codes, step)
+    assert_still_ingests(khoso)
+    return outcome
+
+
+@pytest.fixture
+def bag(khoso) -> Path:
+    """A fresh, valid SIP bag (folder) for the case to spoil."""
+    return make_sip(khoso.tmp / "hostile")
+
+
+def escape_target() -> Path:
+    """A path in /tmp no test should ever create: where a traversal would land."""
+    return Path("/tmp") / f"khoso-escape-{uuid.uuid4().hex}.txt"
+
+
+# --- archive members --------------------------------------------------------------------------
+
+def test_zip_member_with_dot_dot_is_refused(khoso, bag):
+    target = escape_target()
+    member = "../" * 16 + target.relative_to("/").as_posix()
+    archive = zip_bag(bag, khoso.tmp / "dotdot.zip", [(member, b"escaped")])
+    reject_case(khoso, archive, {"PKG004"}, "unpack_safely")
+    assert not target.exists()
+
+
+def test_zip_member_with_absolute_path_is_refused(khoso, bag):
+    target = escape_target()
+    archive = zip_bag(bag, khoso.tmp / "absolute.zip", [(zipfile.ZipInfo(str(target)), b"x")])
+    with zipfile.ZipFile(archive) as zf:  # zipfile must not have "fixed" the name for us
+        assert str(target) in zf.namelist()
+    reject_case(khoso, archive, {"PKG003"}, "unpack_safely")
+    assert not target.exists()
+
+
+def test_tar_symlink_member_is_refused(khoso, bag):
+    link = tar_link(f"bag/{REP1}/data/passwd.pdf", "/etc/passwd", tarfile.SYMTYPE)
+    archive = tar_bag(bag, khoso.tmp / "symlink.tar", [link])
+    reject_case(khoso, archive, {"PKG006"}, "unpack_safely")
+
+
+def test_tar_hard_link_member_is_refused(khoso, bag):
+    link = tar_link(f"bag/{REP1}/data/passwd.pdf", "/etc/passwd", tarfile.LNKTYPE)
+    archive = tar_bag(bag, khoso.tmp / "hardlink.tar", [link])
+    reject_case(khoso, archive, {"PKG007"}, "unpack_safely")
+
+
+def test_zip_bomb_is_refused_by_the_ratio_limit(khoso, bag):
+    # The unpack limits are not settings (UnpackLimits() defaults are used by the ingest), so the
+    # bomb beats the default ratio: 256 MiB of zeros deflate to ~250 KiB (~1000:1 > 200:1).
+    bomb = zipfile.ZipInfo(f"bag/{REP1}/data/bomb.pdf")
+    archive = zip_bag(bag, khoso.tmp / "bomb.zip", [(bomb, bytes(256 << 20))])
+    assert archive.stat().st_size < 1 << 20
+    started = time.monotonic()
+    reject_case(khoso, archive, {"PKG011"}, "unpack_safely")
+    assert time.monotonic() - started < 60
+
+
+def test_tar_gz_bomb_is_refused_by_the_stream_ratio(khoso, bag):
+    archive = khoso.tmp / "bomb.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        info, data = tar_file("bag/data/zeros.bin", bytes(128 << 20))
+        tf.addfile(info, io.BytesIO(data))
+        for name, path in bag_members(bag):
+            tf.add(path, arcname=name)
+    assert archive.stat().st_size < 1 << 20
+    reject_case(khoso, archive, {"PKG011"}, "unpack_safely")
+
+
+def test_tar_names_equal_after_nfc_are_refused(khoso, bag):
+    nfc, nfd = (unicodedata.normalize(form, HO_SO) for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    pdf = pki.minimal_pdf()
+    archive = tar_bag(bag, khoso.tmp / "nfc.tar", [tar_file(f"bag/{REP1}/data/{nfc}", pdf),
+                                                  tar_file(f"bag/{REP1}/data/{nfd}", pdf)])
+    outcome = reject_case(khoso, archive, {"PKG015"}, "unpack_safely")
+    assert "PKG027" in outcome.report.codes()  # the NFD name is also warned as not NFC
+
+
+def test_tar_name_that_is_not_utf8_is_refused(khoso, bag):
+    bad = f"bag/{REP1}/data/t\udce0i-lieu.pdf"  # raw byte 0xE0 followed by 'i': invalid UTF-8
+    archive = tar_bag(bag, khoso.tmp / "latin.tar", [tar_file(bad, pki.minimal_pdf())],
+                      fmt=tarfile.GNU_FORMAT)
+    with tarfile.open(archive, encoding="latin-1") as tf:  # the raw byte really is in the header
+        assert any(m.name.endswith("t\xe0i-lieu.pdf") for m in tf)
+    reject_case(khoso, archive, {"PKG014"}, "unpack_safely")
+
+
+@pytest.fixture(scope="module")
+def many_files_zip(tmp_path_factory) -> Path:
+    """A ZIP with 100,001 empty members (~12 MB)."""
+    path = tmp_path_factory.mktemp("many") / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        for i in range(100_000):
+            zf.writestr(f"bag/data/f{i:06d}.txt", b"")
+    return path
+
+
+def test_zip_with_100001_members_is_refused_by_the_file_count_limit_quickly(khoso,
+                                                                            many_files_zip):
+    khoso.settings = dataclasses.replace(khoso.settings, max_files=100_000)  # KHOSO_MAX_FILES
+    started = time.monotonic()
+    outcome = khoso.ingest(many_files_zip)
+    elapsed = time.monotonic() - started
+    assert_rejected(khoso, outcome, {"PKG010"}, "unpack_safely")
+    assert elapsed < 30, f"took {elapsed:.1f}s: the count must be read before any member"
+    assert_still_ingests(khoso)
+
+
+# --- bag structure ----------------------------------------------------------------------------
+
+def test_manifest_entry_outside_data_is_refused(khoso, bag):
+    manifest = bag / "manifest-sha256.txt"
+    with manifest.open("a", encoding="utf-8") as f:
+        f.write(f"{_sha(bag / 'bagit.txt', 'sha256')}  bagit.txt\n")
+    retag(bag)
+    reject_case(khoso, bag, {"BAG013"}, "validate_bag")
+
+
+def test_fetch_txt_is_refused_by_the_profile(khoso, bag):
+    size = (bag / PNG).stat().st_size
+    (bag / "fetch.txt").write_text(f"https://example.org/tai-lieu-2.png {size} {PNG}\n",
+                                   encoding="utf-8")
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG021", "PRF013"}, "validate_profile")
+    assert {i.code for i in outcome.report.errors} == {"PRF013"}  # BAG021 is only a warning
+
+
+def test_missing_payload_file_is_refused(khoso, bag):
+    (bag / PNG).unlink()  # still listed in the manifest
+    set_oxum(bag)  # keep the Oxum honest so the missing file is the only problem
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG017"}, "validate_bag")
+    assert {i.code for i in outcome.report.errors} == {"BAG017"}
+
+
+def test_extra_payload_file_is_refused(khoso, bag):
+    (bag / REP1 / "data" / "extra.pdf").write_bytes(pki.minimal_pdf("not in the manifest"))
+    set_oxum(bag)
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG018"}, "validate_bag")
+    assert {i.code for i in outcome.report.errors} == {"BAG018"}
+
+
+def test_payload_oxum_lie_is_refused(khoso, bag):
+    set_oxum(bag, "1.1")
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG008"}, "validate_bag")
+    assert {i.code for i in outcome.report.errors} == {"BAG008"}
+
+
+def test_duplicate_manifest_lines_with_different_digests_are_refused(khoso, bag):
+    with (bag / "manifest-sha256.txt").open("a", encoding="utf-8") as f:
+        f.write(f"{'0' * 64}  {PDF}\n")
+    retag(bag)
+    reject_case(khoso, bag, {"BAG016"}, "validate_bag")
+
+
+# --- hostile XML ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("doctype, reference", [
+    ('<!DOCTYPE mets [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "&xxe;"),
+    ('<!DOCTYPE mets SYSTEM "file:///etc/passwd">', ""),
+], ids=["external-entity", "external-dtd"])
+def test_xxe_in_the_rep1_mets_is_refused_and_nothing_is_read(khoso, bag, doctype, reference):
+    edit_rep1_mets(bag, with_doctype(doctype, reference))
+    outcome = reject_case(khoso, bag, {"XML002"}, "validate_sip")
+    assert any(i.code == "XML002" and "representations/rep1/METS.xml" in i.path
+               for i in outcome.report.issues)
+    # The refused METS cannot name the fonds either (ING001); nothing else is wrong.
+    assert {i.code for i in outcome.report.errors} == {"XML002", "ING001"}
+    assert "root:" not in (outcome.quarantine / "report.json").read_text(encoding="utf-8")
+
+
+def test_billion_laughs_in_the_rep1_mets_is_refused(khoso, bag):
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
+    doctype = "<!DOCTYPE mets [\n" + "\n".join(entities) + "\n]>"
+    edit_rep1_mets(bag, with_doctype(doctype, "&lol9;"))
+    started = time.monotonic()
+    outcome = reject_case(khoso, bag, {"XML002"}, "validate_sip")
+    assert time.monotonic() - started < 60
+    assert {i.code for i in outcome.report.errors} == {"XML002", "ING001"}
+
+
+def test_mets_checksum_that_lies_about_a_file_is_refused(khoso, bag):
+    real = _sha(bag / PDF, "sha256").upper()
+    edit_rep1_mets(bag, lambda text: text.replace(f'CHECKSUM="{real}"', f'CHECKSUM="{"A" * 64}"'))
+    outcome = reject_case(khoso, bag, {"METS007"}, "validate_sip")
+    assert [i.code for i in outcome.report.errors] == ["METS007"]
+    assert any(i.code == "METS007" and "tai-lieu-1.pdf" in str(i.params.get("href"))
+               for i in outcome.report.issues)
+
+
+# --- malware ----------------------------------------------------------------------------------
+
+def test_eicar_in_the_payload_is_refused(khoso):
+    bag = make_sip(khoso.tmp / "hostile", contents={"tai-lieu-2.png": EICAR})
+    reject_case(khoso, bag, {"AV001"}, "scan_viruses")
+
+
+def nested_zip(name: str, data: bytes) -> bytes:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, data)
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        zf.writestr("word/embeddings/attachment.zip", inner.getvalue())
+    return outer.getvalue()
+
+
+def test_eicar_inside_a_zip_inside_a_zip_payload_file_is_refused(khoso):
+    # The payload is a ZIP (OOXML-like) holding a ZIP holding EICAR; clamd unpacks both levels.
+    # The scan comes before format identification, so the file's real format (a ZIP named .png)
+    # never reaches the policy: no FMT code can be reported, only AV001.
+    bag = make_sip(khoso.tmp / "hostile",
+                   contents={"tai-lieu-2.png": nested_zip("readme.com", EICAR)})
+    outcome = reject_case(khoso, bag, {"AV001"}, "scan_viruses")
+    assert not {c for c in outcome.report.codes() if c.startswith("FMT")}
+
+
+def test_eicar_in_a_tag_file_never_reaches_aip_storage(khoso, bag):
+    # Product behaviour: only payload (data/) files are scanned; a tag file outside data/ is
+    # not, and the SIP is ACCEPTED. The safety property that holds is that tag files are not
+    # carried into the AIP, so the malware is never stored. (Reported as a gap, not a bug.)
+    (bag / "notes.txt").write_bytes(EICAR)
+    retag(bag)
+    outcome = khoso.ingest(bag)
+    assert outcome.accepted, outcome.report.to_dict()
+    for replica in ("replica1", "replica2"):
+        stored = files_in(khoso.replica(replica))
+        assert stored and not [f for f in stored if f.endswith("notes.txt")]
+        assert all(EICAR not in (khoso.replica(replica) / f).read_bytes() for f in stored)
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pkis():
+    root, root_key = pki.make_root("Khoso Hostile Test Root")
+    other, other_key = pki.make_root("Untrusted Other Root")
+    signer, signer_key = pki.make_signer("Nguyễn Văn An", root, root_key)
+    stranger, stranger_key = pki.make_signer("Lê Văn Cường", other, other_key)
+    expired, expired_key = pki.make_signer(
+        "Trần Thị Bình", root, root_key, not_before=pki.NOW - dt.timedelta(days=800),
+        not_after=pki.NOW - dt.timedelta(days=30))
+    return dict(root=root, other=other, good=(signer, signer_key, root),
+                stranger=(stranger, stranger_key, other), expired=(expired, expired_key, root))
+
+
+@pytest.fixture
+def trusted(khoso, pkis) -> None:
+    """The archive trusts the test root (and only it), as build_services reads it."""
+    folder = Path(khoso.settings.trust_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test-root.pem").write_bytes(pkis["root"].public_bytes(ser.Encoding.PEM))
+
+
+def signed_pdf(pkis, who: str = "good") -> bytes:
+    return pki.sign_pdf(pki.minimal_pdf("Hello khoso"), *pkis[who])
+
+
+def sip_with_pdf(khoso: Khoso, pdf: bytes) -> Path:
+    return make_sip(khoso.tmp / "hostile", contents={"tai-lieu-1.pdf": pdf})
+
+
+def test_a_good_signature_is_accepted(khoso, trusted, pkis):
+    """Control for the signature cases: the same PDF, untouched, passes."""
+    outcome = khoso.ingest(sip_with_pdf(khoso, signed_pdf(pkis)))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert not {c for c in outcome.report.codes() if c.startswith("SIG")}
+
+
+def test_tampered_signed_pdf_is_refused(khoso, trusted, pkis):
+    pdf = signed_pdf(pkis)
+    i = pdf.index(b"Hello khoso")
+    reject_case(khoso, sip_with_pdf(khoso, pdf[:i] + b"J" + pdf[i + 1:]), {"SIG003"},
+                "verify_signatures")
+
+
+def test_bytes_appended_after_the_signature_are_refused(khoso, trusted, pkis):
+    pdf = signed_pdf(pkis) + b"\n% appended after signing\n"
+    reject_case(khoso, sip_with_pdf(khoso, pdf), {"SIG005"}, "verify_signatures")
+
+
+def test_untrusted_signer_is_refused(khoso, trusted, pkis):
+    reject_case(khoso, sip_with_pdf(khoso, signed_pdf(pkis, "stranger")), {"SIG004"},
+                "verify_signatures")
+
+
+def test_expired_signing_certificate_is_accepted_with_a_warning(khoso, trusted, pkis):
+    # Product behaviour: SIG006 is a warning, so a PDF signed with a certificate that has since
+    # expired (intact, trusted chain) is ACCEPTED; the warning is kept in the report and the
+    # signature event. It is not a rejection, so the rejection checks do not apply here.
+    outcome = khoso.ingest(sip_with_pdf(khoso, signed_pdf(pkis, "expired")))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "SIG006" in outcome.report.codes()
+    assert not {i.code for i in outcome.report.errors}
+    assert files_in(khoso.replica("replica1")) == files_in(khoso.replica("replica2")) != []
+
+
+# --- found while writing these tests ----------------------------------------------------------
+
+def test_a_file_matched_by_its_bytes_is_not_reported_as_extension_only(khoso):
+    outcome = khoso.ingest(make_sip(khoso.tmp / "plain"))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "FMT008" not in outcome.report.codes()
