@@ -229,6 +229,9 @@ def fonds_add(obj: Context, **fields: Any) -> None:
         body = registry.ensure_archive_body(session, s.archive_code, s.archive_name,
                                             s.archive_kind)
         registry.add_fonds(session, body, data, actor="cli")
+    from access_api.services import mirror_fonds
+
+    mirror_fonds(s, catalog, fields["fond_code"])
     click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
 
 
@@ -467,6 +470,39 @@ def report_register(obj: Context, name: str, since, until, fmt: str, out: Path |
         with out.open("w", encoding="utf-8", newline="") as f:
             write_register(name, rows, f, fmt=fmt, since=since, until=until)
         click.echo(f"Đã ghi / written: {out} ({len(rows)} dòng/rows)")
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """Danh mục / the catalog."""
+
+
+@catalog_group.command("rebuild")
+@click.option("--from", "location", required=True, help="Vị trí lưu trữ nguồn / source location.")
+@click.option("--verify", is_flag=True, help="Băm lại mọi đối tượng / re-hash every object.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def catalog_rebuild(obj: Context, location: str, verify: bool, as_json: bool) -> None:
+    """Dựng lại toàn bộ danh mục (trống) từ các AIP ở một vị trí / rebuild an empty catalog."""
+    from storage.locations import open_storage
+    from storage.rebuild import rebuild_catalog
+
+    s = obj.settings
+    catalog = obj.catalog()
+    catalog.upgrade()
+    result = rebuild_catalog(catalog, open_storage(s.location(location)),
+                             archive_code=s.archive_code, verify=verify,
+                             progress=None if as_json else _progress_printer())
+    data = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(json.dumps({k: v for k, v in data.items() if k != "problems"},
+                              ensure_ascii=False, default=str))
+        for problem in data.get("problems", []):
+            click.echo(f"  [{problem['code']}] {problem['path']}: {problem['message']}", err=True)
+    errors = [p for p in data.get("problems", []) if p.get("severity") == "error"]
+    raise SystemExit(1 if data.get("aips_skipped") or errors else 0)
 
 
 if __name__ == "__main__":

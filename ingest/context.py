@@ -34,6 +34,8 @@ class Services:
     replicate: Callable[..., list[Any]] | None = None
     signer: Any | None = None
     reject_not_scanned: bool = True
+    # called after the registering commit (mirrors catalog records next to the AIPs)
+    after_register: Callable[[Any, Any], None] | None = None
 
 
 @dataclass

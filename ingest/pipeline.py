@@ -10,6 +10,7 @@ registered with all its events and the audit entry in one transaction.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from preservation import events as ev
 from preservation.catalog.db import Catalog
 from preservation.events import Event, Outcome
 from preservation.issues import Report
+
+log = logging.getLogger(__name__)
 
 STEPS: tuple[Step, ...] = (
     Step("receive", ev.INGESTION_START, receive),
@@ -81,6 +84,11 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 return IngestOutcome(False, ctx.job_id, ctx.report, None, package_id, where,
                                      step.name)
         package_id = register_aip(ctx, catalog)
+        if ctx.services.after_register is not None:
+            try:
+                ctx.services.after_register(ctx, catalog)
+            except Exception:  # noqa: BLE001 - the AIP is registered; mirrors are best effort
+                log.exception("after-register hook failed for %s", ctx.aip.objid)
         return IngestOutcome(True, ctx.job_id, ctx.report, ctx.aip.objid, package_id)
     finally:
         shutil.rmtree(ctx.workspace, ignore_errors=True)

@@ -229,19 +229,40 @@ def check_detail(issues: Sequence[Issue]) -> str:
 
 
 def record_checks(session: Session, audits: Sequence[CopyAudit], *, actor: str,
-                  agent_ids: dict[tuple[str, str], int] | None = None) -> None:
+                  agent_ids: dict[tuple[str, str], int] | None = None
+                  ) -> list[tuple[CopyAudit, Event]]:
     """Store each copy's last check and write one PREMIS "fixity check" event per copy."""
     ids = [a.copy.copy_id for a in audits]
     # A copy removed while it was being read (a destroyed package) gets no record.
     alive = set(session.scalars(sa.select(StoredCopy.id).where(StoredCopy.id.in_(ids))))
     audits = [a for a in audits if a.copy.copy_id in alive]
     if not audits:
-        return
+        return []
     session.execute(sa.update(StoredCopy), [
         {"id": a.copy.copy_id, "last_check_at": a.checked_at, "last_check_result": a.result,
          "last_check_detail": check_detail(a.issues())} for a in audits])
-    insert_events(session, [EventRow(fixity_event(a, actor), a.copy.package_id, a.copy.copy_id) for a in audits],
-                   agent_ids)
+    events = [fixity_event(a, actor) for a in audits]
+    insert_events(session, [EventRow(e, a.copy.package_id, a.copy.copy_id)
+                            for e, a in zip(events, audits, strict=True)], agent_ids)
+    return list(zip(audits, events, strict=True))
+
+
+def _mirror_checks(storages: Mapping[str, Storage],
+                   recorded: Sequence[tuple[CopyAudit, Event]]) -> None:
+    """Copy the committed check events next to the AIPs, so a catalog rebuilt from one
+    location alone still knows every copy's last check (best effort: the catalog has them)."""
+    from storage.sidecar import append_events_everywhere, event_record
+
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for audit, event in recorded:
+        copy = {"location": audit.copy.location, "key": audit.copy.key, "result": audit.result,
+                "detail": check_detail(audit.issues()), "checked_at": audit.checked_at}
+        by_key.setdefault(audit.copy.key, []).append(
+            event_record(event, objid=audit.copy.objid, copy=copy))
+    for key, records in by_key.items():
+        failed = append_events_everywhere(storages.values(), key, records)
+        if failed:
+            log.warning("event sidecar not written to %s", ", ".join(sorted(failed)))
 
 
 def record_check(session: Session, audit: CopyAudit, *, actor: str) -> None:
@@ -353,8 +374,9 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     def save() -> None:
         if unsaved:
             with catalog.session() as s:
-                record_checks(s, unsaved, actor=actor, agent_ids=agents)
+                recorded = record_checks(s, unsaved, actor=actor, agent_ids=agents)
             unsaved.clear()
+            _mirror_checks(storages, recorded)
 
     def finish(pending: _Pending) -> None:
         nonlocal first_unsaved

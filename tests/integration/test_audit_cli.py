@@ -60,3 +60,30 @@ def test_healthz_reports_an_aip_with_no_good_copy(khoso):
 def test_unknown_location_is_a_clear_error(khoso):
     out = run(khoso, "audit", "--location", "nowhere")
     assert out.exit_code == 2 and "CFG002" in out.output
+
+
+def test_catalog_rebuild_from_one_location_through_the_cli(khoso, tmp_path):
+    import sqlalchemy as sa
+
+    from preservation.catalog.db import Catalog
+    from preservation.catalog.models import Bitstream, Document, Fonds, Package, PremisEvent
+
+    assert khoso.ingest(make_sip(khoso.tmp / "sip", count=3)).accepted
+    assert run(khoso, "audit", "--all").exit_code == 0
+    fresh = f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"
+    env = {**cli_env(khoso), "KHOSO_DATABASE_URL": fresh}
+    out = CliRunner().invoke(main, ["catalog", "rebuild", "--from", "replica2", "--json"],
+                             env=env, catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["aips_rebuilt"] == 1
+    rebuilt = Catalog(fresh)
+
+    def counts(catalog):
+        with catalog.session() as s:
+            return {m.__name__: s.scalar(sa.select(sa.func.count()).select_from(m))
+                    for m in (Fonds, Package, Document, Bitstream)} | {
+                "fixity": s.scalar(sa.select(sa.func.count(PremisEvent.id)).where(
+                    PremisEvent.event_type == "fixity check"))}
+
+    assert counts(rebuilt) == {**counts(khoso.catalog), "Package": 1}
+    rebuilt.dispose()

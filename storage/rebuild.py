@@ -1,0 +1,784 @@
+"""Disaster recovery: rebuild the whole catalog from the AIPs of one storage location alone.
+
+Everything the catalog holds about an archival package is either in its AIP (bag-info, METS,
+EADs, PREMIS, manifests) or in the catalog sidecars next to it (``storage.sidecar``: fonds and
+agency snapshots, events written after the AIP was stored). ``rebuild_catalog`` reads them back
+into an empty, migrated catalog.
+
+Trust: an AIP's tag manifest is checked against the tag files and its signature file must be
+there; every metadata file read is checked against the payload manifest before it is believed.
+Payload files are not re-read by default (hours on a large archive, and the fixity audit does it
+anyway); ``verify=True`` re-hashes every object. Each AIP is read with no transaction open and
+written in its own transaction: a damaged AIP is reported with an RBD code and skipped, and the
+rebuild goes on. What cannot come back is said so: PREMIS XML keeps event times to the
+millisecond, and stored copies exist only for this location (an audit re-adds the others).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from preservation.catalog import audit as audit_log
+from preservation.catalog.db import Catalog
+from preservation.catalog.models import (
+    EVENT_OUTCOMES,
+    Agency,
+    ArchiveBody,
+    Bitstream,
+    Fonds,
+    Package,
+    PremisAgent,
+    PremisEvent,
+    StoredCopy,
+    event_agent,
+    utcnow,
+)
+from preservation.catalog.records import save_document, save_record_file
+from preservation.errors import KhosoError
+from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
+from preservation.issues import Issue
+from preservation.metadata.ead import EadRecord, read_ead
+from preservation.packaging.model import mime_for
+from preservation.packaging.read import MetsDocument, read_mets, resolve_href
+from storage import sidecar
+from storage.errors import StorageError
+from storage.protocol import Storage
+
+TAGMANIFEST = "tagmanifest-sha256.txt"
+SIGNATURE = f"{TAGMANIFEST}.p7s"
+TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
+_P = "{http://www.loc.gov/premis/v3}"
+_VERSION = re.compile(r"v(\d+)")
+_DOC_KINDS = (("ead_doc", "doc"), ("ead_pic", "pic"), ("ead_media", "media"))
+MAX_WARNINGS = 200  # stray objects and such: enough to act on, not a flood
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild did; JSON-serialisable with ``to_dict``."""
+
+    location: str
+    archive_code: str
+    verify: bool = False
+    aips_found: int = 0
+    aips_rebuilt: int = 0
+    aips_skipped: int = 0
+    agencies: int = 0
+    fonds: int = 0
+    record_files: int = 0
+    documents: int = 0
+    bitstreams: int = 0
+    events: int = 0
+    sidecar_events: int = 0
+    agents: int = 0
+    seconds: float = 0.0
+    aips_per_s: float = 0.0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def add(self, code: str, path: str = "", **params: Any) -> None:
+        self.problems.append(Issue(code, path, params).to_dict())
+
+    @property
+    def codes(self) -> set[str]:
+        return {p["code"] for p in self.problems}
+
+
+class _Damaged(Exception):
+    def __init__(self, code: str, prefix: str, **params: Any) -> None:
+        super().__init__(code)
+        self.issue = (code, prefix, {"prefix": prefix, **params})
+
+
+# -- what one location holds ----------------------------------------------------------------
+
+@dataclass
+class _Listing:
+    aips: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # prefix -> paths
+    fonds: dict[str, str] = field(default_factory=dict)  # fond code -> snapshot key
+    agencies: dict[str, str] = field(default_factory=dict)  # organ id -> snapshot key
+    batches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # entity -> keys
+    stray: list[str] = field(default_factory=list)
+
+
+def sort_keys(keys: Iterable[str]) -> _Listing:
+    """Sort a location's keys into AIPs (``{archive}/{fond}/{code}/vN/…``) and sidecars."""
+    out = _Listing()
+    for key in keys:
+        parts = key.split("/", 4)
+        if len(parts) == 3 and parts[1] == sidecar.AGENCIES_DIR and parts[2].endswith(".json"):
+            out.agencies[parts[2][:-5]] = key
+        elif len(parts) == 3 and parts[2] == sidecar.FONDS_FILE:
+            out.fonds[parts[1]] = key
+        elif len(parts) == 5 and parts[3] == sidecar.EVENTS_DIR and "/" not in parts[4] \
+                and sidecar.batch_sequence(key) is not None:
+            out.batches["/".join(parts[:3])].append(key)
+        elif len(parts) == 5 and _VERSION.fullmatch(parts[3]) and not parts[1].startswith("_"):
+            out.aips["/".join(parts[:4])].add(parts[4])
+        else:
+            out.stray.append(key)
+    return out
+
+
+# -- reading an AIP -------------------------------------------------------------------------
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """BagIt ``digest  path`` lines (``*path`` tolerated) as path -> lower-case digest."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        digest, _, path = line.strip().partition(" ")
+        if digest and path.strip(" *"):
+            out[path.strip().lstrip("*")] = digest.lower()
+    return out
+
+
+def parse_bag_info(text: str) -> dict[str, str]:
+    info: dict[str, str] = {}
+    last = None
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and last:
+            info[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if sep:
+            last = name.strip()
+            info.setdefault(last, value.strip())
+    return info
+
+
+@dataclass
+class Premis:
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # identifier -> facts
+    events: list[dict[str, Any]] = field(default_factory=list)
+    agents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def _when(text: str | None) -> dt.datetime:
+    if not text:
+        raise ValueError("no eventDateTime")
+    return sidecar.parse_when(text.strip())
+
+
+def read_premis(data: bytes) -> Premis:
+    """Objects, events and agents of a PREMIS file, streamed with the xmlsafe rules (no DTD,
+    no entities, no network; a DOCTYPE is refused): memory follows the facts kept, not the tree."""
+    if b"<!DOCTYPE" in data:
+        raise KhosoError("XML002")
+    out = Premis()
+    context = etree.iterparse(io.BytesIO(data), events=("end",),
+                              tag=(f"{_P}object", f"{_P}event", f"{_P}agent"),
+                              resolve_entities=False, load_dtd=False, no_network=True,
+                              huge_tree=False, remove_comments=True, remove_pis=True)
+    try:
+        for _, el in context:
+            info = el.getroottree().docinfo
+            if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+                raise KhosoError("XML002")
+            tag = el.tag[len(_P):]
+            text = el.findtext
+            if tag == "object":
+                chars = f"{_P}objectCharacteristics/"
+                size = text(f"{chars}{_P}size")
+                out.objects[text(f"{_P}objectIdentifier/{_P}objectIdentifierValue") or ""] = {
+                    "size": int(size) if size and size.strip().isdigit() else None,
+                    "sha256": (text(f"{chars}{_P}fixity/{_P}messageDigest") or "").lower() or None,
+                    "puid": text(f"{chars}{_P}format/{_P}formatRegistry/{_P}formatRegistryKey"),
+                    "format_name": text(
+                        f"{chars}{_P}format/{_P}formatDesignation/{_P}formatName")}
+            elif tag == "event":
+                info_ = f"{_P}eventOutcomeInformation/"
+                out.events.append({
+                    "event_uuid": text(f"{_P}eventIdentifier/{_P}eventIdentifierValue"),
+                    "event_type": text(f"{_P}eventType"),
+                    "when": text(f"{_P}eventDateTime"),
+                    "detail": text(f"{_P}eventDetailInformation/{_P}eventDetail") or "",
+                    "outcome": text(f"{info_}{_P}eventOutcome"),
+                    "outcome_detail": text(
+                        f"{info_}{_P}eventOutcomeDetail/{_P}eventOutcomeDetailNote") or "",
+                    "object_identifier": text(
+                        f"{_P}linkingObjectIdentifier/{_P}linkingObjectIdentifierValue"),
+                    "agents": [(a.findtext(f"{_P}linkingAgentIdentifierType") or "",
+                                a.findtext(f"{_P}linkingAgentIdentifierValue") or "",
+                                a.findtext(f"{_P}linkingAgentRole") or "")
+                               for a in el.iterfind(f"{_P}linkingAgentIdentifier")]})
+            else:
+                key = (text(f"{_P}agentIdentifier/{_P}agentIdentifierType") or "",
+                       text(f"{_P}agentIdentifier/{_P}agentIdentifierValue") or "")
+                out.agents[key] = {"identifier_type": key[0], "identifier_value": key[1],
+                                   "name": text(f"{_P}agentName") or key[1],
+                                   "agent_type": text(f"{_P}agentType") or "software",
+                                   "note": text(f"{_P}agentNote")}
+            el.clear(keep_tail=True)
+            parent = el.getparent()
+            while parent is not None and el.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise KhosoError("XML001", line=exc.position[0] if exc.position else "?",
+                         reason=exc.msg) from None
+    return out
+
+
+def _format_of(event: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``fmt/276 Acrobat PDF 1.7`` (the outcome detail ingest writes) -> (PUID, format name)."""
+    puid, _, name = (event["outcome_detail"] or "").strip().partition(" ")
+    return (None if puid in ("", "UNKNOWN") else puid), (name.strip() or None)
+
+
+@dataclass
+class Aip:
+    """One AIP as read from storage, checked, not yet in the catalog."""
+
+    prefix: str
+    fond_code: str
+    version: int
+    objid: str
+    content: str
+    label: str | None
+    organ_id: str | None
+    agency_name: str | None
+    hoso: EadRecord | None
+    documents: list[tuple[EadRecord, list[str]]]
+    bitstreams: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    agents: dict[tuple[str, str], dict[str, Any]]
+    tagmanifest_sha256: str
+
+
+class _AipReader:
+    """Reads one AIP prefix; any problem that makes it untrustworthy raises ``_Damaged``."""
+
+    def __init__(self, storage: Storage, prefix: str, present: set[str], verify: bool) -> None:
+        self.storage, self.prefix, self.present, self.verify = storage, prefix, present, verify
+        self.files: dict[str, bytes] = {}
+        self.manifest: dict[str, str] = {}
+        self.warnings: list[tuple[str, dict[str, Any]]] = []
+
+    def fail(self, code: str, **params: Any) -> _Damaged:
+        return _Damaged(code, self.prefix, **params)
+
+    def read(self, path: str, code: str = "RBD002") -> bytes:
+        if path not in self.present:
+            raise self.fail(code, file=path, reason="missing")
+        try:
+            with self.storage.open(f"{self.prefix}/{path}") as f:
+                data = f.read()
+        except StorageError as exc:
+            raise self.fail(code, file=path, reason=exc.message("en")) from None
+        self.files[path] = data
+        return data
+
+    def meta(self, path: str) -> bytes:
+        """A payload file read and checked against the manifest before it is believed."""
+        if path not in self.manifest:
+            raise self.fail("RBD007", file=path, reason="not in manifest-sha256.txt")
+        data = self.files.get(path) or self.read(path, "RBD007")
+        if _sha(data) != self.manifest[path]:
+            raise self.fail("RBD006", file=path, outcome="mismatch")
+        return data
+
+    def parse(self, path: str, func: Callable[[bytes], Any]) -> Any:
+        try:
+            return func(self.meta(path))
+        except (KhosoError, ValueError, UnicodeDecodeError) as exc:
+            reason = exc.message("en") if isinstance(exc, KhosoError) else str(exc)
+            raise self.fail("RBD007", file=path, reason=reason) from None
+
+    def ead(self, path: str, kind: str) -> EadRecord:
+        record, report = self.parse(path, lambda b: read_ead(b, "AIP", kind))
+        if not report.ok:
+            codes = ", ".join(sorted({i.code for i in report.errors}))
+            raise self.fail("RBD007", file=path, reason=f"EAD errors {codes}")
+        return record
+
+    def check_tags(self) -> None:
+        tags = parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"))
+        if SIGNATURE not in self.present or not self.read(SIGNATURE, "RBD004"):
+            raise self.fail("RBD004")
+        for name, expected in tags.items():
+            actual = _sha(self.read(name))
+            if actual != expected:
+                raise self.fail("RBD003", file=name, expected=expected, actual=actual)
+        for name in TAG_FILES:
+            if name not in tags:
+                raise self.fail("RBD002", file=name, reason=f"not in {TAGMANIFEST}")
+        self.manifest = parse_manifest(self.files["manifest-sha256.txt"].decode("utf-8", "replace"))
+        missing = sorted(p for p in self.manifest if p not in self.present)
+        if missing:
+            raise self.fail("RBD005", count=len(missing), first=missing[0])
+        for path in sorted(self.present - set(self.manifest) - set(tags) - {TAGMANIFEST, SIGNATURE}):
+            self.warnings.append(("RBD014", {"prefix": self.prefix, "file": path}))
+
+    def load(self) -> Aip:
+        self.check_tags()
+        info = parse_bag_info(self.files["bag-info.txt"].decode("utf-8", "replace"))
+        root: MetsDocument = self.parse("data/METS.xml", lambda b: read_mets(b)[0])
+        objid = info.get("External-Identifier") or root.objid
+        if not objid or (root.objid and root.objid != objid):
+            raise self.fail("RBD007", file="data/METS.xml",
+                            reason=f"OBJID {root.objid!r} differs from bag-info {objid!r}")
+        content = info.get("Package-Type", "").removeprefix("AIP_")
+        if content not in ("hoso", "tailieu"):
+            raise self.fail("RBD007", file="bag-info.txt", reason=f"Package-Type {content!r}")
+        ead_path = root.ead.path if root.ead and root.ead.path else "metadata/descriptive/EAD.xml"
+        package_ead = self.ead(f"data/{ead_path}", content)
+        rep_paths = [p for p in (resolve_href(h)[0] for h in root.mptrs) if p] or \
+            ["representations/rep1/METS.xml"]
+        sizes = {f.path: f.size for f in [*root.files.values(), *root.dmd.values()] if f.path}
+        documents: list[tuple[EadRecord, list[str]]] = []
+        premis = [p.path for p in [root.premis] if p and p.path]
+        agency = None
+        for rep_path in rep_paths:
+            rep: MetsDocument = self.parse(f"data/{rep_path}", lambda b: read_mets(b, rep=True)[0])
+            agency = agency or next((a.name for a in rep.agents
+                                     if a.type == "ORGANIZATION" and a.name), None)
+            sizes.update({f.path: f.size for f in [*rep.files.values(), *rep.dmd.values()]
+                          if f.path})
+            premis += [rep.premis.path] if rep.premis and rep.premis.path else []
+            for doc in rep.documents:
+                path = doc.ead.path if doc.ead else None
+                name = (path or "").rsplit("/", 1)[-1].lower()
+                kind = next((k for prefix, k in _DOC_KINDS if name.startswith(prefix)), None)
+                if path is None or kind is None:
+                    raise self.fail("RBD007", file=f"data/{rep_path}",
+                                    reason=f"document {doc.label!r} has no EAD_doc/pic/media file")
+                documents.append((self.ead(f"data/{path}", kind),
+                                  [f"data/{f.path}" for f in doc.files if f.path]))
+        facts = Premis()
+        for path in premis:
+            part: Premis = self.parse(f"data/{path}", read_premis)
+            facts.objects.update(part.objects)
+            facts.events += part.events
+            facts.agents.update(part.agents)
+        return Aip(self.prefix, self.prefix.split("/")[1], int(self.prefix.rsplit("/v", 1)[1]),
+                   objid, content, root.label, info.get("Ma-Dinh-Danh-Co-Quan"), agency,
+                   package_ead if content == "hoso" else None, documents,
+                   self.bitstreams(sizes, facts), facts.events, facts.agents,
+                   _sha(self.files[TAGMANIFEST]))
+
+    def bitstreams(self, sizes: dict[str, int | None], facts: Premis) -> list[dict[str, Any]]:
+        formats = {e["object_identifier"]: _format_of(e) for e in facts.events
+                   if e["event_type"] == FORMAT_IDENTIFICATION and e["object_identifier"]}
+        rows = []
+        for path in [*sorted(self.manifest), *TAG_FILES, TAGMANIFEST, SIGNATURE]:
+            rel, payload = path.removeprefix("data/"), path.startswith("data/")
+            obj = facts.objects.get(rel, {}) if payload else {}
+            # ingest keeps the format found for the SIP file at the same path (its format
+            # identification event); PREMIS objects only describe content files
+            puid, name = formats.get(rel) or (obj.get("puid"), obj.get("format_name"))
+            sha = self.manifest.get(path) or _sha(self.files[path])
+            rows.append({"path": path, "size": self.size(path, rel, sha, sizes, obj),
+                         "sha256": sha, "puid": puid, "format_name": name,
+                         "mime": "application/pkcs7-signature" if path.endswith(".p7s")
+                         else mime_for(path)})
+        return rows
+
+    def size(self, path: str, rel: str, sha: str, sizes: dict[str, int | None],
+             obj: dict[str, Any]) -> int:
+        if path in self.files:
+            return len(self.files[path])
+        key = f"{self.prefix}/{path}"
+        if self.verify:
+            result = self.storage.verify(key, sha)
+            if not result.ok:
+                raise self.fail("RBD006", file=path, outcome=result.outcome.value)
+            return result.bytes_read
+        known = sizes.get(rel) if sizes.get(rel) is not None else obj.get("size")
+        if known is not None:
+            return known
+        try:
+            return self.storage.stat(key).size
+        except StorageError as exc:
+            raise self.fail("RBD002", file=path, reason=exc.message("en")) from None
+
+
+# -- writing to the catalog -----------------------------------------------------------------
+
+IssueArgs = tuple[str, str, dict[str, Any]]  # code, path, params
+
+
+@dataclass
+class _Loaded:
+    """A package entity read from storage: each version (an ``Aip`` or why it was skipped),
+    its sidecar events, and the warnings met on the way."""
+
+    entity: str
+    aips: list[tuple[int, Aip | IssueArgs]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[IssueArgs] = field(default_factory=list)
+
+
+def _copy_state(events: list[dict[str, Any]], location: str, verify: bool
+                ) -> dict[str, Any]:
+    """``stored_copy`` columns for this location, from its replication and check events."""
+    mine = [e for e in events if (e.get("copy") or {}).get("location") == location]
+    stored = [e for e in mine if e["event_type"] == REPLICATION]
+    checked = [e for e in mine if (e.get("copy") or {}).get("result")]
+    stored_at = stored[0]["when"] if stored else utcnow()
+    if verify:
+        return {"stored_at": stored_at, "last_check_at": utcnow(), "last_check_result": "ok",
+                "last_check_detail": "verified by catalog rebuild"}
+    if checked:
+        copy = checked[-1]["copy"]
+        at = copy.get("checked_at")
+        return {"stored_at": stored_at,
+                "last_check_at": sidecar.parse_when(at) if at else checked[-1]["when"],
+                "last_check_result": copy["result"], "last_check_detail": copy.get("detail")}
+    if stored:
+        return {"stored_at": stored_at, "last_check_at": stored_at, "last_check_result": "ok",
+                "last_check_detail": "verified when written"}
+    return {"stored_at": stored_at, "last_check_at": None, "last_check_result": "not_checked",
+            "last_check_detail": None}
+
+
+class _Rebuild:
+    def __init__(self, catalog: Catalog, storage: Storage, archive_code: str, verify: bool,
+                 progress: Progress | None, workers: int) -> None:
+        self.catalog, self.storage, self.archive_code = catalog, storage, archive_code
+        self.verify, self.progress, self.workers = verify, progress, workers
+        self.report = RebuildReport(storage.name, archive_code, verify)
+        self.agents: dict[tuple[str, str], int] = {}
+        self.agencies: dict[str, int] = {}
+        self.agency_facts: dict[str, dict[str, Any]] = {}
+        self.fonds: dict[str, int] = {}
+        self.packages: dict[tuple[str, int], int] = {}
+
+    def warn(self, code: str, path: str = "", **params: Any) -> None:
+        if len(self.report.problems) < MAX_WARNINGS:
+            self.report.add(code, path, **params)
+
+    def snapshot(self, key: str) -> dict[str, Any] | None:
+        try:
+            return sidecar.read_json(self.storage, key)
+        except (StorageError, ValueError, UnicodeDecodeError) as exc:
+            reason = exc.message("en") if isinstance(exc, StorageError) else str(exc)
+            self.warn("RBD010", key, key=key, reason=reason)
+            return None
+
+    # fonds, agencies, archive body: one transaction before the packages
+    def setup(self, listing: _Listing) -> None:
+        fonds_facts = {code: s for code, key in listing.fonds.items() if (s := self.snapshot(key))}
+        for key in listing.agencies.values():
+            if (snap := self.snapshot(key)) and (a := snap.get("agency")) and a.get("organ_id"):
+                self.agency_facts[a["organ_id"]] = a
+        for snap in fonds_facts.values():
+            if (a := snap.get("agency")) and a.get("organ_id"):
+                self.agency_facts.setdefault(a["organ_id"], a)
+        body_facts = next((s["archive_body"] for s in fonds_facts.values()
+                           if (s.get("archive_body") or {}).get("name")), {})
+        with self.catalog.session() as s:
+            body = s.scalar(sa.select(ArchiveBody).where(ArchiveBody.code == self.archive_code))
+            if body is None:
+                body = ArchiveBody(code=self.archive_code,
+                                   name=body_facts.get("name") or self.archive_code,
+                                   kind=body_facts.get("kind") or "lich_su")
+                s.add(body)
+                s.flush()
+            for organ_id in sorted(self.agency_facts):
+                self.agency_id(s, organ_id, None)
+            for code in sorted({p.split("/")[1] for p in listing.aips} | set(fonds_facts)):
+                self.fonds[code] = self.fonds_id(s, body.id, code, fonds_facts.get(code))
+
+    def agency_id(self, s: Session, organ_id: str, name: str | None) -> int:
+        if organ_id in self.agencies:
+            return self.agencies[organ_id]
+        row = s.scalar(sa.select(Agency).where(Agency.organ_id == organ_id))
+        if row is None:
+            facts = self.agency_facts.get(organ_id)
+            if facts is None:
+                self.warn("RBD013", organ_id, organ_id=organ_id, name=name or organ_id)
+                facts = {"name": name or organ_id}
+            row = Agency(organ_id=organ_id, name=facts.get("name") or organ_id,
+                         address=facts.get("address"), contact_email=facts.get("contact_email"))
+            s.add(row)
+            s.flush()
+        self.agencies[organ_id] = row.id
+        return row.id
+
+    def fonds_id(self, s: Session, body_id: int, code: str, snap: dict[str, Any] | None) -> int:
+        row = s.scalar(sa.select(Fonds).where(Fonds.archive_body_id == body_id,
+                                              Fonds.fond_code == code))
+        if row is not None:
+            return row.id
+        facts = dict((snap or {}).get("fonds") or {})
+        if not snap:
+            self.warn("RBD009", code, fond=code)
+        agency = (snap or {}).get("agency") or {}
+        values = {k: facts.get(k) for k in sidecar.FONDS_FIELDS if facts.get(k) is not None}
+        values.update(fond_code=code, fond_name=facts.get("fond_name") or code)
+        row = Fonds(archive_body_id=body_id, **values, agency_id=self.agency_id(
+            s, agency["organ_id"], agency.get("name")) if agency.get("organ_id") else None)
+        s.add(row)
+        s.flush()
+        self.report.fonds += 1
+        return row.id
+
+    def agent_ids(self, s: Session, wanted: dict[tuple[str, str], dict[str, Any]]) -> dict:
+        ids = {}
+        for key, facts in wanted.items():
+            if key in self.agents:
+                ids[key] = self.agents[key]
+                continue
+            where = (PremisAgent.identifier_type == key[0], PremisAgent.identifier_value == key[1])
+            found = s.scalar(sa.select(PremisAgent.id).where(*where))
+            if found is None:
+                row = PremisAgent(identifier_type=key[0], identifier_value=key[1],
+                                  name=facts.get("name") or key[1],
+                                  agent_type=facts.get("agent_type") or "software",
+                                  note=facts.get("note"))
+                s.add(row)
+                s.flush()
+                found = row.id
+            ids[key] = self.agents[key] = found
+        return ids
+
+    def events(self, aip: Aip, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PREMIS events then sidecar events, each once, checked; times as aware UTC."""
+        out, seen = [], set()
+        for source, events in (("premis", aip.events), ("sidecar", extra)):
+            for e in events:
+                try:
+                    if e.get("outcome") not in EVENT_OUTCOMES:
+                        raise ValueError(f"outcome {e.get('outcome')!r}")
+                    if not e.get("event_uuid") or not e.get("event_type"):
+                        raise ValueError("no identifier or type")
+                    when = _when(e.get("when") or e.get("event_datetime"))
+                except ValueError as exc:
+                    self.warn("RBD016", aip.prefix, prefix=aip.prefix,
+                              event=e.get("event_uuid"), reason=f"{source}: {exc}")
+                    continue
+                if e["event_uuid"] in seen:
+                    continue
+                seen.add(e["event_uuid"])
+                out.append({**e, "when": when, "source": source})
+        return out
+
+    def write(self, s: Session, aip: Aip, status: str, extra: list[dict[str, Any]]) -> int:
+        fonds = s.get(Fonds, self.fonds[aip.fond_code])
+        rf = save_record_file(s, fonds, aip.hoso, audit_entry=False) if aip.hoso else None
+        agency_id = self.agency_id(s, aip.organ_id, aip.agency_name) if aip.organ_id else None
+        pkg = Package(objid=aip.objid, kind="AIP", content_type=aip.content, version=aip.version,
+                      status=status, record_file_id=rf.id if rf else None, fonds_id=fonds.id,
+                      agency_id=agency_id, label=aip.label,
+                      previous_id=self.packages.get((aip.objid, aip.version - 1)),
+                      total_size=sum(b["size"] for b in aip.bitstreams),
+                      file_count=len(aip.bitstreams),
+                      critical=any(e.get("critical") for e in extra))
+        s.add(pkg)
+        s.flush()
+        docs = [(files, save_document(s, record, record_file=rf, package_id=pkg.id,
+                                      audit_entry=False)) for record, files in aip.documents]
+        s.flush()
+        doc_ids = {path: doc.id for files, doc in docs for path in files}
+        ids = list(s.scalars(sa.insert(Bitstream).returning(Bitstream.id,
+                                                            sort_by_parameter_order=True),
+                             [{**b, "package_id": pkg.id, "document_id": doc_ids.get(b["path"])}
+                              for b in aip.bitstreams]))
+        bitstreams = {b["path"]: i for b, i in zip(aip.bitstreams, ids, strict=True)}
+        events = self.events(aip, extra)
+        copy = StoredCopy(package_id=pkg.id, location=self.storage.name, key=aip.prefix,
+                          sha256=aip.tagmanifest_sha256, size=pkg.total_size,
+                          **_copy_state(events, self.storage.name, self.verify))
+        s.add(copy)
+        s.flush()
+        self.insert_events(s, aip, pkg.id, copy.id, bitstreams, events)
+        self.report.record_files += rf is not None
+        self.report.documents += len(docs)
+        self.report.bitstreams += len(ids)
+        return pkg.id
+
+    def insert_events(self, s: Session, aip: Aip, package_id: int, copy_id: int,
+                      bitstreams: dict[str, int], events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        wanted = dict(aip.agents)
+        for e in events:
+            for a in e.get("agents") or ():
+                if isinstance(a, dict):  # sidecar: the agent travels with its event
+                    wanted.setdefault((a["identifier_type"], a["identifier_value"]), a)
+                else:
+                    wanted.setdefault((a[0], a[1]), {})
+        agent_ids = self.agent_ids(s, wanted)
+
+        def row(e: dict[str, Any]) -> dict[str, Any]:
+            if e["source"] == "premis":  # as ingest links them: by the file's path in data/
+                bitstream = bitstreams.get(f"data/{e['object_identifier'] or ''}")
+            else:
+                bitstream = bitstreams.get(e.get("bitstream") or "")
+            on_copy = (e.get("copy") or {}).get("location") == self.storage.name and \
+                e.get("link_copy", True)
+            return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
+                    "event_datetime": e["when"], "detail": e.get("detail"),
+                    "outcome": e["outcome"], "outcome_detail": e.get("outcome_detail"),
+                    "package_id": package_id, "bitstream_id": bitstream,
+                    "stored_copy_id": copy_id if on_copy else None,
+                    "object_identifier": e.get("object_identifier")}
+
+        ids = list(s.scalars(sa.insert(PremisEvent).returning(
+            PremisEvent.id, sort_by_parameter_order=True), [row(e) for e in events]))
+        links = set()
+        for event_id, e in zip(ids, events, strict=True):
+            for a in e.get("agents") or ():
+                t, v, role = (a["identifier_type"], a["identifier_value"], a.get("role")) \
+                    if isinstance(a, dict) else a
+                links.add((event_id, agent_ids[(t, v)], role or ""))
+        if links:
+            s.execute(sa.insert(event_agent),
+                      [{"event_id": e, "agent_id": a, "role": r} for e, a, r in sorted(links)])
+        self.report.events += len(ids)
+        self.report.sidecar_events += sum(e["source"] == "sidecar" for e in events)
+
+    # reading: one package entity (all its versions and its sidecar events), no database
+    def load(self, entity: str, versions: list[tuple[int, str]], paths: dict[str, set[str]],
+             batch_keys: list[str]) -> _Loaded:
+        loaded = _Loaded(entity)
+        batches = []
+        for key in sorted(batch_keys, key=lambda k: (sidecar.batch_sequence(k), k)):
+            try:
+                events, bad = sidecar.read_batch(self.storage, key)
+            except StorageError as exc:
+                loaded.issues.append(("RBD010", key, {"key": key, "reason": exc.message("en")}))
+                continue
+            loaded.issues += [("RBD010", key, {"key": key, "reason": r}) for r in bad[:5]]
+            batches.append(events)
+        loaded.events = sidecar.merge_events(batches)
+        for e in loaded.events:
+            if e.get("version") not in {v for v, _ in versions}:
+                loaded.issues.append(("RBD015", entity, {
+                    "event_uuid": e.get("event_uuid"), "objid": e.get("objid"),
+                    "version": e.get("version")}))
+        for version, prefix in versions:
+            reader = _AipReader(self.storage, prefix, paths[prefix], self.verify)
+            try:
+                loaded.aips.append((version, reader.load()))
+            except _Damaged as damaged:
+                loaded.aips.append((version, damaged.issue))
+            except Exception as exc:  # noqa: BLE001 - e.g. a storage error not foreseen above
+                loaded.aips.append((version, ("RBD007", prefix, {
+                    "prefix": prefix, "file": "-", "reason": str(exc).splitlines()[0][:300]})))
+            loaded.issues += [(code, prefix, params) for code, params in reader.warnings]
+        return loaded
+
+    # writing: each package in its own transaction, in version order
+    def store(self, loaded: _Loaded) -> None:
+        for code, path, params in loaded.issues:
+            self.warn(code, path, **params)
+        latest = max(v for v, _ in loaded.aips)
+        for version, aip in loaded.aips:
+            if not isinstance(aip, Aip):
+                code, path, params = aip
+                self.report.add(code, path, **params)
+                self.report.aips_skipped += 1
+                continue
+            extra = [e for e in loaded.events if e.get("version") == version
+                     and e.get("objid") in (None, aip.objid)]
+            self.package(aip, "active" if version == latest else "superseded", extra)
+
+    def package(self, aip: Aip, status: str, extra: list[dict[str, Any]]) -> None:
+        counts = (self.report.record_files, self.report.documents, self.report.bitstreams,
+                  self.report.events, self.report.sidecar_events)
+        agents, agencies = dict(self.agents), dict(self.agencies)
+        try:
+            with self.catalog.session() as s:
+                package_id = self.write(s, aip, status, extra)
+        except Exception as exc:  # noqa: BLE001 - one bad package must not stop the rebuild
+            self.agents, self.agencies = agents, agencies  # ids made in the rolled-back work
+            (self.report.record_files, self.report.documents, self.report.bitstreams,
+             self.report.events, self.report.sidecar_events) = counts
+            reason = exc.message("en") if isinstance(exc, KhosoError) else \
+                str(exc).splitlines()[0][:300]
+            self.report.add("RBD008", aip.prefix, prefix=aip.prefix, reason=reason)
+            self.report.aips_skipped += 1
+            return
+        self.packages[(aip.objid, aip.version)] = package_id
+        self.report.aips_rebuilt += 1
+
+    def run(self) -> RebuildReport:
+        began = time.perf_counter()
+        with self.catalog.session() as s:
+            count = s.scalar(sa.select(sa.func.count()).select_from(Package))
+        if count:
+            raise KhosoError("RBD012", count=count)
+        try:
+            listing = sort_keys(self.storage.list(f"{self.archive_code}/"))
+        except StorageError as exc:
+            self.report.add("RBD001", self.storage.name, location=self.storage.name,
+                            reason=exc.message("en"))
+            return self.report
+        for key in listing.stray:
+            self.warn("RBD011", key, key=key)
+        self.report.aips_found = len(listing.aips)
+        if listing.aips or listing.fonds:
+            self.setup(listing)
+        entities: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for prefix in listing.aips:
+            entity, version = sidecar.split_package_prefix(prefix)
+            entities[entity].append((version, prefix))
+        done = 0
+        # Reads (storage latency, XML parsing) run ahead in a few threads while this thread
+        # writes: S3 costs a round trip per object, and SQLite waits on fsync at each commit.
+        with ThreadPoolExecutor(self.workers, "khoso-rebuild") as pool:
+            pending: deque[Future[_Loaded]] = deque()
+            names = iter(sorted(entities))
+            for entity in names:
+                pending.append(pool.submit(self.load, entity, sorted(entities[entity]),
+                                           listing.aips, listing.batches.get(entity, [])))
+                if len(pending) < 2 * self.workers:
+                    continue
+                done = self.finish(pending.popleft().result(), done)
+            while pending:
+                done = self.finish(pending.popleft().result(), done)
+        return self.summary(began)
+
+    def finish(self, loaded: _Loaded, done: int) -> int:
+        self.store(loaded)
+        done += len(loaded.aips)
+        if self.progress:
+            self.progress("rebuild", done, self.report.aips_found)
+        return done
+
+    def summary(self, began: float) -> RebuildReport:
+        with self.catalog.session() as s:
+            self.report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent))
+            self.report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency))
+        self.report.seconds = round(time.perf_counter() - began, 3)
+        if self.report.seconds:
+            self.report.aips_per_s = round(self.report.aips_rebuilt / self.report.seconds, 1)
+        with self.catalog.session() as s:
+            audit_log.record(s, "system", "catalog.rebuild", "storage", self.storage.name,
+                             **{k: v for k, v in self.report.to_dict().items() if k != "problems"},
+                             problems=len(self.report.problems))
+        return self.report
+
+
+def rebuild_catalog(catalog: Catalog, storage: Storage, *, archive_code: str,
+                    progress: Progress | None = None, verify: bool = False,
+                    workers: int = 2) -> RebuildReport:
+    """Rebuild an empty, migrated ``catalog`` from the AIPs and sidecars under
+    ``{archive_code}/`` in ``storage``; damaged AIPs are reported (RBD codes) and skipped.
+
+    ``workers`` threads read AIPs ahead of the one being written. Raises ``KhosoError`` RBD012
+    only when the catalog already holds packages.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    return _Rebuild(catalog, storage, archive_code, verify, progress, workers).run()
