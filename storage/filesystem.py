@@ -110,7 +110,7 @@ class FilesystemStorage:
     # -- Storage --------------------------------------------------------------------------
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
-            size: int | None = None) -> StoredObject:
+            size: int | None = None, lock: bool = True) -> StoredObject:
         validate_key(key)
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         *dirs, leaf = key.split("/")

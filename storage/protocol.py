@@ -78,7 +78,8 @@ class Storage(Protocol):
     name: str
 
     def put(
-        self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None, size: int | None = None
+        self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None, size: int | None = None,
+        lock: bool = True,
     ) -> StoredObject:
         """Store the stream under ``key``, replacing any object there, hashing while writing.
 

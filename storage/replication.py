@@ -41,7 +41,8 @@ def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff
     for attempt in range(1, attempts + 1):
         try:
             with open(obj.path, "rb") as f:
-                storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size)
+                storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
+                            lock=getattr(obj, "lock", True))
             return
         except StorageError as exc:
             if not exc.transient or attempt == attempts:

@@ -98,14 +98,14 @@ class S3Storage:
 
     # -- put ------------------------------------------------------------------------------
 
-    def _lock_args(self) -> dict[str, Any]:
-        if not self.lock_mode or not self.lock_days:
+    def _lock_args(self, lock: bool = True) -> dict[str, Any]:
+        if not lock or not self.lock_mode or not self.lock_days:
             return {}
         until = datetime.now(UTC) + timedelta(days=self.lock_days)
         return {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
-            size: int | None = None) -> StoredObject:
+            size: int | None = None, lock: bool = True) -> StoredObject:
         validate_key(key)
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         whole = hashlib.sha256()
@@ -126,9 +126,10 @@ class S3Storage:
             pending.clear()
             resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
                               ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(bytes.fromhex(digest)),
-                              Metadata={"sha256": digest}, **self._lock_args())
+                              Metadata={"sha256": digest}, **self._lock_args(lock))
         else:
-            digest, total, resp = self._put_multipart(key, stream, pending, whole, total, expected, size)
+            digest, total, resp = self._put_multipart(key, stream, pending, whole, total, expected, size,
+                                                      lock)
         if self.verify_after_write:
             self._read_back(key, digest, resp.get("VersionId"))
         return StoredObject(key, total, digest, self.name)
@@ -142,12 +143,13 @@ class S3Storage:
         return digest
 
     def _put_multipart(self, key: str, stream: BinaryIO, pending: list[bytearray], whole: Any,
-                       total: int, expected: str | None, size: int | None) -> tuple[str, int, Any]:
+                       total: int, expected: str | None, size: int | None,
+                       lock: bool = True) -> tuple[str, int, Any]:
         # The whole-object digest is known only at the end, so the ``sha256`` metadata (fixed at
         # create time) is written only when the caller gave the expected digest.
         meta = {"sha256": expected} if expected else {}
         upload = self._call("put", key, self.client.create_multipart_upload, Key=key,
-                            ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args())
+                            ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args(lock))
         upload_id, parts = upload["UploadId"], []
         try:
             while True:

@@ -19,12 +19,21 @@ class StoreItem(NamedTuple):
     path: Path
     sha256: str
     size: int
+    lock: bool  # under the location's Object Lock (COMPLIANCE) when kept permanently
+
+
+def permanent(built) -> bool:
+    """Retention 01 (vĩnh viễn): the hồ sơ, or every loose document, is kept for ever."""
+    if built.hoso is not None:
+        return built.hoso.values.get("maintenance") == "01"
+    return all(d.record.values.get("maintenance", "01") == "01" for d in built.documents)
 
 
 def store_aip(ctx: IngestContext) -> StepResult:
     built = ctx.aip
-    objects = [StoreItem(f"{built.key_prefix}/{f.path}", built.folder / f.path, f.sha256, f.size)
-               for f in built.files]
+    lock = permanent(built)
+    objects = [StoreItem(f"{built.key_prefix}/{f.path}", built.folder / f.path, f.sha256, f.size,
+                         lock) for f in built.files]
     ctx.stored = ctx.services.replicate(objects, progress=ctx.tick)
     events = [Event(REPLICATION, Outcome.SUCCESS,
                     f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "

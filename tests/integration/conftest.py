@@ -70,15 +70,15 @@ def khoso(tmp_path, db_url, clamd_address) -> Khoso:
     catalog.dispose()
 
 
-def document_rows(count: int = 2) -> list[dict[str, str]]:
+def document_rows(count: int = 2, file_code: str = FILE_CODE) -> list[dict[str, str]]:
     rows = []
     for i in range(1, count + 1):
         pdf = i % 2 == 1
         row = {"kind": "doc" if pdf else "pic", "file": f"tai-lieu-{i}.{'pdf' if pdf else 'png'}",
-               "docCode": f"{FILE_CODE}.{i:07d}", "maintenance": "01", "mode": "01",
+               "docCode": f"{file_code}.{i:07d}", "maintenance": "01", "mode": "01",
                "riskRecovery": "0"}
         if pdf:
-            row.update({"docId": f"{FILE_CODE}.{i}", "typeName": "02", "codeNumber": str(i),
+            row.update({"docId": f"{file_code}.{i}", "typeName": "02", "codeNumber": str(i),
                         "codeNotation": "QĐ-UBND", "issuedDate": "15/03/2001",
                         "organName": "UBND huyện Nghi Lộc", "subject": f"Quyết định số {i}",
                         "language": "01", "numberOfPage": "1"})
@@ -88,18 +88,22 @@ def document_rows(count: int = 2) -> list[dict[str, str]]:
     return rows
 
 
-def make_sip(folder: Path, *, count: int = 2, contents: dict[str, bytes] | None = None) -> Path:
+def make_sip(folder: Path, *, count: int = 2, contents: dict[str, bytes] | None = None,
+             hoso: dict[str, str] | None = None) -> Path:
     """A valid SIP_hoso bag with ``count`` documents (PDF and PNG alternating)."""
     src = folder / "src"
     src.mkdir(parents=True)
-    rows = document_rows(count)
+    rows = document_rows(count, (hoso or {}).get("fileCode", FILE_CODE))
     for row in rows:
         name = row["file"]
         data = (contents or {}).get(name)
         if data is None:
             data = minimal_pdf(row.get("subject", name)) if name.endswith(".pdf") else png()
         (src / name).write_bytes(data)
-    sheet = write_csv(folder / "sheet.csv", [dict(HOSO, totalDoc=str(count)), *rows])
+    if hoso:  # document rows carry the file's retention too
+        rows = [dict(r, **{k: v for k, v in hoso.items() if k in ("maintenance",)}) for r in rows]
+    sheet = write_csv(folder / "sheet.csv", [dict(HOSO, totalDoc=str(count), **(hoso or {})),
+                                             *rows])
     return build_sip(src, sheet, folder / "bag", organ_id=ORGAN, agency_name="UBND huyện Nghi Lộc",
                      fond_code=FOND)
 
