@@ -87,3 +87,25 @@ def test_catalog_rebuild_from_one_location_through_the_cli(khoso, tmp_path):
 
     assert counts(rebuilt) == {**counts(khoso.catalog), "Package": 1}
     rebuilt.dispose()
+
+
+def test_aip_update_metadata_makes_a_new_version(khoso, tmp_path):
+    outcome = khoso.ingest(make_sip(khoso.tmp / "sip"))
+    assert outcome.accepted
+    ead = next(khoso.replica("replica1").rglob("v1/data/metadata/descriptive/EAD.xml"))
+    fixed = tmp_path / "EAD.xml"
+    fixed.write_bytes(ead.read_bytes().replace("Sở Nội vụ".encode(), "Sở Nội vụ (đã sửa)".encode()))
+    out = run(khoso, "aip", "update-metadata", outcome.objid, "--ead", str(fixed),
+              "--reason", "Sửa tiêu đề hồ sơ")
+    assert out.exit_code == 0, out.output
+    assert "v2" in out.output
+    for replica in ("replica1", "replica2"):
+        v2 = next(khoso.replica(replica).rglob("v2"))
+        assert (v2 / "data/metadata/descriptive/EAD.xml").read_bytes() != ead.read_bytes()
+        assert not (v2 / "data/representations/rep1/data").exists()  # content never rewritten
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<simpledc><arcFileCode>KHAC.1</arcFileCode>", encoding="utf-8")
+    bad = run(khoso, "aip", "update-metadata", outcome.objid, "--ead", str(broken),
+              "--reason", "thử")
+    assert bad.exit_code == 1 and "XML001" in bad.output
+    assert run(khoso, "audit", "--all").exit_code == 0
