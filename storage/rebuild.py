@@ -12,6 +12,13 @@ anyway); ``verify=True`` re-hashes every object. Each AIP is read with no transa
 written in its own transaction: a damaged AIP is reported with an RBD code and skipped, and the
 rebuild goes on. What cannot come back is said so: PREMIS XML keeps event times to the
 millisecond, and stored copies exist only for this location (an audit re-adds the others).
+
+Metadata versions (``ingest.versions``): v(N+1) holds only the files it changed, and its
+``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
+(anywhere else: RBD017). A fetched file is read from there but still checked against this
+version's manifest; it is a bitstream of the version that holds it, not of this one. The hồ sơ
+and document rows the first rebuilt version made are updated from each later version's EADs,
+not made again, and the latest version rebuilt is the active one.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import posixpath
 import re
 import time
 from collections import defaultdict, deque
@@ -26,6 +34,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from lxml import etree
@@ -38,19 +47,24 @@ from preservation.catalog.models import (
     Agency,
     ArchiveBody,
     Bitstream,
+    Document,
     Fonds,
     Package,
     PremisAgent,
     PremisEvent,
+    RecordFile,
     StoredCopy,
     event_agent,
     utcnow,
 )
-from preservation.catalog.records import save_document, save_record_file
-from preservation.errors import KhosoError
+from preservation.catalog.records import column, iso_date, save_document, save_record_file
+from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
-from preservation.issues import Issue
-from preservation.metadata.ead import EadRecord, read_ead
+from preservation.issues import Issue, Report
+from preservation.metadata.codelists import field_specs
+from preservation.metadata.ead import EadRecord, check_values, read_ead
+from preservation.metadata.retention import expiry
+from preservation.metadata.rules import check_rules
 from preservation.packaging.model import mime_for
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
 from storage import sidecar
@@ -60,6 +74,7 @@ from storage.protocol import Storage
 TAGMANIFEST = "tagmanifest-sha256.txt"
 SIGNATURE = f"{TAGMANIFEST}.p7s"
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
+FETCH = "fetch.txt"
 _P = "{http://www.loc.gov/premis/v3}"
 _VERSION = re.compile(r"v(\d+)")
 _DOC_KINDS = (("ead_doc", "doc"), ("ead_pic", "pic"), ("ead_media", "media"))
@@ -149,6 +164,20 @@ def parse_manifest(text: str) -> dict[str, str]:
         digest, _, path = line.strip().partition(" ")
         if digest and path.strip(" *"):
             out[path.strip().lstrip("*")] = digest.lower()
+    return out
+
+
+def parse_fetch(text: str) -> list[tuple[str, str, str]]:
+    """BagIt ``url length path`` lines (blank lines skipped); the path is percent-decoded as
+    BagIt 1.0 §2.2.3 encodes it (``%0A``, ``%0D``, ``%25``). A line of fewer than three fields is
+    returned with the missing ones empty, for the caller to refuse."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        url, length, path = (line.strip().split(None, 2) + ["", ""])[:3]
+        out.append((url, length, path.replace("%0A", "\n").replace("%0a", "\n")
+                    .replace("%0D", "\r").replace("%0d", "\r").replace("%25", "%")))
     return out
 
 
@@ -271,16 +300,22 @@ class _AipReader:
         self.storage, self.prefix, self.present, self.verify = storage, prefix, present, verify
         self.files: dict[str, bytes] = {}
         self.manifest: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.fetched: dict[str, str] = {}  # bag path -> key in a lower version (fetch.txt)
         self.warnings: list[tuple[str, dict[str, Any]]] = []
 
     def fail(self, code: str, **params: Any) -> _Damaged:
         return _Damaged(code, self.prefix, **params)
 
     def read(self, path: str, code: str = "RBD002") -> bytes:
-        if path not in self.present:
-            raise self.fail(code, file=path, reason="missing")
+        """A file of this version: held under its prefix, or where fetch.txt says it lives."""
+        key = self.fetched.get(path)
+        if key is None:
+            if path not in self.present:
+                raise self.fail(code, file=path, reason="missing")
+            key = f"{self.prefix}/{path}"
         try:
-            with self.storage.open(f"{self.prefix}/{path}") as f:
+            with self.storage.open(key) as f:
                 data = f.read()
         except StorageError as exc:
             raise self.fail(code, file=path, reason=exc.message("en")) from None
@@ -311,7 +346,7 @@ class _AipReader:
         return record
 
     def check_tags(self) -> None:
-        tags = parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"))
+        self.tags = tags = parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"))
         if SIGNATURE not in self.present or not self.read(SIGNATURE, "RBD004"):
             raise self.fail("RBD004")
         for name, expected in tags.items():
@@ -322,11 +357,40 @@ class _AipReader:
             if name not in tags:
                 raise self.fail("RBD002", file=name, reason=f"not in {TAGMANIFEST}")
         self.manifest = parse_manifest(self.files["manifest-sha256.txt"].decode("utf-8", "replace"))
-        missing = sorted(p for p in self.manifest if p not in self.present)
+        if FETCH in tags:
+            self.fetched = self.fetch_targets(self.files[FETCH].decode("utf-8", "replace"))
+        missing = sorted(p for p in self.manifest if p not in self.present
+                         and p not in self.fetched)
         if missing:
             raise self.fail("RBD005", count=len(missing), first=missing[0])
         for path in sorted(self.present - set(self.manifest) - set(tags) - {TAGMANIFEST, SIGNATURE}):
             self.warnings.append(("RBD014", {"prefix": self.prefix, "file": path}))
+
+    def fetch_targets(self, text: str) -> dict[str, str]:
+        """fetch.txt as bag path -> key: each URL is a relative reference resolved against this
+        version's prefix, and must land in a lower version ``vK`` of the same package entity
+        (a metadata version fetches unchanged files from the version that holds them)."""
+        entity, version = sidecar.split_package_prefix(self.prefix)
+        out: dict[str, str] = {}
+        for url, length, path in parse_fetch(text):
+            def bad(reason: str, url: str = url, path: str = path) -> _Damaged:
+                return self.fail("RBD017", url=url, file=path, reason=reason)
+
+            if not path or not (length == "-" or length.isdigit()):
+                raise bad("not a 'url length path' line")
+            if path not in self.manifest:
+                raise bad("not in manifest-sha256.txt")
+            if url.startswith("/") or ":" in url.split("/", 1)[0]:
+                raise bad("not a relative reference")
+            key = posixpath.normpath(f"{self.prefix}/{unquote(url)}")
+            head, _, rest = key.removeprefix(f"{entity}/").partition("/")
+            found = _VERSION.fullmatch(head)
+            if not key.startswith(f"{entity}/") or found is None or not rest:
+                raise bad(f"resolves to {key}, outside {entity}/vK/")
+            if int(found[1]) >= version:
+                raise bad(f"resolves to {key}, not in a version before v{version}")
+            out[path] = key
+        return out
 
     def load(self) -> Aip:
         self.check_tags()
@@ -365,6 +429,8 @@ class _AipReader:
                                   [f"data/{f.path}" for f in doc.files if f.path]))
         facts = Premis()
         for path in premis:
+            if f"data/{path}" in self.fetched:
+                continue  # an earlier version's PREMIS: its events belong to that version
             part: Premis = self.parse(f"data/{path}", read_premis)
             facts.objects.update(part.objects)
             facts.events += part.events
@@ -379,7 +445,11 @@ class _AipReader:
         formats = {e["object_identifier"]: _format_of(e) for e in facts.events
                    if e["event_type"] == FORMAT_IDENTIFICATION and e["object_identifier"]}
         rows = []
-        for path in [*sorted(self.manifest), *TAG_FILES, TAGMANIFEST, SIGNATURE]:
+        # only what this version physically holds, as ingest and new_metadata_version register
+        # it: a fetched file is a bitstream of the version that holds it
+        held = [p for p in sorted(self.manifest) if p not in self.fetched]
+        tags = [*TAG_FILES, *([FETCH] if FETCH in self.tags else [])]
+        for path in [*held, *tags, TAGMANIFEST, SIGNATURE]:
             rel, payload = path.removeprefix("data/"), path.startswith("data/")
             obj = facts.objects.get(rel, {}) if payload else {}
             # ingest keeps the format found for the SIP file at the same path (its format
@@ -427,6 +497,39 @@ class _Loaded:
     issues: list[IssueArgs] = field(default_factory=list)
 
 
+# Archival codes a metadata version may not change (ingest.versions refuses it): an existing row
+# keeps its own, and a later version's EAD updates every other column.
+_FILE_CODES = ("arcFileCode",)
+_DOC_CODES = ("docCode", "arcDocCode")
+
+
+def _validated(record: EadRecord) -> EadRecord:
+    """The checks ``save_record_file``/``save_document`` make before a row is written."""
+    report = Report()
+    report.extend(check_values(record).issues)
+    report.extend(check_rules(record).issues)
+    if not report.ok:
+        raise ValidationFailed(report)
+    return record
+
+
+def _update_columns(row: RecordFile | Document, record: EadRecord, keep: tuple[str, ...]) -> None:
+    """This version's EAD over an existing row: ``records.column`` names and the conversions of
+    ``records._columns``; an element the EAD no longer has empties its column."""
+    for spec in field_specs(record.package, record.kind):
+        name = column(spec.name)
+        if spec.name in keep or not hasattr(row, name):
+            continue
+        value = record.values.get(spec.name)
+        if value is None:
+            value = [] if spec.multi else None
+        elif spec.type == "date":
+            value = iso_date(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        setattr(row, name, value)
+
+
 def _copy_state(events: list[dict[str, Any]], location: str, verify: bool
                 ) -> dict[str, Any]:
     """``stored_copy`` columns for this location, from its replication and check events."""
@@ -461,6 +564,7 @@ class _Rebuild:
         self.agency_facts: dict[str, dict[str, Any]] = {}
         self.fonds: dict[str, int] = {}
         self.packages: dict[tuple[str, int], int] = {}
+        self.written: dict[str, list[int]] = defaultdict(list)  # objid -> ids, version order
 
     def warn(self, code: str, path: str = "", **params: Any) -> None:
         if len(self.report.problems) < MAX_WARNINGS:
@@ -574,7 +678,12 @@ class _Rebuild:
 
     def write(self, s: Session, aip: Aip, status: str, extra: list[dict[str, Any]]) -> int:
         fonds = s.get(Fonds, self.fonds[aip.fond_code])
-        rf = save_record_file(s, fonds, aip.hoso, audit_entry=False) if aip.hoso else None
+        earlier = self.written.get(aip.objid, [])  # versions of this AIP already rebuilt
+        if not earlier:
+            rf = save_record_file(s, fonds, aip.hoso, audit_entry=False) if aip.hoso else None
+            new_rf = rf is not None
+        else:  # a later version describes the same hồ sơ: its rows are updated, not re-made
+            rf, new_rf = self.record_file(s, fonds, aip, s.get(Package, earlier[-1]))
         agency_id = self.agency_id(s, aip.organ_id, aip.agency_name) if aip.organ_id else None
         pkg = Package(objid=aip.objid, kind="AIP", content_type=aip.content, version=aip.version,
                       status=status, record_file_id=rf.id if rf else None, fonds_id=fonds.id,
@@ -585,8 +694,14 @@ class _Rebuild:
                       critical=any(e.get("critical") for e in extra))
         s.add(pkg)
         s.flush()
-        docs = [(files, save_document(s, record, record_file=rf, package_id=pkg.id,
-                                      audit_entry=False)) for record, files in aip.documents]
+        docs, new_docs = [], 0
+        for record, files in aip.documents:
+            doc = self.document(s, record, files, rf, earlier) if earlier else None
+            if doc is None:
+                doc = save_document(s, record, record_file=rf, package_id=pkg.id,
+                                    audit_entry=False)
+                new_docs += 1
+            docs.append((files, doc))
         s.flush()
         doc_ids = {path: doc.id for files, doc in docs for path in files}
         ids = list(s.scalars(sa.insert(Bitstream).returning(Bitstream.id,
@@ -601,10 +716,49 @@ class _Rebuild:
         s.add(copy)
         s.flush()
         self.insert_events(s, aip, pkg.id, copy.id, bitstreams, events)
-        self.report.record_files += rf is not None
-        self.report.documents += len(docs)
+        self.report.record_files += new_rf
+        self.report.documents += new_docs
         self.report.bitstreams += len(ids)
         return pkg.id
+
+    def record_file(self, s: Session, fonds: Fonds, aip: Aip, previous: Package
+                    ) -> tuple[RecordFile | None, bool]:
+        """The hồ sơ of an earlier version, updated from this version's package EAD (as
+        ``new_metadata_version`` did); made only if the earlier version had none."""
+        rf = s.get(RecordFile, previous.record_file_id) if previous.record_file_id else None
+        if aip.hoso is None:
+            return rf, False
+        if rf is None:
+            return save_record_file(s, fonds, aip.hoso, audit_entry=False), True
+        before = (rf.maintenance, rf.end_date)
+        _update_columns(rf, _validated(aip.hoso), _FILE_CODES)
+        if (rf.maintenance, rf.end_date) != before:
+            rf.retention_expires_on = expiry(aip.hoso.values["endDate"],
+                                             aip.hoso.values["maintenance"], rf.retention_years)
+        return rf, False
+
+    def document(self, s: Session, record: EadRecord, files: list[str], rf: RecordFile | None,
+                 earlier: list[int]) -> Document | None:
+        """The row an earlier version made for this document, updated from this version's EAD:
+        found through the earlier versions' bitstreams of its files, else by its codes."""
+        doc_id = s.scalar(sa.select(Bitstream.document_id).where(
+            Bitstream.package_id.in_(earlier), Bitstream.path.in_(files),
+            Bitstream.document_id.is_not(None)).limit(1)) if files else None
+        if doc_id is None:
+            scope = Document.package_id.in_(earlier)
+            if rf is not None:
+                scope = sa.or_(scope, Document.record_file_id == rf.id)
+            for name, col in (("arcDocCode", Document.arc_doc_code), ("docCode", Document.doc_code)):
+                if code := record.values.get(name):
+                    doc_id = s.scalar(sa.select(Document.id).where(scope, col == code)
+                                      .order_by(Document.id).limit(1))
+                    if doc_id is not None:
+                        break
+        if doc_id is None:
+            return None
+        doc = s.get(Document, doc_id)
+        _update_columns(doc, _validated(record), _FILE_CODES + _DOC_CODES)
+        return doc
 
     def insert_events(self, s: Session, aip: Aip, package_id: int, copy_id: int,
                       bitstreams: dict[str, int], events: list[dict[str, Any]]) -> None:
@@ -682,7 +836,11 @@ class _Rebuild:
     def store(self, loaded: _Loaded) -> None:
         for code, path, params in loaded.issues:
             self.warn(code, path, **params)
-        latest = max(v for v, _ in loaded.aips)
+        # the latest version that could be read is the active one: a damaged vN skipped must
+        # not leave the package with no active version
+        latest = max((v for v, aip in loaded.aips if isinstance(aip, Aip)), default=None)
+        written: list[int] = []
+        last_written = None
         for version, aip in loaded.aips:
             if not isinstance(aip, Aip):
                 code, path, params = aip
@@ -691,9 +849,14 @@ class _Rebuild:
                 continue
             extra = [e for e in loaded.events if e.get("version") == version
                      and e.get("objid") in (None, aip.objid)]
-            self.package(aip, "active" if version == latest else "superseded", extra)
+            if self.package(aip, "active" if version == latest else "superseded", extra):
+                written.append(self.packages[(aip.objid, aip.version)])
+                last_written = version
+        if written and last_written != latest:  # the latest read could not be written
+            with self.catalog.session() as s:
+                s.get(Package, written[-1]).status = "active"
 
-    def package(self, aip: Aip, status: str, extra: list[dict[str, Any]]) -> None:
+    def package(self, aip: Aip, status: str, extra: list[dict[str, Any]]) -> bool:
         counts = (self.report.record_files, self.report.documents, self.report.bitstreams,
                   self.report.events, self.report.sidecar_events)
         agents, agencies = dict(self.agents), dict(self.agencies)
@@ -708,9 +871,11 @@ class _Rebuild:
                 str(exc).splitlines()[0][:300]
             self.report.add("RBD008", aip.prefix, prefix=aip.prefix, reason=reason)
             self.report.aips_skipped += 1
-            return
+            return False
         self.packages[(aip.objid, aip.version)] = package_id
+        self.written[aip.objid].append(package_id)
         self.report.aips_rebuilt += 1
+        return True
 
     def run(self) -> RebuildReport:
         began = time.perf_counter()

@@ -27,7 +27,6 @@ import datetime as dt
 import io
 import json
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -159,31 +158,59 @@ def write_agency_snapshot(storage: Storage, archive_code: str, agency: Any) -> b
                            _dump(snapshot))
 
 
+def _batch(key_prefix: str, events: list[dict[str, Any]]) -> tuple[str, bytes]:
+    entity, version = split_package_prefix(key_prefix)
+    lines = [json.dumps({**e, "version": e.get("version") or version}, ensure_ascii=False,
+                        sort_keys=True) for e in events]
+    return events_prefix(entity), ("\n".join(lines) + "\n").encode()
+
+
+def _last_sequence(storage: Storage, prefix: str) -> int:
+    return max((s for k in storage.list(prefix) if (s := batch_sequence(k)) is not None),
+               default=0)
+
+
 def append_events(storage: Storage, key_prefix: str, events: list[dict[str, Any]]) -> str | None:
     """Write one new, never rewritten batch of ``event_record``s for the package stored under
     ``key_prefix`` (``…/vN``); returns its key, or None when there was nothing to write."""
     if not events:
         return None
-    entity, version = split_package_prefix(key_prefix)
-    prefix = events_prefix(entity)
-    last = max((s for k in storage.list(prefix) if (s := batch_sequence(k)) is not None),
-               default=0)
-    key = f"{prefix}{last + 1:06d}-{uuid.uuid4().hex[:8]}.jsonl"
-    lines = [json.dumps({**e, "version": e.get("version") or version}, ensure_ascii=False,
-                        sort_keys=True) for e in events]
-    data = ("\n".join(lines) + "\n").encode()
+    prefix, data = _batch(key_prefix, events)
+    # The name ends with the batch's own digest: the same batch has the same name everywhere,
+    # and two writers racing for one sequence number cannot overwrite each other.
+    key = f"{prefix}{_last_sequence(storage, prefix) + 1:06d}-{_digest8(data)}.jsonl"
     storage.put(key, io.BytesIO(data), size=len(data))
     return key
 
 
+def _digest8(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
 def append_events_everywhere(storages: Iterable[Storage], key_prefix: str,
                              events: list[dict[str, Any]]) -> dict[str, str]:
-    """``append_events`` in every location; a location that fails is named with its reason
-    (best effort: the catalog already holds the events, a later call can write them again)."""
+    """The same batch, under the same key, in every location (replicas stay identical); a
+    location that fails is named with its reason (best effort: the catalog already holds the
+    events, a later call can write them again)."""
     failed: dict[str, str] = {}
+    if not events:
+        return failed
+    storages = list(storages)
+    prefix, data = _batch(key_prefix, events)
+    last = 0
     for storage in storages:
         try:
-            append_events(storage, key_prefix, events)
+            last = max(last, _last_sequence(storage, prefix))
+        except StorageError as exc:
+            failed[storage.name] = exc.message("en")
+    key = f"{prefix}{last + 1:06d}-{_digest8(data)}.jsonl"
+    for storage in storages:
+        if storage.name in failed:
+            continue
+        try:
+            storage.put(key, io.BytesIO(data), size=len(data))
         except StorageError as exc:
             failed[storage.name] = exc.message("en")
     return failed

@@ -169,7 +169,9 @@ def tar_link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, None
 # --- the common verdict -----------------------------------------------------------------------
 
 def files_in(folder: Path) -> list[str]:
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    """AIP objects in a replica folder; catalog sidecars (``_fonds.json``, ``_events/``…) aside."""
+    paths = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(rel for rel in paths if not any(s.startswith("_") for s in rel.split("/")))
 
 
 def assert_rejected(khoso: Khoso, outcome, codes: set[str], step: str) -> None:
