@@ -46,6 +46,7 @@ class FileFacts:
     size: int
     sha256: str
     scan: ScanResult | None = None
+    signature_marker: bool = False  # a PDF signature dictionary was seen in the read pass
     format: FormatIdentification | None = None
     signatures: SignatureVerification | None = None
 

@@ -18,11 +18,15 @@ from ingest.adapters.clamd import ScanResult, VirusScanner
 CHUNK = 1 << 20
 
 
+SIGNATURE_MARKER = b"/ByteRange"  # every PDF signature dictionary has one, never compressed
+
+
 @dataclass(frozen=True)
 class FilePass:
     size: int
     digests: dict[str, str]  # algorithm -> lowercase hex
     scan: ScanResult | None
+    marker: bool = False  # SIGNATURE_MARKER seen: worth a signature validation
 
 
 def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None,
@@ -36,6 +40,8 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
     buf = bytearray(chunk)
     view = memoryview(buf)
     size = 0
+    marker = False
+    tail = b""
     out = tmp = None
     try:
         if copy_to is not None:
@@ -51,6 +57,11 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
                     session.feed(piece)
                 if out is not None:
                     out.write(piece)
+                if not marker:  # searched in place (no copy), and across chunk borders
+                    k = len(SIGNATURE_MARKER) - 1
+                    marker = buf.find(SIGNATURE_MARKER, 0, n) >= 0 or \
+                        SIGNATURE_MARKER in tail + bytes(buf[:min(k, n)])
+                    tail = bytes(buf[max(0, n - k):n])
                 size += n
         result = session.finish() if session is not None else None
         session = None
@@ -61,7 +72,7 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
             out = None
             os.replace(tmp, copy_to)
             tmp = None
-        return FilePass(size, {a: h.hexdigest() for a, h in hashers.items()}, result)
+        return FilePass(size, {a: h.hexdigest() for a, h in hashers.items()}, result, marker)
     finally:
         if session is not None:
             session.abort()

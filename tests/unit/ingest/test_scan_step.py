@@ -80,3 +80,14 @@ def test_not_scanned_rejects_by_default(tmp_path, reject, codes, outcome):
     assert result.outcome is outcome
     scan_events = [e for e in result.events if e.event_type == "virus check"]
     assert scan_events[0].outcome is (Outcome.FAILURE if reject else Outcome.NOT_PERFORMED)
+
+
+@pytest.mark.parametrize("offset", [0, 5, 2**20 - 4, 2**20, 3 * 2**20 - 10])
+def test_read_once_sees_a_signature_marker_anywhere(tmp_path, offset):
+    data = bytearray(b"x" * (3 * 2**20))
+    data[offset:offset + 10] = b"/ByteRange"
+    src = tmp_path / "f.pdf"
+    src.write_bytes(bytes(data))
+    assert read_once(src, ["sha256"], None).marker
+    src.write_bytes(b"x" * (3 * 2**20))
+    assert not read_once(src, ["sha256"], None).marker
