@@ -26,7 +26,7 @@ from preservation.catalog.models import (
     StoredCopy,
     utcnow,
 )
-from preservation.catalog.records import save_document, save_record_file
+from preservation.catalog.records import insert_documents, save_record_file
 
 
 def _finish_job(session: Session, job_id: str, status: str, result: dict) -> None:
@@ -63,13 +63,9 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
                       total_size=aip.total_size, file_count=len(aip.files))
         s.add(pkg)
         s.flush()
-        doc_ids: dict[str, int] = {}
-        docs = [(d, save_document(s, d.record, record_file=rf, package_id=pkg.id,
-                                  actor=ctx.actor, audit_entry=False)) for d in aip.documents]
-        s.flush()
-        for d, doc in docs:
-            for path in d.files:
-                doc_ids[path] = doc.id
+        ids = insert_documents(s, [d.record for d in aip.documents],
+                               record_file_id=rf.id if rf else None, package_id=pkg.id)
+        doc_ids = {path: i for d, i in zip(aip.documents, ids, strict=True) for path in d.files}
         rows = [{"package_id": pkg.id, "document_id": doc_ids.get(f.path), "path": f.path,
                  "size": f.size, "sha256": f.sha256, "puid": f.puid, "mime": f.mime,
                  "format_name": f.format_name} for f in aip.files]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from preservation.catalog import audit
@@ -131,6 +132,25 @@ def save_document(session: Session, record: EadRecord, *, record_file: RecordFil
         audit.record(session, actor, "document.create", "document",
                      doc.arc_doc_code or doc.doc_code or doc.doc_id)
     return doc
+
+
+def insert_documents(session: Session, records: list[EadRecord], *, record_file_id: int | None,
+                     package_id: int | None) -> list[int]:
+    """Bulk-insert documents whose records were already checked (an AIP's EADs are written by
+    the strict writer), one statement for all: a hồ sơ may hold tens of thousands."""
+    if not records:
+        return []
+    columns = [_columns(r) for r in records]
+    names = sorted({k for c in columns for k in c})
+    rows = [{"kind": DOCUMENT_KIND[r.kind], "record_file_id": record_file_id,
+             "package_id": package_id, **{n: c.get(n) for n in names}}
+            for r, c in zip(records, columns, strict=True)]
+    for row in rows:
+        row.setdefault("languages", [])
+        if row["languages"] is None:
+            row["languages"] = []
+    return list(session.scalars(sa.insert(Document).returning(
+        Document.id, sort_by_parameter_order=True), rows))
 
 
 def document_ead(doc: Document, package: str = "AIP") -> EadRecord:
