@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from access_api import errors
+from access_api import errors, packages
 from access_api.health import health
 from preservation import __version__
 from preservation.catalog.db import Catalog
@@ -18,6 +18,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> Flask:
     catalog = catalog or Catalog(settings.database_url)
     app.extensions["khoso"] = {"settings": settings, "catalog": catalog}
     errors.register(app)
+    app.register_blueprint(packages.bp)
 
     @app.get("/healthz")
     def healthz():

@@ -565,5 +565,45 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
                f"({len(outcome.written)} tệp / files)")
 
 
+@main.group()
+def user() -> None:
+    """Tài khoản và mã truy cập API / accounts and API tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="admin | archivist | preservation_officer | submitter | reader")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_obj
+def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
+    """Thêm tài khoản / add an account."""
+    from preservation.accounts import create_user
+
+    with obj.catalog().session() as session:
+        create_user(session, username, password, list(roles), actor="cli")
+    click.echo(f"Đã thêm tài khoản / account added: {username}")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", default="api", show_default=True)
+@click.pass_obj
+def user_token(obj: Context, username: str, name: str) -> None:
+    """Cấp mã truy cập API (chỉ hiển thị một lần) / issue an API token (shown once)."""
+    import sqlalchemy as sa
+
+    from preservation.accounts import issue_token
+    from preservation.catalog.models import User
+    from preservation.errors import NotFound
+
+    with obj.catalog().session() as session:
+        account = session.scalar(sa.select(User).where(User.username == username))
+        if account is None:
+            raise NotFound("GEN002", what="User", key=username)
+        issued = issue_token(session, account, name, actor="cli")
+    click.echo(issued.token)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,64 @@
+"""Read-only package API for preservation officers: status, copies and critical AIPs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, request
+
+from access_api.auth import require_role
+from preservation.catalog.models import Package, StoredCopy
+from preservation.errors import KhosoError, NotFound
+
+bp = Blueprint("packages", __name__, url_prefix="/api/v1/packages")
+
+
+def _copy(c: StoredCopy) -> dict:
+    return {"location": c.location, "key": c.key, "last_check_at": c.last_check_at,
+            "last_check_result": c.last_check_result, "detail": c.last_check_detail}
+
+
+def _package(p: Package, copies: list[StoredCopy]) -> dict:
+    return {"objid": p.objid, "version": p.version, "kind": p.kind, "status": p.status,
+            "critical": p.critical, "label": p.label, "files": p.file_count,
+            "bytes": p.total_size, "copies": [_copy(c) for c in copies]}
+
+
+@bp.get("")
+@require_role("preservation_officer", "archivist")
+def list_packages():
+    critical = request.args.get("critical")
+    if critical not in (None, "true", "false"):
+        raise KhosoError("GEN004", "critical", name="critical", reason="true or false")
+    try:
+        limit = min(int(request.args.get("limit", "100")), 1000)
+        if limit < 1:
+            raise ValueError
+    except ValueError:
+        raise KhosoError("GEN004", "limit", name="limit", reason="an integer from 1 to 1000") \
+            from None
+    query = sa.select(Package).where(Package.kind == "AIP").order_by(Package.id).limit(limit)
+    if critical is not None:
+        query = query.where(Package.critical.is_(critical == "true"))
+    with current_app.extensions["khoso"]["catalog"].session() as s:
+        packages = list(s.scalars(query))
+        copies: dict[int, list[StoredCopy]] = {}
+        for c in s.scalars(sa.select(StoredCopy).where(
+                StoredCopy.package_id.in_([p.id for p in packages]))):
+            copies.setdefault(c.package_id, []).append(c)
+        body = [_package(p, copies.get(p.id, [])) for p in packages]
+    return jsonify({"packages": body})
+
+
+@bp.get("/<path:objid>")
+@require_role("preservation_officer", "archivist")
+def get_package(objid: str):
+    with current_app.extensions["khoso"]["catalog"].session() as s:
+        versions = list(s.scalars(sa.select(Package).where(Package.objid == objid)
+                                  .order_by(Package.version)))
+        if not versions:
+            raise NotFound("GEN002", what="Package", key=objid)
+        copies = list(s.scalars(sa.select(StoredCopy).where(
+            StoredCopy.package_id.in_([p.id for p in versions]))))
+        body = {"objid": objid, "versions": [
+            _package(p, [c for c in copies if c.package_id == p.id]) for p in versions]}
+    return jsonify(body)
