@@ -9,13 +9,22 @@ from preservation.issues import Report, Severity
 CONTENT_PREFIX = "representations/"
 
 
+BATCH = 2000
+
+
+def _identify(ctx: IngestContext, paths: list[str]):
+    """Identify in batches: the identifier holds native memory per file until a call returns."""
+    for start in range(0, len(paths), BATCH):
+        batch = [ctx.sip_root / p for p in paths[start:start + BATCH]]
+        yield from ctx.services.identifier.identify_many(batch, workers=2)
+
+
 def identify_formats(ctx: IngestContext) -> StepResult:
     assert ctx.bag_root is not None
     report = Report()
     events: list[Event] = []
     paths = sorted(ctx.files)
-    results = ctx.services.identifier.identify_many([ctx.sip_root / p for p in paths], workers=2)
-    for path, ident in zip(paths, results, strict=True):
+    for path, ident in zip(paths, _identify(ctx, paths), strict=True):
         ctx.files[path].format = ident
         issues = []
         # The policy (TT 05 allowed formats) applies to content; metadata files are ours to check.
