@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,16 +123,13 @@ def build(ctx: IngestContext) -> BuiltAip:
     arc_file_code = f"{settings.archive_code}.{sip.ead.values['fileCode']}"
     label = str(sip.ead.values.get("title", objid))
 
-    # 1. content files: moved out of the staged SIP (copied when the SIP is the agency's folder)
+    # 1. content files: moved from staging (the read pass copied a folder submission's there)
     for rel, facts in ctx.files.items():
         if not rel.startswith(f"{REP}/data/"):
             continue
         target = data / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if ctx.kind == "dir":
-            shutil.copyfile(ctx.sip_root / rel, target)
-        else:
-            os.replace(ctx.sip_root / rel, target)
+        os.replace(ctx.content_source(rel), target)
         tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
 
     # 2. descriptive metadata with archival codes

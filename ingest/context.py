@@ -80,6 +80,14 @@ class IngestContext:
     def aip_dir(self) -> Path:
         return self.workspace / "aip"
 
+    def content_copy(self, rel: str) -> Path:
+        """Where the read pass copies a content file of a folder submission."""
+        return self.workspace / "content" / rel
+
+    def content_source(self, rel: str) -> Path:
+        """The staged content file the AIP takes (moves) into its tree."""
+        return self.content_copy(rel) if self.kind == "dir" else self.sip_root / rel
+
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)

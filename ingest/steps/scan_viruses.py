@@ -24,6 +24,7 @@ def clamd_agent(engine: str | None, signatures: str | None) -> Agent:
 
 
 SCANNERS = 4
+CONTENT = "representations/rep1/data/"
 
 
 def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[str, str]],
@@ -66,7 +67,12 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     paths = sorted(ctx.bag.files)
 
     def one(rel: str):
-        return read_once(ctx.bag_root / rel, algorithms, ctx.services.scanner)
+        # A folder submission stays the agency's: its content files are copied out in this
+        # same pass (the AIP takes them from there), so no payload byte is read twice.
+        copy = None
+        if ctx.kind == "dir" and rel.startswith(f"data/{CONTENT}"):
+            copy = ctx.content_copy(rel.removeprefix("data/"))
+        return read_once(ctx.bag_root / rel, algorithms, ctx.services.scanner, copy_to=copy)
 
     # Files are read and scanned SCANNERS at a time: clamd's per-file reply time, not the
     # bytes, bounds small files, and hashing and socket I/O release the GIL.
