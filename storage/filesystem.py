@@ -10,6 +10,7 @@ folder fsynced: a crash leaves either the old object or the new one, never half 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -40,6 +41,23 @@ class FilesystemStorage:
         self.name = name or f"file://{self.root}"
         if create_root:
             self.root.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Within the block (in this thread and the threads it starts for puts, see
+        ``storage.replication``), puts skip their per-object fsyncs; leaving the block flushes
+        everything to disk once. For writing a whole package whose registration waits for the
+        end of the block anyway: one flush instead of two fsyncs per object."""
+        self._deferred_all = True
+        try:
+            yield
+        finally:
+            self._deferred_all = False
+        os.sync()
+
+    def _sync(self, fd: int) -> None:
+        if not getattr(self, "_deferred_all", False):
+            os.fsync(fd)
 
     # -- path walking ---------------------------------------------------------------------
 
@@ -120,17 +138,17 @@ class FilesystemStorage:
         try:
             try:
                 digest, total = self._write(key, fd, stream)
-                os.fsync(fd)
+                if size is not None and total != size:
+                    raise StorageError("STO004", key, key=key, expected=size, actual=total)
+                if expected is not None and digest != expected:
+                    raise DigestMismatch(key, expected, digest)
+                self._set_digest(fd, digest)
+                self._sync(fd)
             finally:
                 os.close(fd)
-            if size is not None and total != size:
-                raise StorageError("STO004", key, key=key, expected=size, actual=total)
-            if expected is not None and digest != expected:
-                raise DigestMismatch(key, expected, digest)
-            self._set_digest(tmp, dfd, digest)
             try:
                 os.rename(tmp, leaf, src_dir_fd=dfd, dst_dir_fd=dfd)
-                os.fsync(dfd)
+                self._sync(dfd)
             except IsADirectoryError:
                 raise self._fail("STO009", key, "put") from None
             except OSError as exc:
@@ -176,18 +194,12 @@ class FilesystemStorage:
         return digest.hexdigest(), total
 
     @staticmethod
-    def _set_digest(tmp: str, dfd: int, digest: str) -> None:
+    def _set_digest(fd: int, digest: str) -> None:
         """Keep the digest next to the bytes (an xattr) where the filesystem allows it."""
-        try:
-            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
-        except OSError:
-            return
         try:
             os.setxattr(fd, _XATTR, digest.encode())
         except OSError:
             pass  # no xattr support: stat() will report sha256=None
-        finally:
-            os.close(fd)
 
     def open(self, key: str, *, start: int = 0, end: int | None = None) -> BinaryIO:
         if start < 0 or (end is not None and end < start):

@@ -8,6 +8,7 @@ never register an AIP with a missing copy.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -78,7 +79,10 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     jobs = [(storage, obj) for storage in storages for obj in objects]
     done = 0
     try:
-        with ThreadPoolExecutor(workers) as pool:
+        with contextlib.ExitStack() as flush, ThreadPoolExecutor(workers) as pool:
+            for storage in storages:  # one flush per location at the end, not per object
+                if hasattr(storage, "deferred_sync"):
+                    flush.enter_context(storage.deferred_sync())
             futures = [pool.submit(_put_with_retry, st, obj, attempts, backoff, sleep)
                        for st, obj in jobs]
             try:
