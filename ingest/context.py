@@ -69,7 +69,6 @@ class IngestContext:
     report: Report = field(default_factory=Report)
     aip: Any | None = None
     stored: list[Any] = field(default_factory=list)
-    identification: tuple[list[str], Any] | None = None  # (paths, Future) started with the scan
     progress: Callable[[str, int, int], None] | None = None
 
     @property

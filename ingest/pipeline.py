@@ -91,8 +91,6 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 log.exception("after-register hook failed for %s", ctx.aip.objid)
         return IngestOutcome(True, ctx.job_id, ctx.report, ctx.aip.objid, package_id)
     finally:
-        if ctx.identification is not None:  # never delete files a background thread still reads
-            ctx.identification[1].exception()
         shutil.rmtree(ctx.workspace, ignore_errors=True)
 
 

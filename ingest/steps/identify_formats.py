@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ingest.context import IngestContext, StepResult
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
@@ -21,26 +19,12 @@ def _identify(ctx: IngestContext, paths: list[str]):
         yield from ctx.services.identifier.identify_many(batch, workers=2)
 
 
-def start_identification(ctx: IngestContext) -> None:
-    """Identify in a background thread while the read pass scans: siegfried and clamd then use
-    both cores. ``identify_formats`` collects the result; the runner waits for it on failure."""
-    paths = sorted(p.removeprefix("data/") for p in ctx.bag.files)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
-    ctx.identification = (paths, pool.submit(lambda: list(_identify(ctx, paths))))
-    pool.shutdown(wait=False)
-
-
 def identify_formats(ctx: IngestContext) -> StepResult:
     assert ctx.bag_root is not None
     report = Report()
     events: list[Event] = []
-    if ctx.identification is not None:
-        paths, future = ctx.identification
-        results = future.result()
-    else:
-        paths = sorted(ctx.files)
-        results = list(_identify(ctx, paths))
-    for path, ident in zip(paths, results, strict=True):
+    paths = sorted(ctx.files)
+    for path, ident in zip(paths, _identify(ctx, paths), strict=True):
         ctx.files[path].format = ident
         issues = []
         # The policy (TT 05 allowed formats) applies to content; metadata files are ours to check.

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import FilePass, read_once
-from ingest.steps.identify_formats import start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -61,7 +60,6 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
 def scan_viruses(ctx: IngestContext) -> StepResult:
     assert ctx.bag is not None and ctx.bag_root is not None
     report = verify_tag_manifests(ctx.bag)
-    start_identification(ctx)
     manifests = payload_manifests(ctx.bag)
     algorithms = sorted({"sha256", *manifests})
     events: list[Event] = []
