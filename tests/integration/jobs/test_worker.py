@@ -69,7 +69,7 @@ def test_worker_killed_mid_ingest_gives_a_retried_job_and_one_aip(khoso, redis_u
     import redis as redis_client
 
     redis_client.Redis.from_url(redis_url).flushdb()
-    big = big_pdf(120 * 2**20)  # a scan slow enough to be killed in
+    big = big_pdf(256 * 2**20)  # a scan slow enough to be killed in
     bag = make_sip(tmp_path / "sip", contents={"tai-lieu-1.pdf": big})
     env = worker_env(khoso, redis_url)
     settings = khoso.settings.__class__(**{**khoso.settings.__dict__, "broker_url": redis_url,
@@ -79,7 +79,7 @@ def test_worker_killed_mid_ingest_gives_a_retried_job_and_one_aip(khoso, redis_u
     try:
         job_id = submit(khoso.catalog, make_celery(settings), bag, "tester")
         wait_for(lambda: job_status(khoso.catalog, job_id) == "running", 60, "job start")
-        time.sleep(0.3)
+        time.sleep(0.1)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         assert job_status(khoso.catalog, job_id) == "running"
