@@ -41,13 +41,10 @@ import io
 import json
 import os
 import shutil
-import socket
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,26 +68,11 @@ def sha256_loop(paths: list[Path]) -> None:
         sha256_file(p, buf)
 
 
-def raw_instream(address: str, path: Path, chunk: int = MiB) -> str:
-    """The ~15-line client of the toolchain probe: 1 MiB chunks, sendall, no buffering logic."""
-    u = urlsplit(address)
-    if u.scheme == "unix":
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(u.path)
-    else:
-        s = socket.create_connection((u.hostname, u.port or 3310))
-    with s, open(path, "rb") as f:
-        s.sendall(b"zINSTREAM\0")
-        while data := f.read(chunk):
-            s.sendall(struct.pack("!L", len(data)) + data)
-        s.sendall(struct.pack("!L", 0))
-        reply = b""
-        while not reply.endswith(b"\0"):
-            part = s.recv(4096)
-            if not part:
-                break
-            reply += part
-    return reply.decode().strip("\0").strip()
+def raw_instream(address: str, path: Path) -> str:
+    """bench_clamd's 15-line raw client (1 MiB chunks, sendall), reply without its NUL."""
+    from bench_clamd import raw_instream as raw
+
+    return raw(address, path).strip("\0").strip()
 
 
 def bagit_validate(bag: Path) -> None:

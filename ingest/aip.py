@@ -8,9 +8,11 @@ and PREMIS are streamed, so a 100,000-document hồ sơ builds in bounded memory
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +64,20 @@ class BuiltAip:
     key_prefix: str = ""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+class _HashingFile:
+    """A file object that hashes and counts what the streaming METS/PREMIS writers write, so
+    a 100 MB METS of a 100,000-document hồ sơ is not read back to learn its digest."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 class _Tree:
@@ -85,11 +95,16 @@ class _Tree:
         self.entries[rel] = entry
         return entry
 
-    def written(self, rel: str, created: dt.datetime) -> FileEntry:
+    @contextlib.contextmanager
+    def stream(self, rel: str, created: dt.datetime) -> Iterator[_HashingFile]:
+        """Open ``rel`` for a streaming writer; its entry is recorded from what was written."""
         path = self.root / rel
-        entry = FileEntry(rel, path.stat().st_size, _sha256(path), mime_for(rel), created)
-        self.entries[rel] = entry
-        return entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as raw:
+            out = _HashingFile(raw)
+            yield out
+        self.entries[rel] = FileEntry(rel, out.size, out.digest.hexdigest(), mime_for(rel),
+                                      created)
 
 
 def aip_values(sip: EadRecord, kind: str, extra: dict[str, object]) -> EadRecord:
@@ -165,26 +180,26 @@ def build(ctx: IngestContext) -> BuiltAip:
     ctx.events.append(creation)
     file_events = [e for e in ctx.events if e.object_identifier in ctx.files]
     package_events = [e for e in ctx.events if e.object_identifier not in ctx.files]
-    _write_premis(data / "metadata/preservation/PREMIS.xml", objid, None, package_events)
-    premis = tree.written("metadata/preservation/PREMIS.xml", created)
-    _write_premis(data / f"{REP}/metadata/preservation/PREMIS_rep1.xml", objid, ctx,
-                  file_events)
-    premis_rep = tree.written(f"{REP}/metadata/preservation/PREMIS_rep1.xml", created)
+    premis_rel = "metadata/preservation/PREMIS.xml"
+    with tree.stream(premis_rel, created) as out:
+        _write_premis(out, objid, None, package_events)
+    rep_premis_rel = f"{REP}/metadata/preservation/PREMIS_rep1.xml"
+    with tree.stream(rep_premis_rel, created) as out:
+        _write_premis(out, objid, ctx, file_events)
+    premis, premis_rep = tree.entries[premis_rel], tree.entries[rep_premis_rel]
 
     # 5. METS: rep1 first (the root points to it with its size and checksum)
-    rep_path = data / f"{REP}/METS.xml"
-    with open(rep_path, "wb") as out:
+    with tree.stream(f"{REP}/METS.xml", created) as out:
         write_rep_mets(out, objid=objid, package_type="AIP", content=content, created=created,
                        agency_name=sip.agency_name or settings.archive_name, fond_code=fond_code,
                        documents=doc_entries, premis=premis_rep, label=label)
-    rep_entry = tree.written(f"{REP}/METS.xml", created)
+    rep_entry = tree.entries[f"{REP}/METS.xml"]
     schema_entries = [e for p, e in tree.entries.items() if p.startswith("schemas/")]
-    with open(data / "METS.xml", "wb") as out:
+    with tree.stream("METS.xml", created) as out:
         write_root_mets(out, objid=objid, label=label, package_type="AIP", content=content,
                         created=created, software_name="khoso", software_version=__version__,
                         fond_code=fond_code, ead=ead_entry, premis=premis, schemas=schema_entries,
                         rep_mets=rep_entry)
-    tree.written("METS.xml", created)
 
     aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, arc_file_code, hoso,
                    documents)
@@ -201,9 +216,9 @@ def _identifier_type(identifier: str) -> str:
     return "filepath" if "/" in identifier else "local"
 
 
-def _write_premis(path: Path, objid: str, ctx: IngestContext | None, events: list[Event]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out, PremisWriter(out) as premis:
+def _write_premis(out: _HashingFile, objid: str, ctx: IngestContext | None,
+                  events: list[Event]) -> None:
+    with PremisWriter(out) as premis:
         if ctx is None:
             premis.object("URN", objid, category="intellectualEntity")
         else:
