@@ -193,6 +193,58 @@ class FilesystemStorage:
                 raise self._fail("STO007", key, "put", exc) from None
         return digest.hexdigest(), total
 
+    def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
+        """Rename a staged object into place, after checking the digest recorded when it was
+        written (re-hashed where the filesystem keeps no xattr)."""
+        validate_key(src)
+        validate_key(dst)
+        expected = normalize_sha256(expected_sha256)
+        fd = self._open_file(src)
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                actual: str | None = os.getxattr(fd, _XATTR).decode()
+            except OSError:
+                actual = None
+        finally:
+            os.close(fd)
+        if actual is None:
+            actual = self.verify(src, expected).actual_sha256
+        if actual != expected:
+            raise DigestMismatch(dst, expected, str(actual))
+        *src_dirs, src_leaf = src.split("/")
+        *dst_dirs, dst_leaf = dst.split("/")
+        created: list[Path] = []
+        sfd = self._walk(src, src_dirs, create=False)
+        try:
+            dfd = self._walk(dst, dst_dirs, create=True, created=created)
+            try:
+                os.rename(src_leaf, dst_leaf, src_dir_fd=sfd, dst_dir_fd=dfd)
+                self._sync(dfd)
+                self._sync(sfd)
+            except IsADirectoryError:
+                raise self._fail("STO009", dst, "move") from None
+            except OSError as exc:
+                raise self._fail("STO007", dst, "move", exc) from None
+            finally:
+                os.close(dfd)
+        except BaseException:
+            for folder in reversed(created):
+                _quietly(os.rmdir, folder)
+            raise
+        finally:
+            os.close(sfd)
+        self._prune(src_dirs)
+        return StoredObject(dst, size, actual, self.name)
+
+    def _prune(self, dirs: list[str]) -> None:
+        """Remove the folders an object leaves empty, so nothing leaves a skeleton."""
+        for i in range(len(dirs), 0, -1):
+            try:
+                os.rmdir(self.root.joinpath(*dirs[:i]))
+            except OSError:
+                break
+
     @staticmethod
     def _set_digest(fd: int, digest: str) -> None:
         """Keep the digest next to the bytes (an xattr) where the filesystem allows it."""
@@ -267,12 +319,7 @@ class FilesystemStorage:
             raise self._fail("STO007", key, "delete", exc) from None
         finally:
             os.close(dfd)
-        # Prune folders the object leaves empty, so a destroyed package leaves no skeleton.
-        for i in range(len(dirs), 0, -1):
-            try:
-                os.rmdir(self.root.joinpath(*dirs[:i]))
-            except OSError:
-                break
+        self._prune(dirs)
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)

@@ -67,6 +67,17 @@ class MemoryStorage:
             self._objects[key] = _Entry(bytes(buf), actual, datetime.now(UTC))
         return StoredObject(key, len(buf), actual, self.name)
 
+    def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
+        validate_key(dst)
+        expected = normalize_sha256(expected_sha256)
+        entry = self._entry(src, "move")
+        self._check_up(dst, "move")
+        if entry.sha256 != expected:
+            raise DigestMismatch(dst, expected, entry.sha256)
+        with self._lock:
+            self._objects[dst] = self._objects.pop(src)
+        return StoredObject(dst, len(entry.data), entry.sha256, self.name)
+
     def open(self, key: str, *, start: int = 0, end: int | None = None) -> BinaryIO:
         if start < 0 or (end is not None and end < start):
             raise StorageError("STO010", key, key=key, start=start, end=end)

@@ -91,6 +91,14 @@ class Storage(Protocol):
         """
         ...
 
+    def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
+        """Put the object at ``src`` under ``dst`` (replacing it) and remove ``src``.
+
+        For staged copies (``storage.staging``): the object must hash to ``expected_sha256``,
+        else ``DigestMismatch`` and both keys are left as they were.
+        """
+        ...
+
     def open(self, key: str, *, start: int = 0, end: int | None = None) -> BinaryIO:
         """Read bytes ``[start, end)`` (end exclusive, clamped to the object size)."""
         ...

@@ -134,6 +134,45 @@ class S3Storage:
             self._read_back(key, digest, resp.get("VersionId"))
         return StoredObject(key, total, digest, self.name)
 
+    def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
+        """Server-side copy of a staged object to its key (multipart above 5 GB), read back,
+        then the staged object is removed; S3 has no rename."""
+        validate_key(src)
+        validate_key(dst)
+        expected = normalize_sha256(expected_sha256)
+        head = self._call("move", src, self.client.head_object, Key=src)
+        size = int(head["ContentLength"])
+        recorded = head.get("Metadata", {}).get("sha256")
+        if recorded is None:  # a multipart staging upload records no digest: hash it
+            result = self.verify(src, expected)
+            if result.outcome is FixityOutcome.UNREADABLE:
+                raise StorageError("STO006", src, transient=True, key=src, location=self.name,
+                                   operation="move", reason=result.detail)
+            recorded = result.actual_sha256
+        if recorded != expected:
+            raise DigestMismatch(dst, expected, str(recorded))
+        extra = {"Metadata": {"sha256": expected}, "MetadataDirective": "REPLACE",
+                 "ChecksumAlgorithm": "SHA256", **self._lock_args(lock)}
+        source = {"Bucket": self.bucket, "Key": src}
+        if size <= 5 * 1024 * MiB:
+            resp = self._call("move", dst, self.client.copy_object, Key=dst, CopySource=source,
+                              **extra)
+            version = resp.get("VersionId")
+        else:
+            extra.pop("MetadataDirective")
+            try:
+                self.client.copy(source, self.bucket, dst, ExtraArgs=extra)
+            except (ClientError, BotoCoreError) as exc:
+                raise self._error(exc, dst, "move") from exc
+            version = None
+        if self.verify_after_write:
+            self._read_back(dst, expected, version)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=src)
+        except (ClientError, BotoCoreError):
+            log.warning("could not remove staged %s from %s", src, self.name, exc_info=True)
+        return StoredObject(dst, size, expected, self.name)
+
     @staticmethod
     def _check(key: str, digest: str, total: int, expected: str | None, size: int | None) -> str:
         if size is not None and total != size:

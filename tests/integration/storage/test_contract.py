@@ -245,3 +245,85 @@ def test_delete_missing(backend: Backend) -> None:
 def test_health_up(backend: Backend) -> None:
     health = backend.storage.health()
     assert health.up and health.name == backend.storage.name
+
+
+# -- move and staged copies (storage.staging) ---------------------------------------------
+
+
+def test_move_puts_object_in_place(backend: Backend) -> None:
+    s, data = backend.storage, b"staged bytes" * 5000
+    s.put("_staging/job1/000000", io.BytesIO(data), lock=False)
+    stored = s.move("_staging/job1/000000", "ARC/F1/hồ sơ/v1/data/a.pdf", expected_sha256=sha(data))
+    assert (stored.key, stored.size, stored.sha256) == ("ARC/F1/hồ sơ/v1/data/a.pdf", len(data), sha(data))
+    assert s.open("ARC/F1/hồ sơ/v1/data/a.pdf").read() == data
+    assert list(s.list("_staging/")) == []
+    assert s.verify("ARC/F1/hồ sơ/v1/data/a.pdf", sha(data)).ok
+
+
+def test_move_refuses_wrong_digest_and_keeps_both(backend: Backend) -> None:
+    s = backend.storage
+    s.put("_staging/job1/000000", io.BytesIO(b"new"), lock=False)
+    s.put("dst/k", io.BytesIO(b"old"))
+    with pytest.raises(DigestMismatch):
+        s.move("_staging/job1/000000", "dst/k", expected_sha256=sha(b"other"))
+    assert s.open("dst/k").read() == b"old"
+    assert s.open("_staging/job1/000000").read() == b"new"
+
+
+def test_move_of_missing_object(backend: Backend) -> None:
+    with pytest.raises(ObjectMissing):
+        backend.storage.move("_staging/none/000000", "dst/k", expected_sha256=sha(b""))
+    assert list(backend.storage.list()) == []
+
+
+def test_move_refuses_hostile_keys(backend: Backend) -> None:
+    s = backend.storage
+    s.put("_staging/j/000000", io.BytesIO(b"x"), lock=False)
+    with pytest.raises(InvalidKey):
+        s.move("_staging/j/000000", "../escape", expected_sha256=sha(b"x"))
+    assert list(s.list()) == ["_staging/j/000000"]
+
+
+def test_staged_copies_stream_to_every_location_then_move(backend: Backend) -> None:
+    from storage.memory import MemoryStorage
+    from storage.staging import StagedCopies, discard, staging_key
+
+    other = MemoryStorage("second")
+    data = bytes(range(256)) * (6 * MiB // 256)
+    key = staging_key("job-a", 3)
+    staged = StagedCopies([backend.storage, other], key, depth=2)
+    for i in range(0, len(data), MiB):
+        staged.write(memoryview(data)[i:i + MiB])
+    stored = staged.close(sha(data), len(data))
+    assert [o.sha256 for o in stored] == [sha(data)] * 2
+    for s in (backend.storage, other):
+        s.move(key, "A/F/c/v1/data/x.bin", expected_sha256=sha(data))
+        assert s.verify("A/F/c/v1/data/x.bin", sha(data)).ok
+    assert discard([backend.storage, other], "job-a") == 0
+
+
+def test_staged_copies_abort_and_discard_leave_nothing(backend: Backend) -> None:
+    from storage.staging import StagedCopies, discard, staging_key
+
+    s = backend.storage
+    staged = StagedCopies([s], staging_key("job-b", 0), depth=1)
+    for _ in range(3):
+        staged.write(b"y" * MiB)
+    staged.abort()
+    assert list(s.list()) == []
+    done = StagedCopies([s], staging_key("job-b", 1))
+    done.write(b"z")
+    done.close(sha(b"z"), 1)
+    assert discard([s], "job-b") == 1  # a crashed job's leftovers
+    assert list(s.list()) == []
+
+
+def test_staged_copies_digest_disagreement_fails_and_cleans(backend: Backend) -> None:
+    from storage.staging import StagedCopies, staging_key
+
+    staged = StagedCopies([backend.storage], staging_key("job-c", 0))
+    staged.write(b"abc")
+    with pytest.raises(StorageError) as info:
+        staged.close(sha(b"abd"), 3)
+    assert info.value.code == "STO011"
+    assert list(backend.storage.list()) == []
