@@ -138,13 +138,15 @@ def build(ctx: IngestContext) -> BuiltAip:
     arc_file_code = f"{settings.archive_code}.{sip.ead.values['fileCode']}"
     label = str(sip.ead.values.get("title", objid))
 
-    # 1. content files: moved from staging (the read pass copied a folder submission's there)
+    # 1. content files: moved from staging (the read pass copied a folder submission's there);
+    #    large ones are already staged on every replica and stay there (see ingest.onepass)
     for rel, facts in ctx.files.items():
         if not rel.startswith(f"{REP}/data/"):
             continue
-        target = data / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(ctx.content_source(rel), target)
+        if rel not in ctx.staged:
+            target = data / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(ctx.content_source(rel), target)
         tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
 
     # 2. descriptive metadata with archival codes

@@ -34,6 +34,11 @@ class Services:
     replicate: Callable[..., list[Any]] | None = None
     signer: Any | None = None
     reject_not_scanned: bool = True
+    # (job id, index) -> a Sink (with ``.key``) writing a large content file to every replica
+    # while the read pass reads it (storage.staging); None keeps every copy local
+    stage: Callable[[str, int], Any] | None = None
+    # (job id) -> removes whatever the job staged and did not move into place
+    discard_staged: Callable[[str], int] | None = None
     # called after the registering commit (mirrors catalog records next to the AIPs)
     after_register: Callable[[Any, Any], None] | None = None
 
@@ -65,6 +70,7 @@ class IngestContext:
     bag: BagReport | None = None
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
+    staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
     events: list[Event] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     aip: Any | None = None

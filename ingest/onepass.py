@@ -1,24 +1,97 @@
-"""The one read of each payload byte: digests, the virus scanner and the copy in a single pass.
+"""The one read of each payload byte: digests, the virus scanner and the copies in a single pass.
 
 Reading a file once instead of once per tool is what separates a fast ingest from one that reads
 everything four times (Archivematica's checksum passes). The scanner gets the same buffers the
-hashers see; the copy, when asked, is written from them too.
+hashers see; the copies (a workspace copy, or staged copies on every replica) are written from
+them too.
+
+A large file is read *pipelined*: clamd and every copy consume the chunks on their own threads
+through bounded queues, so hashing, clamd's scan and the disks all work at once and the pass
+takes as long as its slowest consumer instead of the sum of them all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ingest.adapters.clamd import ScanResult, VirusScanner
 
 CHUNK = 1 << 20
+PIPELINE_MIN = 8 * CHUNK  # below this, thread hand-offs cost more than they overlap
 
 
 SIGNATURE_MARKER = b"/ByteRange"  # every PDF signature dictionary has one, never compressed
+
+
+class Sink(Protocol):
+    """Where the read pass copies a file: ``close`` makes it durable, ``abort`` removes it."""
+
+    def write(self, data: bytes | memoryview) -> None: ...
+
+    def close(self, sha256: str, size: int) -> object: ...
+
+    def abort(self) -> None: ...
+
+
+class FileCopy:
+    """A copy in the workspace, fsynced, appearing under its final name only when complete."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
+        self.tmp = target.with_name(f".{target.name}.part")
+        self.out = open(self.tmp, "wb")  # noqa: SIM115 - closed by close/abort
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.out.write(data)
+
+    def close(self, sha256: str, size: int) -> Path:
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        self.out.close()
+        os.replace(self.tmp, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        self.out.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class _Pump:
+    """Calls ``consume`` with each chunk on its own thread; ``put`` blocks when ``depth`` wait."""
+
+    _END = object()
+
+    def __init__(self, consume: Callable[[bytes], None], depth: int = 8) -> None:
+        self._consume = consume
+        self._chunks: queue.Queue = queue.Queue(depth)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="onepass-pump")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._chunks.get()) is not self._END:
+            if self.error is None:
+                try:
+                    self._consume(item)
+                except BaseException as exc:  # noqa: BLE001 - raised by join()
+                    self.error = exc
+
+    def put(self, data: bytes) -> None:
+        self._chunks.put(data)
+
+    def join(self) -> None:
+        self._chunks.put(self._END)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 @dataclass(frozen=True)
@@ -29,54 +102,93 @@ class FilePass:
     marker: bool = False  # SIGNATURE_MARKER seen: worth a signature validation
 
 
-def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None,
-              copy_to: Path | None = None, chunk: int = CHUNK) -> FilePass:
-    """Read ``src`` once; hash it with every algorithm, stream it to clamd, copy it if asked.
+class _Marker:
+    """Finds SIGNATURE_MARKER in place (no copy of the chunk), across chunk borders too."""
 
-    The copy is fsynced and appears under its final name only when complete.
+    def __init__(self) -> None:
+        self.found = False
+        self._tail = b""
+
+    def update(self, data: bytes | bytearray, n: int) -> None:
+        if self.found:
+            return
+        k = len(SIGNATURE_MARKER) - 1
+        self.found = data.find(SIGNATURE_MARKER, 0, n) >= 0 or \
+            SIGNATURE_MARKER in self._tail + bytes(data[:min(k, n)])
+        self._tail = bytes(data[max(0, n - k):n])
+
+
+def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None,
+              copy_to: Path | None = None, chunk: int = CHUNK,
+              sinks: Sequence[Sink] = (), pipelined: bool | None = None) -> FilePass:
+    """Read ``src`` once; hash it with every algorithm, stream it to clamd, copy it to ``sinks``.
+
+    ``copy_to`` adds a ``FileCopy``. The sinks are closed when the scan found the file clean
+    (or could not scan it: the policy decides later) and aborted when it is infected or on any
+    failure, so an infected file never stays anywhere but in the submission. ``pipelined``
+    defaults to whether the file is at least ``PIPELINE_MIN`` bytes.
     """
-    hashers = {alg: hashlib.new(alg) for alg in algorithms}
-    session = scanner.open_stream() if scanner is not None else None
-    buf = bytearray(chunk)
-    view = memoryview(buf)
+    names = list(algorithms)
+    hashers = [hashlib.new(alg) for alg in names]
+    sinks = list(sinks)
+    session = None
+    pumps: list[_Pump] = []
+    marker = _Marker()
     size = 0
-    marker = False
-    tail = b""
-    out = tmp = None
+    closed = False
     try:
         if copy_to is not None:
-            copy_to.parent.mkdir(parents=True, exist_ok=True)
-            tmp = copy_to.with_name(f".{copy_to.name}.part")
-            out = open(tmp, "wb")  # noqa: SIM115 - closed in finally
+            sinks.append(FileCopy(copy_to))
         with open(src, "rb", buffering=0) as f:
-            while n := f.readinto(buf):
-                piece = view[:n]
-                for h in hashers.values():
-                    h.update(piece)
-                if session is not None:
-                    session.feed(piece)
-                if out is not None:
-                    out.write(piece)
-                if not marker:  # searched in place (no copy), and across chunk borders
-                    k = len(SIGNATURE_MARKER) - 1
-                    marker = buf.find(SIGNATURE_MARKER, 0, n) >= 0 or \
-                        SIGNATURE_MARKER in tail + bytes(buf[:min(k, n)])
-                    tail = bytes(buf[max(0, n - k):n])
-                size += n
+            if pipelined is None:
+                pipelined = os.fstat(f.fileno()).st_size >= PIPELINE_MIN
+            session = scanner.open_stream() if scanner is not None else None
+            if pipelined:
+                consumers = ([session.feed] if session is not None else []) + [
+                    s.write for s in sinks]
+                pumps = [_Pump(c) for c in consumers]
+                while data := f.read(chunk):  # a fresh buffer per chunk: consumers keep it
+                    for h in hashers:
+                        h.update(data)
+                    for p in pumps:
+                        p.put(data)
+                    marker.update(data, len(data))
+                    size += len(data)
+                pumps, waiting = [], pumps
+                for p in waiting:
+                    p.join()
+            else:
+                buf = bytearray(chunk)
+                view = memoryview(buf)
+                while n := f.readinto(buf):
+                    piece = view[:n]
+                    for h in hashers:
+                        h.update(piece)
+                    if session is not None:
+                        session.feed(piece)
+                    for s in sinks:
+                        s.write(piece)
+                    marker.update(buf, n)
+                    size += n
         result = session.finish() if session is not None else None
         session = None
-        if out is not None:
-            out.flush()
-            os.fsync(out.fileno())
-            out.close()
-            out = None
-            os.replace(tmp, copy_to)
-            tmp = None
-        return FilePass(size, {a: h.hexdigest() for a, h in hashers.items()}, result, marker)
+        digests = {name: h.hexdigest() for name, h in zip(names, hashers, strict=True)}
+        if result is not None and result.infected:
+            for s in sinks:
+                s.abort()
+        else:
+            for s in sinks:
+                s.close(digests.get("sha256", ""), size)
+        closed = True
+        return FilePass(size, digests, result, marker.found)
     finally:
+        for p in pumps:
+            try:
+                p.join()
+            except BaseException:  # noqa: BLE001 - the first failure is being raised already
+                pass
         if session is not None:
             session.abort()
-        if out is not None:
-            out.close()
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
+        if not closed:
+            for s in sinks:
+                s.abort()

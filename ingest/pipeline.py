@@ -92,6 +92,11 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
         return IngestOutcome(True, ctx.job_id, ctx.report, ctx.aip.objid, package_id)
     finally:
         shutil.rmtree(ctx.workspace, ignore_errors=True)
+        if ctx.services.discard_staged is not None:
+            try:
+                ctx.services.discard_staged(ctx.job_id)
+            except Exception:  # noqa: BLE001 - leftovers are found again by the next attempt
+                log.exception("could not discard what job %s staged", ctx.job_id)
 
 
 def quarantine(ctx: IngestContext) -> Path:

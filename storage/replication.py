@@ -40,12 +40,21 @@ class Replica:
 
 def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
                     sleep: Callable[[float], None]) -> None:
+    staged = getattr(obj, "staged", None)
     for attempt in range(1, attempts + 1):
         try:
+            if staged:  # written to this location during ingest's read pass
+                storage.move(staged, obj.key, expected_sha256=obj.sha256,
+                             lock=getattr(obj, "lock", True))
+                return
             with open(obj.path, "rb") as f:
                 storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
                             lock=getattr(obj, "lock", True))
             return
+        except ObjectMissing:
+            if not (staged and attempt > 1 and storage.verify(obj.key, obj.sha256).ok):
+                raise
+            return  # an earlier attempt moved it, then failed to say so
         except StorageError as exc:
             if not exc.transient or attempt == attempts:
                 raise

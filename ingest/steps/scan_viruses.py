@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
-from ingest.onepass import FilePass, read_once
+from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -24,6 +25,7 @@ def clamd_agent(engine: str | None, signatures: str | None) -> Agent:
 
 
 SCANNERS = 4
+STAGE_MIN = PIPELINE_MIN  # content files this large go straight to the replicas
 CONTENT = "representations/rep1/data/"
 
 
@@ -57,6 +59,20 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
                           "executing program"),))
 
 
+def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]:
+    """Where the read pass copies a content file: a large one straight to every replica
+    (staged, moved into place by store_aip), a small one of a folder submission to the
+    workspace (the AIP takes it from there). Metadata files are rewritten for the AIP."""
+    if not rel.startswith(f"data/{CONTENT}"):
+        return [], None
+    sip_path = rel.removeprefix("data/")
+    if ctx.services.stage is not None and ctx.bag.files[rel].size >= STAGE_MIN:
+        sink = ctx.services.stage(ctx.job_id, index)
+        ctx.staged[sip_path] = sink.key
+        return [sink], None
+    return [], ctx.content_copy(sip_path) if ctx.kind == "dir" else None
+
+
 def scan_viruses(ctx: IngestContext) -> StepResult:
     assert ctx.bag is not None and ctx.bag_root is not None
     report = verify_tag_manifests(ctx.bag)
@@ -66,18 +82,18 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
 
-    def one(rel: str):
-        # A folder submission stays the agency's: its content files are copied out in this
-        # same pass (the AIP takes them from there), so no payload byte is read twice.
-        copy = None
-        if ctx.kind == "dir" and rel.startswith(f"data/{CONTENT}"):
-            copy = ctx.content_copy(rel.removeprefix("data/"))
-        return read_once(ctx.bag_root / rel, algorithms, ctx.services.scanner, copy_to=copy)
+    def one(item: tuple[int, str]) -> FilePass:
+        # Copies are written from this same pass, so no payload byte is read twice.
+        index, rel = item
+        sinks, copy = _sinks(ctx, rel, index)
+        return read_once(ctx.bag_root / rel, algorithms, ctx.services.scanner, copy_to=copy,
+                         sinks=sinks)
 
     # Files are read and scanned SCANNERS at a time: clamd's per-file reply time, not the
     # bytes, bounds small files, and hashing and socket I/O release the GIL.
     with ThreadPoolExecutor(SCANNERS) as pool:
-        for done, (rel, result) in enumerate(zip(paths, pool.map(one, paths), strict=True), 1):
+        results = pool.map(one, enumerate(paths))
+        for done, (rel, result) in enumerate(zip(paths, results, strict=True), 1):
             events.append(_check(ctx, report, manifests, rel, result))
             ctx.tick("scan", done, total)
     events.append(Event(

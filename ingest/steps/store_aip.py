@@ -16,10 +16,11 @@ from preservation.issues import Report
 
 class StoreItem(NamedTuple):
     key: str
-    path: Path
+    path: Path | None  # None when staged: the replicas already hold it under ``staged``
     sha256: str
     size: int
     lock: bool  # under the location's Object Lock (COMPLIANCE) when kept permanently
+    staged: str | None = None
 
 
 def permanent(built) -> bool:
@@ -32,8 +33,12 @@ def permanent(built) -> bool:
 def store_aip(ctx: IngestContext) -> StepResult:
     built = ctx.aip
     lock = permanent(built)
-    objects = [StoreItem(f"{built.key_prefix}/{f.path}", built.folder / f.path, f.sha256, f.size,
-                         lock) for f in built.files]
+    objects = []
+    for f in built.files:
+        staged = ctx.staged.get(f.path.removeprefix("data/"))
+        objects.append(StoreItem(f"{built.key_prefix}/{f.path}",
+                                 None if staged else built.folder / f.path, f.sha256, f.size,
+                                 lock, staged))
     ctx.stored = ctx.services.replicate(objects, progress=ctx.tick)
     events = [Event(REPLICATION, Outcome.SUCCESS,
                     f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "

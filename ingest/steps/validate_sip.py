@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ingest.context import IngestContext, StepResult, khoso_agent
 from ingest.sip import validate_sip as check_sip
-from preservation.catalog.models import ArchiveBody, Fonds
+from preservation.catalog.models import ArchiveBody, Fonds, Package, RecordFile, StoredCopy
 from preservation.events import VALIDATION, Event, Outcome
 
 
@@ -19,6 +19,27 @@ def _fonds_known(ctx: IngestContext, code: str) -> bool:
     with ctx.catalog.session() as s:
         return s.scalar(sa.select(Fonds.id).join(ArchiveBody).where(
             ArchiveBody.code == ctx.settings.archive_code, Fonds.fond_code == code)) is not None
+
+
+def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
+    """(arc_file_code, objid) of an AIP already filed under the key this SIP would take.
+
+    Checked before anything is stored: a second ingest of the same hồ sơ would otherwise write
+    over the first one's objects and only then fail to register.
+    """
+    file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
+    if not file_code:
+        return None
+    arc = f"{ctx.settings.archive_code}.{file_code}"
+    prefix = f"{ctx.settings.archive_code}/{sip.fond_code}/{arc.replace('/', '_')}/v1"
+    with ctx.catalog.session() as s:
+        objid = s.scalar(sa.select(Package.objid).join(StoredCopy).where(
+            StoredCopy.key == prefix).limit(1))
+        if objid is None:
+            objid = s.scalar(sa.select(Package.objid).join(
+                RecordFile, Package.record_file_id == RecordFile.id).where(
+                RecordFile.arc_file_code == arc).limit(1))
+    return (arc, objid) if objid is not None else None
 
 
 def validate_sip(ctx: IngestContext) -> StepResult:
@@ -35,6 +56,9 @@ def validate_sip(ctx: IngestContext) -> StepResult:
                    archive=ctx.settings.archive_code)
     if report.ok and (sip.ead is None or any(d.ead_record is None for d in sip.documents)):
         report.add("ING003", "metadata/descriptive")
+    if report.ok and (found := _already_archived(ctx, sip)) is not None:
+        report.add("ING005", "metadata/descriptive/EAD.xml", arc_file_code=found[0],
+                   objid=found[1])
     ctx.sip = sip
     outcome = Outcome.SUCCESS if report.ok else Outcome.FAILURE
     event = Event(VALIDATION, outcome,

@@ -87,3 +87,113 @@ def test_eicar_is_rejected_and_nothing_is_stored(khoso):
             PremisEvent.outcome == "not_performed")))
         assert "information package creation" in not_run
         assert s.get(Job, outcome.job_id).status == "failed"
+
+
+def everything_in(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
+    """A content file ≥ 8 MiB is written to every replica by the read pass itself."""
+    import hashlib
+
+    from tests.integration.conftest import big_pdf
+
+    data = big_pdf(9 * 2**20)
+    for kind in ("dir", "zip"):
+        bag = make_sip(khoso.tmp / f"sip-{kind}", contents={"tai-lieu-1.pdf": data},
+                       hoso={"fileCode": f"H49.64.33.2001.17{len(kind) + (kind == 'zip')}"})
+        if kind == "zip":
+            bag = khoso.tmp / shutil.make_archive(str(khoso.tmp / "big-bag"), "zip", bag.parent,
+                                                  bag.name)
+        staged = []
+        services = build_services_spy(khoso, staged)
+        outcome = khoso.ingest(bag, services=services)
+        assert outcome.accepted, outcome.report.to_dict()
+        assert staged == ["representations/rep1/data/tai-lieu-1.pdf"]
+        for name in ("replica1", "replica2"):
+            root = khoso.replica(name)
+            assert not (root / "_staging").exists() or everything_in(root / "_staging") == []
+            copy = next(root.rglob("tai-lieu-1.pdf"))
+            assert hashlib.sha256(copy.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+        with khoso.catalog.session() as s:
+            bit = s.scalar(sa.select(Bitstream).where(Bitstream.path.like("%tai-lieu-1.pdf"))
+                           .order_by(Bitstream.id.desc()).limit(1))
+            assert bit.sha256 == hashlib.sha256(data).hexdigest() and bit.size == len(data)
+
+
+def build_services_spy(khoso, staged):
+    """Real services whose staging callback records what the read pass staged."""
+    from access_api.services import build_services
+
+    services = build_services(khoso.settings)
+    real = services.stage
+
+    def stage(job_id, index):
+        sink = real(job_id, index)
+        original = sink.close
+
+        def close(sha256, size):
+            staged.append(index)
+            return original(sha256, size)
+        sink.close = close
+        return sink
+    services.stage = stage
+    original_build = services.after_register
+
+    def after(ctx, catalog):
+        staged[:] = sorted(ctx.staged)
+        if original_build:
+            original_build(ctx, catalog)
+    services.after_register = after
+    return services
+
+
+def test_a_rejected_sip_leaves_no_staged_copy(khoso):
+    from tests.integration.conftest import big_pdf
+
+    eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+    bag = make_sip(khoso.tmp / "sip", count=3,
+                   contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20), "tai-lieu-2.png": eicar,
+                             "tai-lieu-3.pdf": big_pdf(10 * 2**20)})
+    outcome = khoso.ingest(bag)
+    assert not outcome.accepted and "AV001" in outcome.report.codes()
+    assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
+
+
+def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monkeypatch):
+    from access_api.services import build_services
+    from storage.filesystem import FilesystemStorage
+    from tests.integration.conftest import big_pdf
+
+    real_put = FilesystemStorage.put
+
+    def put(self, key, stream, **kw):
+        if key.startswith("_staging/") and self.root == khoso.replica("replica2").resolve():
+            stream.read(2**20)
+            raise OSError(28, "No space left on device")
+        return real_put(self, key, stream, **kw)
+    monkeypatch.setattr(FilesystemStorage, "put", put)
+    bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20)})
+    try:
+        outcome = khoso.ingest(bag, services=build_services(khoso.settings))
+    except Exception as exc:  # a system error: the job is failed or queued for a retry
+        assert "No space" in str(exc) or "STO007" in str(exc)
+    else:
+        assert not outcome.accepted
+    assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
+
+
+def test_the_same_hoso_twice_is_refused_before_anything_is_written(khoso):
+    bag = make_sip(khoso.tmp / "sip")
+    first = khoso.ingest(bag)
+    assert first.accepted
+    before = {p: p.stat().st_mtime_ns for p in khoso.replica("replica1").rglob("*") if p.is_file()}
+    again = make_sip(khoso.tmp / "again", contents={"tai-lieu-1.pdf": b"%PDF-1.4 other bytes"})
+    second = khoso.ingest(again)
+    assert not second.accepted and second.failed_step == "validate_sip"
+    issue = next(i for i in second.report if i.code == "ING005")
+    assert first.objid in issue.message("vi") and "đã có trong kho" in issue.message("vi")
+    after = {p: p.stat().st_mtime_ns for p in khoso.replica("replica1").rglob("*") if p.is_file()
+             if "_events" not in p.parts}
+    assert after == {p: t for p, t in before.items() if "_events" not in p.parts}

@@ -32,12 +32,14 @@ def make_ctx(tmp_path: Path, files: dict[str, bytes], scanner, **services) -> In
     return ctx
 
 
-def test_read_once_feeds_every_digest_the_scanner_and_the_copy(tmp_path):
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_read_once_feeds_every_digest_the_scanner_and_the_copy(tmp_path, pipelined):
     data = b"x" * (3 * 2**20 + 17)
     src = tmp_path / "f"
     src.write_bytes(data)
     scanner = FakeScanner()
-    result = read_once(src, ["sha256", "sha512"], scanner, copy_to=tmp_path / "out" / "f")
+    result = read_once(src, ["sha256", "sha512"], scanner, copy_to=tmp_path / "out" / "f",
+                       pipelined=pipelined)
     assert result.digests == {"sha256": hashlib.sha256(data).hexdigest(),
                               "sha512": hashlib.sha512(data).hexdigest()}
     assert result.scan.clean and result.scan.bytes_scanned == len(data)
@@ -82,12 +84,55 @@ def test_not_scanned_rejects_by_default(tmp_path, reject, codes, outcome):
     assert scan_events[0].outcome is (Outcome.FAILURE if reject else Outcome.NOT_PERFORMED)
 
 
+@pytest.mark.parametrize("pipelined", [False, True])
 @pytest.mark.parametrize("offset", [0, 5, 2**20 - 4, 2**20, 3 * 2**20 - 10])
-def test_read_once_sees_a_signature_marker_anywhere(tmp_path, offset):
+def test_read_once_sees_a_signature_marker_anywhere(tmp_path, offset, pipelined):
     data = bytearray(b"x" * (3 * 2**20))
     data[offset:offset + 10] = b"/ByteRange"
     src = tmp_path / "f.pdf"
     src.write_bytes(bytes(data))
-    assert read_once(src, ["sha256"], None).marker
+    assert read_once(src, ["sha256"], None, pipelined=pipelined).marker
     src.write_bytes(b"x" * (3 * 2**20))
-    assert not read_once(src, ["sha256"], None).marker
+    assert not read_once(src, ["sha256"], None, pipelined=pipelined).marker
+
+
+class RecordingSink:
+    def __init__(self, fail_at: int | None = None):
+        self.data, self.state, self.fail_at = bytearray(), "open", fail_at
+
+    def write(self, data):
+        if self.fail_at is not None and len(self.data) >= self.fail_at:
+            raise OSError(28, "No space left on device")
+        self.data += data
+
+    def close(self, sha256, size):
+        assert hashlib.sha256(self.data).hexdigest() == sha256 and len(self.data) == size
+        self.state = "closed"
+
+    def abort(self):
+        self.state = "aborted"
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_read_once_closes_sinks_of_a_clean_file_and_aborts_an_infected_one(tmp_path, pipelined):
+    src = tmp_path / "f"
+    src.write_bytes(b"y" * (2 * 2**20 + 5))
+    clean = [RecordingSink(), RecordingSink()]
+    read_once(src, ["sha256"], FakeScanner(), sinks=clean, pipelined=pipelined)
+    assert [s.state for s in clean] == ["closed", "closed"]
+    src.write_bytes(b"y" * 2**20 + FAKE_VIRUS_MARKER + b"y" * 2**20)
+    infected = [RecordingSink()]
+    result = read_once(src, ["sha256"], FakeScanner(), sinks=infected, pipelined=pipelined)
+    assert result.scan.infected and infected[0].state == "aborted"
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_read_once_a_failing_copy_raises_and_aborts_the_others(tmp_path, pipelined):
+    src = tmp_path / "f"
+    src.write_bytes(b"z" * (4 * 2**20))
+    good, bad = RecordingSink(), RecordingSink(fail_at=2**20)
+    with pytest.raises(OSError, match="No space"):
+        read_once(src, ["sha256"], FakeScanner(), sinks=[good, bad], copy_to=tmp_path / "c",
+                  pipelined=pipelined)
+    assert good.state == "aborted" and not (tmp_path / "c").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
