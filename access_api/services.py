@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ingest.adapters.clamd import ClamdScanner
 from ingest.adapters.format_policy import FormatPolicy
-from ingest.adapters.formats import make_identifier
+from ingest.adapters.identify_process import shared as isolated_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import IngestContext, Services
 from preservation.catalog.db import Catalog
@@ -25,14 +25,14 @@ from preservation.signing import load_signer
 from storage.locations import open_storage
 from storage.protocol import Storage
 from storage.replication import replicate
-from storage.staging import StagedCopies, staging_key
-from storage.staging import discard as discard_staged
 from storage.sidecar import (
     append_events_everywhere,
     event_record,
     write_agency_snapshot,
     write_fonds_snapshot,
 )
+from storage.staging import StagedCopies, staging_key
+from storage.staging import discard as discard_staged
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         after_register=_after_register(settings, storages),
         scanner=ClamdScanner(settings.clamd, timeout=settings.clamd_timeout),
-        identifier=make_identifier(settings.format_identifier),
+        identifier=isolated_identifier(settings.format_identifier),
         policy=FormatPolicy.load(),
         pdf_verifier=PdfSignatureVerifier(roots),
         cms_verifier=DetachedCmsVerifier(roots),

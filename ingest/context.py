@@ -71,6 +71,7 @@ class IngestContext:
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
+    identifying: Any | None = None  # (paths, [(batch, future)]) submitted by the scan step
     events: list[Event] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     aip: Any | None = None

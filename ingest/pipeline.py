@@ -91,6 +91,9 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 log.exception("after-register hook failed for %s", ctx.aip.objid)
         return IngestOutcome(True, ctx.job_id, ctx.report, ctx.aip.objid, package_id)
     finally:
+        if ctx.identifying is not None:  # a rejected SIP: the helper need not finish its work
+            for _, future in ctx.identifying[1]:
+                future.cancel()
         shutil.rmtree(ctx.workspace, ignore_errors=True)
         if ctx.services.discard_staged is not None:
             try:

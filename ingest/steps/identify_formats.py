@@ -12,11 +12,26 @@ CONTENT_PREFIX = "representations/"
 BATCH = 2000
 
 
+def start_identification(ctx: IngestContext, paths: list[str]) -> None:
+    """Hand every path to an identifier that works in the background (``submit``), so it
+    runs while the read pass scans; a plain identifier waits for this step instead."""
+    submit = getattr(ctx.services.identifier, "submit", None)
+    if submit is None:
+        return
+    batches = [[ctx.sip_root / p for p in paths[i:i + BATCH]] for i in range(0, len(paths), BATCH)]
+    ctx.identifying = (paths, [(batch, submit(batch, workers=2)) for batch in batches])
+
+
 def _identify(ctx: IngestContext, paths: list[str]):
     """Identify in batches: the identifier holds native memory per file until a call returns."""
+    identifier = ctx.services.identifier
+    if ctx.identifying is not None and ctx.identifying[0] == paths:
+        for batch, future in ctx.identifying[1]:
+            yield from identifier.result(future, batch, workers=2)
+        return
     for start in range(0, len(paths), BATCH):
         batch = [ctx.sip_root / p for p in paths[start:start + BATCH]]
-        yield from ctx.services.identifier.identify_many(batch, workers=2)
+        yield from identifier.identify_many(batch, workers=2)
 
 
 def identify_formats(ctx: IngestContext) -> StepResult:

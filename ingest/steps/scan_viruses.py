@@ -15,6 +15,7 @@ from pathlib import Path
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
+from ingest.steps.identify_formats import start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -81,6 +82,8 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     events: list[Event] = []
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
+
+    start_identification(ctx, sorted(p.removeprefix("data/") for p in paths))
 
     def one(item: tuple[int, str]) -> FilePass:
         # Copies are written from this same pass, so no payload byte is read twice.

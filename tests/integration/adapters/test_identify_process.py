@@ -1,0 +1,31 @@
+"""Format identification in the helper process gives what in-process identification gives."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from ingest.adapters.formats import make_identifier
+from ingest.adapters.identify_process import IsolatedIdentifier
+from tests.integration.conftest import minimal_pdf, png
+
+
+def test_helper_agrees_with_in_process_and_survives_its_own_death(tmp_path):
+    files = {"a.pdf": minimal_pdf("x"), "b.png": png(), "c.txt": b"plain text\n", "empty": b""}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [tmp_path / n for n in files] + [tmp_path / "missing.pdf"]
+    ident = IsolatedIdentifier("siegfried")
+    try:
+        future = ident.submit(paths)
+        remote = ident.result(future, paths)
+        local = make_identifier("siegfried").identify_many(paths)
+        assert [(r.path, r.puid, r.error) for r in remote] == [(r.path, r.puid, r.error) for r in local]
+        assert remote[1].puid == "fmt/11" and remote[3].empty
+        assert ident.peak_rss() > 0
+        for pid in list(ident._pool._processes):  # the helper dies (OOM killer, operator...)
+            os.kill(pid, signal.SIGKILL)
+        again = ident.identify_many(paths)
+        assert [r.puid for r in again] == [r.puid for r in local]
+    finally:
+        ident.close()
