@@ -49,12 +49,15 @@ def _read(source: bytes | Path, max_bytes: int) -> bytes:
     return data
 
 
-def _check_encoding(data: bytes) -> bytes:
+def check_encoding(data: bytes, *, partial: bool = False) -> bytes:
+    """UTF-8 only. ``partial``: ``data`` is the start of a document (its BOM and declaration
+    are checked; the bytes themselves are decoded by the caller as they stream)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise KhosoError("XML004", reason="UTF-16 byte order mark")
     body = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        body.decode("utf-8")
+        if not partial:
+            body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise KhosoError("XML004", reason=f"byte {exc.start}: {exc.reason}") from None
     if b"\x00" in body:
@@ -67,7 +70,7 @@ def _check_encoding(data: bytes) -> bytes:
 
 def parse_xml(source: bytes | Path, *, max_bytes: int = MAX_BYTES) -> etree._Element:
     """Parse untrusted XML and return its root element, or raise ``KhosoError`` (XML001–XML004)."""
-    body = _check_encoding(_read(source, max_bytes))
+    body = check_encoding(_read(source, max_bytes))
     if b"<!DOCTYPE" in body:
         raise KhosoError("XML002")
     try:
