@@ -43,7 +43,7 @@ class Services:
     after_register: Callable[[Any, Any], None] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FileFacts:
     """One payload file as ingest saw it, keyed by its path relative to the SIP root."""
 

@@ -35,7 +35,7 @@ class Outcome(str, Enum):
     NOT_PERFORMED = "not_performed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Agent:
     """A PREMIS agent; software agents carry their version in ``name`` and ``note``."""
 
@@ -46,7 +46,7 @@ class Agent:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more per file: 100,000-file SIPs
 class Event:
     event_type: str
     outcome: Outcome

@@ -9,10 +9,11 @@ never register an AIP with a missing copy.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,23 +86,30 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     the network, so parallel writes are what makes many small objects fast.
     """
     started = time.monotonic()
-    jobs = [(storage, obj) for storage in storages for obj in objects]
+    total = len(storages) * len(objects)
+    jobs = ((storage, obj) for storage in storages for obj in objects)
     done = 0
     try:
         with contextlib.ExitStack() as flush, ThreadPoolExecutor(workers) as pool:
             for storage in storages:  # one flush per location at the end, not per object
                 if hasattr(storage, "deferred_sync"):
                     flush.enter_context(storage.deferred_sync())
-            futures = [pool.submit(_put_with_retry, st, obj, attempts, backoff, sleep)
-                       for st, obj in jobs]
+            # A window of futures, not one per object: 200,000 futures would cost ~100 MB.
+            pending: set = set()
             try:
-                for future in as_completed(futures):
-                    future.result()
-                    done += 1
-                    if progress:
-                        progress("store", done, len(jobs))
+                for st, obj in itertools.chain(jobs, [(None, None)]):
+                    if st is not None:
+                        pending.add(pool.submit(_put_with_retry, st, obj, attempts, backoff,
+                                                sleep))
+                    while pending and (st is None or len(pending) >= 4 * workers):
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            future.result()
+                            done += 1
+                            if progress:
+                                progress("store", done, total)
             except BaseException:
-                for f in futures:
+                for f in pending:
                     f.cancel()
                 raise
     except BaseException:

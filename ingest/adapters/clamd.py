@@ -53,7 +53,7 @@ class EngineVersion:
         return cls(engine, sig, date)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     status: ScanStatus
     signature: str | None = None

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 EMPTY = "empty source"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FormatIdentification:
     path: str
     puid: str | None  # None: no PRONOM identifier matched
@@ -82,13 +82,14 @@ class PygfriedIdentifier:
             return []
         report = self._scanner.identify_many(names, workers=workers)
         by_name = {f["filename"]: f for f in report.get("files", [])}
-        return [self._convert(n, by_name.get(n), report) for n in names]
-
-    def _convert(self, name: str, entry: dict[str, Any] | None,
-                 report: dict[str, Any]) -> FormatIdentification:
         details = "; ".join(i.get("details", "") for i in report.get("identifiers", []))
+        # the same string objects for every file: pickled once when sent from a helper process
         tool = dict(tool=self.tool, tool_version=report.get("siegfried", ""),
                     signature_file=f"{report.get('signature', '')} ({details})")
+        return [self._convert(n, by_name.get(n), tool) for n in names]
+
+    def _convert(self, name: str, entry: dict[str, Any] | None,
+                 tool: dict[str, str]) -> FormatIdentification:
         if entry is None:
             return FormatIdentification(name, None, error="no result from siegfried", **tool)
         error = entry.get("errors", "")

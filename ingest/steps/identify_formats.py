@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ingest.context import IngestContext, StepResult
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
@@ -34,10 +36,16 @@ def _identify(ctx: IngestContext, paths: list[str]):
         yield from identifier.identify_many(batch, workers=2)
 
 
+@functools.lru_cache(maxsize=16)
+def _agent(tool: str, version: str, signatures: str) -> Agent:
+    return Agent(f"{tool}-{version}", f"{tool} {version}", note=signatures)
+
+
 def identify_formats(ctx: IngestContext) -> StepResult:
     assert ctx.bag_root is not None
     report = Report()
     events: list[Event] = []
+    same: dict[str, str] = {}  # one string per distinct detail, not one per file
     paths = sorted(ctx.files)
     for path, ident in zip(paths, _identify(ctx, paths), strict=True):
         ctx.files[path].format = ident
@@ -49,10 +57,12 @@ def identify_formats(ctx: IngestContext) -> StepResult:
         worst = {i.severity for i in issues}
         outcome = (Outcome.FAILURE if Severity.ERROR in worst else
                    Outcome.WARNING if Severity.WARNING in worst else Outcome.SUCCESS)
+        detail = ident.event_detail()
+        outcome_detail = f"{ident.puid or 'UNKNOWN'} {ident.format_name or ''}".strip()
         events.append(Event(
-            FORMAT_IDENTIFICATION, outcome, ident.event_detail(),
-            outcome_detail=f"{ident.puid or 'UNKNOWN'} {ident.format_name or ''}".strip(),
+            FORMAT_IDENTIFICATION, outcome, same.setdefault(detail, detail),
+            outcome_detail=same.setdefault(outcome_detail, outcome_detail),
             object_identifier=path,
-            agents=((Agent(f"{ident.tool}-{ident.tool_version}", f"{ident.tool} {ident.tool_version}",
-                           note=ident.signature_file), "executing program"),)))
+            agents=((_agent(ident.tool, ident.tool_version, ident.signature_file),
+                     "executing program"),)))
     return StepResult.of(report, events)

@@ -8,6 +8,7 @@ could not fully scan is "not scanned" and rejects the SIP unless the policy says
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,7 @@ from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, 
 from preservation.issues import Report
 
 
+@functools.lru_cache(maxsize=64)
 def clamd_agent(engine: str | None, signatures: str | None) -> Agent:
     name = engine or "ClamAV"
     return Agent(name.replace(" ", "-"), name, note=f"virusDefinitions={signatures or 'unknown'}")
@@ -31,7 +33,7 @@ CONTENT = "representations/rep1/data/"
 
 
 def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[str, str]],
-           rel: str, result: FilePass) -> Event:
+           rel: str, result: FilePass, same: dict[str, str]) -> Event:
     """Compare one file's digests with the manifests and judge its scan; its virus-check event."""
     for alg, listed in manifests.items():
         expected = listed.get(rel)
@@ -40,6 +42,8 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
                        found=result.digests[alg], manifest=f"manifest-{alg}.txt")
     sip_path = rel.removeprefix("data/")
     scan = result.scan
+    detail = scan.event_detail()
+    detail = same.setdefault(detail, detail)
     ctx.files[sip_path] = FileFacts(sip_path, result.size, result.digests["sha256"], scan,
                                     signature_marker=result.marker)
     if scan.infected:
@@ -54,7 +58,7 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
             outcome = Outcome.NOT_PERFORMED
     else:
         outcome = Outcome.SUCCESS
-    return Event(VIRUS_CHECK, outcome, scan.event_detail(),
+    return Event(VIRUS_CHECK, outcome, detail,
                  outcome_detail=scan.signature or scan.detail or "clean", object_identifier=sip_path,
                  agents=((clamd_agent(scan.engine_version, scan.signature_version),
                           "executing program"),))
@@ -80,6 +84,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     manifests = payload_manifests(ctx.bag)
     algorithms = sorted({"sha256", *manifests})
     events: list[Event] = []
+    same: dict[str, str] = {}  # one string per distinct event detail, not one per file
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
 
@@ -97,7 +102,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     with ThreadPoolExecutor(SCANNERS) as pool:
         results = pool.map(one, enumerate(paths))
         for done, (rel, result) in enumerate(zip(paths, results, strict=True), 1):
-            events.append(_check(ctx, report, manifests, rel, result))
+            events.append(_check(ctx, report, manifests, rel, result, same))
             ctx.tick("scan", done, total)
     events.append(Event(
         MESSAGE_DIGEST_CALCULATION, Outcome.SUCCESS if report.ok else Outcome.FAILURE,
