@@ -8,6 +8,7 @@ could not fully scan is "not scanned" and rejects the SIP unless the policy says
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,18 @@ def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]
     return [], ctx.content_copy(sip_path) if ctx.kind == "dir" else None
 
 
+def _window_map(pool: ThreadPoolExecutor, fn, items, window: int):
+    """``pool.map`` in order, with at most ``window`` tasks submitted ahead: ``map`` submits
+    them all at once, a future and its result per file of a 100,000-file SIP."""
+    pending: collections.deque = collections.deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def scan_viruses(ctx: IngestContext) -> StepResult:
     assert ctx.bag is not None and ctx.bag_root is not None
     report = verify_tag_manifests(ctx.bag)
@@ -100,7 +113,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     # Files are read and scanned SCANNERS at a time: clamd's per-file reply time, not the
     # bytes, bounds small files, and hashing and socket I/O release the GIL.
     with ThreadPoolExecutor(SCANNERS) as pool:
-        results = pool.map(one, enumerate(paths))
+        results = _window_map(pool, one, enumerate(paths), 8 * SCANNERS)
         for done, (rel, result) in enumerate(zip(paths, results, strict=True), 1):
             events.append(_check(ctx, report, manifests, rel, result, same))
             ctx.tick("scan", done, total)
