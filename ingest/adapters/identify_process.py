@@ -5,6 +5,8 @@ the ingest's own process it can neither overlap the virus scan nor give back the
 it grows on 100,000 files. In a helper process it does both: the scan step submits every path
 when it starts, and ``identify_formats`` only collects the answers. One helper per process
 (``shared``), spawned on first use; if it dies, identification falls back to running in-process.
+It exits by itself when its parent goes. Spawned, not forked (the parent has threads), so a
+script that ingests needs the usual ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +31,13 @@ _child: FormatIdentifier | None = None
 def _start(name: str) -> None:
     global _child
     _child = make_identifier(name)
+    parent = os.getppid()
+
+    def orphaned() -> None:  # a worker killed or recycled without atexit must not leave us
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+    threading.Thread(target=orphaned, daemon=True, name="watch-parent").start()
 
 
 def _identify(paths: list[str], workers: int) -> list[FormatIdentification]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 from ingest.adapters.formats import make_identifier
 from ingest.adapters.identify_process import IsolatedIdentifier
@@ -29,3 +30,29 @@ def test_helper_agrees_with_in_process_and_survives_its_own_death(tmp_path):
         assert [r.puid for r in again] == [r.puid for r in local]
     finally:
         ident.close()
+
+
+def test_the_helper_exits_when_its_parent_dies(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = ("from ingest.adapters.identify_process import IsolatedIdentifier as I; import os\n"
+              "if __name__ == '__main__':\n"
+              "    i = I(); i.identify_many([__file__])\n"
+              "    print(list(i._pool._processes)[0], flush=True)\n"
+              "    os._exit(0)\n")
+    (tmp_path / "p.py").write_text(script)
+    out = subprocess.run([sys.executable, str(tmp_path / "p.py")], capture_output=True, text=True,
+                         timeout=60, cwd=os.getcwd())
+    helper = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{helper}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("Z", "X"):  # exited; reaping is init's business
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"helper {helper} outlived its parent")
