@@ -204,7 +204,7 @@ class _Reader:
             self.div(self.divs.pop())
         elif tag not in _RELEASE:
             return
-        _release(el)
+        release(el)
 
     def agent(self, el: etree._Element) -> None:
         name = el.findtext(_m("name")) or ""
@@ -240,7 +240,7 @@ class _Reader:
                                                       list(info["fptrs"])))
 
 
-def _release(el: etree._Element) -> None:
+def release(el: etree._Element) -> None:
     """Drop what was read: the element's content and the already processed siblings."""
     el.clear(keep_tail=True)
     parent = el.getparent()

@@ -18,6 +18,7 @@ from preservation.errors import KhosoError
 from preservation.issues import Report
 from preservation.metadata.xmlsafe import check_encoding, parse_xml
 from preservation.packaging.mets import CSIP_NS, METS_NS
+from preservation.packaging.read import release
 from schemas import SCHEMA_DIR
 
 STANDARD_DIR = SCHEMA_DIR / "standard"
@@ -59,14 +60,6 @@ def premis_schema() -> etree.XMLSchema:
         raise KhosoError("XML006", schema=PREMIS_XSD, reason=str(exc)) from None
 
 
-def _release(el: etree._Element) -> None:
-    el.clear(keep_tail=True)
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
-
-
 def _stream_validate(path: Path, schema: etree.XMLSchema, name: str, code: str,
                      max_bytes: int) -> Report:
     """Validate while parsing in 1 MiB pieces and drop each element once read, so a 100 MB
@@ -106,7 +99,7 @@ def _stream_validate(path: Path, schema: etree.XMLSchema, name: str, code: str,
                         depth, seen = depth + 1, True
                     else:
                         depth -= 1
-                        _release(el)
+                        release(el)
             utf8.decode(b"", final=True)
             parser.close()
             if depth or not seen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 import sqlalchemy as sa
 
 from preservation.catalog.models import (
@@ -18,6 +19,7 @@ from preservation.catalog.models import (
     StoredCopy,
 )
 from preservation.packaging.validate import validate_mets, validate_premis
+from storage.errors import StorageError
 from tests.integration.conftest import make_sip
 
 
@@ -106,8 +108,8 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
         if kind == "zip":
             bag = khoso.tmp / shutil.make_archive(str(khoso.tmp / "big-bag"), "zip", bag.parent,
                                                   bag.name)
-        staged = []
-        services = build_services_spy(khoso, staged)
+        staged: list[str] = []
+        services = services_recording_staged(khoso, staged)
         outcome = khoso.ingest(bag, services=services)
         assert outcome.accepted, outcome.report.to_dict()
         assert staged == ["representations/rep1/data/tai-lieu-1.pdf"]
@@ -122,29 +124,16 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
             assert bit.sha256 == hashlib.sha256(data).hexdigest() and bit.size == len(data)
 
 
-def build_services_spy(khoso, staged):
-    """Real services whose staging callback records what the read pass staged."""
+def services_recording_staged(khoso, staged):
+    """Real services whose after-register hook also records which files the read pass staged."""
     from access_api.services import build_services
 
     services = build_services(khoso.settings)
-    real = services.stage
-
-    def stage(job_id, index):
-        sink = real(job_id, index)
-        original = sink.close
-
-        def close(sha256, size):
-            staged.append(index)
-            return original(sha256, size)
-        sink.close = close
-        return sink
-    services.stage = stage
-    original_build = services.after_register
+    hook = services.after_register
 
     def after(ctx, catalog):
         staged[:] = sorted(ctx.staged)
-        if original_build:
-            original_build(ctx, catalog)
+        hook(ctx, catalog)
     services.after_register = after
     return services
 
@@ -175,13 +164,14 @@ def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monk
         return real_put(self, key, stream, **kw)
     monkeypatch.setattr(FilesystemStorage, "put", put)
     bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20)})
-    try:
-        outcome = khoso.ingest(bag, services=build_services(khoso.settings))
-    except Exception as exc:  # a system error: the job is failed or queued for a retry
-        assert "No space" in str(exc) or "STO007" in str(exc)
-    else:
-        assert not outcome.accepted
+    with pytest.raises(StorageError) as info:  # a system error, not a rejected SIP
+        khoso.ingest(bag, services=build_services(khoso.settings))
+    assert info.value.code == "STO007" and "No space" in info.value.message("en")
     assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
+    with khoso.catalog.session() as s:
+        job = s.scalars(sa.select(Job)).one()
+        assert job.status == "failed" and job.result["error"]["code"] == "STO007"
+        assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
 
 
 def test_the_same_hoso_twice_is_refused_before_anything_is_written(khoso):
