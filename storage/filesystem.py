@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import io
+import itertools
 import os
 import shutil
 import stat as st
@@ -31,6 +32,10 @@ from storage.protocol import FixityOutcome, FixityResult, LocationHealth, Object
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _XATTR = "user.khoso.sha256"
+# Temporary names: unique per process (the pid: forked workers share the prefix) and per call,
+# without a getrandom syscall per object.
+_TMP_PREFIX = uuid.uuid4().hex[:16]
+_TMP_COUNTER = itertools.count()
 
 
 class FilesystemStorage:
@@ -49,10 +54,14 @@ class FilesystemStorage:
         everything to disk once. For writing a whole package whose registration waits for the
         end of the block anyway: one flush instead of two fsyncs per object."""
         self._deferred_all = True
+        self._folders = {}
         try:
             yield
         finally:
             self._deferred_all = False
+            folders, self._folders = self._folders, None
+            for fd in folders.values():
+                os.close(fd)
         os.sync()
 
     def _sync(self, fd: int) -> None:
@@ -66,7 +75,27 @@ class FilesystemStorage:
         return StorageError(code, key, key=key, location=self.name, operation=operation, reason=reason)
 
     def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None) -> int:
-        """Open the folder holding ``parts`` without following links; the caller closes it."""
+        """Open the folder holding ``parts`` without following links; the caller closes it.
+
+        Within ``deferred_sync`` the folders puts write into are opened once and the caller
+        gets a duplicate descriptor: a package's objects share a few folders, and walking
+        every component again costs ten ``openat`` calls per object."""
+        folders = getattr(self, "_folders", None)
+        if create and folders is not None:
+            cached = folders.get(tuple(parts))
+            if cached is None:
+                cached = self._walk_from_root(key, parts, create=True, created=created)
+                cached = folders.setdefault(tuple(parts), cached)
+            return os.dup(cached)
+        return self._walk_from_root(key, parts, create=create, created=created)
+
+    def _forget(self, parts: list[str]) -> None:
+        folders = getattr(self, "_folders", None)
+        if folders is not None and (fd := folders.pop(tuple(parts), None)) is not None:
+            os.close(fd)
+
+    def _walk_from_root(self, key: str, parts: list[str], *, create: bool,
+                        created: list[Path] | None = None) -> int:
         try:
             fd = os.open(self.root, _DIR_FLAGS)
         except OSError as exc:
@@ -133,7 +162,7 @@ class FilesystemStorage:
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         *dirs, leaf = key.split("/")
         created: list[Path] = []
-        tmp = f"{RESERVED_PREFIX}tmp-{uuid.uuid4().hex}"
+        tmp = f"{RESERVED_PREFIX}tmp-{_TMP_PREFIX}-{os.getpid()}-{next(_TMP_COUNTER)}"
         dfd, fd = self._create_temp(key, dirs, tmp, created)
         try:
             try:
@@ -172,6 +201,7 @@ class FilesystemStorage:
                 return dfd, fd
             except FileNotFoundError:
                 os.close(dfd)
+                self._forget(dirs)
                 if attempt == 2:
                     raise self._fail("STO007", key, "put", None) from None
             except OSError as exc:

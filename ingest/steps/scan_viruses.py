@@ -4,6 +4,7 @@ Each payload byte is read once from the staging area: the same buffers go to the
 algorithm the bag's manifests use, plus SHA-256 for the AIP) and to clamd. Digests are compared
 with the manifests here (BAG019), so a separate bag-hashing pass is never needed. A file clamd
 could not fully scan is "not scanned" and rejects the SIP unless the policy says otherwise.
+Small files reach clamd in tar batches (``ingest.batchscan``), larger ones one by one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ingest.bag import payload_manifests, verify_tag_manifests
+from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.steps.identify_formats import start_identification
@@ -30,6 +32,7 @@ def clamd_agent(engine: str | None, signatures: str | None) -> Agent:
 
 SCANNERS = 4
 STAGE_MIN = PIPELINE_MIN  # content files this large go straight to the replicas
+assert SMALL_MAX <= STAGE_MIN  # a batched file is never staged
 CONTENT = "representations/rep1/data/"
 
 
@@ -103,20 +106,28 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
 
     start_identification(ctx, sorted(p.removeprefix("data/") for p in paths))
 
-    def one(item: tuple[int, str]) -> FilePass:
+    def unit(indexes: list[int]) -> list[FilePass]:
         # Copies are written from this same pass, so no payload byte is read twice.
-        index, rel = item
-        sinks, copy = _sinks(ctx, rel, index)
-        return read_once(ctx.bag_root / rel, algorithms, ctx.services.scanner, copy_to=copy,
-                         sinks=sinks)
+        first = paths[indexes[0]]
+        if len(indexes) == 1 and ctx.bag.files[first].size >= SMALL_MAX:
+            sinks, copy = _sinks(ctx, first, indexes[0])
+            return [read_once(ctx.bag_root / first, algorithms, ctx.services.scanner,
+                              copy_to=copy, sinks=sinks)]
+        # Small files: one clamd scan per batch (ingest.batchscan); never staged.
+        return scan_small_files([(ctx.bag_root / paths[i], _sinks(ctx, paths[i], i)[1])
+                                 for i in indexes], algorithms, ctx.services.scanner)
 
-    # Files are read and scanned SCANNERS at a time: clamd's per-file reply time, not the
-    # bytes, bounds small files, and hashing and socket I/O release the GIL.
+    # Units (a batch of small files, or a larger file) are read and scanned SCANNERS at a
+    # time: clamd's per-scan reply time, not the bytes, bounds small files, and hashing and
+    # socket I/O release the GIL.
+    units = plan(paths, lambda rel: ctx.bag.files[rel].size)
     with ThreadPoolExecutor(SCANNERS) as pool:
-        results = _window_map(pool, one, enumerate(paths), 8 * SCANNERS)
-        for done, (rel, result) in enumerate(zip(paths, results, strict=True), 1):
-            events.append(_check(ctx, report, manifests, rel, result, same))
-            ctx.tick("scan", done, total)
+        done = 0
+        for results in _window_map(pool, unit, units, 2 * SCANNERS):
+            for result in results:
+                events.append(_check(ctx, report, manifests, paths[done], result, same))
+                done += 1
+                ctx.tick("scan", done, total)
     events.append(Event(
         MESSAGE_DIGEST_CALCULATION, Outcome.SUCCESS if report.ok else Outcome.FAILURE,
         f"program=python hashlib; algorithms={','.join(algorithms)}; files={total}; "
