@@ -39,6 +39,7 @@ _TMP_COUNTER = itertools.count()
 
 
 class FilesystemStorage:
+    parallel_puts = 1  # see storage.replication: threads only contend on a local disk
     def __init__(self, root: str | os.PathLike[str], *, name: str | None = None,
                  create_root: bool = False) -> None:
         """``create_root`` is off by default: a missing root is often an unmounted disk."""

