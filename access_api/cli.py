@@ -98,7 +98,7 @@ def init(obj: Context) -> None:
         if loc.scheme == "file":
             loc.path.mkdir(parents=True, exist_ok=True)
     if s.clamd_managed:
-        local_clamd.configure(s.clamd_dir)
+        local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
         if not local_clamd.official_database():
             click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
                        "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
@@ -149,7 +149,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     app = create_app(s)
     clamd = None
     if s.clamd_managed:
-        local = local_clamd.configure(s.clamd_dir)
+        local = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
         if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
             local_clamd.start(local)
             clamd = local

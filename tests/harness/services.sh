@@ -19,7 +19,15 @@ note() { echo "$1" >> "$started"; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 start_clamd() {
-  local c="$dir/clamav"; mkdir -p "$c/db" "$c/tmp"
+  local c="$dir/clamav"; mkdir -p "$c/db"
+  # clamd writes each stream to its TemporaryDirectory first: on a tmpfs where there is a
+  # roomy one (see KHOSO_CLAMD_TMPDIR in the README; a container's 64 MB /dev/shm is not).
+  local tmp="$c/tmp" shm_kib
+  shm_kib=$(df --output=avail -k /dev/shm 2>/dev/null | tail -1 || echo 0)
+  if [ -w /dev/shm ] && [ "${shm_kib:-0}" -ge $((8 * 1024 * 1024)) ]; then
+    tmp=$(mktemp -d /dev/shm/khoso-clamd.XXXXXX); note "tmpdir $tmp"
+  fi
+  mkdir -p "$tmp"
   # EICAR as a hash signature and as a body signature; the EICAR bytes themselves are never stored.
   local eicar='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
   printf '%s:%s:Test.EICAR.HDB\n' "$(printf '%s' "$eicar" | md5sum | cut -d' ' -f1)" "${#eicar}" > "$c/db/test.hdb"
@@ -32,7 +40,7 @@ FixStaleSocket yes
 TCPSocket $port
 TCPAddr 127.0.0.1
 DatabaseDirectory $c/db
-TemporaryDirectory $c/tmp
+TemporaryDirectory $tmp
 PidFile $c/clamd.pid
 LogFile $c/clamd.log
 StreamMaxLength 4095M
@@ -98,6 +106,7 @@ stop_all() {
       pgdata)
         local as=(); [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
         "${as[@]}" "$(pg_bin)/pg_ctl" -D "$a" -m fast stop > /dev/null 2>&1 || true ;;
+      tmpdir) rm -rf "$a" ;;
       pgdb) psql "$a" -qc "DROP DATABASE IF EXISTS $b WITH (FORCE)" > /dev/null 2>&1 || true ;;
     esac
   done
