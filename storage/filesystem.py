@@ -167,7 +167,7 @@ class FilesystemStorage:
         dfd, fd = self._create_temp(key, dirs, tmp, created)
         try:
             try:
-                digest, total = self._write(key, fd, stream)
+                digest, total = self._write(key, fd, stream, size)
                 if size is not None and total != size:
                     raise StorageError("STO004", key, key=key, expected=size, actual=total)
                 if expected is not None and digest != expected:
@@ -210,10 +210,13 @@ class FilesystemStorage:
                 raise self._fail("STO007", key, "put", exc) from None
         raise AssertionError("unreachable")
 
-    def _write(self, key: str, fd: int, stream: BinaryIO) -> tuple[str, int]:
+    def _write(self, key: str, fd: int, stream: BinaryIO, size: int | None = None) -> tuple[str, int]:
         digest = hashlib.sha256()
         total = 0
-        for view in iter_chunks(stream):
+        # A buffer the size of a small object, not 1 MiB: allocating (and faulting in) a
+        # megabyte per 10 KiB object cost as much as writing it.
+        chunk = CHUNK if size is None else max(1, min(CHUNK, size + 1))
+        for view in iter_chunks(stream, chunk):
             digest.update(view)
             total += len(view)
             try:
