@@ -14,8 +14,10 @@ Scenarios (``--only`` takes a comma list):
   cold (before the ingest: clamd parses the PDF) and after the ingest (cache warm: transport
   only, which is also what the ingest itself gets, since it scans after the cold baseline).
 - ``docs``: ``--small`` documents of ``--small-kib`` KiB (one PDF each, plus its EAD: a TT 05
-  hồ sơ). Baselines: ``bagit.Bag(bag).validate(processes=2)`` and a read + SHA-256 loop over the
-  bag's payload files. Goal: >= 1,000 files/s.
+  hồ sơ). Baselines: ``bagit.Bag(bag).validate(processes=2)``, a read + SHA-256 loop over the
+  bag's payload files, and raw clamd INSTREAM per file (4 at a time) over fresh copies of them
+  (one byte appended, so clamd's cache is neither used nor warmed): what clamd alone costs
+  for these files when scanned one by one. Goal: >= 1,000 files/s.
 - ``attach``: the same files as ONE document with ``--small`` attachments.
 - ``many``: ``--files`` documents of ``--many-kib`` KiB; goal peak RSS <= 500 MB.
 
@@ -73,6 +75,29 @@ def raw_instream(address: str, path: Path) -> str:
     from bench_clamd import raw_instream as raw
 
     return raw(address, path).strip("\0").strip()
+
+
+def fresh_copies(files: list[Path], folder: Path) -> list[Path]:
+    """The same files with one byte appended: clamd caches verdicts by content, so scanning
+    the bag's own files would warm its cache for the ingest."""
+    folder.mkdir()
+    out = []
+    for i, p in enumerate(files):
+        copy = folder / f"{i:06d}{p.suffix}"
+        copy.write_bytes(p.read_bytes() + b"\n")
+        out.append(copy)
+    return out
+
+
+def clamd_per_file(address: str, paths: list[Path]) -> None:
+    """clamd alone, the way a per-file client uses it: one INSTREAM per file, 4 at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda p: raw_instream(address, p), paths))
+    bad = [r for r in replies if not r.endswith("OK")]
+    if bad:
+        raise SystemExit(f"raw clamd baseline: {len(bad)} files not clean, e.g. {bad[0]!r}")
 
 
 def bagit_validate(bag: Path) -> None:
@@ -451,6 +476,11 @@ def scenario_small(root: Path, args, name: str, count: int, kib: int, one_docume
         row(f"{name} baseline bagit validate p=2", len(files), total, base["bagit-validate-p2"])
         base["sha256"] = timed_call(sha256_loop, files)
         row(f"{name} baseline read+sha256", len(files), total, base["sha256"])
+        fresh = fresh_copies(files, folder / "clamd-baseline")
+        base["clamd-per-file"] = timed_call(clamd_per_file, args.clamd, fresh)
+        row(f"{name} baseline raw clamd INSTREAM per file x4", len(fresh), total,
+            base["clamd-per-file"])
+        shutil.rmtree(folder / "clamd-baseline")
     env = make_instance(folder / "inst", args.clamd)
     result = run_child(folder, env, bag, args.profile)
     report_ingest(name, result, len(files), total, base)
