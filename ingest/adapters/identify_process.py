@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 _child: FormatIdentifier | None = None
 
 
-def _start(name: str) -> None:
+def _start(name: str, parent: int) -> None:
+    """``parent`` is the pid that spawned us, given by it: reading ``getppid()`` here would
+    take init for the parent when the parent died before this ran, and never exit."""
     global _child
     _child = make_identifier(name)
-    parent = os.getppid()
 
     def orphaned() -> None:  # a worker killed or recycled without atexit must not leave us
         while os.getppid() == parent:
@@ -68,7 +69,7 @@ class IsolatedIdentifier:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-                    initargs=(self.name,))
+                    initargs=(self.name, os.getpid()))
             return self._pool
 
     def submit(self, paths: Iterable[str | os.PathLike[str]],

@@ -32,20 +32,9 @@ def test_helper_agrees_with_in_process_and_survives_its_own_death(tmp_path):
         ident.close()
 
 
-def test_the_helper_exits_when_its_parent_dies(tmp_path):
-    import subprocess
-    import sys
+def _wait_gone(helper: int) -> None:
     import time
 
-    script = ("from ingest.adapters.identify_process import IsolatedIdentifier as I; import os\n"
-              "if __name__ == '__main__':\n"
-              "    i = I(); i.identify_many([__file__])\n"
-              "    print(list(i._pool._processes)[0], flush=True)\n"
-              "    os._exit(0)\n")
-    (tmp_path / "p.py").write_text(script)
-    out = subprocess.run([sys.executable, str(tmp_path / "p.py")], capture_output=True, text=True,
-                         timeout=60, cwd=os.getcwd())
-    helper = int(out.stdout.split()[0])
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
@@ -55,4 +44,29 @@ def test_the_helper_exits_when_its_parent_dies(tmp_path):
         if state in ("Z", "X"):  # exited; reaping is init's business
             return
         time.sleep(0.2)
+    os.kill(helper, 9)
     raise AssertionError(f"helper {helper} outlived its parent")
+
+
+def _helper_of(tmp_path, body: str) -> int:
+    import subprocess
+    import sys
+
+    script = ("from ingest.adapters.identify_process import IsolatedIdentifier as I; import os\n"
+              "if __name__ == '__main__':\n" + body +
+              "    print(list(i._pool._processes)[0], flush=True)\n"
+              "    os._exit(0)\n")
+    (tmp_path / "p.py").write_text(script)
+    out = subprocess.run([sys.executable, str(tmp_path / "p.py")], capture_output=True, text=True,
+                         timeout=60, cwd=os.getcwd())
+    return int(out.stdout.split()[0])
+
+
+def test_the_helper_exits_when_its_parent_dies(tmp_path):
+    _wait_gone(_helper_of(tmp_path, "    i = I(); i.identify_many([__file__])\n"))
+
+
+def test_the_helper_exits_when_its_parent_died_before_it_started(tmp_path):
+    """The parent gone before the helper's initializer ran: the helper is init's child from
+    its first instant, and must still see that its parent is gone."""
+    _wait_gone(_helper_of(tmp_path, "    i = I(); i.submit([__file__])\n"))
