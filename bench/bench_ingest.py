@@ -313,6 +313,7 @@ def child(spec_path: str) -> None:
         out = io.StringIO()
         st = pstats.Stats(profiler, stream=out)
         st.sort_stats("cumulative").print_stats(35)
+        st.print_callees("build_aip|validate_sip|register_aip")
         st.sort_stats("tottime").print_stats(25)
         Path(spec["profile_out"]).write_text(out.getvalue())
     elif spec.get("profile") == "pyinstrument":

@@ -75,3 +75,32 @@ def test_use_outside_with_block_is_refused() -> None:
 def test_invalid_premis_gives_prem001() -> None:
     bad = b'<premis xmlns="http://www.loc.gov/premis/v3" version="3.0"><agent/></premis>'
     assert validate_premis(bad).codes() == {"PREM001"}
+
+
+def test_markup_in_values_round_trips_through_a_parser() -> None:
+    from lxml import etree
+
+    tricky = 'a & b < c > d "q" \'s\'\r\n\tồ 𝔘 ]]>'
+    out = io.BytesIO()
+    with PremisWriter(out) as w:
+        w.object("File", tricky, size=1, sha256="00" * 32, puid="fmt/1", xml_id="id-1",
+                 original_name=tricky)
+        w.event("e-1", "validation", WHEN, detail=tricky, outcome="failure",
+                outcome_detail=tricky, objects=[("File", tricky, "source")])
+        w.agent("local", "k", tricky, "software", note=tricky)
+    assert validate_premis(out.getvalue()).issues == []
+    texts = etree.fromstring(out.getvalue()).xpath(
+        "//p:originalName/text()|//p:eventDetail/text()|//p:eventOutcomeDetailNote/text()"
+        "|//p:agentName/text()|//p:agentNote/text()|//p:linkingObjectIdentifierValue/text()",
+        namespaces={"p": "http://www.loc.gov/premis/v3"})
+    assert texts == [tricky] * 6
+
+
+@pytest.mark.parametrize("bad", ["nul\x00", "bell\x07", "lone \ud800 surrogate", "\uffff"])
+def test_characters_xml_cannot_carry_are_refused_at_the_call(bad) -> None:
+    with PremisWriter(io.BytesIO()) as w:
+        with pytest.raises(ValueError, match="XML compatible"):
+            w.event("e", "validation", WHEN, detail=bad)
+        with pytest.raises(ValueError, match="XML compatible"):
+            w.object("File", bad, size=1, sha256="00" * 32, puid="fmt/1")
+        w.object("File", "ok", size=1, sha256="00" * 32, puid="fmt/1")
