@@ -51,10 +51,12 @@ class FileCopy:
         target.parent.mkdir(parents=True, exist_ok=True)
         self.target = target
         self.tmp = target.with_name(f".{target.name}.part")
-        self.out = open(self.tmp, "wb")  # noqa: SIM115 - closed by close/abort
+        self.out = open(self.tmp, "wb", buffering=0)  # noqa: SIM115 - closed by close/abort
 
     def write(self, data: bytes | memoryview) -> None:
-        self.out.write(data)
+        view = memoryview(data)
+        while view:  # a raw write may take part of it
+            view = view[self.out.write(view):]
 
     def close(self, sha256: str, size: int) -> Path:
         self.out.close()

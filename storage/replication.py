@@ -48,7 +48,7 @@ def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff
                 storage.move(staged, obj.key, expected_sha256=obj.sha256,
                              lock=getattr(obj, "lock", True))
                 return
-            with open(obj.path, "rb") as f:
+            with open(obj.path, "rb", buffering=0) as f:  # unbuffered: no isatty/lseek calls
                 storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
                             lock=getattr(obj, "lock", True))
             return
