@@ -7,7 +7,6 @@ the EAD documents is mechanical. Codes are stored as the TT 05 code strings ("01
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from preservation.events import new_uuid
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,10 +40,6 @@ NAMING = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 class Base(DeclarativeBase):
