@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from ingest.context import IngestContext, StepResult
+from ingest.spool import EventSpool
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
 
@@ -44,7 +45,7 @@ def _agent(tool: str, version: str, signatures: str) -> Agent:
 def identify_formats(ctx: IngestContext) -> StepResult:
     assert ctx.bag_root is not None
     report = Report()
-    events: list[Event] = []
+    events = EventSpool(directory=ctx.workspace)  # one event per file
     same: dict[str, str] = {}  # one string per distinct detail, not one per file
     paths = sorted(ctx.files)
     for path, ident in zip(paths, _identify(ctx, paths), strict=True):
