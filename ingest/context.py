@@ -72,7 +72,7 @@ class IngestContext:
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
-    identifying: Any | None = None  # (paths, [(batch, future)]) submitted by the scan step
+    identifying: Any | None = None  # (paths, [(range of paths, future)]) from the scan step
     events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
     report: Report = field(default_factory=Report)
     aip: Any | None = None
