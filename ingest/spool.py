@@ -27,9 +27,9 @@ class Spool(Generic[T]):
     """``append``/``extend``/``len``/iteration of a list, in insertion order; iterations see the
     items present when they start. Items must be picklable."""
 
-    def __init__(self, items: Iterable[T] = (), *, chunk: int = CHUNK,
+    def __init__(self, items: Iterable[T] = (), *, chunk: int | None = None,
                  directory: Path | None = None) -> None:
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
         self.directory = directory  # where the temporary file goes (read at the first spill)
         self._buffer: list[Any] = []
         self._spilled: list[tuple[int, int, int]] = []  # (offset, bytes, items) per chunk
