@@ -252,15 +252,19 @@ def _write_premis(out: _HashingFile, objid: str, ctx: IngestContext | None,
 def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     """bagit.txt, bag-info.txt, SHA-256 manifests, and the archive's CMS signature."""
     files: list[AipFile] = []
-    lines = []
-    for rel, entry in sorted(tree.entries.items()):
-        f = ctx.files.get(rel)
-        fmt = f.format if f else None
-        files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, fmt.puid if fmt else None,
-                             entry.mime, fmt.format_name if fmt else None))
-        lines.append(f"{entry.sha256}  data/{rel}\n")
-    payload = sum(f.size for f in files)
     bag = aip.folder
+    # The manifest is streamed to its file as the list is made (100,000 lines are ~12 MB).
+    with open(bag / "manifest-sha256.txt", "wb") as raw:
+        manifest = _HashingFile(raw)
+        for rel in sorted(tree.entries):
+            entry = tree.entries[rel]
+            f = ctx.files.get(rel)
+            fmt = f.format if f else None
+            files.append(AipFile(f"data/{rel}", entry.size, entry.sha256,
+                                 fmt.puid if fmt else None, entry.mime,
+                                 fmt.format_name if fmt else None))
+            manifest.write(f"{entry.sha256}  data/{rel}\n".encode())
+    payload = sum(f.size for f in files)
     tags = {
         "bagit.txt": "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in [
@@ -272,7 +276,6 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
             *([("Ma-Dinh-Danh-Co-Quan", aip.organ_id)] if aip.organ_id else []),
             ("Bag-Software-Agent", f"khoso {__version__}"),
         ]),
-        "manifest-sha256.txt": "".join(lines),
     }
     tag_lines = []
     for name, text in tags.items():
@@ -281,6 +284,9 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
         digest = hashlib.sha256(raw).hexdigest()
         files.append(AipFile(name, len(raw), digest, None, "text/plain", None))
         tag_lines.append(f"{digest}  {name}\n")
+    digest = manifest.digest.hexdigest()
+    files.append(AipFile("manifest-sha256.txt", manifest.size, digest, None, "text/plain", None))
+    tag_lines.append(f"{digest}  manifest-sha256.txt\n")
     tagmanifest = "".join(tag_lines).encode("utf-8")
     (bag / "tagmanifest-sha256.txt").write_bytes(tagmanifest)
     aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()
