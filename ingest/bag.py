@@ -388,7 +388,11 @@ def _match(manifests: dict[tuple[bool, str], dict[str, str]], payload: Mapping[s
         present, by_nfc = (tag_files, nfc_tags) if tag else (payload, nfc_payload)
         mapped: dict[str, str] = {}
         for path, digest in entries.items():
-            disk = path if path in present else by_nfc.get(unicodedata.normalize("NFC", path))
+            disk = by_nfc.get(unicodedata.normalize("NFC", path))
+            if path in present and disk != path:
+                disk = path
+            # ``disk`` is the walk's own string when the names match: the manifest's copy of
+            # every path need not be kept
             if disk is None:
                 _add(report, "BAG017", path, manifest=name)
                 continue
