@@ -74,4 +74,5 @@ def identify_formats(ctx: IngestContext) -> StepResult:
             object_identifier=path,
             agents=((_agent(ident.tool, ident.tool_version, ident.signature_file),
                      "executing program"),)))
+    ctx.identifying = None  # every answer is in ctx.files: the paths and batches can go
     return StepResult.of(report, events)
