@@ -12,11 +12,12 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.context import IngestContext, khoso_agent
+from ingest.spool import Spool
 from preservation import __version__
 from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome
 from preservation.metadata.codelists import field_specs
@@ -31,7 +32,7 @@ REP = "representations/rep1"
 STANDARD_SCHEMAS = ("mets1_12.xsd", "xlink.xsd", "DILCISExtensionMETS.xsd", "premis-v3-0.xsd")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per file of a 100,000-file package
 class AipFile:
     path: str  # bag-relative: "data/METS.xml", "manifest-sha256.txt"
     size: int
@@ -57,7 +58,8 @@ class BuiltAip:
     label: str
     arc_file_code: str
     hoso: EadRecord | None
-    documents: list[AipDocument] = field(default_factory=list)
+    # spooled (their records are read again only to register them): up to 100,000 documents
+    documents: Spool[AipDocument] = field(default_factory=Spool)
     files: list[AipFile] = field(default_factory=list)
     total_size: int = 0
     tagmanifest_sha256: str = ""
@@ -155,7 +157,7 @@ def build(ctx: IngestContext) -> BuiltAip:
         hoso = aip_values(sip.ead, "hoso", {"arcFileCode": arc_file_code})
     package_record = hoso or aip_values(sip.ead, "tailieu", {"arcFileCode": arc_file_code})
     ead_entry = tree.write("metadata/descriptive/EAD.xml", write_ead(package_record), created)
-    documents: list[AipDocument] = []
+    documents: Spool[AipDocument] = Spool(directory=ctx.workspace)
     doc_entries: list[DocumentEntry] = []
     for position, doc in enumerate(sip.documents, 1):
         ordinal = _ordinal(doc.ead_record, position)
@@ -180,14 +182,14 @@ def build(ctx: IngestContext) -> BuiltAip:
                      f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)})",
                      object_identifier=objid, agents=((khoso_agent(), "executing program"),))
     ctx.events.append(creation)
-    file_events = [e for e in ctx.events if e.object_identifier in ctx.files]
-    package_events = [e for e in ctx.events if e.object_identifier not in ctx.files]
+    # ctx.events is spooled (one or more events per file): each PREMIS streams its share of it
     premis_rel = "metadata/preservation/PREMIS.xml"
     with tree.stream(premis_rel, created) as out:
-        _write_premis(out, objid, None, package_events)
+        _write_premis(out, objid, None,
+                      (e for e in ctx.events if e.object_identifier not in ctx.files))
     rep_premis_rel = f"{REP}/metadata/preservation/PREMIS_rep1.xml"
     with tree.stream(rep_premis_rel, created) as out:
-        _write_premis(out, objid, ctx, file_events)
+        _write_premis(out, objid, ctx, (e for e in ctx.events if e.object_identifier in ctx.files))
     premis, premis_rep = tree.entries[premis_rel], tree.entries[rep_premis_rel]
 
     # 5. METS: rep1 first (the root points to it with its size and checksum)
@@ -219,7 +221,7 @@ def _identifier_type(identifier: str) -> str:
 
 
 def _write_premis(out: _HashingFile, objid: str, ctx: IngestContext | None,
-                  events: list[Event]) -> None:
+                  events: Iterable[Event]) -> None:
     with PremisWriter(out) as premis:
         if ctx is None:
             premis.object("URN", objid, category="intellectualEntity")
@@ -250,15 +252,19 @@ def _write_premis(out: _HashingFile, objid: str, ctx: IngestContext | None,
 def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     """bagit.txt, bag-info.txt, SHA-256 manifests, and the archive's CMS signature."""
     files: list[AipFile] = []
-    lines = []
-    for rel, entry in sorted(tree.entries.items()):
-        f = ctx.files.get(rel)
-        fmt = f.format if f else None
-        files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, fmt.puid if fmt else None,
-                             entry.mime, fmt.format_name if fmt else None))
-        lines.append(f"{entry.sha256}  data/{rel}\n")
-    payload = sum(f.size for f in files)
     bag = aip.folder
+    # The manifest is streamed to its file as the list is made (100,000 lines are ~12 MB).
+    with open(bag / "manifest-sha256.txt", "wb") as raw:
+        manifest = _HashingFile(raw)
+        for rel in sorted(tree.entries):
+            entry = tree.entries[rel]
+            f = ctx.files.get(rel)
+            fmt = f.format if f else None
+            files.append(AipFile(f"data/{rel}", entry.size, entry.sha256,
+                                 fmt.puid if fmt else None, entry.mime,
+                                 fmt.format_name if fmt else None))
+            manifest.write(f"{entry.sha256}  data/{rel}\n".encode())
+    payload = sum(f.size for f in files)
     tags = {
         "bagit.txt": "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in [
@@ -270,7 +276,6 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
             *([("Ma-Dinh-Danh-Co-Quan", aip.organ_id)] if aip.organ_id else []),
             ("Bag-Software-Agent", f"khoso {__version__}"),
         ]),
-        "manifest-sha256.txt": "".join(lines),
     }
     tag_lines = []
     for name, text in tags.items():
@@ -279,6 +284,9 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
         digest = hashlib.sha256(raw).hexdigest()
         files.append(AipFile(name, len(raw), digest, None, "text/plain", None))
         tag_lines.append(f"{digest}  {name}\n")
+    digest = manifest.digest.hexdigest()
+    files.append(AipFile("manifest-sha256.txt", manifest.size, digest, None, "text/plain", None))
+    tag_lines.append(f"{digest}  manifest-sha256.txt\n")
     tagmanifest = "".join(tag_lines).encode("utf-8")
     (bag / "tagmanifest-sha256.txt").write_bytes(tagmanifest)
     aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()

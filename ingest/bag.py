@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from preservation.issues import Report
 
@@ -47,7 +48,10 @@ def _add(report: Report, code: str, path: str = "", **params: object) -> None:
     report.add(code, path, file=path, **params)
 
 
-@dataclass(frozen=True)
+_NO_DIGESTS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)  # one per file of a 100,000-file bag
 class PayloadFile:
     path: str  # relative to the bag root, always under ``data/``
     size: int
@@ -111,7 +115,7 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1) -> BagRe
     payload_algs = tuple(sorted(a for tag, a in manifests if not tag))
     tag_algs = tuple(sorted(a for tag, a in manifests if tag))
     entries = _match(manifests, payload, set(tag_files), report)
-    files = {p: PayloadFile(p, s, {}) for p, s in sorted(payload.items())}
+    files = {p: PayloadFile(p, s, _NO_DIGESTS) for p, s in sorted(payload.items())}
     result = dict(path=path, report=report, version=version, info=info, manifests=payload_algs,
                   tag_manifests=tag_algs, tag_files=tuple(tag_files), fetch=fetch, entries=entries)
     if fast:
@@ -121,7 +125,7 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1) -> BagRe
         return BagReport(**result, files=files)  # type: ignore[arg-type]
     digests = _hash_all(path, entries, processes, report)
     _compare(entries, digests, report)
-    files = {p: PayloadFile(p, s, digests.get(p, {})) for p, s in sorted(payload.items())}
+    files = {p: PayloadFile(p, s, digests.get(p, _NO_DIGESTS)) for p, s in sorted(payload.items())}
     return BagReport(**result, files=files, verified=True)  # type: ignore[arg-type]
 
 
@@ -384,7 +388,11 @@ def _match(manifests: dict[tuple[bool, str], dict[str, str]], payload: Mapping[s
         present, by_nfc = (tag_files, nfc_tags) if tag else (payload, nfc_payload)
         mapped: dict[str, str] = {}
         for path, digest in entries.items():
-            disk = path if path in present else by_nfc.get(unicodedata.normalize("NFC", path))
+            disk = by_nfc.get(unicodedata.normalize("NFC", path))
+            if path in present and disk != path:
+                disk = path
+            # ``disk`` is the walk's own string when the names match: the manifest's copy of
+            # every path need not be kept
             if disk is None:
                 _add(report, "BAG017", path, manifest=name)
                 continue

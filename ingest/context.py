@@ -16,6 +16,7 @@ from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.formats import FormatIdentification, FormatIdentifier
 from ingest.adapters.signatures import SignatureVerification
 from ingest.bag import BagReport
+from ingest.spool import EventSpool
 from preservation.events import Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.settings import Settings
@@ -71,8 +72,8 @@ class IngestContext:
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
-    identifying: Any | None = None  # (paths, [(batch, future)]) submitted by the scan step
-    events: list[Event] = field(default_factory=list)
+    identifying: Any | None = None  # (paths, [(range of paths, future)]) from the scan step
+    events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
     report: Report = field(default_factory=Report)
     aip: Any | None = None
     stored: list[Any] = field(default_factory=list)
@@ -104,11 +105,11 @@ class IngestContext:
 class StepResult:
     outcome: Outcome
     issues: tuple[Issue, ...] = ()
-    events: tuple[Event, ...] = ()
+    events: tuple[Event, ...] | EventSpool = ()  # a step with one event per file spools them
     reason: str = ""
 
     @classmethod
-    def of(cls, report: Report, events: list[Event] | tuple[Event, ...] = (),
+    def of(cls, report: Report, events: list[Event] | tuple[Event, ...] | EventSpool = (),
            reason: str = "") -> StepResult:
         if report.errors:
             outcome = Outcome.FAILURE
@@ -116,7 +117,8 @@ class StepResult:
             outcome = Outcome.WARNING
         else:
             outcome = Outcome.SUCCESS
-        return cls(outcome, tuple(report.issues), tuple(events), reason)
+        kept = events if isinstance(events, EventSpool) else tuple(events)
+        return cls(outcome, tuple(report.issues), kept, reason)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
 
     shutil.rmtree(ctx.workspace, ignore_errors=True)  # left by an attempt that was killed
     ctx.workspace.mkdir(parents=True)
+    ctx.events.directory = ctx.workspace  # the spool's temporary file, once it spills
     try:
         for index, step in enumerate(steps):
             result = step.run(ctx)

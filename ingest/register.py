@@ -7,7 +7,10 @@ commit and acknowledgement) returns the package it registered instead of registe
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +31,8 @@ from preservation.catalog.models import (
 )
 from preservation.catalog.records import insert_documents, save_record_file
 
+T = TypeVar("T")
+
 
 def _finish_job(session: Session, job_id: str, status: str, result: dict) -> None:
     job = session.get(Job, job_id)
@@ -42,6 +47,43 @@ def already_registered(session: Session, job_id: str) -> int | None:
     if job is not None and job.status == "succeeded" and job.result:
         return job.result.get("package_id")
     return None
+
+
+CHUNK = 5000  # rows per INSERT, all in the one registering transaction
+
+
+def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _insert_documents(s: Session, aip, record_file_id: int | None,
+                      package_id: int) -> dict[str, int]:
+    """Documents a chunk at a time (``aip.documents`` may be spooled); data file path -> id."""
+    doc_ids: dict[str, int] = {}
+    for chunk in _chunks(aip.documents):
+        ids = insert_documents(s, [d.record for d in chunk], record_file_id=record_file_id,
+                               package_id=package_id)
+        for d, i in zip(chunk, ids, strict=True):
+            doc_ids.update(dict.fromkeys(d.files, i))
+    return doc_ids
+
+
+def _insert_bitstreams(s: Session, aip, doc_ids: dict[str, int],
+                       package_id: int) -> dict[str, int]:
+    """Bitstreams with one Core executemany per chunk; bag-relative path -> id."""
+    table = Bitstream.__table__
+    insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    created = utcnow()
+    bitstreams: dict[str, int] = {}
+    for chunk in _chunks(aip.files):
+        rows = [{"package_id": package_id, "document_id": doc_ids.get(f.path), "path": f.path,
+                 "size": f.size, "sha256": f.sha256, "puid": f.puid, "mime": f.mime,
+                 "format_name": f.format_name, "created_at": created} for f in chunk]
+        ids = s.execute(insert, rows).scalars()
+        bitstreams.update(zip((f.path for f in chunk), ids, strict=True))
+    return bitstreams
 
 
 def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
@@ -63,15 +105,9 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
                       total_size=aip.total_size, file_count=len(aip.files))
         s.add(pkg)
         s.flush()
-        ids = insert_documents(s, [d.record for d in aip.documents],
-                               record_file_id=rf.id if rf else None, package_id=pkg.id)
-        doc_ids = {path: i for d, i in zip(aip.documents, ids, strict=True) for path in d.files}
-        rows = [{"package_id": pkg.id, "document_id": doc_ids.get(f.path), "path": f.path,
-                 "size": f.size, "sha256": f.sha256, "puid": f.puid, "mime": f.mime,
-                 "format_name": f.format_name} for f in aip.files]
-        ids = list(s.scalars(sa.insert(Bitstream).returning(Bitstream.id,
-                                                            sort_by_parameter_order=True), rows))
-        bitstreams = {f.path: i for f, i in zip(aip.files, ids, strict=True)}
+        doc_ids = _insert_documents(s, aip, rf.id if rf else None, pkg.id)
+        bitstreams = _insert_bitstreams(s, aip, doc_ids, pkg.id)
+        del doc_ids
         now = utcnow()
         for replica in ctx.stored:
             s.add(StoredCopy(package_id=pkg.id, location=replica.location, key=aip.key_prefix,
@@ -79,8 +115,8 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
                              last_check_at=now, last_check_result="ok",
                              last_check_detail="verified when written"))
         # Events name files by their path inside the TT 05 package (the bag's data/ folder).
-        persist_events(s, ctx.events, package_id=pkg.id,
-                       bitstreams={k.removeprefix("data/"): v for k, v in bitstreams.items()})
+        persist_events(s, ctx.events, package_id=pkg.id, bitstreams=bitstreams,
+                       bitstream_prefix="data/")
         result = {"package_id": pkg.id, "objid": aip.objid, "accepted": True}
         _finish_job(s, ctx.job_id, "succeeded", result)
         audit.record(s, ctx.actor, "package.ingest", "package", aip.objid, job=ctx.job_id,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.spool import Spool
 from preservation.errors import KhosoError
 from preservation.issues import Issue, Report
 from preservation.metadata.ead import EadRecord, read_ead, validate_xsd
@@ -46,7 +47,8 @@ class SipDocument:
 class SipValidation:
     report: Report
     ead: EadRecord | None = None
-    documents: list[SipDocument] = field(default_factory=list)
+    # spooled: a hồ sơ may hold 100,000 documents, read again only once (to build the AIP)
+    documents: Spool[SipDocument] = field(default_factory=Spool)
     objid: str | None = None
     content: str | None = None  # "hoso" | "tailieu"
     submission_agreement: str | None = None
@@ -75,8 +77,12 @@ class _Files:
 
     def __init__(self, root: Path, known: Mapping[str, str] | None, report: Report) -> None:
         self.root, self.report = root, report
-        self.known = {k.removeprefix("data/"): v.lower() for k, v in (known or {}).items()}
+        self.known = known or {}  # looked up as given: a copy would cost 100,000 entries
         self.referenced: set[str] = set()
+
+    def _known(self, path: str) -> str | None:
+        digest = self.known.get(path) or self.known.get(f"data/{path}")
+        return digest.lower() if digest else None
 
     def check(self, entry: MetsFile, where: str) -> bool:
         if entry.path is None:
@@ -93,7 +99,7 @@ class _Files:
         if not entry.checksum or (entry.checksum_type or "").upper() != "SHA-256":
             self.report.add("METS008", where, href=entry.href, algorithm=entry.checksum_type)
             return True
-        digest = self.known.get(entry.path) or self._sha256(path)
+        digest = self._known(entry.path) or self._sha256(path)
         if digest != entry.checksum:
             self.report.add("METS007", where, href=entry.href, declared=entry.checksum.upper(),
                             actual=digest.upper())
@@ -248,10 +254,12 @@ def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Fil
         report.add("SIP007", where)
 
 
-def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = None
-                 ) -> SipValidation:
-    """Check the SIP tree at ``data_dir`` (a bag's ``data/``); see the module docstring."""
-    result = SipValidation(Report())
+def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = None,
+                 spool_dir: Path | None = None) -> SipValidation:
+    """Check the SIP tree at ``data_dir`` (a bag's ``data/``); see the module docstring.
+
+    ``spool_dir`` is where the documents (with their parsed EAD records) are spooled."""
+    result = SipValidation(Report(), documents=Spool(directory=spool_dir))
     report = result.report
     if not data_dir.is_dir():
         report.add("SIP003", str(data_dir), item=str(data_dir))

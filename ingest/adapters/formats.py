@@ -86,10 +86,11 @@ class PygfriedIdentifier:
         # the same string objects for every file: pickled once when sent from a helper process
         tool = dict(tool=self.tool, tool_version=report.get("siegfried", ""),
                     signature_file=f"{report.get('signature', '')} ({details})")
-        return [self._convert(n, by_name.get(n), tool) for n in names]
+        same: dict[Any, Any] = {}  # one object per distinct value: pickled once, kept once
+        return [self._convert(n, by_name.get(n), tool, same) for n in names]
 
-    def _convert(self, name: str, entry: dict[str, Any] | None,
-                 tool: dict[str, str]) -> FormatIdentification:
+    def _convert(self, name: str, entry: dict[str, Any] | None, tool: dict[str, str],
+                 same: dict[Any, Any]) -> FormatIdentification:
         if entry is None:
             return FormatIdentification(name, None, error="no result from siegfried", **tool)
         error = entry.get("errors", "")
@@ -102,11 +103,11 @@ class PygfriedIdentifier:
         puid = m.get("id") or None
         if puid == "UNKNOWN":
             puid = None
-        return FormatIdentification(
-            name, puid, m.get("format", ""), m.get("version", ""), m.get("mime", ""),
-            m.get("basis", ""), m.get("warning", ""), error, **tool,
-            alternatives=tuple(x["id"] for x in matches[1:] if x.get("id") not in (None, "UNKNOWN")),
-        )
+        alternatives = tuple(x["id"] for x in matches[1:] if x.get("id") not in (None, "UNKNOWN"))
+        values = (puid, m.get("format", ""), m.get("version", ""), m.get("mime", ""),
+                  m.get("basis", ""), m.get("warning", ""), error, alternatives)
+        *fields, alternatives = (same.setdefault(v, v) for v in values)
+        return FormatIdentification(name, *fields, **tool, alternatives=alternatives)
 
 
 class FidoIdentifier:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from ingest.context import IngestContext, StepResult
+from ingest.spool import EventSpool
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
 
@@ -20,16 +22,23 @@ def start_identification(ctx: IngestContext, paths: list[str]) -> None:
     submit = getattr(ctx.services.identifier, "submit", None)
     if submit is None:
         return
-    batches = [[ctx.sip_root / p for p in paths[i:i + BATCH]] for i in range(0, len(paths), BATCH)]
-    ctx.identifying = (paths, [(batch, submit(batch, workers=2)) for batch in batches])
+    # Batches are kept as index ranges into ``paths``: a Path per file costs ~400 B for as long
+    # as the futures wait, i.e. the whole read pass.
+    ctx.identifying = (paths, [(range(i, min(i + BATCH, len(paths))),
+                                submit(_batch(ctx, paths, range(i, i + BATCH)), workers=2))
+                               for i in range(0, len(paths), BATCH)])
+
+
+def _batch(ctx: IngestContext, paths: list[str], where: range) -> list[Path]:
+    return [ctx.sip_root / p for p in paths[where.start:where.stop]]
 
 
 def _identify(ctx: IngestContext, paths: list[str]):
     """Identify in batches: the identifier holds native memory per file until a call returns."""
     identifier = ctx.services.identifier
     if ctx.identifying is not None and ctx.identifying[0] == paths:
-        for batch, future in ctx.identifying[1]:
-            yield from identifier.result(future, batch, workers=2)
+        for where, future in ctx.identifying[1]:
+            yield from identifier.result(future, _batch(ctx, paths, where), workers=2)
         return
     for start in range(0, len(paths), BATCH):
         batch = [ctx.sip_root / p for p in paths[start:start + BATCH]]
@@ -44,7 +53,7 @@ def _agent(tool: str, version: str, signatures: str) -> Agent:
 def identify_formats(ctx: IngestContext) -> StepResult:
     assert ctx.bag_root is not None
     report = Report()
-    events: list[Event] = []
+    events = EventSpool(directory=ctx.workspace)  # one event per file
     same: dict[str, str] = {}  # one string per distinct detail, not one per file
     paths = sorted(ctx.files)
     for path, ident in zip(paths, _identify(ctx, paths), strict=True):
@@ -65,4 +74,5 @@ def identify_formats(ctx: IngestContext) -> StepResult:
             object_identifier=path,
             agents=((_agent(ident.tool, ident.tool_version, ident.signature_file),
                      "executing program"),)))
+    ctx.identifying = None  # every answer is in ctx.files: the paths and batches can go
     return StepResult.of(report, events)

@@ -19,6 +19,7 @@ from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
+from ingest.spool import EventSpool
 from ingest.steps.identify_formats import start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
@@ -99,7 +100,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     report = verify_tag_manifests(ctx.bag)
     manifests = payload_manifests(ctx.bag)
     algorithms = sorted({"sha256", *manifests})
-    events: list[Event] = []
+    events = EventSpool(directory=ctx.workspace)  # one event per file
     same: dict[str, str] = {}  # one string per distinct event detail, not one per file
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)

@@ -7,9 +7,11 @@ an AIP is always filed in a known phông.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import sqlalchemy as sa
 
-from ingest.context import IngestContext, StepResult, khoso_agent
+from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.sip import validate_sip as check_sip
 from preservation.catalog.models import ArchiveBody, Fonds, Package, RecordFile, StoredCopy
 from preservation.events import VALIDATION, Event, Outcome
@@ -42,9 +44,24 @@ def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
     return (arc, objid) if objid is not None else None
 
 
+class _Digests(Mapping[str, str]):
+    """SHA-256 of each file as the read pass found it: a view, not a 100,000-entry copy."""
+
+    def __init__(self, files: Mapping[str, FileFacts]) -> None:
+        self.files = files
+
+    def __getitem__(self, path: str) -> str:
+        return self.files[path].sha256
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
 def validate_sip(ctx: IngestContext) -> StepResult:
-    known = {path: facts.sha256 for path, facts in ctx.files.items()}
-    sip = check_sip(ctx.sip_root, known_digests=known)
+    sip = check_sip(ctx.sip_root, known_digests=_Digests(ctx.files), spool_dir=ctx.workspace)
     report = sip.report
     assert ctx.bag is not None
     sip.organ_id = ctx.bag.info_value("Ma-Dinh-Danh-Co-Quan")

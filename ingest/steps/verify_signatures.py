@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingest.adapters.signatures import SignatureVerification
 from ingest.context import IngestContext, StepResult
+from ingest.spool import EventSpool
 from preservation.events import DIGITAL_SIGNATURE_VALIDATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
 
@@ -35,7 +36,7 @@ def _outcome(result: SignatureVerification) -> Outcome:
 
 def verify_signatures(ctx: IngestContext) -> StepResult:
     report = Report()
-    events: list[Event] = []
+    events = EventSpool(directory=ctx.workspace)  # one event per file
     agent = Agent("pyHanko", "pyHanko", note="PAdES/CMS validation, trust roots of the archive")
     for path in sorted(ctx.files):
         result = None

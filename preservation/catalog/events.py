@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -34,6 +34,9 @@ def agent_id(session: Session, agent: Agent) -> int:
     return session.scalar(sa.select(PremisAgent.id).where(*where))
 
 
+CHUNK = 5000  # rows per INSERT: a 100,000-file package is never built as one list of rows
+
+
 def insert_events(session: Session, rows: Sequence[EventRow],
                   agent_ids: dict[tuple[str, str], int] | None = None) -> None:
     """Insert events with their agent links; ``agent_ids`` caches rows already looked up."""
@@ -45,14 +48,15 @@ def insert_events(session: Session, rows: Sequence[EventRow],
             key = (a.identifier_type, a.identifier_value)
             if key not in agent_ids:
                 agent_ids[key] = agent_id(session, a)
-    ids = list(session.scalars(
-        sa.insert(PremisEvent).returning(PremisEvent.id, sort_by_parameter_order=True),
+    table = PremisEvent.__table__
+    ids = list(session.execute(
+        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
         [{"event_uuid": r.event.event_uuid, "event_type": r.event.event_type,
           "event_datetime": r.event.when, "detail": r.event.detail,
           "outcome": r.event.outcome.value, "outcome_detail": r.event.outcome_detail,
           "package_id": r.package_id, "stored_copy_id": r.stored_copy_id,
           "bitstream_id": r.bitstream_id, "object_identifier": r.event.object_identifier}
-         for r in rows]))
+         for r in rows]).scalars())
     links = {(i, agent_ids[(a.identifier_type, a.identifier_value)], role)
              for i, r in zip(ids, rows, strict=True) for a, role in r.event.agents}
     if links:
@@ -62,10 +66,20 @@ def insert_events(session: Session, rows: Sequence[EventRow],
 
 def persist_events(session: Session, events: Iterable[Event], *, package_id: int | None,
                    stored_copy_id: int | None = None,
-                   bitstreams: dict[str, int] | None = None,
+                   bitstreams: Mapping[str, int] | None = None, bitstream_prefix: str = "",
                    agent_ids: dict[tuple[str, str], int] | None = None) -> None:
-    """Events of one package; ``bitstreams`` links events to files by their object identifier."""
+    """Events of one package, inserted ``CHUNK`` at a time (``events`` may be a spool read once).
+
+    ``bitstreams`` links events to files: ``bitstream_prefix + object_identifier`` is its key.
+    """
     bitstreams = bitstreams or {}
-    insert_events(session, [EventRow(e, package_id, stored_copy_id,
-                                     bitstreams.get(e.object_identifier or ""))
-                            for e in events], agent_ids)
+    agent_ids = agent_ids if agent_ids is not None else {}
+    rows: list[EventRow] = []
+    for e in events:
+        oid = e.object_identifier
+        rows.append(EventRow(e, package_id, stored_copy_id,
+                             bitstreams.get(bitstream_prefix + oid) if oid else None))
+        if len(rows) >= CHUNK:
+            insert_events(session, rows, agent_ids)
+            rows = []
+    insert_events(session, rows, agent_ids)

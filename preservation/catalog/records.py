@@ -137,7 +137,8 @@ def save_document(session: Session, record: EadRecord, *, record_file: RecordFil
 def insert_documents(session: Session, records: list[EadRecord], *, record_file_id: int | None,
                      package_id: int | None) -> list[int]:
     """Bulk-insert documents whose records were already checked (an AIP's EADs are written by
-    the strict writer), one statement for all: a hồ sơ may hold tens of thousands."""
+    the strict writer) with one Core executemany; callers with tens of thousands (a hồ sơ may
+    hold that many) pass them a chunk at a time."""
     if not records:
         return []
     columns = [_columns(r) for r in records]
@@ -149,8 +150,9 @@ def insert_documents(session: Session, records: list[EadRecord], *, record_file_
         row.setdefault("languages", [])
         if row["languages"] is None:
             row["languages"] = []
-    return list(session.scalars(sa.insert(Document).returning(
-        Document.id, sort_by_parameter_order=True), rows))
+    table = Document.__table__
+    return list(session.execute(sa.insert(table).returning(
+        table.c.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def document_ead(doc: Document, package: str = "AIP") -> EadRecord:

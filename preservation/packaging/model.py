@@ -59,7 +59,7 @@ def mime_for(path: str) -> str:
     return MIME_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per file of a 100,000-file package
 class FileEntry:
     """One file as METS lists it (a ``file`` or an ``mdRef``)."""
 
@@ -71,10 +71,11 @@ class FileEntry:
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sha256", self.sha256.lower())
+        if not self.sha256.islower():  # lower() copies even a lowercase digest
+            object.__setattr__(self, "sha256", self.sha256.lower())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentEntry:
     """One document: its EAD_doc/pic/media file and the data file(s) it describes.
 

@@ -136,6 +136,7 @@ class _Reader:
         self.groups: list[str | None] = []
         self.divs: list[dict[str, Any]] = []
         self.variants: set[str] = set()
+        self.same: dict[str, str] = {}  # one object per repeated attribute value (MIME types…)
 
     def variant(self, text: str) -> None:
         if text not in self.variants:
@@ -151,10 +152,13 @@ class _Reader:
         if mime == "application/xml" and el.tag == _m("mdRef"):
             self.variant("MIMETYPE application/xml")
         size = el.get("SIZE")
+        same = self.same.setdefault
+        kind, mdtype = el.get("CHECKSUMTYPE"), el.get("MDTYPE")
         return MetsFile(href or "", path, unsafe, el.get("ID"),
                         int(size) if size and size.strip().isdigit() else None,
-                        checksum.strip().lower() if checksum else None, el.get("CHECKSUMTYPE"),
-                        mime, group, el.get("MDTYPE"))
+                        checksum.strip().lower() if checksum else None,
+                        kind and same(kind, kind), mime and same(mime, mime), group,
+                        mdtype and same(mdtype, mdtype))
 
     def start(self, el: etree._Element) -> None:
         tag = el.tag

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
+from ingest.bag import validate_bag
 from preservation.catalog.models import (
     AuditEntry,
     Bitstream,
@@ -40,6 +41,7 @@ def test_a_valid_sip_becomes_a_registered_aip_on_every_replica(khoso):
     assert f"{prefix}tagmanifest-sha256.txt.p7s" in r1
     assert f"{prefix}data/representations/rep1/data/tai-lieu-1.pdf" in r1
     aip = khoso.replica("replica1") / prefix
+    assert validate_bag(aip).report.errors == []  # manifests match every file, digests read
     assert validate_mets((aip / "data/METS.xml").read_bytes()).ok
     assert validate_mets((aip / "data/representations/rep1/METS.xml").read_bytes()).ok
     assert validate_premis((aip / "data/metadata/preservation/PREMIS.xml").read_bytes()).ok
