@@ -174,14 +174,13 @@ def _read_ead(root: Path, rel: str, kind: str, report: Report) -> EadRecord | No
         data = (root / rel).read_bytes()
     except OSError:
         return None
-    xsd = validate_xsd(data, "SIP", kind)
-    _relay(xsd, report, rel)
     try:
-        record, issues = read_ead(data, "SIP", kind)
-    except KhosoError as exc:  # unsafe or not well-formed: validate_xsd said so already
-        if exc.code not in xsd.codes():
-            report.add(exc.code, rel, **exc.issue.params)
+        tree = parse_xml(data)  # once, for both the XSD and the reading
+    except KhosoError as exc:  # unsafe or not well-formed
+        _relay(Report([exc.issue]), report, rel)
         return None
+    _relay(validate_xsd(data, "SIP", kind, root=tree), report, rel)
+    record, issues = read_ead(data, "SIP", kind, root=tree)
     _relay(issues, report, rel)
     _relay(check_rules(record), report, rel)
     return record
