@@ -4,7 +4,9 @@ import io
 import json
 import struct
 import zipfile
+import tempfile
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -109,6 +111,37 @@ def test_unknown_format(corpus, policy):
     ident = PygfriedIdentifier().identify(path)
     assert ident.puid is None and not ident.error
     assert [i.code for i in policy.check(ident)] == ["FMT003"]
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """Files above a small windowing threshold: a padded PDF, a docx with a big stored part, a blob."""
+    folder = tmp_path_factory.mktemp("large")
+    pdf = minimal_pdf()
+    first = pdf.index(b"\n") + 1
+    (folder / "lon.pdf").write_bytes(pdf[:first] + b"%" + b"x" * 300_000 + b"\n" + pdf[first:])
+    buf = io.BytesIO(docx_bytes())
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("word/media/image1.bin", bytes(range(256)) * 1200)
+    (folder / "lon.docx").write_bytes(buf.getvalue())
+    (folder / "lon.qqq").write_bytes(bytes(range(256)) * 1200)
+    return folder
+
+
+def test_large_files_are_identified_from_their_ends(large):
+    windowed = PygfriedIdentifier(window=4096, windowed_min=64 * 1024)
+    names = [large / n for n in ("lon.pdf", "lon.docx", "lon.qqq", "khong-co.pdf")]
+    got = windowed.identify_many(names)
+    whole = PygfriedIdentifier().identify_many(names)
+    assert [g.path for g in got] == [str(n) for n in names]
+    assert [g.puid for g in got] == [w.puid for w in whole]
+    pdf, docx, blob, missing = got
+    assert pdf.puid and pdf.puid.startswith("fmt/") and "first and last 4096 bytes" in pdf.basis
+    # ZIP container: the windows only say "ZIP", so the whole file is read and finds the docx
+    assert docx.puid == "fmt/412" and "container" in docx.basis and "first and last" not in docx.basis
+    assert blob.puid is None and "first and last" not in blob.basis  # nothing matched: read whole
+    assert missing.error and not missing.known
+    assert not list(Path(tempfile.gettempdir()).glob("khoso-sf-*"))  # window copies removed
 
 
 def test_make_identifier_rejects_unknown_name():
