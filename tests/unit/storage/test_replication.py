@@ -20,13 +20,14 @@ class Watched(MemoryStorage):
         super().__init__(name=name)
         if parallel_puts is not None:
             self.parallel_puts = parallel_puts
-        self.fail, self.now, self.most = fail, 0, 0
+        self.fail, self.now, self.most, self.puts = fail, 0, 0, 0
         self._lock = threading.Lock()
 
     def put(self, key, stream, **kw):
         with self._lock:
             self.now += 1
             self.most = max(self.most, self.now)
+            self.puts += 1
         try:
             time.sleep(0.002)
             if key == self.fail:
@@ -62,4 +63,26 @@ def test_a_failing_location_removes_the_package_everywhere(tmp_path):
     disk, bucket = Watched("disk", parallel_puts=1), Watched("bucket", fail="pkg/30.bin")
     with pytest.raises(StorageError):
         replicate(objects(tmp_path, 60), [disk, bucket], attempts=1)
+    assert list(disk.list("pkg/")) == [] == list(bucket.list("pkg/"))
+
+
+def test_progress_is_reported_from_the_callers_thread_and_ends_at_the_total(tmp_path):
+    calls = []
+    disk, bucket = Watched("disk", parallel_puts=1), Watched("bucket")
+    replicate(objects(tmp_path, 80), [disk, bucket],
+              progress=lambda stage, done, total: calls.append(
+                  (threading.current_thread() is threading.main_thread(), stage, done, total)))
+    assert calls and all(main and stage == "store" and total == 160
+                         for main, stage, _, total in calls)
+    assert [c[2] for c in calls] == sorted(c[2] for c in calls)  # never goes backwards
+    assert calls[-1][2] == 160
+
+
+def test_a_failure_stops_the_other_workers_and_the_first_error_is_raised(tmp_path):
+    disk = Watched("disk", parallel_puts=1, fail="pkg/0.bin")
+    bucket = Watched("bucket", parallel_puts=1)
+    with pytest.raises(StorageError) as caught:
+        replicate(objects(tmp_path, 300), [disk, bucket], attempts=1)
+    assert caught.value.code == "STO007" and "pkg/0.bin" in str(caught.value)
+    assert bucket.puts < 300  # stopped early instead of writing the whole package first
     assert list(disk.list("pkg/")) == [] == list(bucket.list("pkg/"))
