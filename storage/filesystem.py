@@ -11,6 +11,7 @@ folder fsynced: a crash leaves either the old object or the new one, never half 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import io
@@ -36,6 +37,23 @@ _XATTR = "user.khoso.sha256"
 # without a getrandom syscall per object.
 _TMP_PREFIX = uuid.uuid4().hex[:16]
 _TMP_COUNTER = itertools.count()
+_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+
+
+def _flush_filesystem(folder: Path) -> None:
+    """Flush the filesystem holding ``folder`` (syncfs(2)); ``os.sync`` where that is missing.
+
+    ``os.sync`` waits for every disk of the machine, the submission's staging disk too."""
+    try:
+        fd = os.open(folder, _DIR_FLAGS)
+    except OSError:
+        os.sync()
+        return
+    try:
+        if _SYNCFS is None or _SYNCFS(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
 
 
 class FilesystemStorage:
@@ -63,7 +81,7 @@ class FilesystemStorage:
             folders, self._folders = self._folders, None
             for fd in folders.values():
                 os.close(fd)
-        os.sync()
+        _flush_filesystem(self.root)
 
     def _sync(self, fd: int) -> None:
         if not getattr(self, "_deferred_all", False):

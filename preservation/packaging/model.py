@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from preservation.events import new_uuid
 
 ICT = dt.timezone(dt.timedelta(hours=7), "ICT")
 REP1 = "representations/rep1/"
@@ -40,7 +41,7 @@ MIME_TYPES = {
 
 def new_id(prefix: str = "ID-") -> str:
     """``ID-{UUID}`` for METS files, ``uuid-{UUID}`` for sections (§4.2); upper-case UUID."""
-    return f"{prefix}{str(uuid.uuid4()).upper()}"
+    return f"{prefix}{new_uuid().upper()}"
 
 
 def timestamp(value: dt.datetime) -> str:

@@ -180,3 +180,32 @@ def test_range_reader_is_independent_of_other_readers(fs: FilesystemStorage) -> 
     assert a.read() == bytes(range(110, 200))
     a.close()
     b.close()
+
+
+def test_deferred_sync_skips_per_object_fsyncs_and_flushes_only_its_own_filesystem(fs, root,
+                                                                                  monkeypatch):
+    import storage.filesystem as module
+
+    flushed, fsynced = [], []
+    real_fsync = os.fsync
+    monkeypatch.setattr(module, "_SYNCFS", lambda fd: flushed.append(os.fstat(fd).st_ino) or 0)
+    monkeypatch.setattr(module.os, "sync", lambda: pytest.fail("os.sync flushes every disk"))
+    monkeypatch.setattr(module.os, "fsync", lambda fd: fsynced.append(fd) or real_fsync(fd))
+    with fs.deferred_sync():
+        for i in range(3):
+            fs.put(f"pkg/{i}.bin", io.BytesIO(b"x" * i))
+        assert flushed == []
+    assert flushed == [root.stat().st_ino]
+    assert len(fsynced) == 1  # the one new folder "pkg"; no object and no rename waits for the disk
+    assert sorted(fs.list("pkg/")) == ["pkg/0.bin", "pkg/1.bin", "pkg/2.bin"]
+
+
+def test_without_syncfs_the_whole_machine_is_flushed(fs, monkeypatch):
+    import storage.filesystem as module
+
+    calls = []
+    monkeypatch.setattr(module, "_SYNCFS", None)
+    monkeypatch.setattr(module.os, "sync", lambda: calls.append("sync"))
+    with fs.deferred_sync():
+        fs.put("a.bin", io.BytesIO(b"a"))
+    assert calls == ["sync"]
