@@ -3,8 +3,8 @@ from __future__ import annotations
 import io
 import json
 import struct
-import zipfile
 import tempfile
+import zipfile
 import zlib
 from pathlib import Path
 
