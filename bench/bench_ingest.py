@@ -188,9 +188,8 @@ def build_bag(folder: Path, rows: list[dict[str, str]]) -> Path:
                      encoding="utf-8")
     bag = build_sip(folder / "src", sheet, folder / "bag", organ_id=ORGAN, agency_name=AGENCY,
                     fond_code=FOND)
-    shutil.rmtree(folder / "src")
     sheet.unlink()
-    return bag
+    return bag  # src is deleted with the scenario's folder, after the ingest (see create_probe)
 
 
 def make_big(folder: Path, mib: int, piece_mib: int) -> Path:
