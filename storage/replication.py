@@ -78,9 +78,9 @@ def remove(objects: Sequence[ObjectToStore], storages: Sequence[Storage]) -> Non
 class _Run:
     """One ``replicate`` call: worker threads pull object indexes from their location's counter.
 
-    No future, queue or main-thread hand-off per object: with one future per 10 KiB put, the
-    thread switches cost more system time than the puts themselves (3,900 puts/s against
-    10,000 for the same puts made in a loop, on a journaled ext4)."""
+    No future and no wake-up of the caller's thread per object (it was one per 10 KiB put):
+    20,000 objects to two local locations went from 3,900 to 4,200 puts/s on a journaled ext4.
+    What remains is the filesystem's own cost per file."""
 
     def __init__(self, objects: Sequence[ObjectToStore], threads: int, attempts: int,
                  backoff: float, sleep: Callable[[float], None]) -> None:
@@ -91,6 +91,8 @@ class _Run:
         self.finished = threading.Event()
         self._live = threads
         self._lock = threading.Lock()
+        if not threads:  # no location: nothing to wait for
+            self.finished.set()
 
     def work(self, storage: Storage, indexes: Iterator[int]) -> None:
         try:

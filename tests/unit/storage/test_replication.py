@@ -86,3 +86,8 @@ def test_a_failure_stops_the_other_workers_and_the_first_error_is_raised(tmp_pat
     assert caught.value.code == "STO007" and "pkg/0.bin" in str(caught.value)
     assert bucket.puts < 300  # stopped early instead of writing the whole package first
     assert list(disk.list("pkg/")) == [] == list(bucket.list("pkg/"))
+
+
+def test_no_objects_or_no_locations_return_at_once(tmp_path):
+    assert replicate(objects(tmp_path, 3), []) == []
+    assert [r.objects for r in replicate([], [Watched("disk", parallel_puts=1)])] == [0]
