@@ -6,7 +6,6 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 
@@ -128,7 +127,8 @@ def large(tmp_path_factory):
     return folder
 
 
-def test_large_files_are_identified_from_their_ends(large):
+def test_large_files_are_identified_from_their_ends(large, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the window copies go
     windowed = PygfriedIdentifier(window=4096, windowed_min=64 * 1024)
     names = [large / n for n in ("lon.pdf", "lon.docx", "lon.qqq", "khong-co.pdf")]
     got = windowed.identify_many(names)
@@ -141,7 +141,7 @@ def test_large_files_are_identified_from_their_ends(large):
     assert docx.puid == "fmt/412" and "container" in docx.basis and "first and last" not in docx.basis
     assert blob.puid is None and "first and last" not in blob.basis  # nothing matched: read whole
     assert missing.error and not missing.known
-    assert not list(Path(tempfile.gettempdir()).glob("khoso-sf-*"))  # window copies removed
+    assert not list(tmp_path.glob("khoso-sf-*"))  # window copies removed
 
 
 def test_make_identifier_rejects_unknown_name():
