@@ -24,7 +24,7 @@ from preservation.settings import Settings
 from preservation.signing import load_signer
 from storage.locations import open_storage
 from storage.protocol import Storage
-from storage.replication import replicate
+from storage.replication import replicate, start_replication
 from storage.sidecar import (
     append_events_everywhere,
     event_record,
@@ -92,6 +92,8 @@ def build_services(settings: Settings) -> Services:
         pdf_verifier=PdfSignatureVerifier(roots),
         cms_verifier=DetachedCmsVerifier(roots),
         replicate=lambda objects, progress=None: replicate(objects, storages, progress=progress),
+        start_replication=lambda objects, progress=None: start_replication(
+            objects, storages, progress=progress),
         stage=lambda job_id, index: StagedCopies(storages, staging_key(job_id, index)),
         discard_staged=lambda job_id: discard_staged(storages, job_id),
         signer=load_signer(Path(settings.keys_dir)),

@@ -250,6 +250,40 @@ def _status(field: str) -> int:
     return 0
 
 
+def _clamd_pid() -> int | None:
+    """The harness clamd's pid (its pid file is beside its socket), to charge its CPU per step."""
+    url = os.environ.get("KHOSO_TEST_CLAMD", "")
+    if not url.startswith("unix://"):
+        return None
+    try:
+        return int((Path(url.removeprefix("unix://")).parent / "clamd.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+HELPERS: list = []  # the format identification helper's process pool, once it exists
+
+
+def _cpu(clamd: int | None) -> tuple[float, float, float, float]:
+    """(this process's user s, its system s, clamd's user+system s, its helper processes'
+    user+system s: format identification and replication workers) so far."""
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pool = getattr(HELPERS[0], "_pool", None) if HELPERS else None
+    helpers = sum(_proc_cpu(pid) for pid in list(getattr(pool, "_processes", None) or {}))
+    return (own.ru_utime, own.ru_stime, _proc_cpu(clamd) if clamd else 0.0,
+            helpers + ended.ru_utime + ended.ru_stime)
+
+
 def child(spec_path: str) -> None:
     """Run one ingest in this process and write its timings (JSON) next to the spec."""
     import ingest.pipeline as pipeline
@@ -265,18 +299,23 @@ def child(spec_path: str) -> None:
     t0 = time.perf_counter()
     services = build_services(settings)
     services_s = time.perf_counter() - t0
+    HELPERS.append(services.identifier)
 
     steps_s: dict[str, float] = {}
     steps_hwm: dict[str, int] = {}
+    steps_cpu: dict[str, list[float]] = {}
+    clamd = _clamd_pid()
 
     def timed(step: Step) -> Step:
         def run(ctx):
             start = time.perf_counter()
+            cpu = _cpu(clamd)
             try:
                 return step.run(ctx)
             finally:
                 steps_s[step.name] = time.perf_counter() - start
                 steps_hwm[step.name] = _status("VmHWM")
+                steps_cpu[step.name] = [b - a for a, b in zip(cpu, _cpu(clamd), strict=True)]
         return Step(step.name, step.event_type, run, step.mandatory)
 
     pipeline.run_ingest.__defaults__ = (tuple(timed(s) for s in pipeline.STEPS),)
@@ -299,6 +338,7 @@ def child(spec_path: str) -> None:
         profiler = Profiler(interval=0.005)
         profiler.start()
     start = time.perf_counter()
+    cpu_start = _cpu(clamd)
     error = None
     try:
         outcome = run_job(settings, catalog, job, services=services, progress=progress)
@@ -306,6 +346,7 @@ def child(spec_path: str) -> None:
         import traceback
         outcome, error = None, traceback.format_exc()
     seconds = time.perf_counter() - start
+    cpu_total = [b - a for a, b in zip(cpu_start, _cpu(clamd), strict=True)]
     if spec.get("profile") == "cprofile":
         import pstats
         profiler.disable()
@@ -331,6 +372,9 @@ def child(spec_path: str) -> None:
         "codes": sorted({i.code for i in outcome.report}) if outcome is not None else [],
         "issues": [f"{i.code} {i.path} {dict(i.params)}"[:400] for i in outcome.report][:5] if outcome is not None else [],
         "steps_hwm": steps_hwm,
+        "steps_cpu": steps_cpu,
+        "registration_cpu": [t - sum(c[i] for c in steps_cpu.values())
+                             for i, t in enumerate(cpu_total)],
     }
     Path(spec["result"]).write_text(json.dumps(result))
     catalog.dispose()
@@ -408,11 +452,16 @@ def report_ingest(name: str, result: dict, files: int, size: int,
              f"(wait4 ru_maxrss {result['wait4_maxrss'] / 1e6:.0f} MB, includes the parent's); "
              f"format identification helper process peak (VmHWM) "
              f"{result.get('helper_hwm', 0) / 1e6:.0f} MB"]
+    def cpu(c: list[float]) -> str:
+        return (f"CPU user {c[0]:6.2f} s sys {c[1]:6.2f} s clamd {c[2]:6.2f} s "
+                f"helpers {c[3]:6.2f} s")
+
     for step, t in result["steps"].items():
         lines.append(f"  {step:<18} {t:8.3f} s  {100 * t / s:5.1f} %   "
+                     f"{cpu(result['steps_cpu'][step])}   "
                      f"peak RSS after step {result['steps_hwm'].get(step, 0) / 1e6:6.0f} MB")
     lines.append(f"  {'registration':<18} {result['registration_s']:8.3f} s  "
-                 f"{100 * result['registration_s'] / s:5.1f} %")
+                 f"{100 * result['registration_s'] / s:5.1f} %   {cpu(result['registration_cpu'])}")
     for stage, (first, last, done) in result["ticks"].items():
         lines.append(f"  progress {stage:<18} ticks {done:>7} from {first:8.3f} s to {last:8.3f} s")
     if not result["accepted"]:
@@ -500,9 +549,12 @@ def scenario_small(root: Path, args, name: str, count: int, kib: int, one_docume
         base["sha256"] = timed_call(sha256_loop, files)
         row(f"{name} baseline read+sha256", len(files), total, base["sha256"])
         fresh = fresh_copies(files, folder / "clamd-baseline")
+        before = _cpu(_clamd_pid())[2]
         base["clamd-per-file"] = timed_call(clamd_per_file, args.clamd, fresh)
         row(f"{name} baseline raw clamd INSTREAM per file x4", len(fresh), total,
             base["clamd-per-file"])
+        DETAILS.append(f"### {name}: clamd's own CPU (user+sys) in the raw per-file baseline: "
+                       f"{_cpu(_clamd_pid())[2] - before:.2f} s")
         # kept until the scenario ends: deleting 20,000 files now would slow the ingest's
         # file creations on some filesystems (see create_probe)
     env = make_instance(folder / "inst", args.clamd)

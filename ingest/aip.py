@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +127,16 @@ def _ordinal(record: EadRecord, position: int) -> int:
     return position
 
 
-def build(ctx: IngestContext) -> BuiltAip:
+def key_prefix(settings, fond_code: str, arc_file_code: str) -> str:
+    """Where an AIP's first version lives on every replica."""
+    return f"{settings.archive_code}/{fond_code}/{arc_file_code.replace('/', '_')}/v1"
+
+
+def build(ctx: IngestContext,
+          content_placed: Callable[[str, Path, list[AipFile]], None] | None = None) -> BuiltAip:
+    """``content_placed(key prefix, bag folder, content files)`` is called once the content
+    files are in the AIP tree, before its metadata is written: they can be replicated while
+    the rest is built."""
     sip = ctx.sip
     settings = ctx.settings
     created = now()
@@ -142,6 +151,7 @@ def build(ctx: IngestContext) -> BuiltAip:
 
     # 1. content files: moved from staging (the read pass copied a folder submission's there);
     #    large ones are already staged on every replica and stay there (see ingest.onepass)
+    placed: list[AipFile] = []
     for rel, facts in ctx.files.items():
         if not rel.startswith(f"{REP}/data/"):
             continue
@@ -150,6 +160,11 @@ def build(ctx: IngestContext) -> BuiltAip:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(ctx.content_source(rel), target)
         tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
+        placed.append(AipFile(f"data/{rel}", facts.size, facts.sha256, None, None, None))
+    prefix = key_prefix(settings, fond_code, arc_file_code)
+    if content_placed is not None:
+        content_placed(prefix, folder, placed)
+    del placed
 
     # 2. descriptive metadata with archival codes
     hoso = None
@@ -208,8 +223,7 @@ def build(ctx: IngestContext) -> BuiltAip:
     aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, arc_file_code, hoso,
                    documents)
     _bag(aip, tree, ctx)
-    safe_code = arc_file_code.replace("/", "_")
-    aip.key_prefix = f"{settings.archive_code}/{fond_code}/{safe_code}/v1"
+    aip.key_prefix = prefix
     return aip
 
 

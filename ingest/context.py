@@ -33,6 +33,9 @@ class Services:
     cms_verifier: Any | None = None
     # (objects with key/path/sha256/size, progress) -> replicas written; storage.replication
     replicate: Callable[..., list[Any]] | None = None
+    # the same, started (objects, progress) -> a handle whose ``wait`` gives the replicas
+    # (storage.replication.start_replication): registration runs while the replicas are written
+    start_replication: Callable[..., Any] | None = None
     signer: Any | None = None
     reject_not_scanned: bool = True
     # (job id, index) -> a Sink (with ``.key``) writing a large content file to every replica
@@ -77,6 +80,7 @@ class IngestContext:
     report: Report = field(default_factory=Report)
     aip: Any | None = None
     stored: list[Any] = field(default_factory=list)
+    storing: Any | None = None  # a replication still running (``Services.start_replication``)
     progress: Callable[[str, int, int], None] | None = None
 
     @property

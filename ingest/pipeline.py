@@ -92,6 +92,9 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 log.exception("after-register hook failed for %s", ctx.aip.objid)
         return IngestOutcome(True, ctx.job_id, ctx.report, ctx.aip.objid, package_id)
     finally:
+        if ctx.storing is not None:  # registration failed while the replicas were written
+            ctx.storing.cancel()
+            ctx.storing = None
         if ctx.identifying is not None:  # a rejected SIP: the helper need not finish its work
             for _, future in ctx.identifying[1]:
                 future.cancel()

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ingest.context import IngestContext
+from ingest.steps.store_aip import finish_storing
 from preservation.catalog import audit
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import persist_events
@@ -91,6 +92,7 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
     with catalog.session() as s:
         done = already_registered(s, ctx.job_id)
         if done is not None:
+            finish_storing(ctx)  # the same keys and bytes: let it end rather than remove them
             return done
         body = s.scalar(sa.select(ArchiveBody).where(ArchiveBody.code == ctx.settings.archive_code))
         fonds = s.scalar(sa.select(Fonds).where(Fonds.archive_body_id == body.id,
@@ -108,15 +110,20 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
         doc_ids = _insert_documents(s, aip, rf.id if rf else None, pkg.id)
         bitstreams = _insert_bitstreams(s, aip, doc_ids, pkg.id)
         del doc_ids
+        # Events name files by their path inside the TT 05 package (the bag's data/ folder).
+        persist_events(s, ctx.events, package_id=pkg.id, bitstreams=bitstreams,
+                       bitstream_prefix="data/")
+        # Everything above ran while the replicas were being written; nothing commits before
+        # they are all there and verified (a failure raises here and rolls it all back).
+        replicated = finish_storing(ctx)
+        ctx.events.extend(replicated)
+        persist_events(s, replicated, package_id=pkg.id)
         now = utcnow()
         for replica in ctx.stored:
             s.add(StoredCopy(package_id=pkg.id, location=replica.location, key=aip.key_prefix,
                              sha256=aip.tagmanifest_sha256, size=aip.total_size, stored_at=now,
                              last_check_at=now, last_check_result="ok",
                              last_check_detail="verified when written"))
-        # Events name files by their path inside the TT 05 package (the bag's data/ folder).
-        persist_events(s, ctx.events, package_id=pkg.id, bitstreams=bitstreams,
-                       bitstream_prefix="data/")
         result = {"package_id": pkg.id, "objid": aip.objid, "accepted": True}
         _finish_job(s, ctx.job_id, "succeeded", result)
         audit.record(s, ctx.actor, "package.ingest", "package", aip.objid, job=ctx.job_id,

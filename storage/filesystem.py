@@ -58,6 +58,8 @@ def _flush_filesystem(folder: Path) -> None:
 
 class FilesystemStorage:
     parallel_puts = 1  # see storage.replication: threads only contend on a local disk
+    worker_safe = True  # plain data (a root folder): reopened as is in a replication worker
+
     def __init__(self, root: str | os.PathLike[str], *, name: str | None = None,
                  create_root: bool = False) -> None:
         """``create_root`` is off by default: a missing root is often an unmounted disk."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -166,3 +167,221 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     seconds = time.monotonic() - started
     return [Replica(storage.name, len(objects), sum(o.size for o in objects), seconds)
             for storage in storages]
+
+
+# ------------------------------------------------------------------ replication beside the caller
+PROCESS_MIN = 2000  # objects; below this, starting interpreters costs more than it overlaps
+_FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat for 100,000
+
+
+def _sum(replicas: Sequence[Replica], seconds: float) -> list[Replica]:
+    """One Replica per location over every batch, in the order the locations came."""
+    by_location: dict[str, list[int]] = {}
+    for r in replicas:
+        total = by_location.setdefault(r.location, [0, 0])
+        total[0] += r.objects
+        total[1] += r.bytes
+    return [Replica(name, n, size, seconds) for name, (n, size) in by_location.items()]
+
+
+class Replication:
+    """A package's replication, fed in batches (``add``) as the package is built. ``wait``
+    gives one Replica per location or raises the first failure; either a failure or
+    ``cancel`` removes every object of every batch from every location: all or nothing.
+
+    This base class writes each batch in the caller's threads before ``add`` returns."""
+
+    def __init__(self, storages: Sequence[Storage], *, attempts: int = 4, backoff: float = 0.5,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.storages, self.attempts, self.backoff = storages, attempts, backoff
+        self.progress = progress
+        self.batches: list[Sequence[ObjectToStore]] = []
+        self.replicas: list[Replica] = []
+        self.started = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        """True while workers may still be writing: ``wait`` has something to wait for."""
+        return False
+
+    def add(self, objects: Sequence[ObjectToStore]) -> None:
+        before = len(self.storages) * sum(len(b) for b in self.batches)
+        self.batches.append(objects)
+        report = self.progress
+        try:
+            self.replicas += replicate(
+                objects, self.storages, attempts=self.attempts, backoff=self.backoff,
+                progress=report and (lambda stage, done, total: report(
+                    stage, before + done, before + total)))
+        except BaseException:
+            for earlier in self.batches[:-1]:
+                remove(earlier, self.storages)
+            self.batches = []
+            raise
+
+    def wait(self, progress: Callable[[str, int, int], None] | None = None) -> list[Replica]:
+        return _sum(self.replicas, time.monotonic() - self.started)
+
+    def cancel(self) -> None:
+        """Remove everything written so far (a later step failed)."""
+        batches, self.batches = self.batches, []
+        for batch in batches:
+            remove(batch, self.storages)
+
+
+class _Worker:
+    """One location's ``python -m storage.replicate_worker`` and the frames it sends back."""
+
+    def __init__(self, storage: Storage, attempts: int, backoff: float) -> None:
+        import subprocess
+        import sys
+
+        self.storage = storage
+        self.done = 0
+        self.result: tuple | None = None
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "storage.replicate_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                p for p in sys.path if p)})
+        self.reader = threading.Thread(target=self._read, daemon=True,
+                                       name=f"replicate-worker:{storage.name}")
+        self.reader.start()
+        self.send({"storage": storage, "attempts": attempts, "backoff": backoff})
+
+    def send(self, frame: object) -> None:
+        import pickle
+        pickle.dump(frame, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.flush()
+
+    def add(self, objects: Sequence[ObjectToStore]) -> None:
+        for start in range(0, len(objects), _FRAME):
+            self.send([(o.key, o.path, o.sha256, o.size, getattr(o, "lock", True),
+                        getattr(o, "staged", None)) for o in objects[start:start + _FRAME]])
+        self.send([])  # end of the batch: the worker writes it while the next one comes
+
+    def _read(self) -> None:
+        import pickle
+        try:
+            while True:
+                kind, value = pickle.load(self.proc.stdout)
+                if kind == "progress":
+                    self.done = value
+                else:
+                    self.result = (kind, value)
+                    return
+        except Exception as exc:  # noqa: BLE001 - a worker that died mid-frame, or never spoke
+            self.result = ("error", {"code": "STO007", "path": "", "transient": True, "params": {
+                "key": "", "location": self.storage.name, "operation": "replicate",
+                "reason": f"replication worker ended without a result ({type(exc).__name__})"}})
+
+    def finish(self) -> None:
+        """Wait for the result frame (the worker has flushed its filesystem by then)."""
+        self.reader.join()
+        self.close()
+
+    def close(self) -> None:
+        """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs."""
+        import subprocess
+        if self.proc.poll() is None and self.result is None:
+            self.proc.terminate()
+        try:
+            self.proc.stdin.close()  # the worker also stops when its stdin closes
+        except OSError:
+            pass
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join()
+        self.proc.stdout.close()
+
+
+class _InWorkers(Replication):
+    """Each location's puts in a worker process of its own, beside the caller's work."""
+
+    def __init__(self, storages: Sequence[Storage], **kw) -> None:
+        super().__init__(storages, **kw)
+        self.workers: list[_Worker] = []
+        try:
+            for storage in storages:
+                self.workers.append(_Worker(storage, self.attempts, self.backoff))
+        except BaseException:
+            self.cancel()
+            raise
+
+    @property
+    def running(self) -> bool:
+        return bool(self.workers)
+
+    def add(self, objects: Sequence[ObjectToStore]) -> None:
+        if not self.workers:
+            raise RuntimeError("replication already ended")
+        self.batches.append(objects)
+        try:
+            for worker in self.workers:
+                worker.add(objects)
+        except BaseException:
+            self.cancel()  # a worker died (its pipe broke): nothing of this package stays
+            raise
+
+    def wait(self, progress: Callable[[str, int, int], None] | None = None) -> list[Replica]:
+        if not self.workers:
+            return super().wait()
+        progress = progress or self.progress
+        total = len(self.storages) * sum(len(b) for b in self.batches)
+        try:
+            for worker in self.workers:
+                worker.send(None)  # no more batches
+            for worker in self.workers:
+                while worker.reader.is_alive():
+                    worker.reader.join(PROGRESS_EVERY)
+                    if progress:
+                        progress("store", sum(w.done for w in self.workers), total)
+                worker.finish()
+        except BaseException:
+            self.cancel()
+            raise
+        workers, self.workers = self.workers, []
+        failures = [w.result[1] for w in workers if w.result[0] != "done"]
+        if failures:
+            # each failed worker removed its own objects; the others' must go too
+            done = [w.storage for w in workers if w.result[0] == "done"]
+            for batch in self.batches:
+                remove(batch, done)
+            self.batches = []
+            first = failures[0]
+            raise StorageError(first["code"], first["path"], transient=first["transient"],
+                               **first["params"])
+        self.replicas = [r for w in workers for r in w.result[1]]
+        if progress:
+            progress("store", total, total)
+        return super().wait()
+
+    def cancel(self) -> None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.close()
+        super().cancel()
+
+
+def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
+                      attempts: int = 4, backoff: float = 0.5,
+                      progress: Callable[[str, int, int], None] | None = None,
+                      process_min: int = PROCESS_MIN) -> Replication:
+    """Start replicating a package with its first batch of objects; ``add`` the others as
+    they are ready, and commit its registration only after ``wait`` returned.
+
+    A large first batch for locations that can be reopened in another interpreter
+    (``worker_safe``: local folders) goes to one worker process per location: their puts
+    run beside the caller's Python (building the rest of the package, registering it)
+    instead of taking turns with it for the GIL. Otherwise each batch is written in the
+    caller's threads before ``add`` returns, as ``replicate`` does."""
+    kw = {"attempts": attempts, "backoff": backoff, "progress": progress}
+    if len(objects) >= process_min and storages and all(
+            getattr(s, "worker_safe", False) for s in storages):
+        handle: Replication = _InWorkers(storages, **kw)
+    else:
+        handle = Replication(storages, **kw)
+    handle.add(objects)
+    return handle

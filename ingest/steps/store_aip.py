@@ -1,7 +1,8 @@
 """replication: write the AIP bag to every configured location, each verified by digest.
 
-Nothing reached a replica before this step, i.e. before every mandatory check passed. A location
-that stays down fails the job cleanly: what was written is removed, nothing is registered.
+Nothing reaches a replica before every mandatory check passed: the content files start during
+build_aip (after the last check), the rest here. A location that stays down fails the job
+cleanly: what was written is removed, nothing is registered.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import NamedTuple, overload
 from ingest.context import IngestContext, StepResult, khoso_agent
 from preservation.events import REPLICATION, Event, Outcome
 from preservation.issues import Report
+
+CONTENT = "representations/rep1/data/"
 
 
 class StoreItem(NamedTuple):
@@ -31,15 +34,24 @@ def permanent(built) -> bool:
     return all(d.record.values.get("maintenance", "01") == "01" for d in built.documents)
 
 
+def permanent_sip(sip) -> bool:
+    """``permanent`` read from the SIP, before the AIP's records exist (the same values)."""
+    if sip.content == "hoso":
+        return sip.ead.values.get("maintenance") == "01"
+    return all(d.ead_record.values.get("maintenance", "01") == "01" for d in sip.documents)
+
+
 class _Items(Sequence[StoreItem]):
-    """The AIP's files as StoreItems, made when asked for: a list of them (key, Path, tuple)
+    """Files of the AIP as StoreItems, made when asked for: a list of them (key, Path, tuple)
     would cost ~450 B per file for the whole replication of a 100,000-file AIP."""
 
-    def __init__(self, ctx: IngestContext, lock: bool) -> None:
-        self.built, self.staged, self.lock = ctx.aip, ctx.staged, lock
+    def __init__(self, prefix: str, folder: Path, files: Sequence, staged: dict[str, str],
+                 lock: bool) -> None:
+        self.prefix, self.folder, self.files, self.staged, self.lock = (
+            prefix, folder, files, staged, lock)
 
     def __len__(self) -> int:
-        return len(self.built.files)
+        return len(self.files)
 
     @overload
     def __getitem__(self, index: int) -> StoreItem: ...
@@ -50,19 +62,55 @@ class _Items(Sequence[StoreItem]):
     def __getitem__(self, index: int | slice) -> StoreItem | Sequence[StoreItem]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        built, f = self.built, self.built.files[index]
+        f = self.files[index]
         staged = self.staged.get(f.path.removeprefix("data/"))
-        return StoreItem(f"{built.key_prefix}/{f.path}",
-                         None if staged else built.folder / f.path, f.sha256, f.size,
-                         self.lock, staged)
+        return StoreItem(f"{self.prefix}/{f.path}", None if staged else self.folder / f.path,
+                         f.sha256, f.size, self.lock, staged)
+
+
+def start_storing(ctx: IngestContext, prefix: str, folder: Path, content: list) -> None:
+    """Start replicating the content files while build_aip writes the metadata (called by
+    it once they are in the AIP tree; every check has passed by then). A later failure
+    cancels it, which removes every object written (``ingest.pipeline``)."""
+    start = ctx.services.start_replication
+    if start is not None and content:
+        ctx.storing = start(_Items(prefix, folder, content, ctx.staged, permanent_sip(ctx.sip)),
+                            progress=ctx.tick)
+
+
+def replication_events(ctx: IngestContext) -> list[Event]:
+    built = ctx.aip
+    return [Event(REPLICATION, Outcome.SUCCESS,
+                  f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
+                  f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
+                  object_identifier=built.objid, agents=((khoso_agent(), "executing program"),))
+            for r in ctx.stored]
 
 
 def store_aip(ctx: IngestContext) -> StepResult:
+    """Write every replica, or the part not written yet. With ``start_replication`` workers
+    the registration runs while they write, and commits only after ``finish_storing``
+    confirmed every replica (a failure there rolls it back and removes every object)."""
     built = ctx.aip
-    ctx.stored = ctx.services.replicate(_Items(ctx, permanent(built)), progress=ctx.tick)
-    events = [Event(REPLICATION, Outcome.SUCCESS,
-                    f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
-                    f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
-                    object_identifier=built.objid, agents=((khoso_agent(), "executing program"),))
-              for r in ctx.stored]
-    return StepResult.of(Report(), events)
+    lock = permanent(built)
+    if ctx.storing is not None:  # the content files are on their way (start_storing)
+        rest = [f for f in built.files if not f.path.startswith(f"data/{CONTENT}")]
+        ctx.storing.add(_Items(built.key_prefix, built.folder, rest, ctx.staged, lock))
+    else:
+        items = _Items(built.key_prefix, built.folder, built.files, ctx.staged, lock)
+        if ctx.services.start_replication is None:
+            ctx.stored = ctx.services.replicate(items, progress=ctx.tick)
+            return StepResult.of(Report(), replication_events(ctx))
+        ctx.storing = ctx.services.start_replication(items, progress=ctx.tick)
+    if ctx.storing.running:
+        return StepResult.of(Report())  # its events come with finish_storing
+    return StepResult.of(Report(), finish_storing(ctx))
+
+
+def finish_storing(ctx: IngestContext) -> list[Event]:
+    """Wait for the replication to end; its events (none if they were recorded already)."""
+    if ctx.storing is None:
+        return []
+    storing, ctx.storing = ctx.storing, None
+    ctx.stored = storing.wait(progress=ctx.tick)
+    return replication_events(ctx)

@@ -1,0 +1,118 @@
+"""One location's share of a replication, in a process of its own (``python -m``).
+
+Started by ``storage.replication.start_replication``. Reads pickled frames on stdin: a header
+(the storage, attempts, back-off), then batches, each as lists of
+``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
+written while the next one arrives. Writes pickled frames on stdout: ``("progress", done)``
+every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)`` or ``("error", {...})``. It is a
+separate interpreter, not a fork: nothing of the parent's threads, locks or database
+connections comes with it. If stdin closes before the work is done (the parent died, or gave
+up) or a SIGTERM comes, the worker stops and removes everything it wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+from typing import Any, NamedTuple
+
+
+class Wired(NamedTuple):
+    """The shape ``replicate`` reads (``ObjectToStore`` plus ``lock`` and ``staged``)."""
+
+    key: str
+    path: Any
+    sha256: str
+    size: int
+    lock: bool
+    staged: str | None
+
+
+def error_frame(exc: BaseException) -> dict[str, Any]:
+    issue = getattr(exc, "issue", None)
+    if issue is not None:
+        return {"code": issue.code, "path": issue.path, "params": dict(issue.params),
+                "transient": bool(getattr(exc, "transient", False))}
+    return {"code": "STO007", "path": "", "transient": False,
+            "params": {"key": "", "location": "", "operation": "replicate",
+                       "reason": f"{type(exc).__name__}: {exc}"[:500]}}
+
+
+def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
+    send(("progress", before + done))
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM or a closed stdin; ``replicate`` then cleans up."""
+
+
+def main() -> int:
+    from storage.replication import remove, replicate
+
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def send(frame: tuple) -> None:
+        with lock:
+            pickle.dump(frame, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+
+    stopping: list[bool] = []
+
+    def stop(*_: object) -> None:
+        if not finished.is_set() and not stopping:  # once: the clean-up must not be cut short
+            stopping.append(True)
+            raise _Stop
+
+    signal.signal(signal.SIGTERM, stop)
+    header = pickle.load(inp)
+    batches: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        """Batches to the queue as they come; then wait for stdin to close. A close before
+        the result was sent means the parent is gone or gave up: stop."""
+        try:
+            batch: list[Wired] = []
+            while (frame := pickle.load(inp)) is not None:
+                if frame:
+                    batch.extend(Wired(*item) for item in frame)
+                else:
+                    batches.put(batch)
+                    batch = []
+            batches.put(None)
+            inp.read()
+        except Exception:  # noqa: BLE001, S110 - a truncated frame is a parent that went away
+            pass
+        if not finished.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=read, daemon=True, name="batches").start()
+    storage = header["storage"]
+    written: list[Wired] = []
+    replicas = []
+    try:
+        while (batch := batches.get()) is not None:
+            replicas += replicate(batch, [storage], attempts=header["attempts"],
+                                  backoff=header["backoff"],
+                                  progress=functools.partial(_progress, send, len(written)))
+            written += batch
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        remove(written, [storage])  # the failed batch was removed by replicate itself
+        finished.set()
+        send(("error", error_frame(exc)))
+        return 1
+    finished.set()
+    send(("done", replicas))
+    return 0
+
+
+if __name__ == "__main__":
+    # No interpreter shutdown: the reader thread is blocked on stdin, which the finalizer
+    # would wait for; everything the parent needs has been flushed.
+    os._exit(main())
