@@ -368,7 +368,7 @@ class _InWorkers(Replication):
 def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
                       attempts: int = 4, backoff: float = 0.5,
                       progress: Callable[[str, int, int], None] | None = None,
-                      process_min: int = PROCESS_MIN) -> Replication:
+                      process_min: int | None = None) -> Replication:
     """Start replicating a package with its first batch of objects; ``add`` the others as
     they are ready, and commit its registration only after ``wait`` returned.
 
@@ -378,7 +378,7 @@ def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Stora
     instead of taking turns with it for the GIL. Otherwise each batch is written in the
     caller's threads before ``add`` returns, as ``replicate`` does."""
     kw = {"attempts": attempts, "backoff": backoff, "progress": progress}
-    if len(objects) >= process_min and storages and all(
+    if len(objects) >= (PROCESS_MIN if process_min is None else process_min) and storages and all(
             getattr(s, "worker_safe", False) for s in storages):
         handle: Replication = _InWorkers(storages, **kw)
     else:

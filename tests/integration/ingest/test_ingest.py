@@ -189,3 +189,52 @@ def test_the_same_hoso_twice_is_refused_before_anything_is_written(khoso):
     after = {p: p.stat().st_mtime_ns for p in khoso.replica("replica1").rglob("*") if p.is_file()
              if "_events" not in p.parts}
     assert after == {p: t for p, t in before.items() if "_events" not in p.parts}
+
+
+def test_replication_workers_write_the_aip_while_it_is_built_and_registered(khoso, monkeypatch):
+    """With worker processes (any package size here) the content files are written during
+    build_aip and the rest during registration, which commits only after both replicas are
+    complete; the replication events are recorded like the threads' ones."""
+    import storage.replication
+    from access_api.services import build_services
+
+    monkeypatch.setattr(storage.replication, "PROCESS_MIN", 1)
+    services = build_services(khoso.settings)
+    started, real = [], services.start_replication
+    services.start_replication = lambda *a, **kw: started.append(real(*a, **kw)) or started[-1]
+    outcome = khoso.ingest(make_sip(khoso.tmp / "sip"), services=services)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert [type(h).__name__ for h in started] == ["_InWorkers"]
+    assert started[0].batches[0] and all(
+        "/representations/rep1/data/" in o.key for o in started[0].batches[0])
+    r1, r2 = files_in(khoso.replica("replica1")), files_in(khoso.replica("replica2"))
+    assert r1 == r2 and len(r1) == len(started[0].batches[0]) + len(started[0].batches[1])
+    prefix = "TTLTNA/P623/TTLTNA.H49.64.33.2001.160/v1/"
+    assert validate_bag(khoso.replica("replica1") / prefix).report.errors == []
+    with khoso.catalog.session() as s:
+        pkg = s.scalar(sa.select(Package).where(Package.kind == "AIP"))
+        assert {c.location for c in s.scalars(sa.select(StoredCopy))} == {"replica1", "replica2"}
+        details = list(s.scalars(sa.select(PremisEvent.detail).where(
+            PremisEvent.package_id == pkg.id, PremisEvent.event_type == "replication")))
+        assert sorted(d.split(";")[0] for d in details) == ["location=replica1",
+                                                           "location=replica2"]
+        assert all(f"objects={len(r1)};" in d for d in details)
+
+
+def test_a_build_failure_after_the_content_started_leaves_nothing_stored(khoso, monkeypatch):
+    import storage.replication
+    from access_api.services import build_services
+
+    monkeypatch.setattr(storage.replication, "PROCESS_MIN", 1)
+    services = build_services(khoso.settings)
+
+    class BrokenSigner:
+        def sign_detached(self, data):
+            raise OSError(5, "key store unreadable")
+    services.signer = BrokenSigner()
+    with pytest.raises(OSError, match="key store unreadable"):
+        khoso.ingest(make_sip(khoso.tmp / "sip"), services=services)
+    assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
+        assert s.scalars(sa.select(Job)).one().status == "failed"
