@@ -29,6 +29,10 @@ from preservation.packaging.premis import PremisWriter
 from schemas import SCHEMA_DIR
 
 REP = "representations/rep1"
+# The formats of the files khoso writes into the AIP (METS, EAD, PREMIS; the XSDs it ships),
+# as siegfried names them: known by construction, so they are not identified.
+OWN_FORMATS = {".xml": ("fmt/101", "Extensible Markup Language"),
+               ".xsd": ("x-fmt/280", "XML Schema Definition")}
 STANDARD_SCHEMAS = ("mets1_12.xsd", "xlink.xsd", "DILCISExtensionMETS.xsd", "premis-v3-0.xsd")
 
 
@@ -272,11 +276,13 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
         manifest = _HashingFile(raw)
         for rel in sorted(tree.entries):
             entry = tree.entries[rel]
-            f = ctx.files.get(rel)
-            fmt = f.format if f else None
-            files.append(AipFile(f"data/{rel}", entry.size, entry.sha256,
-                                 fmt.puid if fmt else None, entry.mime,
-                                 fmt.format_name if fmt else None))
+            if rel.startswith(f"{REP}/data/"):  # content: as identified
+                f = ctx.files.get(rel)
+                fmt = f.format if f else None
+                puid, name = (fmt.puid, fmt.format_name) if fmt else (None, None)
+            else:  # written here: known by construction
+                puid, name = OWN_FORMATS.get(Path(rel).suffix, (None, None))
+            files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, puid, entry.mime, name))
             manifest.write(f"{entry.sha256}  data/{rel}\n".encode())
     payload = sum(f.size for f in files)
     tags = {

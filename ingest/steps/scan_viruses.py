@@ -20,7 +20,7 @@ from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.spool import EventSpool
-from ingest.steps.identify_formats import start_identification
+from ingest.steps.identify_formats import is_content, start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -105,7 +105,8 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
 
-    start_identification(ctx, sorted(p.removeprefix("data/") for p in paths))
+    start_identification(ctx, sorted(p for p in (p.removeprefix("data/") for p in paths)
+                                     if is_content(p)))
 
     def unit(indexes: list[int]) -> list[FilePass]:
         # Copies are written from this same pass, so no payload byte is read twice.
