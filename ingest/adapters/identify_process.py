@@ -27,12 +27,17 @@ log = logging.getLogger(__name__)
 
 _child: FormatIdentifier | None = None
 
+# The helper yields the CPU to the read pass (clamd, hashing) it runs beside, and takes what
+# validate_sip leaves idle: its answers are needed only after that step.
+NICE = 10
+
 
 def _start(name: str, parent: int) -> None:
     """``parent`` is the pid that spawned us, given by it: reading ``getppid()`` here would
     take init for the parent when the parent died before this ran, and never exit."""
     global _child
     _child = make_identifier(name)
+    os.nice(NICE)
 
     def orphaned() -> None:  # a worker killed or recycled without atexit must not leave us
         while os.getppid() == parent:
