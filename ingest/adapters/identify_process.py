@@ -1,9 +1,9 @@
-"""Format identification in a helper process, started while the read pass is still running.
+"""Format identification in a helper process, working while the ingest's own process does not.
 
-siegfried (pygfried) holds the GIL while it works and reads every byte of a large file, so in
-the ingest's own process it can neither overlap the virus scan nor give back the native memory
-it grows on 100,000 files. In a helper process it does both: the scan step submits every path
-when it starts, and ``identify_formats`` only collects the answers. One helper per process
+siegfried (pygfried) holds the GIL while it works, so in the ingest's own process it could
+neither overlap other steps nor give back the native memory it grows on 100,000 files. In a
+helper process it does both: the scan step submits every content path when its read pass
+ends (validate_sip then runs beside it), and ``identify_formats`` only collects the answers. One helper per process
 (``shared``), spawned on first use; if it dies, identification falls back to running in-process.
 It exits by itself when its parent goes. Spawned, not forked (the parent has threads), so a
 script that ingests needs the usual ``if __name__ == "__main__":`` guard.

@@ -29,7 +29,7 @@ BATCH = 2000
 
 def start_identification(ctx: IngestContext, paths: list[str]) -> None:
     """Hand every path to an identifier that works in the background (``submit``), so it
-    runs while the read pass scans; a plain identifier waits for this step instead."""
+    runs while validate_sip works; a plain identifier waits for this step instead."""
     submit = getattr(ctx.services.identifier, "submit", None)
     if submit is None:
         return

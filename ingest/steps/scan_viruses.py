@@ -105,9 +105,6 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
 
-    start_identification(ctx, sorted(p for p in (p.removeprefix("data/") for p in paths)
-                                     if is_content(p)))
-
     def unit(indexes: list[int]) -> list[FilePass]:
         # Copies are written from this same pass, so no payload byte is read twice.
         first = paths[indexes[0]]
@@ -130,6 +127,11 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
                 events.append(_check(ctx, report, manifests, paths[done], result, same))
                 done += 1
                 ctx.tick("scan", done, total)
+    if report.ok:
+        # Identification starts now, not with the read pass: on two cores the read pass and
+        # clamd use both, while validate_sip (next) leaves one idle for the helper.
+        start_identification(ctx, sorted(p for p in (p.removeprefix("data/") for p in paths)
+                                         if is_content(p)))
     events.append(Event(
         MESSAGE_DIGEST_CALCULATION, Outcome.SUCCESS if report.ok else Outcome.FAILURE,
         f"program=python hashlib; algorithms={','.join(algorithms)}; files={total}; "
