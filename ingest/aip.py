@@ -146,20 +146,21 @@ def build(ctx: IngestContext,
     created = now()
     fond_code = sip.fond_code
     objid = str(PackageId("AIP", ctx.job_id.upper(), fond_code))
-    folder = ctx.aip_dir / objid.replace(":", "_")
+    folder = ctx.aip_dir
     data = folder / "data"
     tree = _Tree(data)
     content = sip.content
     arc_file_code = f"{settings.archive_code}.{sip.ead.values['fileCode']}"
     label = str(sip.ead.values.get("title", objid))
 
-    # 1. content files: moved from staging (the read pass copied a folder submission's there);
-    #    large ones are already staged on every replica and stay there (see ingest.onepass)
+    # 1. content files: the read pass copied a folder submission's into this tree already; an
+    #    unpacked archive's are moved in; large ones are already staged on every replica and
+    #    stay there (see ingest.onepass)
     placed: list[AipFile] = []
     for rel, facts in ctx.files.items():
         if not rel.startswith(f"{REP}/data/"):
             continue
-        if rel not in ctx.staged:
+        if rel not in ctx.staged and ctx.kind != "dir":  # a folder's copies are in place
             target = data / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(ctx.content_source(rel), target)

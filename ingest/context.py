@@ -90,14 +90,17 @@ class IngestContext:
 
     @property
     def aip_dir(self) -> Path:
+        """The AIP bag being built (its keys come from the catalog codes, not this name)."""
         return self.workspace / "aip"
 
     def content_copy(self, rel: str) -> Path:
-        """Where the read pass copies a content file of a folder submission."""
-        return self.workspace / "content" / rel
+        """Where the read pass copies a content file of a folder submission: straight into
+        the AIP tree, so building it moves nothing (10,000 renames for 10,000 files)."""
+        return self.aip_dir / "data" / rel
 
     def content_source(self, rel: str) -> Path:
-        """The staged content file the AIP takes (moves) into its tree."""
+        """Where a content file is before the AIP tree has it: in place for a folder
+        submission (its copy), in the unpacked SIP for an archive (moved in by build)."""
         return self.content_copy(rel) if self.kind == "dir" else self.sip_root / rel
 
     def tick(self, stage: str, done: int, total: int) -> None:
