@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,14 +202,12 @@ def build(ctx: IngestContext,
                      f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)})",
                      object_identifier=objid, agents=((khoso_agent(), "executing program"),))
     ctx.events.append(creation)
-    # ctx.events is spooled (one or more events per file): each PREMIS streams its share of it
+    # ctx.events is spooled (one or more events per file): one pass over it streams each
+    # event to its PREMIS (the package's, or rep1's for an event about a file)
     premis_rel = "metadata/preservation/PREMIS.xml"
-    with tree.stream(premis_rel, created) as out:
-        _write_premis(out, objid, None,
-                      (e for e in ctx.events if e.object_identifier not in ctx.files))
     rep_premis_rel = f"{REP}/metadata/preservation/PREMIS_rep1.xml"
-    with tree.stream(rep_premis_rel, created) as out:
-        _write_premis(out, objid, ctx, (e for e in ctx.events if e.object_identifier in ctx.files))
+    with tree.stream(premis_rel, created) as out, tree.stream(rep_premis_rel, created) as rep_out:
+        _write_premis(out, rep_out, objid, ctx)
     premis, premis_rep = tree.entries[premis_rel], tree.entries[rep_premis_rel]
 
     # 5. METS: rep1 first (the root points to it with its size and checksum)
@@ -239,33 +237,35 @@ def _identifier_type(identifier: str) -> str:
     return "filepath" if "/" in identifier else "local"
 
 
-def _write_premis(out: _HashingFile, objid: str, ctx: IngestContext | None,
-                  events: Iterable[Event]) -> None:
-    with PremisWriter(out) as premis:
-        if ctx is None:
-            premis.object("URN", objid, category="intellectualEntity")
-        else:
-            for rel, facts in sorted(ctx.files.items()):
-                if not rel.startswith(f"{REP}/data/"):
-                    continue
-                fmt = facts.format
-                premis.object("filepath", rel, size=facts.size, sha256=facts.sha256,
-                              puid=fmt.puid if fmt else None,
-                              format_name=(fmt.format_name if fmt and fmt.format_name
-                                           else mime_for(rel)),
-                              original_name=Path(rel).name)
-        agents = {}
-        for e in events:
-            premis.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
+def _write_premis(out: _HashingFile, rep_out: _HashingFile, objid: str,
+                  ctx: IngestContext) -> None:
+    with PremisWriter(out) as premis, PremisWriter(rep_out) as rep:
+        premis.object("URN", objid, category="intellectualEntity")
+        for rel, facts in sorted(ctx.files.items()):
+            if not rel.startswith(f"{REP}/data/"):
+                continue
+            fmt = facts.format
+            rep.object("filepath", rel, size=facts.size, sha256=facts.sha256,
+                       puid=fmt.puid if fmt else None,
+                       format_name=(fmt.format_name if fmt and fmt.format_name
+                                    else mime_for(rel)),
+                       original_name=Path(rel).name)
+        agents: tuple[dict, dict] = ({}, {})
+        for e in ctx.events:
+            about_file = e.object_identifier in ctx.files
+            writer, seen = (rep, agents[1]) if about_file else (premis, agents[0])
+            writer.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
                          outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
                          agents=[(a.identifier_type, a.identifier_value, role)
                                  for a, role in e.agents],
                          objects=[(_identifier_type(e.object_identifier), e.object_identifier,
                                    "source")] if e.object_identifier else [])
             for a, _ in e.agents:
-                agents[(a.identifier_type, a.identifier_value)] = a
-        for a in agents.values():
-            premis.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type, note=a.note)
+                seen[(a.identifier_type, a.identifier_value)] = a
+        for writer, seen in zip((premis, rep), agents, strict=True):
+            for a in seen.values():
+                writer.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type,
+                             note=a.note)
 
 
 def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:

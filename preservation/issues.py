@@ -115,6 +115,11 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
+    def errors_since(self, count: int) -> bool:
+        """Whether an error was added after the first ``count`` issues (cheaper than
+        comparing ``len(errors)``, which lists them all, in a per-field loop)."""
+        return any(i.severity is Severity.ERROR for i in self.issues[count:])
+
     def codes(self) -> set[str]:
         return {i.code for i in self.issues}
 

@@ -250,14 +250,11 @@ class _Worker:
 
     def send(self, frame: object) -> None:
         import pickle
-        pickle.dump(frame, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self.proc.stdin.flush()
+        self.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def add(self, objects: Sequence[ObjectToStore]) -> None:
-        for start in range(0, len(objects), _FRAME):
-            self.send([(o.key, o.path, o.sha256, o.size, getattr(o, "lock", True),
-                        getattr(o, "staged", None)) for o in objects[start:start + _FRAME]])
-        self.send([])  # end of the batch: the worker writes it while the next one comes
+    def write(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
 
     def _read(self) -> None:
         import pickle
@@ -317,10 +314,20 @@ class _InWorkers(Replication):
     def add(self, objects: Sequence[ObjectToStore]) -> None:
         if not self.workers:
             raise RuntimeError("replication already ended")
+        import pickle
         self.batches.append(objects)
         try:
+            # Each frame is made and pickled once for every worker; paths go as str (a Path
+            # pickles as its parts and is rebuilt on the other side).
+            for start in range(0, len(objects), _FRAME):
+                frame = pickle.dumps([(o.key, o.path and os.fspath(o.path), o.sha256, o.size,
+                                       getattr(o, "lock", True), getattr(o, "staged", None))
+                                      for o in objects[start:start + _FRAME]],
+                                     protocol=pickle.HIGHEST_PROTOCOL)
+                for worker in self.workers:
+                    worker.write(frame)
             for worker in self.workers:
-                worker.add(objects)
+                worker.send([])  # end of the batch: written while the next one comes
         except BaseException:
             self.cancel()  # a worker died (its pipe broke): nothing of this package stays
             raise

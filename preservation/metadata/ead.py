@@ -219,12 +219,12 @@ def read_ead(data: bytes, package: str, kind: str, *, root: Any = None) -> tuple
             if spec.required and not (elements and len(elements[0])):
                 report.add("EAD001", path, field=spec.name, label=spec.vi)
             continue
-        errors_before = len(report.errors)
+        before = len(report)
         value = _convert(spec, texts, package, report, path)
-        if value is None or len(report.errors) > errors_before:
+        if value is None or report.errors_since(before):
             continue
         _check_value(spec, value, package, report, path)
-        if len(report.errors) == errors_before:
+        if not report.errors_since(before):
             values[spec.name] = value
     return EadRecord(package, kind, values), report
 
