@@ -20,7 +20,7 @@ from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.spool import EventSpool
-from ingest.steps.identify_formats import is_content, start_identification
+from ingest.steps.identify_formats import early_share, is_content, start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -104,6 +104,10 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     same: dict[str, str] = {}  # one string per distinct event detail, not one per file
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
+    content = sorted(p for p in (p.removeprefix("data/") for p in paths) if is_content(p))
+    early = early_share(paths, len(content))
+    if early:
+        start_identification(ctx, content, range(early))
 
     def unit(indexes: list[int]) -> list[FilePass]:
         # Copies are written from this same pass, so no payload byte is read twice.
@@ -127,11 +131,10 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
                 events.append(_check(ctx, report, manifests, paths[done], result, same))
                 done += 1
                 ctx.tick("scan", done, total)
-    if report.ok:
-        # Identification starts now, not with the read pass: on two cores the read pass and
-        # clamd use both, while validate_sip (next) leaves one idle for the helper.
-        start_identification(ctx, sorted(p for p in (p.removeprefix("data/") for p in paths)
-                                         if is_content(p)))
+    if report.ok and early < len(content):
+        # The rest starts now, not with the read pass: on two cores the read pass and clamd
+        # use both, while validate_sip (next) leaves one for the helper.
+        start_identification(ctx, content, range(early, len(content)))
     events.append(Event(
         MESSAGE_DIGEST_CALCULATION, Outcome.SUCCESS if report.ok else Outcome.FAILURE,
         f"program=python hashlib; algorithms={','.join(algorithms)}; files={total}; "
