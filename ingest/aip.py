@@ -24,15 +24,11 @@ from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, write_ead
 from preservation.metadata.identifiers import DocCode, PackageId
 from preservation.packaging.mets import write_rep_mets, write_root_mets
-from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now
+from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now, own_format
 from preservation.packaging.premis import PremisWriter
 from schemas import SCHEMA_DIR
 
 REP = "representations/rep1"
-# The formats of the files khoso writes into the AIP (METS, EAD, PREMIS; the XSDs it ships),
-# as siegfried names them: known by construction, so they are not identified.
-OWN_FORMATS = {".xml": ("fmt/101", "Extensible Markup Language"),
-               ".xsd": ("x-fmt/280", "XML Schema Definition")}
 STANDARD_SCHEMAS = ("mets1_12.xsd", "xlink.xsd", "DILCISExtensionMETS.xsd", "premis-v3-0.xsd")
 
 
@@ -282,7 +278,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
                 fmt = f.format if f else None
                 puid, name = (fmt.puid, fmt.format_name) if fmt else (None, None)
             else:  # written here: known by construction
-                puid, name = OWN_FORMATS.get(Path(rel).suffix, (None, None))
+                puid, name = own_format(rel)
             files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, puid, entry.mime, name))
             manifest.write(f"{entry.sha256}  data/{rel}\n".encode())
     payload = sum(f.size for f in files)

@@ -56,7 +56,7 @@ from preservation.metadata.ead import EadRecord, check_values, read_ead, write_e
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
 from preservation.packaging.mets import EAD_HREF, REP_METS_HREF, write_rep_mets, write_root_mets
-from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now
+from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now, own_format
 from preservation.packaging.premis import PremisWriter
 from preservation.packaging.read import MetsDocument, read_mets
 from preservation.settings import Settings
@@ -412,7 +412,10 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
         pkg.label = str(changes.package.values.get("title") or old.label)
         pkg.total_size, pkg.file_count = size, len(bag.held)
         s.add_all(Bitstream(package_id=package_id, path=p, size=n, sha256=d, mime=(
-            "application/pkcs7-signature" if p.endswith(".p7s") else mime_for(p)))
+            "application/pkcs7-signature" if p.endswith(".p7s") else mime_for(p)),
+            # a version holds only metadata khoso wrote: its format is known by construction
+            **dict(zip(("puid", "format_name"),
+                       own_format(p) if p.startswith("data/") else (None, None), strict=True)))
             for p, (n, d) in sorted(bag.held.items()))
         at = utcnow()
         s.add_all(StoredCopy(package_id=package_id, location=r.location, key=prefix,

@@ -65,7 +65,7 @@ from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, check_values, read_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_rules
-from preservation.packaging.model import mime_for
+from preservation.packaging.model import mime_for, own_format
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
 from storage import sidecar
 from storage.errors import StorageError
@@ -452,9 +452,12 @@ class _AipReader:
         for path in [*held, *tags, TAGMANIFEST, SIGNATURE]:
             rel, payload = path.removeprefix("data/"), path.startswith("data/")
             obj = facts.objects.get(rel, {}) if payload else {}
-            # ingest keeps the format found for the SIP file at the same path (its format
-            # identification event); PREMIS objects only describe content files
-            puid, name = formats.get(rel) or (obj.get("puid"), obj.get("format_name"))
+            # a format identification event, else the PREMIS object (content files); the
+            # metadata khoso wrote has its format by construction (older AIPs recorded an
+            # identification event for the SIP file at the same path: that comes first)
+            puid, name = formats.get(rel) or (
+                (obj.get("puid"), obj.get("format_name")) if obj else
+                own_format(rel) if payload else (None, None))
             sha = self.manifest.get(path) or _sha(self.files[path])
             rows.append({"path": path, "size": self.size(path, rel, sha, sizes, obj),
                          "sha256": sha, "puid": puid, "format_name": name,

@@ -6,8 +6,11 @@ Started by ``storage.replication.start_replication``. Reads pickled frames on st
 written while the next one arrives. Writes pickled frames on stdout: ``("progress", done)``
 every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)`` or ``("error", {...})``. It is a
 separate interpreter, not a fork: nothing of the parent's threads, locks or database
-connections comes with it. If stdin closes before the work is done (the parent died, or gave
-up) or a SIGTERM comes, the worker stops and removes everything it wrote.
+connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
+removes everything it wrote. If stdin closes before the work is done, the parent died: the
+worker stops at once and removes nothing, because the job's retry writes the same keys (the
+job id names the AIP) and may already be writing them; what it leaves is what a killed
+ingest leaves, and the retry overwrites it.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def main() -> int:
 
     def read() -> None:
         """Batches to the queue as they come; then wait for stdin to close. A close before
-        the result was sent means the parent is gone or gave up: stop."""
+        the result was sent means the parent is gone: stop now, clean nothing."""
         try:
             batch: list[Wired] = []
             while (frame := pickle.load(inp)) is not None:
@@ -89,8 +92,8 @@ def main() -> int:
             inp.read()
         except Exception:  # noqa: BLE001, S110 - a truncated frame is a parent that went away
             pass
-        if not finished.is_set():
-            os.kill(os.getpid(), signal.SIGTERM)
+        if not finished.is_set() and not stopping:
+            os._exit(3)
 
     threading.Thread(target=read, daemon=True, name="batches").start()
     storage = header["storage"]
@@ -105,7 +108,7 @@ def main() -> int:
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         remove(written, [storage])  # the failed batch was removed by replicate itself
         finished.set()
-        send(("error", error_frame(exc)))
+        send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
         return 1
     finished.set()
     send(("done", replicas))

@@ -271,25 +271,21 @@ class _Worker:
                 "key": "", "location": self.storage.name, "operation": "replicate",
                 "reason": f"replication worker ended without a result ({type(exc).__name__})"}})
 
-    def finish(self) -> None:
-        """Wait for the result frame (the worker has flushed its filesystem by then)."""
-        self.reader.join()
-        self.close()
-
     def close(self) -> None:
-        """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs."""
+        """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs;
+        stdin is closed last: a worker whose stdin closes first stops without cleaning up."""
         import subprocess
         if self.proc.poll() is None and self.result is None:
             self.proc.terminate()
-        try:
-            self.proc.stdin.close()  # the worker also stops when its stdin closes
-        except OSError:
-            pass
         try:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
         self.reader.join()
         self.proc.stdout.close()
 
@@ -340,24 +336,28 @@ class _InWorkers(Replication):
         try:
             for worker in self.workers:
                 worker.send(None)  # no more batches
-            for worker in self.workers:
-                while worker.reader.is_alive():
-                    worker.reader.join(PROGRESS_EVERY)
-                    if progress:
-                        progress("store", sum(w.done for w in self.workers), total)
-                worker.finish()
+            while (alive := [w for w in self.workers if w.reader.is_alive()]) and not any(
+                    w.result is not None and w.result[0] == "error" for w in self.workers):
+                alive[0].reader.join(PROGRESS_EVERY)
+                if progress:
+                    progress("store", sum(w.done for w in self.workers), total)
+            for worker in self.workers:  # the first failure stops the others (they clean up)
+                worker.close()
         except BaseException:
             self.cancel()
             raise
         workers, self.workers = self.workers, []
-        failures = [w.result[1] for w in workers if w.result[0] != "done"]
-        if failures:
-            # each failed worker removed its own objects; the others' must go too
-            done = [w.storage for w in workers if w.result[0] == "done"]
+        # "stopped": a worker told to stop because another one failed
+        failures = [w.result[1] for w in workers if w.result[0] == "error"]
+        if failures or any(w.result[0] != "done" for w in workers):
+            # a failed worker removed its own objects unless it was killed: remove them all
             for batch in self.batches:
-                remove(batch, done)
+                remove(batch, self.storages)
             self.batches = []
-            first = failures[0]
+            first = failures[0] if failures else {
+                "code": "STO007", "path": "", "transient": True, "params": {
+                    "key": "", "location": "", "operation": "replicate",
+                    "reason": "a replication worker stopped before it finished"}}
             raise StorageError(first["code"], first["path"], transient=first["transient"],
                                **first["params"])
         self.replicas = [r for w in workers for r in w.result[1]]

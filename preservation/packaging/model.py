@@ -60,6 +60,17 @@ def mime_for(path: str) -> str:
     return MIME_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
 
 
+# The formats of the metadata files khoso writes into a package (METS, EAD, PREMIS; the XSDs it
+# ships), as siegfried names them: known by construction, so they are not identified.
+OWN_FORMATS = {".xml": ("fmt/101", "Extensible Markup Language"),
+               ".xsd": ("x-fmt/280", "XML Schema Definition")}
+
+
+def own_format(path: str) -> tuple[str | None, str | None]:
+    """(PUID, format name) of a metadata file khoso wrote; (None, None) for anything else."""
+    return OWN_FORMATS.get(PurePosixPath(path).suffix.lower(), (None, None))
+
+
 @dataclass(frozen=True, slots=True)  # one per file of a 100,000-file package
 class FileEntry:
     """One file as METS lists it (a ``file`` or an ``mdRef``)."""

@@ -56,6 +56,17 @@ def test_a_valid_sip_becomes_a_registered_aip_on_every_replica(khoso):
         assert {c.location for c in s.scalars(sa.select(StoredCopy))} == {"replica1", "replica2"}
         bits = s.scalar(sa.select(sa.func.count(Bitstream.id)).where(Bitstream.package_id == pkg.id))
         assert bits == len(r1) == len(files_in(aip))
+        formats = dict((b.path, (b.puid, b.format_name)) for b in s.scalars(
+            sa.select(Bitstream).where(Bitstream.package_id == pkg.id)))
+        # content as identified; the metadata khoso wrote by construction; tag files none
+        assert formats["data/representations/rep1/data/tai-lieu-1.pdf"][0].startswith("fmt/")
+        assert formats["data/METS.xml"] == ("fmt/101", "Extensible Markup Language")
+        assert formats["data/schemas/mets1_12.xsd"] == ("x-fmt/280", "XML Schema Definition")
+        assert formats["manifest-sha256.txt"] == (None, None)
+        identified = list(s.scalars(sa.select(PremisEvent.object_identifier).where(
+            PremisEvent.package_id == pkg.id, PremisEvent.event_type == "format identification")))
+        # one per content file; the SIP's METS and EAD are validated against their XSDs instead
+        assert identified and all("representations/rep1/data/" in i for i in identified)
         types = set(s.scalars(sa.select(PremisEvent.event_type).where(
             PremisEvent.package_id == pkg.id)))
         assert {"ingestion start", "validation", "virus check", "message digest calculation",

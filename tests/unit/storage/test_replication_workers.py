@@ -112,3 +112,19 @@ def test_a_failing_batch_in_the_callers_threads_removes_the_earlier_ones(tmp_pat
     with pytest.raises(StorageError):
         handle.add([ObjectToStore(late.key, late.path, "1" * 64, late.size)])
     assert stored(memory[0]) == [] == stored(memory[1])
+
+
+def test_a_worker_whose_parent_is_gone_stops_and_removes_nothing(tmp_path, disks):
+    """stdin closing means the parent died: the job's retry may already be writing the same
+    keys, so the worker must not delete them; it stops at once."""
+    handle = start_replication(objects(tmp_path / "src", 4000), disks[:1], process_min=1)
+    worker = handle.workers[0]
+    deadline = time.monotonic() + 30
+    while worker.done == 0 and time.monotonic() < deadline:  # progress comes every 0.1 s
+        time.sleep(0.05)
+    worker.proc.stdin.close()
+    assert worker.proc.wait(30) == 3
+    left = stored(disks[0])
+    assert 0 < len(left) < 4000
+    handle.workers = []  # what a dead parent would do: nothing
+    assert stored(disks[0]) == left
