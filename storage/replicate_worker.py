@@ -3,8 +3,9 @@
 Started by ``storage.replication.start_replication``. Reads pickled frames on stdin: a header
 (the storage, attempts, back-off), then batches, each as lists of
 ``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
-written while the next one arrives. Writes pickled frames on stdout: ``("progress", done)``
-every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)`` or ``("error", {...})``. It is a
+written while the next one arrives. Writes pickled frames on stdout: ``("ready", None)`` once
+started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
+``("error", {...})`` or, when told to stop, ``("stopped", None)``. It is a
 separate interpreter, not a fork: nothing of the parent's threads, locks or database
 connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
 removes everything it wrote. If stdin closes before the work is done, the parent died: the
@@ -74,6 +75,7 @@ def main() -> int:
             raise _Stop
 
     signal.signal(signal.SIGTERM, stop)
+    send(("ready", None))  # imports done: the parent falls back to threads without this
     header = pickle.load(inp)
     batches: queue.Queue = queue.Queue()
 

@@ -172,6 +172,7 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
 # ------------------------------------------------------------------ replication beside the caller
 PROCESS_MIN = 2000  # objects; below this, starting interpreters costs more than it overlaps
 _FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat for 100,000
+READY_TIMEOUT = 30.0  # seconds for a worker's interpreter to start and import
 
 
 def _sum(replicas: Sequence[Replica], seconds: float) -> list[Replica]:
@@ -239,6 +240,7 @@ class _Worker:
         self.storage = storage
         self.done = 0
         self.result: tuple | None = None
+        self.ready = threading.Event()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "storage.replicate_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -246,7 +248,15 @@ class _Worker:
         self.reader = threading.Thread(target=self._read, daemon=True,
                                        name=f"replicate-worker:{storage.name}")
         self.reader.start()
-        self.send({"storage": storage, "attempts": attempts, "backoff": backoff})
+        try:
+            self.send({"storage": storage, "attempts": attempts, "backoff": backoff})
+        except BaseException:
+            self.close()
+            raise
+
+    def wait_ready(self) -> None:
+        if not self.ready.wait(READY_TIMEOUT) or self.result is not None:
+            raise OSError(f"the replication worker for {self.storage.name} did not start")
 
     def send(self, frame: object) -> None:
         import pickle
@@ -263,6 +273,8 @@ class _Worker:
                 kind, value = pickle.load(self.proc.stdout)
                 if kind == "progress":
                     self.done = value
+                elif kind == "ready":
+                    self.ready.set()
                 else:
                     self.result = (kind, value)
                     return
@@ -270,6 +282,8 @@ class _Worker:
             self.result = ("error", {"code": "STO007", "path": "", "transient": True, "params": {
                 "key": "", "location": self.storage.name, "operation": "replicate",
                 "reason": f"replication worker ended without a result ({type(exc).__name__})"}})
+        finally:
+            self.ready.set()  # nobody waits for a worker that ended
 
     def close(self) -> None:
         """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs;
@@ -295,10 +309,13 @@ class _InWorkers(Replication):
 
     def __init__(self, storages: Sequence[Storage], **kw) -> None:
         super().__init__(storages, **kw)
+        self.cancelled = False
         self.workers: list[_Worker] = []
         try:
             for storage in storages:
                 self.workers.append(_Worker(storage, self.attempts, self.backoff))
+            for worker in self.workers:  # they start side by side
+                worker.wait_ready()
         except BaseException:
             self.cancel()
             raise
@@ -330,6 +347,8 @@ class _InWorkers(Replication):
 
     def wait(self, progress: Callable[[str, int, int], None] | None = None) -> list[Replica]:
         if not self.workers:
+            if self.cancelled:
+                raise RuntimeError("replication was cancelled")
             return super().wait()
         progress = progress or self.progress
         total = len(self.storages) * sum(len(b) for b in self.batches)
@@ -366,6 +385,7 @@ class _InWorkers(Replication):
         return super().wait()
 
     def cancel(self) -> None:
+        self.cancelled = True
         workers, self.workers = self.workers, []
         for worker in workers:
             worker.close()
@@ -385,10 +405,13 @@ def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Stora
     instead of taking turns with it for the GIL. Otherwise each batch is written in the
     caller's threads before ``add`` returns, as ``replicate`` does."""
     kw = {"attempts": attempts, "backoff": backoff, "progress": progress}
+    handle: Replication | None = None
     if len(objects) >= (PROCESS_MIN if process_min is None else process_min) and storages and all(
             getattr(s, "worker_safe", False) for s in storages):
-        handle: Replication = _InWorkers(storages, **kw)
-    else:
-        handle = Replication(storages, **kw)
+        try:
+            handle = _InWorkers(storages, **kw)
+        except OSError as exc:  # no interpreter to start, or it could not import us
+            log.warning("replication workers unavailable (%s); replicating in threads", exc)
+    handle = handle or Replication(storages, **kw)
     handle.add(objects)
     return handle

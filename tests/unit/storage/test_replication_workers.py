@@ -128,3 +128,12 @@ def test_a_worker_whose_parent_is_gone_stops_and_removes_nothing(tmp_path, disks
     assert 0 < len(left) < 4000
     handle.workers = []  # what a dead parent would do: nothing
     assert stored(disks[0]) == left
+
+
+def test_workers_that_cannot_start_fall_back_to_threads(tmp_path, disks, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", sys.executable + "-missing")
+    handle = start_replication(objects(tmp_path / "src", 5), disks, process_min=1)
+    assert type(handle) is Replication
+    assert [r.objects for r in handle.wait()] == [5, 5]
