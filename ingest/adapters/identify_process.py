@@ -2,9 +2,10 @@
 
 siegfried (pygfried) holds the GIL while it works, so in the ingest's own process it could
 neither overlap other steps nor give back the native memory it grows on 100,000 files. In a
-helper process it does both: the scan step submits every content path when its read pass
-ends (validate_sip then runs beside it), and ``identify_formats`` only collects the answers. One helper per process
-(``shared``), spawned on first use; if it dies, identification falls back to running in-process.
+helper process it does both: the scan step submits the content paths (the share validate_sip
+cannot hide when the read pass starts, the rest when it ends, to run beside validate_sip), and
+``identify_formats`` only collects the answers. One helper per process (``shared``), spawned
+on first use; if it dies, identification falls back to running in-process.
 It exits by itself when its parent goes. Spawned, not forked (the parent has threads), so a
 script that ingests needs the usual ``if __name__ == "__main__":`` guard.
 """

@@ -3,7 +3,7 @@
 Content files are what the AIP preserves. The SIP's metadata (METS, EAD, schemas) is parsed
 and validated against its XSDs by validate_sip, which says more than a signature match, and
 is not carried into the AIP: khoso writes the AIP's own METS, EAD and PREMIS, whose formats it
-knows (``ingest.aip.OWN_FORMATS``). Identifying them cost a third of siegfried's time.
+knows (``preservation.packaging.model.OWN_FORMATS``). Identifying them cost a third of siegfried's time.
 """
 
 from __future__ import annotations
