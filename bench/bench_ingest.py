@@ -261,7 +261,10 @@ def _clamd_pid() -> int | None:
         return None
 
 
-def _proc_cpu(pid: int) -> float:
+def _proc_cpu(pid: int | None) -> float:
+    """A process's user+system CPU seconds so far (0 for no process)."""
+    if pid is None:
+        return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -269,18 +272,16 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
-HELPERS: list = []  # the format identification helper's process pool, once it exists
-
-
-def _cpu(clamd: int | None) -> tuple[float, float, float, float]:
+def _cpu(clamd: int | None, identifier=None) -> tuple[float, float, float, float]:
     """(this process's user s, its system s, clamd's user+system s, its helper processes'
-    user+system s: format identification and replication workers) so far."""
+    user+system s: the format identification pool of ``identifier`` while it runs, and the
+    replication workers once reaped) so far."""
     import resource
     own = resource.getrusage(resource.RUSAGE_SELF)
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pool = getattr(HELPERS[0], "_pool", None) if HELPERS else None
+    pool = getattr(identifier, "_pool", None)
     helpers = sum(_proc_cpu(pid) for pid in list(getattr(pool, "_processes", None) or {}))
-    return (own.ru_utime, own.ru_stime, _proc_cpu(clamd) if clamd else 0.0,
+    return (own.ru_utime, own.ru_stime, _proc_cpu(clamd),
             helpers + ended.ru_utime + ended.ru_stime)
 
 
@@ -299,23 +300,25 @@ def child(spec_path: str) -> None:
     t0 = time.perf_counter()
     services = build_services(settings)
     services_s = time.perf_counter() - t0
-    HELPERS.append(services.identifier)
 
     steps_s: dict[str, float] = {}
     steps_hwm: dict[str, int] = {}
     steps_cpu: dict[str, list[float]] = {}
     clamd = _clamd_pid()
 
+    def cpu_now() -> tuple[float, float, float, float]:
+        return _cpu(clamd, services.identifier)
+
     def timed(step: Step) -> Step:
         def run(ctx):
             start = time.perf_counter()
-            cpu = _cpu(clamd)
+            cpu = cpu_now()
             try:
                 return step.run(ctx)
             finally:
                 steps_s[step.name] = time.perf_counter() - start
                 steps_hwm[step.name] = _status("VmHWM")
-                steps_cpu[step.name] = [b - a for a, b in zip(cpu, _cpu(clamd), strict=True)]
+                steps_cpu[step.name] = [b - a for a, b in zip(cpu, cpu_now(), strict=True)]
         return Step(step.name, step.event_type, run, step.mandatory)
 
     pipeline.run_ingest.__defaults__ = (tuple(timed(s) for s in pipeline.STEPS),)
@@ -338,7 +341,7 @@ def child(spec_path: str) -> None:
         profiler = Profiler(interval=0.005)
         profiler.start()
     start = time.perf_counter()
-    cpu_start = _cpu(clamd)
+    cpu_start = cpu_now()
     error = None
     try:
         outcome = run_job(settings, catalog, job, services=services, progress=progress)
@@ -346,7 +349,7 @@ def child(spec_path: str) -> None:
         import traceback
         outcome, error = None, traceback.format_exc()
     seconds = time.perf_counter() - start
-    cpu_total = [b - a for a, b in zip(cpu_start, _cpu(clamd), strict=True)]
+    cpu_total = [b - a for a, b in zip(cpu_start, cpu_now(), strict=True)]
     if spec.get("profile") == "cprofile":
         import pstats
         profiler.disable()
@@ -551,12 +554,13 @@ def scenario_small(root: Path, args, name: str, count: int, kib: int, one_docume
         base["sha256"] = timed_call(sha256_loop, files)
         row(f"{name} baseline read+sha256", len(files), total, base["sha256"])
         fresh = fresh_copies(files, folder / "clamd-baseline")
-        before = _cpu(_clamd_pid())[2]
+        clamd = _clamd_pid()
+        before = _proc_cpu(clamd)
         base["clamd-per-file"] = timed_call(clamd_per_file, args.clamd, fresh)
         row(f"{name} baseline raw clamd INSTREAM per file x4", len(fresh), total,
             base["clamd-per-file"])
         DETAILS.append(f"### {name}: clamd's own CPU (user+sys) in the raw per-file baseline: "
-                       f"{_cpu(_clamd_pid())[2] - before:.2f} s")
+                       f"{_proc_cpu(clamd) - before:.2f} s")
         # kept until the scenario ends: deleting 20,000 files now would slow the ingest's
         # file creations on some filesystems (see create_probe)
     env = make_instance(folder / "inst", args.clamd)

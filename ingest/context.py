@@ -99,9 +99,9 @@ class IngestContext:
         return self.aip_dir / "data" / rel
 
     def content_source(self, rel: str) -> Path:
-        """Where a content file is before the AIP tree has it: in place for a folder
-        submission (its copy), in the unpacked SIP for an archive (moved in by build)."""
-        return self.content_copy(rel) if self.kind == "dir" else self.sip_root / rel
+        """An unpacked archive's content file, which build moves into the AIP tree (a folder
+        submission's copies are already there: ``content_copy``)."""
+        return self.sip_root / rel
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:

@@ -38,13 +38,13 @@ class Wired(NamedTuple):
 
 
 def error_frame(exc: BaseException) -> dict[str, Any]:
+    from storage.replication import failure_frame
+
     issue = getattr(exc, "issue", None)
     if issue is not None:
         return {"code": issue.code, "path": issue.path, "params": dict(issue.params),
                 "transient": bool(getattr(exc, "transient", False))}
-    return {"code": "STO007", "path": "", "transient": False,
-            "params": {"key": "", "location": "", "operation": "replicate",
-                       "reason": f"{type(exc).__name__}: {exc}"[:500]}}
+    return failure_frame(f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
@@ -52,7 +52,7 @@ def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
 
 
 class _Stop(BaseException):
-    """Raised in the main thread by SIGTERM or a closed stdin; ``replicate`` then cleans up."""
+    """Raised in the main thread by SIGTERM (the parent gives up); ``replicate`` then cleans up."""
 
 
 def main() -> int:

@@ -12,6 +12,9 @@ import contextlib
 import itertools
 import logging
 import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -175,6 +178,12 @@ _FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat f
 READY_TIMEOUT = 30.0  # seconds for a worker's interpreter to start and import
 
 
+def failure_frame(reason: str, location: str = "", *, transient: bool = False) -> dict:
+    """A worker's failure as it crosses the pipe: the fields of an STO007 ``StorageError``."""
+    return {"code": "STO007", "path": "", "transient": transient, "params": {
+        "key": "", "location": location, "operation": "replicate", "reason": reason}}
+
+
 def _sum(replicas: Sequence[Replica], seconds: float) -> list[Replica]:
     """One Replica per location over every batch, in the order the locations came."""
     by_location: dict[str, list[int]] = {}
@@ -234,9 +243,6 @@ class _Worker:
     """One location's ``python -m storage.replicate_worker`` and the frames it sends back."""
 
     def __init__(self, storage: Storage, attempts: int, backoff: float) -> None:
-        import subprocess
-        import sys
-
         self.storage = storage
         self.done = 0
         self.result: tuple | None = None
@@ -259,7 +265,6 @@ class _Worker:
             raise OSError(f"the replication worker for {self.storage.name} did not start")
 
     def send(self, frame: object) -> None:
-        import pickle
         self.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
 
     def write(self, data: bytes) -> None:
@@ -267,7 +272,6 @@ class _Worker:
         self.proc.stdin.flush()
 
     def _read(self) -> None:
-        import pickle
         try:
             while True:
                 kind, value = pickle.load(self.proc.stdout)
@@ -279,16 +283,15 @@ class _Worker:
                     self.result = (kind, value)
                     return
         except Exception as exc:  # noqa: BLE001 - a worker that died mid-frame, or never spoke
-            self.result = ("error", {"code": "STO007", "path": "", "transient": True, "params": {
-                "key": "", "location": self.storage.name, "operation": "replicate",
-                "reason": f"replication worker ended without a result ({type(exc).__name__})"}})
+            self.result = ("error", failure_frame(
+                f"replication worker ended without a result ({type(exc).__name__})",
+                self.storage.name, transient=True))
         finally:
             self.ready.set()  # nobody waits for a worker that ended
 
     def close(self) -> None:
         """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs;
         stdin is closed last: a worker whose stdin closes first stops without cleaning up."""
-        import subprocess
         if self.proc.poll() is None and self.result is None:
             self.proc.terminate()
         try:
@@ -327,7 +330,6 @@ class _InWorkers(Replication):
     def add(self, objects: Sequence[ObjectToStore]) -> None:
         if not self.workers:
             raise RuntimeError("replication already ended")
-        import pickle
         self.batches.append(objects)
         try:
             # Each frame is made and pickled once for every worker; paths go as str (a Path
@@ -373,10 +375,8 @@ class _InWorkers(Replication):
             for batch in self.batches:
                 remove(batch, self.storages)
             self.batches = []
-            first = failures[0] if failures else {
-                "code": "STO007", "path": "", "transient": True, "params": {
-                    "key": "", "location": "", "operation": "replicate",
-                    "reason": "a replication worker stopped before it finished"}}
+            first = failures[0] if failures else failure_frame(
+                "a replication worker stopped before it finished", transient=True)
             raise StorageError(first["code"], first["path"], transient=first["transient"],
                                **first["params"])
         self.replicas = [r for w in workers for r in w.result[1]]

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, overload
 
+from ingest.aip import REP, aip_values
 from ingest.context import IngestContext, StepResult, khoso_agent
 from preservation.events import REPLICATION, Event, Outcome
 from preservation.issues import Report
-
-CONTENT = "representations/rep1/data/"
 
 
 class StoreItem(NamedTuple):
@@ -27,18 +26,16 @@ class StoreItem(NamedTuple):
     staged: str | None = None
 
 
-def permanent(built) -> bool:
-    """Retention 01 (vĩnh viễn): the hồ sơ, or every loose document, is kept for ever."""
-    if built.hoso is not None:
-        return built.hoso.values.get("maintenance") == "01"
-    return all(d.record.values.get("maintenance", "01") == "01" for d in built.documents)
+def permanent(sip) -> bool:
+    """Retention 01 (vĩnh viễn): the hồ sơ, or every loose document, is kept for ever.
 
-
-def permanent_sip(sip) -> bool:
-    """``permanent`` read from the SIP, before the AIP's records exist (the same values)."""
+    Read from the SIP, as the AIP's records carry it (``aip_values``: a kind whose AIP table
+    has no retention counts as permanent), so the content files, replicated before those
+    records exist, get the same lock as the rest of the package."""
     if sip.content == "hoso":
         return sip.ead.values.get("maintenance") == "01"
-    return all(d.ead_record.values.get("maintenance", "01") == "01" for d in sip.documents)
+    return all(aip_values(d.ead_record, d.ead_record.kind, {}).values.get("maintenance", "01")
+               == "01" for d in sip.documents)
 
 
 class _Items(Sequence[StoreItem]):
@@ -74,7 +71,7 @@ def start_storing(ctx: IngestContext, prefix: str, folder: Path, content: list) 
     cancels it, which removes every object written (``ingest.pipeline``)."""
     start = ctx.services.start_replication
     if start is not None and content:
-        ctx.storing = start(_Items(prefix, folder, content, ctx.staged, permanent_sip(ctx.sip)),
+        ctx.storing = start(_Items(prefix, folder, content, ctx.staged, permanent(ctx.sip)),
                             progress=ctx.tick)
 
 
@@ -92,9 +89,9 @@ def store_aip(ctx: IngestContext) -> StepResult:
     the registration runs while they write, and commits only after ``finish_storing``
     confirmed every replica (a failure there rolls it back and removes every object)."""
     built = ctx.aip
-    lock = permanent(built)
+    lock = permanent(ctx.sip)
     if ctx.storing is not None:  # the content files are on their way (start_storing)
-        rest = [f for f in built.files if not f.path.startswith(f"data/{CONTENT}")]
+        rest = [f for f in built.files if not f.path.startswith(f"data/{REP}/data/")]
         ctx.storing.add(_Items(built.key_prefix, built.folder, rest, ctx.staged, lock))
     else:
         items = _Items(built.key_prefix, built.folder, built.files, ctx.staged, lock)
