@@ -132,21 +132,76 @@ def key_prefix(settings, fond_code: str, arc_file_code: str) -> str:
     return f"{settings.archive_code}/{fond_code}/{arc_file_code.replace('/', '_')}/v1"
 
 
+@dataclass
+class Described:
+    """The AIP's descriptive part, written before the formats are known (``describe``)."""
+
+    tree: _Tree
+    created: dt.datetime
+    ead: FileEntry
+    hoso: EadRecord | None
+    documents: Spool[AipDocument]
+    doc_entries: list[DocumentEntry]
+
+
+def arc_file_code(ctx: IngestContext) -> str:
+    return f"{ctx.settings.archive_code}.{ctx.sip.ead.values['fileCode']}"
+
+
+def describe(ctx: IngestContext) -> Described:
+    """Write the package EAD, one EAD per document (with archival codes) and the schemas into
+    the AIP tree. Nothing here needs a file's format, so it can run while the identification
+    helper finishes (``ingest.steps.identify_formats``): on a hồ sơ of 10,000 documents that
+    hides a second of EAD writing behind siegfried. Only files under the workspace are
+    written; nothing is replicated before every check has passed."""
+    sip = ctx.sip
+    created = now()
+    tree = _Tree(ctx.aip_dir / "data")
+    code = arc_file_code(ctx)
+    for rel, facts in ctx.files.items():  # the documents' METS entries point at these
+        if rel.startswith(f"{REP}/data/"):
+            tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
+
+    hoso = None
+    if sip.content == "hoso":
+        hoso = aip_values(sip.ead, "hoso", {"arcFileCode": code})
+    package_record = hoso or aip_values(sip.ead, "tailieu", {"arcFileCode": code})
+    ead_entry = tree.write("metadata/descriptive/EAD.xml", write_ead(package_record), created)
+    documents: Spool[AipDocument] = Spool(directory=ctx.workspace)
+    doc_entries: list[DocumentEntry] = []
+    for position, doc in enumerate(sip.documents, 1):
+        ordinal = _ordinal(doc.ead_record, position)
+        arc_doc_code = f"{code}.{ordinal:07d}"
+        record = aip_values(doc.ead_record, doc.ead_record.kind, {
+            "arcFileCode": code, "docOrdinal": ordinal, "docCode": arc_doc_code,
+            "arcDocCode": arc_doc_code})
+        ead_rel = f"{REP}/metadata/descriptive/{Path(doc.ead_path).name}"
+        entry = tree.write(ead_rel, write_ead(record), created)
+        files = tuple(tree.entries[f] for f in doc.files if f in tree.entries)
+        doc_entries.append(DocumentEntry(entry, files))
+        documents.append(AipDocument(record, tuple(f"data/{f.path}" for f in files)))
+
+    for name in STANDARD_SCHEMAS:  # schemas shipped with the package
+        tree.write(f"schemas/{name}", (SCHEMA_DIR / "standard" / name).read_bytes(), created)
+    for xsd in sorted((SCHEMA_DIR / "aip").glob("*.xsd")):
+        tree.write(f"schemas/{xsd.name}", xsd.read_bytes(), created)
+    return Described(tree, created, ead_entry, hoso, documents, doc_entries)
+
+
 def build(ctx: IngestContext,
           content_placed: Callable[[str, Path, list[AipFile]], None] | None = None) -> BuiltAip:
     """``content_placed(key prefix, bag folder, content files)`` is called once the content
     files are in the AIP tree, before its metadata is written: they can be replicated while
-    the rest is built."""
+    the rest is built. The descriptive part comes from ``ctx.described`` when it was written
+    while the formats were identified."""
     sip = ctx.sip
     settings = ctx.settings
-    created = now()
     fond_code = sip.fond_code
     objid = str(PackageId("AIP", ctx.job_id.upper(), fond_code))
     folder = ctx.aip_dir
     data = folder / "data"
-    tree = _Tree(data)
     content = sip.content
-    arc_file_code = f"{settings.archive_code}.{sip.ead.values['fileCode']}"
+    code = arc_file_code(ctx)
     label = str(sip.ead.values.get("title", objid))
 
     # 1. content files: the read pass copied a folder submission's into this tree already; an
@@ -160,40 +215,18 @@ def build(ctx: IngestContext,
             target = data / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(ctx.content_source(rel), target)
-        tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
         placed.append(AipFile(f"data/{rel}", facts.size, facts.sha256, None, None, None))
-    prefix = key_prefix(settings, fond_code, arc_file_code)
+    prefix = key_prefix(settings, fond_code, code)
     if content_placed is not None:
         content_placed(prefix, folder, placed)
     del placed
 
-    # 2. descriptive metadata with archival codes
-    hoso = None
-    if content == "hoso":
-        hoso = aip_values(sip.ead, "hoso", {"arcFileCode": arc_file_code})
-    package_record = hoso or aip_values(sip.ead, "tailieu", {"arcFileCode": arc_file_code})
-    ead_entry = tree.write("metadata/descriptive/EAD.xml", write_ead(package_record), created)
-    documents: Spool[AipDocument] = Spool(directory=ctx.workspace)
-    doc_entries: list[DocumentEntry] = []
-    for position, doc in enumerate(sip.documents, 1):
-        ordinal = _ordinal(doc.ead_record, position)
-        arc_doc_code = f"{arc_file_code}.{ordinal:07d}"
-        record = aip_values(doc.ead_record, doc.ead_record.kind, {
-            "arcFileCode": arc_file_code, "docOrdinal": ordinal, "docCode": arc_doc_code,
-            "arcDocCode": arc_doc_code})
-        ead_rel = f"{REP}/metadata/descriptive/{Path(doc.ead_path).name}"
-        entry = tree.write(ead_rel, write_ead(record), created)
-        files = tuple(tree.entries[f] for f in doc.files if f in tree.entries)
-        doc_entries.append(DocumentEntry(entry, files))
-        documents.append(AipDocument(record, tuple(f"data/{f.path}" for f in files)))
+    # 2. descriptive metadata with archival codes, and the schemas
+    described = ctx.described if ctx.described is not None else describe(ctx)
+    ctx.described = None
+    tree, created = described.tree, described.created
 
-    # 3. schemas shipped with the package
-    for name in STANDARD_SCHEMAS:
-        tree.write(f"schemas/{name}", (SCHEMA_DIR / "standard" / name).read_bytes(), created)
-    for xsd in sorted((SCHEMA_DIR / "aip").glob("*.xsd")):
-        tree.write(f"schemas/{xsd.name}", xsd.read_bytes(), created)
-
-    # 4. PREMIS: the package-level events in PREMIS.xml, per-file objects and events in rep1
+    # 3. PREMIS: the package-level events in PREMIS.xml, per-file objects and events in rep1
     creation = Event(INFORMATION_PACKAGE_CREATION, Outcome.SUCCESS,
                      f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)})",
                      object_identifier=objid, agents=((khoso_agent(), "executing program"),))
@@ -206,21 +239,21 @@ def build(ctx: IngestContext,
         _write_premis(out, rep_out, objid, ctx)
     premis, premis_rep = tree.entries[premis_rel], tree.entries[rep_premis_rel]
 
-    # 5. METS: rep1 first (the root points to it with its size and checksum)
+    # 4. METS: rep1 first (the root points to it with its size and checksum)
     with tree.stream(f"{REP}/METS.xml", created) as out:
         write_rep_mets(out, objid=objid, package_type="AIP", content=content, created=created,
                        agency_name=sip.agency_name or settings.archive_name, fond_code=fond_code,
-                       documents=doc_entries, premis=premis_rep, label=label)
+                       documents=described.doc_entries, premis=premis_rep, label=label)
     rep_entry = tree.entries[f"{REP}/METS.xml"]
     schema_entries = [e for p, e in tree.entries.items() if p.startswith("schemas/")]
     with tree.stream("METS.xml", created) as out:
         write_root_mets(out, objid=objid, label=label, package_type="AIP", content=content,
                         created=created, software_name="khoso", software_version=__version__,
-                        fond_code=fond_code, ead=ead_entry, premis=premis, schemas=schema_entries,
+                        fond_code=fond_code, ead=described.ead, premis=premis, schemas=schema_entries,
                         rep_mets=rep_entry)
 
-    aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, arc_file_code, hoso,
-                   documents)
+    aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, code, described.hoso,
+                   described.documents)
     _bag(aip, tree, ctx)
     aip.key_prefix = prefix
     return aip

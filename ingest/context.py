@@ -78,6 +78,7 @@ class IngestContext:
     identifying: Any | None = None  # (paths, [(range of paths, future)]) from the scan step
     events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
     report: Report = field(default_factory=Report)
+    described: Any | None = None  # the AIP's EADs, written while identification finishes
     aip: Any | None = None
     stored: list[Any] = field(default_factory=list)
     storing: Any | None = None  # a replication still running (``Services.start_replication``)

@@ -249,3 +249,31 @@ def test_a_build_failure_after_the_content_started_leaves_nothing_stored(khoso, 
     with khoso.catalog.session() as s:
         assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
         assert s.scalars(sa.select(Job)).one().status == "failed"
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_the_aip_eads_are_written_while_the_formats_are_identified(khoso, monkeypatch, background):
+    """With the identification helper still at work, identify_formats writes the AIP's EADs
+    (they need no format) and build_aip uses them; a plain identifier leaves them to build.
+    Either way each EAD is written once and the AIP is the same."""
+    from access_api.services import build_services
+    from ingest import aip
+
+    services = build_services(khoso.settings)
+    if not background:
+        services.identifier = type("Plain", (), {
+            "identify_many": services.identifier.identify_many})()
+    calls, real = [], aip.describe
+    monkeypatch.setattr(aip, "describe", lambda ctx: calls.append(
+        (ctx.identifying is not None, ctx.aip is None)) or real(ctx))
+    outcome = khoso.ingest(make_sip(khoso.tmp / "sip"), services=services)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert calls == [(background, True)]
+    prefix = "TTLTNA/P623/TTLTNA.H49.64.33.2001.160/v1/"
+    aip_dir = khoso.replica("replica1") / prefix
+    assert validate_bag(aip_dir).report.errors == []
+    eads = sorted(p.name for p in (aip_dir / "data/representations/rep1/metadata/descriptive")
+                  .iterdir())
+    assert eads == ["EAD_doc_tai-lieu-1.xml", "EAD_pic_tai-lieu-2.xml"]
+    text = (aip_dir / "data/representations/rep1/metadata/descriptive" / eads[0]).read_text()
+    assert "TTLTNA.H49.64.33.2001.160.0000001" in text  # the archival document code
