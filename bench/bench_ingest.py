@@ -43,6 +43,7 @@ import io
 import json
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -142,6 +143,26 @@ def write_big_pdf(path: Path, size: int, piece: int = 64 * MiB) -> None:
                 % (len(offsets) + 1, xref))
 
 
+def write_big_mp4(path: Path, size: int) -> None:
+    """A "fast start" MPEG-4 file (``ftyp``, ``moov``, then one ``mdat`` box of random bytes)
+    of ``size`` bytes: siegfried names it fmt/199 (the ``moov`` box is what its signature needs)
+    and clamd, which has no MP4 parser, scans it as raw data. A recording is what a 2 GiB file
+    in an archive usually is; and unlike a PDF, whose extracted streams count twice toward
+    MaxScanSize, clamd scans it up to its 2 GiB file limit (2047 MiB)."""
+    head = (struct.pack(">I4s4sI", 32, b"ftyp", b"isom", 512) + b"isomiso2mp41"
+            + struct.pack(">I4s", 16, b"moov") + struct.pack(">I4s", 8, b"mvhd")
+            + struct.pack(">I4s", 8, b"free"))
+    left = size - len(head) - 16
+    if left < 0:
+        raise SystemExit(f"--big-mib too small for an MP4 of {size} bytes")
+    with open(path, "wb") as f:
+        f.write(head + struct.pack(">I4sQ", 1, b"mdat", 16 + left))
+        while left:
+            k = min(left, 8 * MiB)
+            f.write(os.urandom(k))
+            left -= k
+
+
 def small_pdf(size: int) -> bytes:
     """A valid PDF of about ``size`` bytes (one stream of random bytes)."""
     buf = io.BytesIO()
@@ -192,10 +213,14 @@ def build_bag(folder: Path, rows: list[dict[str, str]]) -> Path:
     return bag  # src is deleted with the scenario's folder, after the ingest (see create_probe)
 
 
-def make_big(folder: Path, mib: int, piece_mib: int) -> Path:
+def make_big(folder: Path, mib: int, piece_mib: int, kind: str = "pdf") -> Path:
     (folder / "src").mkdir(parents=True)
-    write_big_pdf(folder / "src" / "tai-lieu-1.pdf", mib * MiB, piece_mib * MiB)
-    return build_bag(folder, [doc_row(1, "tai-lieu-1.pdf")])
+    name = f"tai-lieu-1.{kind}"
+    if kind == "mp4":
+        write_big_mp4(folder / "src" / name, mib * MiB)
+    else:
+        write_big_pdf(folder / "src" / name, mib * MiB, piece_mib * MiB)
+    return build_bag(folder, [doc_row(1, name)])
 
 
 def make_small(folder: Path, count: int, kib: int, one_document: bool) -> Path:
@@ -481,8 +506,8 @@ def report_ingest(name: str, result: dict, files: int, size: int,
 
 def scenario_big(root: Path, args) -> None:
     folder = root / "big"
-    print(f"[big] building a {args.big_mib} MiB PDF SIP ...", flush=True)
-    bag = make_big(folder, args.big_mib, args.big_piece_mib)
+    print(f"[big] building a {args.big_mib} MiB {args.big_format.upper()} SIP ...", flush=True)
+    bag = make_big(folder, args.big_mib, args.big_piece_mib, args.big_format)
     files = payload_files(bag)
     data = max(files, key=lambda p: p.stat().st_size)
     from ingest.adapters.formats import make_identifier
@@ -523,7 +548,7 @@ def scenario_big_cold(root: Path, args, bag: Path, files, data: Path, size: int,
     folder = root / "big"
     env = make_instance(folder / "inst", args.clamd)
     result = run_child(folder, env, bag, args.profile)
-    other = make_big(root / "big-other", args.big_mib, args.big_piece_mib)
+    other = make_big(root / "big-other", args.big_mib, args.big_piece_mib, args.big_format)
     other_data = max(payload_files(other), key=lambda p: p.stat().st_size)
     start = time.perf_counter()
     reply = raw_instream(args.clamd, other_data)
@@ -597,6 +622,9 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024,
                         help="size of the big file; a ~2 GiB PDF is not fully scanned by clamd "
                              "(AV002/AV003, see README), so the default is 1024")
+    parser.add_argument("--big-format", choices=("pdf", "mp4"), default="pdf",
+                        help="the big file: a PDF (64 MiB streams) or an MP4 video; clamd scans "
+                             "an MP4 of up to 2047 MiB (its 2 GiB limit)")
     parser.add_argument("--big-piece-mib", type=int, default=64,
                         help="PDF stream object size in the big file")
     parser.add_argument("--small", type=int, default=10_000, help="files in docs / attach")
