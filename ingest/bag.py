@@ -201,6 +201,9 @@ def _read_bagit_txt(root: Path, report: Report) -> str | None:
     return version if report.ok else None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # an undecodable name, as os.fsdecode gives it
+
+
 def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str]]:
     """Sizes of payload files and the names of tag files, from one walk that follows no link."""
     payload: dict[str, int] = {}
@@ -216,7 +219,7 @@ def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str]]:
             continue
         for e in entries:
             rel = prefix + e.name
-            if any(0xD800 <= ord(c) <= 0xDFFF for c in rel):
+            if not rel.isascii() and _SURROGATE.search(rel):
                 _add(report, "BAG032", rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
                 continue
             other = seen.setdefault(unicodedata.normalize("NFC", rel), rel)

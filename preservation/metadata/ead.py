@@ -8,10 +8,12 @@ expected (and back), and reports every deviation as an ``Issue`` rather than fai
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from lxml import etree
@@ -23,6 +25,14 @@ from preservation.metadata.dates import TTDate, is_iso
 from preservation.metadata.xmlsafe import load_schema, parse_xml
 
 ROOT = "simpledc"
+
+
+@functools.lru_cache(maxsize=64)
+def _specs(package: str, kind: str) -> Mapping[str, tuple[FieldSpec, str]]:
+    """Field specs by name, each with its issue path: read and checked once per EAD, i.e.
+    100,000 times in a large SIP."""
+    return MappingProxyType({s.name: (s, f"/{ROOT}/{s.name}") for s in field_specs(package, kind)})
+
 DOCUMENT_KINDS = ("doc", "pic", "media")
 # PL I/II/V and the sample package mix these two names (§3.3, §5.6).
 _ALIASES = {"docCode": "arcDocCode", "arcDocCode": "docCode"}
@@ -46,10 +56,14 @@ class EadRecord:
     values: Mapping[str, object]
 
 
+# What XML 1.0 cannot carry: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF. A regex
+# scans in C; a loop over characters cost ~20 µs per EAD field (0.2 s for 10,000 documents).
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _bad_char(text: str) -> str | None:
-    for ch in text:
-        if (ch < " " and ch not in "\t\n\r") or ch in "\ufffe\uffff" or "\ud800" <= ch <= "\udfff":
-            return f"U+{ord(ch):04X}"
+    if m := _BAD_CHAR.search(text):
+        return f"U+{ord(m.group()):04X}"
     return None
 
 
@@ -82,12 +96,11 @@ def _check_value(spec: FieldSpec, value: Any, package: str, report: Report, path
 def check_values(record: EadRecord) -> Report:
     """Everything the writer needs: known fields, Python types, lengths, codes, required."""
     report = Report()
-    specs = {s.name: s for s in field_specs(record.package, record.kind)}
+    specs = _specs(record.package, record.kind)
     for name in record.values:
         if name not in specs:
             report.add("EAD016", name, field=name, package=record.package, kind=record.kind)
-    for spec in specs.values():
-        path = f"/{ROOT}/{spec.name}"
+    for spec, path in specs.values():
         if spec.name not in record.values:
             if spec.required:
                 report.add("EAD001", path, field=spec.name, label=spec.vi)
@@ -169,7 +182,7 @@ def _convert(spec: FieldSpec, texts: list[str], package: str, report: Report, pa
     return text
 
 
-def _group(root: etree._Element, specs: Mapping[str, FieldSpec], package: str, kind: str,
+def _group(root: etree._Element, specs: Mapping[str, object], package: str, kind: str,
            report: Report) -> dict[str, list[etree._Element]]:
     present = {c.tag for c in root if isinstance(c.tag, str)}
     groups: dict[str, list[etree._Element]] = {}
@@ -193,7 +206,7 @@ def read_ead(data: bytes, package: str, kind: str, *, root: Any = None) -> tuple
     """Parse liberally. Raises ``KhosoError`` (XML00x) only when the bytes are not safe,
     well-formed UTF-8 XML; every other problem is an issue and the value is left out.
     ``root``: as for ``validate_xsd``."""
-    specs = {s.name: s for s in field_specs(package, kind)}
+    specs = _specs(package, kind)
     if root is None:
         root = parse_xml(data)
     report = Report()
@@ -202,8 +215,7 @@ def read_ead(data: bytes, package: str, kind: str, *, root: Any = None) -> tuple
         report.add("EAD014", "/", root=root.tag)
     groups = _group(root, specs, package, kind, report)
     values: dict[str, object] = {}
-    for spec in specs.values():
-        path = f"/{ROOT}/{spec.name}"
+    for spec, path in specs.values():
         elements = groups.get(spec.name, [])
         if len(elements) > 1 and not spec.multi:
             report.add("EAD008", path, field=spec.name, count=len(elements))
@@ -221,10 +233,10 @@ def read_ead(data: bytes, package: str, kind: str, *, root: Any = None) -> tuple
             continue
         before = len(report)
         value = _convert(spec, texts, package, report, path)
-        if value is None or report.errors_since(before):
+        if value is None or (len(report) > before and report.errors_since(before)):
             continue
         _check_value(spec, value, package, report, path)
-        if not report.errors_since(before):
+        if len(report) == before or not report.errors_since(before):
             values[spec.name] = value
     return EadRecord(package, kind, values), report
 

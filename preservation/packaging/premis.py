@@ -56,13 +56,16 @@ class Signature:
 
 
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_PLAIN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
 
 
 def _text(value: str | int) -> str:
     """``value`` as XML character data; characters XML 1.0 cannot carry are refused (as lxml
     refuses them), a carriage return is kept as a reference so parsers do not turn it into a
     line feed."""
-    text = str(value)
+    text = value if type(value) is str else str(value)
+    if _NOT_PLAIN.search(text) is None:  # most values (ids, types, dates): one scan, no copies
+        return text
     if _INVALID.search(text):
         raise ValueError("All strings must be XML compatible: Unicode or ASCII, "
                          f"no NULL bytes or control characters: {text[:40]!r}")

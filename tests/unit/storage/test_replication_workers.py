@@ -122,10 +122,11 @@ def test_a_worker_whose_parent_is_gone_stops_and_removes_nothing(tmp_path, disks
     deadline = time.monotonic() + 30
     while worker.done == 0 and time.monotonic() < deadline:  # progress comes every 0.1 s
         time.sleep(0.05)
+    written = stored(disks[0])  # at least these exist when stdin closes
     worker.proc.stdin.close()
-    assert worker.proc.wait(30) == 3
+    assert worker.proc.wait(30) == 3  # stopped before it finished (a finished worker exits 0)
     left = stored(disks[0])
-    assert 0 < len(left) < 4000
+    assert written and set(written) <= set(left)  # nothing it wrote was removed
     handle.workers = []  # what a dead parent would do: nothing
     assert stored(disks[0]) == left
 
