@@ -26,6 +26,10 @@ from preservation.metadata.xmlsafe import load_schema, parse_xml
 
 ROOT = "simpledc"
 
+DOCUMENT_KINDS = ("doc", "pic", "media")
+# PL I/II/V and the sample package mix these two names (§3.3, §5.6).
+_ALIASES = {"docCode": "arcDocCode", "arcDocCode": "docCode"}
+
 
 @functools.lru_cache(maxsize=64)
 def _specs(package: str, kind: str) -> Mapping[str, tuple[FieldSpec, str]]:
@@ -33,9 +37,7 @@ def _specs(package: str, kind: str) -> Mapping[str, tuple[FieldSpec, str]]:
     100,000 times in a large SIP."""
     return MappingProxyType({s.name: (s, f"/{ROOT}/{s.name}") for s in field_specs(package, kind)})
 
-DOCUMENT_KINDS = ("doc", "pic", "media")
-# PL I/II/V and the sample package mix these two names (§3.3, §5.6).
-_ALIASES = {"docCode": "arcDocCode", "arcDocCode": "docCode"}
+
 _SPLIT = re.compile(r"\s*[;,]\s*")
 _PY_TYPES: Mapping[str, tuple[type, ...]] = {
     "string": (str,),
