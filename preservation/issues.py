@@ -118,7 +118,8 @@ class Report:
     def errors_since(self, count: int) -> bool:
         """Whether an error was added after the first ``count`` issues (cheaper than
         comparing ``len(errors)``, which lists them all, in a per-field loop)."""
-        return any(i.severity is Severity.ERROR for i in self.issues[count:])
+        return len(self.issues) > count and any(
+            i.severity is Severity.ERROR for i in self.issues[count:])
 
     def codes(self) -> set[str]:
         return {i.code for i in self.issues}

@@ -7,14 +7,16 @@ cleanly: what was written is removed, nothing is registered.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, overload
 
-from ingest.aip import REP, aip_values
+from ingest.aip import REP
 from ingest.context import IngestContext, StepResult, khoso_agent
 from preservation.events import REPLICATION, Event, Outcome
 from preservation.issues import Report
+from preservation.metadata.codelists import field_specs
 
 
 class StoreItem(NamedTuple):
@@ -34,8 +36,15 @@ def permanent(sip) -> bool:
     records exist, get the same lock as the rest of the package."""
     if sip.content == "hoso":
         return sip.ead.values.get("maintenance") == "01"
-    return all(aip_values(d.ead_record, d.ead_record.kind, {}).values.get("maintenance", "01")
-               == "01" for d in sip.documents)
+    return all(d.ead_record.values.get("maintenance", "01") == "01" for d in sip.documents
+               if _aip_keeps_retention(d.ead_record.kind))
+
+
+@functools.lru_cache(maxsize=8)
+def _aip_keeps_retention(kind: str) -> bool:
+    """Whether the AIP table of a document kind has the retention field (``aip_values``
+    carries only the fields of that table)."""
+    return any(s.name == "maintenance" for s in field_specs("AIP", kind))
 
 
 class _Items(Sequence[StoreItem]):

@@ -21,6 +21,9 @@ from preservation.metadata.codelists import schema_file
 from schemas import SCHEMA_DIR
 
 MAX_BYTES = 64 * 1024 * 1024
+# What XML 1.0 cannot carry: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF (a regex
+# class, for the writers: EAD's checks and the PREMIS text writer).
+INVALID_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from preservation.metadata.xmlsafe import INVALID_CHARS
 from preservation.packaging.model import timestamp
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
@@ -55,8 +56,8 @@ class Signature:
     encoding: str = "base64"
 
 
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_NOT_PLAIN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
+_INVALID = re.compile(f"[{INVALID_CHARS}]")
+_NOT_PLAIN = re.compile(f"[{INVALID_CHARS}&<>\r]")  # a value that needs more than copying
 
 
 def _text(value: str | int) -> str:
