@@ -138,8 +138,12 @@ def db_upgrade(obj: Context, revision: str) -> None:
 @main.command()
 @click.option("--host", default=None, help="Mặc định KHOSO_HOST / default KHOSO_HOST.")
 @click.option("--port", type=int, default=None, help="Mặc định KHOSO_PORT / default KHOSO_PORT.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Chạy kèm một tiến trình xử lý công việc và lịch kiểm tra / also run a job "
+                   "worker with the scheduler (scaled out: --no-worker, plus `khoso worker` and "
+                   "one `khoso beat`).")
 @click.pass_obj
-def serve(obj: Context, host: str | None, port: int | None) -> None:
+def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -> None:
     """Chạy dịch vụ web / run the web service (and the managed local clamd)."""
     from waitress import serve as waitress_serve
 
@@ -153,18 +157,20 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
         if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
             local_clamd.start(local)
             clamd = local
-    worker = subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker", "--beat"])
+    worker = (subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker", "--beat"])
+              if with_worker else None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = host or s.host, port or s.port
     click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if clamd:
             local_clamd.stop(clamd)
 
@@ -378,6 +384,42 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
     if beat:
         argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
     app.worker_main(argv)
+
+
+@main.command()
+@click.pass_obj
+def beat(obj: Context) -> None:
+    """Chạy lịch kiểm tra định kỳ (chỉ một tiến trình) / run the scheduler of periodic audits
+    alone (exactly one per installation when workers are scaled out)."""
+    from access_api.services import build_storages
+    from preservation.jobs import make_celery
+    from storage.jobs import register_audit_task
+
+    s = obj.settings
+    app = make_celery(s)
+    register_audit_task(app, s, build_storages)
+    app.start(["beat", "-s", str(s.data_dir / "celerybeat-schedule"), "--loglevel", s.log_level])
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True, help="Chỉ mã thoát / exit code only (health checks).")
+@click.pass_obj
+def health(obj: Context, as_json: bool, quiet: bool) -> None:
+    """Tình trạng danh mục, các vị trí lưu trữ và clamd, như GET /healthz / component health.
+    Exit 0 when all are up, 1 otherwise."""
+    from access_api.health import health as component_health
+
+    report = component_health(obj.settings, obj.catalog())
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif not quiet:
+        for name, part in report["components"].items():
+            for item in part if isinstance(part, list) else [part]:
+                label = f"{name}:{item['name']}" if "name" in item else name
+                click.echo(f"{label}: {item['status']}"
+                           + (f" ({item['detail']})" if item.get("detail") else ""))
+    raise SystemExit(0 if report["status"] == "ok" else 1)
 
 
 @main.group()

@@ -58,11 +58,24 @@ CONF
 }
 
 start_moto() {
-  local port; port=$(free_port 5055)
-  moto_server -H 127.0.0.1 -p "$port" > "$dir/moto.log" 2>&1 &
-  echo $! > "$dir/moto.pid"; note "pidfile $dir/moto.pid"
-  wait_for moto curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"
-  echo "KHOSO_TEST_S3_ENDPOINT=http://127.0.0.1:$port" >> "$envfile"
+  # Two harness runs starting at once can pick the same free port: the loser's moto_server exits
+  # and its health check would pass against the winner's, sharing (and later losing) its buckets.
+  # So the server must still be ours once it answers; else try the next port.
+  local port=5055 pid
+  for _ in $(seq 20); do
+    port=$(free_port "$port")
+    moto_server -H 127.0.0.1 -p "$port" > "$dir/moto.log" 2>&1 &
+    pid=$!
+    if wait_for moto curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/" && sleep 0.3 \
+        && kill -0 "$pid" 2>/dev/null; then
+      echo "$pid" > "$dir/moto.pid"; note "pidfile $dir/moto.pid"
+      echo "KHOSO_TEST_S3_ENDPOINT=http://127.0.0.1:$port" >> "$envfile"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null || true
+    port=$((port + 1))
+  done
+  echo "services: moto did not come up" >&2; return 1
 }
 
 start_postgres() {
