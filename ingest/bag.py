@@ -195,8 +195,9 @@ def _read_text(root: Path, rel: str, report: Report, *, bom_is_error: bool = Fal
         data = data[3:]
     try:
         return data.decode(encoding)  # "UTF-16" reads and drops its own BOM
-    except UnicodeDecodeError as exc:
-        _add(report, "BAG005", rel, offset=exc.start, encoding="UTF-8" if utf8 else encoding)
+    except (UnicodeError, ValueError) as exc:  # idna/punycode raise plain UnicodeError
+        _add(report, "BAG005", rel, offset=getattr(exc, "start", 0),
+             encoding="UTF-8" if utf8 else encoding)
         return None
 
 
@@ -242,12 +243,13 @@ def _read_bagit_txt(root: Path, report: Report) -> tuple[str, str] | None:
     if version not in VERSIONS:
         _add(report, "BAG003", "bagit.txt", version=version)
     try:
-        known = codecs.lookup(encoding).name
+        codec = codecs.lookup(encoding)
     except LookupError:
+        codec = None
+    if codec is None or not getattr(codec, "_is_text_encoding", True):  # base64, rot13, zip…
         _add(report, "BAG004", "bagit.txt", encoding=encoding)
-    else:
-        if known != _UTF8:
-            _add(report, "BAG106", "bagit.txt", encoding=encoding)
+    elif codec.name != _UTF8:
+        _add(report, "BAG106", "bagit.txt", encoding=encoding)
     return (version, encoding) if report.ok else None
 
 

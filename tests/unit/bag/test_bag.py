@@ -298,6 +298,17 @@ def test_tag_files_in_the_declared_encoding(tmp_path: Path, encoding: str) -> No
         assert "BAG005" in codes(bag, fast=True)
 
 
+@pytest.mark.parametrize("encoding", ["base64", "rot13", "zlib", "hex", "idna", "punycode",
+                                      "unicode_escape", "utf-32"])
+def test_odd_declared_encodings_never_crash(bag: Path, encoding: str) -> None:
+    (bag / "bagit.txt").write_text(f"BagIt-Version: 1.0\nTag-File-Character-Encoding: {encoding}\n")
+    (bag / "bag-info.txt").write_bytes(b"Contact-Name: \\x\xff.\x00")
+    result = validate_bag(bag)
+    assert not result.is_valid()
+    if encoding in ("base64", "rot13", "zlib", "hex"):  # not text encodings
+        assert result.report.codes() == {"BAG004"}
+
+
 def test_label_with_space_before_the_colon(bag: Path) -> None:
     with open(bag / "bag-info.txt", "a") as f:
         f.write("Contact-Name :\tNguyễn Văn A\nContact-Phone\t: 0123\n")
