@@ -67,7 +67,11 @@ def check_profile_document(profile: Mapping[str, Any], report: Report) -> bool:
         _add(report, "PRF001", reason="Accept-Serialization is empty")
     if not isinstance(profile.get("Bag-Info", {}), Mapping):
         _add(report, "PRF001", reason="Bag-Info must be an object")
-    for name in profile.get("Khoso-Tag-File-Character-Encoding") or []:
+    encodings = profile.get("Khoso-Tag-File-Character-Encoding") or []
+    if not isinstance(encodings, list) or not all(isinstance(n, str) for n in encodings):
+        _add(report, "PRF001", reason="Khoso-Tag-File-Character-Encoding must list encoding names")
+        encodings = []
+    for name in encodings:
         try:
             codecs.lookup(name)
         except LookupError:

@@ -191,6 +191,7 @@ def test_sip_tag_files_must_be_utf8(tmp_path: Path) -> None:
     assert prf(bag) == {"PRF094"}
     assert prf(bag, variant(Khoso_Tag_File_Character_Encoding=["utf-8", "utf_16"])) == set()
     assert prf(bag, variant(Khoso_Tag_File_Character_Encoding=["KOI-9"])) == {"PRF001"}
+    assert prf(bag, variant(Khoso_Tag_File_Character_Encoding="UTF-8")) == {"PRF001"}
 
 
 def test_sip_names_equal_after_nfc_are_refused(tmp_path: Path) -> None:
