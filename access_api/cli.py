@@ -306,7 +306,7 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
         if absent:
             click.echo("Cần tải (khoso không tự tải) / to fetch (khoso never fetches):")
             for e in absent:
-                size = "?" if e["length"] is None else e["length"]
+                size = "chưa rõ / unknown" if e["length"] is None else e["length"]
                 click.echo(f"  {e['path']} <- {e['url']} ({size} byte)")
     raise SystemExit(3 if incomplete else 0 if report.ok else 1)
 
