@@ -1,4 +1,8 @@
-"""``khoso bag validate``: unpack (when serialised) into a temporary folder, then RFC 8493 + profile."""
+"""``khoso bag validate``: unpack (when serialised) into a temporary folder, then RFC 8493 + profile.
+
+The summary says whether the bag is complete and lists ``fetch.txt`` with what is absent, so a
+holey bag reads "valid but incomplete" rather than valid: nothing is ever fetched.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from profiles import load_profile
 
 def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, Any]]:
     report = Report()
-    summary: dict[str, Any] = {"path": str(path), "files": 0, "bytes": 0, "profile": profile_name}
+    summary: dict[str, Any] = {"path": str(path), "files": 0, "bytes": 0, "profile": profile_name,
+                               "complete": True, "fetch": []}
     with tempfile.TemporaryDirectory(prefix="khoso-bag-") as tmp:
         kind = "dir"
         root = path
@@ -27,7 +32,10 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
             kind, root = result.kind, result.bag_root
         bag = validate_bag(root, processes=2)
         report.extend(bag.report.issues)
-        summary.update(files=bag.payload_count, bytes=bag.payload_bytes)
+        absent = {e.path for e in bag.missing}
+        summary.update(files=bag.payload_count, bytes=bag.payload_bytes, complete=bag.complete,
+                       fetch=[{"url": e.url, "length": e.length, "path": e.path,
+                               "present": e.path not in absent} for e in bag.fetch])
         if profile_name:
             report.extend(validate_profile(bag, load_profile(profile_name), kind=kind).issues)
     return report, summary

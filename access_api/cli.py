@@ -1,5 +1,5 @@
 """The ``khoso`` command. Exit codes: 0 success, 1 rejected input (with every problem listed),
-2 usage or system error."""
+2 usage or system error; ``bag validate`` also 3: valid but incomplete (fetch.txt, never fetched)."""
 
 from __future__ import annotations
 
@@ -289,19 +289,32 @@ def bag() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
-    """Kiểm tra túi BagIt (thư mục, .zip, .tar, .tar.gz) / validate a bag. Exit 0 valid, 1 invalid."""
+    """Kiểm tra túi BagIt (thư mục, .zip, .tar, .tar.gz) / validate a bag.
+
+    Exit 0 valid, 1 invalid, 3 valid but incomplete (files listed in fetch.txt are absent).
+    """
     from access_api.bagcheck import check_bag
 
     report, summary = check_bag(path, None if profile_name == "none" else profile_name)
+    incomplete = report.ok and not summary["complete"]
     if as_json:
         click.echo(json.dumps({**summary, **report.to_dict()}, ensure_ascii=False, indent=2))
     else:
         for issue in report.issues:
-            click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path}: "
+            click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path or path}: "
                        f"{issue.message(obj.lang)}")
-        verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
+        if incomplete:
+            verdict = "hợp lệ nhưng chưa đầy đủ / valid but incomplete"
+        else:
+            verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
         click.echo(f"{path}: {verdict} ({summary['files']} tệp/files, {summary['bytes']} byte)")
-    raise SystemExit(0 if report.ok else 1)
+        absent = [e for e in summary["fetch"] if not e["present"]]
+        if absent:
+            click.echo("Cần tải (khoso không tự tải) / to fetch (khoso never fetches):")
+            for e in absent:
+                size = "chưa rõ / unknown" if e["length"] is None else e["length"]
+                click.echo(f"  {e['path']} <- {e['url']} ({size} byte)")
+    raise SystemExit(3 if incomplete else 0 if report.ok else 1)
 
 
 def _progress_printer() -> Any:

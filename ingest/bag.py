@@ -9,14 +9,25 @@ walk gives sizes for ``Payload-Oxum`` and completeness; files are hashed only if
 before (an info issue ``BAG027`` records that digests were not checked), since a bag that is
 already refused need not cost a full read.
 
-Decisions: only UTF-8 tag files are accepted; ``md5``/``sha1`` manifests are verified but warned,
-other algorithms than ``sha256``/``sha512``/``sha1``/``md5`` are errors (they cannot be verified);
-a manifest path that matches a file only after NFC normalisation is accepted with a warning;
-``fetch.txt`` is never fetched, so files it lists must still be present.
+Without a profile this is a plain RFC 8493 validator that agrees with the public BagIt conformance
+suite (versions 0.93 to 1.0): tag files are read in the encoding ``bagit.txt`` declares (non-UTF-8
+is warned), ``Label : value`` is read like ``Label: value`` (warned for 1.0, which forbids it),
+``./data/…`` manifest paths and md5sum's ``*`` binary marker are accepted with a warning, and
+names that clash only in Unicode normalisation or letter case are warnings. What the archive needs
+beyond the RFC (UTF-8 only, no clashing names, no fetch.txt) is for the profile to demand
+(:mod:`ingest.profile`), so each rule lives in one place.
+
+Decisions: ``md5``/``sha1`` manifests are verified but warned, algorithms that hashlib cannot
+compute are errors (they cannot be verified); a manifest path that matches a file only after NFC
+normalisation or only ignoring case (a bag made on macOS/Windows) is accepted with a warning, the
+digest still decides. ``fetch.txt`` is never fetched: a file it lists that is absent makes the bag
+*incomplete* (``BagReport.complete`` false, every check of the present files still made), which the
+RFC calls not valid and ``is_valid`` reports so.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -31,14 +42,16 @@ from types import MappingProxyType
 from preservation.issues import Report
 
 CHUNK = 1 << 20
-DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "sha1": 40, "md5": 32}
+DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "sha224": 56, "sha384": 96, "sha1": 40, "md5": 32}
 WEAK = {"sha1", "md5"}
-VERSIONS = ("0.97", "1.0")
+VERSIONS = ("0.93", "0.94", "0.95", "0.96", "0.97", "1.0")
+_OLD_INFO = ("0.93", "0.94", "0.95")  # versions whose bag-info.txt was called package-info.txt
 _MANIFEST = re.compile(r"^(tag)?manifest-([A-Za-z0-9]+)\.txt$")
 _BAGIT_LINES = (re.compile(r"^BagIt-Version: (\d+\.\d+)$"),
                 re.compile(r"^Tag-File-Character-Encoding: (\S+)$"))
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _ENTRY = re.compile(r"^(\S+)[ \t]+(.+)$")
+_UTF8 = codecs.lookup("utf-8").name
 _PCT = re.compile(r"%(0[AaDd]|25)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -78,6 +91,10 @@ class BagReport:
     files: Mapping[str, PayloadFile] = field(default_factory=dict)
     tag_files: tuple[str, ...] = ()  # every file outside data/, relative to the bag root
     fetch: tuple[FetchEntry, ...] = ()
+    # fetch.txt entries whose file is absent: the bag is incomplete until they are fetched
+    missing: tuple[FetchEntry, ...] = ()
+    encoding: str = "UTF-8"  # Tag-File-Character-Encoding as declared
+    nfc_clashes: tuple[str, ...] = ()  # names that equal another one after NFC normalisation
     verified: bool = False  # digests were computed and compared
     # (is_tag, algorithm) -> {path on disk: expected digest}, for steps that hash in their own pass
     entries: Mapping[tuple[bool, str], Mapping[str, str]] = field(default_factory=dict)
@@ -94,8 +111,13 @@ class BagReport:
         values = self.info.get(label)
         return values[0] if values else None
 
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
     def is_valid(self) -> bool:
-        return self.report.ok
+        """RFC 8493 valid: no error and complete (a holey bag is valid only once fetched)."""
+        return self.report.ok and self.complete
 
 
 def validate_bag(path: Path, *, fast: bool = False, processes: int = 1) -> BagReport:
@@ -104,20 +126,24 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1) -> BagRe
     if not path.is_dir():
         _add(report, "BAG030", str(path))
         return BagReport(path, report)
-    version = _read_bagit_txt(path, report)
-    if version is None:
-        return BagReport(path, report, version)
-    payload, tag_files = _walk(path, report)
-    info = _read_bag_info(path, tag_files, report)
-    manifests = _read_manifests(path, tag_files, report)
-    fetch = _read_fetch(path, tag_files, report)
-    _check_oxum(info, payload, report)
+    declared = _read_bagit_txt(path, report)
+    if declared is None:
+        return BagReport(path, report)
+    version, encoding = declared
+    tag = _TagReader(path, encoding, version, report)
+    payload, tag_files, clashes = _walk(path, report)
+    info_name = "package-info.txt" if version in _OLD_INFO else "bag-info.txt"
+    info = _read_bag_info(tag, info_name, tag_files)
+    manifests = _read_manifests(tag, tag_files)
+    fetch = _read_fetch(tag, tag_files)
     payload_algs = tuple(sorted(a for tag, a in manifests if not tag))
     tag_algs = tuple(sorted(a for tag, a in manifests if tag))
-    entries = _match(manifests, payload, set(tag_files), report)
+    entries, missing = _match(manifests, payload, set(tag_files), fetch, report)
+    _check_oxum(info, info_name, payload, missing, report)
     files = {p: PayloadFile(p, s, _NO_DIGESTS) for p, s in sorted(payload.items())}
     result = dict(path=path, report=report, version=version, info=info, manifests=payload_algs,
-                  tag_manifests=tag_algs, tag_files=tuple(tag_files), fetch=fetch, entries=entries)
+                  tag_manifests=tag_algs, tag_files=tuple(tag_files), fetch=fetch, entries=entries,
+                  missing=missing, encoding=encoding, nfc_clashes=clashes)
     if fast:
         return BagReport(**result, files=files)  # type: ignore[arg-type]
     if not report.ok:
@@ -152,23 +178,40 @@ def _compare(entries: Mapping[tuple[bool, str], Mapping[str, str]],
                 _add(report, "BAG019", rel, algorithm=alg, expected=expected, found=found, manifest=name)
 
 
-def _read_text(root: Path, rel: str, report: Report, *, bom_is_error: bool = False) -> str | None:
+def _read_text(root: Path, rel: str, report: Report, *, bom_is_error: bool = False,
+               encoding: str = "utf-8") -> str | None:
+    """A tag file decoded strictly; a UTF-8 BOM is warned (an error in ``bagit.txt``)."""
     try:
         data = (root / rel).read_bytes()
     except OSError as exc:
         _add(report, "BAG024", rel, reason=exc.strerror or str(exc))
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
+    utf8 = codecs.lookup(encoding).name == _UTF8
+    if utf8 and data.startswith(b"\xef\xbb\xbf"):
         if bom_is_error:
             _add(report, "BAG002", rel, reason="byte-order mark")
             return None
         _add(report, "BAG028", rel)
         data = data[3:]
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        _add(report, "BAG005", rel, offset=exc.start)
+        return data.decode(encoding)  # "UTF-16" reads and drops its own BOM
+    except (UnicodeError, ValueError) as exc:  # idna/punycode raise plain UnicodeError
+        _add(report, "BAG005", rel, offset=getattr(exc, "start", 0),
+             encoding="UTF-8" if utf8 else encoding)
         return None
+
+
+@dataclass(frozen=True)
+class _TagReader:
+    """Where tag files are and how ``bagit.txt`` says to read them."""
+
+    root: Path
+    encoding: str
+    version: str
+    report: Report
+
+    def text(self, rel: str) -> str | None:
+        return _read_text(self.root, rel, self.report, encoding=self.encoding)
 
 
 def _lines(text: str) -> list[str]:
@@ -176,8 +219,11 @@ def _lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _read_bagit_txt(root: Path, report: Report) -> str | None:
-    """The BagIt version, or None when the bag cannot be interpreted at all."""
+def _read_bagit_txt(root: Path, report: Report) -> tuple[str, str] | None:
+    """(version, tag file encoding), or None when the bag cannot be interpreted at all.
+
+    ``bagit.txt`` itself is always UTF-8 with exactly ``Label: value`` (RFC 8493 2.1.1).
+    """
     if not (root / "bagit.txt").is_file():
         report.add("BAG001", "bagit.txt", file=root.name)
         return None
@@ -196,19 +242,31 @@ def _read_bagit_txt(root: Path, report: Report) -> str | None:
     version, encoding = found[0][1], found[1][1]  # type: ignore[index]
     if version not in VERSIONS:
         _add(report, "BAG003", "bagit.txt", version=version)
-    if encoding.lower() != "utf-8":
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        codec = None
+    if codec is None or not getattr(codec, "_is_text_encoding", True):  # base64, rot13, zip…
         _add(report, "BAG004", "bagit.txt", encoding=encoding)
-    return version if report.ok else None
+    elif codec.name != _UTF8:
+        _add(report, "BAG106", "bagit.txt", encoding=encoding)
+    return (version, encoding) if report.ok else None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")  # an undecodable name, as os.fsdecode gives it
+# files an operating system leaves behind (Finder, Explorer): kept and checked, but warned
+_SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
-def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str]]:
-    """Sizes of payload files and the names of tag files, from one walk that follows no link."""
+def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str], tuple[str, ...]]:
+    """Sizes of payload files, the names of tag files and the names that clash after NFC, from
+    one walk that follows no link. Clashing names are warnings: each is its own file to the RFC,
+    but a reader on macOS or Windows would see one name (the profile may forbid them)."""
     payload: dict[str, int] = {}
     tags: list[str] = []
     seen: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    clashes: list[str] = []
     stack = [("", str(root))]
     while stack:
         prefix, folder = stack.pop()
@@ -222,9 +280,15 @@ def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str]]:
             if not rel.isascii() and _SURROGATE.search(rel):
                 _add(report, "BAG032", rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
                 continue
-            other = seen.setdefault(unicodedata.normalize("NFC", rel), rel)
+            nfc = unicodedata.normalize("NFC", rel)
+            other = seen.setdefault(nfc, rel)
             if other != rel:
                 _add(report, "BAG023", rel, other=other)
+                clashes.append(rel)
+            else:
+                other = folded.setdefault(nfc.casefold(), rel)
+                if other != rel:
+                    _add(report, "BAG108", rel, other=other)
             try:
                 st = e.stat(follow_symlinks=False)
             except OSError as exc:
@@ -237,19 +301,25 @@ def _walk(root: Path, report: Report) -> tuple[dict[str, int], list[str]]:
                 _add(report, "BAG025", rel, kind=kind)
             elif rel.startswith("data/"):
                 payload[rel] = st.st_size
+                if e.name.lower() in _SYSTEM_FILES or e.name.startswith("._"):
+                    _add(report, "BAG112", rel)
             else:
                 tags.append(rel)
     if not (root / "data").is_dir() or (root / "data").is_symlink():
         _add(report, "BAG026", "data")
     tags.sort()
-    return payload, tags
+    return payload, tags, tuple(clashes)
 
 
-def _read_bag_info(root: Path, tag_files: list[str], report: Report) -> dict[str, tuple[str, ...]]:
-    """Labelled elements of ``bag-info.txt``; continuation lines are joined with one space."""
-    if "bag-info.txt" not in tag_files:
+def _read_bag_info(tag: _TagReader, name: str, tag_files: list[str]) -> dict[str, tuple[str, ...]]:
+    """Labelled elements of ``bag-info.txt``; continuation lines are joined with one space.
+
+    Whitespace before the colon was allowed up to 0.97 and is read the same way in 1.0, warned.
+    """
+    report = tag.report
+    if name not in tag_files:
         return {}
-    text = _read_text(root, "bag-info.txt", report)
+    text = tag.text(name)
     if text is None:
         return {}
     elements: list[list[str]] = []
@@ -258,16 +328,18 @@ def _read_bag_info(root: Path, tag_files: list[str], report: Report) -> dict[str
             continue
         if line[0] in " \t":
             if not elements:
-                _add(report, "BAG006", "bag-info.txt", line=number, reason="continuation without a label")
+                _add(report, "BAG006", name, line=number, reason="continuation without a label")
             else:
                 elements[-1][1] += " " + line.strip()
             continue
         label, colon, value = line.partition(":")
-        if not colon or not label or label != label.strip():
-            reason = "no colon" if not colon else "empty label or spaces around it"
-            _add(report, "BAG006", "bag-info.txt", line=number, reason=reason)
+        if not colon or not label.strip():
+            reason = "no colon" if not colon else "empty label"
+            _add(report, "BAG006", name, line=number, reason=reason)
             continue
-        elements.append([label, value.strip()])
+        if label != label.rstrip() and tag.version == "1.0":
+            _add(report, "BAG105", name, line=number, label=label.strip())
+        elements.append([label.strip(), value.strip()])
     info: dict[str, list[str]] = {}
     for label, value in elements:
         info.setdefault(label, []).append(value)
@@ -293,9 +365,15 @@ def _unsafe(path: str) -> str | None:
     return None
 
 
-def _read_manifests(root: Path, tag_files: list[str], report: Report
+def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
                     ) -> dict[tuple[bool, str], dict[str, str]]:
-    """(is_tag, algorithm) -> {path: digest} for every manifest with a supported algorithm."""
+    """(is_tag, algorithm) -> {path: digest} for every manifest with a supported algorithm.
+
+    md5sum's binary marker (``<digest> *<path>``) and a leading ``./`` are dropped with a warning;
+    the same path twice with the same digest is a warning before 1.0 and an error in 1.0, which
+    lists each file once (RFC 8493 2.1.3).
+    """
+    report = tag_reader.report
     manifests: dict[tuple[bool, str], dict[str, str]] = {}
     payload_seen = False
     for name in tag_files:
@@ -309,7 +387,7 @@ def _read_manifests(root: Path, tag_files: list[str], report: Report
             continue
         if alg in WEAK:
             _add(report, "BAG011", name, algorithm=alg)
-        text = _read_text(root, name, report)
+        text = tag_reader.text(name)
         entries: dict[str, str] = {}
         for number, line in enumerate(_lines(text or ""), 1):
             if not line.strip():
@@ -318,7 +396,14 @@ def _read_manifests(root: Path, tag_files: list[str], report: Report
             if not found:
                 _add(report, "BAG012", name, line=number, reason="expected '<digest> <path>'")
                 continue
-            digest, path = found[1].lower(), _decode_path(found[2])
+            digest, raw = found[1].lower(), found[2]
+            if raw.startswith("*"):
+                raw = raw[1:]
+                _add(report, "BAG104", raw, manifest=name, line=number)
+            if raw.startswith("./"):
+                raw = raw[2:]
+                _add(report, "BAG103", raw, manifest=name, line=number)
+            path = _decode_path(raw)
             if len(digest) != DIGEST_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", digest):
                 _add(report, "BAG031", name, digest=found[1][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])
@@ -334,7 +419,8 @@ def _read_manifests(root: Path, tag_files: list[str], report: Report
                 _add(report, "BAG013", path, manifest=name)
                 continue
             if path in entries:
-                code = "BAG015" if entries[path] == digest else "BAG016"
+                same = entries[path] == digest
+                code = ("BAG107" if tag_reader.version == "1.0" else "BAG015") if same else "BAG016"
                 _add(report, code, path, manifest=name)
                 continue
             entries[path] = digest
@@ -344,11 +430,13 @@ def _read_manifests(root: Path, tag_files: list[str], report: Report
     return manifests
 
 
-def _read_fetch(root: Path, tag_files: list[str], report: Report) -> tuple[FetchEntry, ...]:
+def _read_fetch(tag: _TagReader, tag_files: list[str]) -> tuple[FetchEntry, ...]:
+    """The entries of ``fetch.txt`` (read, never fetched)."""
+    report = tag.report
     if "fetch.txt" not in tag_files:
         return ()
     entries: list[FetchEntry] = []
-    for number, line in enumerate(_lines(_read_text(root, "fetch.txt", report) or ""), 1):
+    for number, line in enumerate(_lines(tag.text("fetch.txt") or ""), 1):
         if not line.strip():
             continue
         parts = line.split(None, 2)
@@ -364,49 +452,97 @@ def _read_fetch(root: Path, tag_files: list[str], report: Report) -> tuple[Fetch
     return tuple(entries)
 
 
-def _check_oxum(info: Mapping[str, tuple[str, ...]], payload: dict[str, int], report: Report) -> None:
+def _check_oxum(info: Mapping[str, tuple[str, ...]], name: str, payload: dict[str, int],
+                missing: tuple[FetchEntry, ...], report: Report) -> None:
+    """Payload-Oxum counts the whole payload: files still to fetch count with their fetch.txt
+    length, and only the file count is compared when a length is unknown (``-``)."""
     values = info.get("Payload-Oxum", ())
     if len(values) > 1:
-        _add(report, "BAG029", "bag-info.txt", label="Payload-Oxum", count=len(values))
+        _add(report, "BAG029", name, label="Payload-Oxum", count=len(values))
         return
     if not values:
         return
     m = re.fullmatch(r"(\d+)\.(\d+)", values[0])
     if not m:
-        _add(report, "BAG007", "bag-info.txt", value=values[0][:80])
+        _add(report, "BAG007", name, value=values[0][:80])
         return
-    found = f"{sum(payload.values())}.{len(payload)}"
-    if (int(m[1]), int(m[2])) != (sum(payload.values()), len(payload)):
-        _add(report, "BAG008", "bag-info.txt", expected=values[0], found=found)
+    count = len(payload) + len(missing)
+    octets = sum(payload.values()) + sum(e.length or 0 for e in missing)
+    sized = all(e.length is not None for e in missing)
+    found = f"{octets if sized else '?'}.{count}"
+    if int(m[2]) != count or (sized and int(m[1]) != octets):
+        _add(report, "BAG008", name, expected=values[0], found=found)
+
+
+def _folded(names: Iterable[str]) -> dict[str, str | None]:
+    """casefold(NFC name) -> the name, or None when two names fold alike (ambiguous)."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        key = unicodedata.normalize("NFC", name).casefold()
+        out[key] = None if key in out else name
+    return out
 
 
 def _match(manifests: dict[tuple[bool, str], dict[str, str]], payload: Mapping[str, int],
-           tag_files: set[str], report: Report) -> dict[tuple[bool, str], dict[str, str]]:
-    """Completeness: map manifest paths to files on disk (NFC-tolerant) and report gaps."""
+           tag_files: set[str], fetch: tuple[FetchEntry, ...], report: Report
+           ) -> tuple[dict[tuple[bool, str], dict[str, str]], tuple[FetchEntry, ...]]:
+    """Completeness: map manifest paths to files on disk and report gaps.
+
+    A path matches exactly, else after NFC normalisation (``BAG033``), else ignoring case when
+    exactly one file folds alike (``BAG109``: the bag was made on a case-insensitive disk); two
+    entries that land on one file must agree on its digest. An absent payload file that
+    ``fetch.txt`` lists is not an error but makes the bag incomplete (returned, ``BAG111``).
+    """
     nfc_payload = {unicodedata.normalize("NFC", p): p for p in payload}
     nfc_tags = {unicodedata.normalize("NFC", p): p for p in tag_files}
+    fold_payload: dict[str, str | None] | None = None
+    fold_tags: dict[str, str | None] | None = None
+    to_fetch = {unicodedata.normalize("NFC", e.path): e for e in fetch}
+    missing: dict[str, FetchEntry] = {}
     resolved: dict[tuple[bool, str], dict[str, str]] = {}
     for (tag, alg), entries in sorted(manifests.items()):
         name = f"{'tag' if tag else ''}manifest-{alg}.txt"
         present, by_nfc = (tag_files, nfc_tags) if tag else (payload, nfc_payload)
         mapped: dict[str, str] = {}
         for path, digest in entries.items():
-            disk = by_nfc.get(unicodedata.normalize("NFC", path))
+            nfc = unicodedata.normalize("NFC", path)
+            disk = by_nfc.get(nfc)
             if path in present and disk != path:
                 disk = path
             # ``disk`` is the walk's own string when the names match: the manifest's copy of
             # every path need not be kept
             if disk is None:
-                _add(report, "BAG017", path, manifest=name)
-                continue
-            if disk != path:
+                entry = None if tag else to_fetch.get(nfc)
+                if entry is not None:
+                    missing.setdefault(entry.path, entry)
+                    continue
+                if tag:
+                    fold_tags = _folded(tag_files) if fold_tags is None else fold_tags
+                    disk = fold_tags.get(nfc.casefold())
+                else:
+                    fold_payload = _folded(payload) if fold_payload is None else fold_payload
+                    disk = fold_payload.get(nfc.casefold())
+                if disk is None:
+                    _add(report, "BAG017", path, manifest=name)
+                    continue
+                _add(report, "BAG109", path, manifest=name, other=disk)
+            elif disk != path:
                 _add(report, "BAG033", path, manifest=name)
+            if mapped.get(disk, digest) != digest:
+                _add(report, "BAG016", disk, manifest=name)
+                continue
             mapped[disk] = digest
         if not tag:
             for path in sorted(set(payload) - set(mapped)):
                 _add(report, "BAG018", path, manifest=name)
         resolved[(tag, alg)] = mapped
-    return resolved
+    payload_lists = [set(e) for (tag, _alg), e in manifests.items() if not tag]
+    for entry in fetch:
+        if payload_lists and not all(entry.path in listed for listed in payload_lists):
+            _add(report, "BAG110", entry.path, url=entry.url)
+    for entry in missing.values():
+        _add(report, "BAG111", entry.path, url=entry.url)
+    return resolved, tuple(missing.values())
 
 
 def _hash_all(root: Path, entries: Mapping[tuple[bool, str], Mapping[str, str]], processes: int,

@@ -4,14 +4,19 @@ Runs after (or with) :func:`ingest.bag.validate_bag`; RFC 8493 problems stay ``B
 module only judges what the profile adds. Serialisation is judged from how the bag arrived
 (``kind``: ``dir``, ``zip``, ``tar`` or ``tgz``), which only the receiver knows.
 
-Two ``Khoso-*`` keys extend the spec, because a profile cannot say "one of these": at least one
+``Khoso-*`` keys extend the spec where a profile cannot say what the archive needs: at least one
 payload (``Khoso-Manifests-Required-Any``) or tag manifest (``Khoso-Tag-Manifests-Required-Any``)
-with a listed algorithm. Other tools ignore unknown keys, so the profiles stay valid 1.4 JSON.
+with a listed algorithm; tag files only in the listed encodings
+(``Khoso-Tag-File-Character-Encoding``, e.g. ``["UTF-8"]``); no two names equal after Unicode NFC
+normalisation (``Khoso-Allow-Normalisation-Duplicates: false``), which the RFC validator only
+warns. Other tools ignore unknown keys, so the profiles stay valid 1.4 JSON. A bag that lacks
+files ``fetch.txt`` lists never passes a profile: khoso never fetches.
 Glob patterns (``*-Files-Allowed``) use :func:`fnmatch.fnmatchcase`, where ``*`` also matches ``/``.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
@@ -62,6 +67,15 @@ def check_profile_document(profile: Mapping[str, Any], report: Report) -> bool:
         _add(report, "PRF001", reason="Accept-Serialization is empty")
     if not isinstance(profile.get("Bag-Info", {}), Mapping):
         _add(report, "PRF001", reason="Bag-Info must be an object")
+    encodings = profile.get("Khoso-Tag-File-Character-Encoding") or []
+    if not isinstance(encodings, list) or not all(isinstance(n, str) for n in encodings):
+        _add(report, "PRF001", reason="Khoso-Tag-File-Character-Encoding must list encoding names")
+        encodings = []
+    for name in encodings:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            _add(report, "PRF001", reason=f"Khoso-Tag-File-Character-Encoding: unknown {name!r}")
     return report.ok
 
 
@@ -86,9 +100,24 @@ def validate_profile(bag: BagReport | Path, profile: Mapping[str, Any], *,
     has_fetch = "fetch.txt" in bag.tag_files
     if has_fetch and not profile.get("Allow-Fetch.txt", True):
         _add(report, "PRF013", "fetch.txt")
+    elif bag.missing:
+        _add(report, "PRF096", bag.missing[0].path, count=len(bag.missing))
+    _encoding(bag, profile, report)
+    if not profile.get("Khoso-Allow-Normalisation-Duplicates", True):
+        for path in bag.nfc_clashes:
+            _add(report, "PRF095", path)
     if not has_fetch and profile.get("Fetch.txt-Required", False):
         _add(report, "PRF014", "fetch.txt")
     return report
+
+
+def _encoding(bag: BagReport, profile: Mapping[str, Any], report: Report) -> None:
+    accepted = profile.get("Khoso-Tag-File-Character-Encoding")
+    if not accepted:
+        return
+    names = {codecs.lookup(name).name for name in accepted}  # checked with the document
+    if codecs.lookup(bag.encoding).name not in names:  # a readable bag's encoding is known
+        _add(report, "PRF094", "bagit.txt", encoding=bag.encoding, allowed=", ".join(accepted))
 
 
 def _serialization(profile: Mapping[str, Any], kind: ArchiveKind, report: Report) -> None:

@@ -72,9 +72,11 @@ class Issue:
         return self.definition.severity
 
     def message(self, lang: str = "vi") -> str:
-        """The message in ``lang``; ``{path}`` in a template defaults to the issue's path."""
+        """The message in ``lang``; ``{path}`` and ``{file}`` in a template default to the issue's
+        path, so a caller that gives only the path never renders ``'?'``."""
         d = self.definition
-        return _render(d.vi if lang == "vi" else d.en, {"path": self.path, **self.params})
+        return _render(d.vi if lang == "vi" else d.en,
+                       {"path": self.path, "file": self.path, **self.params})
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,8 @@
 """The ``khoso`` command end to end on both databases (Click's runner, real catalog)."""
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -86,3 +88,52 @@ def test_sip_build_then_bag_validate(env, tmp_path):
     again = run(env, "sip", "build", str(src), "--metadata", str(sheet), "--out", str(out),
                 "--organ-id", "H49.64.33", "--agency-name", "UBND huyện", "--fond", "P623")
     assert again.exit_code == 1 and "SIP017" in again.output  # never overwrites a bag
+
+
+SUITE = Path(__file__).resolve().parents[1] / "data" / "bagit-conformance"
+
+
+def _holey_bag(tmp_path):
+    """The suite's holey bag (every file present) with two of the files it lists removed."""
+    bag = tmp_path / "holey"
+    shutil.copytree(SUITE / "v0.97" / "valid" / "holey-bag", bag)
+    (bag / "data" / "test 1.txt").unlink()
+    (bag / "data" / "dir2" / "dir3" / "test5.txt").unlink()
+    return bag
+
+
+def test_bag_validate_profile_none_reports_a_holey_bag_as_valid_but_incomplete(env, tmp_path):
+    bag = _holey_bag(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = run(env, "bag", "validate", str(bag), "--profile", "none")
+    assert result.exit_code == 3, result.output
+    assert "valid but incomplete" in result.output and "không hợp lệ" not in result.output
+    assert ("data/test 1.txt <- http://localhost:8989/bags/v0_96/holey-bag/data/test%201.txt"
+            in result.output)
+    assert "data/dir2/dir3/test5.txt <- " in result.output and "[BAG111]" in result.output
+    out = json.loads(run(env, "bag", "validate", str(bag), "--profile", "none", "--json").output)
+    assert out["ok"] is True and out["complete"] is False and len(out["fetch"]) == 5
+    absent = sorted(e["path"] for e in out["fetch"] if not e["present"])
+    assert absent == ["data/dir2/dir3/test5.txt", "data/test 1.txt"]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # never fetched
+    strict = run(env, "bag", "validate", str(bag), "--json")  # the SIP profile refuses fetch.txt
+    assert strict.exit_code == 1 and "PRF013" in strict.output
+
+
+@pytest.mark.parametrize("name", ["v0.93/valid/basic-bag", "v0.97/valid/UTF-16-encoded-tag-files",
+                                  "v0.97/warning/made-with-md5sum-tools"])
+def test_bag_validate_profile_none_accepts_what_the_rfc_accepts(env, name):
+    result = run(env, "bag", "validate", str(SUITE / name), "--profile", "none")
+    assert result.exit_code == 0, result.output
+    assert ": hợp lệ / valid" in result.output
+    strict = run(env, "bag", "validate", str(SUITE / name))
+    assert strict.exit_code == 1  # not a SIP: profile errors, but never a crash
+
+
+def test_bag_level_messages_name_the_bag(env, tmp_path):
+    bag = tmp_path / "bag"
+    shutil.copytree(SUITE / "v1.0" / "valid" / "basicBag", bag)
+    (bag / "manifest-sha512.txt").unlink()
+    result = run(env, "bag", "validate", str(bag), "--profile", "none")
+    assert result.exit_code == 1
+    assert f"[BAG009] error: {bag}: " in result.output  # not an empty path

@@ -16,6 +16,14 @@ def test_messages_are_bilingual_and_render():
     assert issue.to_dict()["severity"] == "error"
 
 
+def test_a_file_message_names_the_issue_path_when_no_file_is_given():
+    """The read pass reports BAG019 with the path only; the message used to print '?'."""
+    issue = Issue("BAG019", "data/Hồ sơ.pdf", {"algorithm": "sha256", "expected": "ab",
+                                               "found": "cd", "manifest": "manifest-sha256.txt"})
+    assert "«data/Hồ sơ.pdf»" in issue.message("vi") and "'data/Hồ sơ.pdf'" in issue.message("en")
+    assert "?" not in issue.message("en")
+
+
 def test_undeclared_code_is_a_bug():
     with pytest.raises(KeyError):
         Issue("NOPE999")

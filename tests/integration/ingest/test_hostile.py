@@ -331,6 +331,42 @@ def test_fetch_txt_is_refused_by_the_profile(khoso, bag):
     assert {i.code for i in outcome.report.errors} == {"PRF013"}  # BAG021 is only a warning
 
 
+def test_a_holey_sip_is_refused_by_the_profile_and_nothing_is_fetched(khoso, bag):
+    """The RFC validator calls it valid but incomplete (BAG111, no BAG017); the SIP profile
+    refuses fetch.txt, and the absent file is never fetched."""
+    size = (bag / PNG).stat().st_size
+    (bag / PNG).unlink()
+    (bag / "fetch.txt").write_text(f"https://example.invalid/tai-lieu-2.png {size} {PNG}\n",
+                                   encoding="utf-8")
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG021", "BAG111", "PRF013"}, "validate_profile")
+    assert {i.code for i in outcome.report.errors} == {"PRF013"}
+    assert not (bag / PNG).exists()
+
+
+def test_utf16_tag_files_are_refused_by_the_profile(khoso, bag):
+    """RFC 8493 lets bagit.txt declare UTF-16; the submission agreement accepts UTF-8 only."""
+    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n",
+                                   encoding="utf-8")
+    for rel in _files(bag, payload=False):
+        if rel != "bagit.txt" and not rel.startswith("tagmanifest-"):
+            (bag / rel).write_bytes((bag / rel).read_text(encoding="utf-8").encode("utf-16"))
+    for alg in _algorithms(bag, "tagmanifest"):
+        tags = [r for r in _files(bag, payload=False) if not r.startswith("tagmanifest-")]
+        lines = "".join(f"{_sha(bag / rel, alg)}  {rel}\n" for rel in tags)
+        (bag / f"tagmanifest-{alg}.txt").write_bytes(lines.encode("utf-16"))
+    outcome = reject_case(khoso, bag, {"BAG106", "PRF094"}, "validate_profile")
+    assert {i.code for i in outcome.report.errors} == {"PRF094"}
+
+
+def test_bagit_0_96_is_refused_by_the_profile(khoso, bag):
+    (bag / "bagit.txt").write_text("BagIt-Version: 0.96\nTag-File-Character-Encoding: UTF-8\n",
+                                   encoding="utf-8")
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"PRF018"}, "validate_profile")
+    assert {i.code for i in outcome.report.errors} == {"PRF018"}
+
+
 def test_missing_payload_file_is_refused(khoso, bag):
     (bag / PNG).unlink()  # still listed in the manifest
     set_oxum(bag)  # keep the Oxum honest so the missing file is the only problem

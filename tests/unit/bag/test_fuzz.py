@@ -59,7 +59,9 @@ def test_arbitrary_tag_files(bagit_txt: bytes, bag_info: bytes, manifest: bytes)
         for name, data in (("bagit.txt", bagit_txt), ("bag-info.txt", bag_info),
                            ("manifest-sha256.txt", manifest), ("fetch.txt", manifest)):
             (bag / name).write_bytes(data)
-        for content in (bagit_txt, b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"):
+        for content in (bagit_txt, b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+                        b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-16\n",
+                        b"BagIt-Version: 0.95\nTag-File-Character-Encoding: ISO-8859-1\n"):
             (bag / "bagit.txt").write_bytes(content)
             codes = validate_bag(bag).report.codes()
             assert codes and all(code in issue_catalog() for code in codes)

@@ -171,3 +171,45 @@ def test_aip_profile(tmp_path: Path) -> None:
     assert prf(bag, aip) == set()
     assert prf(make_sip(tmp_path / "sip"), aip) == {"PRF003", "PRF005", "PRF019"}
     assert prf(bag, aip, kind="tgz") == {"PRF017"}
+
+
+def _retag(bag: Path, encoding: str = "utf-8") -> None:
+    import hashlib
+    names = sorted(p.name for p in bag.glob("*.txt") if not p.name.startswith("tagmanifest"))
+    text = "".join(f"{hashlib.sha256((bag / n).read_bytes()).hexdigest()}  {n}\n" for n in names)
+    (bag / "tagmanifest-sha256.txt").write_bytes(text.encode(encoding))
+
+
+def test_sip_tag_files_must_be_utf8(tmp_path: Path) -> None:
+    """The RFC validator reads UTF-16 tag files; the submission agreement stays UTF-8."""
+    bag = make_sip(tmp_path / "bag")
+    (bag / "bagit.txt").write_text("BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-16\n")
+    for name in ("bag-info.txt", "manifest-sha256.txt"):
+        (bag / name).write_bytes((bag / name).read_text(encoding="utf-8").encode("utf-16"))
+    _retag(bag, "utf-16")
+    assert validate_bag(bag).report.codes() == {"BAG106"}
+    assert prf(bag) == {"PRF094"}
+    assert prf(bag, variant(Khoso_Tag_File_Character_Encoding=["utf-8", "utf_16"])) == set()
+    assert prf(bag, variant(Khoso_Tag_File_Character_Encoding=["KOI-9"])) == {"PRF001"}
+    assert prf(bag, variant(Khoso_Tag_File_Character_Encoding="UTF-8")) == {"PRF001"}
+
+
+def test_sip_names_equal_after_nfc_are_refused(tmp_path: Path) -> None:
+    import unicodedata
+    name = "representations/rep1/data/Hồ sơ.pdf"
+    files = {**SIP_FILES, unicodedata.normalize("NFD", name): b"other"}
+    bag = make_bag(tmp_path / "bag", files, info=SIP_INFO)
+    assert validate_bag(bag).is_valid()  # RFC 8493: two files, a warning
+    assert prf(bag) == {"PRF095"}
+    assert prf(bag, variant(Khoso_Allow_Normalisation_Duplicates=True)) == set()
+
+
+def test_an_incomplete_bag_never_passes_a_profile(tmp_path: Path) -> None:
+    bag = make_sip(tmp_path / "bag")
+    target = "data/metadata/descriptive/EAD.xml"
+    (bag / "fetch.txt").write_text(f"https://example.invalid/EAD.xml 6 {target}\n")
+    (bag / target).unlink()
+    _retag(bag)
+    assert validate_bag(bag).report.ok
+    assert prf(bag) == {"PRF013", "PRF019"}  # fetch.txt refused outright
+    assert prf(bag, variant(Allow_Fetch_txt=True)) == {"PRF096", "PRF019"}

@@ -68,6 +68,7 @@ def test_a_changed_file_is_caught_by_the_same_pass(tmp_path):
     (ctx.bag_root / "data" / "a.txt").write_bytes(b"alphA")
     result = scan_viruses(ctx)
     assert {i.code for i in result.issues} == {"BAG019"}
+    assert "'data/a.txt'" in result.issues[0].message("en")  # it used to print '?'
 
 
 @pytest.mark.parametrize(("reject", "codes", "outcome"), [
