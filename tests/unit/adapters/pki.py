@@ -136,8 +136,9 @@ def timestamper(tsa_cert, tsa_key, ca, at: dt.datetime | None = None):
                             fixed_dt=at)
 
 
-def sign_pdf_lt(pdf: bytes, cert, key, ca, tsa, field: str = "Signature1") -> bytes:
-    """PAdES B-LT: a signature with a signature timestamp token, then a DSS with the chain."""
+def sign_pdf_lt(pdf: bytes, cert, key, ca, tsa, field: str = "Signature1", embed: bool = True) -> bytes:
+    """PAdES B-LT: a signature with a signature timestamp token, then (``embed``) a DSS with the
+    chain; without ``embed`` a B-T signature."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko_certvalidator import ValidationContext
@@ -148,7 +149,8 @@ def sign_pdf_lt(pdf: bytes, cert, key, ca, tsa, field: str = "Signature1") -> by
     context = ValidationContext(trust_roots=[to_asn1(ca)], allow_fetching=False)
     meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES,
-                                        validation_context=context, embed_validation_info=True)
+                                        validation_context=context if embed else None,
+                                        embed_validation_info=embed)
     return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer,
                             timestamper=tsa).getvalue()
 
