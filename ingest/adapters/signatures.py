@@ -225,13 +225,28 @@ class _Verifier:
                require_entire_file: bool = True, proof_of_existence: dt.datetime | None = None,
                kind: SignatureKind = SignatureKind.SIGNATURE, **recorded: Any) -> SignatureCheck:
         """Turn a pyHanko status into a ``SignatureCheck`` with issue codes. A chain not trusted
-        now is judged again at ``proof_of_existence`` (a trusted timestamp's time), when given."""
+        now is judged again at the earliest proof of existence: the signature's own trusted
+        timestamp token, or ``proof_of_existence`` (a later trusted document timestamp)."""
         cert = status.signing_cert
         signer = _name(cert) or "?"
         not_after = cert["tbs_certificate"]["validity"]["not_after"].native if cert else None
         timestamp = kind is SignatureKind.DOCUMENT_TIMESTAMP
         problems: list[Issue] = []
         validated_at, proven = moment, False
+        token = None if timestamp else getattr(status, "timestamp_validity", None)
+        if token is not None:
+            stamp = TimestampCheck(token.timestamp, bool(token.intact), bool(token.valid),
+                                   bool(token.trusted), _name(token.signing_cert))
+            recorded["timestamp"] = stamp
+            label = f"{field_name} (signature timestamp)"
+            if not (stamp.intact and stamp.valid):
+                problems.append(Issue("SIG098", where, {"field": label, "time": _iso(stamp.time)}))
+            elif not stamp.trusted:
+                problems.append(Issue("SIG099", where, {
+                    "field": label, "tsa": stamp.tsa or "?", "time": _iso(stamp.time),
+                    "detail": getattr(token.trust_problem_indic, "name", "") or "unknown"}))
+            elif proof_of_existence is None or stamp.time < proof_of_existence:
+                proof_of_existence = stamp.time
         if not (status.intact and status.valid):
             problems.append(Issue("SIG098", where, {"field": field_name, "time": _iso(
                 getattr(status, "timestamp", None))}) if timestamp
@@ -275,21 +290,27 @@ def _iso(moment: dt.datetime | None) -> str:
 
 
 # What may follow the end pyHanko reports for the last revision's cross-reference section: its
-# trailer dictionary (classic xref) or the end of the xref stream object, then startxref and %%EOF. Anything else is unsigned bytes.
+# trailer dictionary (classic xref) or the end of the xref stream object, then startxref and
+# %%EOF. Anything else there is bytes no signature or timestamp covers.
 _REVISION_TAIL = re.compile(
     rb"\s*(?:endobj\s*|(?:trailer\s*)?<<.*>>\s*)?startxref\s+\d+\s+%%EOF\s*", re.DOTALL)
 _TAIL_LIMIT = 1 << 16
 
 
-def _ends_at_last_revision(reader: Any, handle: BinaryIO) -> bool:
-    """Nothing but the last revision's trailer after its cross-reference section."""
-    xrefs = reader.xrefs
-    end = xrefs.get_xref_container_info(xrefs.total_revisions - 1).end_location
-    size = handle.seek(0, os.SEEK_END)
-    if size - end > _TAIL_LIMIT:
+def _ends_at_last_revision(reader: Any) -> bool:
+    """Nothing but the last revision's trailer after its cross-reference section; False when
+    that cannot be read (the newest signature must then cover the whole file)."""
+    try:
+        xrefs = reader.xrefs
+        end = xrefs.get_xref_container_info(xrefs.total_revisions - 1).end_location
+        stream = reader.stream
+        size = stream.seek(0, os.SEEK_END)
+        if size - end > _TAIL_LIMIT:
+            return False
+        stream.seek(end)
+        return _REVISION_TAIL.fullmatch(stream.read(size - end)) is not None
+    except (Exception, RecursionError):
         return False
-    handle.seek(end)
-    return _REVISION_TAIL.fullmatch(handle.read()) is not None
 
 
 def _read_dss(reader: Any) -> tuple[LtvMaterial | None, list[ax509.Certificate]]:
@@ -301,7 +322,10 @@ def _read_dss(reader: Any) -> tuple[LtvMaterial | None, list[ax509.Certificate]]
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
         return None, []
-    certs = list(dss.load_certs())
+    try:
+        certs = list(dss.load_certs())
+    except Exception as exc:  # a DSS is unsigned material, but a damaged one is a damaged file
+        raise ValueError(f"DSS unreadable: {_describe(exc)}") from exc
     return LtvMaterial(len(certs), len(dss.crls), len(dss.ocsps), len(dss.vri_entries)), certs
 
 
@@ -324,7 +348,6 @@ class PdfSignatureVerifier(_Verifier):
                 reader = PdfFileReader(handle, strict=False)
                 signatures = list(reader.embedded_signatures)
                 dss, dss_certs = _read_dss(reader)
-                tail_ok = _ends_at_last_revision(reader, handle)
             except (Exception, RecursionError, MemoryError) as exc:
                 return SignatureVerification(where, problems=(
                     Issue("SIG002", where, {"detail": _describe(exc)}),))
@@ -338,7 +361,7 @@ class PdfSignatureVerifier(_Verifier):
             for sig in ordered:
                 revision = getattr(sig, "signed_revision", 0)
                 later = [t for r, t in proofs if r > revision]
-                check = self._one(sig, moment, where, sig is ordered[0], tail_ok,
+                check = self._one(sig, moment, where, sig is ordered[0],
                                   min(later) if later else None, dss_certs)
                 if (check.kind is SignatureKind.DOCUMENT_TIMESTAMP and check.timestamp
                         and check.timestamp.ok):
@@ -346,7 +369,7 @@ class PdfSignatureVerifier(_Verifier):
                 checks.append(check)
             return SignatureVerification(where, tuple(reversed(checks)), dss=dss)
 
-    def _one(self, sig: Any, moment: dt.datetime, where: str, newest: bool, tail_ok: bool,
+    def _one(self, sig: Any, moment: dt.datetime, where: str, newest: bool,
              proof: dt.datetime | None, dss_certs: list[ax509.Certificate]) -> SignatureCheck:
         from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
         from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -374,27 +397,12 @@ class PdfSignatureVerifier(_Verifier):
                                                  "level": level}))
         recorded: dict[str, Any] = {"revision": getattr(sig, "signed_revision", None),
                                     "later_changes": level}
-        if kind is SignatureKind.SIGNATURE:
-            token = status.timestamp_validity
-            if token is not None:
-                stamp = TimestampCheck(token.timestamp, bool(token.intact), bool(token.valid),
-                                       bool(token.trusted), _name(token.signing_cert))
-                recorded["timestamp"] = stamp
-                label = f"{field} (signature timestamp)"
-                if not (stamp.intact and stamp.valid):
-                    extra.append(Issue("SIG098", where, {"field": label, "time": _iso(stamp.time)}))
-                elif not stamp.trusted:
-                    extra.append(Issue("SIG099", where, {
-                        "field": label, "tsa": stamp.tsa or "?", "time": _iso(stamp.time),
-                        "detail": getattr(token.trust_problem_indic, "name", "") or "unknown"}))
-                elif proof is None or stamp.time < proof:
-                    proof = stamp.time
         # Only the newest entry can cover the whole file; earlier ones are judged by the diff
         # analysis of the later revisions (SIG007), as a second signer's revision is normal. The
         # newest may stop at its revision when only DSS material follows (a B-LT file).
         entire = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-        lta_tail = (status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
-                    and level == "LTA_UPDATES" and tail_ok)
+        lta_tail = (newest and status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+                    and level == "LTA_UPDATES" and _ends_at_last_revision(sig.reader))
         return self._check(
             status, validate, moment, entire, field, extra, where,
             require_entire_file=newest and not lta_tail, proof_of_existence=proof, kind=kind,
