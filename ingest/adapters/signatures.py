@@ -389,6 +389,7 @@ class PdfSignatureVerifier(_Verifier):
         except (Exception, RecursionError, MemoryError) as exc:
             detail = f"{field}: {_describe(exc)}" if field else _describe(exc)
             return SignatureCheck(False, False, False, False, field_name=field, kind=kind,
+                                  revision=getattr(sig, "signed_revision", None),
                                   problems=(Issue("SIG002", where, {"detail": detail}),))
         extra = []
         level = getattr(status.modification_level, "name", "NONE")

@@ -83,7 +83,8 @@ def _describe_check(check: SignatureCheck) -> str:
 def describe(result: SignatureVerification) -> str:
     """What was checked, as recorded in the PREMIS event (eventOutcomeDetailNote)."""
     parts = [_describe_check(c) for c in result.checks]
-    if not result.path.endswith(".p7s") and result.checks:
+    embedded = result.dss is not None or any(c.revision is not None for c in result.checks)
+    if embedded:  # a PDF's signatures (a detached CMS has no revisions and no DSS)
         dss = result.dss
         if dss is None:
             parts.append("DSS: absent")

@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 
 from ingest.adapters.signatures import (
+    DetachedCmsVerifier,
     LtvMaterial,
     PdfSignatureVerifier,
     SignatureKind,
@@ -219,3 +220,13 @@ def test_bytes_appended_after_a_dss_update_are_refused(lta_pki, tmp_path):
     startxref = re.findall(rb"startxref\s+(\d+)\s+%%EOF", pdf)[-1]
     junk = pdf + b"junk 1 0 obj (x) endobj\nstartxref\n" + startxref + b"\n%%EOF\n"
     assert codes(verify(write(tmp_path, "b.pdf", junk))) == {"SIG005"}
+
+
+def test_detached_cms_description(test_pki, tmp_path):
+    data = write(tmp_path, "qd.xml", b"<qd/>")
+    write(tmp_path, "qd.xml.p7s", pki.sign_detached(b"<qd/>", test_pki.signer, test_pki.signer_key,
+                                                    test_pki.root))
+    text = describe(DetachedCmsVerifier([test_pki.root]).verify(data))
+    assert text.startswith("qd.xml.p7s: signature by Nguyễn Văn An, Sở Nội vụ: intact, valid, "
+                           "trusted; trust judged at ")
+    assert text.endswith("; covers the entire file; no signature timestamp")
