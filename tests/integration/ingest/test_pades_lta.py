@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization as ser
 from lxml import etree
 
 from preservation.catalog.models import Package, PremisEvent
+from preservation.packaging.validate import validate_premis
 from tests.integration.conftest import Khoso, make_sip
 from tests.integration.ingest.test_hostile import assert_rejected, assert_still_ingests, files_in
 from tests.unit.adapters import pki
@@ -48,6 +49,7 @@ def signature_events(aip: Path) -> list[str]:
     """eventOutcomeDetailNote of every 'digital signature validation' event in the AIP's PREMIS."""
     notes = []
     for premis in aip.rglob("PREMIS*.xml"):
+        assert validate_premis(premis.read_bytes()).ok, premis
         for event in etree.parse(str(premis)).iter(f"{PREMIS}event"):
             if event.findtext(f"{PREMIS}eventType") == "digital signature validation":
                 notes.append(event.findtext(f".//{PREMIS}eventOutcomeDetailNote"))
