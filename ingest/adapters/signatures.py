@@ -13,9 +13,10 @@ expired certificate that was trusted at that time is no expiry problem. The newe
 timestamp may stop at its revision when everything after it is DSS/timestamp material only
 (pyHanko's LTA_UPDATES), as every B-LT file has. Certificates of the PDF's Document Security
 Store help path building; its CRLs/OCSP responses are counted but not evaluated (no revocation
-checking offline), and the result says so. Hostile or broken files give SIG002, never an exception; pyHanko's
-tracebacks for untrusted chains are kept out of the logs while we validate (we report them as
-issues instead).
+checking offline), and the result says so.
+
+Hostile or broken files give SIG002, never an exception; pyHanko's tracebacks for untrusted
+chains are kept out of the logs while we validate (we report them as issues instead).
 """
 
 from __future__ import annotations

@@ -230,3 +230,24 @@ def test_detached_cms_description(test_pki, tmp_path):
     assert text.startswith("qd.xml.p7s: signature by Nguyễn Văn An, Sở Nội vụ: intact, valid, "
                            "trusted; trust judged at ")
     assert text.endswith("; covers the entire file; no signature timestamp")
+
+
+def test_content_changed_in_an_update_after_the_document_timestamp_is_refused(lta_pki, lta_pdf,
+                                                                               tmp_path):
+    """An incremental update after the last timestamp that changes the page is no LTA update."""
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(lta_pdf))
+    page = writer.root["/Pages"]["/Kids"][0]
+    content = generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 720 Td (Changed) Tj ET")
+    page["/Contents"] = writer.add_object(content)
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    result = verifier(lta_pki).verify(write(tmp_path, "m.pdf", out.getvalue()))
+    assert "SIG005" in errors(result)
+    assert result.checks[-1].kind is SignatureKind.DOCUMENT_TIMESTAMP
+    assert result.checks[-1].later_changes not in ("NONE", "LTA_UPDATES")
