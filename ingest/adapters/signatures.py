@@ -321,10 +321,9 @@ def _read_dss(reader: Any) -> tuple[LtvMaterial | None, list[ax509.Certificate]]
 
     try:
         dss = DocumentSecurityStore.read_dss(reader)
+        certs = list(dss.load_certs())
     except NoDSSFoundError:
         return None, []
-    try:
-        certs = list(dss.load_certs())
     except Exception as exc:  # a DSS is unsigned material, but a damaged one is a damaged file
         raise ValueError(f"DSS unreadable: {_describe(exc)}") from exc
     return LtvMaterial(len(certs), len(dss.crls), len(dss.ocsps), len(dss.vri_entries)), certs

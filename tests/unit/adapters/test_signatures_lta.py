@@ -251,3 +251,22 @@ def test_content_changed_in_an_update_after_the_document_timestamp_is_refused(lt
     assert "SIG005" in errors(result)
     assert result.checks[-1].kind is SignatureKind.DOCUMENT_TIMESTAMP
     assert result.checks[-1].later_changes not in ("NONE", "LTA_UPDATES")
+
+
+def test_damaged_dss_is_refused_with_a_code(lta_pki, tmp_path):
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    signed = pki.sign_pdf(pki.minimal_pdf(), *lta_pki["signer"], lta_pki["root"])
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    bogus = writer.add_object(generic.StreamObject(stream_data=b"not a certificate"))
+    writer.root["/DSS"] = generic.DictionaryObject({
+        generic.NameObject("/Certs"): generic.ArrayObject([bogus])})
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    result = verifier(lta_pki).verify(write(tmp_path, "dss.pdf", out.getvalue()))
+    assert codes(result) == {"SIG002"} and not result.checks
+    assert "DSS unreadable" in result.issues[0].params["detail"]
