@@ -127,6 +127,7 @@ class SignatureCheck:
     proof_of_existence: bool = False  # validated_at is the time of a trusted timestamp
     revision: int | None = None  # PDF revision signed (0 = the original file)
     later_changes: str = ""  # pyHanko's modification level of the revisions after it
+    coverage: str = ""  # pyHanko's coverage level (ENTIRE_FILE, ENTIRE_REVISION…) of a PDF entry
 
     @property
     def ok(self) -> bool:
@@ -397,7 +398,8 @@ class PdfSignatureVerifier(_Verifier):
             extra.append(Issue("SIG007", where, {"signer": _name(status.signing_cert),
                                                  "level": level}))
         recorded: dict[str, Any] = {"revision": getattr(sig, "signed_revision", None),
-                                    "later_changes": level}
+                                    "later_changes": level,
+                                    "coverage": getattr(status.coverage, "name", "")}
         # Only the newest entry can cover the whole file; earlier ones are judged by the diff
         # analysis of the later revisions (SIG007), as a second signer's revision is normal. The
         # newest may stop at its revision when only DSS material follows (a B-LT file).

@@ -45,7 +45,7 @@ def _outcome(result: SignatureVerification) -> Outcome:
     return Outcome.WARNING if Severity.WARNING in severities else Outcome.SUCCESS
 
 
-def _when(moment) -> str:
+def _when(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment else "?"
 
 
@@ -62,16 +62,22 @@ def _token(stamp: TimestampCheck) -> str:
 def _describe_check(check: SignatureCheck) -> str:
     name = check.field_name or "?"
     revision = f" (revision {check.revision})" if check.revision is not None else ""
+    if check.validated_at is None:  # pyHanko could not validate it (SIG002)
+        return f"{name}: {check.kind.value}{revision} could not be validated"
     if check.kind is SignatureKind.DOCUMENT_TIMESTAMP and check.timestamp is not None:
         head = f"{name}: document timestamp {_token(check.timestamp)}{revision}"
     else:
         head = (f"{name}: {check.kind.value} by {check.signer or '?'}{revision}: "
                 f"{_judged(check.intact, check.valid, check.trusted)}")
-    if check.validated_at is not None:
-        head += f"; trust judged at {_when(check.validated_at)}"
-        if check.proof_of_existence:
-            head += " (time of a trusted timestamp: proof of existence)"
-    head += "; covers the entire file" if check.covers_entire_file else "; covers its revision"
+    head += f"; trust judged at {_when(check.validated_at)}"
+    if check.proof_of_existence:
+        head += " (time of a trusted timestamp: proof of existence)"
+    if check.covers_entire_file:
+        head += "; covers the entire file"
+    elif check.coverage == "ENTIRE_REVISION":
+        head += "; covers its revision"
+    else:
+        head += f"; coverage {check.coverage or 'unknown'}"
     if check.later_changes and check.later_changes != "NONE":
         head += f", later changes {check.later_changes}"
     if check.kind is SignatureKind.SIGNATURE:

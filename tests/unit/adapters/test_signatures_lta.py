@@ -134,6 +134,10 @@ def test_signature_with_document_timestamp_is_accepted(lta_pki, lta_pdf, tmp_pat
     text = describe(result)
     assert "document timestamp" in text and "DSS: present" in text
     assert re.search(r"signature timestamp \d{4}-\d\d-\d\dT", text)
+    assert "Signature1: signature by Nguyễn Văn An, Sở Nội vụ (revision 1): intact, valid, " \
+        "trusted; trust judged at " in text and "; covers its revision, later changes LTA_UPDATES" \
+        in text
+    assert sig.coverage == "ENTIRE_REVISION"
     assert "NOT" not in text and "issues:" not in text
 
 
@@ -270,3 +274,16 @@ def test_damaged_dss_is_refused_with_a_code(lta_pki, tmp_path):
     result = verifier(lta_pki).verify(write(tmp_path, "dss.pdf", out.getvalue()))
     assert codes(result) == {"SIG002"} and not result.checks
     assert "DSS unreadable" in result.issues[0].params["detail"]
+    assert describe(result) == "issues: SIG002"
+
+
+def test_an_entry_pyhanko_cannot_validate_is_described_as_such():
+    from ingest.adapters.signatures import SignatureCheck
+    from preservation.issues import Issue
+
+    check = SignatureCheck(False, False, False, False, field_name="Timestamp-1", revision=3,
+                           kind=SignatureKind.DOCUMENT_TIMESTAMP,
+                           problems=(Issue("SIG002", "a.pdf", {"detail": "x"}),))
+    text = describe(SignatureVerification("a.pdf", (check,)))
+    assert text == ("Timestamp-1: document timestamp (revision 3) could not be validated"
+                    " | DSS: absent | issues: SIG002")
