@@ -315,6 +315,17 @@ def _ends_at_last_revision(reader: Any) -> bool:
         return False
 
 
+def _skipped_fields(reader: Any, seen: Iterable[Any]) -> list[str]:
+    """Filled signature fields pyHanko left out of ``embedded_signatures`` (it drops an unknown
+    /SubFilter with a log line), as "name (SubFilter)": they were not checked."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    names = {getattr(s, "field_name", None) for s in seen}
+    return [f"{name} ({obj.get_object().get('/SubFilter', '-')})"
+            for name, obj, _ in enumerate_sig_fields(reader, filled_status=True)
+            if name not in names]
+
+
 def _read_dss(reader: Any) -> tuple[LtvMaterial | None, list[ax509.Certificate]]:
     """The Document Security Store's counts and certificates; (None, []) without a DSS."""
     from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -348,12 +359,16 @@ class PdfSignatureVerifier(_Verifier):
 
                 reader = PdfFileReader(handle, strict=False)
                 signatures = list(reader.embedded_signatures)
+                skipped = _skipped_fields(reader, signatures)
                 dss, dss_certs = _read_dss(reader)
             except (Exception, RecursionError, MemoryError) as exc:
                 return SignatureVerification(where, problems=(
                     Issue("SIG002", where, {"detail": _describe(exc)}),))
+            unchecked = tuple(Issue("SIG100", where, {"fields": ", ".join(skipped)})
+                              for _ in skipped[:1])
             if not signatures:
-                return SignatureVerification(where, problems=(Issue("SIG001", where),), dss=dss)
+                return SignatureVerification(where, problems=unchecked or (Issue("SIG001", where),),
+                                             dss=dss)
             # Newest first: a document timestamp's time is proof of existence for what it covers.
             ordered = sorted(signatures, key=lambda s: getattr(s, "signed_revision", 0),
                              reverse=True)
@@ -368,7 +383,7 @@ class PdfSignatureVerifier(_Verifier):
                         and check.timestamp.ok):
                     proofs.append((revision, check.timestamp.time))
                 checks.append(check)
-            return SignatureVerification(where, tuple(reversed(checks)), dss=dss)
+            return SignatureVerification(where, tuple(reversed(checks)), unchecked, dss=dss)
 
     def _one(self, sig: Any, moment: dt.datetime, where: str, newest: bool,
              proof: dt.datetime | None, dss_certs: list[ax509.Certificate]) -> SignatureCheck:

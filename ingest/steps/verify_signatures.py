@@ -89,6 +89,8 @@ def _describe_check(check: SignatureCheck) -> str:
 def describe(result: SignatureVerification) -> str:
     """What was checked, as recorded in the PREMIS event (eventOutcomeDetailNote)."""
     parts = [_describe_check(c) for c in result.checks]
+    parts += [f"not checked (unsupported type): {i.params['fields']}"
+              for i in result.problems if i.code == "SIG100"]
     embedded = result.dss is not None or any(c.revision is not None for c in result.checks)
     if embedded:  # a PDF's signatures (a detached CMS has no revisions and no DSS)
         dss = result.dss
@@ -119,7 +121,7 @@ def verify_signatures(ctx: IngestContext) -> StepResult:
             # The read pass saw a signature dictionary (/ByteRange, never compressed): only
             # such PDFs are parsed by pyHanko; an unsigned PDF costs nothing here.
             result = ctx.services.pdf_verifier.verify(ctx.sip_root / path)
-            if not result.signed and not any(i.severity is Severity.ERROR for i in result.issues):
+            if not result.signed and all(i.code == "SIG001" for i in result.issues):
                 continue  # unsigned PDF
         if result is None:
             continue

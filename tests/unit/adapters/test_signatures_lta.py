@@ -287,3 +287,25 @@ def test_an_entry_pyhanko_cannot_validate_is_described_as_such():
     text = describe(SignatureVerification("a.pdf", (check,)))
     assert text == ("Timestamp-1: document timestamp (revision 3) could not be validated"
                     " | DSS: absent | issues: SIG002")
+
+
+def test_a_timestamp_of_an_unsupported_type_is_not_taken_for_unsigned(lta_pki, tmp_path):
+    """pyHanko skips a field with an unknown /SubFilter; the file must not pass as unsigned."""
+    pdf = pki.add_document_timestamp(pki.minimal_pdf(), lta_pki["tsa"])
+    odd = pdf.replace(b"/SubFilter /ETSI.RFC3161", b"/SubFilter /ETSI.RFC3162", 1)
+    assert odd != pdf
+    result = verifier(lta_pki).verify(write(tmp_path, "odd.pdf", odd))
+    assert codes(result) == {"SIG100"} and not result.checks
+    assert result.issues[0].severity is Severity.WARNING
+    assert result.issues[0].params["fields"].endswith("(/ETSI.RFC3162)")
+    assert describe(result).startswith("not checked (unsupported type): Timestamp-")
+
+
+def test_a_signature_of_an_unsupported_type_beside_a_checked_one(lta_pki, tmp_path):
+    first = pki.sign_pdf(pki.minimal_pdf(), *lta_pki["signer"], lta_pki["root"])
+    odd = first.replace(b"/SubFilter /adbe.pkcs7.detached", b"/SubFilter /adbe.pkcs7.detacheX", 1)
+    assert odd != first
+    both = pki.sign_pdf(odd, *lta_pki["signer"], lta_pki["root"], field="Signature2")
+    result = verifier(lta_pki).verify(write(tmp_path, "two.pdf", both))
+    assert codes(result) == {"SIG100"}, result.issues
+    assert [c.field_name for c in result.checks] == ["Signature2"] and result.checks[0].ok
