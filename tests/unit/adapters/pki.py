@@ -98,3 +98,72 @@ def sign_detached(data: bytes, cert, key, ca) -> bytes:
     return (pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(cert, key, hashes.SHA256())
             .add_certificate(ca)
             .sign(ser.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+
+
+def make_tsa(cn: str, ca: x509.Certificate, ca_key, not_before: dt.datetime | None = None,
+             not_after: dt.datetime | None = None):
+    """A time-stamping authority certificate (critical extendedKeyUsage timeStamping, RFC 3161)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(_name(cn, "Khoso Test TSA"))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or NOW - dt.timedelta(days=1))
+            .not_valid_after(not_after or NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                           critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]),
+                           critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    return cert, key
+
+
+def _private(key) -> akeys.PrivateKeyInfo:
+    return akeys.PrivateKeyInfo.load(
+        key.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
+
+
+def timestamper(tsa_cert, tsa_key, ca, at: dt.datetime | None = None):
+    """A local RFC 3161 TSA (pyHanko's DummyTimeStamper): no network."""
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    return DummyTimeStamper(tsa_cert=to_asn1(tsa_cert), tsa_key=_private(tsa_key),
+                            certs_to_embed=SimpleCertificateStore.from_certs([to_asn1(ca)]),
+                            fixed_dt=at)
+
+
+def sign_pdf_lt(pdf: bytes, cert, key, ca, tsa, field: str = "Signature1", embed: bool = True) -> bytes:
+    """PAdES B-LT: a signature with a signature timestamp token, then (``embed``) a DSS with the
+    chain; without ``embed`` a B-T signature."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signer = signers.SimpleSigner(signing_cert=to_asn1(cert), signing_key=_private(key),
+                                  cert_registry=SimpleCertificateStore.from_certs([to_asn1(ca)]))
+    context = ValidationContext(trust_roots=[to_asn1(ca)], allow_fetching=False)
+    meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256",
+                                        subfilter=fields.SigSeedSubFilter.PADES,
+                                        validation_context=context if embed else None,
+                                        embed_validation_info=embed)
+    return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer,
+                            timestamper=tsa).getvalue()
+
+
+def add_document_timestamp(pdf: bytes, tsa, ca=None) -> bytes:
+    """An incremental update with a /DocTimeStamp (PAdES B-LTA); with ``ca``, first a DSS update
+    holding the validation material of what is already in the file."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator import ValidationContext
+
+    context = (ValidationContext(trust_roots=[to_asn1(ca)], allow_fetching=False)
+               if ca is not None else None)
+    out = signers.PdfTimeStamper(tsa).timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), "sha256", validation_context=context)
+    return out.getvalue()
