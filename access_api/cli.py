@@ -283,8 +283,10 @@ def bag() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
-    """Kiểm tra túi BagIt (thư mục, .zip, .tar, .tar.gz) / validate a bag. Exit 0 valid, 1 invalid."""
+    """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz) / validate
+    a bag or a TT 05 package without BagIt. Exit 0 valid, 1 invalid."""
     from access_api.bagcheck import check_bag
+    from ingest.unbagged import SubmissionForm
 
     report, summary = check_bag(path, None if profile_name == "none" else profile_name)
     if as_json:
@@ -294,7 +296,11 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
             click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path}: "
                        f"{issue.message(obj.lang)}")
         verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
-        click.echo(f"{path}: {verdict} ({summary['files']} tệp/files, {summary['bytes']} byte)")
+        form = SubmissionForm(summary["form"]) if summary.get("form") else None
+        seen = (f"{form.label('vi')} / {form.label('en')}" if form
+                else "không nhận ra / not recognised")
+        click.echo(f"{path}: {seen}: {verdict} "
+                   f"({summary['files']} tệp/files, {summary['bytes']} byte)")
     raise SystemExit(0 if report.ok else 1)
 
 
