@@ -20,9 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.bag import validate_bag
-from preservation.catalog.models import Package, PremisEvent
+from preservation.catalog.models import Agency, Package, PremisEvent
 from preservation.packaging.validate import validate_premis
-from tests.integration.conftest import make_sip
+from tests.integration.conftest import ORGAN, make_sip
 from tests.integration.ingest.test_cli_ingest import as_json, codes, env, run  # noqa: F401
 from tests.integration.ingest.test_hostile import (
     PDF,
@@ -97,9 +97,12 @@ def test_an_unbagged_sip_becomes_an_aip_that_records_how_it_arrived(khoso, shape
     assert [e.outcome for e in profile] == ["not_performed"]
     digests = [e for e in found if e.event_type == "message digest calculation"]
     assert len(digests) == 1 and "METS checksums" in digests[0].detail
+    # no bag-info names the agency: the registered one that begins the fileCode does
+    assert f"Ma-Dinh-Danh-Co-Quan: {ORGAN}\n" in (aip / "bag-info.txt").read_text("utf-8")
     with khoso.catalog.session() as s:
         pkg = s.get(Package, outcome.package_id)
         assert (pkg.kind, pkg.status, pkg.objid) == ("AIP", "active", outcome.objid)
+        assert s.get(Agency, pkg.agency_id).organ_id == ORGAN
 
 
 def test_a_bag_still_records_that_it_arrived_as_a_bag(khoso):
