@@ -217,3 +217,22 @@ def test_bag_validate_verifies_the_mets_checksums_of_an_unbagged_package(env, tm
     assert result.exit_code == 1, result.output
     out = as_json(result)
     assert out["form"] == UNBAGGED and "METS007" in codes(out)
+
+
+@pytest.mark.parametrize("shape", ["zip", "folder"])
+def test_a_large_file_of_an_unbagged_sip_is_staged_and_verified_against_its_mets(khoso, shape):
+    """A content file ≥ 8 MiB goes from the read pass straight to the replicas, as for a bag."""
+    from tests.integration.conftest import big_pdf
+    from tests.integration.ingest.test_ingest import services_recording_staged
+
+    data = big_pdf(9 * 2**20)
+    tree = sip_tree(make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": data}))
+    source = (zip_tree(tree, khoso.tmp / "big.zip") if shape == "zip"
+              else Path(shutil.copytree(tree, khoso.tmp / "big-folder")))
+    staged: list[str] = []
+    outcome = khoso.ingest(source, services=services_recording_staged(khoso, staged))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert staged == [in_tree(PDF)]
+    for name in ("replica1", "replica2"):
+        copy = next(khoso.replica(name).rglob("tai-lieu-1.pdf"))
+        assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(data).digest()
