@@ -37,7 +37,7 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
         else:
             bag = validate_bag(root, processes=2)
             if form is None and "BAG001" in bag.report.codes():
-                bag.report.add("BAG114", ROOT_METS, file=root.name)
+                bag.report.add("BAG114", ROOT_METS, file=path.name)
         report.extend(bag.report.issues)
         if form is None and bag.version is not None:
             form = SubmissionForm.BAGIT  # read as a bag although bagit.txt is missing

@@ -28,7 +28,7 @@ def validate_bag(ctx: IngestContext) -> StepResult:
     ctx.bag = check_bag(ctx.bag_root, fast=True)
     report = ctx.bag.report
     if form is None and "BAG001" in report.codes():  # neither of the two accepted forms
-        report.add("BAG114", ROOT_METS, file=ctx.bag_root.name)
+        report.add("BAG114", ROOT_METS, file=ctx.source.name)
     outcome = Outcome.SUCCESS if report.ok else Outcome.FAILURE
     event = Event(VALIDATION, outcome, "BagIt RFC 8493: structure, tag files, manifests, "
                   "Payload-Oxum, completeness (digests in the read pass)",

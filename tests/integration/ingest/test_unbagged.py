@@ -181,6 +181,8 @@ def test_a_package_with_neither_bagit_nor_mets_is_refused(khoso, tree):
     archive = zip_tree(tree, khoso.tmp / "no-mets.zip", drop=["METS.xml"])
     outcome = reject_case(khoso, archive, {"BAG001", "BAG114"}, "validate_bag")
     assert {i.code for i in outcome.report.errors} == {"BAG001", "BAG114"}
+    told = next(i for i in outcome.report.errors if i.code == "BAG114")
+    assert "no-mets.zip" in told.message("en") and "METS.xml" in told.message("vi")
 
 
 def test_an_unparseable_root_mets_is_refused(khoso, tree):
@@ -205,6 +207,10 @@ def test_bag_validate_names_the_kind_it_saw(env, tmp_path):  # noqa: F811 - the 
     assert out["form"] == UNBAGGED and out["ok"] is True and out["files"] == 16
     assert codes(out) == {"BAG113"} and out["profile"] is None
     assert as_json(run(env, "bag", "validate", str(bag), "--json"))["form"] == "BagIt bag"
+    (tmp_path / "neither").mkdir()
+    result = run(env, "bag", "validate", str(tmp_path / "neither"))
+    assert result.exit_code == 1 and "[BAG114]" in result.output
+    assert f"{tmp_path / 'neither'}: không nhận ra / not recognised: " in result.output
 
 
 def test_bag_validate_verifies_the_mets_checksums_of_an_unbagged_package(env, tmp_path):  # noqa: F811
