@@ -65,12 +65,14 @@ def events(khoso, package_id: int) -> list[PremisEvent]:
         return list(s.scalars(sa.select(PremisEvent).where(PremisEvent.package_id == package_id)))
 
 
-@pytest.mark.parametrize("shape", ["zip", "zip under one folder", "folder"])
+@pytest.mark.parametrize("shape", ["zip", "zip under one folder", "folder", "tgz"])
 def test_an_unbagged_sip_becomes_an_aip_that_records_how_it_arrived(khoso, shape):
     tree = sip_tree(make_sip(khoso.tmp / "sip"))
     assert not (tree / "bagit.txt").exists()
     if shape == "folder":
         source = Path(shutil.copytree(tree, khoso.tmp / "vendor-folder"))
+    elif shape == "tgz":
+        source = Path(shutil.make_archive(str(khoso.tmp / "vendor"), "gztar", tree))
     else:
         source = zip_tree(tree, khoso.tmp / "vendor.zip", top="goi-sip/" if "folder" in shape else "")
     outcome = khoso.ingest(source)
@@ -86,7 +88,7 @@ def test_an_unbagged_sip_becomes_an_aip_that_records_how_it_arrived(khoso, shape
     premis = (aip / "data/metadata/preservation/PREMIS.xml").read_bytes()
     assert validate_premis(premis).ok
     text = premis.decode("utf-8")
-    kind = "dir" if shape == "folder" else "zip"
+    kind = {"folder": "dir", "tgz": "tgz"}.get(shape, "zip")
     assert f"submission form: {UNBAGGED} ({kind})" in text  # the creation event says how
     assert "fixity source: SHA-256 CHECKSUM and SIZE in METS.xml" in text
     found = events(khoso, outcome.package_id)
