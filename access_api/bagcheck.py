@@ -2,6 +2,8 @@
 
 The summary says whether the bag is complete and lists ``fetch.txt`` with what is absent, so a
 holey bag reads "valid but incomplete" rather than valid: nothing is ever fetched.
+A TT 05 package without BagIt (``ingest.unbagged``) is checked against its METS instead: every
+file listed, sizes and SHA-256 checksums verified; the BagIt profile does not apply to it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from ingest.bag import validate_bag
 from ingest.profile import validate_profile
+from ingest.unbagged import ROOT_METS, SubmissionForm, detect, read_unbagged
 from ingest.unpack import unpack
 from preservation.issues import Report
 from profiles import load_profile
@@ -30,12 +33,22 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
             if not result.ok:
                 return report, summary
             kind, root = result.kind, result.bag_root
-        bag = validate_bag(root, processes=2)
+        form = detect(root)
+        if form is SubmissionForm.UNBAGGED:  # its METS is its manifest; no BagIt profile
+            bag = read_unbagged(root, verify=True).bag
+            summary["profile"] = None
+        else:
+            bag = validate_bag(root, processes=2)
+            if form is None and "BAG001" in bag.report.codes():
+                bag.report.add("BAG114", ROOT_METS, file=path.name)
         report.extend(bag.report.issues)
+        if form is None and bag.version is not None:
+            form = SubmissionForm.BAGIT  # read as a bag although bagit.txt is missing
         absent = {e.path for e in bag.missing}
         summary.update(files=bag.payload_count, bytes=bag.payload_bytes, complete=bag.complete,
                        fetch=[{"url": e.url, "length": e.length, "path": e.path,
-                               "present": e.path not in absent} for e in bag.fetch])
-        if profile_name:
+                               "present": e.path not in absent} for e in bag.fetch],
+                       form=form.value if form else None)
+        if profile_name and form is not SubmissionForm.UNBAGGED:
             report.extend(validate_profile(bag, load_profile(profile_name), kind=kind).issues)
     return report, summary

@@ -289,11 +289,13 @@ def bag() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
-    """Kiểm tra túi BagIt (thư mục, .zip, .tar, .tar.gz) / validate a bag.
+    """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz) / validate
+    a bag or a TT 05 package without BagIt.
 
     Exit 0 valid, 1 invalid, 3 valid but incomplete (files listed in fetch.txt are absent).
     """
     from access_api.bagcheck import check_bag
+    from ingest.unbagged import SubmissionForm
 
     report, summary = check_bag(path, None if profile_name == "none" else profile_name)
     incomplete = report.ok and not summary["complete"]
@@ -307,7 +309,11 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
             verdict = "hợp lệ nhưng chưa đầy đủ / valid but incomplete"
         else:
             verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
-        click.echo(f"{path}: {verdict} ({summary['files']} tệp/files, {summary['bytes']} byte)")
+        form = SubmissionForm(summary["form"]) if summary.get("form") else None
+        seen = (f"{form.label('vi')} / {form.label('en')}" if form
+                else "không nhận ra / not recognised")
+        click.echo(f"{path}: {seen}: {verdict} "
+                   f"({summary['files']} tệp/files, {summary['bytes']} byte)")
         absent = [e for e in summary["fetch"] if not e["present"]]
         if absent:
             click.echo("Cần tải (khoso không tự tải) / to fetch (khoso never fetches):")

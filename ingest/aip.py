@@ -228,7 +228,8 @@ def build(ctx: IngestContext,
 
     # 3. PREMIS: the package-level events in PREMIS.xml, per-file objects and events in rep1
     creation = Event(INFORMATION_PACKAGE_CREATION, Outcome.SUCCESS,
-                     f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)})",
+                     f"SIP {sip.objid} → AIP {objid} (TT 05 {('AIP_' + content)}); "
+                     f"submission form: {ctx.form.value} ({ctx.kind})",
                      object_identifier=objid, agents=((khoso_agent(), "executing program"),))
     ctx.events.append(creation)
     # ctx.events is spooled (one or more events per file): one pass over it streams each

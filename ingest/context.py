@@ -17,6 +17,7 @@ from ingest.adapters.formats import FormatIdentification, FormatIdentifier
 from ingest.adapters.signatures import SignatureVerification
 from ingest.bag import BagReport
 from ingest.spool import EventSpool
+from ingest.unbagged import SubmissionForm
 from preservation.events import Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.settings import Settings
@@ -71,6 +72,7 @@ class IngestContext:
     actor: str = "system"
     kind: str = "dir"
     bag_root: Path | None = None
+    form: SubmissionForm = SubmissionForm.BAGIT  # an unbagged TT 05 SIP is its own data/
     bag: BagReport | None = None
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
@@ -87,7 +89,13 @@ class IngestContext:
     @property
     def sip_root(self) -> Path:
         assert self.bag_root is not None
+        if self.form is SubmissionForm.UNBAGGED:
+            return self.bag_root
         return self.bag_root / "data"
+
+    def payload_file(self, rel: str) -> Path:
+        """A payload file on disk by its bag path (``data/…``, also for an unbagged SIP)."""
+        return self.sip_root / rel.removeprefix("data/")
 
     @property
     def aip_dir(self) -> Path:

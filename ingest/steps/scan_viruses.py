@@ -21,6 +21,7 @@ from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.spool import EventSpool
 from ingest.steps.identify_formats import early_share, is_content, start_identification
+from ingest.unbagged import SubmissionForm
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 
@@ -40,12 +41,17 @@ CONTENT = "representations/rep1/data/"
 def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[str, str]],
            rel: str, result: FilePass, same: dict[str, str]) -> Event:
     """Compare one file's digests with the manifests and judge its scan; its virus-check event."""
+    sip_path = rel.removeprefix("data/")
     for alg, listed in manifests.items():
         expected = listed.get(rel)
-        if expected is not None and result.digests[alg] != expected:
+        if expected is None or result.digests[alg] == expected:
+            continue
+        if ctx.form is SubmissionForm.UNBAGGED:  # its METS is its manifest
+            report.add("METS007", sip_path, href=sip_path, declared=expected.upper(),
+                       actual=result.digests[alg].upper())
+        else:
             report.add("BAG019", rel, algorithm=alg, expected=expected,
                        found=result.digests[alg], manifest=f"manifest-{alg}.txt")
-    sip_path = rel.removeprefix("data/")
     scan = result.scan
     detail = scan.event_detail()
     detail = same.setdefault(detail, detail)
@@ -114,10 +120,10 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
         first = paths[indexes[0]]
         if len(indexes) == 1 and ctx.bag.files[first].size >= SMALL_MAX:
             sinks, copy = _sinks(ctx, first, indexes[0])
-            return [read_once(ctx.bag_root / first, algorithms, ctx.services.scanner,
+            return [read_once(ctx.payload_file(first), algorithms, ctx.services.scanner,
                               copy_to=copy, sinks=sinks)]
         # Small files: one clamd scan per batch (ingest.batchscan); never staged.
-        return scan_small_files([(ctx.bag_root / paths[i], _sinks(ctx, paths[i], i)[1])
+        return scan_small_files([(ctx.payload_file(paths[i]), _sinks(ctx, paths[i], i)[1])
                                  for i in indexes], algorithms, ctx.services.scanner)
 
     # Units (a batch of small files, or a larger file) are read and scanned SCANNERS at a
@@ -135,10 +141,12 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
         # The rest starts now, not with the read pass: on two cores the read pass and clamd
         # use both, while validate_sip (next) leaves one for the helper.
         start_identification(ctx, content, range(early, len(content)))
+    against = ("METS checksums (no BagIt manifest)" if ctx.form is SubmissionForm.UNBAGGED
+               else "bag manifests")
     events.append(Event(
         MESSAGE_DIGEST_CALCULATION, Outcome.SUCCESS if report.ok else Outcome.FAILURE,
         f"program=python hashlib; algorithms={','.join(algorithms)}; files={total}; "
-        "compared with the bag manifests in the same read pass",
+        f"compared with the {against} in the same read pass",
         outcome_detail="; ".join(sorted(report.codes())), object_identifier=ctx.job_id,
         agents=((khoso_agent(), "executing program"),)))
     return StepResult.of(report, events)

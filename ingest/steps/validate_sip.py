@@ -2,7 +2,8 @@
 
 Runs after the read pass, so METS checksums are compared with the digests already computed
 (no payload byte is read twice). The fonds the SIP names must be registered in the catalog:
-an AIP is always filed in a known phông.
+an AIP is always filed in a known phông. A SIP without BagIt has no bag-info to name its agency:
+the agency is the registered one whose identifier begins the hồ sơ's fileCode.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import sqlalchemy as sa
 
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.sip import validate_sip as check_sip
-from preservation.catalog.models import ArchiveBody, Fonds, Package, RecordFile, StoredCopy
+from ingest.unbagged import SubmissionForm
+from preservation.catalog.models import (
+    Agency,
+    ArchiveBody,
+    Fonds,
+    Package,
+    RecordFile,
+    StoredCopy,
+)
 from preservation.events import VALIDATION, Event, Outcome
 
 
@@ -44,6 +53,17 @@ def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
     return (arc, objid) if objid is not None else None
 
 
+def _organ_of(ctx: IngestContext, file_code: object) -> str | None:
+    """The registered agency whose mã định danh begins the fileCode (TT 05: organ id + year +
+    notation), for a SIP without bag-info; None when none does (a closed fonds' code, say)."""
+    if not isinstance(file_code, str):
+        return None
+    with ctx.catalog.session() as s:
+        organs = s.scalars(sa.select(Agency.organ_id)).all()
+    found = [o for o in organs if file_code.startswith(f"{o}.")]
+    return max(found, key=len) if found else None
+
+
 class _Digests(Mapping[str, str]):
     """SHA-256 of each file as the read pass found it: a view, not a 100,000-entry copy."""
 
@@ -65,6 +85,8 @@ def validate_sip(ctx: IngestContext) -> StepResult:
     report = sip.report
     assert ctx.bag is not None
     sip.organ_id = ctx.bag.info_value("Ma-Dinh-Danh-Co-Quan")
+    if ctx.form is SubmissionForm.UNBAGGED and sip.ead is not None:  # no bag-info to say it
+        sip.organ_id = _organ_of(ctx, sip.ead.values.get("fileCode"))
     sip.agency_name = sip.agency_name or ctx.bag.info_value("Source-Organization")
     if not sip.fond_code:
         report.add("ING001", "representations/rep1/METS.xml")
