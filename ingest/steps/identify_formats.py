@@ -61,7 +61,7 @@ def start_identification(ctx: IngestContext, paths: list[str], part: range | Non
 
 
 def _batch(ctx: IngestContext, paths: list[str], where: range) -> list[Path]:
-    return [ctx.sip_root / p for p in paths[where.start:where.stop]]
+    return [ctx.received(p) for p in paths[where.start:where.stop]]
 
 
 def _identify(ctx: IngestContext, paths: list[str]):
@@ -72,7 +72,7 @@ def _identify(ctx: IngestContext, paths: list[str]):
             yield from identifier.result(future, _batch(ctx, paths, where), workers=2)
         return
     for start in range(0, len(paths), BATCH):
-        batch = [ctx.sip_root / p for p in paths[start:start + BATCH]]
+        batch = [ctx.received(p) for p in paths[start:start + BATCH]]
         yield from identifier.identify_many(batch, workers=2)
 
 

@@ -23,6 +23,7 @@ from ingest.spool import EventSpool
 from ingest.steps.identify_formats import early_share, is_content, start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
+from preservation.packaging.model import CARRIED, nfc
 
 
 @functools.lru_cache(maxsize=64)
@@ -45,7 +46,7 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
         if expected is not None and result.digests[alg] != expected:
             report.add("BAG019", rel, algorithm=alg, expected=expected,
                        found=result.digests[alg], manifest=f"manifest-{alg}.txt")
-    sip_path = rel.removeprefix("data/")
+    sip_path = nfc(rel.removeprefix("data/"))
     scan = result.scan
     detail = scan.event_detail()
     detail = same.setdefault(detail, detail)
@@ -70,12 +71,13 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
 
 
 def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]:
-    """Where the read pass copies a content file: a large one straight to every replica
-    (staged, moved into place by store_aip), a small one of a folder submission to the
-    workspace (the AIP takes it from there). Metadata files are rewritten for the AIP."""
-    if not rel.startswith(f"data/{CONTENT}"):
+    """Where the read pass copies a file the AIP keeps (content, documentation, other
+    metadata): a large one straight to every replica (staged, moved into place by
+    store_aip), a small one of a folder submission to the workspace (the AIP takes it from
+    there), under its NFC name. METS, EADs and schemas are rewritten for the AIP."""
+    sip_path = nfc(rel.removeprefix("data/"))
+    if not sip_path.startswith((CONTENT, *CARRIED)):
         return [], None
-    sip_path = rel.removeprefix("data/")
     if ctx.services.stage is not None and ctx.bag.files[rel].size >= STAGE_MIN:
         sink = ctx.services.stage(ctx.job_id, index)
         ctx.staged[sip_path] = sink.key
@@ -104,7 +106,10 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     same: dict[str, str] = {}  # one string per distinct event detail, not one per file
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
-    content = sorted(p for p in (p.removeprefix("data/") for p in paths) if is_content(p))
+    for p in paths:  # files are known by their NFC names from here on (macOS writes NFD)
+        if not p.isascii() and (name := nfc(p.removeprefix("data/"))) != p.removeprefix("data/"):
+            ctx.renamed[name] = p.removeprefix("data/")
+    content = sorted(p for p in (nfc(p.removeprefix("data/")) for p in paths) if is_content(p))
     early = early_share(paths, len(content))
     if early:
         start_identification(ctx, content, range(early))
