@@ -20,7 +20,7 @@ from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.spool import EventSpool
-from ingest.steps.identify_formats import early_share, is_content, start_identification
+from ingest.steps.identify_formats import early_share, is_identified, start_identification
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
 from preservation.packaging.model import CARRIED, nfc
@@ -109,7 +109,8 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     for p in paths:  # files are known by their NFC names from here on (macOS writes NFD)
         if not p.isascii() and (name := nfc(p.removeprefix("data/"))) != p.removeprefix("data/"):
             ctx.renamed[name] = p.removeprefix("data/")
-    content = sorted(p for p in (nfc(p.removeprefix("data/")) for p in paths) if is_content(p))
+    content = sorted(p for p in (nfc(p.removeprefix("data/")) for p in paths)
+                     if is_identified(p))
     early = early_share(paths, len(content))
     if early:
         start_identification(ctx, content, range(early))

@@ -102,6 +102,8 @@ def test_documentation_and_other_metadata_are_kept_listed_and_registered(khoso, 
         assert len(bits) == len(files_in(aip))
         for rel, data in EXTRAS.items():
             assert bits[f"data/{rel}"].size == len(data)
+        # identified like content (not held to the TT 05 format policy, which is for records)
+        assert bits["data/documentation/Hướng dẫn sử dụng.pdf"].puid.startswith("fmt/")
         # their virus checks are kept, about the file the AIP holds
         checked = {e.object_identifier: e.bitstream_id for e in s.scalars(sa.select(
             PremisEvent).where(PremisEvent.package_id == pkg.id,
