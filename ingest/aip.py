@@ -160,6 +160,7 @@ class Described:
     hoso: EadRecord | None
     documents: Spool[AipDocument]
     doc_entries: list[DocumentEntry]
+    loose: list[FileEntry]  # content files no document links (METS016): listed all the same
 
 
 def arc_file_code(ctx: IngestContext) -> str:
@@ -199,11 +200,15 @@ def describe(ctx: IngestContext) -> Described:
         doc_entries.append(DocumentEntry(entry, files))
         documents.append(AipDocument(record, tuple(f"data/{f.path}" for f in files)))
 
+    linked = {f.path for d in doc_entries for f in d.files}
+    loose = [e for p, e in sorted(tree.entries.items())
+             if p.startswith(f"{REP}/data/") and p not in linked]
+    del linked
     for name in STANDARD_SCHEMAS:  # schemas shipped with the package
         tree.write(f"schemas/{name}", (SCHEMA_DIR / "standard" / name).read_bytes(), created)
     for xsd in sorted((SCHEMA_DIR / "aip").glob("*.xsd")):
         tree.write(f"schemas/{xsd.name}", xsd.read_bytes(), created)
-    return Described(tree, created, ead_entry, hoso, documents, doc_entries)
+    return Described(tree, created, ead_entry, hoso, documents, doc_entries, loose)
 
 
 def build(ctx: IngestContext,
@@ -266,7 +271,7 @@ def build(ctx: IngestContext,
                        agency_name=sip.agency_name or settings.archive_name, fond_code=fond_code,
                        documents=described.doc_entries, premis=premis_rep, label=label,
                        documentation=listed(DOCUMENTATION[1]),
-                       other_metadata=listed(OTHER_METADATA[1]))
+                       other_metadata=listed(OTHER_METADATA[1]), loose=described.loose)
     rep_entry = tree.entries[f"{REP}/METS.xml"]
     schema_entries = [e for p, e in tree.entries.items() if p.startswith("schemas/")]
     with tree.stream("METS.xml", created) as out:

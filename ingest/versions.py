@@ -309,6 +309,8 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
     agency = next((a.name for a in rep.agents if a.type == "ORGANIZATION" and a.name),
                   settings.archive_name)
 
+    linked = {i for d in rep.documents for i in d.file_ids}
+
     def listed(prefix: str) -> list[FileEntry]:  # documentation, other metadata: unchanged
         return [bag.entry(p) for p in sorted(bag.logical) if p.startswith(f"data/{prefix}")]
 
@@ -317,7 +319,9 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
                    created=created, agency_name=agency, fond_code=cur.fond_code,
                    documents=documents, label=label,
                    premis=bag.entry(f"data/{rep.premis.path}") if rep.premis else None,
-                   documentation=listed(DOCUMENTATION[1]), other_metadata=listed(OTHER_METADATA[1]))
+                   documentation=listed(DOCUMENTATION[1]), other_metadata=listed(OTHER_METADATA[1]),
+                   loose=[bag.entry(f"data/{f.path}") for i, f in rep.files.items()
+                          if f.path and f.group in ("Data", "Holeyfile") and i not in linked])
     bag.write(REP_METS, out.getvalue())
     out = io.BytesIO()
     write_root_mets(out, objid=cur.objid, label=label, package_type="AIP", content=cur.content,

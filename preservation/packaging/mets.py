@@ -21,7 +21,7 @@ name ends in ``.fetch.txt`` is a holey file (``Holeyfile`` group, ``MetadataLink
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -241,16 +241,23 @@ def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str
                    created: dt.datetime, agency_name: str, fond_code: str | None,
                    documents: Sequence[DocumentEntry], premis: FileEntry | None = None,
                    label: str | None = None, documentation: Iterable[FileEntry] = (),
-                   other_metadata: Iterable[FileEntry] = ()) -> None:
+                   other_metadata: Iterable[FileEntry] = (),
+                   loose: Iterable[FileEntry] = ()) -> None:
     """``representations/rep1/METS.xml``: one dmdSec per document EAD, the data files, and
     the ``MetadataLink/File`` divs that tie each EAD to its file(s); rep1's own
-    ``documentation/`` and ``metadata/other/`` files."""
+    ``documentation/`` and ``metadata/other/`` files. ``loose`` data files (a SIP may list a
+    file no document links, METS016) are listed in the Data group and div all the same."""
     _check(package_type, content)
     if package_type == "AIP" and premis is None:
         raise ValueError("an AIP rep1 METS must point to metadata/preservation/PREMIS_rep1.xml")
-    docs = tuple(documentation)
+    docs, unlinked = tuple(documentation), tuple(loose)
     other = tuple((new_id("uuid-"), e) for e in other_metadata)
     amd_id, digiprov_id = new_id("uuid-"), new_id("uuid-")
+
+    def data(holey: bool) -> Iterator[FileEntry]:
+        yield from (f for d in documents for f in d.files if _is_holey(f) == holey)
+        yield from (f for f in unlinked if _is_holey(f) == holey)
+
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         attrs = _mets_attrs(objid, label, package_type, content, CSIP_PROFILE, "../../")
@@ -262,11 +269,9 @@ def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str
             _amd(xf, amd_id, digiprov_id, premis, _rep_href(premis.path) if premis else "",
                  other, rep=True)
             with xf.element(_m("fileSec"), {"ID": new_id("uuid-")}):
-                _file_group(xf, "Data", (f for d in documents for f in d.files
-                                         if not _is_holey(f)), rep=True)
-                if any(_is_holey(f) for d in documents for f in d.files):
-                    _file_group(xf, "Holeyfile", (f for d in documents for f in d.files
-                                                  if _is_holey(f)), rep=True)
+                _file_group(xf, "Data", data(False), rep=True)
+                if next(data(True), None) is not None:
+                    _file_group(xf, "Holeyfile", data(True), rep=True)
                 if docs:
                     _file_group(xf, "Documentation", docs, rep=True)
             rep_type = "NORMALIZED" if package_type == "AIP" else "ORIGINAL"
@@ -280,7 +285,7 @@ def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str
                         with xf.element(_m("div"), _div("Documentation")):
                             _fptrs(xf, docs)
                     with xf.element(_m("div"), _div("Data")):
-                        _fptrs(xf, (f for d in documents for f in d.files if not _is_holey(f)))
+                        _fptrs(xf, data(False))
                     with xf.element(_m("div"), _div("MetadataLink")):
                         for doc in documents:
                             holey = bool(doc.files) and all(_is_holey(f) for f in doc.files)

@@ -5,6 +5,8 @@ the METS that names them in NFC; the AIP holds the NFC name and PREMIS the name 
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -20,6 +22,7 @@ from preservation.packaging.validate import validate_mets, validate_premis
 from tests.integration.conftest import FOND, ORGAN, Khoso, document_rows, make_sip, png
 from tests.integration.ingest.test_hostile import (
     assert_rejected,
+    edit_rep1_mets,
     files_in,
     remanifest,
     retag,
@@ -176,3 +179,32 @@ def test_a_name_stored_in_nfd_matches_its_nfc_mets_reference(khoso, kind, manife
         events = set(s.scalars(sa.select(PremisEvent.event_type).where(
             PremisEvent.object_identifier == f"{REP1}data/{nfc}")))
         assert {"virus check", "format identification"} <= events
+
+
+def test_a_data_file_no_document_links_is_still_listed_in_the_aip_mets(khoso):
+    bag = make_sip(khoso.tmp / "sip")
+    pdf = minimal_pdf("Phụ lục")
+    (bag / "data" / REP1 / "data" / "phu-luc.pdf").write_bytes(pdf)
+    sha = hashlib.sha256(pdf).hexdigest().upper()
+    loose = (f'<file ID="ID-PHU-LUC" MIMETYPE="application/pdf" SIZE="{len(pdf)}" '
+             f'CREATED="2026-06-12T11:45:37.690+07:00" CHECKSUMTYPE="SHA-256" CHECKSUM="{sha}">'
+             '<FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="data/phu-luc.pdf"/></file>')
+
+    def add(text: str) -> str:  # in the Data group and div, in no MetadataLink div
+        text = re.sub(r'(<fileGrp [^>]*USE="Data"[^>]*>)', lambda m: m[1] + loose, text, count=1)
+        return re.sub(r'(<div [^>]*LABEL="Data"[^>]*>)',
+                      lambda m: m[1] + '<fptr FILEID="ID-PHU-LUC"/>', text, count=1)
+
+    edit_rep1_mets(bag, add)
+    outcome = khoso.ingest(bag)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "METS016" in outcome.report.codes()  # warned, and kept
+    aip = khoso.replica("replica1") / PREFIX
+    rep_bytes = (aip / f"data/{REP1}METS.xml").read_bytes()
+    assert validate_mets(rep_bytes).ok
+    rep, _ = read_mets(rep_bytes, rep=True)
+    listed = {f.path: f for f in rep.files_in("Data")}
+    assert f"{REP1}data/phu-luc.pdf" in listed
+    assert listed[f"{REP1}data/phu-luc.pdf"].checksum == sha.lower()
+    assert listed[f"{REP1}data/phu-luc.pdf"].id in rep.data_div
+    assert (aip / f"data/{REP1}data/phu-luc.pdf").read_bytes() == pdf
