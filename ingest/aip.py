@@ -1,7 +1,9 @@
 """Build the TT 05 AIP (AIP_hoso / AIP_tailieu) as a BagIt bag, signed by the archive.
 
-Content files are moved (or, for a folder submission, copied) from the SIP; every metadata file
-is written anew for the AIP: package EAD with ``arcFileCode``, one EAD per document with
+Content files, and the SIP's ``documentation/`` and ``metadata/other/`` files (root and rep1),
+are moved (or, for a folder submission, copied) from the SIP to the same place in the AIP,
+under their NFC names, each listed in its METS and described in its PREMIS; every other
+metadata file is written anew for the AIP: package EAD with ``arcFileCode``, one EAD per document with
 archival codes, ``PREMIS.xml`` and ``PREMIS_rep1.xml``, rep1 and root METS, ``schemas/``. METS
 and PREMIS are streamed, so a 100,000-document hồ sơ builds in bounded memory.
 """
@@ -24,12 +26,28 @@ from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, write_ead
 from preservation.metadata.identifiers import DocCode, PackageId
 from preservation.packaging.mets import write_rep_mets, write_root_mets
-from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now, own_format
+from preservation.packaging.model import (
+    CARRIED,
+    DOCUMENTATION,
+    OTHER_METADATA,
+    DocumentEntry,
+    FileEntry,
+    mime_for,
+    now,
+    own_format,
+)
 from preservation.packaging.premis import PremisWriter
 from schemas import SCHEMA_DIR
 
 REP = "representations/rep1"
 STANDARD_SCHEMAS = ("mets1_12.xsd", "xlink.xsd", "DILCISExtensionMETS.xsd", "premis-v3-0.xsd")
+KEPT = (f"{REP}/data/", *CARRIED)  # SIP files the AIP keeps as they are (SIP-relative, NFC)
+PACKAGE_LEVEL = (DOCUMENTATION[0], OTHER_METADATA[0])  # kept files described in PREMIS.xml
+
+
+def kept(rel: str) -> bool:
+    """A SIP file that goes unchanged into the AIP: content, documentation, other metadata."""
+    return rel.startswith(KEPT)
 
 
 @dataclass(frozen=True, slots=True)  # one per file of a 100,000-file package
@@ -142,6 +160,7 @@ class Described:
     hoso: EadRecord | None
     documents: Spool[AipDocument]
     doc_entries: list[DocumentEntry]
+    loose: list[FileEntry]  # content files no document links (METS016): listed all the same
 
 
 def arc_file_code(ctx: IngestContext) -> str:
@@ -158,8 +177,8 @@ def describe(ctx: IngestContext) -> Described:
     created = now()
     tree = _Tree(ctx.aip_dir / "data")
     code = arc_file_code(ctx)
-    for rel, facts in ctx.files.items():  # the documents' METS entries point at these
-        if rel.startswith(f"{REP}/data/"):
+    for rel, facts in ctx.files.items():  # the METS entries point at these
+        if kept(rel):
             tree.entries[rel] = FileEntry(rel, facts.size, facts.sha256, mime_for(rel), created)
 
     hoso = None
@@ -181,11 +200,15 @@ def describe(ctx: IngestContext) -> Described:
         doc_entries.append(DocumentEntry(entry, files))
         documents.append(AipDocument(record, tuple(f"data/{f.path}" for f in files)))
 
+    linked = {f.path for d in doc_entries for f in d.files}
+    loose = [e for p, e in sorted(tree.entries.items())
+             if p.startswith(f"{REP}/data/") and p not in linked]
+    del linked
     for name in STANDARD_SCHEMAS:  # schemas shipped with the package
         tree.write(f"schemas/{name}", (SCHEMA_DIR / "standard" / name).read_bytes(), created)
     for xsd in sorted((SCHEMA_DIR / "aip").glob("*.xsd")):
         tree.write(f"schemas/{xsd.name}", xsd.read_bytes(), created)
-    return Described(tree, created, ead_entry, hoso, documents, doc_entries)
+    return Described(tree, created, ead_entry, hoso, documents, doc_entries, loose)
 
 
 def build(ctx: IngestContext,
@@ -204,12 +227,12 @@ def build(ctx: IngestContext,
     code = arc_file_code(ctx)
     label = str(sip.ead.values.get("title", objid))
 
-    # 1. content files: the read pass copied a folder submission's into this tree already; an
-    #    unpacked archive's are moved in; large ones are already staged on every replica and
-    #    stay there (see ingest.onepass)
+    # 1. content (and documentation, other metadata) files: the read pass copied a folder
+    #    submission's into this tree already; an unpacked archive's are moved in; large ones
+    #    are already staged on every replica and stay there (see ingest.onepass)
     placed: list[AipFile] = []
     for rel, facts in ctx.files.items():
-        if not rel.startswith(f"{REP}/data/"):
+        if not kept(rel):
             continue
         if rel not in ctx.staged and ctx.kind != "dir":  # a folder's copies are in place
             target = data / rel
@@ -241,17 +264,23 @@ def build(ctx: IngestContext,
     premis, premis_rep = tree.entries[premis_rel], tree.entries[rep_premis_rel]
 
     # 4. METS: rep1 first (the root points to it with its size and checksum)
+    def listed(prefix: str) -> list[FileEntry]:
+        return [tree.entries[p] for p in sorted(tree.entries) if p.startswith(prefix)]
+
     with tree.stream(f"{REP}/METS.xml", created) as out:
         write_rep_mets(out, objid=objid, package_type="AIP", content=content, created=created,
                        agency_name=sip.agency_name or settings.archive_name, fond_code=fond_code,
-                       documents=described.doc_entries, premis=premis_rep, label=label)
+                       documents=described.doc_entries, premis=premis_rep, label=label,
+                       documentation=listed(DOCUMENTATION[1]),
+                       other_metadata=listed(OTHER_METADATA[1]), loose=described.loose)
     rep_entry = tree.entries[f"{REP}/METS.xml"]
     schema_entries = [e for p, e in tree.entries.items() if p.startswith("schemas/")]
     with tree.stream("METS.xml", created) as out:
         write_root_mets(out, objid=objid, label=label, package_type="AIP", content=content,
                         created=created, software_name="khoso", software_version=__version__,
                         fond_code=fond_code, ead=described.ead, premis=premis, schemas=schema_entries,
-                        rep_mets=rep_entry)
+                        rep_mets=rep_entry, documentation=listed(DOCUMENTATION[0]),
+                        other_metadata=listed(OTHER_METADATA[0]))
 
     aip = BuiltAip(objid, folder, content, fond_code, sip.organ_id, label, code, described.hoso,
                    described.documents)
@@ -269,20 +298,25 @@ def _identifier_type(identifier: str) -> str:
 
 def _write_premis(out: _HashingFile, rep_out: _HashingFile, objid: str,
                   ctx: IngestContext) -> None:
+    """Files of the package (documentation, other metadata) and their events go to
+    PREMIS.xml; rep1's files, and the events about every other SIP file, to PREMIS_rep1.xml.
+    ``originalName`` is the name as received (a macOS NFD name stays as it came)."""
     with PremisWriter(out) as premis, PremisWriter(rep_out) as rep:
         premis.object("URN", objid, category="intellectualEntity")
         for rel, facts in sorted(ctx.files.items()):
-            if not rel.startswith(f"{REP}/data/"):
+            if not kept(rel):
                 continue
             fmt = facts.format
-            rep.object("filepath", rel, size=facts.size, sha256=facts.sha256,
-                       puid=fmt.puid if fmt else None,
-                       format_name=(fmt.format_name if fmt and fmt.format_name
-                                    else mime_for(rel)),
-                       original_name=Path(rel).name)
+            writer = rep if rel.startswith(f"{REP}/") else premis
+            writer.object("filepath", rel, size=facts.size, sha256=facts.sha256,
+                          puid=fmt.puid if fmt else None,
+                          format_name=(fmt.format_name if fmt and fmt.format_name
+                                       else mime_for(rel)),
+                          original_name=Path(ctx.renamed.get(rel, rel)).name)
         agents: tuple[dict, dict] = ({}, {})
         for e in ctx.events:
-            about_file = e.object_identifier in ctx.files
+            identifier = e.object_identifier or ""
+            about_file = identifier in ctx.files and not identifier.startswith(PACKAGE_LEVEL)
             writer, seen = (rep, agents[1]) if about_file else (premis, agents[0])
             writer.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
                          outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
@@ -307,7 +341,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
         manifest = _HashingFile(raw)
         for rel in sorted(tree.entries):
             entry = tree.entries[rel]
-            if rel.startswith(f"{REP}/data/"):  # content: as identified
+            if kept(rel):  # the SIP's: as identified (content), else unknown
                 f = ctx.files.get(rel)
                 fmt = f.format if f else None
                 puid, name = (fmt.puid, fmt.format_name) if fmt else (None, None)

@@ -50,7 +50,8 @@ class Services:
 
 @dataclass(slots=True)
 class FileFacts:
-    """One payload file as ingest saw it, keyed by its path relative to the SIP root."""
+    """One payload file as ingest saw it, keyed by its path relative to the SIP root, in
+    Unicode NFC (the name it was received under is ``IngestContext.received``)."""
 
     path: str
     size: int
@@ -76,6 +77,8 @@ class IngestContext:
     bag: BagReport | None = None
     sip: Any | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
+    # NFC path -> the path as received, for the names that differ (macOS writes NFD names)
+    renamed: dict[str, str] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
     identifying: Any | None = None  # (paths, [(range of paths, future)]) from the scan step
     events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
@@ -102,6 +105,10 @@ class IngestContext:
         """The AIP bag being built (its keys come from the catalog codes, not this name)."""
         return self.workspace / "aip"
 
+    def received(self, rel: str) -> Path:
+        """The SIP file that ``rel`` (an NFC key of ``files``) names, under its name on disk."""
+        return self.sip_root / self.renamed.get(rel, rel)
+
     def content_copy(self, rel: str) -> Path:
         """Where the read pass copies a content file of a folder submission: straight into
         the AIP tree, so building it moves nothing (10,000 renames for 10,000 files)."""
@@ -110,7 +117,7 @@ class IngestContext:
     def content_source(self, rel: str) -> Path:
         """An unpacked archive's content file, which build moves into the AIP tree (a folder
         submission's copies are already there: ``content_copy``)."""
-        return self.sip_root / rel
+        return self.received(rel)
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:

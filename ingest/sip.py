@@ -7,6 +7,16 @@ the file — ``known_digests`` maps ``data/``-relative paths, with or without th
 to lowercase SHA-256 — else hashed here), unlisted data files, then the package EAD and each
 document EAD (our XSD, liberal read, TT 05 rules, document-in-file, totalDoc, unique codes).
 
+File names are matched modulo Unicode normalisation (macOS writes "Quyết định" decomposed, NFD,
+while a METS names it composed, NFC): an href that names no file as written resolves to the one
+file whose NFC name it equals (the unpack step has already refused two names equal after NFC).
+Every path the validation hands on (documents' files, referenced paths) is in NFC.
+
+Every payload file must have a place in the AIP (``placement``): the METS, EADs and schemas are
+written anew, ``representations/rep1/data/`` is content, and ``documentation/`` and
+``metadata/other/`` (root and rep1) are carried as they are. Anything else would be lost, so it
+is refused (SIP060) with its name.
+
 SIP_hoso vs SIP_tailieu is decided by the package EAD (the elements it has); a METS ``TYPE``
 that disagrees is a warning (METS013), since the EAD is what the archivist reads.
 """
@@ -14,6 +24,7 @@ that disagrees is a warning (METS013), since the EAD is what the archivist reads
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +37,7 @@ from preservation.metadata.identifiers import PackageId
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
 from preservation.metadata.xmlsafe import parse_xml
 from preservation.packaging.mets import EAD_HREF, REP_METS_HREF
-from preservation.packaging.model import CHUNK, REP1
+from preservation.packaging.model import CARRIED, CHUNK, REP1, nfc
 from preservation.packaging.read import MetsDocument, MetsFile, read_mets
 from preservation.packaging.validate import validate_mets
 
@@ -72,34 +83,65 @@ def document_kind(path: str) -> str | None:
     return next((kind for prefix, kind in KIND_PREFIXES if name.startswith(prefix)), None)
 
 
+def walk(root: Path) -> list[str]:
+    """Every regular file under ``root``, root-relative POSIX, sorted (no link is followed)."""
+    found: list[str] = []
+    stack = [("", str(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                stack.append((f"{prefix}{e.name}/", e.path))
+            elif e.is_file(follow_symlinks=False):
+                found.append(prefix + e.name)
+    return sorted(found)
+
+
 class _Files:
     """Checks each href once against the tree: safety, existence, size, SHA-256."""
 
-    def __init__(self, root: Path, known: Mapping[str, str] | None, report: Report) -> None:
+    def __init__(self, root: Path, known: Mapping[str, str] | None, report: Report,
+                 present: list[str]) -> None:
         self.root, self.report = root, report
         self.known = known or {}  # looked up as given: a copy would cost 100,000 entries
-        self.referenced: set[str] = set()
+        self.referenced: set[str] = set()  # NFC
+        self.present = set(present)
+        # NFC name -> the file's name as received, for the names that differ (macOS NFD)
+        self.received = {n: p for p in present if (n := nfc(p)) != p}
 
     def _known(self, path: str) -> str | None:
         digest = self.known.get(path) or self.known.get(f"data/{path}")
         return digest.lower() if digest else None
 
+    def resolve(self, path: str) -> str | None:
+        """The file ``path`` names, as it is on disk: the same name, or the one whose NFC
+        form is the same."""
+        if path in self.present:
+            return path
+        return self.received.get(nfc(path), nfc(path) if nfc(path) in self.present else None)
+
     def check(self, entry: MetsFile, where: str) -> bool:
         if entry.path is None:
             self.report.add("METS004", where, href=entry.href, reason=entry.unsafe)
             return False
-        self.referenced.add(entry.path)
-        path = self.root / entry.path
-        if not path.is_file():
+        name = nfc(entry.path)
+        self.referenced.add(name)
+        disk = self.resolve(entry.path)
+        if disk is None:
             self.report.add("METS005", where, href=entry.href)
             return False
+        path = self.root / disk
         actual = path.stat().st_size
         if entry.size is not None and entry.size != actual:
             self.report.add("METS006", where, href=entry.href, declared=entry.size, actual=actual)
         if not entry.checksum or (entry.checksum_type or "").upper() != "SHA-256":
             self.report.add("METS008", where, href=entry.href, algorithm=entry.checksum_type)
             return True
-        digest = self._known(entry.path) or self._sha256(path)
+        digest = self._known(name) or self._known(disk) or self._sha256(path)
         if digest != entry.checksum:
             self.report.add("METS007", where, href=entry.href, declared=entry.checksum.upper(),
                             actual=digest.upper())
@@ -123,7 +165,8 @@ def _structure(root: Path, report: Report) -> None:
         if not folder.is_dir() or not any(p.is_file() for p in folder.iterdir()):
             report.add("SIP001", rel + "/", item=rel + "/")
     for rel in ("metadata/preservation", f"{REP1}metadata/preservation"):
-        if (root / rel).exists():
+        # an empty folder is ignored; a file in it has no place in the AIP (SIP060)
+        if (root / rel).exists() and not any(p.is_file() for p in (root / rel).rglob("*")):
             report.add("SIP002", rel, item=rel)
     reps = root / "representations"
     if reps.is_dir():
@@ -199,7 +242,7 @@ def _check_root(result: SipValidation, root_mets: MetsDocument, files: _Files) -
     ead = root_mets.ead
     if ead is None or ead.path != EAD_HREF:
         report.add("METS014", "METS.xml")
-    for entry in [*root_mets.dmd.values(), *root_mets.files.values()]:
+    for entry in [*root_mets.dmd.values(), *root_mets.other.values(), *root_mets.files.values()]:
         files.check(entry, "METS.xml")
     if root_mets.premis is not None:
         files.check(root_mets.premis, "METS.xml")
@@ -216,11 +259,13 @@ def _identification(mets: MetsDocument) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Files) -> None:
+def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Files) -> set[str]:
+    """Check the rep1 METS; the (NFC) paths of its documents' EADs."""
     report, where = result.report, REP_METS_HREF
     result.fond_code, result.agency_name = _identification(rep)
     linked: set[str] = set()
-    for entry in [*rep.dmd.values(), *rep.files.values()]:
+    eads: set[str] = set()
+    for entry in [*rep.dmd.values(), *rep.other.values(), *rep.files.values()]:
         files.check(entry, where)
     codes: dict[tuple[str, object], str] = {}
     for document in rep.documents:
@@ -232,10 +277,13 @@ def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Fil
             report.add("METS015", where, href=ead.href)
         record = None
         kind = document_kind(ead.path or ead.href)
+        disk = files.resolve(ead.path) if ead.path else None
+        if ead.path:
+            eads.add(nfc(ead.path))
         if kind is None:
             report.add("METS017", where, href=ead.href)
-        elif ead.path and (root / ead.path).is_file():
-            record = _read_ead(root, ead.path, kind, report)
+        elif disk is not None:
+            record = _read_ead(root, disk, kind, report)
         if record is not None and result.ead is not None:
             _relay(check_document_in_file(result.ead, record), report, ead.path or "")
             for name in ("docId", "docCode"):
@@ -244,13 +292,29 @@ def _check_rep(result: SipValidation, rep: MetsDocument, root: Path, files: _Fil
                         report.add("SIP006", ead.path or "", value=value, field=name,
                                    first=codes[(name, value)], second=ead.path)
                     codes[(name, value)] = ead.path or ""
-        result.documents.append(SipDocument(record, ead.path or ead.href,
-                                            [f.path for f in document.files if f.path]))
+        result.documents.append(SipDocument(record, nfc(ead.path or ead.href),
+                                            [nfc(f.path) for f in document.files if f.path]))
     for file_id, entry in rep.files.items():
         if file_id not in linked and entry.group in ("Data", "Holeyfile"):
             report.add("METS016", where, href=entry.href)
     if not rep.documents:
         report.add("SIP007", where)
+    return eads
+
+
+REWRITTEN = frozenset(("METS.xml", EAD_HREF, REP_METS_HREF))  # khoso writes the AIP's own
+
+
+def placement(rel: str, eads: set[str]) -> str | None:
+    """Where a SIP file goes in the AIP: ``content``, ``carried`` (as it is), ``rewritten``
+    (khoso writes the AIP's own METS, EADs and schemas), or ``None``: no place, refused."""
+    if rel.startswith(f"{REP1}data/"):
+        return "content"
+    if rel.startswith(CARRIED):
+        return "carried"
+    if rel in REWRITTEN or rel in eads or (rel.startswith("schemas/") and rel.endswith(".xsd")):
+        return "rewritten"
+    return None
 
 
 def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = None,
@@ -264,7 +328,8 @@ def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = No
         report.add("SIP003", str(data_dir), item=str(data_dir))
         return result
     _structure(data_dir, report)
-    files = _Files(data_dir, known_digests, report)
+    present = walk(data_dir)
+    files = _Files(data_dir, known_digests, report, present)
     root_mets = _load_mets(data_dir, "METS.xml", False, report)
     rep_mets = _load_mets(data_dir, REP_METS_HREF, True, report)
     if root_mets is not None:
@@ -273,14 +338,17 @@ def validate_sip(data_dir: Path, *, known_digests: Mapping[str, str] | None = No
         result.content = _content_type(data_dir, root_mets, report)
         if result.content is not None:
             result.ead = _read_ead(data_dir, EAD_HREF, result.content, report)
+    eads: set[str] = set()
     if rep_mets is not None:
-        _check_rep(result, rep_mets, data_dir, files)
+        eads = _check_rep(result, rep_mets, data_dir, files)
         if result.ead is not None:
             _relay(check_total_doc(result.ead, len(rep_mets.documents)), report, EAD_HREF)
-    data = data_dir / REP1 / "data"
-    if data.is_dir() and rep_mets is not None:
-        for path in sorted(p for p in data.rglob("*") if p.is_file()):
-            rel = path.relative_to(data_dir).as_posix()
-            if rel not in files.referenced:
-                report.add("METS009", rel, item=rel)
+    for rel in present:
+        name = nfc(rel)
+        place = placement(name, eads)
+        if place is None:
+            if rep_mets is not None or not name.startswith(f"{REP1}metadata/descriptive/"):
+                report.add("SIP060", rel, file=rel)
+        elif place == "content" and rep_mets is not None and name not in files.referenced:
+            report.add("METS009", rel, item=rel)
     return result

@@ -56,7 +56,15 @@ from preservation.metadata.ead import EadRecord, check_values, read_ead, write_e
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
 from preservation.packaging.mets import EAD_HREF, REP_METS_HREF, write_rep_mets, write_root_mets
-from preservation.packaging.model import DocumentEntry, FileEntry, mime_for, now, own_format
+from preservation.packaging.model import (
+    DOCUMENTATION,
+    OTHER_METADATA,
+    DocumentEntry,
+    FileEntry,
+    mime_for,
+    now,
+    own_format,
+)
 from preservation.packaging.premis import PremisWriter
 from preservation.packaging.read import MetsDocument, read_mets
 from preservation.settings import Settings
@@ -300,11 +308,20 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
                  for d in rep.documents if d.ead and d.ead.path]
     agency = next((a.name for a in rep.agents if a.type == "ORGANIZATION" and a.name),
                   settings.archive_name)
+
+    linked = {i for d in rep.documents for i in d.file_ids}
+
+    def listed(prefix: str) -> list[FileEntry]:  # documentation, other metadata: unchanged
+        return [bag.entry(p) for p in sorted(bag.logical) if p.startswith(f"data/{prefix}")]
+
     out = io.BytesIO()
     write_rep_mets(out, objid=cur.objid, package_type="AIP", content=cur.content,
                    created=created, agency_name=agency, fond_code=cur.fond_code,
                    documents=documents, label=label,
-                   premis=bag.entry(f"data/{rep.premis.path}") if rep.premis else None)
+                   premis=bag.entry(f"data/{rep.premis.path}") if rep.premis else None,
+                   documentation=listed(DOCUMENTATION[1]), other_metadata=listed(OTHER_METADATA[1]),
+                   loose=[bag.entry(f"data/{f.path}") for i, f in rep.files.items()
+                          if f.path and f.group in ("Data", "Holeyfile") and i not in linked])
     bag.write(REP_METS, out.getvalue())
     out = io.BytesIO()
     write_root_mets(out, objid=cur.objid, label=label, package_type="AIP", content=cur.content,
@@ -312,7 +329,8 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
                     fond_code=cur.fond_code, ead=bag.entry(PACKAGE_EAD),
                     premis=bag.entry(premis), rep_mets=bag.entry(REP_METS),
                     schemas=[bag.entry(p) for p in sorted(bag.logical)
-                             if p.startswith("data/schemas/")])
+                             if p.startswith("data/schemas/")],
+                    documentation=listed(DOCUMENTATION[0]), other_metadata=listed(OTHER_METADATA[0]))
     bag.write(ROOT_METS, out.getvalue())
 
 

@@ -1,6 +1,7 @@
 """format identification (PRONOM) of every content file, checked against the TT 05 policy.
 
-Content files are what the AIP preserves. The SIP's metadata (METS, EAD, schemas) is parsed
+Content files are what the AIP preserves; the SIP's documentation and other metadata, which it
+keeps too, are identified but not held to the policy. The SIP's metadata (METS, EAD, schemas) is parsed
 and validated against its XSDs by validate_sip, which says more than a signature match, and
 is not carried into the AIP: khoso writes the AIP's own METS, EAD and PREMIS, whose formats it
 knows (``preservation.packaging.model.OWN_FORMATS``). Identifying them cost a third of siegfried's time.
@@ -16,6 +17,7 @@ from ingest.context import IngestContext, StepResult
 from ingest.spool import EventSpool
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
 from preservation.issues import Report, Severity
+from preservation.packaging.model import CARRIED
 
 CONTENT_PREFIX = "representations/"
 
@@ -23,6 +25,13 @@ CONTENT_PREFIX = "representations/"
 def is_content(path: str) -> bool:
     """A file of a representation's ``data/`` folder (SIP-relative path)."""
     return path.startswith(CONTENT_PREFIX) and "/data/" in path
+
+
+def is_identified(path: str) -> bool:
+    """A file the AIP keeps as it came: content, and the documentation and other metadata
+    (identified too, so their format is registered, but not held to the TT 05 format policy,
+    which is about the records)."""
+    return is_content(path) or path.startswith(CARRIED)
 
 
 BATCH = 2000
@@ -61,7 +70,7 @@ def start_identification(ctx: IngestContext, paths: list[str], part: range | Non
 
 
 def _batch(ctx: IngestContext, paths: list[str], where: range) -> list[Path]:
-    return [ctx.sip_root / p for p in paths[where.start:where.stop]]
+    return [ctx.received(p) for p in paths[where.start:where.stop]]
 
 
 def _identify(ctx: IngestContext, paths: list[str]):
@@ -72,7 +81,7 @@ def _identify(ctx: IngestContext, paths: list[str]):
             yield from identifier.result(future, _batch(ctx, paths, where), workers=2)
         return
     for start in range(0, len(paths), BATCH):
-        batch = [ctx.sip_root / p for p in paths[start:start + BATCH]]
+        batch = [ctx.received(p) for p in paths[start:start + BATCH]]
         yield from identifier.identify_many(batch, workers=2)
 
 
@@ -86,14 +95,15 @@ def identify_formats(ctx: IngestContext) -> StepResult:
     report = Report()
     events = EventSpool(directory=ctx.workspace)  # one event per file
     same: dict[str, str] = {}  # one string per distinct detail, not one per file
-    paths = sorted(p for p in ctx.files if is_content(p))
+    paths = sorted(p for p in ctx.files if is_identified(p))
     if ctx.identifying is not None and ctx.sip is not None:
         # The helper is still at work on one core: meanwhile the other writes the AIP's EADs,
         # which need no format (a hồ sơ of 10,000 documents: about a second).
         ctx.described = aip.describe(ctx)
     for path, ident in zip(paths, _identify(ctx, paths), strict=True):
         ctx.files[path].format = ident
-        issues = ctx.services.policy.check(ident, path)  # the TT 05 allowed formats
+        # the TT 05 allowed formats, for the records
+        issues = ctx.services.policy.check(ident, path) if is_content(path) else []
         report.extend(issues)
         worst = {i.severity for i in issues}
         outcome = (Outcome.FAILURE if Severity.ERROR in worst else

@@ -20,10 +20,11 @@ from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.onepass import PIPELINE_MIN, FilePass, read_once
 from ingest.spool import EventSpool
-from ingest.steps.identify_formats import early_share, is_content, start_identification
+from ingest.steps.identify_formats import early_share, is_identified, start_identification
 from ingest.unbagged import SubmissionForm
 from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
 from preservation.issues import Report
+from preservation.packaging.model import CARRIED, nfc
 
 
 @functools.lru_cache(maxsize=64)
@@ -41,7 +42,7 @@ CONTENT = "representations/rep1/data/"
 def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[str, str]],
            rel: str, result: FilePass, same: dict[str, str]) -> Event:
     """Compare one file's digests with the manifests and judge its scan; its virus-check event."""
-    sip_path = rel.removeprefix("data/")
+    sip_path = nfc(rel.removeprefix("data/"))
     for alg, listed in manifests.items():
         expected = listed.get(rel)
         if expected is None or result.digests[alg] == expected:
@@ -76,12 +77,13 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
 
 
 def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]:
-    """Where the read pass copies a content file: a large one straight to every replica
-    (staged, moved into place by store_aip), a small one of a folder submission to the
-    workspace (the AIP takes it from there). Metadata files are rewritten for the AIP."""
-    if not rel.startswith(f"data/{CONTENT}"):
+    """Where the read pass copies a file the AIP keeps (content, documentation, other
+    metadata): a large one straight to every replica (staged, moved into place by
+    store_aip), a small one of a folder submission to the workspace (the AIP takes it from
+    there), under its NFC name. METS, EADs and schemas are rewritten for the AIP."""
+    sip_path = nfc(rel.removeprefix("data/"))
+    if not sip_path.startswith((CONTENT, *CARRIED)):
         return [], None
-    sip_path = rel.removeprefix("data/")
     if ctx.services.stage is not None and ctx.bag.files[rel].size >= STAGE_MIN:
         sink = ctx.services.stage(ctx.job_id, index)
         ctx.staged[sip_path] = sink.key
@@ -110,7 +112,11 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     same: dict[str, str] = {}  # one string per distinct event detail, not one per file
     total = len(ctx.bag.files)
     paths = sorted(ctx.bag.files)
-    content = sorted(p for p in (p.removeprefix("data/") for p in paths) if is_content(p))
+    for p in paths:  # files are known by their NFC names from here on (macOS writes NFD)
+        if not p.isascii() and (name := nfc(p.removeprefix("data/"))) != p.removeprefix("data/"):
+            ctx.renamed[name] = p.removeprefix("data/")
+    content = sorted(p for p in (nfc(p.removeprefix("data/")) for p in paths)
+                     if is_identified(p))
     early = early_share(paths, len(content))
     if early:
         start_identification(ctx, content, range(early))

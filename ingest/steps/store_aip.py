@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, overload
 
-from ingest.aip import REP
+from ingest.aip import kept
 from ingest.context import IngestContext, StepResult, khoso_agent
 from preservation.events import REPLICATION, Event, Outcome
 from preservation.issues import Report
@@ -100,7 +100,7 @@ def store_aip(ctx: IngestContext) -> StepResult:
     built = ctx.aip
     lock = permanent(ctx.sip)
     if ctx.storing is not None:  # the content files are on their way (start_storing)
-        rest = [f for f in built.files if not f.path.startswith(f"data/{REP}/data/")]
+        rest = [f for f in built.files if not kept(f.path.removeprefix("data/"))]
         ctx.storing.add(_Items(built.key_prefix, built.folder, rest, ctx.staged, lock))
     else:
         items = _Items(built.key_prefix, built.folder, built.files, ctx.staged, lock)

@@ -114,13 +114,13 @@ def verify_signatures(ctx: IngestContext) -> StepResult:
     for path in sorted(ctx.files):
         result = None
         if path.endswith(".p7s") and path[:-4] in ctx.files and ctx.services.cms_verifier:
-            result = ctx.services.cms_verifier.verify(ctx.sip_root / path[:-4],
-                                                      ctx.sip_root / path)
+            result = ctx.services.cms_verifier.verify(ctx.received(path[:-4]),
+                                                      ctx.received(path))
         elif (ctx.services.pdf_verifier and ctx.files[path].signature_marker
               and _is_pdf(ctx, path)):
             # The read pass saw a signature dictionary (/ByteRange, never compressed): only
             # such PDFs are parsed by pyHanko; an unsigned PDF costs nothing here.
-            result = ctx.services.pdf_verifier.verify(ctx.sip_root / path)
+            result = ctx.services.pdf_verifier.verify(ctx.received(path))
             if not result.signed and all(i.code == "SIG001" for i in result.issues):
                 continue  # unsigned PDF
         if result is None:

@@ -8,17 +8,20 @@ declared once on the root), never as a whole tree: memory stays flat for 100,000
 ``documents`` is iterated five times (dmdSecs, two file groups, two structMap divs), so it must
 be a re-iterable sequence; each ``FileEntry`` must belong to one document only.
 
-Decisions: a SIP has no ``amdSec`` (the text has none; the vendor's empty one is not copied);
-the root agent carries ``SOFTWARE VERSION`` as the table says plus, when given, an
-``IDENTIFICATIONCODE`` note with the fonds code as the sample does, so readers of either find
-it; rep1 ``div`` TYPE is ``NORMALIZED`` in an AIP and ``ORIGINAL`` otherwise; a data file whose
+Decisions: a SIP has no ``amdSec`` unless it carries other metadata (the text has none; the
+vendor's empty one is not copied); the root agent carries only the ``SOFTWARE VERSION`` note
+(E-ARK CSIP15 allows one note; the fonds code is the rep1 agent's ``IDENTIFICATIONCODE``);
+every EAD ``mdRef`` names its TT 05 schema in ``OTHERMDTYPE`` (``EAD``, ``EAD_doc``,
+``EAD_pic``, ``EAD_media``); ``documentation/`` files are the ``Documentation`` file group and
+div of their METS, ``metadata/other/`` files a ``techMD`` each (neither descriptive nor
+provenance), listed in the ``ADMID`` of the Metadata div (root) or the rep1 div; rep1 ``div`` TYPE is ``NORMALIZED`` in an AIP and ``ORIGINAL`` otherwise; a data file whose
 name ends in ``.fetch.txt`` is a holey file (``Holeyfile`` group, ``MetadataLink/Holey`` div).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -42,6 +45,8 @@ EAD_HREF = "metadata/descriptive/EAD.xml"
 PREMIS_HREF = "metadata/preservation/PREMIS.xml"
 REP_METS_HREF = REP1 + "METS.xml"
 HOLEY_SUFFIX = ".fetch.txt"
+# TT 05 EAD schemas by file-name prefix (lower case), as OTHERMDTYPE of the mdRef
+EAD_TYPES = (("ead_doc", "EAD_doc"), ("ead_pic", "EAD_pic"), ("ead_media", "EAD_media"))
 
 XL_HREF, XL_TYPE, XL_TITLE = (f"{{{XLINK_NS}}}{n}" for n in ("href", "type", "title"))
 CSIP_CONTENT = f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE"
@@ -104,9 +109,21 @@ def _header(xf: Any, created: str, package_type: str, agent_type: dict[str, str]
             _leaf(xf, "altRecordID", {"TYPE": "SUBMISSIONAGREEMENT"}, agreement)
 
 
-def _mdref(xf: Any, entry: FileEntry, href: str, mdtype: str, version: str) -> None:
+def ead_type(path: str) -> str:
+    """OTHERMDTYPE of a TT 05 EAD: ``EAD_doc_x.xml`` → ``EAD_doc``; the package's → ``EAD``."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return next((kind for prefix, kind in EAD_TYPES if name.startswith(prefix)), "EAD")
+
+
+def _mdref(xf: Any, entry: FileEntry, href: str, mdtype: str, version: str | None,
+           other: str | None = None) -> None:
+    attrs = {"LOCTYPE": "URL", "MDTYPE": mdtype}
+    if other:
+        attrs["OTHERMDTYPE"] = other
+    if version:
+        attrs["MDTYPEVERSION"] = version
     _leaf(xf, "mdRef", {
-        "LOCTYPE": "URL", "MDTYPE": mdtype, "MDTYPEVERSION": version, "MIMETYPE": entry.mime,
+        **attrs, "MIMETYPE": entry.mime,
         XL_TYPE: "simple", XL_HREF: href, "SIZE": str(entry.size),
         "CREATED": timestamp(entry.created), "CHECKSUMTYPE": "SHA-256",
         "CHECKSUM": entry.sha256.upper(),
@@ -116,14 +133,28 @@ def _mdref(xf: Any, entry: FileEntry, href: str, mdtype: str, version: str) -> N
 def _dmd(xf: Any, dmd_id: str, entry: FileEntry, href: str) -> None:
     created = timestamp(entry.created)
     with xf.element(_m("dmdSec"), {"ID": dmd_id, "CREATED": created, "STATUS": "CURRENT"}):
-        _mdref(xf, entry, href, "OTHER", "1.0")
+        _mdref(xf, entry, href, "OTHER", "1.0", ead_type(entry.path))
 
 
-def _amd(xf: Any, amd_id: str, digiprov_id: str, premis: FileEntry, href: str) -> None:
+def _amd_other(xf: Any, other: Sequence[tuple[str, FileEntry]], rep: bool) -> None:
+    """One ``techMD`` per ``metadata/other/`` file: its format is the agency's, not known."""
+    for md_id, entry in other:
+        with xf.element(_m("techMD"), {"ID": md_id, "CREATED": timestamp(entry.created),
+                                       "STATUS": "CURRENT"}):
+            _mdref(xf, entry, _rep_href(entry.path) if rep else entry.path, "OTHER", None)
+
+
+def _amd(xf: Any, amd_id: str, digiprov_id: str, premis: FileEntry | None, href: str,
+         other: Sequence[tuple[str, FileEntry]] = (), rep: bool = False) -> None:
+    if premis is None and not other:
+        return
     with xf.element(_m("amdSec"), {"ID": amd_id}):
-        with xf.element(_m("digiprovMD"), {"ID": digiprov_id, "CREATED": timestamp(premis.created),
-                                           "STATUS": "CURRENT"}):
-            _mdref(xf, premis, href, "PREMIS", "3.0")
+        _amd_other(xf, other, rep)
+        if premis is not None:
+            with xf.element(_m("digiprovMD"), {"ID": digiprov_id,
+                                               "CREATED": timestamp(premis.created),
+                                               "STATUS": "CURRENT"}):
+                _mdref(xf, premis, href, "PREMIS", "3.0")
 
 
 def _file(xf: Any, entry: FileEntry, href: str) -> None:
@@ -155,12 +186,16 @@ def write_root_mets(out: BinaryIO, *, objid: str, label: str | None, package_typ
                     software_version: str, fond_code: str | None = None,
                     submission_agreement: str | None = None, ead: FileEntry,
                     premis: FileEntry | None, schemas: Iterable[FileEntry],
-                    rep_mets: FileEntry, documentation: Iterable[FileEntry] = ()) -> None:
-    """The package's ``METS.xml``: EAD dmdSec, PREMIS amdSec (AIP), schemas, rep1 pointer."""
+                    rep_mets: FileEntry, documentation: Iterable[FileEntry] = (),
+                    other_metadata: Iterable[FileEntry] = ()) -> None:
+    """The package's ``METS.xml``: EAD dmdSec, PREMIS amdSec (AIP), schemas, rep1 pointer,
+    ``documentation/`` and ``metadata/other/`` files. ``fond_code`` is not written here: the
+    root agent has one note (CSIP15), and the fonds code is in the rep1 METS."""
     _check(package_type, content)
     if package_type == "AIP" and premis is None:
         raise ValueError("an AIP root METS must point to metadata/preservation/PREMIS.xml")
     schema_entries, docs = tuple(schemas), tuple(documentation)
+    other = tuple((new_id("uuid-"), e) for e in other_metadata)
     dmd_id, amd_id, digiprov_id = new_id("uuid-"), new_id("uuid-"), new_id("uuid-")
     rep_group = new_id("uuid-")
     with etree.xmlfile(out, encoding="UTF-8") as xf:
@@ -169,11 +204,10 @@ def write_root_mets(out: BinaryIO, *, objid: str, label: str | None, package_typ
         with xf.element(_m("mets"), attrs, nsmap=NSMAP):
             _header(xf, timestamp(created), package_type,
                     {"TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"}, software_name,
-                    [("SOFTWARE VERSION", software_version), ("IDENTIFICATIONCODE", fond_code)],
+                    [("SOFTWARE VERSION", software_version)],
                     submission_agreement if package_type == "SIP" else None)
             _dmd(xf, dmd_id, ead, ead.path)
-            if premis is not None:
-                _amd(xf, amd_id, digiprov_id, premis, premis.path)
+            _amd(xf, amd_id, digiprov_id, premis, premis.path if premis else "", other)
             with xf.element(_m("fileSec"), {"ID": new_id("uuid-")}):
                 _file_group(xf, "Schemas", schema_entries)
                 _file_group(xf, "Representations/rep1", [rep_mets], group_id=rep_group)
@@ -183,8 +217,11 @@ def write_root_mets(out: BinaryIO, *, objid: str, label: str | None, package_typ
                                               "LABEL": "CSIP"}):
                 with xf.element(_m("div"), _div(objid)):
                     meta = {"DMDID": dmd_id}
+                    admids = [md_id for md_id, _ in other]
                     if premis is not None:
-                        meta["ADMID"] = digiprov_id
+                        admids.append(digiprov_id)
+                    if admids:
+                        meta["ADMID"] = " ".join(admids)
                     _leaf(xf, "div", _div("Metadata", **meta))
                     with xf.element(_m("div"), _div("Schemas")):
                         _fptrs(xf, schema_entries)
@@ -203,13 +240,24 @@ def _is_holey(entry: FileEntry) -> bool:
 def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str,
                    created: dt.datetime, agency_name: str, fond_code: str | None,
                    documents: Sequence[DocumentEntry], premis: FileEntry | None = None,
-                   label: str | None = None) -> None:
+                   label: str | None = None, documentation: Iterable[FileEntry] = (),
+                   other_metadata: Iterable[FileEntry] = (),
+                   loose: Iterable[FileEntry] = ()) -> None:
     """``representations/rep1/METS.xml``: one dmdSec per document EAD, the data files, and
-    the ``MetadataLink/File`` divs that tie each EAD to its file(s)."""
+    the ``MetadataLink/File`` divs that tie each EAD to its file(s); rep1's own
+    ``documentation/`` and ``metadata/other/`` files. ``loose`` data files (a SIP may list a
+    file no document links, METS016) are listed in the Data group and div all the same."""
     _check(package_type, content)
     if package_type == "AIP" and premis is None:
         raise ValueError("an AIP rep1 METS must point to metadata/preservation/PREMIS_rep1.xml")
+    docs, unlinked = tuple(documentation), tuple(loose)
+    other = tuple((new_id("uuid-"), e) for e in other_metadata)
     amd_id, digiprov_id = new_id("uuid-"), new_id("uuid-")
+
+    def data(holey: bool) -> Iterator[FileEntry]:
+        yield from (f for d in documents for f in d.files if _is_holey(f) == holey)
+        yield from (f for f in unlinked if _is_holey(f) == holey)
+
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         attrs = _mets_attrs(objid, label, package_type, content, CSIP_PROFILE, "../../")
@@ -218,20 +266,26 @@ def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str
                     [("IDENTIFICATIONCODE", fond_code)])
             for doc in documents:
                 _dmd(xf, doc.dmd_id, doc.ead, _rep_href(doc.ead.path))
-            if premis is not None:
-                _amd(xf, amd_id, digiprov_id, premis, _rep_href(premis.path))
+            _amd(xf, amd_id, digiprov_id, premis, _rep_href(premis.path) if premis else "",
+                 other, rep=True)
             with xf.element(_m("fileSec"), {"ID": new_id("uuid-")}):
-                _file_group(xf, "Data", (f for d in documents for f in d.files
-                                         if not _is_holey(f)), rep=True)
-                if any(_is_holey(f) for d in documents for f in d.files):
-                    _file_group(xf, "Holeyfile", (f for d in documents for f in d.files
-                                                  if _is_holey(f)), rep=True)
+                _file_group(xf, "Data", data(False), rep=True)
+                if next(data(True), None) is not None:
+                    _file_group(xf, "Holeyfile", data(True), rep=True)
+                if docs:
+                    _file_group(xf, "Documentation", docs, rep=True)
             rep_type = "NORMALIZED" if package_type == "AIP" else "ORIGINAL"
+            rep_div = {"TYPE": rep_type}
+            if other:
+                rep_div["ADMID"] = " ".join(md_id for md_id, _ in other)
             with xf.element(_m("structMap"), {"ID": new_id("uuid-"), "TYPE": "PHYSICAL",
                                               "LABEL": "CSIP"}):
-                with xf.element(_m("div"), _div("rep1", TYPE=rep_type)):
+                with xf.element(_m("div"), _div("rep1", **rep_div)):
+                    if docs:
+                        with xf.element(_m("div"), _div("Documentation")):
+                            _fptrs(xf, docs)
                     with xf.element(_m("div"), _div("Data")):
-                        _fptrs(xf, (f for d in documents for f in d.files if not _is_holey(f)))
+                        _fptrs(xf, data(False))
                     with xf.element(_m("div"), _div("MetadataLink")):
                         for doc in documents:
                             holey = bool(doc.files) and all(_is_holey(f) for f in doc.files)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +18,12 @@ from preservation.events import new_uuid
 ICT = dt.timezone(dt.timedelta(hours=7), "ICT")
 REP1 = "representations/rep1/"
 CHUNK = 1 << 20
+# Folders whose files a SIP hands on and the AIP keeps unchanged, in the same place (TT 05
+# §5.2, E-ARK CSIP): documentation is listed in its METS's Documentation group, other metadata
+# as a techMD of its METS (see ``packaging.mets``).
+DOCUMENTATION = ("documentation/", REP1 + "documentation/")
+OTHER_METADATA = ("metadata/other/", REP1 + "metadata/other/")
+CARRIED = DOCUMENTATION + OTHER_METADATA
 
 # §5.5 (PL I–V mimetype table); anything else is application/octet-stream.
 MIME_TYPES = {
@@ -37,6 +44,11 @@ MIME_TYPES = {
     ".wma": "audio/x-ms-wma", ".aac": "audio/aac", ".xml": "text/xml",
     ".xsd": "application/octet-stream",
 }
+
+
+def nfc(path: str) -> str:
+    """``path`` in Unicode NFC: the form khoso stores and names files in (macOS writes NFD)."""
+    return path if path.isascii() else unicodedata.normalize("NFC", path)
 
 
 def new_id(prefix: str = "ID-") -> str:

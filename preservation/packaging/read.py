@@ -38,6 +38,7 @@ def _m(tag: str) -> str:
     return f"{{{METS_NS}}}{tag}"
 
 
+_OTHER_MD = frozenset(_m(t) for t in ("techMD", "rightsMD", "sourceMD", "digiprovMD"))
 _RELEASE = frozenset(_m(t) for t in ("dmdSec", "amdSec", "metsHdr", "fileSec", "structMap"))
 
 
@@ -72,6 +73,7 @@ class MetsFile:
     mime: str | None = None
     group: str | None = None
     mdtype: str | None = None
+    other_mdtype: str | None = None  # OTHERMDTYPE when MDTYPE is OTHER (``EAD``, ``EAD_doc``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class MetsDocument:
     alt_record_ids: dict[str, list[str]] = field(default_factory=dict)
     dmd: dict[str, MetsFile] = field(default_factory=dict)
     premis: MetsFile | None = None
+    # other amdSec metadata (techMD, rightsMD, sourceMD, non-PREMIS digiprovMD) by section ID
+    other: dict[str, MetsFile] = field(default_factory=dict)
     files: dict[str, MetsFile] = field(default_factory=dict)
     mptrs: list[str] = field(default_factory=list)
     metadata_dmdids: list[str] = field(default_factory=list)
@@ -153,12 +157,12 @@ class _Reader:
             self.variant("MIMETYPE application/xml")
         size = el.get("SIZE")
         same = self.same.setdefault
-        kind, mdtype = el.get("CHECKSUMTYPE"), el.get("MDTYPE")
+        kind, mdtype, other = el.get("CHECKSUMTYPE"), el.get("MDTYPE"), el.get("OTHERMDTYPE")
         return MetsFile(href or "", path, unsafe, el.get("ID"),
                         int(size) if size and size.strip().isdigit() else None,
                         checksum.strip().lower() if checksum else None,
                         kind and same(kind, kind), mime and same(mime, mime), group,
-                        mdtype and same(mdtype, mdtype))
+                        mdtype and same(mdtype, mdtype), other and same(other, other))
 
     def start(self, el: etree._Element) -> None:
         tag = el.tag
@@ -229,6 +233,8 @@ class _Reader:
         elif parent is not None and parent.tag == _m("digiprovMD") and (
                 mdtype == "PREMIS" or (entry.path or "").lower().endswith(".xml")):
             self.doc.premis = entry
+        elif parent is not None and parent.tag in _OTHER_MD:
+            self.doc.other[parent.get("ID") or f"#{len(self.doc.other)}"] = entry
 
     def div(self, info: dict[str, Any]) -> None:
         label = info["label"] or ""
