@@ -20,11 +20,13 @@ from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
 from preservation.errors import KhosoError
 
 from .builders import (
+    gnu_sparse_member,
     make_sip,
     patch_all,
     snapshot,
     tar_bytes,
     tar_special,
+    tar_with_raw,
     zip_bytes,
     zip_symlink,
 )
@@ -304,3 +306,42 @@ def test_stage_directory_nfc_collision(tmp_path: Path) -> None:
     (src / "data" / NFC).write_bytes(b"a")
     (src / "data" / NFD).write_bytes(b"b")
     assert stage_directory(src).report.codes() == {"PKG015", "PKG027"}
+
+
+# -- expansion counted on what is written, whatever the member type (issue #12, item 5) ----------
+
+@pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
+def test_gnu_sparse_member_cannot_expand_past_the_archive_ratio(refuse, gz: bool) -> None:
+    # A 64 MiB file stored as one 512-byte segment: ~200 bytes of tar.gz, 300,000:1. The
+    # per-member ratio never sees it (tar has no compressed size per member) and the tar.gz
+    # stream ratio counts the tar stream, which holds only the stored segment.
+    data = tar_with_raw([("data/a.txt", b"hello")],
+                        gnu_sparse_member("data/sparse.bin", 64 << 20), gz=gz)
+    assert len(data) < 64 << 10
+    refuse(data, {"PKG077"})
+
+
+def test_many_small_highly_compressed_zip_members_are_counted_together(refuse) -> None:
+    # 100 members of 512 KiB of zeros: each is under the 1 MiB per-member floor, so no member
+    # is ratio-checked on its own, but together 50 MiB come out of ~60 KB.
+    members = [(f"data/z{i:03}.bin", bytes(512 << 10)) for i in range(100)]
+    data = zip_bytes(members)
+    assert len(data) < 100 << 10
+    result = refuse(data, {"PKG077"})
+    issue = next(iter(result.report))
+    assert int(issue.params["compressed"]) == len(data) and issue.params["limit"] == 200
+
+
+def test_the_expansion_limit_counts_bytes_written_not_headers(tmp_path: Path) -> None:
+    # The writer alone (headers already passed): it stops as soon as what it has written to
+    # disk passes the limit, and leaves no more than one chunk beyond it.
+    from ingest.unpack import _Stop, _Writer
+    from preservation.issues import Report
+
+    report = Report()
+    limits = UnpackLimits(max_ratio=10, ratio_floor=2 << 20)
+    writer = _Writer(tmp_path, limits, report, archive_bytes=100 << 10)  # limit: 2 MiB
+    with pytest.raises(_Stop):
+        writer.write("big.bin", io.BytesIO(bytes(8 << 20)), 8 << 20)
+    assert report.codes() == {"PKG077"}
+    assert (tmp_path / "big.bin").stat().st_size <= (2 << 20)
