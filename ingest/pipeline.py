@@ -146,7 +146,9 @@ def quarantine(ctx: IngestContext) -> Path:
         if not os.path.lexists(target):
             _keep(ctx.source, target, ctx)
     except OSError as exc:
-        _not_kept(ctx, ctx.source.name, exc)
+        _not_kept(ctx, ctx.source.name, reason(exc))
+    except RecursionError:  # folders nested deeper than Python recurses (unpack refused them)
+        _not_kept(ctx, ctx.source.name, "folders nested too deep to copy")
     report = {"job_id": ctx.job_id, "source": str(ctx.source), **ctx.report.to_dict()}
     text = json.dumps(report, ensure_ascii=False, indent=2)
     for attempt in range(2):
@@ -164,9 +166,9 @@ def quarantine(ctx: IngestContext) -> Path:
     return folder
 
 
-def _not_kept(ctx: IngestContext, name: str, exc: OSError) -> None:
-    log.warning("quarantine of job %s: %s not kept: %s", ctx.job_id, name, exc)
-    ctx.report.add("PKG081", name, file=name, reason=reason(exc))
+def _not_kept(ctx: IngestContext, name: str, why: str) -> None:
+    log.warning("quarantine of job %s: %s not kept: %s", ctx.job_id, name, why)
+    ctx.report.add("PKG081", name, file=name, reason=why)
 
 
 def _keep(src: Path, dst: Path, ctx: IngestContext, rel: str = "") -> None:
@@ -193,9 +195,8 @@ def _keep(src: Path, dst: Path, ctx: IngestContext, rel: str = "") -> None:
                     shutil.copyfileobj(f, out, 1 << 20)
             shutil.copystat(src, dst, follow_symlinks=False)
         else:
-            ctx.report.add("PKG081", name, file=name,
-                           reason="not a regular file (FIFO, socket or device): not read")
+            _not_kept(ctx, name, "not a regular file (FIFO, socket or device): not read")
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # nothing more will fit
             raise
-        _not_kept(ctx, name, exc)
+        _not_kept(ctx, name, reason(exc))

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -523,6 +524,11 @@ def test_a_file_matched_by_its_bytes_is_not_reported_as_extension_only(khoso):
 def _special(path: Path, kind: str) -> None:
     if kind == "fifo":
         os.mkfifo(path)
+    elif kind == "device":  # /dev/null's numbers: harmless even where it is read
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o644, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("mknod needs CAP_MKNOD")
     else:  # bound at a short path (AF_UNIX allows ~108 bytes), then moved into the bag
         short = Path(tempfile.mkdtemp(dir=path.parent.anchor + "tmp")) / "s"
         with socket.socket(socket.AF_UNIX) as sock:
@@ -531,7 +537,7 @@ def _special(path: Path, kind: str) -> None:
         short.parent.rmdir()
 
 
-@pytest.mark.parametrize("kind", ["fifo", "socket"])
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
 def test_special_file_in_a_folder_sip_is_rejected_and_quarantined(khoso, bag, kind):
     # Before: shutil.copytree in quarantine() raised on the FIFO/socket, so the rejection had
     # no report.json and no record.
@@ -595,17 +601,36 @@ def test_a_file_swapped_for_a_fifo_mid_ingest_does_not_block_the_read_pass(khoso
     assert_rejected(khoso, outcome, {"PKG078"}, "scan_viruses")
 
 
-@pytest.fixture
-def full_staging(khoso):
-    """The staging area on a 256 KiB tmpfs: a real ENOSPC (needs root to mount)."""
-    staging = khoso.settings.data_dir / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(staging)],
+def _tiny_fs(folder: Path):
+    """``folder`` on a 256 KiB tmpfs: a real ENOSPC (needs root to mount)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
                           capture_output=True)
     if done.returncode:
         pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-    yield staging
-    subprocess.run(["umount", str(staging)], check=True)
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def full_staging(khoso):
+    yield from _tiny_fs(khoso.settings.data_dir / "staging")
+
+
+@pytest.fixture
+def full_quarantine(khoso):
+    yield from _tiny_fs(khoso.settings.data_dir / "quarantine")
+
+
+def test_quarantine_that_fills_its_disk_still_writes_the_report(khoso, full_quarantine):
+    # Before: shutil.copytree raised ENOSPC out of quarantine(): no report.json, no record.
+    bag = make_sip(khoso.tmp / "big", contents={"tai-lieu-1.pdf": big_pdf(1 << 20)})
+    os.mkfifo(bag / REP1 / "data" / "pipe")
+    outcome = khoso.ingest(bag)
+    assert_rejected(khoso, outcome, {"PKG008"}, "unpack_safely")
+    saved = json.loads((outcome.quarantine / "report.json").read_text(encoding="utf-8"))
+    assert any(i["code"] == "PKG081" and "ENOSPC" in i["params"]["reason"]
+               for i in saved["issues"])
 
 
 @pytest.mark.parametrize("form", ["zip", "folder"])
