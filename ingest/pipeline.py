@@ -112,9 +112,10 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
 
 
 def _run_step(step: Step, ctx: IngestContext) -> StepResult:
-    """Run ``step``; an OS error about a file of a folder submission (gone, unreadable,
-    replaced by a FIFO…) becomes that step's coded failure (``PKG078``), so the SIP is rejected
-    with its report; any other OS error is the archive's own (``StagingError``, retried)."""
+    """Run ``step``; an OS error about a file of the submission (gone, unreadable, replaced by
+    a FIFO…) becomes that step's coded failure (``PKG078``), so the SIP is rejected with its
+    report; the archive's disk failing under the submission or the workspace, or filling up,
+    is a ``StagingError`` (retried). Any other error (a service, a key store) passes as is."""
     try:
         return step.run(ctx)
     except (ConnectionError, TimeoutError, socket.gaierror):
@@ -122,8 +123,12 @@ def _run_step(step: Step, ctx: IngestContext) -> StepResult:
     except OSError as exc:
         where = inside(exc.filename, ctx.source)  # for an archive, only the archive itself
         where = ctx.source.name if where == "." else where
-        if where is None or is_system(exc):
-            raise StagingError(where or str(exc.filename or ctx.workspace), exc) from exc
+        staging = inside(exc.filename, ctx.workspace)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or staging is not None or (
+                where is not None and is_system(exc)):
+            raise StagingError(where or staging or str(ctx.workspace), exc) from exc
+        if where is None:
+            raise
         report = Report()
         report.add("PKG078", where, file=where, reason=reason(exc))
         log.warning("%s: %s of the submission cannot be read: %s", step.name, where, exc)
