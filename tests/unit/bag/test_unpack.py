@@ -458,3 +458,22 @@ def test_reserved_storage_prefix_and_c1_controls_are_refused(refuse, fmt: str) -
     result = refuse(zip_bytes(members) if fmt == "zip" else tar_bytes(members),
                     {"PKG080", "PKG019"})
     assert {i.path for i in result.report} == {"data/.khoso-tmp-1", "data/a?b.txt"}
+
+
+def test_unreadable_archive_is_named_not_called_corrupt() -> None:
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o777)
+        archive = base / "bag.tar"
+        archive.write_bytes(tar_bytes([("data/a.txt", b"x")]))
+        archive.chmod(0)
+
+        def check() -> list:
+            result = unpack(archive, base / "out")
+            return [result.root is None, sorted((i.code, i.path) for i in result.report)]
+
+        out = _as_unprivileged(check)
+        assert isinstance(out, list), out
+    finally:
+        shutil.rmtree(base)
+    assert out[0] and [tuple(i) for i in out[1]] == [("PKG078", "bag.tar")]
