@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, NoReturn
 
 from ingest.errors import StagingError, inside, is_system, reason
 from preservation.errors import KhosoError
@@ -336,7 +336,7 @@ class _Writer:
                 self._failed(path, exc)
             self.made.add(path)
 
-    def _failed(self, path: str, exc: OSError) -> None:
+    def _failed(self, path: str, exc: OSError) -> NoReturn:
         """A write into staging failed: the archive's fault (disk full…) is a system error; a
         name the staging file system cannot create is the submission's (``PKG026``)."""
         if is_system(exc) or exc.errno in (errno.EACCES, errno.EPERM):
