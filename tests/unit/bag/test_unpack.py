@@ -477,3 +477,17 @@ def test_unreadable_archive_is_named_not_called_corrupt() -> None:
     finally:
         shutil.rmtree(base)
     assert out[0] and [tuple(i) for i in out[1]] == [("PKG078", "bag.tar")]
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
+def test_pax_sparse_member_cannot_expand_past_the_archive_ratio(refuse, gz: bool) -> None:
+    # The POSIX (PAX 0.1) spelling of a sparse file, which tarfile writes from pax headers.
+    real, data = 64 << 20, b"x" * 512
+    sparse = tarfile.TarInfo("data/sparse.bin")
+    sparse.size = len(data)
+    sparse.pax_headers = {"GNU.sparse.size": str(real), "GNU.sparse.map": f"{real - 512},512"}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as tf:
+        tf.addfile(sparse, io.BytesIO(data))
+    assert len(buf.getvalue()) < 64 << 10
+    refuse(buf.getvalue(), {"PKG077"})
