@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest.adapters.clamd import ScanResult, VirusScanner
-from ingest.onepass import SIGNATURE_MARKER, FilePass
+from ingest.onepass import SIGNATURE_MARKER, FilePass, open_payload
 
 SMALL_MAX = 1 << 20  # files below this size are batched
 BATCH_FILES = 256  # far below clamd's MaxFiles (10,000 by default)
@@ -86,7 +86,7 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
     session = scanner.open_stream() if scanner is not None else None
     try:
         for index, (src, _copy) in enumerate(files):
-            with open(src, "rb", buffering=0) as f:
+            with open_payload(src) as f:
                 data = f.read()
             datas.append(data)
             digests = {alg: hashlib.new(alg, data).hexdigest() for alg in names}

@@ -12,9 +12,12 @@ takes as long as its slowest consumer instead of the sum of them all.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import queue
+import stat
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,17 @@ PIPELINE_MIN = 8 * CHUNK  # below this, thread hand-offs cost more than they ove
 
 
 SIGNATURE_MARKER = b"/ByteRange"  # every PDF signature dictionary has one, never compressed
+
+
+def open_payload(src: Path) -> io.FileIO:
+    """``src`` opened for reading, unbuffered, only if it is still a regular file: a file of a
+    folder submission swapped for a link is not followed and one swapped for a FIFO does not
+    block the read pass (the ``OSError`` names ``src``: ``pipeline`` codes it as PKG078)."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.ENXIO, "no longer a regular file (a FIFO, socket or device)", str(src))
+    return io.FileIO(fd, "rb", closefd=True)
 
 
 class Sink(Protocol):
@@ -146,7 +160,7 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
     try:
         if copy_to is not None:
             sinks.append(FileCopy(copy_to))
-        with open(src, "rb", buffering=0) as f:
+        with open_payload(src) as f:
             if pipelined is None:
                 pipelined = os.fstat(f.fileno()).st_size >= PIPELINE_MIN
             session = scanner.open_stream() if scanner is not None else None

@@ -9,13 +9,18 @@ registered with all its events and the audit entry in one transaction.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import shutil
+import socket
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.context import IngestContext, Step
+from ingest.context import IngestContext, Step, StepResult
+from ingest.errors import StagingError, inside, is_system, reason
 from ingest.steps.build_aip import build_aip
 from ingest.steps.identify_formats import identify_formats
 from ingest.steps.receive import receive
@@ -72,7 +77,7 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
     ctx.events.directory = ctx.workspace  # the spool's temporary file, once it spills
     try:
         for index, step in enumerate(steps):
-            result = step.run(ctx)
+            result = _run_step(step, ctx)
             ctx.report.extend(result.issues)
             ctx.events.extend(result.events)
             if result.outcome is Outcome.FAILURE and step.mandatory:
@@ -106,17 +111,97 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 log.exception("could not discard what job %s staged", ctx.job_id)
 
 
+def _run_step(step: Step, ctx: IngestContext) -> StepResult:
+    """Run ``step``; an OS error about a file of the submission (gone, unreadable, replaced by
+    a FIFO…) becomes that step's coded failure (``PKG078``), so the SIP is rejected with its
+    report; the archive's disk failing under the submission or the workspace, or filling up,
+    is a ``StagingError`` (retried). Any other error (a service, a key store) passes as is."""
+    try:
+        return step.run(ctx)
+    except (ConnectionError, TimeoutError, socket.gaierror):
+        raise  # a service down (clamd…): its own error, not a file's
+    except OSError as exc:
+        where = inside(exc.filename, ctx.source)  # for an archive, only the archive itself
+        where = ctx.source.name if where == "." else where
+        staging = inside(exc.filename, ctx.workspace)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or staging is not None or (
+                where is not None and is_system(exc)):
+            raise StagingError(where or staging or str(ctx.workspace), exc) from exc
+        if where is None:
+            raise
+        report = Report()
+        report.add("PKG078", where, file=where, reason=reason(exc))
+        log.warning("%s: %s of the submission cannot be read: %s", step.name, where, exc)
+        return StepResult.of(report, [Event(step.event_type, Outcome.FAILURE,
+                                            f"step {step.name}: {where} cannot be read",
+                                            object_identifier=ctx.job_id)])
+
+
 def quarantine(ctx: IngestContext) -> Path:
-    """Keep what was submitted, with its report, where an archivist can look at it."""
+    """Keep what was submitted, with its report, where an archivist can look at it.
+
+    Never raises: only regular files, folders and links (as links) are copied, opened without
+    following links or blocking (a FIFO or a device in the submission is skipped, not read);
+    whatever cannot be kept is named in the report (``PKG081``), and report.json is written
+    even when the copy filled the disk (the partial copy is then removed to make room)."""
     folder = ctx.settings.data_dir / "quarantine" / ctx.job_id
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / ctx.source.name
-    if not target.exists():
-        if ctx.source.is_dir() and not ctx.source.is_symlink():
-            shutil.copytree(ctx.source, target, symlinks=True)
-        elif ctx.source.is_file() and not ctx.source.is_symlink():
-            shutil.copy2(ctx.source, target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(target):
+            _keep(ctx.source, target, ctx)
+    except OSError as exc:
+        _not_kept(ctx, ctx.source.name, reason(exc))
+    except RecursionError:  # folders nested deeper than Python recurses (unpack refused them)
+        _not_kept(ctx, ctx.source.name, "folders nested too deep to copy")
     report = {"job_id": ctx.job_id, "source": str(ctx.source), **ctx.report.to_dict()}
-    (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2),
-                                        encoding="utf-8")
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    for attempt in range(2):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "report.json").write_text(text, encoding="utf-8")
+            break
+        except OSError:
+            if attempt:
+                log.exception("could not write the quarantine report of job %s", ctx.job_id)
+            else:  # make room: the report matters more than the copy
+                shutil.rmtree(target, ignore_errors=True)
+                if target.is_symlink() or target.is_file():
+                    target.unlink(missing_ok=True)
     return folder
+
+
+def _not_kept(ctx: IngestContext, name: str, why: str) -> None:
+    log.warning("quarantine of job %s: %s not kept: %s", ctx.job_id, name, why)
+    ctx.report.add("PKG081", name, file=name, reason=why)
+
+
+def _keep(src: Path, dst: Path, ctx: IngestContext, rel: str = "") -> None:
+    """Copy ``src`` to ``dst`` as ``shutil.copytree(symlinks=True)`` would, without its two
+    failure modes: reading a FIFO or device (it blocks, or never ends) and one bad file
+    aborting the whole copy."""
+    name = rel or src.name
+    try:
+        st = os.lstat(src)
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), dst)
+        elif stat.S_ISDIR(st.st_mode):
+            os.mkdir(dst)
+            with os.scandir(src) as it:
+                entries = sorted(e.name for e in it)
+            for entry in entries:
+                _keep(src / entry, dst / entry, ctx, f"{rel}/{entry}" if rel else entry)
+        elif stat.S_ISREG(st.st_mode):
+            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise OSError(0, "no longer a regular file")
+                with open(dst, "xb") as out:
+                    shutil.copyfileobj(f, out, 1 << 20)
+            shutil.copystat(src, dst, follow_symlinks=False)
+        else:
+            _not_kept(ctx, name, "not a regular file (FIFO, socket or device): not read")
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # nothing more will fit
+            raise
+        _not_kept(ctx, name, reason(exc))

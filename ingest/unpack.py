@@ -5,6 +5,13 @@ size is checked (all problems collected, ``PKG0xx`` codes), and bytes are counte
 because headers lie. Files are written into a temporary folder next to ``dest`` that becomes
 ``dest`` by one rename at the end, so a refused archive leaves nothing behind.
 
+Expansion is bounded three ways, on the bytes actually written: per ZIP member against its
+compressed size, per tar.gz stream, and for the whole archive against the archive's own size
+(``PKG077``), which no member type escapes (GNU/PAX sparse members, thousands of small members
+each under the per-member floor). Payload paths are checked against the storage key rules
+(``storage.keys``) and the longest AIP key prefix (``PKG079``, ``PKG080``), so a path the
+replicas could not store is refused here rather than failing at the end of the ingest.
+
 Decisions: names colliding after NFC normalisation are refused, names differing only in case are
 warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
 accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
@@ -15,6 +22,7 @@ Deflate ZIP members are accepted (bzip2/LZMA decompress without an output bound 
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import re
 import shutil
@@ -27,15 +35,16 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, NoReturn
 
+from ingest.errors import StagingError, inside, is_system, reason
 from preservation.errors import KhosoError
 from preservation.issues import Report
 
 ArchiveKind = Literal["dir", "zip", "tar", "tgz"]
 CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what storage keys refuse (Cc)
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 # Errors the standard-library parsers raise on hostile bytes; all mean "corrupt archive".
 _PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
@@ -45,6 +54,27 @@ _PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOF
 def _add(report: Report, code: str, path: str = "", **params: object) -> None:
     """``report.add`` that also hands the path to the message template (``{file}``)."""
     report.add(code, path, file=path, **params)
+
+
+# What storage.keys allows (ingest may not import storage): every backend takes keys of at most
+# MAX_KEY_BYTES UTF-8 bytes (S3's own limit, and storage.keys.MAX_KEY_BYTES), and refuses a
+# segment starting with RESERVED_PREFIX (its temporary files).
+MAX_KEY_BYTES = 1024
+RESERVED_PREFIX = ".khoso-"
+PATH_MAX = 4096  # Linux, with the terminating NUL: a filesystem replica's root + "/" + key
+# The longest AIP key prefix "{archive}/{fonds}/{arcFileCode}/v{N}/" (ingest.aip.key_prefix):
+# fonds codes are at most 20 ASCII characters (catalog.registry), arcFileCode is the archive
+# code, ".", and a fileCode of at most 100 characters of any script (4 UTF-8 bytes each at
+# worst), versions are counted up to v9999.
+FONDS_CODE_MAX = 20
+FILE_CODE_MAX_BYTES = 100 * 4
+VERSION_MAX = "v9999"
+
+
+def aip_prefix_bytes(archive_code: str) -> int:
+    """The most bytes an AIP key of this archive can put before the bag path."""
+    code = len(archive_code.encode())
+    return code + 1 + FONDS_CODE_MAX + 1 + code + 1 + FILE_CODE_MAX_BYTES + 1 + len(VERSION_MAX) + 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,8 @@ class UnpackLimits:
     max_depth: int = 32
     max_name_bytes: int = 255  # one path segment, as most file systems allow
     max_path_bytes: int = 1024
+    max_key_bytes: int = MAX_KEY_BYTES  # the smallest key limit of the storage locations
+    key_prefix_bytes: int = aip_prefix_bytes("K" * 25)  # archive codes have 25 characters at most
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,7 @@ class UnpackResult:
 @dataclass
 class _Member:
     name: str
-    kind: Literal["file", "dir", "symlink", "hardlink", "special"]
+    kind: Literal["file", "dir", "symlink", "hardlink", "special", "unreadable"]
     size: int = 0
     compressed: int | None = None  # known per member for ZIP only
     detail: str = ""
@@ -103,18 +135,23 @@ class _Stop(Exception):
 class _Checker:
     """Applies the name, type and limit rules member by member, collecting every problem."""
 
-    def __init__(self, limits: UnpackLimits, report: Report) -> None:
+    def __init__(self, limits: UnpackLimits, report: Report, archive_bytes: int | None = None) -> None:
         self.limits, self.report = limits, report
+        self.archive_bytes = archive_bytes
         self.files: set[str] = set()
         self.dirs: set[str] = set()
         self.nfc: dict[str, str] = {}
         self.folded: dict[str, str] = {}
         self.declared = 0
+        self.bomb = False  # PKG011 already says it: no PKG077 for the same bomb
         self.not_nfc: list[str] = []
 
     def check(self, m: _Member) -> str | None:
         """Return the safe relative path to create, or None if the member is refused or skipped."""
         errors = len(self.report.errors)
+        if m.kind == "unreadable":  # a folder submission's entry that cannot be read
+            _add(self.report, "PKG078", m.name or ".", reason=m.detail)
+            return None
         path = self._name(m.name)
         if path is None:
             return None
@@ -136,9 +173,15 @@ class _Checker:
                 _add(self.report, "PKG010", path, limit=self.limits.max_files)
                 raise _Stop
             self.declared += m.size
-            ratio_ok(self.limits, self.report, path, m.size, m.compressed)
+            if not ratio_ok(self.limits, self.report, path, m.size, m.compressed):
+                self.bomb = True
             if self.declared > self.limits.max_total_bytes:
                 _add(self.report, "PKG009", path, limit=self.limits.max_total_bytes, size=self.declared)
+                raise _Stop
+            # The declared sizes already tell (a sparse member declares its expanded size); the
+            # writer counts again what is really written, since headers can lie.
+            if not self.bomb and not expansion_ok(self.limits, self.report, path, self.declared,
+                                                  self.archive_bytes):
                 raise _Stop
         return path if len(self.report.errors) == errors else None
 
@@ -203,6 +246,29 @@ class _Checker:
         if other != path:
             _add(self.report, "PKG021", path, other=other)
 
+    def check_keys(self) -> None:
+        """Refuse payload paths the AIP could not store: too long once under the longest AIP key
+        prefix, or with a segment the backends reserve. Run once every name is known (the bag
+        root, and so each file's path in the AIP, depends on all of them)."""
+        lim = self.limits
+        room = lim.max_key_bytes - lim.key_prefix_bytes
+        root = bag_root(self.files, self.dirs)
+        bagged = root + "bagit.txt" in self.files
+        for path in sorted(self.files):
+            if not path.startswith(root):
+                continue
+            tail = path[len(root):]
+            if not bagged:
+                tail = "data/" + tail
+            elif not tail.startswith("data/"):
+                continue  # a tag file: not stored
+            if any(seg.startswith(RESERVED_PREFIX) for seg in path.split("/")):
+                _add(self.report, "PKG080", path)
+            length = len(unicodedata.normalize("NFC", tail).encode())
+            if length > room:
+                _add(self.report, "PKG079", path, length=length, limit=room,
+                     max_key=lim.max_key_bytes, prefix=lim.key_prefix_bytes)
+
     def finish(self) -> None:
         if self.not_nfc:
             _add(self.report, "PKG027", self.not_nfc[0], count=len(self.not_nfc))
@@ -223,6 +289,27 @@ def _parents(path: str) -> Iterator[str]:
         yield "/".join(parts[:i])
 
 
+def bag_root(files: set[str], dirs: set[str]) -> str:
+    """The bag's folder among the members, as ``UnpackResult.bag_root`` finds it on disk: the
+    root, or its single top folder ("bag/"). Under it, payload lands in the AIP as it is
+    ("data/…"); without ``bagit.txt`` every file is counted as payload (an unbagged TT 05
+    package would be carried under data/)."""
+    if "bagit.txt" in files:
+        return ""
+    top = {p.split("/", 1)[0] for p in files} | {d.split("/", 1)[0] for d in dirs}
+    only = next(iter(top)) if len(top) == 1 else ""
+    return only + "/" if only in dirs else ""
+
+
+def expansion_ok(limits: UnpackLimits, report: Report, path: str, size: int,
+                 archive_bytes: int | None) -> bool:
+    """The whole archive may expand to ``max_ratio`` times its own size (or ``ratio_floor``)."""
+    if archive_bytes is None or size <= max(limits.ratio_floor, limits.max_ratio * archive_bytes):
+        return True
+    _add(report, "PKG077", path, limit=limits.max_ratio, size=size, compressed=archive_bytes)
+    return False
+
+
 def ratio_ok(limits: UnpackLimits, report: Report, path: str, size: int, compressed: int | None) -> bool:
     if compressed is None or size <= limits.ratio_floor or size <= limits.max_ratio * compressed:
         return True
@@ -233,16 +320,29 @@ def ratio_ok(limits: UnpackLimits, report: Report, path: str, size: int, compres
 class _Writer:
     """Writes members under ``root``, counting bytes: limits hold even when headers lie."""
 
-    def __init__(self, root: Path, limits: UnpackLimits, report: Report) -> None:
+    def __init__(self, root: Path, limits: UnpackLimits, report: Report,
+                 archive_bytes: int | None = None) -> None:
         self.root, self.limits, self.report = root, limits, report
+        self.archive_bytes = archive_bytes  # the submitted archive's size; None for a folder
         self.files: list[StagedFile] = []
         self.total = 0
         self.made: set[str] = set()
 
     def mkdir(self, path: str) -> None:
         if path not in self.made:
-            os.makedirs(os.path.join(self.root, path), exist_ok=True)
+            try:
+                os.makedirs(os.path.join(self.root, path), exist_ok=True)
+            except OSError as exc:
+                self._failed(path, exc)
             self.made.add(path)
+
+    def _failed(self, path: str, exc: OSError) -> NoReturn:
+        """A write into staging failed: the archive's fault (disk full…) is a system error; a
+        name the staging file system cannot create is the submission's (``PKG026``)."""
+        if is_system(exc) or exc.errno in (errno.EACCES, errno.EPERM):
+            raise StagingError(path, exc) from exc
+        _add(self.report, "PKG026", path, reason=reason(exc))
+        raise _Stop from exc
 
     def write(self, path: str, src: IO[bytes], declared: int, compressed: int | None = None,
               stream_ratio: Callable[[], tuple[int, int]] | None = None) -> None:
@@ -252,9 +352,8 @@ class _Writer:
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            _add(self.report, "PKG026", path, reason=exc.strerror or str(exc))
-            raise _Stop from exc
-        with os.fdopen(fd, "wb") as out:
+            self._failed(path, exc)
+        with os.fdopen(fd, "wb", buffering=0) as out:  # unbuffered: a failed write raises here
             while chunk := src.read(CHUNK):
                 count += len(chunk)
                 if count > declared:
@@ -263,15 +362,19 @@ class _Writer:
                 if self.total + count > self.limits.max_total_bytes:
                     _add(self.report, "PKG009", path, limit=self.limits.max_total_bytes, size=self.total + count)
                     raise _Stop
+                if not expansion_ok(self.limits, self.report, path, self.total + count,
+                                    self.archive_bytes):
+                    raise _Stop
                 if not ratio_ok(self.limits, self.report, path, count, compressed):
                     raise _Stop
                 if stream_ratio and not ratio_ok(self.limits, self.report, path, *stream_ratio()):
                     raise _Stop
                 try:
-                    out.write(chunk)
+                    view = memoryview(chunk)
+                    while view:  # a raw write may take part of it
+                        view = view[out.write(view):]
                 except OSError as exc:
-                    _add(self.report, "PKG026", path, reason=exc.strerror or str(exc))
-                    raise _Stop from exc
+                    self._failed(path, exc)
         if count != declared:
             _add(self.report, "PKG018", path, size=count, declared=declared)
             raise _Stop
@@ -299,13 +402,27 @@ def unpack(archive: Path, dest: Path, limits: UnpackLimits | None = None) -> Unp
     if not archive.is_file():
         _add(report, "PKG025", str(archive))
         return UnpackResult(None, None, (), 0, report)
-    kind = detect_kind(archive)
+    try:
+        kind = detect_kind(archive)
+        size = archive.stat().st_size
+        if kind is None:
+            with open(archive, "rb") as f:
+                _add(report, "PKG001", archive.name, magic=f.read(8).hex() or "empty")
+    except OSError as exc:
+        _source_failed(report, archive.name, exc)
+        return UnpackResult(None, None, (), 0, report)
     if kind is None:
-        with open(archive, "rb") as f:
-            _add(report, "PKG001", archive.name, magic=f.read(8).hex() or "empty")
         return UnpackResult(None, None, (), 0, report)
     return _staged(dest, kind, limits, report,
-                   lambda w, c: (_zip if kind == "zip" else _tar)(archive, w, c, kind))
+                   lambda w, c: (_zip if kind == "zip" else _tar)(archive, w, c, kind), size)
+
+
+def _source_failed(report: Report, path: str, exc: OSError) -> None:
+    """Reading the submission failed: the archive's own disk failing is a system error; a file
+    gone, unreadable or replaced is the submission's (``PKG078``)."""
+    if is_system(exc):
+        raise StagingError(path, exc) from exc
+    _add(report, "PKG078", path, reason=reason(exc))
 
 
 def stage_directory(source: Path, limits: UnpackLimits | None = None, *,
@@ -323,10 +440,11 @@ def stage_directory(source: Path, limits: UnpackLimits | None = None, *,
                 path = checker.check(member)
                 if path is not None and member.kind == "file":
                     files.append(StagedFile(path, member.size))
+            checker.check_keys()
         except _Stop:
             pass
         except OSError as exc:  # the folder changed while it was being read
-            _add(report, "PKG026", exc.filename or "", reason=exc.strerror or str(exc))
+            _source_failed(report, inside(exc.filename, source) or source.name, exc)
         checker.finish()
         ok = report.ok
         return UnpackResult("dir", source if ok else None, tuple(files) if ok else (),
@@ -341,24 +459,42 @@ def stage_directory(source: Path, limits: UnpackLimits | None = None, *,
                 writer.mkdir(path)
                 continue
             try:  # O_NOFOLLOW: a file swapped for a link after the walk is not followed
-                src = os.fdopen(os.open(full, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+                src = os.fdopen(os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb")
             except OSError as exc:
-                _add(report, "PKG026", path, reason=exc.strerror or str(exc))
+                _source_failed(report, path, exc)
                 raise _Stop from exc
             with src:
                 writer.write(path, src, member.size)
+        checker.check_keys()
 
     return _staged(dest, "dir", limits, report, copy)
 
 
 def _walk(root: Path, prefix: str, limits: UnpackLimits, depth: int = 1) -> Iterator[tuple[_Member, Path]]:
-    """Members of a folder without following links; st_nlink > 1 counts as a hard link."""
-    with os.scandir(root) as it:
-        entries = sorted(it, key=lambda e: e.name)
+    """Members of a folder without following links; st_nlink > 1 counts as a hard link. What
+    cannot be read (no permission, gone since it was listed) is an "unreadable" member, so
+    every such entry is reported, not just the first; the archive's own disk failing raises."""
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        if is_system(exc):
+            raise
+        yield _Member(prefix.rstrip("/"), "unreadable", detail=reason(exc)), root
+        return
     for e in entries:
         name = prefix + e.name
-        st = e.stat(follow_symlinks=False)
-        if stat.S_ISLNK(st.st_mode):
+        try:
+            st = e.stat(follow_symlinks=False)
+        except OSError as exc:
+            if is_system(exc):
+                raise
+            yield _Member(name, "unreadable", detail=reason(exc)), Path(e.path)
+            continue
+        if stat.S_ISREG(st.st_mode) and not os.access(e.path, os.R_OK):
+            exc = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            yield _Member(name, "unreadable", detail=reason(exc)), Path(e.path)
+        elif stat.S_ISLNK(st.st_mode):
             yield _Member(name, "symlink"), Path(e.path)
         elif stat.S_ISDIR(st.st_mode):
             yield _Member(name + "/", "dir"), Path(e.path)
@@ -380,15 +516,19 @@ def _mode_name(mode: int) -> str:
 
 
 def _staged(dest: Path, kind: ArchiveKind, limits: UnpackLimits, report: Report,
-            fill: Callable[[_Writer, _Checker], None]) -> UnpackResult:
+            fill: Callable[[_Writer, _Checker], None], archive_bytes: int | None = None) -> UnpackResult:
     """Run ``fill`` into a temp folder beside ``dest``; rename on success, remove otherwise."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise KhosoError("PKG024", str(dest), file=str(dest))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    except OSError as exc:
+        raise StagingError(str(dest), exc) from exc
     done = False
     try:
-        writer, checker = _Writer(tmp, limits, report), _Checker(limits, report)
+        writer = _Writer(tmp, limits, report, archive_bytes)
+        checker = _Checker(limits, report, archive_bytes)
         try:
             fill(writer, checker)
         except _Stop:
@@ -396,10 +536,16 @@ def _staged(dest: Path, kind: ArchiveKind, limits: UnpackLimits, report: Report,
         except _PARSE_ERRORS as exc:
             _add(report, "PKG002", reason=f"{type(exc).__name__}: {exc}"[:200])
         except OSError as exc:  # reading the archive itself failed
-            _add(report, "PKG002", reason=f"{type(exc).__name__}: {exc.strerror or exc}"[:200])
+            if is_system(exc) or exc.filename is not None:  # its disk, or the file is gone
+                _source_failed(report, Path(str(exc.filename or dest)).name, exc)
+            else:
+                _add(report, "PKG002", reason=f"{type(exc).__name__}: {exc.strerror or exc}"[:200])
         checker.finish()
         if report.ok:
-            os.rename(tmp, dest)
+            try:
+                os.rename(tmp, dest)
+            except OSError as exc:
+                raise StagingError(str(dest), exc) from exc
             done = True
             return UnpackResult(kind, dest, tuple(writer.files), writer.total, report)
         return UnpackResult(kind, None, (), 0, report)
@@ -424,6 +570,7 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 path = checker.check(member)
                 if path is not None:
                     plan.append((path, member, info))
+            checker.check_keys()
             if not report.ok:
                 return
             for path, member, info in plan:
@@ -499,6 +646,7 @@ def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 path = checker.check(_tar_member(ti))
                 if path is not None:
                     plan[index] = path
+    checker.check_keys()
     if not report.ok:
         return
     with open(archive, "rb") as raw:

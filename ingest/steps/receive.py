@@ -11,6 +11,8 @@ from preservation.issues import Report
 
 
 def receive(ctx: IngestContext) -> StepResult:
+    """An unreadable or vanished submission raises ``OSError`` naming it: ``pipeline`` turns
+    it into ``PKG078`` (or a system error when the archive's own disk fails)."""
     report = Report()
     src = ctx.source
     if src.is_symlink() or not (src.is_dir() or src.is_file()):

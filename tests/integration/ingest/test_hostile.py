@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import socket
+import stat
+import subprocess
 import tarfile
+import tempfile
 import time
 import unicodedata
 import uuid
@@ -29,7 +35,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization as ser
 
 from preservation.catalog.models import Bitstream, Document, Package, RecordFile, StoredCopy
-from tests.integration.conftest import Khoso, make_sip
+from tests.integration.conftest import Khoso, big_pdf, make_sip
 from tests.unit.adapters import pki
 
 EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
@@ -547,3 +553,192 @@ def test_a_file_matched_by_its_bytes_is_not_reported_as_extension_only(khoso):
     outcome = khoso.ingest(make_sip(khoso.tmp / "plain"))
     assert outcome.accepted, outcome.report.to_dict()
     assert "FMT008" not in outcome.report.codes()
+
+
+# --- issue #12: OS errors are coded, quarantine never crashes, paths fit storage keys ----------
+
+def _special(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":  # /dev/null's numbers: harmless even where it is read
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o644, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("mknod needs CAP_MKNOD")
+    else:  # bound at a short path (AF_UNIX allows ~108 bytes), then moved into the bag
+        short = Path(tempfile.mkdtemp(dir=path.parent.anchor + "tmp")) / "s"
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(short))  # the socket file stays after close
+        os.rename(short, path)
+        short.parent.rmdir()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
+def test_special_file_in_a_folder_sip_is_rejected_and_quarantined(khoso, bag, kind):
+    # Before: shutil.copytree in quarantine() raised on the FIFO/socket, so the rejection had
+    # no report.json and no record.
+    _special(bag / REP1 / "data" / "special", kind)
+    outcome = reject_case(khoso, bag, {"PKG008"}, "unpack_safely")
+    kept = outcome.quarantine / bag.name
+    assert (kept / PDF).read_bytes() == (bag / PDF).read_bytes()  # the rest is kept
+    assert not (kept / REP1 / "data" / "special").exists()  # never opened, never copied
+    saved = json.loads((outcome.quarantine / "report.json").read_text(encoding="utf-8"))
+    assert {"code": "PKG081", "path": f"{REP1}/data/special"}.items() <= {
+        k: v for i in saved["issues"] if i["code"] == "PKG081" for k, v in i.items()}.items()
+
+
+class _Then:
+    """A step that runs ``action`` on the submission once the bag is validated: what a
+    submitter (or a sync job) does to the folder while the ingest is under way."""
+
+    def __init__(self, action) -> None:
+        self.action = action
+
+    def __call__(self, ctx):
+        from ingest.context import StepResult
+        from preservation.issues import Report
+
+        self.action()
+        return StepResult.of(Report())
+
+
+def _ingest_with(khoso: Khoso, source: Path, action):
+    from access_api.services import build_services
+    from ingest import pipeline
+    from ingest.context import IngestContext, Step
+    from ingest.jobs import create_job
+
+    at = [s.name for s in pipeline.STEPS].index("validate_profile") + 1
+    steps = (*pipeline.STEPS[:at], Step("meddle", "validation", _Then(action)),
+             *pipeline.STEPS[at:])
+    job = create_job(khoso.catalog, source, "tester")
+    ctx = IngestContext(khoso.settings, build_services(khoso.settings), source,
+                        khoso.settings.data_dir / "staging" / job, job, catalog=khoso.catalog)
+    return pipeline.run_ingest(ctx, khoso.catalog, steps)
+
+
+def test_a_file_vanishing_mid_ingest_is_a_coded_rejection(khoso, bag):
+    # Before: FileNotFoundError from the read pass escaped run_ingest: no report, no record.
+    outcome = _ingest_with(khoso, bag, (bag / PNG).unlink)
+    assert_rejected(khoso, outcome, {"PKG078"}, "scan_viruses")
+    issue = next(i for i in outcome.report.errors if i.code == "PKG078")
+    assert issue.path == PNG and "ENOENT" in issue.params["reason"]
+    assert_still_ingests(khoso)
+
+
+def test_a_file_swapped_for_a_fifo_mid_ingest_does_not_block_the_read_pass(khoso, bag):
+    def swap() -> None:
+        (bag / PNG).unlink()
+        os.mkfifo(bag / PNG)
+
+    started = time.monotonic()
+    outcome = _ingest_with(khoso, bag, swap)
+    assert time.monotonic() - started < 120
+    assert_rejected(khoso, outcome, {"PKG078"}, "scan_viruses")
+
+
+def _tiny_fs(folder: Path):
+    """``folder`` on a 256 KiB tmpfs: a real ENOSPC (needs root to mount)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def full_staging(khoso):
+    yield from _tiny_fs(khoso.settings.data_dir / "staging")
+
+
+@pytest.fixture
+def full_quarantine(khoso):
+    yield from _tiny_fs(khoso.settings.data_dir / "quarantine")
+
+
+def test_quarantine_that_fills_its_disk_still_writes_the_report(khoso, full_quarantine):
+    # Before: shutil.copytree raised ENOSPC out of quarantine(): no report.json, no record.
+    bag = make_sip(khoso.tmp / "big", contents={"tai-lieu-1.pdf": big_pdf(1 << 20)})
+    os.mkfifo(bag / REP1 / "data" / "pipe")
+    outcome = khoso.ingest(bag)
+    assert_rejected(khoso, outcome, {"PKG008"}, "unpack_safely")
+    saved = json.loads((outcome.quarantine / "report.json").read_text(encoding="utf-8"))
+    assert any(i["code"] == "PKG081" and "ENOSPC" in i["params"]["reason"]
+               for i in saved["issues"])
+
+
+@pytest.mark.parametrize("form", ["zip", "folder"])
+def test_no_space_in_staging_is_a_system_error_not_a_rejection(khoso, full_staging, form):
+    from ingest.errors import StagingError
+    from preservation.catalog.models import Job
+
+    bag = make_sip(khoso.tmp / "big", contents={"tai-lieu-1.pdf": big_pdf(1 << 20)})
+    source = zip_bag(bag, khoso.tmp / "big.zip") if form == "zip" else bag
+    with pytest.raises(StagingError) as err:
+        khoso.ingest(source)
+    assert err.value.code == "ING055" and err.value.transient
+    assert "ENOSPC" in err.value.issue.params["reason"]
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Package)) == 0  # no rejection
+        assert [j.status for j in s.scalars(sa.select(Job))] == ["queued"]  # to be retried
+    assert not (khoso.settings.data_dir / "quarantine").exists()
+    assert list(full_staging.iterdir()) == []  # what was written is gone
+    assert files_in(khoso.replica("replica1")) == []
+
+
+def _deep(bag: Path, total: int) -> str:
+    """Add a payload file whose bag path is ``total`` bytes (folders of at most 200 bytes)."""
+    head, leaf = f"{REP1}/data/", "x.pdf"
+    budget, parts = total - len(head) - len(leaf), []
+    while budget > 0:
+        parts.append("d" * min(200, budget - 1))
+        budget -= len(parts[-1]) + 1
+    rel = head + "".join(p + "/" for p in parts) + leaf
+    assert len(rel.encode()) == total and all(parts)
+    (bag / rel).parent.mkdir(parents=True)
+    (bag / rel).write_bytes(pki.minimal_pdf("deep"))
+    remanifest(bag)
+    return rel
+
+
+def test_a_payload_path_too_long_for_a_storage_key_is_refused_at_unpack(khoso, bag):
+    # Under 1024 bytes (the old unpack limit) but over 1024 once under the AIP key prefix
+    # "TTLTNA/<fonds>/<arcFileCode>/v1/": before, unpack passed it and the store failed.
+    rel = _deep(bag, 1000)
+    assert len(rel.encode()) <= 1024
+    outcome = reject_case(khoso, bag, {"PKG079"}, "unpack_safely")
+    issue = next(i for i in outcome.report.errors if i.code == "PKG079")
+    assert issue.path == rel and issue.params["max_key"] == 1024
+
+
+def test_a_payload_name_with_the_storage_reserved_prefix_is_refused_at_unpack(khoso, bag):
+    (bag / REP1 / "data" / ".khoso-tmp-1.pdf").write_bytes(pki.minimal_pdf("reserved"))
+    remanifest(bag)
+    reject_case(khoso, bag, {"PKG080"}, "unpack_safely")
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
+def test_gnu_sparse_bomb_is_refused_before_it_fills_staging(khoso, bag, gz):
+    # ~40 KB that extracted to 160 MB (a GNU sparse member: holes are not in the archive).
+    from tests.unit.bag.builders import gnu_sparse_member
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for name, path in bag_members(bag):
+            tf.add(path, arcname=name)
+        body = raw.getvalue()[:tf.offset]
+    data = body + gnu_sparse_member(f"bag/{REP1}/data/sparse.pdf", 160 << 20) + bytes(1024)
+    archive = khoso.tmp / ("sparse.tar.gz" if gz else "sparse.tar")
+    archive.write_bytes(gzip.compress(data) if gz else data)
+    reject_case(khoso, archive, {"PKG077"}, "unpack_safely")
+
+
+def test_zip_of_many_small_compressed_members_is_refused_by_the_archive_ratio(khoso, bag):
+    # 300 members of 512 KiB of zeros (each under the 1 MiB per-member floor): 150 MiB from
+    # a few hundred KB, which the per-member ratio never checked.
+    extra = [(f"bag/{REP1}/data/z{i:03}.bin", bytes(512 << 10)) for i in range(300)]
+    archive = zip_bag(bag, khoso.tmp / "small-bombs.zip", extra)
+    assert archive.stat().st_size < 1 << 20
+    reject_case(khoso, archive, {"PKG077"}, "unpack_safely")

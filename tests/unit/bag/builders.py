@@ -103,3 +103,44 @@ def assert_refused(result: UnpackResult, codes: set[str], before: dict[str, int]
     assert not result.ok and result.root is None and result.files == ()
     assert not dest.exists()
     assert snapshot(tmp) == before
+
+
+def gnu_sparse_member(name: str, real_size: int, data: bytes = b"x" * 512) -> bytes:
+    """A GNU sparse member (type 'S', old GNU header) that stores only ``data`` at the end of a
+    ``real_size``-byte file: tarfile extracts the holes as zeros, so a few hundred bytes in the
+    archive become ``real_size`` bytes on disk. ``tarfile`` cannot write one, so the header is
+    made by hand (GNU tar's layout: sparse map at 386, isextended at 482, realsize at 483)."""
+    def octal(value: int, width: int) -> bytes:
+        return b"%0*o\0" % (width - 1, value)
+
+    header = bytearray(512)
+    header[0:len(name.encode())] = name.encode()
+    header[100:108] = octal(0o644, 8)
+    header[108:116] = octal(0, 8)
+    header[116:124] = octal(0, 8)
+    header[124:136] = octal(len(data), 12)  # bytes stored in the archive
+    header[136:148] = octal(0, 12)
+    header[156:157] = b"S"
+    header[257:265] = b"ustar  \0"  # old GNU magic and version
+    header[386:398] = octal(real_size - len(data), 12)  # one segment: the data, at the end
+    header[398:410] = octal(len(data), 12)
+    header[483:495] = octal(real_size, 12)
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + data + b"\0" * (-len(data) % 512)
+
+
+def tar_with_raw(members: Iterable[tuple[str, bytes]], raw: bytes, *, gz: bool = False) -> bytes:
+    """``tar_bytes(members)`` with ``raw`` header+data blocks added before the end marker."""
+    import gzip
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for name, content in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tf.addfile(info, io.BytesIO(content))
+        body = buf.getvalue()[:tf.offset]  # before the end-of-archive blocks
+    data = body + raw + b"\0" * 1024
+    data += b"\0" * (-len(data) % 10240)
+    return gzip.compress(data) if gz else data

@@ -20,11 +20,13 @@ from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
 from preservation.errors import KhosoError
 
 from .builders import (
+    gnu_sparse_member,
     make_sip,
     patch_all,
     snapshot,
     tar_bytes,
     tar_special,
+    tar_with_raw,
     zip_bytes,
     zip_symlink,
 )
@@ -304,3 +306,188 @@ def test_stage_directory_nfc_collision(tmp_path: Path) -> None:
     (src / "data" / NFC).write_bytes(b"a")
     (src / "data" / NFD).write_bytes(b"b")
     assert stage_directory(src).report.codes() == {"PKG015", "PKG027"}
+
+
+# -- expansion counted on what is written, whatever the member type (issue #12, item 5) ----------
+
+@pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
+def test_gnu_sparse_member_cannot_expand_past_the_archive_ratio(refuse, gz: bool) -> None:
+    # A 64 MiB file stored as one 512-byte segment: ~200 bytes of tar.gz, 300,000:1. The
+    # per-member ratio never sees it (tar has no compressed size per member) and the tar.gz
+    # stream ratio counts the tar stream, which holds only the stored segment.
+    data = tar_with_raw([("data/a.txt", b"hello")],
+                        gnu_sparse_member("data/sparse.bin", 64 << 20), gz=gz)
+    assert len(data) < 64 << 10
+    refuse(data, {"PKG077"})
+
+
+def test_many_small_highly_compressed_zip_members_are_counted_together(refuse) -> None:
+    # 100 members of 512 KiB of zeros: each is under the 1 MiB per-member floor, so no member
+    # is ratio-checked on its own, but together 50 MiB come out of ~60 KB.
+    members = [(f"data/z{i:03}.bin", bytes(512 << 10)) for i in range(100)]
+    data = zip_bytes(members)
+    assert len(data) < 100 << 10
+    result = refuse(data, {"PKG077"})
+    issue = next(iter(result.report))
+    assert int(issue.params["compressed"]) == len(data) and issue.params["limit"] == 200
+
+
+def test_the_expansion_limit_counts_bytes_written_not_headers(tmp_path: Path) -> None:
+    # The writer alone (headers already passed): it stops as soon as what it has written to
+    # disk passes the limit, and leaves no more than one chunk beyond it.
+    from ingest.unpack import _Stop, _Writer
+    from preservation.issues import Report
+
+    report = Report()
+    limits = UnpackLimits(max_ratio=10, ratio_floor=2 << 20)
+    writer = _Writer(tmp_path, limits, report, archive_bytes=100 << 10)  # limit: 2 MiB
+    with pytest.raises(_Stop):
+        writer.write("big.bin", io.BytesIO(bytes(8 << 20)), 8 << 20)
+    assert report.codes() == {"PKG077"}
+    assert (tmp_path / "big.bin").stat().st_size <= (2 << 20)
+
+
+# -- unreadable entries of a folder submission (issue #12, item 7) ------------------------------
+
+def _as_unprivileged(fn):
+    """``fn()`` in a child that has dropped root (root reads a chmod 000 file regardless),
+    or here when already unprivileged; its JSON-able result comes back through a pipe."""
+    import json
+
+    from preservation.issues import issue_catalog
+
+    if os.geteuid() != 0:
+        return fn()
+    issue_catalog()  # loaded by root: the child could not import what lives under /root
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            out = fn()
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            out = {"error": repr(exc)}
+        finally:
+            os.write(write, json.dumps(out).encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(out)
+
+
+def test_unreadable_entries_of_a_folder_are_each_named() -> None:
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        src = make_sip(base / "bag")
+        secret = src / "data" / "secret.pdf"
+        secret.write_bytes(b"%PDF-1.4")
+        (src / "data" / "locked").mkdir()
+        (src / "data" / "locked" / "inside.pdf").write_bytes(b"%PDF-1.4")
+        for path in (base, *base.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        secret.chmod(0)
+        (src / "data" / "locked").chmod(0)
+
+        def check() -> list:
+            result = stage_directory(src)
+            return [result.root is None, sorted((i.code, i.path) for i in result.report)]
+
+        out = _as_unprivileged(check)
+        assert isinstance(out, list), out
+        refused, issues = out
+    finally:
+        for path in (base, *base.rglob("*")):
+            path.chmod(0o755)
+        shutil.rmtree(base)
+    assert refused
+    assert [tuple(i) for i in issues] == [("PKG078", "data/locked"), ("PKG078", "data/secret.pdf")]
+
+
+# -- payload paths a storage key cannot carry (issue #12, item 8) --------------------------------
+
+def _bag_tar(payload: str, *, bagged: bool = True) -> bytes:
+    members = [("bag/bagit.txt", b"BagIt-Version: 1.0\n")] if bagged else []
+    return tar_bytes([*members, ("bag/data/ok.txt", b"x"), (f"bag/{payload}", b"x")])
+
+
+def test_payload_path_longer_than_a_storage_key_allows(refuse) -> None:
+    # room for the bag path: 1024 - 200 = 824 bytes; "data/…" of 830 bytes is refused, under the
+    # old 1024-byte path limit. The single top folder "bag/" is not part of the key.
+    limits = UnpackLimits(key_prefix_bytes=200)
+    path = "data/" + "/".join(["đ" * 100] * 4) + "/" + "x" * 21  # 5 + 4*201 + 21 = 830 bytes
+    assert len(path.encode()) == 830
+    result = refuse(_bag_tar(path), {"PKG079"}, limits)
+    issue = next(iter(result.report))
+    assert issue.path == f"bag/{path}"
+    assert (issue.params["length"], issue.params["limit"]) == (830, 824)
+
+
+def test_payload_path_that_fits_and_tag_files_are_not_counted(tmp_path: Path) -> None:
+    limits = UnpackLimits(key_prefix_bytes=200)
+    fits = "data/" + "d" * 200 + "/" + "x" * 200 + "/" + "y" * 200 + "/" + "z" * 216  # 824
+    tag = "tags/" + "/".join(["t" * 200] * 4)  # not payload: never a storage key
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(tar_bytes([("bag/bagit.txt", b"BagIt-Version: 1.0\n"),
+                                   (f"bag/{fits}", b"x"), (f"bag/{tag}", b"x")]))
+    assert unpack(archive, tmp_path / "out", limits).ok
+
+
+def test_unbagged_package_paths_are_counted_under_data(refuse) -> None:
+    # No bagit.txt: the package would be carried under data/, five bytes more.
+    limits = UnpackLimits(key_prefix_bytes=200)
+    path = "representations/" + "r" * 200 + "/" + "s" * 200 + "/" + "t" * 200 + "/" + "u" * 201
+    assert len(path.encode()) == 820  # fits alone, not with "data/" (825)
+    refuse(_bag_tar(path, bagged=False), {"PKG079"}, limits)
+
+
+def test_default_limits_assume_the_longest_archive_code() -> None:
+    from ingest.unpack import MAX_KEY_BYTES, aip_prefix_bytes
+
+    # "{archive}/{fonds}/{archive}.{fileCode}/v9999/" with a 25-character archive code, a
+    # 20-character fonds code and a 100-character fileCode of up to 4 bytes per character
+    assert UnpackLimits().key_prefix_bytes == 25 + 1 + 20 + 1 + 25 + 1 + 400 + 1 + 5 + 1
+    assert aip_prefix_bytes("TTLTNA") < UnpackLimits().key_prefix_bytes < MAX_KEY_BYTES
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_reserved_storage_prefix_and_c1_controls_are_refused(refuse, fmt: str) -> None:
+    members = [("data/ok.txt", b"x"), ("data/.khoso-tmp-1", b"x"), ("data/a\x85b.txt", b"x")]
+    result = refuse(zip_bytes(members) if fmt == "zip" else tar_bytes(members),
+                    {"PKG080", "PKG019"})
+    assert {i.path for i in result.report} == {"data/.khoso-tmp-1", "data/a?b.txt"}
+
+
+def test_unreadable_archive_is_named_not_called_corrupt() -> None:
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o777)
+        archive = base / "bag.tar"
+        archive.write_bytes(tar_bytes([("data/a.txt", b"x")]))
+        archive.chmod(0)
+
+        def check() -> list:
+            result = unpack(archive, base / "out")
+            return [result.root is None, sorted((i.code, i.path) for i in result.report)]
+
+        out = _as_unprivileged(check)
+        assert isinstance(out, list), out
+    finally:
+        shutil.rmtree(base)
+    assert out[0] and [tuple(i) for i in out[1]] == [("PKG078", "bag.tar")]
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
+def test_pax_sparse_member_cannot_expand_past_the_archive_ratio(refuse, gz: bool) -> None:
+    # The POSIX (PAX 0.1) spelling of a sparse file, which tarfile writes from pax headers.
+    real, data = 64 << 20, b"x" * 512
+    sparse = tarfile.TarInfo("data/sparse.bin")
+    sparse.size = len(data)
+    sparse.pax_headers = {"GNU.sparse.size": str(real), "GNU.sparse.map": f"{real - 512},512"}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as tf:
+        tf.addfile(sparse, io.BytesIO(data))
+    assert len(buf.getvalue()) < 64 << 10
+    refuse(buf.getvalue(), {"PKG077"})
