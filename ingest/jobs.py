@@ -71,6 +71,19 @@ def submit(catalog: Catalog, app: Celery, source: Path, actor: str) -> str:
     return job_id
 
 
+def retry_later(catalog: Catalog, app: Celery, job_id: str) -> None:
+    """Hand a job that met an infrastructure fault outside a worker (``ingest --wait``) to
+    the workers, after the first back-off. If the broker is down too, the job's lease makes
+    a worker's ``recover_jobs`` send it once the lease has run out."""
+    try:
+        task_id = app.send_task(TASK, args=[job_id], countdown=retry_delay(0)).id
+    except Exception:  # noqa: BLE001 - recover_jobs is the fallback
+        log.exception("could not queue job %s for a retry; a worker will pick it up", job_id)
+        return
+    with catalog.session() as s:
+        s.get(Job, job_id).celery_task_id = task_id
+
+
 class Lease:
     """Renews a running job's lease from a thread while its worker lives.
 
