@@ -145,3 +145,108 @@ def test_embedded_broker_keeps_queued_jobs_until_a_worker_starts(khoso, tmp_path
         worker.terminate()
         worker.wait(30)
     assert aip_count(khoso) == 1
+
+
+@pytest.mark.integration
+def test_jobs_whose_lease_ran_out_are_sent_again_or_given_up(khoso):
+    """The sweeper on its own, on both catalogs: a dead worker's job is queued and sent again
+    with what it staged removed; after LOST_LIMIT dead runs it is given up (JOB061, a system
+    fault: no package, no rejection); a live worker's job and a waiting one are left alone."""
+    import io
+
+    from access_api.services import build_storages
+    from ingest.jobs import LOST_LIMIT, create_job, recover_jobs
+    from storage.staging import discard, staging_key
+
+    storages = list(build_storages(khoso.settings).values())
+    bag = make_sip(khoso.tmp / "sip")
+    now = time.time()
+    jobs = {name: create_job(khoso.catalog, bag, "tester") for name in
+            ("dead", "dying", "alive", "lost_message", "waiting")}
+    rows = {"dead": ("running", now - 1, {"lost": 0}),
+            "dying": ("running", now - 1, {"lost": LOST_LIMIT - 1}),
+            "alive": ("running", now + 60, None),
+            "lost_message": ("queued", now - 1, None),
+            "waiting": ("queued", now + 60, None)}
+    with khoso.catalog.session() as s:
+        for name, (status, lease, result) in rows.items():
+            job = s.get(Job, jobs[name])
+            job.status, job.lease_until, job.result, job.attempts = status, lease, result, 1
+    for name in ("dead", "dying", "alive"):
+        for storage in storages:
+            storage.put(staging_key(jobs[name], 0), io.BytesIO(b"x" * 1000), lock=False)
+            # what a put killed mid-write leaves: a temporary file ``list`` does not show
+            partial = storage.root / "_staging" / jobs[name] / ".khoso-tmp-dead-1-0"
+            partial.write_bytes(b"y" * 1000)
+        (khoso.settings.data_dir / "staging" / jobs[name]).mkdir(parents=True)
+    sent: list[str] = []
+
+    def send(job_id: str) -> str:
+        sent.append(job_id)
+        return f"task-{len(sent)}"
+
+    done = recover_jobs(khoso.catalog, 4, send, lambda job_id: discard(storages, job_id),
+                        khoso.settings.data_dir / "staging")
+    assert done == {"requeued": [jobs["dead"]], "resent": [jobs["lost_message"]],
+                    "abandoned": [jobs["dying"]]}
+    assert sorted(sent) == sorted([jobs["dead"], jobs["lost_message"]])
+    with khoso.catalog.session() as s:
+        dead, dying = s.get(Job, jobs["dead"]), s.get(Job, jobs["dying"])
+        assert dead.status == "queued" and dead.result["lost"] == 1 and dead.celery_task_id
+        assert dying.status == "failed" and dying.result["error"]["code"] == "JOB061"
+        assert "system fault" in dying.error and dying.finished_at is not None
+        assert s.get(Job, jobs["alive"]).status == "running"
+        assert s.get(Job, jobs["waiting"]).celery_task_id is None
+        assert s.scalar(sa.select(sa.func.count(Package.id))) == 0  # nothing against the agency
+    for name, gone in (("dead", True), ("dying", True), ("alive", False)):
+        for storage in storages:
+            assert (storage.root / "_staging" / jobs[name]).exists() is not gone, name
+        assert (khoso.settings.data_dir / "staging" / jobs[name]).exists() is not gone, name
+    assert not (khoso.settings.data_dir / "quarantine").exists()
+    # a second sweep finds nothing more to do: the leases it set have not run out
+    assert recover_jobs(khoso.catalog, 4, send, None, None) == {
+        "requeued": [], "resent": [], "abandoned": []}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_clamd_down_keeps_the_job_queued_and_it_is_retried_once_clamd_is_back(khoso, tmp_path):
+    """clamd unreachable is the archive's fault: no rejection, no quarantine, the job stays
+    queued and is retried with back-off; once a clamd answers, the same job is accepted."""
+    from ingest import local_clamd
+
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    private = local_clamd.configure(tmp_path / "clamd")  # configured, not started yet
+    env = {**worker_env(khoso, broker), "KHOSO_CLAMD": private.address}
+    settings = khoso.settings.__class__(**{**khoso.settings.__dict__, "broker_url": broker})
+    bag = make_sip(tmp_path / "sip")
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        job_id = submit(khoso.catalog, make_celery(settings), bag, "tester")
+
+        def failed_once() -> bool:
+            with khoso.catalog.session() as s:
+                job = s.get(Job, job_id)
+                return job.attempts >= 1 and job.status == "queued" and bool(job.result)
+        wait_for(failed_once, 60, "the first attempt")
+        with khoso.catalog.session() as s:
+            job = s.get(Job, job_id)
+            assert job.result["error"]["code"] == "CLAM061" and job.result["retry"] is True
+            assert "clamd" in job.error and private.address in job.error
+            assert s.scalar(sa.select(sa.func.count(Package.id))) == 0  # no rejected SIP
+        assert not (khoso.settings.data_dir / "quarantine").exists()
+        local_clamd.start(private)
+        try:
+            wait_for(lambda: job_status(khoso.catalog, job_id) in ("succeeded", "failed"), 90,
+                     "the retry")
+        finally:
+            local_clamd.stop(private)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    with khoso.catalog.session() as s:
+        job = s.get(Job, job_id)
+        assert job.status == "succeeded", (job.result, log.read_text(errors="replace")[-3000:])
+        assert job.attempts >= 2
+    assert aip_count(khoso) == 1
