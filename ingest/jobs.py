@@ -52,6 +52,13 @@ def _timeout(settings: Settings | None) -> float:
     return float(settings.job_visibility_timeout) if settings is not None else DEFAULT_LEASE
 
 
+def catalog_unavailable(exc: Exception) -> KhosoError:
+    """DB001 as a transient error: the job is retried, not failed."""
+    error = KhosoError("DB001", reason=str(getattr(exc, "orig", None) or exc).splitlines()[0])
+    error.transient = True  # type: ignore[attr-defined]
+    return error
+
+
 def create_job(catalog: Catalog, source: Path, actor: str, *,
                lease: float = DEFAULT_LEASE) -> str:
     with catalog.session() as s:
@@ -175,6 +182,20 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
             # the retry is due within RETRY_MAX; after that its message counts as lost
             job.lease_until = time.time() + RETRY_MAX + timeout if transient else None
         raise
+    except sa.exc.OperationalError as exc:
+        # The catalog went away: the archive's fault, retried like clamd or storage down.
+        lease.stop()
+        error = catalog_unavailable(exc)
+        try:
+            with catalog.session() as s:
+                job = s.get(Job, job_id)
+                job.status, job.error = "queued", error.message("en")
+                job.result = {"accepted": False, "error": error.issue.to_dict(), "retry": True,
+                              "lost": (job.result or {}).get("lost", 0)}
+                job.lease_until = time.time() + RETRY_MAX + timeout
+        except sa.exc.SQLAlchemyError:
+            pass  # still down: the lease runs out and recover_jobs hands the job out again
+        raise error from exc
     except Exception as exc:
         lease.stop()
         with catalog.session() as s:
@@ -289,9 +310,12 @@ def register_tasks(app: Celery, settings: Settings,
         if not built:
             built.append(make_services(settings))
         try:
-            run_job(settings, catalog, job_id, services=built[0])
+            try:
+                run_job(settings, catalog, job_id, services=built[0])
+            except sa.exc.OperationalError as exc:  # the catalog is down before the job ran
+                raise catalog_unavailable(exc) from exc
         except KhosoError as exc:
-            # An infrastructure fault (clamd, a storage location) is retried with back-off
+            # An infrastructure fault (clamd, storage, the catalog) is retried with back-off
             # for as long as it lasts: an accepted submission is never given up for it.
             if getattr(exc, "transient", False):
                 raise self.retry(countdown=retry_delay(self.request.retries)) from exc
