@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -371,21 +372,22 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
     raise SystemExit(0 if outcome.accepted else 1)
 
 
-def _exit_with_parent(**_: Any) -> None:
-    """In the worker's scheduler child: stop when the worker is gone (SIGKILL leaves it
-    orphaned, and a restarted worker starts a scheduler of its own)."""
-    import os
+def _exit_with_parent(parent: int) -> Any:
+    """For the worker's scheduler child: stop when the worker ``parent`` is gone (SIGKILL
+    leaves it orphaned, and a restarted worker starts a scheduler of its own). The pid is
+    taken before the fork: a worker killed while the child starts is noticed too."""
     import threading
     import time
-
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1)
         os._exit(0)
 
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    def start(**_: Any) -> None:
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+    return start
 
 
 @main.command()
@@ -418,7 +420,7 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
         argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
         from celery import signals
 
-        signals.beat_embedded_init.connect(_exit_with_parent, weak=False)
+        signals.beat_embedded_init.connect(_exit_with_parent(os.getpid()), weak=False)
     app.worker_main(argv)
 
 

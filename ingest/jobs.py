@@ -182,6 +182,14 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
             # the retry is due within RETRY_MAX; after that its message counts as lost
             job.lease_until = time.time() + RETRY_MAX + timeout if transient else None
         raise
+    except KeyboardInterrupt:
+        # `ingest --wait` interrupted by its user: a decision, not a crash to recover from.
+        lease.stop()
+        with catalog.session() as s:
+            job = s.get(Job, job_id)
+            job.status, job.finished_at, job.lease_until = "cancelled", utcnow(), None
+            job.error = "interrupted by the user"
+        raise
     except sa.exc.OperationalError as exc:
         # The catalog went away: the archive's fault, retried like clamd or storage down.
         lease.stop()

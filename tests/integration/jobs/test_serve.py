@@ -102,3 +102,23 @@ def test_serve_restarts_a_killed_worker_and_clamd_and_stops_the_orphaned_schedul
         serve.wait(60)
     wait_for(lambda: not any(alive(p) for p in running), 30, "the worker to stop")
     wait_for(lambda: not alive(clamd_pid), 30, "clamd to stop")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_scheduler_of_a_killed_worker_stops_without_a_supervisor(khoso, tmp_path):
+    """``khoso worker --beat`` run on its own: SIGKILL leaves no scheduler running on."""
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker", "--beat"],
+                              cwd=ROOT, env=worker_env(khoso, broker), stdout=log.open("ab"),
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: [p for p in children(worker.pid) if alive(p)], 60, "the scheduler")
+        scheduler = children(worker.pid)[0]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        wait_for(lambda: not alive(scheduler), 15, "the orphaned scheduler to stop")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
