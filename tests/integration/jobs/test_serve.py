@@ -69,39 +69,42 @@ def test_serve_restarts_a_killed_worker_and_clamd_and_stops_the_orphaned_schedul
     settings = khoso.settings.__class__(**{**khoso.settings.__dict__, "broker_url": broker,
                                            "clamd": clamd.address})
     log = tmp_path / "serve.log"
-    serve = subprocess.Popen([sys.executable, "-m", "access_api.cli", "serve", "--port",
-                              str(free_port())], cwd=ROOT, env=env, stdout=log.open("ab"),
-                             stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: workers(serve.pid), 60, "the worker")
-        worker = workers(serve.pid)[0]
-        wait_for(lambda: children(worker), 60, "the worker's scheduler child")
-        scheduler = children(worker)[0]
-        first_clamd = local_clamd.running_pid(clamd)
-        assert first_clamd
+        serve = subprocess.Popen([sys.executable, "-m", "access_api.cli", "serve", "--port",
+                                  str(free_port())], cwd=ROOT, env=env, stdout=log.open("ab"),
+                                 stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: workers(serve.pid), 60, "the worker")
+            worker = workers(serve.pid)[0]
+            wait_for(lambda: children(worker), 60, "the worker's scheduler child")
+            scheduler = children(worker)[0]
+            first_clamd = local_clamd.running_pid(clamd)
+            assert first_clamd
 
-        os.kill(worker, signal.SIGKILL)
-        wait_for(lambda: [p for p in workers(serve.pid) if p != worker], 30, "a new worker")
-        wait_for(lambda: not alive(scheduler), 10, "the orphaned scheduler to stop")
+            os.kill(worker, signal.SIGKILL)
+            wait_for(lambda: [p for p in workers(serve.pid) if p != worker], 30, "a new worker")
+            wait_for(lambda: not alive(scheduler), 10, "the orphaned scheduler to stop")
 
-        os.kill(first_clamd, signal.SIGKILL)
-        wait_for(lambda: local_clamd.running_pid(clamd) not in (None, first_clamd), 60,
-                 "clamd to be started again")
+            os.kill(first_clamd, signal.SIGKILL)
+            wait_for(lambda: local_clamd.running_pid(clamd) not in (None, first_clamd), 60,
+                     "clamd to be started again")
 
-        # the restarted worker, with the restarted clamd, does the work
-        job_id = submit(khoso.catalog, make_celery(settings), make_sip(tmp_path / "sip"),
-                        "tester")
-        wait_for(lambda: job_status(khoso.catalog, job_id) in ("succeeded", "failed"), 90,
-                 "a job on the restarted worker")
-        assert job_status(khoso.catalog, job_id) == "succeeded", \
-            log.read_text(errors="replace")[-3000:]
-        running = workers(serve.pid)
-        clamd_pid = local_clamd.running_pid(clamd)
+            # the restarted worker, with the restarted clamd, does the work
+            job_id = submit(khoso.catalog, make_celery(settings), make_sip(tmp_path / "sip"),
+                            "tester")
+            wait_for(lambda: job_status(khoso.catalog, job_id) in ("succeeded", "failed"), 90,
+                     "a job on the restarted worker")
+            assert job_status(khoso.catalog, job_id) == "succeeded", \
+                log.read_text(errors="replace")[-3000:]
+            running = workers(serve.pid)
+            clamd_pid = local_clamd.running_pid(clamd)
+        finally:
+            serve.terminate()
+            serve.wait(60)
+        wait_for(lambda: not any(alive(p) for p in running), 30, "the worker to stop")
+        wait_for(lambda: not alive(clamd_pid), 30, "clamd to stop")
     finally:
-        serve.terminate()
-        serve.wait(60)
-    wait_for(lambda: not any(alive(p) for p in running), 30, "the worker to stop")
-    wait_for(lambda: not alive(clamd_pid), 30, "clamd to stop")
+        local_clamd.stop(clamd)  # whatever a failure above left running
 
 
 @pytest.mark.integration
