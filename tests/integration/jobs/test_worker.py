@@ -250,3 +250,27 @@ def test_clamd_down_keeps_the_job_queued_and_it_is_retried_once_clamd_is_back(kh
         assert job.status == "succeeded", (job.result, log.read_text(errors="replace")[-3000:])
         assert job.attempts >= 2
     assert aip_count(khoso) == 1
+
+
+@pytest.mark.integration
+def test_a_second_delivery_of_a_job_a_live_worker_runs_does_nothing(khoso):
+    """Redis hands a job out again after the visibility timeout even while its worker still
+    runs it (and RabbitMQ when the consumer times out): the second delivery must neither run
+    it a second time at once nor touch the first run's workspace."""
+    from access_api.services import build_services
+    from ingest.jobs import create_job, run_job
+
+    job_id = create_job(khoso.catalog, make_sip(khoso.tmp / "sip"), "tester")
+    with khoso.catalog.session() as s:
+        job = s.get(Job, job_id)
+        job.status, job.attempts, job.lease_until = "running", 1, time.time() + 60
+    workspace = khoso.settings.data_dir / "staging" / job_id
+    workspace.mkdir(parents=True)
+    (workspace / "in-progress").write_bytes(b"the live run's work")
+    assert run_job(khoso.settings, khoso.catalog, job_id,
+                   services=build_services(khoso.settings)) is None
+    with khoso.catalog.session() as s:
+        job = s.get(Job, job_id)
+        assert (job.status, job.attempts) == ("running", 1)
+    assert (workspace / "in-progress").read_bytes() == b"the live run's work"
+    assert aip_count(khoso) == 0
