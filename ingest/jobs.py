@@ -333,7 +333,9 @@ def register_tasks(app: Celery, settings: Settings,
         return app.send_task(TASK, args=[job_id]).id
 
     def start_sweeper(**_: object) -> None:
+        # its own engine: pool processes forked later must not share its connections
+        own = Catalog(settings.database_url)
         Sweeper(max(1.0, timeout / 2), lambda: recover_jobs(
-            catalog, timeout, send, discard_staged, settings.data_dir / "staging"))
+            own, timeout, send, discard_staged, settings.data_dir / "staging"))
 
     signals.worker_ready.connect(start_sweeper, weak=False)
