@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -148,31 +149,27 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
     from waitress import serve as waitress_serve
 
     from access_api.app import create_app
+    from access_api.supervisor import Supervisor
 
     s = obj.settings
     app = create_app(s)
-    clamd = None
+    clamd, owned = None, False
     if s.clamd_managed:
-        local = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
-        if not local_clamd.running_pid(local):  # else someone else runs it: leave it alone
-            local_clamd.start(local)
-            clamd = local
-    worker = (subprocess.Popen([sys.executable, "-m", "access_api.cli", "worker", "--beat"])
-              if with_worker else None)
+        clamd = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
+        if not local_clamd.running_pid(clamd):  # else it runs already: kept up, not stopped
+            local_clamd.start(clamd)
+            owned = True
+    # The worker leads its own process group: the supervisor stops its scheduler child with it.
+    supervisor = Supervisor((lambda: subprocess.Popen(
+        [sys.executable, "-m", "access_api.cli", "worker", "--beat"], start_new_session=True))
+        if with_worker else None, clamd, owns_clamd=owned)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = host or s.host, port or s.port
     click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        if clamd:
-            local_clamd.stop(clamd)
+        supervisor.stop()
 
 
 @main.group()
@@ -361,10 +358,28 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
         click.echo(json.dumps(out) if as_json else f"Đã xếp hàng / queued: job {job_id}")
         return
     from access_api.services import build_services
+    from ingest.jobs import retry_later
 
-    job_id = create_job(catalog, path, "cli")
-    outcome = run_job(s, catalog, job_id, services=build_services(s),
-                      progress=None if as_json else _progress_printer())
+    started = None
+    if s.clamd_managed:  # no `khoso serve` runs the local clamd: run it for this ingest
+        local = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
+        if not local_clamd.running_pid(local):
+            local_clamd.start(local)
+            started = local
+    job_id = create_job(catalog, path, "cli", lease=float(s.job_visibility_timeout))
+    try:
+        outcome = run_job(s, catalog, job_id, services=build_services(s),
+                          progress=None if as_json else _progress_printer())
+    except KhosoError as exc:
+        if getattr(exc, "transient", False):  # the archive's fault: queued for a worker
+            retry_later(catalog, make_celery(s), job_id)
+            click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)
+        raise
+    finally:
+        if started is not None:
+            local_clamd.stop(started)
+    if outcome is None:  # cannot happen to a job created here; say so rather than crash
+        raise KhosoError("GEN005", detail=f"job {job_id} was taken by another worker")
     if as_json:
         click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     elif outcome.accepted:
@@ -378,6 +393,24 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
             click.echo(f"  [{issue.code}] {issue.severity.value} {issue.path}: "
                        f"{issue.message(obj.lang)}", err=True)
     raise SystemExit(0 if outcome.accepted else 1)
+
+
+def _exit_with_parent(parent: int) -> Any:
+    """For the worker's scheduler child: stop when the worker ``parent`` is gone (SIGKILL
+    leaves it orphaned, and a restarted worker starts a scheduler of its own). The pid is
+    taken before the fork: a worker killed while the child starts is noticed too."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    def start(**_: Any) -> None:
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+    return start
 
 
 @main.command()
@@ -395,13 +428,22 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
 
     s = obj.settings
     app = make_celery(s)
-    register_tasks(app, s, build_services)
+
+    def discard(job_id: str) -> int:
+        from storage.staging import discard as discard_staged
+
+        return discard_staged(list(build_storages(s).values()), job_id)
+
+    register_tasks(app, s, build_services, discard)
     register_audit_task(app, s, build_storages)
     pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
     argv = ["worker", "-P", pool, "-c", str(concurrency or s.workers), "-Q", "khoso",
             "--loglevel", s.log_level, "-n", "khoso@%h"]
     if beat:
         argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
+        from celery import signals
+
+        signals.beat_embedded_init.connect(_exit_with_parent(os.getpid()), weak=False)
     app.worker_main(argv)
 
 

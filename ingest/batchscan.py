@@ -112,8 +112,8 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
             scan = None
         elif index in alone:
             scan = alone[index]
-        elif verdict is not None and verdict.clean:
-            scan = replace(verdict, bytes_scanned=len(data))
+        elif verdict is not None and (verdict.clean or verdict.unavailable):
+            scan = replace(verdict, bytes_scanned=len(data))  # clamd down: no file is scanned
         else:  # infected, not fully scanned or failed: this file's own verdict
             scan = _scan_alone(scanner, data)
         if copy_to is not None and not (scan is not None and scan.infected):

@@ -2,7 +2,9 @@
 
 Embedded default: kombu's SQLAlchemy transport on a SQLite file, so queued jobs survive a restart
 with no server. Scaled out: Redis or RabbitMQ. Tasks are acknowledged late and re-queued when a
-worker dies, so a job interrupted by SIGKILL runs again; the ingest makes that retry safe.
+worker dies, so a job interrupted by SIGKILL runs again; the ingest makes that retry safe. The SQL
+transport does not redeliver (it drops a message once read), so the job row's lease
+(``ingest.jobs.recover_jobs``) hands a dead worker's job out again on every broker.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue="khoso",
     )
     timeout = settings.job_visibility_timeout
+    app.conf.khoso_job_visibility_timeout = timeout  # the lease of a job row (ingest.jobs)
     if settings.broker_url.startswith(("redis://", "rediss://")):
         # Redis re-queues a dead worker's job after the visibility timeout, but by default it
         # only looks every 10 × 10 s; look at least twice per timeout instead.

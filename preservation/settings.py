@@ -175,7 +175,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "CLAMD": (_clamd, lambda d: f"unix://{d / 'clamav' / 'clamd.sock'}",
               "clamd address: unix:///path or tcp://host:port."),
     "CLAMD_MANAGED": (_bool, lambda d: "true",
-                      "khoso serve starts and stops a local clamd with the config under the data dir."),
+                      "khoso serve starts, keeps running and stops a local clamd with the config "
+                      "under the data dir (ingest --wait starts it for its run when none runs)."),
     "CLAMD_TIMEOUT": (_positive_float, lambda d: "600", "Seconds to wait for clamd on one stream."),
     "CLAMD_TMPDIR": (str, lambda d: str(d / "clamav" / "tmp"),
                      "Where the local clamd writes each stream before scanning it; a tmpfs "
@@ -196,7 +197,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "MAX_FILES": (_positive_int, lambda d: "200000", "Most files accepted in one submission."),
     "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
                                "Seconds before a job taken by a worker that died is handed out again "
-                               "(Redis/SQL brokers)."),
+                               "(every broker: the job's lease in the catalog)."),
     "FORMAT_IDENTIFIER": (_choice("siegfried", "fido"), lambda d: "siegfried",
                           "PRONOM identification tool: siegfried (pygfried) or fido."),
     "REJECT_NOT_SCANNED": (_bool, lambda d: "true",

@@ -10,13 +10,16 @@ the digest the read pass computed; a rejected or failed ingest deletes the stagi
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import queue
 import threading
 from collections.abc import Sequence
 
 from storage.errors import ObjectMissing, StorageError
+from storage.keys import RESERVED_PREFIX
 from storage.protocol import Storage, StoredObject
 
 log = logging.getLogger(__name__)
@@ -135,10 +138,47 @@ class StagedCopies:
                               exc)
 
 
+def _discard_partial(storage: Storage, prefix: str) -> int:
+    """What a put killed mid-write left under ``prefix``, which ``list`` does not show: a
+    filesystem location's temporary files, an S3 location's unfinished multipart uploads."""
+    from storage.filesystem import FilesystemStorage
+    from storage.s3 import S3Storage
+
+    removed = 0
+    if isinstance(storage, FilesystemStorage):
+        folder = storage.root.joinpath(*prefix.strip("/").split("/"))
+        if folder.parent.is_symlink() or folder.is_symlink() or not folder.is_dir():
+            return 0
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(f"{RESERVED_PREFIX}tmp-") and \
+                        entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # empty now, unless a new attempt writes there already
+    elif isinstance(storage, S3Storage):
+        pages = storage.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=storage.bucket, Prefix=prefix)
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                storage.client.abort_multipart_upload(
+                    Bucket=storage.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                removed += 1
+    return removed
+
+
 def discard(storages: Sequence[Storage], job_id: str) -> int:
-    """Remove whatever a job staged and did not move into place (also after a crash)."""
+    """Remove whatever a job staged and did not move into place (also after a crash, whose
+    half-written files only this finds: ``_discard_partial``)."""
     removed = 0
     for storage in storages:
+        try:
+            removed += _discard_partial(storage, f"{STAGING_PREFIX}/{job_id}/")
+        except Exception as exc:  # noqa: BLE001 - logged; the next attempt or sweep tries again
+            log.error("could not remove partial staged files of %s on %s: %s", job_id,
+                      storage.name, exc)
         try:
             keys = list(storage.list(f"{STAGING_PREFIX}/{job_id}/"))
         except StorageError as exc:

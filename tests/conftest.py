@@ -46,6 +46,24 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """RabbitMQ (``KHOSO_TEST_AMQP_URL``, else guest on 127.0.0.1:5672 when it answers there).
+
+    The harness does not start one (no Debian package in ``make install``): without it the
+    RabbitMQ cases are skipped, even under the harness."""
+    import socket
+
+    value = os.environ.get("KHOSO_TEST_AMQP_URL")
+    if value:
+        return value
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError:
+        pytest.skip("RabbitMQ not reachable on 127.0.0.1:5672 (set KHOSO_TEST_AMQP_URL)")
+    return "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> str:
     return service("KHOSO_TEST_PG_URL")
 

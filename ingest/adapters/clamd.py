@@ -8,6 +8,11 @@ A scan that did not complete is ``NOT_SCANNED`` with the reason, never ``CLEAN``
 down, a timeout, a reset connection, ``INSTREAM size limit exceeded`` and the
 ``Heuristics.Limits.Exceeded.*`` alerts (a file larger than MaxScanSize/MaxFileSize was not fully
 examined) all land there. ``feed`` never raises, so a dead scanner does not break the copy.
+
+Not scanned because clamd said so (a limit, an error reply) is a verdict on the file; not scanned
+because clamd could not be reached or went away mid-stream (refused, reset, timed out, closed
+without an answer) is the archive's own fault: ``unavailable`` is set, and the ingest raises
+``ScannerUnavailable`` (transient: the job is retried) instead of rejecting the submission.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from enum import StrEnum
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
-from preservation.errors import ConfigError
+from preservation.errors import ConfigError, KhosoError
 from preservation.issues import Issue
 
 MiB = 1024 * 1024
@@ -62,6 +67,7 @@ class ScanResult:
     signature_date: str | None = None
     detail: str | None = None
     bytes_scanned: int = 0
+    unavailable: bool = False  # clamd was unreachable or went away: no verdict on the file
 
     @property
     def clean(self) -> bool:
@@ -93,6 +99,16 @@ class ScanResult:
         """PREMIS eventDetail in the shape Archivematica uses: program, version, definitions."""
         defs = "/".join(x for x in (self.signature_version, self.signature_date) if x) or "unknown"
         return f"program={self.engine_version or 'unknown'}; virusDefinitions={defs}"
+
+
+class ScannerUnavailable(KhosoError):
+    """clamd could not be reached or stopped answering: a system fault, retried, never the
+    agency's rejection (CLAM061)."""
+
+    transient = True
+
+    def __init__(self, address: str, detail: str) -> None:
+        super().__init__("CLAM061", address=address, detail=detail)
 
 
 class ScanSession(Protocol):
@@ -148,6 +164,7 @@ class ClamdSession:
         self._buf = bytearray()
         self._sock: socket.socket | None = None
         self._failure: str | None = None
+        self._unavailable = False
         self._version: EngineVersion | None = None
         self._bytes = 0
         self._done = False
@@ -159,8 +176,10 @@ class ClamdSession:
             self._fail(exc)
 
     def _fail(self, exc: BaseException | str) -> None:
+        """``exc`` a string: clamd's own answer (a verdict); an exception: clamd is gone."""
         if self._failure is None:
             self._failure = exc if isinstance(exc, str) else _describe(exc, self._scanner)
+            self._unavailable = not isinstance(exc, str)
         self._close()
 
     def _close(self) -> None:
@@ -221,7 +240,11 @@ class ClamdSession:
                 self._send(self._buf, last=True)
                 self._buf.clear()
                 if self._sock is not None:
-                    status, name, detail = parse_reply(_read_reply(self._sock))
+                    reply = _read_reply(self._sock)
+                    if not reply:  # clamd died or dropped us mid-scan: no verdict at all
+                        raise ConnectionResetError(
+                            "clamd closed the connection without an answer")
+                    status, name, detail = parse_reply(reply)
                     return ScanResult(status, name, v.engine, v.signature_version,
                                       v.signature_date, detail, self._bytes)
             except OSError as exc:
@@ -229,7 +252,8 @@ class ClamdSession:
             finally:
                 self._close()
         return ScanResult(ScanStatus.NOT_SCANNED, None, v.engine, v.signature_version,
-                          v.signature_date, self._failure or "not scanned", self._bytes)
+                          v.signature_date, self._failure or "not scanned", self._bytes,
+                          unavailable=self._unavailable)
 
     def abort(self) -> None:
         self._done = True

@@ -39,7 +39,8 @@ class FakeScanSession:
         s = self._scanner
         common = dict(engine_version=s.engine_version, signature_version="1", bytes_scanned=self._bytes)
         if s.failure:
-            return ScanResult(ScanStatus.NOT_SCANNED, detail=s.failure, **common)
+            return ScanResult(ScanStatus.NOT_SCANNED, detail=s.failure, unavailable=s.unavailable,
+                              **common)
         if self._found:
             return ScanResult(ScanStatus.INFECTED, s.signature_name, **common)
         return ScanResult(ScanStatus.CLEAN, **common)
@@ -49,13 +50,16 @@ class FakeScanSession:
 
 
 class FakeScanner:
-    """``VirusScanner`` that finds ``marker`` anywhere in the stream; ``failure`` makes it fail."""
+    """``VirusScanner`` that finds ``marker`` anywhere in the stream; ``failure`` makes it fail
+    (a verdict like clamd's limit replies, or with ``unavailable`` a scanner that is down)."""
 
     engine_version = "FakeScanner 1.0"
 
     def __init__(self, marker: bytes = FAKE_VIRUS_MARKER, signature_name: str = "Fake.Marker",
-                 failure: str | None = None) -> None:
+                 failure: str | None = None, unavailable: bool = False) -> None:
         self.marker = marker
+        self.unavailable = unavailable
+        self.address = "fake://scanner"
         self.signature_name = signature_name
         self.failure = failure
         self.sessions = 0

@@ -3,7 +3,8 @@
 Each payload byte is read once from the staging area: the same buffers go to the hashers (every
 algorithm the bag's manifests use, plus SHA-256 for the AIP) and to clamd. Digests are compared
 with the manifests here (BAG019), so a separate bag-hashing pass is never needed. A file clamd
-could not fully scan is "not scanned" and rejects the SIP unless the policy says otherwise.
+could not fully scan is "not scanned" and rejects the SIP unless the policy says otherwise; clamd
+being unreachable is no verdict at all and raises ``ScannerUnavailable`` (the job is retried).
 Small files reach clamd in tar batches (``ingest.batchscan``), larger ones one by one.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ingest.adapters.clamd import ScannerUnavailable
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
@@ -140,6 +142,11 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
         done = 0
         for results in _window_map(pool, unit, units, 2 * SCANNERS):
             for result in results:
+                if result.scan is not None and result.scan.unavailable:
+                    # The archive's fault, not the file's: no verdict, no rejection; the job
+                    # is retried (run_ingest removes what this attempt wrote).
+                    raise ScannerUnavailable(getattr(ctx.services.scanner, "address", "?"),
+                                             result.scan.detail or "not reachable")
                 events.append(_check(ctx, report, manifests, paths[done], result, same))
                 done += 1
                 ctx.tick("scan", done, total)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -411,3 +412,6 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+    # Unix time the job's claim ends: a running job's worker renews it while alive; a queued
+    # job whose message may be lost (a dead worker held it) is sent again once it has passed.
+    lease_until: Mapped[float | None] = mapped_column(Float)

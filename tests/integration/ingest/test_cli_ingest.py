@@ -91,6 +91,47 @@ def test_ingest_of_a_path_that_does_not_exist_exits_2(env, tmp_path):
     assert "no-such-bag" in result.output
 
 
+def test_ingest_wait_with_clamd_down_is_a_system_error_not_a_rejection(env, tmp_path):
+    """Exit 2 naming clamd; the job stays queued (handed to the workers), nothing is recorded
+    against the agency: no rejected-SIP record, no quarantine, nothing in storage."""
+    import sqlalchemy as sa
+
+    from preservation.catalog.db import Catalog
+    from preservation.catalog.models import Job, Package
+
+    env = {**env, "KHOSO_CLAMD": f"unix://{tmp_path}/no-clamd.sock"}
+    result = run(env, "--lang", "en", "ingest", str(make_sip(tmp_path / "sip")), "--wait")
+    assert result.exit_code == 2, result.output
+    assert "[CLAM061]" in result.output and "no-clamd.sock" in result.output
+    assert "still queued" in result.output
+    catalog = Catalog(env["KHOSO_DATABASE_URL"])
+    try:
+        with catalog.session() as s:
+            [job] = s.scalars(sa.select(Job)).all()
+            assert job.status == "queued" and job.finished_at is None
+            assert job.result["error"]["code"] == "CLAM061" and job.result["retry"] is True
+            assert job.celery_task_id  # sent to the broker: a worker runs it again
+            assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
+    finally:
+        catalog.dispose()
+    assert not (Path(env["KHOSO_DATA_DIR"]) / "quarantine").exists()
+    assert all(files_in(r) == [] for r in replicas(env))
+
+
+def test_ingest_wait_starts_the_managed_clamd_when_no_serve_runs_it(env, tmp_path):
+    from ingest import local_clamd
+    from tests.integration.jobs.test_worker import wait_for
+
+    clamd = local_clamd.LocalClamd(Path(env["KHOSO_DATA_DIR"]) / "clamav")
+    env = {**env, "KHOSO_CLAMD_MANAGED": "true", "KHOSO_CLAMD": clamd.address}
+    assert local_clamd.running_pid(clamd) is None
+    result = run(env, "ingest", str(make_sip(tmp_path / "sip")), "--wait", "--json")
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["accepted"] is True
+    # what it started it stops: a later `khoso serve` starts (and supervises) its own
+    wait_for(lambda: local_clamd.running_pid(clamd) is None, 30, "clamd to stop")
+
+
 # --- khoso bag validate -----------------------------------------------------------------------
 
 def test_bag_validate_accepts_a_valid_bag(env, tmp_path):

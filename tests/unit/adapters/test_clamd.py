@@ -115,6 +115,7 @@ def test_found_reply(sock_path):
     serve(sock_path, reply=b"stream: Win.Test.EICAR_HDB-1 FOUND")
     result = ClamdScanner(f"unix://{sock_path}", timeout=5).scan_stream(io.BytesIO(b"abc"))
     assert result.infected and result.signature == "Win.Test.EICAR_HDB-1"
+    assert not result.unavailable
 
 
 def test_size_limit_reply_is_not_scanned(sock_path):
@@ -123,6 +124,7 @@ def test_size_limit_reply_is_not_scanned(sock_path):
     result = scanner.scan_stream(io.BytesIO(b"y" * 100_000))
     assert result.status is ScanStatus.NOT_SCANNED and not result.scanned
     assert result.limit_exceeded, result.detail
+    assert not result.unavailable  # clamd's own answer: a verdict on the file, not an outage
     assert result.bytes_scanned == 100_000  # feeding went on for the digests and the copy
 
 
@@ -131,12 +133,15 @@ def test_timeout_is_not_scanned(sock_path):
     result = ClamdScanner(f"unix://{sock_path}", timeout=0.3).scan_stream(io.BytesIO(b"abc"))
     server.close()
     assert result.status is ScanStatus.NOT_SCANNED and "timed out" in result.detail
+    assert result.unavailable
 
 
 def test_connection_closed_without_reply(sock_path):
+    """clamd killed mid-scan: no verdict on the file, the scanner is unavailable."""
     serve(sock_path, mode="close")
     result = ClamdScanner(f"unix://{sock_path}", timeout=5).scan_stream(io.BytesIO(b"abc"))
-    assert result.status is ScanStatus.NOT_SCANNED and "empty reply" in result.detail
+    assert result.status is ScanStatus.NOT_SCANNED and "without an answer" in result.detail
+    assert result.unavailable
 
 
 def test_clamd_down_is_not_scanned(tmp_path):
@@ -147,6 +152,7 @@ def test_clamd_down_is_not_scanned(tmp_path):
     result = session.finish()
     assert result.status is ScanStatus.NOT_SCANNED
     assert "not reachable" in result.detail and result.bytes_scanned == 4
+    assert result.unavailable
     with pytest.raises(RuntimeError):
         session.finish()
 
@@ -158,6 +164,7 @@ def test_tcp_refused_is_not_scanned():
     probe.close()
     result = ClamdScanner(f"tcp://127.0.0.1:{port}", timeout=1).scan_stream(io.BytesIO(b"a"))
     assert result.status is ScanStatus.NOT_SCANNED and "not reachable" in result.detail
+    assert result.unavailable
 
 
 @pytest.mark.parametrize("address", ["", "clamd.sock", "http://x", "tcp://", "tcp://h:notaport"])

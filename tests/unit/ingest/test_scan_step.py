@@ -8,6 +8,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+from ingest.adapters.clamd import ScannerUnavailable
 from ingest.adapters.fakes import FAKE_VIRUS_MARKER, FakeIdentifier, FakeScanner
 from ingest.adapters.format_policy import FormatPolicy
 from ingest.bag import validate_bag
@@ -30,6 +31,19 @@ def make_ctx(tmp_path: Path, files: dict[str, bytes], scanner, **services) -> In
                         src, tmp_path / "work", "job-1", bag_root=src)
     ctx.bag = validate_bag(src, fast=True)
     return ctx
+
+
+@pytest.mark.parametrize("size", [5, 9 * 2**20])  # batched, and read alone (pipelined)
+def test_scanner_down_is_a_system_error_not_a_verdict(tmp_path, size):
+    """clamd unreachable gives no issue on the file: the step raises a transient error."""
+    ctx = make_ctx(tmp_path, {"a.txt": b"a" * size, "b.txt": b"beta"},
+                   FakeScanner(failure="clamd not reachable at unix:///x.sock",
+                               unavailable=True))
+    with pytest.raises(ScannerUnavailable) as err:
+        scan_viruses(ctx)
+    assert err.value.code == "CLAM061" and err.value.transient
+    assert "clamd" in err.value.message("en") and "unix:///x.sock" in err.value.message("en")
+    assert not ctx.report.issues
 
 
 @pytest.mark.parametrize("pipelined", [False, True])
