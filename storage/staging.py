@@ -70,7 +70,8 @@ class _Writer:
 
     def _run(self, key: str) -> None:
         try:
-            self.stored = self.storage.put(key, _QueueReader(self.chunks), lock=False)
+            # Staging keys are the job's own scratch space (a retry writes them again).
+            self.stored = self.storage.put(key, _QueueReader(self.chunks), lock=False, replace=True)
         except BaseException as exc:  # noqa: BLE001 - reported by close()
             self.error = exc
             while self.chunks.get() not in (_END, _Aborted):  # never block the producer
