@@ -91,3 +91,19 @@ def test_a_failure_stops_the_other_workers_and_the_first_error_is_raised(tmp_pat
 def test_no_objects_or_no_locations_return_at_once(tmp_path):
     assert replicate(objects(tmp_path, 3), []) == []
     assert [r.objects for r in replicate([], [Watched("disk", parallel_puts=1)])] == [0]
+
+
+def test_a_conflict_fails_and_removes_only_what_this_package_wrote(tmp_path):
+    """A key holding another package's bytes fails the write (STO045); the clean-up removes
+    the objects this package created, never the ones found in place (same bytes) nor the
+    conflicting one: re-ingesting over an existing AIP must not destroy it."""
+    disk = MemoryStorage("disk")
+    items = objects(tmp_path, 6)
+    for same in items[:3]:  # the original AIP's identical content files
+        disk.put(same.key, same.path.open("rb"))
+    disk.put(items[3].key, __import__("io").BytesIO(b"the original METS"))
+    with pytest.raises(StorageError) as info:
+        replicate(items, [disk], workers=1)
+    assert info.value.code == "STO045"
+    assert sorted(disk.list("pkg/")) == sorted(o.key for o in items[:4])
+    assert disk.open(items[3].key).read() == b"the original METS"

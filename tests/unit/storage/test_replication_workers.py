@@ -138,3 +138,25 @@ def test_workers_that_cannot_start_fall_back_to_threads(tmp_path, disks, monkeyp
     handle = start_replication(objects(tmp_path / "src", 5), disks, process_min=1)
     assert type(handle) is Replication
     assert [r.objects for r in handle.wait()] == [5, 5]
+
+
+def test_worker_processes_never_remove_objects_found_in_place(tmp_path, disks):
+    """Write-once through the worker processes too: a conflict (STO045) on one location
+    fails the package, and objects that were already there (same bytes) stay everywhere."""
+    import io
+
+    first = objects(tmp_path / "src", 30)
+    for disk in disks:
+        for same in first[:10]:
+            disk.put(same.key, same.path.open("rb"))
+    disks[1].put(first[20].key, io.BytesIO(b"another package's object"))
+    handle = start_replication(first, disks, process_min=1)
+    assert handle.running
+    with pytest.raises(StorageError) as info:
+        handle.wait()
+    assert info.value.code == "STO045"
+    for disk in disks:
+        assert disk.verify(first[0].key, first[0].sha256).ok
+        assert sorted(disk.list("pkg/")) == sorted(
+            o.key for o in first[:10] + ([first[20]] if disk is disks[1] else []))
+    assert disks[1].open(first[20].key).read() == b"another package's object"
