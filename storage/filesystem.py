@@ -141,7 +141,8 @@ class FilesystemStorage:
         return _LinkRefused("STO008", key, key=key, location=self.name, operation=operation,
                             reason="symbolic link")
 
-    def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None) -> int:
+    def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None,
+              relink: bool = False) -> int:
         """Open the folder holding ``parts`` without following links; the caller closes it.
 
         Within ``deferred_sync`` the folders puts write into are opened once and the caller
@@ -151,10 +152,11 @@ class FilesystemStorage:
         if create and folders is not None:
             cached = folders.get(tuple(parts))
             if cached is None:
-                cached = self._walk_from_root(key, parts, create=True, created=created)
+                cached = self._walk_from_root(key, parts, create=True, created=created,
+                                              relink=relink)
                 cached = folders.setdefault(tuple(parts), cached)
             return os.dup(cached)
-        return self._walk_from_root(key, parts, create=create, created=created)
+        return self._walk_from_root(key, parts, create=create, created=created, relink=relink)
 
     def _forget(self, parts: list[str]) -> None:
         folders = getattr(self, "_folders", None)
@@ -162,13 +164,17 @@ class FilesystemStorage:
             os.close(fd)
 
     def _walk_from_root(self, key: str, parts: list[str], *, create: bool,
-                        created: list[Path] | None = None) -> int:
+                        created: list[Path] | None = None, relink: bool = False) -> int:
+        """``relink`` (a repair): a symbolic link found in place of a folder is removed (the
+        link itself, never what it points to) and a real folder made in its place."""
         try:
             fd = os.open(self.root, _DIR_FLAGS)
         except OSError as exc:
             raise self._fail("STO007", key, "open root", exc) from None
         try:
             for i, part in enumerate(parts):
+                if relink and create:
+                    self._unlink_if_link(key, fd, part)
                 try:
                     child = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 except FileNotFoundError:
@@ -195,6 +201,15 @@ class FilesystemStorage:
         except BaseException:
             os.close(fd)
             raise
+
+    def _unlink_if_link(self, key: str, fd: int, part: str) -> None:
+        try:
+            if st.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
+                os.unlink(part, dir_fd=fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._fail("STO007", key, "unlink link", exc) from None
 
     def _component_error(self, key: str, fd: int, part: str, exc: OSError, create: bool) -> StorageError:
         try:
@@ -235,7 +250,7 @@ class FilesystemStorage:
         *dirs, leaf = key.split("/")
         created: list[Path] = []
         tmp = f"{RESERVED_PREFIX}tmp-{_TMP_PREFIX}-{os.getpid()}-{next(_TMP_COUNTER)}"
-        dfd, fd = self._create_temp(key, dirs, tmp, created)
+        dfd, fd = self._create_temp(key, dirs, tmp, created, replace)
         try:
             try:
                 digest, total = self._write(key, fd, stream, size)
@@ -298,10 +313,11 @@ class FilesystemStorage:
                 raise os_error(key, self.name, operation, OSError(there.detail))
         raise self._fail("STO007", key, operation, OSError("the key kept changing while written"))
 
-    def _create_temp(self, key: str, dirs: list[str], tmp: str, created: list[Path]) -> tuple[int, int]:
+    def _create_temp(self, key: str, dirs: list[str], tmp: str, created: list[Path],
+                     relink: bool = False) -> tuple[int, int]:
         # A concurrent delete may prune an empty folder between the walk and the create: retry.
         for attempt in range(3):
-            dfd = self._walk(key, dirs, create=True, created=created)
+            dfd = self._walk(key, dirs, create=True, created=created, relink=relink)
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                              0o666, dir_fd=dfd)

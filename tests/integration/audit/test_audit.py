@@ -228,3 +228,39 @@ def test_progress_is_reported(catalog, fs_storages):
     run_audit(catalog, fs_storages, due_only=False, limit=5,
               progress=lambda *a: seen.append(a), now=dt.datetime.now(dt.UTC))
     assert seen == [("audit", 1, 5), ("audit", 2, 5)]
+
+
+def test_an_object_or_folder_replaced_by_a_symlink_is_damaged_and_repaired(catalog, fs_storages,
+                                                                           tmp_path):
+    """A link where an object (or one of its folders) was is a damaged copy, even when what it
+    points to has the right bytes: the audit says mismatch, not "not checked" for ever, and
+    repair replaces the link itself by a verified copy, never writing through it."""
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.190")
+    fs1 = fs_storages["fs1"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "van-ban.pdf").write_bytes(aip.files[PDF])
+    linked = fs1.root / aip.key(PDF)
+    linked.unlink()
+    linked.symlink_to(outside / "van-ban.pdf")
+    premis = "data/metadata/preservation/PREMIS.xml"
+    folder = fs1.root / aip.key("data/metadata")
+    shutil.move(folder, outside / "metadata")
+    folder.symlink_to(outside / "metadata")
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+
+    (problem,) = report.problems
+    assert (problem["location"], problem["result"]) == ("fs1", "mismatch")
+    assert sorted(i["path"] for i in problem["issues"]) == [premis, PDF]
+    assert {i["code"] for i in problem["issues"]} == {"AUD001"}
+    assert (report.bad, report.repaired, report.unrepaired, report.not_checked) == (1, 2, 0, 0)
+    assert not linked.is_symlink() and linked.read_bytes() == aip.files[PDF]
+    assert not folder.is_symlink() and folder.is_dir()
+    assert (folder / "preservation" / "PREMIS.xml").read_bytes() == aip.files[premis]
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert all_verify(aip, fs_storages)
+    assert copies(catalog, aip.package_id)["fs1"].last_check_result == "ok"
+    again = run_audit(catalog, fs_storages, due_only=False, actor="tester")
+    assert (again.ok, again.bad, again.not_checked) == (2, 0, 0)
