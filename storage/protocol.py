@@ -117,7 +117,10 @@ class Storage(Protocol):
     def stat(self, key: str) -> ObjectInfo: ...
 
     def verify(self, key: str, sha256: str) -> FixityResult:
-        """Re-read the whole object and compare; never raises for missing or unreadable."""
+        """Re-read the whole object and compare; never raises for missing or unreadable.
+
+        A symbolic link in place of the object (or of a folder on its path) is a MISMATCH:
+        whatever it points to is not the object that was stored."""
         ...
 
     def delete(self, key: str) -> None:

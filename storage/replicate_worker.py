@@ -125,6 +125,7 @@ def main() -> int:
                                   kept=kept)
             written += batch
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        stopping.append(True)  # a SIGTERM now must not cut the clean-up (and the report) short
         remove(written, [storage], kept)  # the failed batch was removed by replicate itself
         finished.set()
         send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))

@@ -92,7 +92,7 @@ class S3Storage:
             transient = code in _TRANSIENT or status >= 500 or status == 429
             return StorageError("STO006" if transient else "STO007", key, transient=transient, key=key,
                                 location=self.name, operation=operation, reason=reason)
-        if isinstance(exc, BotoConnectionError | HTTPClientError):
+        if isinstance(exc, BotoConnectionError | HTTPClientError | OSError):
             return StorageError("STO006", key, transient=True, key=key, location=self.name,
                                 operation=operation, reason=str(exc))
         return StorageError("STO007", key, key=key, location=self.name, operation=operation, reason=str(exc))
