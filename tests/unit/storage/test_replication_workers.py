@@ -150,9 +150,8 @@ def test_worker_processes_never_remove_objects_found_in_place(tmp_path, disks):
         for same in first[:10]:
             disk.put(same.key, same.path.open("rb"))
     disks[1].put(first[20].key, io.BytesIO(b"another package's object"))
-    handle = start_replication(first, disks, process_min=1)  # workers (threads if they are slow)
-    with pytest.raises(StorageError) as info:
-        handle.wait()
+    with pytest.raises(StorageError) as info:  # workers (threads if they are slow to start)
+        start_replication(first, disks, process_min=1).wait()
     assert info.value.code == "STO045"
     for disk in disks:
         assert disk.verify(first[0].key, first[0].sha256).ok
