@@ -179,11 +179,13 @@ def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monk
     bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20)})
     with pytest.raises(StorageError) as info:  # a system error, not a rejected SIP
         khoso.ingest(bag, services=build_services(khoso.settings))
-    assert info.value.code == "STO007" and "No space" in info.value.message("en")
+    assert info.value.code == "STO044" and "No space" in info.value.message("en")
+    assert info.value.transient and "replica2" in info.value.message("en")
     assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
     with khoso.catalog.session() as s:
-        job = s.scalars(sa.select(Job)).one()
-        assert job.status == "failed" and job.result["error"]["code"] == "STO007"
+        job = s.scalars(sa.select(Job)).one()  # the archive's disk: queued again for a retry
+        assert job.status == "queued" and job.result["error"]["code"] == "STO044"
+        assert job.result["retry"] is True
         assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
 
 
