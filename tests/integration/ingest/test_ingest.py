@@ -279,3 +279,33 @@ def test_the_aip_eads_are_written_while_the_formats_are_identified(khoso, monkey
     assert eads == ["EAD_doc_tai-lieu-1.xml", "EAD_pic_tai-lieu-2.xml"]
     text = (aip_dir / "data/representations/rep1/metadata/descriptive" / eads[0]).read_text()
     assert "TTLTNA.H49.64.33.2001.160.0000001" in text  # the archival document code
+
+
+def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
+    """A job killed after writing some of its AIP (never registered) is run again: the objects
+    whose bag-info.txt names this job's own package are its leftovers, removed so the retry
+    can write its keys (write-once), while another package's would be refused (ING035)."""
+    import io
+
+    from access_api.services import build_services
+    from ingest.jobs import create_job, run_job
+    from preservation.metadata.identifiers import PackageId
+    from storage.filesystem import FilesystemStorage
+    from tests.integration.conftest import FILE_CODE, FOND
+
+    bag = make_sip(khoso.tmp / "sip")
+    job_id = create_job(khoso.catalog, bag, "tester")
+    own = str(PackageId("AIP", job_id.upper(), FOND))
+    prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
+    for name in ("replica1", "replica2"):
+        left = FilesystemStorage(khoso.replica(name))
+        left.put(f"{prefix}/bag-info.txt", io.BytesIO(f"External-Identifier: {own}\n".encode()))
+        left.put(f"{prefix}/data/METS.xml", io.BytesIO(b"<mets/> of the killed attempt"))
+    outcome = run_job(khoso.settings, khoso.catalog, job_id,
+                      services=build_services(khoso.settings))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert outcome.objid == own
+    for name in ("replica1", "replica2"):
+        mets = khoso.replica(name) / prefix / "data" / "METS.xml"
+        assert b"killed attempt" not in mets.read_bytes()
+        assert f"External-Identifier: {own}" in (khoso.replica(name) / prefix / "bag-info.txt").read_text()
