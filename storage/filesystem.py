@@ -478,7 +478,9 @@ class FilesystemStorage:
             os.close(dfd)
         self._prune(dirs)
 
-    def list(self, prefix: str = "") -> Iterator[str]:
+    def list(self, prefix: str = "", *, links: bool = False) -> Iterator[str]:
+        """``links``: also the symbolic links found under ``prefix`` (never followed), for the
+        audit to report what was planted inside a package folder."""
         validate_prefix(prefix)
         base, _, rest = prefix.rpartition("/")
         dirs = base.split("/") if base else []
@@ -491,9 +493,9 @@ class FilesystemStorage:
                 return
             raise
         head = base + "/" if base else ""
-        yield from self._scan(fd, head, rest)
+        yield from self._scan(fd, head, rest, links)
 
-    def _scan(self, fd: int, head: str, starts: str) -> Iterator[str]:
+    def _scan(self, fd: int, head: str, starts: str, links: bool = False) -> Iterator[str]:
         """Depth-first in UTF-8 byte order of the full key (a folder sorts as ``name/``)."""
         try:
             entries = []
@@ -504,7 +506,7 @@ class FilesystemStorage:
                             continue
                         if entry.is_dir(follow_symlinks=False):
                             entries.append((entry.name + "/", entry.name, True))
-                        elif entry.is_file(follow_symlinks=False):
+                        elif entry.is_file(follow_symlinks=False) or (links and entry.is_symlink()):
                             entries.append((entry.name, entry.name, False))
             except OSError as exc:
                 raise self._fail("STO007", head + starts, "list", exc) from None
@@ -517,7 +519,7 @@ class FilesystemStorage:
                     child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     continue
-                yield from self._scan(child, head + name + "/", "")
+                yield from self._scan(child, head + name + "/", "", links)
         finally:
             os.close(fd)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from preservation.issues import Issue
 from storage.errors import ObjectMissing, StorageError
+from storage.filesystem import FilesystemStorage
 from storage.protocol import Storage
 from storage.sidecar import batch_sequence, events_prefix, split_package_prefix
 
@@ -49,9 +50,14 @@ def foreign_files(storage: Storage, copy_key: str, expected: Collection[str]) ->
     list; () when the location cannot be listed (the fixity check reports that)."""
     base = copy_key.rstrip("/") + "/"
     known = set(expected)
+    # a link in place of one of the package's folders is a damaged copy (its objects verify
+    # as mismatches, repair replaces it), not a foreign file
+    known.update(path.rsplit("/", i)[0] for path in expected for i in range(1, path.count("/") + 1))
     try:
-        return tuple(path for key in storage.list(base)
-                     if (path := key.removeprefix(base)) not in known)
+        # A folder backend also names the links planted there (it never follows them).
+        keys = storage.list(base, links=True) if isinstance(storage, FilesystemStorage) \
+            else storage.list(base)
+        return tuple(path for key in keys if (path := key.removeprefix(base)) not in known)
     except StorageError:
         return ()
 

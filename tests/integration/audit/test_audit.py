@@ -286,14 +286,18 @@ def test_repair_restores_the_event_history_and_foreign_files_are_reported(catalo
     flip_byte(fs2.root / second)
     foreign = fs1.root / aip.key("data/representations/rep1/data/them-vao.exe")
     foreign.write_bytes(b"MZ not from the agency")
+    planted = fs2.root / aip.key("data/representations/rep1/data/lien-ket.pdf")
+    planted.symlink_to(foreign)
 
     report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
 
     assert (report.history_restored, report.history_unrestored) == (2, 0)
-    assert report.foreign_files == 1 and foreign.read_bytes() == b"MZ not from the agency"
+    assert report.foreign_files == 2 and foreign.read_bytes() == b"MZ not from the agency"
+    assert planted.is_symlink()
     issues = [i for p in report.problems for i in p["issues"]]
     assert {(i["code"], i["path"]) for i in issues if i["code"] != "AUD004"} == {
         ("AUD042", "data/representations/rep1/data/them-vao.exe"),
+        ("AUD042", "data/representations/rep1/data/lien-ket.pdf"),
         ("AUD043", first), ("AUD043", second)}
     assert {k: v for k, v in _history(fs1, aip).items() if k in history} == history
     assert {k: v for k, v in _history(fs2, aip).items() if k in history} == history
