@@ -71,7 +71,7 @@ class _Stop(BaseException):
 
 
 def main() -> int:
-    from storage.replication import remove, replicate
+    from storage.replication import conflict, remove, replicate
 
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     lock = threading.Lock()
@@ -126,7 +126,8 @@ def main() -> int:
             written += batch
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         stopping.append(True)  # a SIGTERM now must not cut the clean-up (and the report) short
-        remove(written, [storage], kept)  # the failed batch was removed by replicate itself
+        if not conflict(exc):  # after a write-once conflict nothing is removed (replication)
+            remove(written, [storage], kept)  # the failed batch was removed by replicate itself
         finished.set()
         send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
         return 1

@@ -5,7 +5,9 @@ reads it back). A transient failure is retried with back-off; if a location stil
 object already written for this package is removed from every location, so the catalog can
 never register an AIP with a missing copy. Only what this package wrote is removed: an object
 that was already there with the same bytes (``StoredObject.created`` False) is "kept" and never
-deleted, and a key holding other bytes fails the write (write-once, STO045) untouched.
+deleted, and a key holding other bytes fails the write (write-once, STO045) untouched. After
+such a conflict nothing at all is removed: another package is writing, or holds, the same keys
+and may count on objects this one wrote with the same bytes (what stays is found by the audit).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.errors import ObjectMissing, StorageError
+from storage.errors import ObjectExists, ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,12 @@ class Replica:
 
 
 Kept = set[tuple[str, str]]  # (location, key) of objects found in place, not written by us
+
+
+def conflict(exc: BaseException | dict) -> bool:
+    """A write-once conflict (STO045): another package's objects under the same keys."""
+    code = exc.get("code") if isinstance(exc, dict) else getattr(exc, "code", None)
+    return code == "STO045"
 
 
 def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
@@ -128,7 +136,7 @@ class _Run:
                     self.done += 1
         except BaseException as exc:  # noqa: BLE001 - raised by replicate() in the caller's thread
             with self._lock:
-                if self.failure is None:
+                if self.failure is None or isinstance(exc, ObjectExists):  # the one to act on
                     self.failure = exc
             self.stop.set()
         finally:
@@ -185,8 +193,9 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
                 raise run.failure
             if progress:
                 progress("store", run.done, total)
-    except BaseException:
-        remove(objects, storages, kept)
+    except BaseException as exc:
+        if not conflict(exc):
+            remove(objects, storages, kept)
         raise
     seconds = time.monotonic() - started
     return [Replica(storage.name, len(objects), sum(o.size for o in objects), seconds)
@@ -245,9 +254,10 @@ class Replication:
                 objects, self.storages, attempts=self.attempts, backoff=self.backoff,
                 progress=report and (lambda stage, done, total: report(
                     stage, before + done, before + total)), kept=self.kept)
-        except BaseException:
-            for earlier in self.batches[:-1]:
-                remove(earlier, self.storages, self.kept)
+        except BaseException as exc:
+            if not conflict(exc):
+                for earlier in self.batches[:-1]:
+                    remove(earlier, self.storages, self.kept)
             self.batches = []
             raise
 
@@ -314,10 +324,16 @@ class _Worker:
         finally:
             self.ready.set()  # nobody waits for a worker that ended
 
-    def close(self) -> None:
+    def close(self, clean: bool = True) -> None:
         """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs;
-        stdin is closed last: a worker whose stdin closes first stops without cleaning up."""
-        if self.proc.poll() is None and self.result is None:
+        stdin is closed last: a worker whose stdin closes first stops without cleaning up,
+        which is how it is stopped when ``clean`` is False."""
+        if not clean:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        elif self.proc.poll() is None and self.result is None:
             self.proc.terminate()
         try:
             self.proc.wait(60)
@@ -387,18 +403,22 @@ class _InWorkers(Replication):
                 alive[0].reader.join(PROGRESS_EVERY)
                 if progress:
                     progress("store", sum(w.done for w in self.workers), total)
-            for worker in self.workers:  # the first failure stops the others (they clean up)
-                worker.close()
+            clash = any(w.result is not None and w.result[0] == "error" and conflict(w.result[1])
+                        for w in self.workers)
+            for worker in self.workers:  # the first failure stops the others: they clean up,
+                worker.close(clean=not clash)  # but not after a write-once conflict
         except BaseException:
             self.cancel()
             raise
         workers, self.workers = self.workers, []
         # "stopped": a worker told to stop because another one failed
         failures = [w.result[1] for w in workers if w.result[0] == "error"]
+        failures.sort(key=lambda f: not conflict(f))  # a conflict is the one to report
         if failures or any(w.result[0] != "done" for w in workers):
             # a failed worker removed its own objects unless it was killed: remove them all
-            for batch in self.batches:
-                remove(batch, self.storages, self.kept)
+            if not (failures and conflict(failures[0])):
+                for batch in self.batches:
+                    remove(batch, self.storages, self.kept)
             self.batches = []
             first = failures[0] if failures else failure_frame(
                 "a replication worker stopped before it finished", transient=True)
