@@ -309,3 +309,26 @@ def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
         mets = khoso.replica(name) / prefix / "data" / "METS.xml"
         assert b"killed attempt" not in mets.read_bytes()
         assert f"External-Identifier: {own}" in (khoso.replica(name) / prefix / "bag-info.txt").read_text()
+
+
+def test_unidentified_objects_under_the_aip_key_are_never_replaced(khoso):
+    """Objects under the AIP key with no bag-info.txt anywhere (an ingest that never finished,
+    whoever it was): the ingest goes ahead, but a key holding other bytes fails it with
+    STO045 and nothing there is replaced or removed."""
+    import io
+
+    from storage.filesystem import FilesystemStorage
+    from tests.integration.conftest import FILE_CODE, FOND
+
+    prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
+    for name in ("replica1", "replica2"):
+        FilesystemStorage(khoso.replica(name)).put(f"{prefix}/data/METS.xml",
+                                                   io.BytesIO(b"<mets/> someone else's"))
+    with pytest.raises(StorageError) as info:
+        khoso.ingest(make_sip(khoso.tmp / "sip"))
+    assert info.value.code == "STO045" and not info.value.transient
+    for name in ("replica1", "replica2"):
+        assert (khoso.replica(name) / prefix / "data" / "METS.xml").read_bytes() == \
+            b"<mets/> someone else's"
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count(Package.id)).where(Package.kind == "AIP")) == 0
