@@ -539,7 +539,8 @@ def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
                    f"đối tượng đã sửa/objects repaired {data['repaired']}, "
                    f"nguy cấp/critical {len(data['critical'])}")
     problems = (data["critical"] or data["not_checked"] or data["unrepaired"]
-                or (data["bad"] and not repair))
+                or (data["bad"] and not repair) or data["foreign_files"]
+                or data["history_unrestored"])
     raise SystemExit(1 if problems else 0)
 
 

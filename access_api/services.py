@@ -23,6 +23,7 @@ from preservation.events import REPLICATION
 from preservation.settings import Settings
 from preservation.signing import load_signer
 from storage.locations import open_storage
+from storage.occupancy import occupancy, purge
 from storage.protocol import Storage
 from storage.replication import replicate, start_replication
 from storage.sidecar import (
@@ -96,6 +97,8 @@ def build_services(settings: Settings) -> Services:
             objects, storages, progress=progress),
         stage=lambda job_id, index: StagedCopies(storages, staging_key(job_id, index)),
         discard_staged=lambda job_id: discard_staged(storages, job_id),
+        occupancy=lambda prefix: occupancy(storages, prefix),
+        purge_own=lambda prefix: purge(storages, prefix),
         signer=load_signer(Path(settings.keys_dir)),
         reject_not_scanned=settings.reject_not_scanned,
     )

@@ -46,6 +46,11 @@ class Services:
     discard_staged: Callable[[str], int] | None = None
     # called after the registering commit (mirrors catalog records next to the AIPs)
     after_register: Callable[[Any, Any], None] | None = None
+    # (AIP key prefix) -> what the locations already hold there (storage.occupancy), or None:
+    # the catalog may not know it (lost, rebuilt); raises a transient error when unreachable
+    occupancy: Callable[[str], Any] | None = None
+    # (AIP key prefix) -> objects removed: the leftovers of this job's own killed attempt
+    purge_own: Callable[[str], int] | None = None
 
 
 @dataclass(slots=True)

@@ -4,7 +4,14 @@ Callers get a backend from ``open_storage(location)`` and use only the protocol;
 imported lazily there, so importing this package does not import boto3.
 """
 
-from storage.errors import DigestMismatch, InvalidKey, ObjectLocked, ObjectMissing, StorageError
+from storage.errors import (
+    DigestMismatch,
+    InvalidKey,
+    ObjectExists,
+    ObjectLocked,
+    ObjectMissing,
+    StorageError,
+)
 from storage.keys import validate_key
 from storage.locations import check_locations, open_storage
 from storage.protocol import (
@@ -18,6 +25,6 @@ from storage.protocol import (
 
 __all__ = [
     "DigestMismatch", "FixityOutcome", "FixityResult", "InvalidKey", "LocationHealth", "ObjectInfo",
-    "ObjectLocked", "ObjectMissing", "Storage", "StorageError", "StoredObject", "check_locations",
+    "ObjectExists", "ObjectLocked", "ObjectMissing", "Storage", "StorageError", "StoredObject", "check_locations",
     "open_storage", "validate_key",
 ]

@@ -33,6 +33,7 @@ from preservation.catalog.models import (
 )
 from preservation.events import FIXITY_CHECK, Agent, Event, Outcome
 from preservation.issues import Issue
+from storage.history import check_history, foreign_files, foreign_issues
 from storage.protocol import FixityOutcome, FixityResult, Storage
 from storage.schedule import (
     DEFAULT_PERIOD_DAYS,
@@ -105,6 +106,7 @@ class CopyAudit:
     results: tuple[FixityResult, ...]
     checked_at: dt.datetime
     seconds: float
+    foreign: tuple[str, ...] = ()  # files in the copy's folder its manifests do not list
 
     def _with(self, *outcomes: FixityOutcome) -> tuple[FixityResult, ...]:
         return tuple(r for r in self.results if r.outcome in outcomes)
@@ -140,9 +142,10 @@ class CopyAudit:
         c = self.copy
         if not c.objects:
             return [Issue("AUD012", c.key, {"key": c.key, "location": c.location})]
+        foreign = foreign_issues(c.location, c.key, self.foreign)
         if self.result == "ok":
             return [Issue("AUD004", c.key, {"location": c.location, "objects": len(self.results),
-                                            "bytes": self.bytes_read})]
+                                            "bytes": self.bytes_read}), *foreign]
         found = []
         for r in self.bad + self.unreadable:
             path = self.path_of(r)
@@ -150,7 +153,7 @@ class CopyAudit:
             found.append(Issue(code, path, {"location": c.location, "path": path, "key": r.key,
                                             "expected": r.expected_sha256, "actual": r.actual_sha256,
                                             "reason": r.detail}))
-        return found
+        return found + foreign
 
 
 def check_copy(copy: CopyRef, storage: Storage, pool: Executor | None = None) -> CopyAudit:
@@ -166,10 +169,13 @@ class _Pending:
     checked_at: dt.datetime
     began: float
     futures: tuple[Future[FixityResult], ...]
+    foreign: Future[tuple[str, ...]] | None = None
 
     def result(self) -> CopyAudit:
         results = tuple(f.result() for f in self.futures)
-        return CopyAudit(self.copy, results, self.checked_at, time.perf_counter() - self.began)
+        foreign = self.foreign.result() if self.foreign is not None else ()
+        return CopyAudit(self.copy, results, self.checked_at, time.perf_counter() - self.began,
+                         foreign)
 
 
 def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -> _Pending:
@@ -177,15 +183,19 @@ def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -
     overlap the recording of this one, and hashing (which releases the GIL) use a second core."""
     checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
     keys = [(copy.object_key(o.path), o.sha256) for o in copy.objects]
+    paths = [o.path for o in copy.objects]
     if pool is None:
         futures = []
         for key, digest in keys:
             done: Future[FixityResult] = Future()
             done.set_result(storage.verify(key, digest))
             futures.append(done)
+        foreign: Future[tuple[str, ...]] = Future()
+        foreign.set_result(foreign_files(storage, copy.key, paths) if paths else ())
     else:
         futures = [pool.submit(storage.verify, key, digest) for key, digest in keys]
-    return _Pending(copy, checked_at, began, tuple(futures))
+        foreign = pool.submit(foreign_files, storage, copy.key, paths) if paths else None
+    return _Pending(copy, checked_at, began, tuple(futures), foreign)
 
 
 # -- recording ------------------------------------------------------------------------------
@@ -301,6 +311,9 @@ class AuditReport:
     mb_per_s: float = 0.0  # MiB/s, as the benchmarks print it
     locations_down: dict[str, str] = field(default_factory=dict)
     skipped: int = 0
+    foreign_files: int = 0  # files inside AIP folders their manifests do not list (AUD042)
+    history_restored: int = 0  # _events batches restored from another location (AUD043)
+    history_unrestored: int = 0  # _events batches missing or damaged, left so (AUD044)
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -318,9 +331,29 @@ def _count(report: AuditReport, audit: CopyAudit) -> None:
         report.not_checked += 1
     else:
         report.bad += 1
-    if result != "ok":
+    report.foreign_files += len(audit.foreign)
+    if result != "ok" or audit.foreign:
         report.problems.append({"objid": audit.copy.objid, "location": audit.copy.location,
                                 "result": result, "issues": [i.to_dict() for i in audit.issues()[:20]]})
+
+
+def _check_history(catalog: Catalog, report: AuditReport, audit: CopyAudit,
+                   storages: Mapping[str, Storage], *, repair: bool, actor: str) -> None:
+    """The package's ``_events`` history in this copy's location against the others'."""
+    fixes = check_history(audit.copy.key, audit.copy.location, storages, repair=repair)
+    if not fixes:
+        return
+    restored = [f for f in fixes if f.restored]
+    report.history_restored += len(restored)
+    report.history_unrestored += len(fixes) - len(restored)
+    report.problems.append({"objid": audit.copy.objid, "location": audit.copy.location,
+                            "result": "history", "issues": [f.issue().to_dict() for f in fixes[:20]]})
+    with catalog.session() as s:
+        for f in fixes:
+            audit_log.record(s, actor, "fixity.history.restored" if f.restored
+                             else "fixity.history.damaged", "stored_copy", audit.copy.copy_id,
+                             objid=audit.copy.objid, key=f.key, problem=f.problem,
+                             source=f.source, target=f.location, reason=f.reason or None)
 
 
 def _location_down(storage: Storage, audit: CopyAudit) -> str | None:
@@ -398,6 +431,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
             report.unrepaired += len(fixed.unrepaired)
             if fixed.lost:
                 critical.add(audit.copy.objid)
+        if name not in down and audit.results and not audit.unreadable:
+            _check_history(catalog, report, audit, storages, repair=repair, actor=actor)
         if progress:
             progress("audit", report.copies_checked, limit or 0)
 

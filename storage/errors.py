@@ -46,3 +46,21 @@ class ObjectLocked(StorageError):
     def __init__(self, key: str, location: str, until: str = "", *, code: str = "STO005") -> None:
         self.until = until
         super().__init__(code, key, key=key, location=location, until=until)
+
+
+class ObjectExists(StorageError):
+    """Another object already holds ``key``: AIP keys are written once and never replaced.
+
+    Not transient: the same put would fail again; the existing object is left untouched."""
+
+    def __init__(self, key: str, location: str, existing: str, new: str) -> None:
+        self.existing = existing
+        super().__init__("STO045", key, key=key, location=location, actual=existing, expected=new)
+
+
+def os_error(key: str, location: str, operation: str, exc: OSError | None = None) -> StorageError:
+    """An operating-system error of a storage location (read-only, permission, full, I/O):
+    the archive's own fault, so transient: the job is retried and nobody rejects a package."""
+    reason = exc.strerror if exc is not None and exc.strerror else str(exc or "")
+    return StorageError("STO044", key, transient=True, key=key, location=location,
+                        operation=operation, reason=reason)

@@ -6,6 +6,9 @@ Every path is walked one component at a time with directory file descriptors and
 and nothing is ever written outside the root. Writes go to a temporary file in the target
 folder (a reserved ``.khoso-`` name that ``list`` skips), are fsynced, renamed into place and the
 folder fsynced: a crash leaves either the old object or the new one, never half of one.
+The rename never replaces an object (``renameat2(RENAME_NOREPLACE)``) unless the caller asks to
+(``replace``): AIP keys are written once. Every operating-system error becomes a coded,
+transient ``StorageError`` (STO044): a read-only or full disk is the archive's fault.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.errors import DigestMismatch, ObjectMissing, StorageError
+from storage.errors import DigestMismatch, ObjectExists, ObjectMissing, StorageError, os_error
 from storage.hashing import CHUNK, iter_chunks
 from storage.keys import RESERVED_PREFIX, normalize_sha256, validate_key, validate_prefix
 from storage.protocol import FixityOutcome, FixityResult, LocationHealth, ObjectInfo, StoredObject
@@ -37,7 +40,38 @@ _XATTR = "user.khoso.sha256"
 # without a getrandom syscall per object.
 _TMP_PREFIX = uuid.uuid4().hex[:16]
 _TMP_COUNTER = itertools.count()
-_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_SYNCFS = getattr(_LIBC, "syncfs", None)
+_RENAMEAT2 = getattr(_LIBC, "renameat2", None)
+_RENAME_NOREPLACE = 1
+
+
+class _LinkRefused(StorageError):
+    """STO008 for a symbolic link on the path: whatever it points to is not our object."""
+
+
+def _rename_noreplace(src: str, dst: str, sfd: int, dfd: int) -> None:
+    """Rename ``src`` to ``dst`` unless ``dst`` exists (``FileExistsError``), atomically.
+
+    ``renameat2`` where the kernel and filesystem have it, else a hard link then unlink (also
+    atomic); only a filesystem with neither gets a check-then-rename, racy against another
+    writer of the same key in that instant, which the callers' verify-after-write reports."""
+    if _RENAMEAT2 is not None:
+        if _RENAMEAT2(sfd, os.fsencode(src), dfd, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise OSError(err, os.strerror(err), dst)
+    try:
+        os.link(src, dst, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS):
+            raise
+        if os.path.lexists(f"/proc/self/fd/{dfd}/{dst}"):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
+        os.rename(src, dst, src_dir_fd=sfd, dst_dir_fd=dfd)
+        return
+    os.unlink(src, dir_fd=sfd)
 
 
 def _flush_filesystem(folder: Path) -> None:
@@ -66,7 +100,10 @@ class FilesystemStorage:
         self.root = Path(root).resolve()
         self.name = name or f"file://{self.root}"
         if create_root:
-            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise os_error("", self.name, "mkdir", exc) from None
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
@@ -85,17 +122,27 @@ class FilesystemStorage:
                 os.close(fd)
         _flush_filesystem(self.root)
 
-    def _sync(self, fd: int) -> None:
+    def _sync(self, fd: int, key: str = "") -> None:
         if not getattr(self, "_deferred_all", False):
-            os.fsync(fd)
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise os_error(key, self.name, "fsync", exc) from None
 
     # -- path walking ---------------------------------------------------------------------
 
     def _fail(self, code: str, key: str, operation: str, exc: OSError | None = None) -> StorageError:
+        if code == "STO007":  # an operating-system error: the location's fault, retry later
+            return os_error(key, self.name, operation, exc)
         reason = exc.strerror if exc is not None and exc.strerror else str(exc or "")
         return StorageError(code, key, key=key, location=self.name, operation=operation, reason=reason)
 
-    def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None) -> int:
+    def _link(self, key: str, operation: str) -> StorageError:
+        return _LinkRefused("STO008", key, key=key, location=self.name, operation=operation,
+                            reason="symbolic link")
+
+    def _walk(self, key: str, parts: list[str], *, create: bool, created: list[Path] | None = None,
+              relink: bool = False) -> int:
         """Open the folder holding ``parts`` without following links; the caller closes it.
 
         Within ``deferred_sync`` the folders puts write into are opened once and the caller
@@ -105,10 +152,11 @@ class FilesystemStorage:
         if create and folders is not None:
             cached = folders.get(tuple(parts))
             if cached is None:
-                cached = self._walk_from_root(key, parts, create=True, created=created)
+                cached = self._walk_from_root(key, parts, create=True, created=created,
+                                              relink=relink)
                 cached = folders.setdefault(tuple(parts), cached)
             return os.dup(cached)
-        return self._walk_from_root(key, parts, create=create, created=created)
+        return self._walk_from_root(key, parts, create=create, created=created, relink=relink)
 
     def _forget(self, parts: list[str]) -> None:
         folders = getattr(self, "_folders", None)
@@ -116,13 +164,17 @@ class FilesystemStorage:
             os.close(fd)
 
     def _walk_from_root(self, key: str, parts: list[str], *, create: bool,
-                        created: list[Path] | None = None) -> int:
+                        created: list[Path] | None = None, relink: bool = False) -> int:
+        """``relink`` (a repair): a symbolic link found in place of a folder is removed (the
+        link itself, never what it points to) and a real folder made in its place."""
         try:
             fd = os.open(self.root, _DIR_FLAGS)
         except OSError as exc:
             raise self._fail("STO007", key, "open root", exc) from None
         try:
             for i, part in enumerate(parts):
+                if relink and create:
+                    self._unlink_if_link(key, fd, part)
                 try:
                     child = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 except FileNotFoundError:
@@ -135,7 +187,12 @@ class FilesystemStorage:
                             created.append(self.root.joinpath(*parts[: i + 1]))
                     except FileExistsError:
                         pass
-                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                    except OSError as exc:  # EPERM, EROFS, ENOSPC, EIO…
+                        raise self._fail("STO007", key, "mkdir", exc) from None
+                    try:
+                        child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                    except OSError as exc:
+                        raise self._component_error(key, fd, part, exc, create) from None
                 except (NotADirectoryError, OSError) as exc:
                     raise self._component_error(key, fd, part, exc, create) from None
                 os.close(fd)
@@ -145,13 +202,22 @@ class FilesystemStorage:
             os.close(fd)
             raise
 
+    def _unlink_if_link(self, key: str, fd: int, part: str) -> None:
+        try:
+            if st.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
+                os.unlink(part, dir_fd=fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._fail("STO007", key, "unlink link", exc) from None
+
     def _component_error(self, key: str, fd: int, part: str, exc: OSError, create: bool) -> StorageError:
         try:
             is_link = st.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode)
         except OSError:
             is_link = False
         if is_link or exc.errno == errno.ELOOP:
-            return self._fail("STO008", key, "open")
+            return self._link(key, "open")
         if exc.errno == errno.ENOTDIR:
             return self._fail("STO009", key, "put") if create else ObjectMissing(key, self.name)
         return self._fail("STO007", key, "open", exc)
@@ -166,7 +232,7 @@ class FilesystemStorage:
             raise ObjectMissing(key, self.name) from None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise self._fail("STO008", key, "open") from None
+                raise self._link(key, "open") from None
             raise self._fail("STO007", key, "open", exc) from None
         finally:
             os.close(dfd)
@@ -178,13 +244,13 @@ class FilesystemStorage:
     # -- Storage --------------------------------------------------------------------------
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
-            size: int | None = None, lock: bool = True) -> StoredObject:
+            size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:
         validate_key(key)
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         *dirs, leaf = key.split("/")
         created: list[Path] = []
         tmp = f"{RESERVED_PREFIX}tmp-{_TMP_PREFIX}-{os.getpid()}-{next(_TMP_COUNTER)}"
-        dfd, fd = self._create_temp(key, dirs, tmp, created)
+        dfd, fd = self._create_temp(key, dirs, tmp, created, replace)
         try:
             try:
                 digest, total = self._write(key, fd, stream, size)
@@ -193,16 +259,13 @@ class FilesystemStorage:
                 if expected is not None and digest != expected:
                     raise DigestMismatch(key, expected, digest)
                 self._set_digest(fd, digest)
-                self._sync(fd)
+                self._sync(fd, key)
             finally:
                 os.close(fd)
-            try:
-                os.rename(tmp, leaf, src_dir_fd=dfd, dst_dir_fd=dfd)
-                self._sync(dfd)
-            except IsADirectoryError:
-                raise self._fail("STO009", key, "put") from None
-            except OSError as exc:
-                raise self._fail("STO007", key, "put", exc) from None
+            created_now = self._place(key, tmp, leaf, dfd, dfd, digest, replace, "put")
+            if not created_now:
+                _quietly(os.unlink, tmp, dir_fd=dfd)
+                return StoredObject(key, total, digest, self.name, created=False)
         except BaseException:
             _quietly(os.unlink, tmp, dir_fd=dfd)
             for folder in reversed(created):
@@ -212,10 +275,49 @@ class FilesystemStorage:
             os.close(dfd)
         return StoredObject(key, total, digest, self.name)
 
-    def _create_temp(self, key: str, dirs: list[str], tmp: str, created: list[Path]) -> tuple[int, int]:
+    def _place(self, key: str, src: str, leaf: str, sfd: int, dfd: int, sha256: str,
+               replace: bool, operation: str) -> bool:
+        """Rename ``src`` to ``leaf``; True if it now holds the object, False if ``leaf``
+        already held these bytes (``src`` is left for the caller to remove). Write-once unless
+        ``replace``: other bytes (or a link) already there raise ``ObjectExists``."""
+        for _ in range(3):
+            try:
+                if replace:
+                    os.rename(src, leaf, src_dir_fd=sfd, dst_dir_fd=dfd)
+                else:
+                    _rename_noreplace(src, leaf, sfd, dfd)
+                self._sync(dfd, key)
+                if sfd != dfd:
+                    self._sync(sfd, key)
+                return True
+            except IsADirectoryError:
+                raise self._fail("STO009", key, operation) from None
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise self._fail("STO007", key, operation, exc) from None
+            try:
+                if st.S_ISDIR(os.stat(leaf, dir_fd=dfd, follow_symlinks=False).st_mode):
+                    raise self._fail("STO009", key, operation)
+            except FileNotFoundError:
+                continue  # removed meanwhile: try again
+            except OSError as exc:
+                raise self._fail("STO007", key, operation, exc) from None
+            # Re-read what is there (the recorded digest is only a claim).
+            there = self.verify(key, sha256)
+            if there.ok:
+                return False
+            if there.outcome is FixityOutcome.MISMATCH:
+                raise ObjectExists(key, self.name, there.actual_sha256 or "?", sha256)
+            if there.outcome is FixityOutcome.UNREADABLE:
+                raise os_error(key, self.name, operation, OSError(there.detail))
+        raise self._fail("STO007", key, operation, OSError("the key kept changing while written"))
+
+    def _create_temp(self, key: str, dirs: list[str], tmp: str, created: list[Path],
+                     relink: bool = False) -> tuple[int, int]:
         # A concurrent delete may prune an empty folder between the walk and the create: retry.
         for attempt in range(3):
-            dfd = self._walk(key, dirs, create=True, created=created)
+            dfd = self._walk(key, dirs, create=True, created=created, relink=relink)
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                              0o666, dir_fd=dfd)
@@ -273,15 +375,14 @@ class FilesystemStorage:
         try:
             dfd = self._walk(dst, dst_dirs, create=True, created=created)
             try:
-                os.rename(src_leaf, dst_leaf, src_dir_fd=sfd, dst_dir_fd=dfd)
-                self._sync(dfd)
-                self._sync(sfd)
-            except IsADirectoryError:
-                raise self._fail("STO009", dst, "move") from None
-            except OSError as exc:
-                raise self._fail("STO007", dst, "move", exc) from None
+                moved = self._place(dst, src_leaf, dst_leaf, sfd, dfd, expected, False, "move")
             finally:
                 os.close(dfd)
+            if not moved:  # the same bytes were there already: the staged copy is not needed
+                try:
+                    os.unlink(src_leaf, dir_fd=sfd)
+                except OSError as exc:
+                    raise self._fail("STO007", src, "move", exc) from None
         except BaseException:
             for folder in reversed(created):
                 _quietly(os.rmdir, folder)
@@ -289,7 +390,7 @@ class FilesystemStorage:
         finally:
             os.close(sfd)
         self._prune(src_dirs)
-        return StoredObject(dst, size, actual, self.name)
+        return StoredObject(dst, size, actual, self.name, created=moved)
 
     def _prune(self, dirs: list[str]) -> None:
         """Remove the folders an object leaves empty, so nothing leaves a skeleton."""
@@ -343,6 +444,8 @@ class FilesystemStorage:
             fd = self._open_file(key)
         except ObjectMissing:
             return result(FixityOutcome.MISSING)
+        except _LinkRefused as exc:  # a link in place of the object: damaged, to be repaired
+            return result(FixityOutcome.MISMATCH, detail=exc.message("en"))
         except StorageError as exc:
             return result(FixityOutcome.UNREADABLE, detail=exc.message("en"))
         try:
@@ -375,7 +478,9 @@ class FilesystemStorage:
             os.close(dfd)
         self._prune(dirs)
 
-    def list(self, prefix: str = "") -> Iterator[str]:
+    def list(self, prefix: str = "", *, links: bool = False) -> Iterator[str]:
+        """``links``: also the symbolic links found under ``prefix`` (never followed), for the
+        audit to report what was planted inside a package folder."""
         validate_prefix(prefix)
         base, _, rest = prefix.rpartition("/")
         dirs = base.split("/") if base else []
@@ -388,20 +493,23 @@ class FilesystemStorage:
                 return
             raise
         head = base + "/" if base else ""
-        yield from self._scan(fd, head, rest)
+        yield from self._scan(fd, head, rest, links)
 
-    def _scan(self, fd: int, head: str, starts: str) -> Iterator[str]:
+    def _scan(self, fd: int, head: str, starts: str, links: bool = False) -> Iterator[str]:
         """Depth-first in UTF-8 byte order of the full key (a folder sorts as ``name/``)."""
         try:
             entries = []
-            with os.scandir(fd) as it:
-                for entry in it:
-                    if entry.name.startswith(RESERVED_PREFIX) or not entry.name.startswith(starts):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        entries.append((entry.name + "/", entry.name, True))
-                    elif entry.is_file(follow_symlinks=False):
-                        entries.append((entry.name, entry.name, False))
+            try:
+                with os.scandir(fd) as it:
+                    for entry in it:
+                        if entry.name.startswith(RESERVED_PREFIX) or not entry.name.startswith(starts):
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            entries.append((entry.name + "/", entry.name, True))
+                        elif entry.is_file(follow_symlinks=False) or (links and entry.is_symlink()):
+                            entries.append((entry.name, entry.name, False))
+            except OSError as exc:
+                raise self._fail("STO007", head + starts, "list", exc) from None
             entries.sort(key=lambda e: e[0].encode("utf-8", "surrogateescape"))
             for _, name, is_dir in entries:
                 if not is_dir:
@@ -411,7 +519,7 @@ class FilesystemStorage:
                     child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                 except OSError:
                     continue
-                yield from self._scan(child, head + name + "/", "")
+                yield from self._scan(child, head + name + "/", "", links)
         finally:
             os.close(fd)
 
@@ -420,7 +528,10 @@ class FilesystemStorage:
             return LocationHealth(self.name, False, f"root folder {self.root} does not exist (disk not mounted?)")
         if not os.access(self.root, os.W_OK):
             return LocationHealth(self.name, False, f"root folder {self.root} is not writable")
-        free = shutil.disk_usage(self.root).free
+        try:
+            free = shutil.disk_usage(self.root).free
+        except OSError as exc:
+            return LocationHealth(self.name, False, f"root folder {self.root}: {exc.strerror or exc}")
         return LocationHealth(self.name, True, f"{free / 2**30:.1f} GiB free")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from storage.errors import DigestMismatch, ObjectMissing, StorageError
+from storage.errors import DigestMismatch, ObjectExists, ObjectMissing, StorageError
 from storage.hashing import iter_chunks
 from storage.keys import normalize_sha256, validate_key, validate_prefix
 from storage.protocol import FixityOutcome, FixityResult, LocationHealth, ObjectInfo, StoredObject
@@ -50,7 +50,7 @@ class MemoryStorage:
         return entry
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
-            size: int | None = None, lock: bool = True) -> StoredObject:
+            size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:
         validate_key(key)
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         self._check_up(key, "put")
@@ -64,8 +64,21 @@ class MemoryStorage:
         if expected is not None and actual != expected:
             raise DigestMismatch(key, expected, actual)
         with self._lock:
+            if not replace and (kept := self._existing(key, actual)) is not None:
+                return kept
             self._objects[key] = _Entry(bytes(buf), actual, datetime.now(UTC))
         return StoredObject(key, len(buf), actual, self.name)
+
+    def _existing(self, key: str, sha256: str) -> StoredObject | None:
+        """Write-once (under ``_lock``): the object already at ``key`` if it holds these bytes,
+        ``ObjectExists`` if other bytes (its real digest, not the one recorded), None if none."""
+        entry = self._objects.get(key)
+        if entry is None:
+            return None
+        actual = hashlib.sha256(entry.data).hexdigest()
+        if entry.unreadable or actual != sha256:
+            raise ObjectExists(key, self.name, "?" if entry.unreadable else actual, sha256)
+        return StoredObject(key, len(entry.data), actual, self.name, created=False)
 
     def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
         validate_key(dst)
@@ -75,6 +88,9 @@ class MemoryStorage:
         if entry.sha256 != expected:
             raise DigestMismatch(dst, expected, entry.sha256)
         with self._lock:
+            if (kept := self._existing(dst, expected)) is not None:
+                self._objects.pop(src, None)
+                return kept
             self._objects[dst] = self._objects.pop(src)
         return StoredObject(dst, len(entry.data), entry.sha256, self.name)
 

@@ -16,12 +16,16 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What ``put`` wrote: the digest comes from the write itself, not from a second read."""
+    """What ``put`` wrote: the digest comes from the write itself, not from a second read.
+
+    ``created`` is False when the key already held these very bytes (a retried write): such
+    an object was not made by this call, and a clean-up after a failure must leave it alone."""
 
     key: str
     size: int
     sha256: str
     location: str
+    created: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,14 @@ class Storage(Protocol):
 
     def put(
         self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None, size: int | None = None,
-        lock: bool = True,
+        lock: bool = True, replace: bool = False,
     ) -> StoredObject:
-        """Store the stream under ``key``, replacing any object there, hashing while writing.
+        """Store the stream under ``key``, hashing while writing; write-once unless ``replace``.
+
+        When ``key`` already holds an object: the same bytes succeed without writing
+        (``created=False``, so a retried job can rewrite its own keys); different bytes raise
+        ``ObjectExists`` (STO045) and leave it untouched. ``replace=True`` is only for what
+        is meant to change or be restored: sidecar snapshots, staging, repair of a bad copy.
 
         Raises ``DigestMismatch`` / ``StorageError`` (STO004) when the bytes do not match
         ``expected_sha256`` / ``size``. On any failure, including the stream raising, no new
@@ -92,10 +101,12 @@ class Storage(Protocol):
         ...
 
     def move(self, src: str, dst: str, *, expected_sha256: str, lock: bool = True) -> StoredObject:
-        """Put the object at ``src`` under ``dst`` (replacing it) and remove ``src``.
+        """Put the object at ``src`` under ``dst`` (write-once, as ``put``) and remove ``src``.
 
         For staged copies (``storage.staging``): the object must hash to ``expected_sha256``,
-        else ``DigestMismatch`` and both keys are left as they were.
+        else ``DigestMismatch`` and both keys are left as they were. A ``dst`` already
+        holding those bytes is kept (``created=False``); other bytes there: ``ObjectExists``
+        and both keys are left as they were.
         """
         ...
 
@@ -106,7 +117,10 @@ class Storage(Protocol):
     def stat(self, key: str) -> ObjectInfo: ...
 
     def verify(self, key: str, sha256: str) -> FixityResult:
-        """Re-read the whole object and compare; never raises for missing or unreadable."""
+        """Re-read the whole object and compare; never raises for missing or unreadable.
+
+        A symbolic link in place of the object (or of a folder on its path) is a MISMATCH:
+        whatever it points to is not the object that was stored."""
         ...
 
     def delete(self, key: str) -> None:

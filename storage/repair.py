@@ -76,7 +76,8 @@ def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
     for name, source, source_key in sources:
         try:
             with source.open(source_key) as stream:
-                target.put(key, stream, expected_sha256=obj.sha256, size=obj.size)
+                # replace: the object there is known bad (changed, or a link in its place).
+                target.put(key, stream, expected_sha256=obj.sha256, size=obj.size, replace=True)
         except ObjectMissing:
             bad.append(f"{name} (missing)")
             continue

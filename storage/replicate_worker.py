@@ -5,13 +5,15 @@ Started by ``storage.replication.start_replication``. Reads pickled frames on st
 ``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
 written while the next one arrives. Writes pickled frames on stdout: ``("ready", None)`` once
 started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
-``("error", {...})`` or, when told to stop, ``("stopped", None)``. It is a
+``("error", {...})`` or, when told to stop, ``("stopped", None)``; ``("kept", key)`` as soon as a
+key is found already holding the same bytes (puts are write-once: the parent must never remove
+such an object, even if this worker is killed before it reports anything else). It is a
 separate interpreter, not a fork: nothing of the parent's threads, locks or database
 connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
 removes everything it wrote. If stdin closes before the work is done, the parent died: the
 worker stops at once and removes nothing, because the job's retry writes the same keys (the
 job id names the AIP) and may already be writing them; what it leaves is what a killed
-ingest leaves, and the retry overwrites it.
+ingest leaves, and the retry finds the same bytes in place (idempotent puts).
 """
 
 from __future__ import annotations
@@ -51,12 +53,25 @@ def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
     send(("progress", before + done))
 
 
+class _Reported(set):
+    """The worker's ``kept`` set: each addition also goes to the parent at once."""
+
+    def __init__(self, send) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._send = send
+
+    def add(self, item: tuple[str, str]) -> None:
+        if item not in self:
+            super().add(item)
+            self._send(("kept", item[1]))
+
+
 class _Stop(BaseException):
     """Raised in the main thread by SIGTERM (the parent gives up); ``replicate`` then cleans up."""
 
 
 def main() -> int:
-    from storage.replication import remove, replicate
+    from storage.replication import conflict, remove, replicate
 
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     lock = threading.Lock()
@@ -101,14 +116,18 @@ def main() -> int:
     storage = header["storage"]
     written: list[Wired] = []
     replicas = []
+    kept = _Reported(send)
     try:
         while (batch := batches.get()) is not None:
             replicas += replicate(batch, [storage], attempts=header["attempts"],
                                   backoff=header["backoff"],
-                                  progress=functools.partial(_progress, send, len(written)))
+                                  progress=functools.partial(_progress, send, len(written)),
+                                  kept=kept)
             written += batch
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        remove(written, [storage])  # the failed batch was removed by replicate itself
+        stopping.append(True)  # a SIGTERM now must not cut the clean-up (and the report) short
+        if not conflict(exc):  # after a write-once conflict nothing is removed (replication)
+            remove(written, [storage], kept)  # the failed batch was removed by replicate itself
         finished.set()
         send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
         return 1

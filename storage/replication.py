@@ -3,7 +3,11 @@
 Each object is hashed while written and checked against the digest computed at ingest (and S3
 reads it back). A transient failure is retried with back-off; if a location still fails, every
 object already written for this package is removed from every location, so the catalog can
-never register an AIP with a missing copy.
+never register an AIP with a missing copy. Only what this package wrote is removed: an object
+that was already there with the same bytes (``StoredObject.created`` False) is "kept" and never
+deleted, and a key holding other bytes fails the write (write-once, STO045) untouched. After
+such a conflict nothing at all is removed: another package is writing, or holds, the same keys
+and may count on objects this one wrote with the same bytes (what stays is found by the audit).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.errors import ObjectMissing, StorageError
+from storage.errors import ObjectExists, ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
@@ -43,34 +47,47 @@ class Replica:
     seconds: float
 
 
+Kept = set[tuple[str, str]]  # (location, key) of objects found in place, not written by us
+
+
+def conflict(exc: BaseException | dict) -> bool:
+    """A write-once conflict (STO045): another package's objects under the same keys."""
+    code = exc.get("code") if isinstance(exc, dict) else getattr(exc, "code", None)
+    return code == "STO045"
+
+
 def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
-                    sleep: Callable[[float], None]) -> None:
+                    sleep: Callable[[float], None]) -> bool:
+    """Write one object; False when the key already held these bytes (nothing written)."""
     staged = getattr(obj, "staged", None)
     for attempt in range(1, attempts + 1):
         try:
             if staged:  # written to this location during ingest's read pass
-                storage.move(staged, obj.key, expected_sha256=obj.sha256,
-                             lock=getattr(obj, "lock", True))
-                return
+                return storage.move(staged, obj.key, expected_sha256=obj.sha256,
+                                    lock=getattr(obj, "lock", True)).created
             with open(obj.path, "rb", buffering=0) as f:  # unbuffered: no isatty/lseek calls
-                storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
-                            lock=getattr(obj, "lock", True))
-            return
+                return storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
+                                   lock=getattr(obj, "lock", True)).created
         except ObjectMissing:
             if not (staged and attempt > 1 and storage.verify(obj.key, obj.sha256).ok):
                 raise
-            return  # an earlier attempt moved it, then failed to say so
+            return True  # an earlier attempt moved it, then failed to say so
         except StorageError as exc:
             if not exc.transient or attempt == attempts:
                 raise
             log.warning("retrying %s on %s after %s", obj.key, storage.name, exc.code)
             sleep(backoff * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
-def remove(objects: Sequence[ObjectToStore], storages: Sequence[Storage]) -> None:
-    """Best-effort removal of a failed package's objects (a locked object stays, and says so)."""
+def remove(objects: Sequence[ObjectToStore], storages: Sequence[Storage],
+           kept: Kept | frozenset = frozenset()) -> None:
+    """Best-effort removal of a failed package's objects (a locked object stays, and says so);
+    ``kept`` objects were there before this package and are not its to remove."""
     for storage in storages:
         for obj in objects:
+            if (storage.name, obj.key) in kept:
+                continue
             try:
                 storage.delete(obj.key)
             except ObjectMissing:
@@ -87,7 +104,8 @@ class _Run:
     What remains is the filesystem's own cost per file."""
 
     def __init__(self, objects: Sequence[ObjectToStore], threads: int, attempts: int,
-                 backoff: float, sleep: Callable[[float], None]) -> None:
+                 backoff: float, sleep: Callable[[float], None], kept: Kept) -> None:
+        self.kept = kept
         self.objects, self.attempts, self.backoff, self.sleep = objects, attempts, backoff, sleep
         self.done = 0
         self.failure: BaseException | None = None
@@ -104,12 +122,21 @@ class _Run:
             for i in indexes:  # itertools.count: next() is atomic, shared by the location's threads
                 if i >= count or self.stop.is_set():
                     return
-                _put_with_retry(storage, self.objects[i], self.attempts, self.backoff, self.sleep)
+                try:
+                    created = _put_with_retry(storage, self.objects[i], self.attempts,
+                                              self.backoff, self.sleep)
+                except BaseException:
+                    # A failed put leaves no new object (the Storage contract): whatever the
+                    # key holds now (another package's object: STO045) is not ours to remove.
+                    self.kept.add((storage.name, self.objects[i].key))
+                    raise
+                if not created:
+                    self.kept.add((storage.name, self.objects[i].key))
                 with self._lock:
                     self.done += 1
         except BaseException as exc:  # noqa: BLE001 - raised by replicate() in the caller's thread
             with self._lock:
-                if self.failure is None:
+                if self.failure is None or isinstance(exc, ObjectExists):  # the one to act on
                     self.failure = exc
             self.stop.set()
         finally:
@@ -126,7 +153,7 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
               attempts: int = 4, backoff: float = 0.5,
               sleep: Callable[[float], None] = time.sleep,
               progress: Callable[[str, int, int], None] | None = None,
-              workers: int = 8) -> list[Replica]:
+              workers: int = 8, kept: Kept | None = None) -> list[Replica]:
     """Put every object on every storage, verified; on failure remove them all and raise.
 
     Each location gets its own ``workers`` threads, or fewer where it says parallel puts do
@@ -134,11 +161,13 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     makes many small objects fast; a local disk's puts are short system calls into the same
     few folders, where more threads only contend (measured: one thread 1,540 puts/s, eight
     735 puts/s, with twice the CPU). ``progress`` is called from the caller's thread only.
+    ``kept`` collects the objects found already in place (left alone by any clean-up).
     """
     started = time.monotonic()
     total = len(storages) * len(objects)
     counts = [max(1, min(workers, getattr(st, "parallel_puts", workers))) for st in storages]
-    run = _Run(objects, sum(counts), attempts, backoff, sleep)
+    kept = set() if kept is None else kept
+    run = _Run(objects, sum(counts), attempts, backoff, sleep, kept)
     try:
         with contextlib.ExitStack() as stack:
             threads = []
@@ -164,8 +193,9 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
                 raise run.failure
             if progress:
                 progress("store", run.done, total)
-    except BaseException:
-        remove(objects, storages)
+    except BaseException as exc:
+        if not conflict(exc):
+            remove(objects, storages, kept)
         raise
     seconds = time.monotonic() - started
     return [Replica(storage.name, len(objects), sum(o.size for o in objects), seconds)
@@ -207,6 +237,7 @@ class Replication:
         self.progress = progress
         self.batches: list[Sequence[ObjectToStore]] = []
         self.replicas: list[Replica] = []
+        self.kept: Kept = set()
         self.started = time.monotonic()
 
     @property
@@ -222,10 +253,11 @@ class Replication:
             self.replicas += replicate(
                 objects, self.storages, attempts=self.attempts, backoff=self.backoff,
                 progress=report and (lambda stage, done, total: report(
-                    stage, before + done, before + total)))
-        except BaseException:
-            for earlier in self.batches[:-1]:
-                remove(earlier, self.storages)
+                    stage, before + done, before + total)), kept=self.kept)
+        except BaseException as exc:
+            if not conflict(exc):
+                for earlier in self.batches[:-1]:
+                    remove(earlier, self.storages, self.kept)
             self.batches = []
             raise
 
@@ -236,14 +268,15 @@ class Replication:
         """Remove everything written so far (a later step failed)."""
         batches, self.batches = self.batches, []
         for batch in batches:
-            remove(batch, self.storages)
+            remove(batch, self.storages, self.kept)
 
 
 class _Worker:
     """One location's ``python -m storage.replicate_worker`` and the frames it sends back."""
 
-    def __init__(self, storage: Storage, attempts: int, backoff: float) -> None:
+    def __init__(self, storage: Storage, attempts: int, backoff: float, kept: Kept) -> None:
         self.storage = storage
+        self.kept = kept
         self.done = 0
         self.result: tuple | None = None
         self.ready = threading.Event()
@@ -277,6 +310,8 @@ class _Worker:
                 kind, value = pickle.load(self.proc.stdout)
                 if kind == "progress":
                     self.done = value
+                elif kind == "kept":
+                    self.kept.add((self.storage.name, value))
                 elif kind == "ready":
                     self.ready.set()
                 else:
@@ -289,10 +324,16 @@ class _Worker:
         finally:
             self.ready.set()  # nobody waits for a worker that ended
 
-    def close(self) -> None:
+    def close(self, clean: bool = True) -> None:
         """SIGTERM if still running (the worker removes what it wrote), SIGKILL if it hangs;
-        stdin is closed last: a worker whose stdin closes first stops without cleaning up."""
-        if self.proc.poll() is None and self.result is None:
+        stdin is closed last: a worker whose stdin closes first stops without cleaning up,
+        which is how it is stopped when ``clean`` is False."""
+        if not clean:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        elif self.proc.poll() is None and self.result is None:
             self.proc.terminate()
         try:
             self.proc.wait(60)
@@ -316,7 +357,7 @@ class _InWorkers(Replication):
         self.workers: list[_Worker] = []
         try:
             for storage in storages:
-                self.workers.append(_Worker(storage, self.attempts, self.backoff))
+                self.workers.append(_Worker(storage, self.attempts, self.backoff, self.kept))
             for worker in self.workers:  # they start side by side
                 worker.wait_ready()
         except BaseException:
@@ -362,18 +403,22 @@ class _InWorkers(Replication):
                 alive[0].reader.join(PROGRESS_EVERY)
                 if progress:
                     progress("store", sum(w.done for w in self.workers), total)
-            for worker in self.workers:  # the first failure stops the others (they clean up)
-                worker.close()
+            clash = any(w.result is not None and w.result[0] == "error" and conflict(w.result[1])
+                        for w in self.workers)
+            for worker in self.workers:  # the first failure stops the others: they clean up,
+                worker.close(clean=not clash)  # but not after a write-once conflict
         except BaseException:
             self.cancel()
             raise
         workers, self.workers = self.workers, []
         # "stopped": a worker told to stop because another one failed
         failures = [w.result[1] for w in workers if w.result[0] == "error"]
+        failures.sort(key=lambda f: not conflict(f))  # a conflict is the one to report
         if failures or any(w.result[0] != "done" for w in workers):
             # a failed worker removed its own objects unless it was killed: remove them all
-            for batch in self.batches:
-                remove(batch, self.storages)
+            if not (failures and conflict(failures[0])):
+                for batch in self.batches:
+                    remove(batch, self.storages, self.kept)
             self.batches = []
             first = failures[0] if failures else failure_frame(
                 "a replication worker stopped before it finished", transient=True)

@@ -6,6 +6,9 @@ checksums), so a server that checks checksums rejects damaged bytes. Not every s
 accepts a wrong checksum), so after writing the object is read back and hashed; a mismatch
 removes it. A failed multipart upload is aborted; add an ``AbortIncompleteMultipartUpload``
 lifecycle rule to the bucket for the case where even the abort cannot reach the server.
+Keys are written once: ``PutObject`` and ``CompleteMultipartUpload`` carry ``If-None-Match: *``
+(conditional writes), so the server itself refuses to replace an object; a refusal is then
+resolved by re-reading what is there (the same bytes: success, other bytes: ``ObjectExists``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumErro
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from preservation.errors import ConfigError
-from storage.errors import DigestMismatch, ObjectLocked, ObjectMissing, StorageError
+from storage.errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StorageError
 from storage.hashing import CHUNK, iter_chunks, read_up_to
 from storage.keys import normalize_sha256, validate_key, validate_prefix
 from storage.protocol import FixityOutcome, FixityResult, LocationHealth, ObjectInfo, StoredObject
@@ -37,6 +40,10 @@ LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 _MISSING = {"NoSuchKey", "NotFound", "404", "NoSuchVersion"}
 _TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
               "RequestTimeout", "InternalError", "ServiceUnavailable", "503", "500"}
+
+
+class _Exists(Exception):
+    """A conditional write found the key taken (HTTP 412 PreconditionFailed)."""
 
 
 def _b64(digest: bytes) -> str:
@@ -85,7 +92,7 @@ class S3Storage:
             transient = code in _TRANSIENT or status >= 500 or status == 429
             return StorageError("STO006" if transient else "STO007", key, transient=transient, key=key,
                                 location=self.name, operation=operation, reason=reason)
-        if isinstance(exc, BotoConnectionError | HTTPClientError):
+        if isinstance(exc, BotoConnectionError | HTTPClientError | OSError):
             return StorageError("STO006", key, transient=True, key=key, location=self.name,
                                 operation=operation, reason=str(exc))
         return StorageError("STO007", key, key=key, location=self.name, operation=operation, reason=str(exc))
@@ -93,7 +100,13 @@ class S3Storage:
     def _call(self, operation: str, key: str, func: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return func(Bucket=self.bucket, **kwargs)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if "IfNoneMatch" in kwargs and (
+                    exc.response.get("Error", {}).get("Code") == "PreconditionFailed"
+                    or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412):
+                raise _Exists(key) from exc
+            raise self._error(exc, key, operation) from exc
+        except BotoCoreError as exc:
             raise self._error(exc, key, operation) from exc
 
     # -- put ------------------------------------------------------------------------------
@@ -105,8 +118,9 @@ class S3Storage:
         return {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
-            size: int | None = None, lock: bool = True) -> StoredObject:
+            size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:
         validate_key(key)
+        once = {} if replace else {"IfNoneMatch": "*"}
         expected = normalize_sha256(expected_sha256) if expected_sha256 is not None else None
         whole = hashlib.sha256()
         pending: list[bytearray] = []
@@ -124,12 +138,35 @@ class S3Storage:
             digest = self._check(key, whole.hexdigest(), total, expected, size)
             body = b"".join(pending)
             pending.clear()
-            resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
-                              ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(bytes.fromhex(digest)),
-                              Metadata={"sha256": digest}, **self._lock_args(lock))
+            try:
+                resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
+                                  ChecksumAlgorithm="SHA256",
+                                  ChecksumSHA256=_b64(bytes.fromhex(digest)),
+                                  Metadata={"sha256": digest}, **self._lock_args(lock), **once)
+            except _Exists:
+                if self._holds(key, digest, "put"):
+                    return StoredObject(key, total, digest, self.name, created=False)
+                # Gone again between the refusal and the read: one more conditional put.
+                try:
+                    resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
+                                      ChecksumAlgorithm="SHA256",
+                                      ChecksumSHA256=_b64(bytes.fromhex(digest)),
+                                      Metadata={"sha256": digest}, **self._lock_args(lock), **once)
+                except _Exists:
+                    raise StorageError("STO006", key, transient=True, key=key, location=self.name,
+                                       operation="put", reason="the key changed while it was written"
+                                       ) from None
         else:
-            digest, total, resp = self._put_multipart(key, stream, pending, whole, total, expected, size,
-                                                      lock)
+            try:
+                digest, total, resp = self._put_multipart(key, stream, pending, whole, total,
+                                                          expected, size, lock, once)
+            except _Exists as exists:
+                digest, total = exists.args[1], exists.args[2]
+                if self._holds(key, digest, "put"):
+                    return StoredObject(key, total, digest, self.name, created=False)
+                raise StorageError("STO006", key, transient=True, key=key, location=self.name,
+                                   operation="put", reason="the key changed while it was written"
+                                   ) from None
         if self.verify_after_write:
             self._read_back(key, digest, resp.get("VersionId"))
         return StoredObject(key, total, digest, self.name)
@@ -151,12 +188,31 @@ class S3Storage:
             recorded = result.actual_sha256
         if recorded != expected:
             raise DigestMismatch(dst, expected, str(recorded))
+        # Write-once: CopyObject takes If-None-Match on AWS, but moto (the test server) and
+        # the managed multipart copy ignore it, so ask first; a writer racing in between is
+        # refused by the header where the server honours it.
+        try:
+            self._call("move", dst, self.client.head_object, Key=dst)
+        except ObjectMissing:
+            pass
+        else:
+            if self._holds(dst, expected, "move"):
+                self._remove_staged(src)
+                return StoredObject(dst, size, expected, self.name, created=False)
         extra = {"Metadata": {"sha256": expected}, "MetadataDirective": "REPLACE",
                  "ChecksumAlgorithm": "SHA256", **self._lock_args(lock)}
         source = {"Bucket": self.bucket, "Key": src}
         if size <= 5 * 1024 * MiB:
-            resp = self._call("move", dst, self.client.copy_object, Key=dst, CopySource=source,
-                              **extra)
+            try:
+                resp = self._call("move", dst, self.client.copy_object, Key=dst,
+                                  CopySource=source, IfNoneMatch="*", **extra)
+            except _Exists:
+                if not self._holds(dst, expected, "move"):
+                    raise StorageError("STO006", dst, transient=True, key=dst, location=self.name,
+                                       operation="move", reason="the key changed while it was written"
+                                       ) from None
+                self._remove_staged(src)
+                return StoredObject(dst, size, expected, self.name, created=False)
             version = resp.get("VersionId")
         else:
             extra.pop("MetadataDirective")
@@ -167,11 +223,14 @@ class S3Storage:
             version = None
         if self.verify_after_write:
             self._read_back(dst, expected, version)
+        self._remove_staged(src)
+        return StoredObject(dst, size, expected, self.name)
+
+    def _remove_staged(self, src: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=src)
         except (ClientError, BotoCoreError):
             log.warning("could not remove staged %s from %s", src, self.name, exc_info=True)
-        return StoredObject(dst, size, expected, self.name)
 
     @staticmethod
     def _check(key: str, digest: str, total: int, expected: str | None, size: int | None) -> str:
@@ -181,9 +240,22 @@ class S3Storage:
             raise DigestMismatch(key, expected, digest)
         return digest
 
+    def _holds(self, key: str, digest: str, operation: str) -> bool:
+        """After a refused conditional write: does ``key`` hold exactly these bytes? (re-read:
+        the recorded digest is only a claim). Other bytes: ``ObjectExists``; False: gone."""
+        there = self.verify(key, digest)
+        if there.ok:
+            return True
+        if there.outcome is FixityOutcome.MISMATCH:
+            raise ObjectExists(key, self.name, there.actual_sha256 or "?", digest)
+        if there.outcome is FixityOutcome.UNREADABLE:
+            raise StorageError("STO006", key, transient=True, key=key, location=self.name,
+                               operation=operation, reason=there.detail)
+        return False
+
     def _put_multipart(self, key: str, stream: BinaryIO, pending: list[bytearray], whole: Any,
                        total: int, expected: str | None, size: int | None,
-                       lock: bool = True) -> tuple[str, int, Any]:
+                       lock: bool = True, once: dict[str, str] | None = None) -> tuple[str, int, Any]:
         # The whole-object digest is known only at the end, so the ``sha256`` metadata (fixed at
         # create time) is written only when the caller gave the expected digest.
         meta = {"sha256": expected} if expected else {}
@@ -208,8 +280,12 @@ class S3Storage:
                 if len(chunk) < self.part_size and not pending:
                     break
             digest = self._check(key, whole.hexdigest(), total, expected, size)
-            resp = self._call("put", key, self.client.complete_multipart_upload, Key=key,
-                              UploadId=upload_id, MultipartUpload={"Parts": parts})
+            try:
+                resp = self._call("put", key, self.client.complete_multipart_upload, Key=key,
+                                  UploadId=upload_id, MultipartUpload={"Parts": parts},
+                                  **(once or {}))
+            except _Exists:
+                raise _Exists(key, digest, total) from None
         except BaseException:
             try:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)

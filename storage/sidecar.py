@@ -15,7 +15,7 @@ location alone is enough to rebuild the catalog (``storage.rebuild``). Layout::
 No key segment of an AIP starts with ``_`` (archive, fonds and arcFileCode codes start with a
 letter or digit), so sidecars never collide with AIP objects. A batch is written once and never
 changed: the sequence number orders batches, the random nonce keeps two writers racing for the
-same number from overwriting each other (the ``Storage`` protocol has no conditional put).
+same number from overwriting each other (and puts are write-once: a batch is never replaced).
 Readers order events by time and drop duplicate ``event_uuid``s, so writing a batch twice (a
 retried job) is harmless. Datetimes are ISO 8601 in UTC with microseconds, unlike PREMIS XML
 (milliseconds), so events restored from sidecars are exact.
@@ -130,7 +130,7 @@ def _put_if_changed(storage: Storage, key: str, data: bytes) -> bool:
                 return False
     except ObjectMissing:
         pass
-    storage.put(key, io.BytesIO(data), size=len(data))
+    storage.put(key, io.BytesIO(data), size=len(data), replace=True)  # a snapshot, meant to change
     return True
 
 

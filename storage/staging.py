@@ -18,7 +18,7 @@ import queue
 import threading
 from collections.abc import Sequence
 
-from storage.errors import ObjectMissing, StorageError
+from storage.errors import ObjectMissing, StorageError, os_error
 from storage.keys import RESERVED_PREFIX
 from storage.protocol import Storage, StoredObject
 
@@ -73,7 +73,8 @@ class _Writer:
 
     def _run(self, key: str) -> None:
         try:
-            self.stored = self.storage.put(key, _QueueReader(self.chunks), lock=False)
+            # Staging keys are the job's own scratch space (a retry writes them again).
+            self.stored = self.storage.put(key, _QueueReader(self.chunks), lock=False, replace=True)
         except BaseException as exc:  # noqa: BLE001 - reported by close()
             self.error = exc
             while self.chunks.get() not in (_END, _Aborted):  # never block the producer
@@ -109,10 +110,16 @@ class StagedCopies:
         if errors:
             self._delete()
             error = errors[0]
-            raise error if isinstance(error, StorageError) else StorageError(
-                "STO007", self.key, key=self.key, location="staging", operation="stage",
-                reason=str(error)) from error
+            if isinstance(error, StorageError):
+                raise error
+            if isinstance(error, OSError):  # the location's disk: transient, retried
+                raise os_error(self.key, self._location(error), "stage", error) from error
+            raise StorageError("STO007", self.key, key=self.key, location="staging",
+                               operation="stage", reason=str(error)) from error
         return [w.stored for w in self._writers if w.stored is not None]
+
+    def _location(self, error: BaseException) -> str:
+        return next((w.storage.name for w in self._writers if w.error is error), "staging")
 
     def abort(self) -> None:
         if not self._closed:

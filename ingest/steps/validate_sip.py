@@ -24,6 +24,7 @@ from preservation.catalog.models import (
     StoredCopy,
 )
 from preservation.events import VALIDATION, Event, Outcome
+from preservation.metadata.identifiers import PackageId
 
 
 def _fonds_known(ctx: IngestContext, code: str) -> bool:
@@ -32,17 +33,24 @@ def _fonds_known(ctx: IngestContext, code: str) -> bool:
             ArchiveBody.code == ctx.settings.archive_code, Fonds.fond_code == code)) is not None
 
 
+def _aip_key(ctx: IngestContext, sip) -> tuple[str, str] | None:
+    """(arc_file_code, key prefix) the AIP of this SIP would take (``ingest.aip.key_prefix``)."""
+    file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
+    if not file_code:
+        return None
+    arc = f"{ctx.settings.archive_code}.{file_code}"
+    return arc, f"{ctx.settings.archive_code}/{sip.fond_code}/{arc.replace('/', '_')}/v1"
+
+
 def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
     """(arc_file_code, objid) of an AIP already filed under the key this SIP would take.
 
     Checked before anything is stored: a second ingest of the same hồ sơ would otherwise write
     over the first one's objects and only then fail to register.
     """
-    file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
-    if not file_code:
+    if (found := _aip_key(ctx, sip)) is None:
         return None
-    arc = f"{ctx.settings.archive_code}.{file_code}"
-    prefix = f"{ctx.settings.archive_code}/{sip.fond_code}/{arc.replace('/', '_')}/v1"
+    arc, prefix = found
     with ctx.catalog.session() as s:
         objid = s.scalar(sa.select(Package.objid).join(StoredCopy).where(
             StoredCopy.key == prefix).limit(1))
@@ -62,6 +70,32 @@ def _organ_of(ctx: IngestContext, file_code: object) -> str | None:
         organs = s.scalars(sa.select(Agency.organ_id)).all()
     found = [o for o in organs if file_code.startswith(f"{o}.")]
     return max(found, key=len) if found else None
+
+
+def _already_stored(ctx: IngestContext, sip) -> dict[str, str] | None:
+    """ING035 parameters when the locations hold another package under this SIP's AIP key,
+    though the catalog does not know it (lost, rebuilt, or a fresh one on the same replicas).
+
+    Asked of every location before anything is written (AIP keys are write-once; an
+    unreachable location raises a transient error: the job is retried, the SIP not refused).
+    Objects whose ``bag-info.txt`` names this very job's package are what its own killed
+    attempt left (never registered): they are removed so the retry can write its keys. With
+    no ``bag-info.txt`` anywhere they are an ingest that never finished: the write goes ahead,
+    where the same bytes are kept and other bytes refuse the write, so nothing is replaced."""
+    if ctx.services.occupancy is None or (found := _aip_key(ctx, sip)) is None:
+        return None
+    arc, prefix = found
+    held = ctx.services.occupancy(prefix)
+    if held is None:
+        return None
+    own = str(PackageId("AIP", ctx.job_id.upper(), sip.fond_code))
+    others = sorted(held.identifiers - {own})
+    if others:
+        return {"arc_file_code": arc, "objid": ", ".join(others),
+                "locations": ", ".join(held.locations)}
+    if own in held.identifiers and ctx.services.purge_own is not None:
+        ctx.services.purge_own(prefix)
+    return None
 
 
 class _Digests(Mapping[str, str]):
@@ -98,6 +132,8 @@ def validate_sip(ctx: IngestContext) -> StepResult:
     if report.ok and (found := _already_archived(ctx, sip)) is not None:
         report.add("ING005", "metadata/descriptive/EAD.xml", arc_file_code=found[0],
                    objid=found[1])
+    if report.ok and (stored := _already_stored(ctx, sip)) is not None:
+        report.add("ING035", "metadata/descriptive/EAD.xml", **stored)
     ctx.sip = sip
     outcome = Outcome.SUCCESS if report.ok else Outcome.FAILURE
     event = Event(VALIDATION, outcome,

@@ -109,3 +109,29 @@ def test_aip_update_metadata_makes_a_new_version(khoso, tmp_path):
               "--reason", "thử")
     assert bad.exit_code == 1 and "XML001" in bad.output
     assert run(khoso, "audit", "--all").exit_code == 0
+
+
+def test_a_replica_refusing_mkdir_is_reported_never_a_traceback(khoso, monkeypatch):
+    """#12 item 7: a replica folder where mkdir gets EROFS (the audit writes its check events
+    and restores history files there) gives the JSON report, never a bare OSError."""
+    import errno
+    import os
+    import shutil
+
+    assert khoso.ingest(make_sip(khoso.tmp / "sip")).accepted
+    events = next(p for p in khoso.replica("replica1").rglob("_events") if p.is_dir())
+    shutil.rmtree(events)
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    result = run(khoso, "audit", "--all", "--repair", "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["copies_checked"] == 2 and report["ok"] == 2
+    assert report["history_unrestored"] >= 1 and report["history_restored"] == 0
+    issues = [i for p in report["problems"] for i in p["issues"]]
+    assert {i["code"] for i in issues} == {"AUD044"}
+    assert all("Read-only file system" in i["params"]["reason"] for i in issues)
+    assert not events.exists()

@@ -228,3 +228,83 @@ def test_progress_is_reported(catalog, fs_storages):
     run_audit(catalog, fs_storages, due_only=False, limit=5,
               progress=lambda *a: seen.append(a), now=dt.datetime.now(dt.UTC))
     assert seen == [("audit", 1, 5), ("audit", 2, 5)]
+
+
+def test_an_object_or_folder_replaced_by_a_symlink_is_damaged_and_repaired(catalog, fs_storages,
+                                                                           tmp_path):
+    """A link where an object (or one of its folders) was is a damaged copy, even when what it
+    points to has the right bytes: the audit says mismatch, not "not checked" for ever, and
+    repair replaces the link itself by a verified copy, never writing through it."""
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.190")
+    fs1 = fs_storages["fs1"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "van-ban.pdf").write_bytes(aip.files[PDF])
+    linked = fs1.root / aip.key(PDF)
+    linked.unlink()
+    linked.symlink_to(outside / "van-ban.pdf")
+    premis = "data/metadata/preservation/PREMIS.xml"
+    folder = fs1.root / aip.key("data/metadata")
+    shutil.move(folder, outside / "metadata")
+    folder.symlink_to(outside / "metadata")
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+
+    (problem,) = report.problems
+    assert (problem["location"], problem["result"]) == ("fs1", "mismatch")
+    assert sorted(i["path"] for i in problem["issues"]) == [premis, PDF]
+    assert {i["code"] for i in problem["issues"]} == {"AUD001"}
+    assert (report.bad, report.repaired, report.unrepaired, report.not_checked) == (1, 2, 0, 0)
+    assert not linked.is_symlink() and linked.read_bytes() == aip.files[PDF]
+    assert not folder.is_symlink() and folder.is_dir()
+    assert (folder / "preservation" / "PREMIS.xml").read_bytes() == aip.files[premis]
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert all_verify(aip, fs_storages)
+    assert copies(catalog, aip.package_id)["fs1"].last_check_result == "ok"
+    again = run_audit(catalog, fs_storages, due_only=False, actor="tester")
+    assert (again.ok, again.bad, again.not_checked) == (2, 0, 0)
+
+
+def _history(storage, aip: Aip) -> dict[str, bytes]:
+    entity = aip.prefix.rsplit("/", 1)[0]
+    return {k: storage.open(k).read() for k in storage.list(f"{entity}/_events/")}
+
+
+def test_repair_restores_the_event_history_and_foreign_files_are_reported(catalog, fs_storages):
+    """The ``_events/*.jsonl`` history next to the AIPs is audited and repaired like the AIP
+    (a batch deleted in one location, a batch damaged in the other); a file inside the AIP
+    folder that its manifests do not list is reported (AUD042), never deleted."""
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.191")
+    run_audit(catalog, fs_storages, due_only=False, actor="tester")
+    run_audit(catalog, fs_storages, due_only=False, actor="tester")
+    fs1, fs2 = fs_storages["fs1"], fs_storages["fs2"]
+    history = _history(fs1, aip)
+    assert len(history) == 2 and _history(fs2, aip) == history
+    first, second = sorted(history)
+    fs1.delete(first)
+    flip_byte(fs2.root / second)
+    foreign = fs1.root / aip.key("data/representations/rep1/data/them-vao.exe")
+    foreign.write_bytes(b"MZ not from the agency")
+    planted = fs2.root / aip.key("data/representations/rep1/data/lien-ket.pdf")
+    planted.symlink_to(foreign)
+
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+
+    assert (report.history_restored, report.history_unrestored) == (2, 0)
+    assert report.foreign_files == 2 and foreign.read_bytes() == b"MZ not from the agency"
+    assert planted.is_symlink()
+    issues = [i for p in report.problems for i in p["issues"]]
+    assert {(i["code"], i["path"]) for i in issues if i["code"] != "AUD004"} == {
+        ("AUD042", "data/representations/rep1/data/them-vao.exe"),
+        ("AUD042", "data/representations/rep1/data/lien-ket.pdf"),
+        ("AUD043", first), ("AUD043", second)}
+    assert {k: v for k, v in _history(fs1, aip).items() if k in history} == history
+    assert {k: v for k, v in _history(fs2, aip).items() if k in history} == history
+    assert "[AUD042]" in copies(catalog, aip.package_id)["fs1"].last_check_detail
+    assert actions(catalog).count("fixity.history.restored") == 2
+
+    fs2.delete(first)
+    report = run_audit(catalog, fs_storages, due_only=False, actor="tester")  # no --repair
+    assert (report.history_restored, report.history_unrestored) == (0, 1)
+    assert first not in _history(fs2, aip)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,55 @@ def test_bag_validate_accepts_a_zipped_bag(env, tmp_path):
     assert result.exit_code == 0, result.output
     out = as_json(result)
     assert out["ok"] is True and out["files"] == 16
+
+
+# --- #12: nothing accepted is ever lost ------------------------------------------------------
+
+def everything_in(folder: Path) -> dict[str, bytes]:
+    """Every file of a replica folder (AIPs and sidecars) with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fresh_catalog(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The same replicas under a new, empty catalog (the old one lost in a disaster)."""
+    environ = {**env, "KHOSO_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}"}
+    for args in (["db", "upgrade"], ["agency", "add", ORGAN, "UBND huyện Nghi Lộc"],
+                 ["fonds", "add", FOND, "Phông UBND huyện Nghi Lộc"]):
+        result = run(environ, *args)
+        assert result.exit_code == 0, result.output
+    return environ
+
+
+def test_reingest_after_catalog_loss_is_refused_and_overwrites_nothing(env, tmp_path):
+    """Ingest, lose the catalog, ingest the same hồ sơ again: refused with ING035 (the storage
+    holds it), and every object in both replicas is byte-identical to before."""
+    first = run(env, "ingest", str(make_sip(tmp_path / "sip1")), "--wait", "--json")
+    assert first.exit_code == 0, first.output
+    objid = as_json(first)["objid"]
+    before = [everything_in(r) for r in replicas(env)]
+    assert all(files_in(r) for r in replicas(env))
+
+    again = run(fresh_catalog(env, tmp_path), "ingest", str(make_sip(tmp_path / "sip2")),
+                "--wait", "--json")
+    assert again.exit_code == 1, again.output
+    out = as_json(again)
+    assert out["accepted"] is False and out["failed_step"] == "validate_sip"
+    assert codes(out) == {"ING035"}
+    (issue,) = out["issues"]
+    assert issue["params"]["objid"] == objid and "replica1" in issue["params"]["locations"]
+    assert [everything_in(r) for r in replicas(env)] == before
+
+
+def test_unreachable_location_at_the_storage_check_is_a_system_error(env, tmp_path):
+    """A location that cannot be listed is the archive's fault: exit 2, the job stays queued
+    for a retry, and the SIP is neither refused nor quarantined."""
+    r2 = replicas(env)[1]
+    shutil.rmtree(r2)
+    r2.write_bytes(b"not a folder: the disk is not mounted")
+    result = run(env, "ingest", str(make_sip(tmp_path / "sip")), "--wait", "--json")
+    assert result.exit_code == 2, result.output
+    assert "STO044" in result.output or "STO006" in result.output
+    assert not (Path(env["KHOSO_DATA_DIR"]) / "quarantine").exists() or not any(
+        (Path(env["KHOSO_DATA_DIR"]) / "quarantine").iterdir())
+    assert files_in(replicas(env)[0]) == []

@@ -179,11 +179,13 @@ def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monk
     bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20)})
     with pytest.raises(StorageError) as info:  # a system error, not a rejected SIP
         khoso.ingest(bag, services=build_services(khoso.settings))
-    assert info.value.code == "STO007" and "No space" in info.value.message("en")
+    assert info.value.code == "STO044" and "No space" in info.value.message("en")
+    assert info.value.transient and "replica2" in info.value.message("en")
     assert everything_in(khoso.replica("replica1")) == [] == everything_in(khoso.replica("replica2"))
     with khoso.catalog.session() as s:
-        job = s.scalars(sa.select(Job)).one()
-        assert job.status == "failed" and job.result["error"]["code"] == "STO007"
+        job = s.scalars(sa.select(Job)).one()  # the archive's disk: queued again for a retry
+        assert job.status == "queued" and job.result["error"]["code"] == "STO044"
+        assert job.result["retry"] is True
         assert s.scalar(sa.select(sa.func.count(Package.id))) == 0
 
 
@@ -277,3 +279,56 @@ def test_the_aip_eads_are_written_while_the_formats_are_identified(khoso, monkey
     assert eads == ["EAD_doc_tai-lieu-1.xml", "EAD_pic_tai-lieu-2.xml"]
     text = (aip_dir / "data/representations/rep1/metadata/descriptive" / eads[0]).read_text()
     assert "TTLTNA.H49.64.33.2001.160.0000001" in text  # the archival document code
+
+
+def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
+    """A job killed after writing some of its AIP (never registered) is run again: the objects
+    whose bag-info.txt names this job's own package are its leftovers, removed so the retry
+    can write its keys (write-once), while another package's would be refused (ING035)."""
+    import io
+
+    from access_api.services import build_services
+    from ingest.jobs import create_job, run_job
+    from preservation.metadata.identifiers import PackageId
+    from storage.filesystem import FilesystemStorage
+    from tests.integration.conftest import FILE_CODE, FOND
+
+    bag = make_sip(khoso.tmp / "sip")
+    job_id = create_job(khoso.catalog, bag, "tester")
+    own = str(PackageId("AIP", job_id.upper(), FOND))
+    prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
+    for name in ("replica1", "replica2"):
+        left = FilesystemStorage(khoso.replica(name))
+        left.put(f"{prefix}/bag-info.txt", io.BytesIO(f"External-Identifier: {own}\n".encode()))
+        left.put(f"{prefix}/data/METS.xml", io.BytesIO(b"<mets/> of the killed attempt"))
+    outcome = run_job(khoso.settings, khoso.catalog, job_id,
+                      services=build_services(khoso.settings))
+    assert outcome.accepted, outcome.report.to_dict()
+    assert outcome.objid == own
+    for name in ("replica1", "replica2"):
+        mets = khoso.replica(name) / prefix / "data" / "METS.xml"
+        assert b"killed attempt" not in mets.read_bytes()
+        assert f"External-Identifier: {own}" in (khoso.replica(name) / prefix / "bag-info.txt").read_text()
+
+
+def test_unidentified_objects_under_the_aip_key_are_never_replaced(khoso):
+    """Objects under the AIP key with no bag-info.txt anywhere (an ingest that never finished,
+    whoever it was): the ingest goes ahead, but a key holding other bytes fails it with
+    STO045 and nothing there is replaced or removed."""
+    import io
+
+    from storage.filesystem import FilesystemStorage
+    from tests.integration.conftest import FILE_CODE, FOND
+
+    prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
+    for name in ("replica1", "replica2"):
+        FilesystemStorage(khoso.replica(name)).put(f"{prefix}/data/METS.xml",
+                                                   io.BytesIO(b"<mets/> someone else's"))
+    with pytest.raises(StorageError) as info:
+        khoso.ingest(make_sip(khoso.tmp / "sip"))
+    assert info.value.code == "STO045" and not info.value.transient
+    for name in ("replica1", "replica2"):
+        assert (khoso.replica(name) / prefix / "data" / "METS.xml").read_bytes() == \
+            b"<mets/> someone else's"
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count(Package.id)).where(Package.kind == "AIP")) == 0

@@ -12,6 +12,7 @@ from storage import (
     DigestMismatch,
     FixityOutcome,
     InvalidKey,
+    ObjectExists,
     ObjectMissing,
     Storage,
     StorageError,
@@ -79,10 +80,38 @@ def test_empty_object(backend: Backend) -> None:
     assert s.verify("empty", sha(b"")).outcome is FixityOutcome.OK
 
 
-def test_put_replaces(backend: Backend) -> None:
+def test_put_is_write_once(backend: Backend) -> None:
+    """Another package's object is never overwritten; a retried write of the same bytes is."""
+    s = backend.storage
+    assert s.put("A/F/c/v1/METS.xml", io.BytesIO(b"original")).created
+    with pytest.raises(ObjectExists) as info:
+        s.put("A/F/c/v1/METS.xml", io.BytesIO(b"re-ingest"), expected_sha256=sha(b"re-ingest"))
+    assert info.value.code == "STO045" and not info.value.transient
+    assert info.value.existing == sha(b"original") and "ghi đè" in info.value.message("vi")
+    assert s.open("A/F/c/v1/METS.xml").read() == b"original"
+    again = s.put("A/F/c/v1/METS.xml", io.BytesIO(b"original"), expected_sha256=sha(b"original"))
+    assert (again.created, again.sha256, again.size) == (False, sha(b"original"), 8)
+    assert s.open("A/F/c/v1/METS.xml").read() == b"original"
+    assert list(s.list()) == ["A/F/c/v1/METS.xml"]
+
+
+def test_large_put_is_write_once(backend: Backend) -> None:
+    """The multipart path of S3 (CompleteMultipartUpload with If-None-Match) too."""
+    s = backend.storage
+    data = bytes(range(256)) * (12 * MiB // 256)
+    other = data[:-1] + b"!"
+    s.put("A/F/c/v1/data/big.mp4", io.BytesIO(data))
+    with pytest.raises(ObjectExists):
+        s.put("A/F/c/v1/data/big.mp4", io.BytesIO(other))
+    assert s.verify("A/F/c/v1/data/big.mp4", sha(data)).ok
+    assert not s.put("A/F/c/v1/data/big.mp4", io.BytesIO(data), size=len(data)).created
+    assert list(s.list()) == ["A/F/c/v1/data/big.mp4"]
+
+
+def test_put_replace_overwrites(backend: Backend) -> None:
     s = backend.storage
     s.put("k", io.BytesIO(b"old"))
-    s.put("k", io.BytesIO(b"new content"))
+    assert s.put("k", io.BytesIO(b"new content"), replace=True).created
     assert s.open("k").read() == b"new content"
     assert list(s.list()) == ["k"]
 
@@ -268,6 +297,21 @@ def test_move_refuses_wrong_digest_and_keeps_both(backend: Backend) -> None:
         s.move("_staging/job1/000000", "dst/k", expected_sha256=sha(b"other"))
     assert s.open("dst/k").read() == b"old"
     assert s.open("_staging/job1/000000").read() == b"new"
+
+
+def test_move_is_write_once(backend: Backend) -> None:
+    s, data = backend.storage, b"staged bytes" * 100
+    s.put("dst/k", io.BytesIO(b"original"))
+    s.put("_staging/job1/000000", io.BytesIO(data), lock=False)
+    with pytest.raises(ObjectExists) as info:
+        s.move("_staging/job1/000000", "dst/k", expected_sha256=sha(data))
+    assert info.value.code == "STO045"
+    assert s.open("dst/k").read() == b"original"
+    assert s.open("_staging/job1/000000").read() == data
+    s.put("_staging/job1/000001", io.BytesIO(b"original"), lock=False)
+    kept = s.move("_staging/job1/000001", "dst/k", expected_sha256=sha(b"original"))
+    assert not kept.created and s.open("dst/k").read() == b"original"
+    assert list(s.list()) == ["_staging/job1/000000", "dst/k"]
 
 
 def test_move_of_missing_object(backend: Backend) -> None:

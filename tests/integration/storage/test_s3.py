@@ -137,7 +137,7 @@ def test_lock_on_bucket_without_object_lock_is_permanent_error(make_s3) -> None:
 def test_delete_removes_every_version(make_s3, raw_s3, new_bucket) -> None:
     s = make_s3(new_bucket(versioned=True))
     s.put("k", io.BytesIO(b"v1"))
-    s.put("k", io.BytesIO(b"v2"))
+    s.put("k", io.BytesIO(b"v2"), replace=True)
     s.put("k2", io.BytesIO(b"other"))
     s.delete("k")
     listing = raw_s3.list_object_versions(Bucket=s.bucket)

@@ -93,6 +93,7 @@ def logical(version_dir: Path) -> dict[str, Path]:
 def audit_all(khoso: Khoso, copies: int) -> None:
     report = run_audit(khoso.catalog, build_storages(khoso.settings), due_only=False)
     assert (report.copies_checked, report.ok, report.bad) == (copies, copies, 0), report.problems
+    assert (report.foreign_files, report.history_unrestored) == (0, 0), report.problems
 
 
 def test_title_change_makes_v2_with_only_what_changed(khoso: Khoso) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import FixityOutcome, ObjectMissing, StorageError
+from storage import FixityOutcome, ObjectExists, ObjectMissing, StorageError
 from storage.filesystem import FilesystemStorage
 from storage.keys import RESERVED_PREFIX
 
@@ -79,8 +80,8 @@ def test_symlinked_folder_is_refused(fs: FilesystemStorage, root: Path, tmp_path
             call()
         assert info.value.code == "STO008"
         assert "liên kết" in info.value.message("vi")
-    result = fs.verify("a/x", sha(b"outside"))
-    assert result.outcome is FixityOutcome.UNREADABLE and "symbolic link" in result.detail
+    result = fs.verify("a/x", sha(b"outside"))  # a link where our folder was: damaged
+    assert result.outcome is FixityOutcome.MISMATCH and "symbolic link" in result.detail
     assert files_under(outside) == ["x"] and (outside / "x").read_bytes() == b"outside"
 
 
@@ -92,8 +93,11 @@ def test_symlinked_file_is_refused(fs: FilesystemStorage, root: Path, tmp_path: 
     assert info.value.code == "STO008"
     with pytest.raises(StorageError):
         fs.delete("f")
-    assert fs.verify("f", sha(b"secret")).outcome is FixityOutcome.UNREADABLE
-    fs.put("f", io.BytesIO(b"replaced"))  # rename replaces the link itself, never its target
+    assert fs.verify("f", sha(b"secret")).outcome is FixityOutcome.MISMATCH
+    with pytest.raises(ObjectExists):  # write-once: not even over a link
+        fs.put("f", io.BytesIO(b"replaced"))
+    assert (root / "f").is_symlink()
+    fs.put("f", io.BytesIO(b"replaced"), replace=True)  # replaces the link itself, never its target
     assert (tmp_path / "secret").read_bytes() == b"secret"
     assert not (root / "f").is_symlink() and fs.open("f").read() == b"replaced"
 
@@ -151,7 +155,8 @@ def test_disk_error_while_writing(fs: FilesystemStorage, root: Path, monkeypatch
     monkeypatch.setattr(os, "write", full)
     with pytest.raises(StorageError) as info:
         fs.put("a/k", io.BytesIO(b"1"))
-    assert info.value.code == "STO007" and "No space left" in info.value.message("en")
+    assert info.value.code == "STO044" and "No space left" in info.value.message("en")
+    assert info.value.transient  # the archive's disk, not the package: retry later
     assert files_under(root) == []
 
 
@@ -161,7 +166,7 @@ def test_health(tmp_path: Path) -> None:
     assert not health.up and "does not exist" in health.detail
     with pytest.raises(StorageError) as info:
         missing.put("k", io.BytesIO(b"1"))
-    assert info.value.code == "STO007"
+    assert info.value.code == "STO044" and info.value.transient
     created = FilesystemStorage(tmp_path / "new", create_root=True)
     assert created.health().up and "GiB free" in created.health().detail
 
@@ -169,7 +174,7 @@ def test_health(tmp_path: Path) -> None:
 def test_list_on_missing_root_raises(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as info:
         list(FilesystemStorage(tmp_path / "gone").list())
-    assert info.value.code == "STO007"
+    assert info.value.code == "STO044" and info.value.transient
 
 
 def test_range_reader_is_independent_of_other_readers(fs: FilesystemStorage) -> None:
@@ -209,3 +214,44 @@ def test_without_syncfs_the_whole_machine_is_flushed(fs, monkeypatch):
     with fs.deferred_sync():
         fs.put("a.bin", io.BytesIO(b"a"))
     assert calls == ["sync"]
+
+
+@pytest.mark.parametrize("err", [errno.EPERM, errno.EROFS, errno.EACCES, errno.ENOSPC])
+def test_mkdir_refused_is_a_coded_transient_error(fs: FilesystemStorage, root: Path, err: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica folder that cannot be created (read-only, no permission) never escapes as
+    a bare OSError (a traceback with exit 1): it is STO044, transient, nothing left behind."""
+    def refuse(*args, **kwargs) -> None:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    with pytest.raises(StorageError) as info:
+        fs.put("A/F/c/v1/data/x.pdf", io.BytesIO(b"1"))
+    assert info.value.code == "STO044" and info.value.transient
+    assert os.strerror(err) in info.value.message("en") and "mkdir" in info.value.message("en")
+    assert files_under(root) == []
+
+
+def test_unreadable_folder_in_list_is_a_coded_error(fs: FilesystemStorage,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fs.put("a/b", io.BytesIO(b"1"))
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "scandir", denied)
+    with pytest.raises(StorageError) as info:
+        list(fs.list("a/"))
+    assert info.value.code == "STO044" and info.value.transient
+
+
+def test_fsync_failure_is_a_coded_error(fs: FilesystemStorage, root: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def eio(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", eio)
+    with pytest.raises(StorageError) as info:
+        fs.put("k", io.BytesIO(b"1"))
+    assert info.value.code == "STO044" and info.value.transient
+    assert files_under(root) == []

@@ -91,3 +91,32 @@ def test_a_failure_stops_the_other_workers_and_the_first_error_is_raised(tmp_pat
 def test_no_objects_or_no_locations_return_at_once(tmp_path):
     assert replicate(objects(tmp_path, 3), []) == []
     assert [r.objects for r in replicate([], [Watched("disk", parallel_puts=1)])] == [0]
+
+
+def test_a_conflict_fails_and_removes_nothing(tmp_path):
+    """A key holding another package's bytes fails the write (STO045) and nothing is removed:
+    not the objects found in place (same bytes), not the conflicting one, and not what this
+    package wrote either, since the other package (perhaps being written at this very moment)
+    may count on those same bytes. Re-ingesting over an existing AIP must not destroy it."""
+    disk = MemoryStorage("disk")
+    items = objects(tmp_path, 6)
+    for same in items[:3]:  # the original AIP's identical content files
+        disk.put(same.key, same.path.open("rb"))
+    disk.put(items[3].key, __import__("io").BytesIO(b"the original METS"))
+    with pytest.raises(StorageError) as info:
+        replicate(items, [disk], workers=1)
+    assert info.value.code == "STO045" and not info.value.transient
+    assert sorted(disk.list("pkg/")) == sorted(o.key for o in items[:4])  # stopped at the clash
+    assert disk.open(items[3].key).read() == b"the original METS"
+    assert all(disk.verify(o.key, o.sha256).ok for o in items[:3])
+
+
+def test_other_failures_still_remove_what_the_package_wrote_but_not_what_it_found(tmp_path):
+    disk = Watched("disk", fail="pkg/4.bin")
+    items = objects(tmp_path, 6)
+    for same in items[:2]:
+        disk.put(same.key, same.path.open("rb"))
+    with pytest.raises(StorageError) as info:
+        replicate(items, [disk], workers=1)
+    assert info.value.code == "STO007"
+    assert sorted(disk.list("pkg/")) == sorted(o.key for o in items[:2])

@@ -138,3 +138,24 @@ def test_workers_that_cannot_start_fall_back_to_threads(tmp_path, disks, monkeyp
     handle = start_replication(objects(tmp_path / "src", 5), disks, process_min=1)
     assert type(handle) is Replication
     assert [r.objects for r in handle.wait()] == [5, 5]
+
+
+def test_worker_processes_never_remove_objects_found_in_place(tmp_path, disks):
+    """Write-once through the worker processes too: a conflict (STO045) on one location
+    fails the package, and objects that were already there (same bytes) stay everywhere."""
+    import io
+
+    first = objects(tmp_path / "src", 30)
+    for disk in disks:
+        for same in first[:10]:
+            disk.put(same.key, same.path.open("rb"))
+    disks[1].put(first[20].key, io.BytesIO(b"another package's object"))
+    with pytest.raises(StorageError) as info:  # workers (threads if they are slow to start)
+        start_replication(first, disks, process_min=1).wait()
+    assert info.value.code == "STO045"
+    assert disks[1].open(first[20].key).read() == b"another package's object"
+    for disk in disks:  # nothing removed after a conflict; what is there is intact
+        held = set(disk.list("pkg/"))
+        assert {o.key for o in first[:10]} <= held
+        assert all(disk.verify(o.key, o.sha256).ok for o in first if o.key in held
+                   and not (disk is disks[1] and o is first[20]))

@@ -1,0 +1,90 @@
+"""Who already holds an AIP key prefix in storage, asked before an ingest writes there.
+
+The catalog is not the only record of what the archive holds: after a disaster (the catalog
+lost, or a fresh one on the same locations) the replicas still hold every AIP. AIP keys are
+write-once, so an ingest must learn before it writes whether its keys are taken, and by
+whom: the AIP's ``bag-info.txt`` names its package (``External-Identifier``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.errors import ObjectMissing, StorageError
+from storage.protocol import Storage
+
+log = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^External-Identifier:\s*(\S.*?)\s*$", re.MULTILINE)
+_BAG_INFO_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Objects found under a prefix: where, how many (up to a few per location), and the
+    package identifiers their ``bag-info.txt`` name (empty: an ingest that never finished)."""
+
+    prefix: str
+    locations: tuple[str, ...]
+    identifiers: frozenset[str]
+    sample: str
+
+
+def _unreachable(storage: Storage, key: str, exc: StorageError) -> StorageError:
+    """Not knowing is not "free": a location that cannot answer stops the ingest for a retry
+    (the archive's fault, never the agency's)."""
+    if exc.transient:
+        return exc
+    return StorageError("STO006", key, transient=True, key=key, location=storage.name,
+                        operation="list", reason=exc.message("en"))
+
+
+def occupancy(storages: Sequence[Storage], prefix: str) -> Occupancy | None:
+    """Which locations hold objects under ``prefix/`` and whose they are; None if none does.
+
+    Raises a transient ``StorageError`` when a location cannot be listed or read."""
+    base = prefix.rstrip("/") + "/"
+    found: list[str] = []
+    identifiers: set[str] = set()
+    sample = ""
+    for storage in storages:
+        try:
+            first = next(iter(storage.list(base)), None)
+        except StorageError as exc:
+            raise _unreachable(storage, base, exc) from exc
+        if first is None:
+            continue
+        found.append(storage.name)
+        sample = sample or first
+        try:
+            with storage.open(base + "bag-info.txt", end=_BAG_INFO_LIMIT) as f:
+                text = f.read().decode("utf-8", "replace")
+        except ObjectMissing:
+            continue
+        except StorageError as exc:
+            raise _unreachable(storage, base + "bag-info.txt", exc) from exc
+        identifiers.update(m[1] for m in _IDENTIFIER.finditer(text))
+    if not found:
+        return None
+    return Occupancy(prefix, tuple(found), frozenset(identifiers), sample)
+
+
+def purge(storages: Sequence[Storage], prefix: str) -> int:
+    """Delete every object under ``prefix/`` in every location: only for the leftovers of the
+    same job's attempt that was killed (its own package identifier in ``bag-info.txt``, never
+    registered). A failure is raised (transient when the location is at fault)."""
+    base = prefix.rstrip("/") + "/"
+    removed = 0
+    for storage in storages:
+        for key in list(storage.list(base)):
+            try:
+                storage.delete(key)
+                removed += 1
+            except ObjectMissing:
+                pass
+    if removed:
+        log.warning("removed %d objects a killed attempt left under %s", removed, base)
+    return removed
