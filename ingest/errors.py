@@ -30,6 +30,17 @@ class StagingError(KhosoError):
         super().__init__("ING055", path, file=path, reason=reason(exc))
 
 
+class HoSoBeingIngested(KhosoError):
+    """Another job is writing this hồ sơ's AIP (ING036): wait and retry, never reject, since
+    whether this submission is a duplicate depends on how that job ends."""
+
+    transient = True
+
+    def __init__(self, arc_file_code: str, job_id: str) -> None:
+        super().__init__("ING036", "metadata/descriptive/EAD.xml", arc_file_code=arc_file_code,
+                         job=job_id)
+
+
 def reason(exc: OSError) -> str:
     """``strerror (ERRNO)``, e.g. ``No space left on device (ENOSPC)``."""
     name = errno.errorcode.get(exc.errno or 0, "")

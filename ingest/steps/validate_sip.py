@@ -13,8 +13,10 @@ from collections.abc import Iterator, Mapping
 import sqlalchemy as sa
 
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
+from ingest.errors import HoSoBeingIngested
 from ingest.sip import validate_sip as check_sip
 from ingest.unbagged import SubmissionForm
+from preservation.catalog.claims import claim
 from preservation.catalog.models import (
     Agency,
     ArchiveBody,
@@ -132,6 +134,10 @@ def validate_sip(ctx: IngestContext) -> StepResult:
     if report.ok and (found := _already_archived(ctx, sip)) is not None:
         report.add("ING005", "metadata/descriptive/EAD.xml", arc_file_code=found[0],
                    objid=found[1])
+    if report.ok and (key := _aip_key(ctx, sip)) is not None and \
+            (holder := claim(ctx.catalog, key[0], ctx.job_id)) is not None:
+        # a second submission of this hồ sơ while the first is still queued or running
+        raise HoSoBeingIngested(key[0], holder)
     if report.ok and (stored := _already_stored(ctx, sip)) is not None:
         report.add("ING035", "metadata/descriptive/EAD.xml", **stored)
     ctx.sip = sip

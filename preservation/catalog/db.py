@@ -79,6 +79,17 @@ class Catalog:
         self.engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest migration of this code: what ``Catalog.ping`` answers once upgraded."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
 def alembic_config(url: str, engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

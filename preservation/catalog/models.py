@@ -395,6 +395,19 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AipClaim(Base):
+    """Which job writes the AIP of a hồ sơ (its arcFileCode). Taken when the SIP is validated,
+    before anything is stored: a second job for the same hồ sơ waits (retried) while the first
+    is queued or running, and is then refused as a duplicate if the first was accepted, or
+    takes the claim over if it was not. AIP keys are write-once, so without it two submissions
+    at once could each write part of the keys and both fail."""
+
+    __tablename__ = "aip_claim"
+    arc_file_code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36))
+    claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     """A background job (ingest, audit…) as users see it; Celery carries the work."""
 
