@@ -371,9 +371,15 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
         outcome = run_job(s, catalog, job_id, services=build_services(s),
                           progress=None if as_json else _progress_printer())
     except KhosoError as exc:
-        if getattr(exc, "transient", False):  # the archive's fault: queued for a worker
+        transient = getattr(exc, "transient", False)
+        if transient:  # the archive's fault: queued for a worker
             retry_later(catalog, make_celery(s), job_id)
             click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)
+        if as_json:  # a script reads the outcome on stdout whatever it was
+            click.echo(json.dumps({"accepted": False, "job_id": job_id,
+                                   "status": "queued" if transient else "failed",
+                                   "retry": transient, "error": exc.issue.to_dict()},
+                                  ensure_ascii=False, indent=2))
         raise
     finally:
         if started is not None:

@@ -119,6 +119,15 @@ def test_ingest_wait_with_clamd_down_is_a_system_error_not_a_rejection(env, tmp_
     assert all(files_in(r) == [] for r in replicas(env))
 
 
+def test_ingest_wait_json_reports_a_system_error_on_stdout(env, tmp_path):
+    env = {**env, "KHOSO_CLAMD": f"unix://{tmp_path}/no-clamd.sock"}
+    result = run(env, "ingest", str(make_sip(tmp_path / "sip")), "--wait", "--json")
+    assert result.exit_code == 2
+    payload = as_json(result)
+    assert payload["accepted"] is False and payload["status"] == "queued" and payload["retry"]
+    assert payload["error"]["code"] == "CLAM061" and payload["job_id"]
+
+
 def test_ingest_wait_starts_the_managed_clamd_when_no_serve_runs_it(env, tmp_path):
     from ingest import local_clamd
     from tests.integration.jobs.test_worker import wait_for
