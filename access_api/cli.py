@@ -417,15 +417,17 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
 def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
           as_json: bool) -> None:
     """Kiểm tra tính toàn vẹn các bản sao / fixity audit. Exit 0 all good, 1 problems found."""
-    from access_api.services import build_storages
+    from access_api.services import build_storages, mirror_log
     from storage.audit import run_audit
 
     s = obj.settings
     if location:
         s.location(location)  # CFG002 for an unknown name
-    report = run_audit(obj.catalog(), build_storages(s), due_only=due_only, location=location,
+    catalog, storages = obj.catalog(), build_storages(s)
+    report = run_audit(catalog, storages, due_only=due_only, location=location,
                        repair=repair, period_days=s.audit_period_days, actor="cli",
                        progress=None if as_json else _progress_printer())
+    mirror_log(s, catalog, list(storages.values()))
     data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -478,21 +480,29 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("rebuild")
-@click.option("--from", "location", required=True, help="Vị trí lưu trữ nguồn / source location.")
+@click.option("--from", "location", help="Vị trí đọc trước tiên / preferred source location "
+              "(mọi vị trí đều được đọc / every location is read).")
 @click.option("--verify", is_flag=True, help="Băm lại mọi đối tượng / re-hash every object.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def catalog_rebuild(obj: Context, location: str, verify: bool, as_json: bool) -> None:
-    """Dựng lại toàn bộ danh mục (trống) từ các AIP ở một vị trí / rebuild an empty catalog."""
+def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: bool) -> None:
+    """Dựng lại toàn bộ danh mục (trống) từ mọi vị trí lưu trữ / rebuild an empty catalog from
+    every storage location; run again on a catalog left incomplete, it adds what is missing."""
     from storage.locations import open_storage
     from storage.rebuild import rebuild_catalog
+    from storage.sidecar_log import mirror_audit_log
 
     s = obj.settings
+    preferred = s.location(location) if location else None
+    storages = [open_storage(loc) for loc in
+                ([preferred] if preferred else []) +
+                [loc for loc in s.storage_locations if preferred is None or loc.name != preferred.name]]
     catalog = obj.catalog()
     catalog.upgrade()
-    result = rebuild_catalog(catalog, open_storage(s.location(location)),
-                             archive_code=s.archive_code, verify=verify,
-                             progress=None if as_json else _progress_printer())
+    result = rebuild_catalog(catalog, storages, archive_code=s.archive_code, verify=verify,
+                             progress=None if as_json else _progress_printer(),
+                             quarantine_dir=s.data_dir / "quarantine")
+    mirror_audit_log(catalog, storages, s.archive_code)  # the rebuild's own entry
     data = result.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -502,7 +512,7 @@ def catalog_rebuild(obj: Context, location: str, verify: bool, as_json: bool) ->
         for problem in data.get("problems", []):
             click.echo(f"  [{problem['code']}] {problem['path']}: {problem['message']}", err=True)
     errors = [p for p in data.get("problems", []) if p.get("severity") == "error"]
-    raise SystemExit(1 if data.get("aips_skipped") or errors else 0)
+    raise SystemExit(1 if data.get("aips_skipped") or errors or not data["complete"] else 0)
 
 
 @main.group()
@@ -561,6 +571,9 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
                             copy={"location": st.name, "key": outcome.key_prefix})
                for st in storages]
     append_events_everywhere(storages, outcome.key_prefix, records)
+    from access_api.services import mirror_log
+
+    mirror_log(s, catalog, storages)
     click.echo(f"{objid} v{outcome.version}: {outcome.key_prefix} "
                f"({len(outcome.written)} tệp / files)")
 

@@ -45,6 +45,8 @@ class Services:
     discard_staged: Callable[[str], int] | None = None
     # called after the registering commit (mirrors catalog records next to the AIPs)
     after_register: Callable[[Any, Any], None] | None = None
+    # (ctx, catalog, package id, quarantine folder) after a rejection commits (the same)
+    after_reject: Callable[[Any, Any, int, Path], None] | None = None
 
 
 @dataclass(slots=True)

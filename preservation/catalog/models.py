@@ -411,3 +411,13 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class CatalogState(Base):
+    """Facts about the catalog itself, by name: ``rebuild`` says whether the last disaster
+    recovery left AIPs out (``/healthz`` shows it until a later rebuild completes it)."""
+
+    __tablename__ = "catalog_state"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
