@@ -1030,7 +1030,7 @@ class _Rebuild:
                 continue
             for name, (code, _, params) in {**found.failures, **found.copies}.items():
                 self.warn("RBD039", found.prefix, prefix=found.prefix, location=name,
-                          source=found.source, code=code,
+                          source=found.source, failed=code,
                           detail=Issue(code, found.prefix, params).message("en"))
             aip = found.aip
             extra = [e for e in loaded.events if e.get("version") == found.version
