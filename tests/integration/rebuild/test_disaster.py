@@ -130,6 +130,12 @@ def test_a_rebuild_keeps_what_the_archive_must_prove(archive, target):
         assert s.scalar(sa.select(sa.func.count()).select_from(User)) == 0  # accounts: not kept
     report = json.loads(result.stdout)
     assert (report["problems"], report["rejections"]) == ([], 1)
+    # the first admin is made again as the README says, chained on in the restored log
+    init = cli(khoso, "init", database_url=target.url)
+    assert init.exit_code == 0 and "admin /" in init.output, init.output
+    with target.session() as s:
+        assert audit_log.verify_chain(s) == []
+        assert s.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
 def test_a_damaged_copy_is_rebuilt_from_the_other_location(archive, target):
