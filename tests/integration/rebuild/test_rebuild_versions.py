@@ -243,3 +243,31 @@ def test_a_latest_version_that_cannot_be_written_leaves_the_one_before_active(
         1: "superseded", 2: "active"}
     with target.session() as s:  # v3's update of the document was rolled back with it
         assert "Quyết định số 1" in set(s.scalars(sa.select(Document.subject)))
+
+
+def test_a_version_damaged_in_one_location_comes_from_the_other(versioned, target) -> None:
+    """Every location is read: v3's copy in replica1 fails its tag manifest, replica2's is
+    good, so v3 is rebuilt from there, stays the active version, and both copies of every
+    version are registered (replica1's v3 as a mismatch, for the repair)."""
+    khoso, objid, root = versioned
+    tagmanifest = root / "v3" / "tagmanifest-sha256.txt"
+    tagmanifest.chmod(0o644)
+    text = tagmanifest.read_text()
+    tagmanifest.write_text(("0" if text[0] != "0" else "1") + text[1:])
+    storages = [FilesystemStorage(khoso.replica(name), name=name)
+                for name in (LOCATION, "replica2")]
+
+    report = rebuild_catalog(target, storages, archive_code=ARCHIVE)
+
+    assert (report.aips_rebuilt, report.aips_skipped, report.complete) == (3, 0, True)
+    assert [(p["code"], p["params"]["location"], p["params"]["failed"])
+            for p in report.problems] == [("RBD039", LOCATION, "RBD003")]
+    assert {v: p.status for v, p in packages(target, objid).items()} == {
+        1: "superseded", 2: "superseded", 3: "active"}
+    with target.session() as s:
+        copies = {(key.rsplit("/", 1)[1], loc): result for key, loc, result in s.execute(
+            sa.select(StoredCopy.key, StoredCopy.location, StoredCopy.last_check_result))}
+        assert s.scalars(sa.select(RecordFile.title)).all() == [TITLE]
+        assert SUBJECT in set(s.scalars(sa.select(Document.subject)))
+    assert copies == {(f"v{v}", loc): "mismatch" if (v, loc) == (3, LOCATION) else "ok"
+                      for v in (1, 2, 3) for loc in (LOCATION, "replica2")}
