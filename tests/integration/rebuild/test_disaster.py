@@ -47,7 +47,8 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
 
 @pytest.fixture
 def archive(khoso: Khoso) -> tuple[Khoso, list[str], str]:
-    """Two AIPs, one rejection, an account with a token, then ``khoso audit --all``."""
+    """Two AIPs, one rejection, an account with a token, then ``khoso audit --all --repair``
+    (one object of a copy in replica2 damaged: a failed check and a repair to remember)."""
     objids = []
     for n in (1, 2):
         outcome = khoso.ingest(make_sip(khoso.tmp / f"sip{n}", count=n,
@@ -59,8 +60,12 @@ def archive(khoso: Khoso) -> tuple[Khoso, list[str], str]:
     with khoso.catalog.session() as s:
         user = create_user(s, "officer", "a long passphrase 1", ["preservation_officer"])
         issue_token(s, user, "api")
-    audited = cli(khoso, "audit", "--all")
+    png = sorted(khoso.replica("replica2").glob(f"{ARCHIVE}/*/*/v1/data/**/*.png"))[0]
+    png.chmod(0o644)
+    png.write_bytes(png.read_bytes() + b"\0")  # found by the audit, repaired from replica1
+    audited = cli(khoso, "audit", "--all", "--repair")
     assert audited.exit_code == 0, audited.output
+    assert "repaired 1" in audited.output
     return khoso, objids, rejected.job_id
 
 
@@ -114,8 +119,10 @@ def test_a_rebuild_keeps_what_the_archive_must_prove(archive, target):
 
     assert result.exit_code == 0, result.output
     after = snapshot(target)
-    # every PREMIS event (ingest, replication, fixity, the rejection's) with its UUID and time
+    # every PREMIS event (ingest, replication, fixity, repair, the rejection's) with its UUID
+    # and time, linked to the same copy
     assert after["events"] == before["events"]
+    assert {"replication", "fixity check"} <= {e[1] for e in after["events"] if e[8]}
     # the packages with their registration time, the rejected SIP among them
     assert after["packages"] == before["packages"]
     assert ("job:" + job_id, 1, "SIP", "rejected") in {p[:4] for p in after["packages"]}
@@ -124,7 +131,7 @@ def test_a_rebuild_keeps_what_the_archive_must_prove(archive, target):
     # the audit log, chain intact, and the rebuild's own entry chained on
     assert after["audit"][:-1] == before["audit"] and after["audit"][-1][2] == "catalog.rebuild"
     assert {"user.create", "token.issue", "package.ingest", "package.reject",
-            "fixity.audit"} <= {a[2] for a in before["audit"]}
+            "fixity.audit", "fixity.repair.repaired"} <= {a[2] for a in before["audit"]}
     with target.session() as s:
         assert audit_log.verify_chain(s) == []
         assert s.scalar(sa.select(sa.func.count()).select_from(User)) == 0  # accounts: not kept
