@@ -97,7 +97,11 @@ def _after_register(settings: Settings, storages: list[Storage]):
 def mirror_log(settings: Settings, catalog: Catalog, storages: list[Storage]) -> None:
     """Copy the audit-log entries not yet in each location next to the AIPs (best effort:
     the catalog holds them and the next call writes whatever is still missing)."""
-    failed = mirror_audit_log(catalog, storages, settings.archive_code)
+    try:
+        failed = mirror_audit_log(catalog, storages, settings.archive_code)
+    except Exception:  # noqa: BLE001 - the operation it follows is done and committed
+        log.exception("audit log not mirrored")
+        return
     if failed:
         log.warning("audit log not mirrored to %s", ", ".join(sorted(failed)))
 

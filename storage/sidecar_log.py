@@ -138,8 +138,11 @@ def mirror_audit_log(catalog: Catalog, storages: Iterable[Storage], archive_code
         except StorageError as exc:
             failed[storage.name] = exc.message("en")
     if done:
-        with catalog.session() as s:
-            catalog_state.set_audit_mirrored(s, done)
+        try:
+            with catalog.session() as s:
+                catalog_state.set_audit_mirrored(s, done)
+        except sa.exc.IntegrityError:  # another writer made the row first: it lists next time
+            pass
     return failed
 
 
