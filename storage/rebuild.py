@@ -1,17 +1,27 @@
-"""Disaster recovery: rebuild the whole catalog from the AIPs of one storage location alone.
+"""Disaster recovery: rebuild the whole catalog from the storage locations.
 
 Everything the catalog holds about an archival package is either in its AIP (bag-info, METS,
 EADs, PREMIS, manifests) or in the catalog sidecars next to it (``storage.sidecar``: fonds and
-agency snapshots, events written after the AIP was stored). ``rebuild_catalog`` reads them back
-into an empty, migrated catalog.
+agency snapshots, events written after the AIP was stored; ``storage.sidecar_log``: rejected
+submissions and the audit log, restored by ``storage.rebuild_records``). ``rebuild_catalog``
+reads them back into an empty, migrated catalog.
+
+Every location given is listed and read, the first one first: an AIP version comes from the
+first location holding a copy that passes the checks, and every location's copy is registered
+as the rebuild found it, a damaged or missing one with its failed check so that the fixity
+audit repairs it (a catalog that knew only one location's copies would audit half of them).
+Sidecar events are the union of every location's. A version no location holds a good copy of
+is skipped, and the catalog is marked incomplete (``preservation.catalog.state``, shown on
+``/healthz``): a rebuild run again on that catalog adds only what is still missing.
 
 Trust: an AIP's tag manifest is checked against the tag files and its signature file must be
 there; every metadata file read is checked against the payload manifest before it is believed.
-Payload files are not re-read by default (hours on a large archive, and the fixity audit does it
-anyway); ``verify=True`` re-hashes every object. Each AIP is read with no transaction open and
-written in its own transaction: a damaged AIP is reported with an RBD code and skipped, and the
-rebuild goes on. What cannot come back is said so: PREMIS XML keeps event times to the
-millisecond, and stored copies exist only for this location (an audit re-adds the others).
+The copies in the other locations are checked by their listing and tag manifest. Payload files
+are not re-read by default (hours on a large archive, and the fixity audit does it anyway);
+``verify=True`` re-hashes every object of every copy. Each AIP is read with no transaction
+open and written in its own transaction: a damaged AIP is reported with an RBD code, and the
+rebuild goes on. Event times are exact (PREMIS XML keeps milliseconds, and khoso makes events
+to the millisecond; sidecars keep microseconds).
 
 Metadata versions (``ingest.versions``): v(N+1) holds only the files it changed, and its
 ``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
