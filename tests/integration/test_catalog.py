@@ -28,7 +28,7 @@ def catalog(db_url):
 def test_upgrade_from_empty_creates_every_table_and_downgrades(db_url):
     c = Catalog(db_url)
     c.upgrade()
-    assert c.ping() == "0002"
+    assert c.ping() == "0003"
     names = set(sa.inspect(c.engine).get_table_names())
     assert set(Base.metadata.tables) <= names
     c.downgrade("base")

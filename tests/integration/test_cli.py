@@ -32,7 +32,7 @@ def test_init_is_idempotent_and_prints_the_admin_once(env, tmp_path):
     assert (tmp_path / "data" / "replicas" / "replica2").is_dir()
     second = run(env, "init")
     assert second.exit_code == 0 and "admin /" not in second.output
-    assert "0002" in run(env, "db", "upgrade").output
+    assert "0003" in run(env, "db", "upgrade").output
 
 
 def test_agencies_and_fonds(env):

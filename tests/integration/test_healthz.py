@@ -31,7 +31,7 @@ def test_every_component_up(settings_env):
     body = resp.get_json()
     assert resp.status_code == 200, body
     assert body["status"] == "ok"
-    assert body["components"]["catalog"] == {"status": "up", "revision": "0002"}
+    assert body["components"]["catalog"] == {"status": "up", "revision": "0003"}
     assert [s["name"] for s in body["components"]["storage"]] == ["replica1", "replica2"]
     assert all(s["status"] == "up" for s in body["components"]["storage"])
     clamd = body["components"]["clamd"]

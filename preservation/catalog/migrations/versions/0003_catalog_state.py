@@ -1,15 +1,15 @@
 """catalog state (a rebuild that left AIPs out marks the catalog incomplete)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0001 (0002 is the jobs branch's job lease: when both are merged, this revises 0002)
 Create Date: 2026-12-07 04:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0001"  # "0002" once the job-lease migration is merged
 branch_labels = None
 depends_on = None
 
