@@ -68,8 +68,8 @@ def restore_rejections(rb: _Rebuild) -> None:
                 break
             except (StorageError, ValueError, UnicodeDecodeError) as exc:
                 problem = exc.message("en") if isinstance(exc, StorageError) else str(exc)
-        if record is None:
-            rb.report.add("RBD010", key, key=key, reason=problem)
+        if record is None:  # what the archive refused must stay provable: an error
+            rb.report.add("RBD042", key, key=key, reason=problem)
             continue
         try:
             with rb.catalog.session() as s:
