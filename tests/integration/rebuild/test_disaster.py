@@ -212,3 +212,19 @@ def test_an_aip_with_no_good_copy_marks_the_catalog_incomplete_until_rebuilt(arc
             (objids[0], "active"), (objids[1], "active")}
         assert s.scalar(sa.select(sa.func.count()).select_from(StoredCopy)) == 4
         assert audit_log.verify_chain(s) == []
+
+
+def test_a_rejection_record_no_location_can_read_is_an_error(archive, target):
+    khoso, _, job_id = archive
+    for name in ("replica1", "replica2"):
+        record = khoso.replica(name) / ARCHIVE / "_rejections" / f"{job_id}.json"
+        record.chmod(0o644)
+        record.write_text("{not json", encoding="utf-8")
+
+    result = cli(khoso, "catalog", "rebuild", "--json", database_url=target.url)
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [(p["code"], p["path"]) for p in report["problems"]] == [
+        ("RBD042", f"{ARCHIVE}/_rejections/{job_id}.json")]
+    assert (report["aips_rebuilt"], report["rejections"], report["complete"]) == (2, 0, True)
