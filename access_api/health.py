@@ -44,7 +44,8 @@ def storage_health(settings: Settings) -> list[dict[str, Any]]:
 
 
 def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
-    """AIPs with no good copy left (critical) and copies not re-read within the audit period."""
+    """AIPs with no good copy left (critical), copies not re-read within the audit period, and
+    a catalog the last rebuild left incomplete (AIPs in storage it does not know)."""
     import datetime as dt
 
     import sqlalchemy as sa
