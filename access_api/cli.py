@@ -74,6 +74,17 @@ def main(ctx: click.Context, lang: str | None) -> None:
             pass  # reported by the command that needs the settings
 
 
+def keep_log(obj: Context, catalog: Catalog) -> None:
+    """Copy the new audit-log entries next to the AIPs (best effort, ``services.mirror_log``):
+    a catalog rebuilt later still shows who did what."""
+    from access_api.services import build_storages, mirror_log
+
+    try:
+        mirror_log(obj.settings, catalog, list(build_storages(obj.settings).values()))
+    except Exception as exc:  # noqa: BLE001 - the command itself is done and committed
+        click.echo(f"Cảnh báo / warning: audit log not copied to storage: {exc}", err=True)
+
+
 def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -187,6 +198,7 @@ def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
     with catalog.session() as session:
         registry.add_agency(session, organ_id, name, address=address, contact_email=email,
                             actor="cli")
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm cơ quan / agency added: {organ_id}")
 
 
@@ -232,6 +244,7 @@ def fonds_add(obj: Context, **fields: Any) -> None:
     from access_api.services import mirror_fonds
 
     mirror_fonds(s, catalog, fields["fond_code"])
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
 
 
@@ -599,8 +612,10 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str)
     """Thêm tài khoản / add an account."""
     from preservation.accounts import create_user
 
-    with obj.catalog().session() as session:
+    catalog = obj.catalog()
+    with catalog.session() as session:
         create_user(session, username, password, list(roles), actor="cli")
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm tài khoản / account added: {username}")
 
 
@@ -616,11 +631,13 @@ def user_token(obj: Context, username: str, name: str) -> None:
     from preservation.catalog.models import User
     from preservation.errors import NotFound
 
-    with obj.catalog().session() as session:
+    catalog = obj.catalog()
+    with catalog.session() as session:
         account = session.scalar(sa.select(User).where(User.username == username))
         if account is None:
             raise NotFound("GEN002", what="User", key=username)
         issued = issue_token(session, account, name, actor="cli")
+    keep_log(obj, catalog)
     click.echo(issued.token)
 
 
