@@ -75,6 +75,17 @@ def main(ctx: click.Context, lang: str | None) -> None:
             pass  # reported by the command that needs the settings
 
 
+def keep_log(obj: Context, catalog: Catalog) -> None:
+    """Copy the new audit-log entries next to the AIPs (best effort, ``services.mirror_log``):
+    a catalog rebuilt later still shows who did what."""
+    from access_api.services import build_storages, mirror_log
+
+    try:
+        mirror_log(obj.settings, catalog, list(build_storages(obj.settings).values()))
+    except Exception as exc:  # noqa: BLE001 - the command itself is done and committed
+        click.echo(f"Cảnh báo / warning: audit log not copied to storage: {exc}", err=True)
+
+
 def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -190,6 +201,7 @@ def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
     with catalog.session() as session:
         registry.add_agency(session, organ_id, name, address=address, contact_email=email,
                             actor="cli")
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm cơ quan / agency added: {organ_id}")
 
 
@@ -235,6 +247,7 @@ def fonds_add(obj: Context, **fields: Any) -> None:
     from access_api.services import mirror_fonds
 
     mirror_fonds(s, catalog, fields["fond_code"])
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
 
 
@@ -526,15 +539,17 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
 def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
           as_json: bool) -> None:
     """Kiểm tra tính toàn vẹn các bản sao / fixity audit. Exit 0 all good, 1 problems found."""
-    from access_api.services import build_storages
+    from access_api.services import build_storages, mirror_log
     from storage.audit import run_audit
 
     s = obj.settings
     if location:
         s.location(location)  # CFG002 for an unknown name
-    report = run_audit(obj.catalog(), build_storages(s), due_only=due_only, location=location,
+    catalog, storages = obj.catalog(), build_storages(s)
+    report = run_audit(catalog, storages, due_only=due_only, location=location,
                        repair=repair, period_days=s.audit_period_days, actor="cli",
                        progress=None if as_json else _progress_printer())
+    mirror_log(s, catalog, list(storages.values()))
     data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -588,21 +603,29 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("rebuild")
-@click.option("--from", "location", required=True, help="Vị trí lưu trữ nguồn / source location.")
+@click.option("--from", "location", help="Vị trí đọc trước tiên / preferred source location "
+              "(mọi vị trí đều được đọc / every location is read).")
 @click.option("--verify", is_flag=True, help="Băm lại mọi đối tượng / re-hash every object.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def catalog_rebuild(obj: Context, location: str, verify: bool, as_json: bool) -> None:
-    """Dựng lại toàn bộ danh mục (trống) từ các AIP ở một vị trí / rebuild an empty catalog."""
+def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: bool) -> None:
+    """Dựng lại toàn bộ danh mục (trống) từ mọi vị trí lưu trữ / rebuild an empty catalog from
+    every storage location; run again on a catalog left incomplete, it adds what is missing."""
     from storage.locations import open_storage
     from storage.rebuild import rebuild_catalog
+    from storage.sidecar_log import mirror_audit_log
 
     s = obj.settings
+    preferred = s.location(location) if location else None
+    storages = [open_storage(loc) for loc in
+                ([preferred] if preferred else []) +
+                [loc for loc in s.storage_locations if preferred is None or loc.name != preferred.name]]
     catalog = obj.catalog()
     catalog.upgrade()
-    result = rebuild_catalog(catalog, open_storage(s.location(location)),
-                             archive_code=s.archive_code, verify=verify,
-                             progress=None if as_json else _progress_printer())
+    result = rebuild_catalog(catalog, storages, archive_code=s.archive_code, verify=verify,
+                             progress=None if as_json else _progress_printer(),
+                             quarantine_dir=s.data_dir / "quarantine")
+    mirror_audit_log(catalog, storages, s.archive_code)  # the rebuild's own entry
     data = result.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -612,7 +635,7 @@ def catalog_rebuild(obj: Context, location: str, verify: bool, as_json: bool) ->
         for problem in data.get("problems", []):
             click.echo(f"  [{problem['code']}] {problem['path']}: {problem['message']}", err=True)
     errors = [p for p in data.get("problems", []) if p.get("severity") == "error"]
-    raise SystemExit(1 if data.get("aips_skipped") or errors else 0)
+    raise SystemExit(1 if data.get("aips_skipped") or errors or not data["complete"] else 0)
 
 
 @main.group()
@@ -666,11 +689,20 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
         signer=signing.load_signer(Path(s.keys_dir)), read=read)
     if not outcome.accepted:
         raise ValidationFailed(outcome.report, "VER010")
-    records = [event_record(Event(REPLICATION, Outcome.SUCCESS, f"key={outcome.key_prefix}",
-                                  object_identifier=objid), objid=objid, link_copy=False,
-                            copy={"location": st.name, "key": outcome.key_prefix})
+    from preservation.catalog.models import Package
+    from storage.sidecar import iso
+
+    with catalog.session() as session:  # the registration time, for a rebuild to keep it
+        created = session.get(Package, outcome.package_id).created_at
+    records = [{**event_record(Event(REPLICATION, Outcome.SUCCESS, f"key={outcome.key_prefix}",
+                                     object_identifier=objid), objid=objid, link_copy=False,
+                               copy={"location": st.name, "key": outcome.key_prefix}),
+                "package_created_at": iso(created)}
                for st in storages]
     append_events_everywhere(storages, outcome.key_prefix, records)
+    from access_api.services import mirror_log
+
+    mirror_log(s, catalog, storages)
     click.echo(f"{objid} v{outcome.version}: {outcome.key_prefix} "
                f"({len(outcome.written)} tệp / files)")
 
@@ -690,8 +722,10 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str)
     """Thêm tài khoản / add an account."""
     from preservation.accounts import create_user
 
-    with obj.catalog().session() as session:
+    catalog = obj.catalog()
+    with catalog.session() as session:
         create_user(session, username, password, list(roles), actor="cli")
+    keep_log(obj, catalog)
     click.echo(f"Đã thêm tài khoản / account added: {username}")
 
 
@@ -707,11 +741,13 @@ def user_token(obj: Context, username: str, name: str) -> None:
     from preservation.catalog.models import User
     from preservation.errors import NotFound
 
-    with obj.catalog().session() as session:
+    catalog = obj.catalog()
+    with catalog.session() as session:
         account = session.scalar(sa.select(User).where(User.username == username))
         if account is None:
             raise NotFound("GEN002", what="User", key=username)
         issued = issue_token(session, account, name, actor="cli")
+    keep_log(obj, catalog)
     click.echo(issued.token)
 
 

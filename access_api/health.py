@@ -7,6 +7,7 @@ from typing import Any
 from ingest.adapters.clamd import ClamdScanner
 from preservation.catalog.db import Catalog
 from preservation.errors import KhosoError
+from preservation.issues import Issue
 from preservation.settings import Settings
 from storage.locations import check_locations
 
@@ -43,12 +44,14 @@ def storage_health(settings: Settings) -> list[dict[str, Any]]:
 
 
 def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
-    """AIPs with no good copy left (critical) and copies not re-read within the audit period."""
+    """AIPs with no good copy left (critical), copies not re-read within the audit period, and
+    a catalog the last rebuild left incomplete (AIPs in storage it does not know)."""
     import datetime as dt
 
     import sqlalchemy as sa
 
     from preservation.catalog.models import Package, StoredCopy
+    from preservation.catalog.state import incomplete
 
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=period_days)
     try:
@@ -59,10 +62,19 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
                 sa.or_(StoredCopy.last_check_at.is_(None), StoredCopy.last_check_at < cutoff)))
             bad = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
                 StoredCopy.last_check_result.in_(("mismatch", "missing"))))
+            rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
         return {"status": "down", "detail": str(exc).splitlines()[0]}
-    return {"status": "down" if critical else "up", "critical_aips": critical,
-            "bad_copies": bad, "copies_overdue": overdue}
+    out = {"status": "down" if critical or rebuild else "up", "critical_aips": critical,
+           "bad_copies": bad, "copies_overdue": overdue}
+    if rebuild:  # AIPs in storage the catalog does not know: nothing audits or serves them
+        issue = Issue("RBD038", "", {
+            "count": rebuild.get("skipped_count", 0),
+            "first": (rebuild.get("skipped") or ["-"])[0],
+            "locations": ", ".join(rebuild.get("locations_unread") or []) or "-"})
+        out["catalog_incomplete"] = {**rebuild, "code": "RBD038", "detail": issue.message("en"),
+                                     "detail_vi": issue.message("vi")}
+    return out
 
 
 def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:

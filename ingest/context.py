@@ -39,6 +39,9 @@ class Services:
     start_replication: Callable[..., Any] | None = None
     signer: Any | None = None
     reject_not_scanned: bool = True
+    # (ctx, catalog, package id, quarantine folder) after a rejection commits: keeps the
+    # rejection with its report and events next to the AIPs
+    after_reject: Callable[[Any, Any, int, Path], None] | None = None
     # (job id, index) -> a Sink (with ``.key``) writing a large content file to every replica
     # while the read pass reads it (storage.staging); None keeps every copy local
     stage: Callable[[str, int], Any] | None = None

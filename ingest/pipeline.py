@@ -87,6 +87,11 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                                             object_identifier=ctx.job_id))
                 where = quarantine(ctx)
                 package_id = register_rejection(ctx, catalog, step.name, where)
+                if ctx.services.after_reject is not None:
+                    try:
+                        ctx.services.after_reject(ctx, catalog, package_id, where)
+                    except Exception:  # noqa: BLE001 - the rejection is registered
+                        log.exception("after-reject hook failed for job %s", ctx.job_id)
                 return IngestOutcome(False, ctx.job_id, ctx.report, None, package_id, where,
                                      step.name)
         package_id = register_aip(ctx, catalog)

@@ -49,6 +49,14 @@ def new_uuid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def now_ms() -> dt.datetime:
+    """Now in UTC to the millisecond: PREMIS XML keeps event times to the millisecond, so an
+    event made with this time is the same in the catalog and in the AIP (a catalog rebuilt
+    from the AIPs keeps every event's original time)."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 class Outcome(str, Enum):
     SUCCESS = "success"
     FAILURE = "failure"
@@ -75,5 +83,5 @@ class Event:
     outcome_detail: str = ""
     object_identifier: str | None = None  # a package-relative path, or the package OBJID
     agents: tuple[tuple[Agent, str], ...] = ()  # (agent, role)
-    when: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    when: dt.datetime = field(default_factory=lambda: now_ms())
     event_uuid: str = field(default_factory=new_uuid)

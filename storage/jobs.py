@@ -10,6 +10,7 @@ from preservation.catalog.db import Catalog
 from preservation.settings import Settings
 from storage.protocol import Storage
 from storage.schedule import scheduled_audit
+from storage.sidecar_log import mirror_audit_log
 
 TASK = "khoso.audit"
 
@@ -20,9 +21,12 @@ def register_audit_task(app: Celery, settings: Settings,
 
     @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)
     def audit_task() -> dict:
-        report = scheduled_audit(catalog, make_storages(settings),
+        storages = make_storages(settings)
+        report = scheduled_audit(catalog, storages,
                                  period_days=settings.audit_period_days,
                                  runs_per_day=settings.audit_runs_per_day, repair=True)
+        # the audit log next to the AIPs, up to this run (best effort; the next run retries)
+        mirror_audit_log(catalog, storages.values(), settings.archive_code)
         return report.to_dict()
 
     app.conf.beat_schedule = {

@@ -1,17 +1,27 @@
-"""Disaster recovery: rebuild the whole catalog from the AIPs of one storage location alone.
+"""Disaster recovery: rebuild the whole catalog from the storage locations.
 
 Everything the catalog holds about an archival package is either in its AIP (bag-info, METS,
 EADs, PREMIS, manifests) or in the catalog sidecars next to it (``storage.sidecar``: fonds and
-agency snapshots, events written after the AIP was stored). ``rebuild_catalog`` reads them back
-into an empty, migrated catalog.
+agency snapshots, events written after the AIP was stored; ``storage.sidecar_log``: rejected
+submissions and the audit log, restored by ``storage.rebuild_records``). ``rebuild_catalog``
+reads them back into an empty, migrated catalog.
+
+Every location given is listed and read, the first one first: an AIP version comes from the
+first location holding a copy that passes the checks, and every location's copy is registered
+as the rebuild found it, a damaged or missing one with its failed check so that the fixity
+audit repairs it (a catalog that knew only one location's copies would audit half of them).
+Sidecar events are the union of every location's. A version no location holds a good copy of
+is skipped, and the catalog is marked incomplete (``preservation.catalog.state``, shown on
+``/healthz``): a rebuild run again on that catalog adds only what is still missing.
 
 Trust: an AIP's tag manifest is checked against the tag files and its signature file must be
 there; every metadata file read is checked against the payload manifest before it is believed.
-Payload files are not re-read by default (hours on a large archive, and the fixity audit does it
-anyway); ``verify=True`` re-hashes every object. Each AIP is read with no transaction open and
-written in its own transaction: a damaged AIP is reported with an RBD code and skipped, and the
-rebuild goes on. What cannot come back is said so: PREMIS XML keeps event times to the
-millisecond, and stored copies exist only for this location (an audit re-adds the others).
+The copies in the other locations are checked by their listing and tag manifest. Payload files
+are not re-read by default (hours on a large archive, and the fixity audit does it anyway);
+``verify=True`` re-hashes every object of every copy. Each AIP is read with no transaction
+open and written in its own transaction: a damaged AIP is reported with an RBD code, and the
+rebuild goes on. Event times are exact (PREMIS XML keeps milliseconds, and khoso makes events
+to the millisecond; sidecars keep microseconds).
 
 Metadata versions (``ingest.versions``): v(N+1) holds only the files it changed, and its
 ``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
@@ -30,9 +40,10 @@ import posixpath
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,6 +52,7 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from preservation.catalog import audit as audit_log
+from preservation.catalog import state as catalog_state
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
     EVENT_OUTCOMES,
@@ -67,7 +79,8 @@ from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_rules
 from preservation.packaging.model import mime_for, own_format
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
-from storage import sidecar
+from storage import rebuild_records as records
+from storage import sidecar, sidecar_log
 from storage.errors import StorageError
 from storage.protocol import Storage
 
@@ -86,9 +99,12 @@ Progress = Callable[[str, int, int], None]
 class RebuildReport:
     """What a rebuild did; JSON-serialisable with ``to_dict``."""
 
-    location: str
+    location: str  # the preferred source
     archive_code: str
     verify: bool = False
+    locations: list[str] = field(default_factory=list)  # every location given, preferred first
+    locations_unread: list[str] = field(default_factory=list)  # could not be listed
+    complete: bool = False  # every AIP version found is in the catalog, every location read
     aips_found: int = 0
     aips_rebuilt: int = 0
     aips_skipped: int = 0
@@ -100,6 +116,10 @@ class RebuildReport:
     events: int = 0
     sidecar_events: int = 0
     agents: int = 0
+    copies: int = 0  # stored copies registered, every location
+    copies_damaged: int = 0  # of which found damaged or missing (for khoso audit --repair)
+    rejections: int = 0  # rejected submissions restored
+    audit_entries: int = 0  # audit-log entries restored (their chain verified)
     seconds: float = 0.0
     aips_per_s: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -129,6 +149,8 @@ class _Listing:
     fonds: dict[str, str] = field(default_factory=dict)  # fond code -> snapshot key
     agencies: dict[str, str] = field(default_factory=dict)  # organ id -> snapshot key
     batches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # entity -> keys
+    rejections: dict[str, str] = field(default_factory=dict)  # job id -> record key
+    audit: list[str] = field(default_factory=list)  # audit-log batch keys
     stray: list[str] = field(default_factory=list)
 
 
@@ -139,6 +161,12 @@ def sort_keys(keys: Iterable[str]) -> _Listing:
         parts = key.split("/", 4)
         if len(parts) == 3 and parts[1] == sidecar.AGENCIES_DIR and parts[2].endswith(".json"):
             out.agencies[parts[2][:-5]] = key
+        elif len(parts) == 3 and parts[1] == sidecar_log.REJECTIONS_DIR \
+                and parts[2].endswith(".json"):
+            out.rejections[parts[2][:-5]] = key
+        elif len(parts) == 3 and parts[1] == sidecar_log.AUDIT_DIR \
+                and sidecar_log.audit_batch_range(key) is not None:
+            out.audit.append(key)
         elif len(parts) == 3 and parts[2] == sidecar.FONDS_FILE:
             out.fonds[parts[1]] = key
         elif len(parts) == 5 and parts[3] == sidecar.EVENTS_DIR and "/" not in parts[4] \
@@ -490,12 +518,26 @@ IssueArgs = tuple[str, str, dict[str, Any]]  # code, path, params
 
 
 @dataclass
+class _Version:
+    """One AIP version as found in the locations: read from the first that holds a good copy
+    (``source``), or skipped when none does. ``copies`` is each location's copy state."""
+
+    version: int
+    prefix: str
+    aip: Aip | None = None
+    source: str | None = None
+    failures: dict[str, IssueArgs] = field(default_factory=dict)  # location -> why not read
+    copies: dict[str, dict[str, Any]] = field(default_factory=dict)  # location -> problem
+    present: bool = False  # already in the catalog (a rebuild run again over an incomplete one)
+
+
+@dataclass
 class _Loaded:
-    """A package entity read from storage: each version (an ``Aip`` or why it was skipped),
-    its sidecar events, and the warnings met on the way."""
+    """A package entity read from storage: each version, its sidecar events, and the warnings
+    met on the way."""
 
     entity: str
-    aips: list[tuple[int, Aip | IssueArgs]] = field(default_factory=list)
+    aips: list[_Version] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     issues: list[IssueArgs] = field(default_factory=list)
 
@@ -556,35 +598,95 @@ def _copy_state(events: list[dict[str, Any]], location: str, verify: bool
             "last_check_detail": None}
 
 
+def _created_at(events: list[dict[str, Any]]) -> dt.datetime:
+    """When the package was registered: as ingest mirrored it with its replication events,
+    else the first replication (the commit follows it), else its latest event."""
+    for e in events:
+        if e.get("package_created_at"):
+            try:
+                return sidecar.parse_when(e["package_created_at"])
+            except ValueError:
+                break
+    stored = [e["when"] for e in events if e["event_type"] == REPLICATION]
+    if stored:
+        return min(stored)
+    return max((e["when"] for e in events), default=None) or utcnow()
+
+
+_MISSING_CODES = ("RBD004", "RBD005")  # a copy lacking objects; the rest could not be believed
+
+
+def _damaged_state(issue: IssueArgs, stored_at: dt.datetime) -> dict[str, Any]:
+    """``stored_copy`` columns for a copy the rebuild found damaged: what the fixity audit
+    would have recorded, so that ``khoso audit --repair`` restores it from a good copy. A copy
+    that could not be read (storage error) says nothing about its bytes: not checked."""
+    code, _, params = issue
+    reason = str(params.get("reason") or "")
+    if code in _MISSING_CODES or (code == "RBD002" and reason == "missing"):
+        result = "missing"
+    elif code == "RBD002":
+        result = "not_checked"
+    else:
+        result = "mismatch"
+    detail = Issue(code, params.get("prefix", ""), params).message("en")
+    return {"stored_at": stored_at, "last_check_at": utcnow(), "last_check_result": result,
+            "last_check_detail": f"catalog rebuild: [{code}] {detail}"[:2000]}
+
+
 class _Rebuild:
-    def __init__(self, catalog: Catalog, storage: Storage, archive_code: str, verify: bool,
-                 progress: Progress | None, workers: int) -> None:
-        self.catalog, self.storage, self.archive_code = catalog, storage, archive_code
+    def __init__(self, catalog: Catalog, storages: list[Storage], archive_code: str,
+                 verify: bool, progress: Progress | None, workers: int,
+                 quarantine_dir: Path | None = None) -> None:
+        self.catalog, self.storages, self.archive_code = catalog, storages, archive_code
+        self.storage = storages[0]  # the preferred source
+        self.by_name = {st.name: st for st in storages}
         self.verify, self.progress, self.workers = verify, progress, workers
-        self.report = RebuildReport(storage.name, archive_code, verify)
+        self.quarantine_dir = quarantine_dir
+        self.report = RebuildReport(self.storage.name, archive_code, verify,
+                                    locations=[st.name for st in storages])
+        self.listings: dict[str, _Listing] = {}  # location -> what it holds (those listed)
+        self.skipped: list[str] = []  # AIP versions no location holds a good copy of
+        self.resuming = False
+        self.in_catalog: dict[str, tuple[int, str, int]] = {}  # prefix -> (package id, objid, v)
+        self.last: dict[str, int] = {}  # objid -> the version last written
         self.agents: dict[tuple[str, str], int] = {}
         self.agencies: dict[str, int] = {}
         self.agency_facts: dict[str, dict[str, Any]] = {}
         self.fonds: dict[str, int] = {}
         self.packages: dict[tuple[str, int], int] = {}
-        self.written: dict[str, list[int]] = defaultdict(list)  # objid -> ids, version order
+        # objid -> (version, id) of the versions in the catalog, in the order written
+        self.written: dict[str, list[tuple[int, int]]] = defaultdict(list)
 
     def warn(self, code: str, path: str = "", **params: Any) -> None:
         if len(self.report.problems) < MAX_WARNINGS:
             self.report.add(code, path, **params)
 
+    def holders(self, pick: Callable[[_Listing], Any]) -> list[Storage]:
+        """The listed locations, preferred first, for which ``pick(listing)`` is true."""
+        return [self.by_name[n] for n in self.listings if pick(self.listings[n])]
+
     def snapshot(self, key: str) -> dict[str, Any] | None:
-        try:
-            return sidecar.read_json(self.storage, key)
-        except (StorageError, ValueError, UnicodeDecodeError) as exc:
-            reason = exc.message("en") if isinstance(exc, StorageError) else str(exc)
-            self.warn("RBD010", key, key=key, reason=reason)
-            return None
+        """A snapshot from the first location that reads it (each one holds the same)."""
+        problem = None
+        for storage in self.holders(lambda lst: key in lst.fonds.values()
+                                    or key in lst.agencies.values()):
+            try:
+                return sidecar.read_json(storage, key)
+            except (StorageError, ValueError, UnicodeDecodeError) as exc:
+                problem = exc.message("en") if isinstance(exc, StorageError) else str(exc)
+        if problem is not None:
+            self.warn("RBD010", key, key=key, reason=problem)
+        return None
 
     # fonds, agencies, archive body: one transaction before the packages
-    def setup(self, listing: _Listing) -> None:
-        fonds_facts = {code: s for code, key in listing.fonds.items() if (s := self.snapshot(key))}
-        for key in listing.agencies.values():
+    def setup(self) -> None:
+        fonds_keys = {c: k for lst in reversed(list(self.listings.values()))
+                      for c, k in lst.fonds.items()}
+        agency_keys = {o: k for lst in reversed(list(self.listings.values()))
+                       for o, k in lst.agencies.items()}
+        aip_fonds = {p.split("/")[1] for lst in self.listings.values() for p in lst.aips}
+        fonds_facts = {code: s for code, key in fonds_keys.items() if (s := self.snapshot(key))}
+        for key in agency_keys.values():
             if (snap := self.snapshot(key)) and (a := snap.get("agency")) and a.get("organ_id"):
                 self.agency_facts[a["organ_id"]] = a
         for snap in fonds_facts.values():
@@ -602,7 +704,7 @@ class _Rebuild:
                 s.flush()
             for organ_id in sorted(self.agency_facts):
                 self.agency_id(s, organ_id, None)
-            for code in sorted({p.split("/")[1] for p in listing.aips} | set(fonds_facts)):
+            for code in sorted(aip_fonds | set(fonds_facts)):
                 self.fonds[code] = self.fonds_id(s, body.id, code, fonds_facts.get(code))
 
     def agency_id(self, s: Session, organ_id: str, name: str | None) -> int:
@@ -660,8 +762,12 @@ class _Rebuild:
 
     def events(self, aip: Aip, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """PREMIS events then sidecar events, each once, checked; times as aware UTC."""
+        return self.checked(aip.prefix, (("premis", aip.events), ("sidecar", extra)))
+
+    def checked(self, where: str, sources: Iterable[tuple[str, list[dict[str, Any]]]]
+                ) -> list[dict[str, Any]]:
         out, seen = [], set()
-        for source, events in (("premis", aip.events), ("sidecar", extra)):
+        for source, events in sources:
             for e in events:
                 try:
                     if e.get("outcome") not in EVENT_OUTCOMES:
@@ -670,7 +776,7 @@ class _Rebuild:
                         raise ValueError("no identifier or type")
                     when = _when(e.get("when") or e.get("event_datetime"))
                 except ValueError as exc:
-                    self.warn("RBD016", aip.prefix, prefix=aip.prefix,
+                    self.warn("RBD016", where, prefix=where,
                               event=e.get("event_uuid"), reason=f"{source}: {exc}")
                     continue
                 if e["event_uuid"] in seen:
@@ -679,12 +785,19 @@ class _Rebuild:
                 out.append({**e, "when": when, "source": source})
         return out
 
-    def write(self, s: Session, aip: Aip, status: str, extra: list[dict[str, Any]]) -> int:
+    def write(self, s: Session, found: _Version, status: str, extra: list[dict[str, Any]]) -> int:
+        aip = found.aip
+        assert aip is not None
         fonds = s.get(Fonds, self.fonds[aip.fond_code])
-        earlier = self.written.get(aip.objid, [])  # versions of this AIP already rebuilt
+        events = self.events(aip, extra)
+        created = _created_at(events)
+        # versions of this AIP before this one already in the catalog
+        earlier = [i for v, i in self.written.get(aip.objid, []) if v < aip.version]
         if not earlier:
             rf = save_record_file(s, fonds, aip.hoso, audit_entry=False) if aip.hoso else None
             new_rf = rf is not None
+            if rf is not None:
+                rf.created_at = created
         else:  # a later version describes the same hồ sơ: its rows are updated, not re-made
             rf, new_rf = self.record_file(s, fonds, aip, s.get(Package, earlier[-1]))
         agency_id = self.agency_id(s, aip.organ_id, aip.agency_name) if aip.organ_id else None
@@ -693,7 +806,7 @@ class _Rebuild:
                       agency_id=agency_id, label=aip.label,
                       previous_id=self.packages.get((aip.objid, aip.version - 1)),
                       total_size=sum(b["size"] for b in aip.bitstreams),
-                      file_count=len(aip.bitstreams),
+                      file_count=len(aip.bitstreams), created_at=created,
                       critical=any(e.get("critical") for e in extra))
         s.add(pkg)
         s.flush()
@@ -703,26 +816,43 @@ class _Rebuild:
             if doc is None:
                 doc = save_document(s, record, record_file=rf, package_id=pkg.id,
                                     audit_entry=False)
+                doc.created_at = created
                 new_docs += 1
             docs.append((files, doc))
         s.flush()
         doc_ids = {path: doc.id for files, doc in docs for path in files}
         ids = list(s.scalars(sa.insert(Bitstream).returning(Bitstream.id,
                                                             sort_by_parameter_order=True),
-                             [{**b, "package_id": pkg.id, "document_id": doc_ids.get(b["path"])}
-                              for b in aip.bitstreams]))
+                             [{**b, "package_id": pkg.id, "document_id": doc_ids.get(b["path"]),
+                               "created_at": created} for b in aip.bitstreams]))
         bitstreams = {b["path"]: i for b, i in zip(aip.bitstreams, ids, strict=True)}
-        events = self.events(aip, extra)
-        copy = StoredCopy(package_id=pkg.id, location=self.storage.name, key=aip.prefix,
-                          sha256=aip.tagmanifest_sha256, size=pkg.total_size,
-                          **_copy_state(events, self.storage.name, self.verify))
-        s.add(copy)
-        s.flush()
-        self.insert_events(s, aip, pkg.id, copy.id, bitstreams, events)
+        copies = self.add_copies(s, found, pkg, events)
+        self.insert_events(s, aip, pkg.id, copies, bitstreams, events)
         self.report.record_files += new_rf
         self.report.documents += new_docs
         self.report.bitstreams += len(ids)
         return pkg.id
+
+    def add_copies(self, s: Session, found: _Version, pkg: Package,
+                   events: list[dict[str, Any]]) -> dict[str, int]:
+        """A stored copy for every location listed: the one read, the others as the rebuild
+        found them (damaged, missing: for the audit to repair), each with its history."""
+        rows = {}
+        for name in self.listings:
+            state = _copy_state(events, name, self.verify)  # --verify re-hashed every copy
+            problem = found.failures.get(name) or found.copies.get(name)
+            if problem is not None:
+                state = _damaged_state(problem, state["stored_at"])
+            rows[name] = StoredCopy(package_id=pkg.id, location=name, key=found.prefix,
+                                    sha256=found.aip.tagmanifest_sha256, size=pkg.total_size,
+                                    **state)
+        s.add_all(rows.values())
+        s.flush()
+        self.report.copies += len(rows)
+        self.report.copies_damaged += sum(r.last_check_result != "ok"
+                                          and r.last_check_result != "not_checked"
+                                          for r in rows.values())
+        return {name: row.id for name, row in rows.items()}
 
     def record_file(self, s: Session, fonds: Fonds, aip: Aip, previous: Package
                     ) -> tuple[RecordFile | None, bool]:
@@ -763,11 +893,11 @@ class _Rebuild:
         _update_columns(doc, _validated(record), _FILE_CODES + _DOC_CODES)
         return doc
 
-    def insert_events(self, s: Session, aip: Aip, package_id: int, copy_id: int,
+    def insert_events(self, s: Session, aip: Aip | None, package_id: int, copies: dict[str, int],
                       bitstreams: dict[str, int], events: list[dict[str, Any]]) -> None:
         if not events:
             return
-        wanted = dict(aip.agents)
+        wanted = dict(aip.agents) if aip is not None else {}
         for e in events:
             for a in e.get("agents") or ():
                 if isinstance(a, dict):  # sidecar: the agent travels with its event
@@ -781,13 +911,13 @@ class _Rebuild:
                 bitstream = bitstreams.get(f"data/{e['object_identifier'] or ''}")
             else:
                 bitstream = bitstreams.get(e.get("bitstream") or "")
-            on_copy = (e.get("copy") or {}).get("location") == self.storage.name and \
-                e.get("link_copy", True)
+            copy_id = copies.get((e.get("copy") or {}).get("location")) \
+                if e.get("link_copy", True) else None
             return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
                     "event_datetime": e["when"], "detail": e.get("detail"),
                     "outcome": e["outcome"], "outcome_detail": e.get("outcome_detail"),
                     "package_id": package_id, "bitstream_id": bitstream,
-                    "stored_copy_id": copy_id if on_copy else None,
+                    "stored_copy_id": copy_id,
                     "object_identifier": e.get("object_identifier")}
 
         ids = list(s.scalars(sa.insert(PremisEvent).returning(
@@ -805,102 +935,229 @@ class _Rebuild:
         self.report.sidecar_events += sum(e["source"] == "sidecar" for e in events)
 
     # reading: one package entity (all its versions and its sidecar events), no database
-    def load(self, entity: str, versions: list[tuple[int, str]], paths: dict[str, set[str]],
-             batch_keys: list[str]) -> _Loaded:
+    def load(self, entity: str, versions: list[tuple[int, str]]) -> _Loaded:
         loaded = _Loaded(entity)
         batches = []
-        for key in sorted(batch_keys, key=lambda k: (sidecar.batch_sequence(k), k)):
-            try:
-                events, bad = sidecar.read_batch(self.storage, key)
-            except StorageError as exc:
-                loaded.issues.append(("RBD010", key, {"key": key, "reason": exc.message("en")}))
-                continue
-            loaded.issues += [("RBD010", key, {"key": key, "reason": r}) for r in bad[:5]]
-            batches.append(events)
-        loaded.events = sidecar.merge_events(batches)
+        for storage in self.holders(lambda lst: entity in lst.batches):
+            for key in sorted(self.listings[storage.name].batches[entity],
+                              key=lambda k: (sidecar.batch_sequence(k), k)):
+                try:
+                    events, bad = sidecar.read_batch(storage, key)
+                except StorageError as exc:
+                    loaded.issues.append(("RBD010", key, {"key": key,
+                                                          "reason": exc.message("en")}))
+                    continue
+                loaded.issues += [("RBD010", key, {"key": key, "reason": r}) for r in bad[:5]]
+                batches.append(events)
+        loaded.events = sidecar.merge_events(batches)  # every location's: the union
         for e in loaded.events:
             if e.get("version") not in {v for v, _ in versions}:
                 loaded.issues.append(("RBD015", entity, {
                     "event_uuid": e.get("event_uuid"), "objid": e.get("objid"),
                     "version": e.get("version")}))
         for version, prefix in versions:
-            reader = _AipReader(self.storage, prefix, paths[prefix], self.verify)
-            try:
-                loaded.aips.append((version, reader.load()))
-            except _Damaged as damaged:
-                loaded.aips.append((version, damaged.issue))
-            except Exception as exc:  # noqa: BLE001 - e.g. a storage error not foreseen above
-                loaded.aips.append((version, ("RBD007", prefix, {
-                    "prefix": prefix, "file": "-", "reason": str(exc).splitlines()[0][:300]})))
-            loaded.issues += [(code, prefix, params) for code, params in reader.warnings]
+            found = _Version(version, prefix, present=prefix in self.in_catalog)
+            if not found.present:
+                self.read_version(found, loaded)
+            loaded.aips.append(found)
         return loaded
+
+    def read_version(self, found: _Version, loaded: _Loaded) -> None:
+        """Read the version from the first location (preferred first) that holds a good copy,
+        then look at the copies in the others."""
+        prefix = found.prefix
+        for storage in self.holders(lambda lst: prefix in lst.aips):
+            reader = _AipReader(storage, prefix, self.listings[storage.name].aips[prefix],
+                                self.verify)
+            try:
+                found.aip, found.source = reader.load(), storage.name
+            except _Damaged as damaged:
+                found.failures[storage.name] = damaged.issue
+            except Exception as exc:  # noqa: BLE001 - e.g. a storage error not foreseen above
+                found.failures[storage.name] = ("RBD007", prefix, {
+                    "prefix": prefix, "file": "-", "reason": str(exc).splitlines()[0][:300]})
+            loaded.issues += [(code, prefix, params) for code, params in reader.warnings]
+            if found.aip is not None:
+                break
+        if found.aip is None:
+            return
+        for name, listing in self.listings.items():
+            if name == found.source or name in found.failures:
+                continue
+            problem = self.check_copy(self.by_name[name], found.aip, listing.aips.get(prefix))
+            if problem is not None:
+                found.copies[name] = problem
+
+    def check_copy(self, storage: Storage, aip: Aip, present: set[str] | None
+                   ) -> IssueArgs | None:
+        """A copy other than the one read: every object there (from the listing), the same tag
+        manifest (one small read), and with ``--verify`` every object re-hashed."""
+        prefix = aip.prefix
+        if not present:
+            return ("RBD005", prefix, {"prefix": prefix, "count": len(aip.bitstreams),
+                                       "first": "(the whole package)"})
+        missing = [b["path"] for b in aip.bitstreams if b["path"] not in present]
+        if missing:
+            return ("RBD005", prefix, {"prefix": prefix, "count": len(missing),
+                                       "first": missing[0]})
+        try:
+            with storage.open(f"{prefix}/{TAGMANIFEST}") as f:
+                actual = _sha(f.read())
+            if actual != aip.tagmanifest_sha256:
+                return ("RBD003", prefix, {"prefix": prefix, "file": TAGMANIFEST,
+                                           "expected": aip.tagmanifest_sha256, "actual": actual})
+            if self.verify:
+                for b in aip.bitstreams:
+                    result = storage.verify(f"{prefix}/{b['path']}", b["sha256"])
+                    if not result.ok:
+                        return ("RBD006", prefix, {"prefix": prefix, "file": b["path"],
+                                                   "outcome": result.outcome.value})
+        except StorageError as exc:
+            return ("RBD002", prefix, {"prefix": prefix, "file": TAGMANIFEST,
+                                       "reason": exc.message("en")})
+        return None
 
     # writing: each package in its own transaction, in version order
     def store(self, loaded: _Loaded) -> None:
         for code, path, params in loaded.issues:
             self.warn(code, path, **params)
+        readable = [f for f in loaded.aips if f.aip is not None]
+        objids = {f.aip.objid for f in readable if f.aip is not None} | \
+            {self.in_catalog[f.prefix][1] for f in loaded.aips if f.present}
         # the latest version that could be read is the active one: a damaged vN skipped must
         # not leave the package with no active version
-        latest = max((v for v, aip in loaded.aips if isinstance(aip, Aip)), default=None)
-        written: list[int] = []
-        last_written = None
-        for version, aip in loaded.aips:
-            if not isinstance(aip, Aip):
-                code, path, params = aip
-                self.report.add(code, path, **params)
-                self.report.aips_skipped += 1
+        latest = max((f.version for f in readable), default=None)
+        fix_status = False
+        for found in loaded.aips:
+            if found.present:
+                self.add_missing_copies(found)
                 continue
-            extra = [e for e in loaded.events if e.get("version") == version
+            if found.aip is None:
+                for code, path, params in found.failures.values():
+                    self.report.add(code, path, **params)
+                self.report.aips_skipped += 1
+                self.skipped.append(found.prefix)
+                continue
+            for name, (code, _, params) in {**found.failures, **found.copies}.items():
+                self.warn("RBD039", found.prefix, prefix=found.prefix, location=name,
+                          source=found.source, failed=code,
+                          detail=Issue(code, found.prefix, params).message("en"))
+            aip = found.aip
+            extra = [e for e in loaded.events if e.get("version") == found.version
                      and e.get("objid") in (None, aip.objid)]
-            if self.package(aip, "active" if version == latest else "superseded", extra):
-                written.append(self.packages[(aip.objid, aip.version)])
-                last_written = version
-        if written and last_written != latest:  # the latest read could not be written
-            with self.catalog.session() as s:
-                s.get(Package, written[-1]).status = "active"
+            status = "active" if found.version == latest else "superseded"
+            if self.package(found, status, extra):
+                self.last[aip.objid] = found.version
+            if status == "active" and self.last.get(aip.objid) != found.version:
+                fix_status = True  # the latest read could not be written
+            if self.resuming and any(f.present for f in loaded.aips):
+                fix_status = True  # versions already in the catalog may now be superseded
+        if fix_status:
+            for objid in objids:
+                self.set_active(objid)
 
-    def package(self, aip: Aip, status: str, extra: list[dict[str, Any]]) -> bool:
+    def set_active(self, objid: str) -> None:
+        """The highest version of the package in the catalog is the active one."""
+        with self.catalog.session() as s:
+            rows = list(s.scalars(sa.select(Package).where(Package.objid == objid,
+                                                           Package.kind == "AIP")
+                                  .order_by(Package.version)))
+            for row in rows:
+                row.status = "active" if row is rows[-1] else "superseded"
+
+    def add_missing_copies(self, found: _Version) -> None:
+        """A version already in the catalog (a rebuild run again): copies in locations that
+        could not be listed last time are registered now, as not yet checked."""
+        package_id = self.in_catalog[found.prefix][0]
+        with self.catalog.session() as s:
+            have = set(s.scalars(sa.select(StoredCopy.location).where(
+                StoredCopy.package_id == package_id)))
+            model = s.scalar(sa.select(StoredCopy).where(StoredCopy.package_id == package_id)
+                             .limit(1))
+            for name in self.listings:
+                if name in have or model is None:
+                    continue
+                held = found.prefix in self.listings[name].aips
+                s.add(StoredCopy(package_id=package_id, location=name, key=found.prefix,
+                                 sha256=model.sha256, size=model.size, stored_at=utcnow(),
+                                 last_check_at=None if held else utcnow(),
+                                 last_check_result="not_checked" if held else "missing",
+                                 last_check_detail=None if held else
+                                 "catalog rebuild: not in this location"))
+                self.report.copies += 1
+
+    def package(self, found: _Version, status: str, extra: list[dict[str, Any]]) -> bool:
+        aip = found.aip
+        assert aip is not None
         counts = (self.report.record_files, self.report.documents, self.report.bitstreams,
-                  self.report.events, self.report.sidecar_events)
+                  self.report.events, self.report.sidecar_events, self.report.copies,
+                  self.report.copies_damaged)
         agents, agencies = dict(self.agents), dict(self.agencies)
         try:
             with self.catalog.session() as s:
-                package_id = self.write(s, aip, status, extra)
+                package_id = self.write(s, found, status, extra)
         except Exception as exc:  # noqa: BLE001 - one bad package must not stop the rebuild
             self.agents, self.agencies = agents, agencies  # ids made in the rolled-back work
             (self.report.record_files, self.report.documents, self.report.bitstreams,
-             self.report.events, self.report.sidecar_events) = counts
+             self.report.events, self.report.sidecar_events, self.report.copies,
+             self.report.copies_damaged) = counts
             reason = exc.message("en") if isinstance(exc, KhosoError) else \
                 str(exc).splitlines()[0][:300]
             self.report.add("RBD008", aip.prefix, prefix=aip.prefix, reason=reason)
             self.report.aips_skipped += 1
+            self.skipped.append(aip.prefix)
             return False
         self.packages[(aip.objid, aip.version)] = package_id
-        self.written[aip.objid].append(package_id)
+        self.written[aip.objid].append((aip.version, package_id))
         self.report.aips_rebuilt += 1
         return True
 
-    def run(self) -> RebuildReport:
-        began = time.perf_counter()
+    def list_locations(self) -> None:
+        for storage in self.storages:
+            try:
+                self.listings[storage.name] = sort_keys(storage.list(f"{self.archive_code}/"))
+            except StorageError as exc:
+                self.report.add("RBD001", storage.name, location=storage.name,
+                                reason=exc.message("en"))
+                self.report.locations_unread.append(storage.name)
+        strays = {k for lst in self.listings.values() for k in lst.stray}
+        for key in sorted(strays):
+            self.warn("RBD011", key, key=key)
+
+    def begin(self) -> None:
+        """Refuse a catalog that holds packages, unless a rebuild left it incomplete: then this
+        run adds only what is missing (versions, copies) and leaves the rest as it is."""
         with self.catalog.session() as s:
             count = s.scalar(sa.select(sa.func.count()).select_from(Package))
-        if count:
-            raise KhosoError("RBD012", count=count)
-        try:
-            listing = sort_keys(self.storage.list(f"{self.archive_code}/"))
-        except StorageError as exc:
-            self.report.add("RBD001", self.storage.name, location=self.storage.name,
-                            reason=exc.message("en"))
-            return self.report
-        for key in listing.stray:
-            self.warn("RBD011", key, key=key)
-        self.report.aips_found = len(listing.aips)
-        if listing.aips or listing.fonds:
-            self.setup(listing)
-        entities: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for prefix in listing.aips:
-            entity, version = sidecar.split_package_prefix(prefix)
-            entities[entity].append((version, prefix))
+            if not count:
+                return
+            if catalog_state.incomplete(s) is None:
+                raise KhosoError("RBD012", count=count)
+            self.resuming = True
+            for pkg_id, objid, version, key in s.execute(
+                    sa.select(Package.id, Package.objid, Package.version, StoredCopy.key)
+                    .join(StoredCopy, StoredCopy.package_id == Package.id)
+                    .where(Package.kind == "AIP").order_by(Package.version)):
+                self.in_catalog[key] = (pkg_id, objid, version)
+                if (objid, version) not in self.packages:
+                    self.packages[(objid, version)] = pkg_id
+                    self.written[objid].append((version, pkg_id))
+
+    def run(self) -> RebuildReport:
+        began = time.perf_counter()
+        self.begin()
+        self.list_locations()
+        if not self.listings:  # not one location could be listed
+            return self.summary(began)
+        self.report.aips_found = len({p for lst in self.listings.values() for p in lst.aips})
+        self.restore_records()
+        if any(lst.aips or lst.fonds for lst in self.listings.values()):
+            self.setup()
+        entities: dict[str, set[tuple[int, str]]] = defaultdict(set)
+        for lst in self.listings.values():
+            for prefix in lst.aips:
+                entity, version = sidecar.split_package_prefix(prefix)
+                entities[entity].add((version, prefix))
         done = 0
         # Reads (storage latency, XML parsing) run ahead in a few threads while this thread
         # writes: S3 costs a round trip per object, and SQLite waits on fsync at each commit.
@@ -908,14 +1165,19 @@ class _Rebuild:
             pending: deque[Future[_Loaded]] = deque()
             names = iter(sorted(entities))
             for entity in names:
-                pending.append(pool.submit(self.load, entity, sorted(entities[entity]),
-                                           listing.aips, listing.batches.get(entity, [])))
+                pending.append(pool.submit(self.load, entity, sorted(entities[entity])))
                 if len(pending) < 2 * self.workers:
                     continue
                 done = self.finish(pending.popleft().result(), done)
             while pending:
                 done = self.finish(pending.popleft().result(), done)
         return self.summary(began)
+
+    def restore_records(self) -> None:
+        """The audit log (into an empty log only) and the rejected submissions, before any
+        package: the rebuild's own audit entry chains on from the restored ones."""
+        records.restore_audit_log(self)
+        records.restore_rejections(self)
 
     def finish(self, loaded: _Loaded, done: int) -> int:
         self.store(loaded)
@@ -925,28 +1187,47 @@ class _Rebuild:
         return done
 
     def summary(self, began: float) -> RebuildReport:
+        report = self.report
         with self.catalog.session() as s:
-            self.report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent))
-            self.report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency))
-        self.report.seconds = round(time.perf_counter() - began, 3)
-        if self.report.seconds:
-            self.report.aips_per_s = round(self.report.aips_rebuilt / self.report.seconds, 1)
+            report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent))
+            report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency))
+        report.seconds = round(time.perf_counter() - began, 3)
+        if report.seconds:
+            report.aips_per_s = round(report.aips_rebuilt / report.seconds, 1)
+        report.complete = not self.skipped and not report.locations_unread
+        if not report.complete:
+            report.add("RBD038", self.archive_code, count=len(self.skipped),
+                       first=self.skipped[0] if self.skipped else "-",
+                       locations=", ".join(report.locations_unread) or "-")
         with self.catalog.session() as s:
-            audit_log.record(s, "system", "catalog.rebuild", "storage", self.storage.name,
-                             **{k: v for k, v in self.report.to_dict().items() if k != "problems"},
-                             problems=len(self.report.problems))
-        return self.report
+            catalog_state.mark_rebuild(s, complete=report.complete, skipped=self.skipped,
+                                       locations_unread=report.locations_unread,
+                                       problems=len(report.problems))
+            audit_log.record(s, "system", "catalog.rebuild", "storage",
+                             ",".join(report.locations),
+                             **{k: v for k, v in report.to_dict().items() if k != "problems"},
+                             problems=len(report.problems))
+        return report
 
 
-def rebuild_catalog(catalog: Catalog, storage: Storage, *, archive_code: str,
-                    progress: Progress | None = None, verify: bool = False,
-                    workers: int = 2) -> RebuildReport:
+def rebuild_catalog(catalog: Catalog, storage: Storage | Sequence[Storage], *,
+                    archive_code: str, progress: Progress | None = None, verify: bool = False,
+                    workers: int = 2, quarantine_dir: Path | None = None) -> RebuildReport:
     """Rebuild an empty, migrated ``catalog`` from the AIPs and sidecars under
-    ``{archive_code}/`` in ``storage``; damaged AIPs are reported (RBD codes) and skipped.
+    ``{archive_code}/`` in every location of ``storage`` (the first is the preferred source).
 
-    ``workers`` threads read AIPs ahead of the one being written. Raises ``KhosoError`` RBD012
-    only when the catalog already holds packages.
+    Each AIP version is read from the first location holding a good copy; every location's
+    copy is registered as found (a damaged one for ``khoso audit --repair``). A version no
+    location holds a good copy of is skipped, and the catalog is marked incomplete
+    (``preservation.catalog.state``, shown on ``/healthz``) until a later rebuild, run again on
+    that catalog, adds it. ``workers`` threads read AIPs ahead of the one being written; a
+    rejection's report is written back under ``quarantine_dir`` when given. Raises
+    ``KhosoError`` RBD012 only when the catalog holds packages and is not marked incomplete.
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    return _Rebuild(catalog, storage, archive_code, verify, progress, workers).run()
+    storages = list(storage) if isinstance(storage, list | tuple) else [storage]
+    if not storages or len({st.name for st in storages}) != len(storages):
+        raise ValueError("at least one storage location, each named once")
+    return _Rebuild(catalog, storages, archive_code, verify, progress, workers,
+                    quarantine_dir).run()

@@ -12,6 +12,7 @@ not be read leaves the repair for a later run instead.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from preservation.issues import Issue
 from storage.audit import CopyAudit, ObjectRef, check_detail, save_events, storage_agent
 from storage.errors import ObjectMissing, StorageError
 from storage.protocol import Storage
+
+log = logging.getLogger(__name__)
 
 _SOURCE_IS_BAD = {"STO003", "STO004"}  # the bytes streamed from the source were wrong
 
@@ -130,8 +133,9 @@ def repair_objects(audit: CopyAudit, sources: Sequence[tuple[str, Storage, str]]
     return CopyRepair(audit, tuple(done))
 
 
-def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> None:
-    """Replication events, audit-log entries, the copy's new state and the critical flag."""
+def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> list[Event]:
+    """Replication events, audit-log entries, the copy's new state and the critical flag;
+    returns the events (mirrored next to the AIPs once committed)."""
     copy = repair.audit.copy
     events = []
     for o in repair.objects:
@@ -153,7 +157,7 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> None:
                              paths=[o.path for o in repair.lost], location=copy.location)
     row = session.get(StoredCopy, copy.copy_id)
     if row is None:
-        return
+        return events
     issues = [o.issue(copy.objid) for o in repair.objects]
     if not repair.unrepaired:
         row.last_check_at = dt.datetime.now(dt.UTC)
@@ -162,6 +166,7 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> None:
     else:
         issues = repair.audit.issues() + issues
     row.last_check_detail = check_detail(issues)
+    return events
 
 
 def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Storage], *,
@@ -171,5 +176,25 @@ def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Stora
         sources = _sources(s, audit, storages)
     repair = repair_objects(audit, sources, storages[audit.copy.location])
     with catalog.session() as s:
-        record_repair(s, repair, actor=actor)
+        events = record_repair(s, repair, actor=actor)
+        row = s.get(StoredCopy, audit.copy.copy_id)
+        state = {} if row is None else {
+            "result": row.last_check_result, "detail": row.last_check_detail,
+            "checked_at": row.last_check_at}
+    _mirror_repair(storages, repair, events, state)
     return repair
+
+
+def _mirror_repair(storages: Mapping[str, Storage], repair: CopyRepair, events: list[Event],
+                   state: dict) -> None:
+    """The committed repair events next to the AIPs, with the copy's state after them and
+    whether the package lost an object, so a rebuilt catalog keeps them (best effort)."""
+    from storage.sidecar import append_events_everywhere, event_record
+
+    copy = repair.audit.copy
+    records = [event_record(e, objid=copy.objid, critical=bool(repair.lost),
+                            copy={"location": copy.location, "key": copy.key, **state})
+               for e in events]
+    failed = append_events_everywhere(storages.values(), copy.key, records)
+    if failed:
+        log.warning("repair events not written to %s", ", ".join(sorted(failed)))

@@ -428,3 +428,13 @@ class Job(Base):
     # Unix time the job's claim ends: a running job's worker renews it while alive; a queued
     # job whose message may be lost (a dead worker held it) is sent again once it has passed.
     lease_until: Mapped[float | None] = mapped_column(Float)
+
+
+class CatalogState(Base):
+    """Facts about the catalog itself, by name: ``rebuild`` says whether the last disaster
+    recovery left AIPs out (``/healthz`` shows it until a later rebuild completes it)."""
+
+    __tablename__ = "catalog_state"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -105,6 +105,10 @@ def test_rebuild_equals_original_row_by_row(ingested, target):
     assert {t: len(r) for t, r in rebuilt.items()} == {t: len(r) for t, r in original.items()}
     assert len(rebuilt["stored_copy"]) == 3 and len(rebuilt["premis_event"]) > 60  # 28 per AIP
     assert_same(original, rebuilt)
+    assert report.complete
+    with pytest.raises(KhosoError) as refused:  # a complete catalog is never rebuilt into
+        rebuild_catalog(target, storage, archive_code=ARCHIVE)
+    assert refused.value.code == "RBD012"
 
 
 def test_damaged_tagmanifest_skips_that_aip_only(ingested, target):
@@ -118,7 +122,9 @@ def test_damaged_tagmanifest_skips_that_aip_only(ingested, target):
     report = rebuild_catalog(target, FilesystemStorage(root, name=LOCATION), archive_code=ARCHIVE)
 
     assert (report.aips_found, report.aips_rebuilt, report.aips_skipped) == (3, 2, 1)
-    assert [(p["code"], p["path"]) for p in report.problems] == [("RBD003", damaged)]
+    assert [(p["code"], p["path"]) for p in report.problems] == [
+        ("RBD003", damaged), ("RBD038", ARCHIVE)]  # and the catalog is marked incomplete
+    assert report.complete is False
     with target.session() as s:
         keys = set(s.scalars(sa.select(StoredCopy.key)))
         events = s.scalar(sa.select(sa.func.count()).select_from(PremisEvent)
@@ -136,13 +142,12 @@ def test_verify_rehashes_payload(ingested, target):
     report = rebuild_catalog(target, storage, archive_code=ARCHIVE, verify=True)
 
     assert (report.aips_rebuilt, report.aips_skipped) == (2, 1)
-    assert [p["code"] for p in report.problems] == ["RBD006"]
+    assert [p["code"] for p in report.problems] == ["RBD006", "RBD038"]
     with target.session() as s:
         assert set(s.scalars(sa.select(StoredCopy.last_check_detail))) == {
             "verified by catalog rebuild"}
-    with pytest.raises(KhosoError) as refused:  # the catalog is not empty any more
-        rebuild_catalog(target, storage, archive_code=ARCHIVE)
-    assert refused.value.code == "RBD012"
+    again = rebuild_catalog(target, storage, archive_code=ARCHIVE, verify=True)  # runs again
+    assert (again.aips_rebuilt, again.aips_skipped, again.complete) == (0, 1, False)
 
 
 def test_empty_location_gives_empty_catalog(target, tmp_path: Path):

@@ -148,7 +148,8 @@ def test_a_damaged_latest_version_leaves_the_one_before_active(versioned, target
 
     assert (report.aips_rebuilt, report.aips_skipped) == (2, 1)
     assert [(p["code"], p["path"]) for p in report.problems] == [
-        ("RBD003", f"{root.relative_to(khoso.replica(LOCATION)).as_posix()}/v3")]
+        ("RBD003", f"{root.relative_to(khoso.replica(LOCATION)).as_posix()}/v3"),
+        ("RBD038", ARCHIVE)]
     pkgs = packages(target, objid)
     assert {v: p.status for v, p in pkgs.items()} == {1: "superseded", 2: "active"}
     with target.session() as s:
@@ -178,7 +179,7 @@ def test_a_bad_fetch_line_skips_that_version_only(versioned, target, change, cod
 
     report = rebuild(khoso, target)
 
-    assert [p["code"] for p in report.problems] == [code], report.problems
+    assert [p["code"] for p in report.problems] == [code, "RBD038"], report.problems
     assert report.problems[0]["path"].endswith("/v2")
     assert (report.aips_rebuilt, report.aips_skipped) == (2, 1)
     assert {v: p.status for v, p in packages(target, objid).items()} == {
@@ -200,7 +201,8 @@ def test_fetched_metadata_is_checked_against_this_versions_manifest(versioned, t
 
     report = rebuild(khoso, target)
 
-    assert [(p["code"], p["params"]["file"]) for p in report.problems] == [("RBD006", PIC_EAD)]
+    assert [(p["code"], p["params"].get("file")) for p in report.problems] == [
+        ("RBD006", PIC_EAD), ("RBD038", None)]
     assert report.problems[0]["path"].endswith("/v3")
     assert {v: p.status for v, p in packages(target, objid).items()} == {
         1: "superseded", 2: "active"}
@@ -235,9 +237,37 @@ def test_a_latest_version_that_cannot_be_written_leaves_the_one_before_active(
     monkeypatch.setattr(rebuild_module._Rebuild, "insert_events", failing)
     report = rebuild(khoso, target)
 
-    assert [(p["code"], p["params"]["reason"]) for p in report.problems] == [
-        ("RBD008", "disk full")]
+    assert [(p["code"], p["params"].get("reason")) for p in report.problems] == [
+        ("RBD008", "disk full"), ("RBD038", None)]
     assert {v: p.status for v, p in packages(target, objid).items()} == {
         1: "superseded", 2: "active"}
     with target.session() as s:  # v3's update of the document was rolled back with it
         assert "Quyết định số 1" in set(s.scalars(sa.select(Document.subject)))
+
+
+def test_a_version_damaged_in_one_location_comes_from_the_other(versioned, target) -> None:
+    """Every location is read: v3's copy in replica1 fails its tag manifest, replica2's is
+    good, so v3 is rebuilt from there, stays the active version, and both copies of every
+    version are registered (replica1's v3 as a mismatch, for the repair)."""
+    khoso, objid, root = versioned
+    tagmanifest = root / "v3" / "tagmanifest-sha256.txt"
+    tagmanifest.chmod(0o644)
+    text = tagmanifest.read_text()
+    tagmanifest.write_text(("0" if text[0] != "0" else "1") + text[1:])
+    storages = [FilesystemStorage(khoso.replica(name), name=name)
+                for name in (LOCATION, "replica2")]
+
+    report = rebuild_catalog(target, storages, archive_code=ARCHIVE)
+
+    assert (report.aips_rebuilt, report.aips_skipped, report.complete) == (3, 0, True)
+    assert [(p["code"], p["params"]["location"], p["params"]["failed"])
+            for p in report.problems] == [("RBD039", LOCATION, "RBD003")]
+    assert {v: p.status for v, p in packages(target, objid).items()} == {
+        1: "superseded", 2: "superseded", 3: "active"}
+    with target.session() as s:
+        copies = {(key.rsplit("/", 1)[1], loc): result for key, loc, result in s.execute(
+            sa.select(StoredCopy.key, StoredCopy.location, StoredCopy.last_check_result))}
+        assert s.scalars(sa.select(RecordFile.title)).all() == [TITLE]
+        assert SUBJECT in set(s.scalars(sa.select(Document.subject)))
+    assert copies == {(f"v{v}", loc): "mismatch" if (v, loc) == (3, LOCATION) else "ok"
+                      for v in (1, 2, 3) for loc in (LOCATION, "replica2")}
