@@ -7,6 +7,7 @@ missing service is a failure, so CI can never pass by skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -68,18 +69,11 @@ def postgres_url() -> str:
     return service("KHOSO_TEST_PG_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """An empty catalog database URL, once on SQLite and once on PostgreSQL.
-
-    On PostgreSQL each test gets its own schema, dropped afterwards.
-    """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
-        return
+@contextlib.contextmanager
+def postgres_schema(base: str) -> Iterator[str]:
+    """A URL of ``base`` whose search path is a new schema, dropped afterwards."""
     import sqlalchemy as sa
 
-    base = request.getfixturevalue("postgres_url")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base)
     with admin.begin() as conn:
@@ -90,3 +84,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """An empty catalog database URL, once on SQLite and once on PostgreSQL.
+
+    On PostgreSQL each test gets its own schema, dropped afterwards.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        return
+    with postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url

@@ -33,6 +33,7 @@ from preservation.catalog.db import Catalog
 from preservation.catalog.models import Bitstream, Job, Package, RecordFile, StoredCopy
 from preservation.jobs import make_celery
 from preservation.settings import load_settings
+from tests.conftest import postgres_schema
 from tests.integration.conftest import FOND, ORGAN, big_pdf, make_sip
 
 pytestmark = pytest.mark.integration
@@ -60,16 +61,8 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2) -> None:
 
 @pytest.fixture
 def pg_schema_url(postgres_url: str):
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(postgres_url) as url:
+        yield url
 
 
 class Topology:
