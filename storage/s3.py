@@ -138,20 +138,21 @@ class S3Storage:
             digest = self._check(key, whole.hexdigest(), total, expected, size)
             body = b"".join(pending)
             pending.clear()
-            try:
-                resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
+
+            def put_once() -> Any:
+                return self._call("put", key, self.client.put_object, Key=key, Body=body,
                                   ChecksumAlgorithm="SHA256",
                                   ChecksumSHA256=_b64(bytes.fromhex(digest)),
                                   Metadata={"sha256": digest}, **self._lock_args(lock), **once)
+
+            try:
+                resp = put_once()
             except _Exists:
                 if self._holds(key, digest, "put"):
                     return StoredObject(key, total, digest, self.name, created=False)
                 # Gone again between the refusal and the read: one more conditional put.
                 try:
-                    resp = self._call("put", key, self.client.put_object, Key=key, Body=body,
-                                      ChecksumAlgorithm="SHA256",
-                                      ChecksumSHA256=_b64(bytes.fromhex(digest)),
-                                      Metadata={"sha256": digest}, **self._lock_args(lock), **once)
+                    resp = put_once()
                 except _Exists:
                     raise StorageError("STO006", key, transient=True, key=key, location=self.name,
                                        operation="put", reason="the key changed while it was written"

@@ -20,6 +20,7 @@ LIVE = ("queued", "running")
 
 def claim(catalog: Catalog, arc_file_code: str, job_id: str) -> str | None:
     """Claim ``arc_file_code`` for ``job_id``; the id of the live job holding it, else None."""
+    holder: str | None = None
     for _ in range(3):  # a holder ending between our two statements: look again
         try:
             with catalog.session() as s:
@@ -42,4 +43,6 @@ def claim(catalog: Catalog, arc_file_code: str, job_id: str) -> str | None:
                 job_id=job_id, claimed_at=utcnow()))
             if taken.rowcount == 1:
                 return None
-    return holder
+    # Still contended after three looks: say it is held, so the caller waits and retries
+    # rather than writing beside another job.
+    return holder or "?"
