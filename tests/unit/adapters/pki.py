@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+# asn1crypto.tsp maps the tst_info content type pyHanko's DummyTimeStamper signs; without it
+# the LTA fixtures fail on an xdist worker that imported nothing else needing it.
+import asn1crypto.tsp  # noqa: F401
 from asn1crypto import keys as akeys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes

@@ -1,0 +1,3 @@
+from access_api.cli import main
+
+main()

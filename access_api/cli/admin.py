@@ -1,0 +1,210 @@
+"""Set-up and administration: init, db, settings, keys, agencies, fonds, accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from access_api.cli.base import Context, echo_rows, keep_log, main
+from ingest import local_clamd
+from preservation import signing
+from preservation.accounts import ensure_first_admin
+from preservation.catalog import registry
+from preservation.settings import documented
+
+
+@main.command()
+@click.pass_obj
+def init(obj: Context) -> None:
+    """Khởi tạo thư mục dữ liệu, danh mục, bản sao, clamd và tài khoản quản trị đầu tiên."""
+    s = obj.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    for loc in s.storage_locations:
+        if loc.scheme == "file":
+            loc.path.mkdir(parents=True, exist_ok=True)
+    if s.clamd_managed:
+        local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
+        if not local_clamd.official_database():
+            click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
+                       "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
+    keys = Path(s.keys_dir)
+    if not (keys / signing.KEY_FILE).exists():
+        signing.init_keys(keys, s.archive_name, s.archive_code)
+        click.echo(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
+    Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
+    catalog = obj.catalog()
+    catalog.upgrade()
+    with catalog.session() as session:
+        registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
+        admin = ensure_first_admin(session)
+    catalog.dispose()
+    click.echo(f"Đã khởi tạo / initialised: {s.data_dir}")
+    if admin:
+        click.echo("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần) / first admin account "
+                   f"(shown once): {admin[0]} / {admin[1]}")
+
+
+@main.group()
+def db() -> None:
+    """Cơ sở dữ liệu danh mục / catalog database."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Nâng cấp lược đồ danh mục (Alembic) / migrate the catalog schema."""
+    catalog = obj.catalog()
+    catalog.upgrade(revision)
+    click.echo(f"Phiên bản lược đồ / schema revision: {catalog.ping()}")
+    catalog.dispose()
+
+
+@main.group()
+def agency() -> None:
+    """Cơ quan nộp lưu / submitting agencies."""
+
+
+@agency.command("add")
+@click.argument("organ_id")
+@click.argument("name")
+@click.option("--address")
+@click.option("--email")
+@click.pass_obj
+def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
+               email: str | None) -> None:
+    """Thêm cơ quan theo mã định danh / add an agency by its identifier."""
+    catalog = obj.catalog()
+    with catalog.session() as session:
+        registry.add_agency(session, organ_id, name, address=address, contact_email=email,
+                            actor="cli")
+    keep_log(obj, catalog)
+    click.echo(f"Đã thêm cơ quan / agency added: {organ_id}")
+
+
+@agency.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def agency_list(obj: Context, as_json: bool) -> None:
+    """Danh sách cơ quan / list agencies."""
+    with obj.catalog().session() as session:
+        rows = [{"organ_id": a.organ_id, "name": a.name, "address": a.address}
+                for a in registry.list_agencies(session)]
+    echo_rows(rows, as_json)
+
+
+@main.group()
+def fonds() -> None:
+    """Phông lưu trữ / fonds."""
+
+
+@fonds.command("add")
+@click.argument("fond_code")
+@click.argument("fond_name")
+@click.option("--status", default="mở", show_default=True, help="đóng | mở")
+@click.option("--history", "fond_history", help="Lịch sử đơn vị hình thành phông.")
+@click.option("--time", "archives_time", help="Thời gian tài liệu, e.g. 1946-1975.")
+@click.option("--total-doc", help="Tổng số tài liệu.")
+@click.option("--scheme", "classification_scheme", help="Phương án phân loại / nhóm tài liệu chủ yếu.")
+@click.option("--language", "languages", multiple=True, default=["01"], show_default=True,
+              help="Mã ngôn ngữ TT 05 (01–11), repeatable.")
+@click.option("--risk-recovery/--no-risk-recovery", default=False, help="Chế độ dự phòng.")
+@click.option("--description", help="Ghi chú.")
+@click.option("--agency", "organ_id", help="Mã định danh cơ quan hình thành phông.")
+@click.pass_obj
+def fonds_add(obj: Context, **fields: Any) -> None:
+    """Thêm phông lưu trữ (10 trường TT 05) / add a fonds."""
+    s = obj.settings
+    catalog = obj.catalog()
+    data = registry.FondsInput(**{**fields, "languages": list(fields["languages"])})
+    with catalog.session() as session:
+        body = registry.ensure_archive_body(session, s.archive_code, s.archive_name,
+                                            s.archive_kind)
+        registry.add_fonds(session, body, data, actor="cli")
+    from access_api.services import mirror_fonds
+
+    mirror_fonds(s, catalog, fields["fond_code"])
+    keep_log(obj, catalog)
+    click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
+
+
+@fonds.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def fonds_list(obj: Context, as_json: bool) -> None:
+    """Danh sách phông / list fonds."""
+    with obj.catalog().session() as session:
+        rows = [{"fond_code": f.fond_code, "fond_name": f.fond_name,
+                 "status": "đóng" if f.status == "dong" else "mở",
+                 "archives_time": f.archives_time, "languages": ";".join(f.languages),
+                 "archive": f.archive_body.code}
+                for f in registry.list_fonds(session)]
+    echo_rows(rows, as_json)
+
+
+@main.command("settings")
+def settings_cmd() -> None:
+    """Các biến môi trường KHOSO_* và giá trị mặc định / settings and defaults."""
+    for name, default, doc in documented():
+        click.echo(f"{name}={default}\n    {doc}")
+
+
+@main.group()
+def keys() -> None:
+    """Khóa ký của cơ quan lưu trữ / the archive's signing key."""
+
+
+@keys.command("init")
+@click.option("--force", is_flag=True, help="Thay khóa hiện có / replace the existing key.")
+@click.pass_obj
+def keys_init(obj: Context, force: bool) -> None:
+    """Tạo khóa và chứng thư tự ký / make a self-signed key and certificate."""
+    s = obj.settings
+    signer = signing.init_keys(Path(s.keys_dir), s.archive_name, s.archive_code, force=force)
+    click.echo(f"Đã tạo khóa ký / signing key created: {signer.subject} ({s.keys_dir})")
+
+
+@main.group()
+def user() -> None:
+    """Tài khoản và mã truy cập API / accounts and API tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="admin | archivist | preservation_officer | submitter | reader")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_obj
+def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
+    """Thêm tài khoản / add an account."""
+    from preservation.accounts import create_user
+
+    catalog = obj.catalog()
+    with catalog.session() as session:
+        create_user(session, username, password, list(roles), actor="cli")
+    keep_log(obj, catalog)
+    click.echo(f"Đã thêm tài khoản / account added: {username}")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", default="api", show_default=True)
+@click.pass_obj
+def user_token(obj: Context, username: str, name: str) -> None:
+    """Cấp mã truy cập API (chỉ hiển thị một lần) / issue an API token (shown once)."""
+    import sqlalchemy as sa
+
+    from preservation.accounts import issue_token
+    from preservation.catalog.models import User
+    from preservation.errors import NotFound
+
+    catalog = obj.catalog()
+    with catalog.session() as session:
+        account = session.scalar(sa.select(User).where(User.username == username))
+        if account is None:
+            raise NotFound("GEN002", what="User", key=username)
+        issued = issue_token(session, account, name, actor="cli")
+    keep_log(obj, catalog)
+    click.echo(issued.token)

@@ -1,0 +1,141 @@
+"""Long-running processes and their health: serve, worker, beat, health."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from access_api.cli.base import Context, main
+from ingest import local_clamd
+from preservation import __version__
+
+
+@main.command()
+@click.option("--host", default=None, help="Mặc định KHOSO_HOST / default KHOSO_HOST.")
+@click.option("--port", type=int, default=None, help="Mặc định KHOSO_PORT / default KHOSO_PORT.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Chạy kèm một tiến trình xử lý công việc và lịch kiểm tra / also run a job "
+                   "worker with the scheduler (scaled out: --no-worker, plus `khoso worker` and "
+                   "one `khoso beat`).")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -> None:
+    """Chạy dịch vụ web / run the web service (and the managed local clamd)."""
+    from waitress import serve as waitress_serve
+
+    from access_api.app import create_app
+    from access_api.supervisor import Supervisor
+
+    s = obj.settings
+    app = create_app(s)
+    clamd, owned = None, False
+    if s.clamd_managed:
+        clamd = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
+        if not local_clamd.running_pid(clamd):  # else it runs already: kept up, not stopped
+            local_clamd.start(clamd)
+            owned = True
+    # The worker leads its own process group: the supervisor stops its scheduler child with it.
+    supervisor = Supervisor((lambda: subprocess.Popen(
+        [sys.executable, "-m", "access_api.cli", "worker", "--beat"], start_new_session=True))
+        if with_worker else None, clamd, owns_clamd=owned)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    host, port = host or s.host, port or s.port
+    click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
+    try:
+        waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
+    finally:
+        supervisor.stop()
+
+
+def _exit_with_parent(parent: int) -> Any:
+    """For the worker's scheduler child: stop when the worker ``parent`` is gone (SIGKILL
+    leaves it orphaned, and a restarted worker starts a scheduler of its own). The pid is
+    taken before the fork: a worker killed while the child starts is noticed too."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    def start(**_: Any) -> None:
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+    return start
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=None, help="Mặc định KHOSO_WORKERS.")
+@click.option("--beat/--no-beat", default=False,
+              help="Chạy cả lịch kiểm tra định kỳ (một tiến trình duy nhất) / also run the "
+                   "scheduler of periodic audits (on one worker only).")
+@click.pass_obj
+def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
+    """Chạy tiến trình xử lý công việc (Celery) / run a job worker."""
+    from access_api.services import build_services, build_storages
+    from ingest.jobs import register_tasks
+    from preservation.jobs import make_celery
+    from storage.jobs import register_audit_task
+
+    s = obj.settings
+    app = make_celery(s)
+
+    def discard(job_id: str) -> int:
+        from storage.staging import discard as discard_staged
+
+        return discard_staged(list(build_storages(s).values()), job_id)
+
+    register_tasks(app, s, build_services, discard)
+    register_audit_task(app, s, build_storages)
+    pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
+    argv = ["worker", "-P", pool, "-c", str(concurrency or s.workers), "-Q", "khoso",
+            "--loglevel", s.log_level, "-n", "khoso@%h"]
+    if beat:
+        argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
+        from celery import signals
+
+        signals.beat_embedded_init.connect(_exit_with_parent(os.getpid()), weak=False)
+    app.worker_main(argv)
+
+
+@main.command()
+@click.pass_obj
+def beat(obj: Context) -> None:
+    """Chạy lịch kiểm tra định kỳ (chỉ một tiến trình) / run the scheduler of periodic audits
+    alone (exactly one per installation when workers are scaled out)."""
+    from access_api.services import build_storages
+    from preservation.jobs import make_celery
+    from storage.jobs import register_audit_task
+
+    s = obj.settings
+    app = make_celery(s)
+    register_audit_task(app, s, build_storages)
+    app.start(["beat", "-s", str(s.data_dir / "celerybeat-schedule"), "--loglevel", s.log_level])
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True, help="Chỉ mã thoát / exit code only (health checks).")
+@click.pass_obj
+def health(obj: Context, as_json: bool, quiet: bool) -> None:
+    """Tình trạng danh mục, các vị trí lưu trữ và clamd, như GET /healthz / component health.
+    Exit 0 when all are up, 1 otherwise."""
+    from access_api.health import health as component_health
+
+    report = component_health(obj.settings, obj.catalog())
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif not quiet:
+        for name, part in report["components"].items():
+            for item in part if isinstance(part, list) else [part]:
+                label = f"{name}:{item['name']}" if "name" in item else name
+                click.echo(f"{label}: {item['status']}"
+                           + (f" ({item['detail']})" if item.get("detail") else ""))
+    raise SystemExit(0 if report["status"] == "ok" else 1)

@@ -1,0 +1,149 @@
+"""Getting packages in: bag validate, ingest, sip build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from access_api.cli.base import Context, main, progress_printer
+from ingest import local_clamd
+from preservation.errors import KhosoError
+
+
+@main.group()
+def bag() -> None:
+    """Túi BagIt / BagIt bags."""
+
+
+@bag.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--profile", "profile_name", default="sip-tt05", show_default=True,
+              help="Hồ sơ BagIt trong profiles/, hoặc 'none' để chỉ kiểm tra RFC 8493.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
+    """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz) / validate
+    a bag or a TT 05 package without BagIt.
+
+    Exit 0 valid, 1 invalid, 3 valid but incomplete (files listed in fetch.txt are absent).
+    """
+    from access_api.bagcheck import check_bag
+    from ingest.unbagged import SubmissionForm
+
+    report, summary = check_bag(path, None if profile_name == "none" else profile_name)
+    incomplete = report.ok and not summary["complete"]
+    if as_json:
+        click.echo(json.dumps({**summary, **report.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        for issue in report.issues:
+            click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path or path}: "
+                       f"{issue.message(obj.lang)}")
+        if incomplete:
+            verdict = "hợp lệ nhưng chưa đầy đủ / valid but incomplete"
+        else:
+            verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
+        form = SubmissionForm(summary["form"]) if summary.get("form") else None
+        seen = (f"{form.label('vi')} / {form.label('en')}" if form
+                else "không nhận ra / not recognised")
+        click.echo(f"{path}: {seen}: {verdict} "
+                   f"({summary['files']} tệp/files, {summary['bytes']} byte)")
+        absent = [e for e in summary["fetch"] if not e["present"]]
+        if absent:
+            click.echo("Cần tải (khoso không tự tải) / to fetch (khoso never fetches):")
+            for e in absent:
+                size = "chưa rõ / unknown" if e["length"] is None else e["length"]
+                click.echo(f"  {e['path']} <- {e['url']} ({size} byte)")
+    raise SystemExit(3 if incomplete else 0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--wait", is_flag=True,
+              help="Chạy ngay trong tiến trình này và chờ kết quả / run here and wait.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
+    """Nộp lưu một túi SIP / ingest a SIP bag. Exit 0 accepted, 1 rejected, 2 error."""
+    from ingest.jobs import create_job, run_job, submit
+    from preservation.jobs import make_celery
+
+    if not path.exists():
+        raise click.UsageError(f"không tìm thấy / not found: {path}")
+    s = obj.settings
+    catalog = obj.catalog()
+    if not wait:
+        job_id = submit(catalog, make_celery(s), path, "cli")
+        out = {"job_id": job_id, "status": "queued"}
+        click.echo(json.dumps(out) if as_json else f"Đã xếp hàng / queued: job {job_id}")
+        return
+    from access_api.services import build_services
+    from ingest.jobs import retry_later
+
+    started = None
+    if s.clamd_managed:  # no `khoso serve` runs the local clamd: run it for this ingest
+        local = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
+        if not local_clamd.running_pid(local):
+            local_clamd.start(local)
+            started = local
+    job_id = create_job(catalog, path, "cli", lease=float(s.job_visibility_timeout))
+    try:
+        outcome = run_job(s, catalog, job_id, services=build_services(s),
+                          progress=None if as_json else progress_printer())
+    except KhosoError as exc:
+        transient = getattr(exc, "transient", False)
+        if transient:  # the archive's fault: queued for a worker
+            retry_later(catalog, make_celery(s), job_id)
+            click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)
+        if as_json:  # a script reads the outcome on stdout whatever it was
+            click.echo(json.dumps({"accepted": False, "job_id": job_id,
+                                   "status": "queued" if transient else "failed",
+                                   "retry": transient, "error": exc.issue.to_dict()},
+                                  ensure_ascii=False, indent=2))
+        raise
+    finally:
+        if started is not None:
+            local_clamd.stop(started)
+    if outcome is None:  # cannot happen to a job created here; say so rather than crash
+        raise KhosoError("GEN005", detail=f"job {job_id} was taken by another worker")
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    elif outcome.accepted:
+        click.echo(f"Đã tiếp nhận / accepted: {outcome.objid} (job {job_id})")
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
+    else:
+        click.echo(f"Từ chối / rejected at {outcome.failed_step} (job {job_id}); "
+                   f"quarantine: {outcome.quarantine}", err=True)
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {issue.severity.value} {issue.path}: "
+                       f"{issue.message(obj.lang)}", err=True)
+    raise SystemExit(0 if outcome.accepted else 1)
+
+
+@main.group()
+def sip() -> None:
+    """Gói nộp lưu SIP / submission packages."""
+
+
+@sip.command("build")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--metadata", "sheet", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Bảng siêu dữ liệu CSV, XLSX hoặc JSON / metadata sheet.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Thư mục túi BagIt sẽ tạo (chưa tồn tại) / bag folder to create.")
+@click.option("--organ-id", required=True, help="Mã định danh cơ quan nộp lưu.")
+@click.option("--agency-name", required=True, help="Tên cơ quan nộp lưu.")
+@click.option("--fond", "fond_code", required=True, help="Mã phông.")
+@click.option("--agreement", help="Mã đăng ký yêu cầu nộp (SUBMISSIONAGREEMENT).")
+@click.pass_obj
+def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, agency_name: str,
+              fond_code: str, agreement: str | None) -> None:
+    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu / build a SIP bag."""
+    from ingest.sip_build import build_sip
+
+    bag_path = build_sip(src, sheet, out, organ_id=organ_id, agency_name=agency_name,
+                         fond_code=fond_code, submission_agreement=agreement)
+    click.echo(f"Đã tạo túi SIP / SIP bag built: {bag_path}")
