@@ -1,17 +1,24 @@
 """Validation problems as data: ``Issue(code, path, message)`` collected in a ``Report``.
 
-Every code is declared once in ``preservation/data/issues/*.json`` with a severity and a
-Vietnamese and an English message template; codes are never reused. Tests assert the exact
-set of codes a bad input produces, so messages can improve without breaking callers.
+Every code is declared once in ``preservation/data/issues/*.json`` with a severity, the clause
+it enforces and a Vietnamese and an English message template; codes are never reused. Tests
+assert the exact set of codes a bad input produces, so messages can improve without breaking
+callers.
+
+The clause tells an operator why khoso refuses something: a rule of TT 05/2025/TT-BNV or of
+another legal text, an RFC 8493 section, an E-ARK CSIP requirement id, a schema — or, where no
+external text asks for the check, the name of khoso's own policy (``KhosoPolicy``), never an
+invented article. ``CLAUSE_FORM`` is every shape a clause may take.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,12 +30,52 @@ class Severity(str, Enum):
     INFO = "info"
 
 
+class KhosoPolicy(StrEnum):
+    """khoso's own rules, cited as ``khoso: <value>`` where no external text asks for a check."""
+
+    UNPACK_SAFETY = "an toàn giải nén"  # archive bombs, links, corrupt or encrypted members
+    PATH_SAFETY = "an toàn đường dẫn"  # traversal, links and special files, storage keys
+    XML_SAFETY = "an toàn XML"  # no DOCTYPE/entities, bounded size
+    PORTABLE_NAMES = "tên tệp đa nền tảng"  # UTF-8, Unicode NFC and letter-case clashes
+    WRITE_ONCE = "lưu trữ ghi một lần"  # stored objects are never overwritten or deleted early
+    STORAGE_CONTRACT = "giao diện lưu trữ"  # what a storage location accepts (keys, ranges)
+    OPERATIONS = "vận hành hệ thống"  # configuration, database, workers, clamd, disks
+    INPUT = "kiểm tra đầu vào"  # parameters and references an operator gives
+    AIP_SIGNATURE = "chữ ký gói AIP"  # the archive signs each AIP's tag manifest
+    AIP_VERSIONS = "phiên bản AIP"  # corrections make a new version, never edit one
+    SUBMISSION_AGREEMENT = "thỏa thuận nộp lưu"  # Khoso-* keys of the BagIt profile
+    SIP_SHEET = "bảng kê sip build"  # the sheet format of ``khoso sip build``
+    UNBAGGED = "gói không túi BagIt"  # a TT 05 package without BagIt: its METS is its manifest
+
+
+_NOTE = r"(?: \([^()]+\))?"
+_SECTIONS = r"§\d+(?:\.\d+)*(?:, §\d+(?:\.\d+)*)*"
+_CITATION = "|".join((
+    rf"RFC \d{{3,5}}(?: {_SECTIONS})?",
+    r"BagIt Profiles 1\.4\.0 «[A-Za-z.-]+»",
+    r"TT 05/2025/TT-BNV (?:Điều \d+(?: khoản \d+(?: điểm [a-zđ])?)?"
+    r"|Phụ lục [IVX]+(?:–[IVX]+)?|Chương [IVX]+)" + _NOTE,
+    r"TT 10/2022/TT-BNV",
+    r"NĐ (?:30/2020|113/2025)/NĐ-CP Điều \d+(?: khoản \d+)?",
+    r"QĐ 20/2020/QĐ-TTg",
+    r"E-ARK CSIP(?: CSIP(?:STR)?\d+)?" + _NOTE,
+    r"METS 1\.12" + _NOTE,
+    r"PREMIS 3\.0" + _NOTE,
+    rf"W3C XML 1\.0 {_SECTIONS}",
+    "khoso: (?:" + "|".join(re.escape(p.value) for p in KhosoPolicy) + ")",
+))
+CLAUSE_FORM = re.compile(rf"(?:{_CITATION})(?:; (?:{_CITATION}))*")
+"""A clause: one or more citations joined by ``"; "``."""
+
+
 @dataclass(frozen=True)
 class IssueDefinition:
     code: str
     severity: Severity
     vi: str
     en: str
+    clause: str = ""
+    """What the check enforces (see the module docstring); empty only in a code not yet cited."""
 
 
 @cache
@@ -42,7 +89,8 @@ def issue_catalog() -> Mapping[str, IssueDefinition]:
         for code, spec in json.loads(entry.read_text(encoding="utf-8")).items():
             if code in catalog:
                 raise RuntimeError(f"issue code {code} declared twice ({entry.name})")
-            catalog[code] = IssueDefinition(code, Severity(spec["severity"]), spec["vi"], spec["en"])
+            catalog[code] = IssueDefinition(code, Severity(spec["severity"]), spec["vi"], spec["en"],
+                                            spec.get("clause", ""))
     return catalog
 
 
