@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from access_api.cli import main
 from preservation.issues import issue_catalog
 
 
-def run(*args: str, lang: str = "vi"):
+def run(*args: str, lang: str = "vi") -> Result:
     return CliRunner().invoke(main, list(args), env={"KHOSO_LANGUAGE": lang},
                               catch_exceptions=False)
 
 
-def test_without_code_every_code_is_listed_with_its_severity_clause_and_message():
+def test_without_code_every_code_is_listed_with_its_severity_clause_and_message() -> None:
     out = run("issues")
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
@@ -26,7 +26,7 @@ def test_without_code_every_code_is_listed_with_its_severity_clause_and_message(
     assert issue_catalog()["BAG001"].vi in bag001
 
 
-def test_one_code_shows_severity_clause_and_the_message_in_the_chosen_language():
+def test_one_code_shows_severity_clause_and_the_message_in_the_chosen_language() -> None:
     d = issue_catalog()["METS003"]
     vi = run("issues", "METS003")
     assert vi.exit_code == 0, vi.output
@@ -41,12 +41,12 @@ def test_one_code_shows_severity_clause_and_the_message_in_the_chosen_language()
     assert d.vi not in en.output
 
 
-def test_the_settings_language_is_the_default():
+def test_the_settings_language_is_the_default() -> None:
     out = run("issues", "AUD004", lang="en")
     assert "Severity: info" in out.output and "Clause:   TT 05/2025/TT-BNV Điều 26 khoản 2" in out.output
 
 
-def test_a_prefix_lists_that_family_in_order():
+def test_a_prefix_lists_that_family_in_order() -> None:
     out = run("--lang", "en", "issues", "SIG")
     assert out.exit_code == 0, out.output
     codes = [line.split()[0] for line in out.output.splitlines()[1:]]
@@ -55,7 +55,7 @@ def test_a_prefix_lists_that_family_in_order():
     assert codes[-1] == "SIG100" and "warning" in out.output.splitlines()[-1]
 
 
-def test_json_gives_both_languages():
+def test_json_gives_both_languages() -> None:
     one = json.loads(run("issues", "PKG011", "--json").output)
     d = issue_catalog()["PKG011"]
     assert one == {"code": "PKG011", "severity": "error", "clause": "khoso: an toàn giải nén",
@@ -65,7 +65,7 @@ def test_json_gives_both_languages():
     assert all(e["clause"] for e in family)
 
 
-def test_an_unknown_code_exits_1_with_a_clear_message():
+def test_an_unknown_code_exits_1_with_a_clear_message() -> None:
     out = CliRunner().invoke(main, ["issues", "XYZ9"],
                                              env={"KHOSO_LANGUAGE": "vi"})
     assert out.exit_code == 1
