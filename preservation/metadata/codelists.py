@@ -7,8 +7,10 @@ this module, so a code added there is known everywhere at once.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -41,6 +43,60 @@ class CodeList:
     def attr(self, code: str, key: str) -> Any:
         """Extra data attached to a code, e.g. ``years`` of a retention code."""
         return self.entries[code].get(key)
+
+    @property
+    def source(self) -> str:
+        """Where the list is defined (TT 05 section), empty when not recorded."""
+        return str(tt05_data()["codelists"].get(self.name, {}).get("source", ""))
+
+    def resolve(self, text: str) -> Resolution:
+        """The code a person means by ``text``: a code, its name, or ``code name`` together.
+
+        Names match case-insensitively in Vietnamese or English; a Vietnamese name typed
+        without diacritics ("vinh vien") matches only when exactly one entry fits, so a guess
+        never picks between two entries."""
+        text = " ".join(unicodedata.normalize("NFC", text).split())
+        if text in self.entries:
+            return Resolution(text)
+        if (paired := _CODE_AND_NAME.fullmatch(text)) and paired["code"] in self.entries:
+            named = self.resolve(paired["name"])
+            if named.code == paired["code"]:
+                return named
+        for key in (fold, plain):
+            matches = tuple(c for c, e in self.entries.items()
+                            if key(text) in {key(str(e["vi"])), key(str(e["en"]))})
+            if len(matches) == 1:
+                return Resolution(matches[0])
+            if matches:
+                return Resolution(None, matches)
+        return Resolution(None)
+
+    def describe(self, lang: str = "vi") -> str:
+        """Every code with its name, for messages: ``01 (Vĩnh viễn), 02 (70 năm)``."""
+        return ", ".join(f"{c} ({self.label(c, lang)})" for c in self.entries)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What ``CodeList.resolve`` found: one ``code``, or none with the ``ambiguous`` candidates
+    (empty when nothing matched at all)."""
+
+    code: str | None
+    ambiguous: tuple[str, ...] = field(default=())
+
+
+_CODE_AND_NAME = re.compile(r"(?P<code>[0-9A-Za-z_]+)\s*[-–—:.)]?\s+(?P<name>.+)")
+
+
+def fold(text: str) -> str:
+    """Compare text as a person reads it: NFC, case-insensitive, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def plain(text: str) -> str:
+    """``fold`` without Vietnamese diacritics (đ → d): "Vĩnh viễn" → "vinh vien"."""
+    decomposed = unicodedata.normalize("NFD", fold(text).replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
