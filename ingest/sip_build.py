@@ -39,6 +39,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.sip_sheet import (
+    DOCUMENT_KINDS,
+    FILE,
+    KIND,
+    PACKAGE_KINDS,
+    TEXT_SUFFIXES,
+    Row,
+    read_text_table,
+    rows_from_table,
+)
+from ingest.sip_sheet import columns as sheet_columns
 from preservation import __version__
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.issues import Issue, Report
@@ -51,16 +62,6 @@ from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import CHUNK, REP1, DocumentEntry, FileEntry, mime_for, now
 from preservation.packaging.read import resolve_href
 from preservation.packaging.validate import SHIPPED_SCHEMAS, STANDARD_DIR
-from ingest.sip_sheet import (
-    DOCUMENT_KINDS,
-    FILE,
-    KIND,
-    PACKAGE_KINDS,
-    TEXT_SUFFIXES,
-    Row,
-    read_text_table,
-    rows_from_table,
-)
 from profiles import load_profile
 from schemas import SCHEMA_DIR
 
@@ -200,8 +201,11 @@ def _check_columns(rows: list[Row], report: Report) -> set[str]:
                 report.add("SIP011", column=spec.name,
                            reason=f"bắt buộc/required for {', '.join(needs)}")
                 missing.add(spec.name)
+    template = {c.key for c in sheet_columns()}
+    filled = {c for _, cells in rows for c, v in cells.items() if v}
     for column in sorted(columns - known):
-        report.add("SIP018", column=column, kinds=", ".join(sorted(kinds)))
+        if column not in template or column in filled:  # an empty template column is no news
+            report.add("SIP018", column=column, kinds=", ".join(sorted(kinds)))
     return missing
 
 

@@ -233,7 +233,7 @@ def _reads_as_vietnamese(text: str) -> bool:
             continue
         if unicodedata.combining(ch) or unicodedata.category(ch)[0] == "C":
             return False
-        base, *marks = unicodedata.normalize("NFD", ch)
+        base, *marks = list(unicodedata.normalize("NFD", ch))
         if ch in "đĐ" or (base.isascii() and base.isalpha() and marks
                           and set(marks) <= _VI_MARKS):
             vietnamese = True
