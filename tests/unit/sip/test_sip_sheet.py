@@ -276,3 +276,10 @@ def test_build_sip_still_raises_with_the_whole_report(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
         build_sip(src, sheet, tmp_path / "bag", **AGENCY)
     assert info.value.report.codes() == {"SHEET001"}
+
+
+def test_the_readme_documents_every_column_with_its_label() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### SIP metadata sheet", 1)[1].split("\n### ", 1)[0]
+    for column in columns():
+        assert f"| `{column.key}` | {column.label} | {column.requirement()} |" in section, column.key
