@@ -84,6 +84,10 @@ def read_sheet(sheet: Path, report: Report) -> list[Row] | None:
                                             for n, r in enumerate(rows, 1)), report, sheet.name)
         if suffix == ".xlsx":
             import openpyxl
+            with sheet.open("rb") as f:
+                if f.read(4) != b"PK\x03\x04":
+                    report.add("SHEET009", sheet.name, item=sheet.name)
+                    return None
             book = openpyxl.load_workbook(sheet, read_only=True, data_only=True)
             try:
                 values = list(book.worksheets[0].iter_rows(values_only=True))
@@ -95,7 +99,8 @@ def read_sheet(sheet: Path, report: Report) -> list[Row] | None:
             return rows_from_table(values[0], enumerate(values[1:], 2), report, sheet.name)
         if suffix in TEXT_SUFFIXES:
             return read_text_table(sheet, report)
-        raise ValueError(f"unknown sheet type {suffix!r} (.csv, .xlsx, .json)")
+        report.add("SHEET008", sheet.name, item=sheet.name, suffix=suffix or "—")
+        return None
     except (OSError, ValueError, KeyError, csv.Error, zipfile.BadZipFile) as exc:
         report.add("SIP010", str(sheet), item=sheet.name, reason=str(exc) or type(exc).__name__)
         return None

@@ -127,8 +127,19 @@ def sip() -> None:
     """Gói nộp lưu SIP / submission packages."""
 
 
-SEVERITY_WORDS = {"vi": {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin"},
-                  "en": {"error": "error", "warning": "warning", "info": "info"}}
+# one language per line; the integrator moves these to the gettext catalogs (issue #13, U3)
+SIP_WORDS = {
+    "vi": {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin",
+           "errors": "lỗi", "warnings": "cảnh báo", "infos": "thông tin",
+           "built": "Đã tạo túi SIP: {out} ({summary})",
+           "not_built": "Không tạo gói ({summary})",
+           "template": "Đã tạo mẫu bảng kê: {out}"},
+    "en": {"error": "error", "warning": "warning", "info": "info",
+           "errors": "errors", "warnings": "warnings", "infos": "info",
+           "built": "SIP bag built: {out} ({summary})",
+           "not_built": "No package built ({summary})",
+           "template": "Sheet template written: {out}"},
+}
 
 
 @sip.command("build")
@@ -174,15 +185,13 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
                                "counts": counts, **result.report.to_dict()},
                               ensure_ascii=False, indent=2))
     else:
-        words = SEVERITY_WORDS["en" if obj.lang == "en" else "vi"]
+        words = SIP_WORDS["en" if obj.lang == "en" else "vi"]
         for issue in result.report.issues:
             click.echo(f"[{words[issue.severity.value]}] {issue.code} {issue.path or sheet.name}: "
                        f"{issue.message(obj.lang)}")
-        summary = ", ".join(f"{n} {words[s]}" for s, n in counts.items())
-        if result.out is not None:
-            click.echo(f"Đã tạo túi SIP / SIP bag built: {result.out} ({summary})")
-        else:
-            click.echo(f"Không tạo gói / no package built ({summary})")
+        summary = ", ".join(f"{words[s + 's']}: {n}" for s, n in counts.items())
+        verdict = "built" if result.out is not None else "not_built"
+        click.echo(words[verdict].format(out=result.out, summary=summary))
     raise SystemExit(0 if result.out is not None else 1)
 
 
@@ -209,4 +218,4 @@ def sip_template(obj: Context, out: Path, content: str, force: bool) -> None:
     except KhosoError as exc:  # a name the operator chose: rejected input, not a failure
         click.echo(f"[{exc.code}] {exc.message(obj.lang)}", err=True)
         raise SystemExit(1) from None
-    click.echo(f"Đã tạo mẫu bảng kê / sheet template written: {written}")
+    click.echo(SIP_WORDS["en" if obj.lang == "en" else "vi"]["template"].format(out=written))

@@ -40,7 +40,7 @@ def test_warnings_are_told_apart_and_do_not_fail(env, tmp_path):
     result = build(env, tmp_path, write_csv(tmp_path / "s.csv", rows()))
     assert result.exit_code == 0, result.output
     assert "[cảnh báo] SIP016" in result.output
-    assert "0 lỗi, 1 cảnh báo, 0 thông tin" in result.output
+    assert "lỗi: 0, cảnh báo: 1, thông tin: 0" in result.output
     assert (tmp_path / "bag" / "bagit.txt").is_file()
 
 
@@ -58,11 +58,12 @@ def test_errors_exit_1_with_severity_per_line_and_counts(env, tmp_path):
     lines = plain.output.splitlines()
     assert plain.exit_code == 1 and not (tmp_path / "bag").exists()
     assert sum(line.startswith("[lỗi] ") for line in lines) == 2
-    assert lines[-1] == "Không tạo gói / no package built (2 lỗi, 0 cảnh báo, 0 thông tin)"
+    assert lines[-1] == "Không tạo gói (lỗi: 2, cảnh báo: 0, thông tin: 0)"
     english = run(env, "--lang", "en", "sip", "build", str(tmp_path / "src"), "--metadata",
                   str(tmp_path / "s.csv"), "--out", str(tmp_path / "bag"), "--organ-id", "H",
                   "--agency-name", "A", "--fond", "P")
     assert "[error] SHEET010" in english.output and "Accepted values: 01 (" in english.output
+    assert english.output.splitlines()[-1] == "No package built (errors: 2, warnings: 0, info: 0)"
 
 
 def test_template_then_build(env, tmp_path):
@@ -75,7 +76,7 @@ def test_template_then_build(env, tmp_path):
         (src / name).write_bytes(b"%PDF-1.4\n%%EOF\n")
     built = build(env, tmp_path, tmp_path / "mau.xlsx")
     assert built.exit_code == 0, built.output
-    assert "(0 lỗi, 0 cảnh báo, 0 thông tin)" in built.output
+    assert "(lỗi: 0, cảnh báo: 0, thông tin: 0)" in built.output
 
 
 def test_template_refuses_to_overwrite_or_guess_the_format(env, tmp_path):

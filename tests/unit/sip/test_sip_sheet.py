@@ -283,3 +283,15 @@ def test_the_readme_documents_every_column_with_its_label() -> None:
     section = readme.split("### SIP metadata sheet", 1)[1].split("\n### ", 1)[0]
     for column in columns():
         assert f"| `{column.key}` | {column.label} | {column.requirement()} |" in section, column.key
+
+
+@pytest.mark.parametrize(("name", "data", "code"), [
+    ("old-excel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "SHEET008"),
+    ("calc.ods", b"PK\x03\x04", "SHEET008"),
+    ("text.xlsx", b"kind,file\r\nhoso,\r\n", "SHEET009"),
+])
+def test_a_sheet_khoso_cannot_read_says_how_to_save_it(tmp_path: Path, name: str, data: bytes,
+                                                       code: str) -> None:
+    result = build(tmp_path, name, data)
+    [issue] = result.report.issues
+    assert issue.code == code and "Excel Workbook (*.xlsx)" in issue.message("vi")
