@@ -262,6 +262,7 @@ def dialect(text: str) -> tuple[str, str]:
 _CODE = "H49.64.33.2001.160"
 _BATCH = "H49.64.33.2021.01.0000001"
 EXAMPLE_FILES = ("qd-125.pdf", "anh-1.jpg", "ghi-am.mp3")
+_PICK_ROWS = 5000  # rows of the XLSX template that offer a code list's pick list
 
 
 def examples(content: str = "hoso") -> list[dict[str, str]]:
@@ -329,6 +330,7 @@ def _write_xlsx(out: Path, cols: Sequence[Column], body: list[list[str]]) -> Non
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -355,11 +357,22 @@ def _write_xlsx(out: Path, cols: Sequence[Column], body: list[list[str]]) -> Non
         guide.append([c.key, c.label, c.requirement(), ", ".join(c.kinds), c.type,
                       c.codelist or "", sample.get(c.key, "")])
     lists = book.create_sheet("Danh mục mã")
-    lists.append(["Danh mục", "Mã", "Tên", "Tên (English)"])
+    lists.append(["Danh mục", "Mã", "Tên", "Tên (English)", "Chọn trong danh sách"])
+    ranges: dict[str, str] = {}
     for name in dict.fromkeys(c.codelist for c in cols if c.codelist):
         cl = codelist(name)
+        first = lists.max_row + 1
         for code in cl.codes:
-            lists.append([f"{name} — {cl.vi}", code, cl.label(code), cl.label(code, "en")])
+            lists.append([f"{name} — {cl.vi}", code, cl.label(code), cl.label(code, "en"),
+                          f"{code} - {cl.label(code)}"])
+        ranges[name] = f"'Danh mục mã'!$E${first}:$E${lists.max_row}"
+    for i, c in enumerate(cols, 1):
+        if c.codelist and not c.multi:  # a pick list; typing a code or a name still works
+            pick = DataValidation(type="list", formula1=ranges[c.codelist], allow_blank=True,
+                                  showErrorMessage=False)
+            letter = get_column_letter(i)
+            pick.add(f"{letter}3:{letter}{_PICK_ROWS}")
+            sheet.add_data_validation(pick)
     for extra in (guide, lists):
         for cell_ in extra[1]:
             cell_.font = Font(bold=True)

@@ -260,13 +260,22 @@ def test_a_filled_xlsx_template_builds(tmp_path: Path) -> None:
     header = [c.value for c in sheet[1]]
     assert sheet.cell(1, header.index("maintenance") + 1).comment is not None
     assert {"Hướng dẫn", "Danh mục mã"} <= set(book.sheetnames)
+    picks = {str(header[next(iter(v.sqref.ranges)).min_col - 1]): v.formula1
+             for v in sheet.data_validations.dataValidation}
+    assert picks["maintenance"] == "'Danh mục mã'!$E$2:$E$8"
+    assert "language" not in picks  # several values: typed, not picked
+    assert book["Danh mục mã"]["E2"].value == "01 - Vĩnh viễn"
     sheet.delete_rows(3, sheet.max_row)  # the operator replaces the examples with the real rows
     for row in rows():
         sheet.append([row.get(str(h), None) for h in header])
+    sheet.cell(4, header.index("typeName") + 1).value = "03 - Chỉ thị"  # picked from the list
     book.save(template)
     result = try_build_sip(make_source(tmp_path / "src"), template, tmp_path / "bag", **AGENCY)
     assert result.report.issues == [] and result.out is not None
-    assert validate_sip(result.out / "data").ead.values["fileCode"] == FILE_CODE
+    sip = validate_sip(result.out / "data")
+    assert sip.ead is not None and sip.ead.values["fileCode"] == FILE_CODE
+    assert [d.ead_record.values["typeName"] for d in sip.documents
+            if d.ead_record is not None and d.ead_record.kind == "doc"] == ["03"]
 
 
 def test_build_sip_still_raises_with_the_whole_report(tmp_path: Path) -> None:
