@@ -18,8 +18,9 @@ list of row objects (or ``{"rows": [...]}``). Headers are column keys or their V
   ``01 - Vĩnh viễn``; an XLSX number ``1`` is read as ``01`` when only that is a valid code).
   ``totalDoc`` left empty is filled with the number of document rows.
 
-Problems never raise mid-way: they are collected (``SIP010``–``SIP020`` and ``SHEET0xx`` with row and column, and
-the EAD codes of :mod:`preservation.metadata`) and raised once as ``ValidationFailed`` (SIP009)
+Problems never raise mid-way: they are collected (``SIP010``–``SIP020`` and ``SHEET0xx`` with
+row and column, and the EAD codes of :mod:`preservation.metadata`); ``try_build_sip`` returns them
+with the bag (warnings too), ``build_sip`` raises them once as ``ValidationFailed`` (SIP009)
 with the whole report. The bag is built in a temporary sibling folder and renamed into place at
 the end, so ``out`` is either complete or absent.
 """

@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -382,7 +382,3 @@ def _write_xlsx(out: Path, cols: Sequence[Column], body: list[list[str]]) -> Non
 def _kinds_text(column: Column) -> str:
     return "Dòng: " + ", ".join(column.kinds)
 
-
-def labels() -> Mapping[str, str]:
-    """Column key → Vietnamese label, for documentation and messages."""
-    return {c.key: c.label for c in columns()}
