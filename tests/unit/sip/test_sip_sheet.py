@@ -304,3 +304,14 @@ def test_a_sheet_khoso_cannot_read_says_how_to_save_it(tmp_path: Path, name: str
     result = build(tmp_path, name, data)
     [issue] = result.report.issues
     assert issue.code == code and "Excel Workbook (*.xlsx)" in issue.message("vi")
+
+
+def test_a_sheet_without_kind_or_file_says_so_once(tmp_path: Path) -> None:
+    no_kind = [{k: v for k, v in r.items() if k != "kind"} for r in rows()]
+    result = build(tmp_path / "a", "s.csv", csv_text(no_kind).encode())
+    assert [(i.code, i.params.get("column")) for i in result.report.errors] == [
+        ("SIP011", "kind")]
+    no_file = [{k: v for k, v in r.items() if k != "file"} for r in rows()]
+    result = build(tmp_path / "b", "s.csv", csv_text(no_file).encode())
+    assert [(i.code, i.params.get("column")) for i in result.report.errors] == [
+        ("SIP011", "file")]
