@@ -204,8 +204,7 @@ def _check_columns(rows: list[Row], report: Report) -> set[str]:
                     and spec.name not in missing):
                 needs = sorted(k for k in kinds if spec.name in
                                {s.name for s in field_specs("SIP", k) if s.required})
-                report.add("SIP011", column=spec.name,
-                           reason=f"bắt buộc/required for {', '.join(needs)}")
+                report.add("SIP011", column=spec.name, reason=", ".join(needs))
                 missing.add(spec.name)
     template = {c.key for c in sheet_columns()}
     filled = {c for _, cells in rows for c, v in cells.items() if v}
