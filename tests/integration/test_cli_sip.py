@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from access_api.cli import main
 from preservation.metadata.codelists import codelist_names
@@ -13,28 +13,28 @@ from tests.unit.sip.sheets import make_source, rows, write_csv
 
 
 @pytest.fixture
-def env(tmp_path):
+def env(tmp_path: Path) -> dict[str, str]:
     return {"KHOSO_DATA_DIR": str(tmp_path / "data"), "KHOSO_CLAMD_MANAGED": "false"}
 
 
-def run(env, *args):
+def run(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def build(env, tmp_path: Path, sheet: Path, *extra: str):
+def build(env: dict[str, str], tmp_path: Path, sheet: Path, *extra: str) -> Result:
     return run(env, "sip", "build", str(tmp_path / "src"), "--metadata", str(sheet),
                "--out", str(tmp_path / "bag"), "--organ-id", "H49.64.33",
                "--agency-name", "UBND huyện", "--fond", "P623", *extra)
 
 
-def test_help_documents_the_sheet(env):
+def test_help_documents_the_sheet(env: dict[str, str]) -> None:
     out = run(env, "sip", "build", "--help").output
     for words in ("kind", "hoso", "tailieu", "Vĩnh viễn", "DD/MM/YYYY", "Windows-1258",
                   "khoso sip template", "khoso codes", "#"):
         assert words in out, words
 
 
-def test_warnings_are_told_apart_and_do_not_fail(env, tmp_path):
+def test_warnings_are_told_apart_and_do_not_fail(env: dict[str, str], tmp_path: Path) -> None:
     src = make_source(tmp_path / "src")
     (src / "thua.txt").write_text("x", encoding="utf-8")
     result = build(env, tmp_path, write_csv(tmp_path / "s.csv", rows()))
@@ -44,7 +44,7 @@ def test_warnings_are_told_apart_and_do_not_fail(env, tmp_path):
     assert (tmp_path / "bag" / "bagit.txt").is_file()
 
 
-def test_errors_exit_1_with_severity_per_line_and_counts(env, tmp_path):
+def test_errors_exit_1_with_severity_per_line_and_counts(env: dict[str, str], tmp_path: Path) -> None:
     make_source(tmp_path / "src")
     table = [{k: v for k, v in r.items() if k != "subject"} for r in rows()]
     table[1]["typeName"] = "Quyết nghị"
@@ -66,7 +66,7 @@ def test_errors_exit_1_with_severity_per_line_and_counts(env, tmp_path):
     assert english.output.splitlines()[-1] == "No package built (errors: 2, warnings: 0, info: 0)"
 
 
-def test_template_then_build(env, tmp_path):
+def test_template_then_build(env: dict[str, str], tmp_path: Path) -> None:
     for name in ("mau.xlsx", "mau.csv"):
         result = run(env, "sip", "template", str(tmp_path / name))
         assert result.exit_code == 0, result.output
@@ -79,7 +79,7 @@ def test_template_then_build(env, tmp_path):
     assert "(lỗi: 0, cảnh báo: 0, thông tin: 0)" in built.output
 
 
-def test_template_refuses_to_overwrite_or_guess_the_format(env, tmp_path):
+def test_template_refuses_to_overwrite_or_guess_the_format(env: dict[str, str], tmp_path: Path) -> None:
     target = tmp_path / "mau.csv"
     assert run(env, "sip", "template", str(target)).exit_code == 0
     again = run(env, "sip", "template", str(target))
@@ -89,7 +89,7 @@ def test_template_refuses_to_overwrite_or_guess_the_format(env, tmp_path):
     assert odd.exit_code == 1 and "SHEET020" in odd.output and not (tmp_path / "mau.ods").exists()
 
 
-def test_codes_prints_every_list_with_meanings(env):
+def test_codes_prints_every_list_with_meanings(env: dict[str, str]) -> None:
     result = run(env, "codes")
     assert result.exit_code == 0
     for name in codelist_names():
@@ -97,7 +97,7 @@ def test_codes_prints_every_list_with_meanings(env):
     assert "  01  Vĩnh viễn" in result.output and "  02  Quyết định" in result.output
 
 
-def test_codes_one_list_by_name_or_label_and_json(env):
+def test_codes_one_list_by_name_or_label_and_json(env: dict[str, str]) -> None:
     by_label = run(env, "codes", "tên loại tài liệu")
     assert by_label.exit_code == 0 and by_label.output.startswith("typeName — Tên loại tài liệu")
     assert "cột: typeName" in by_label.output
@@ -108,7 +108,7 @@ def test_codes_one_list_by_name_or_label_and_json(env):
     assert "  01  Open" in english and "columns: mode" in english
 
 
-def test_codes_unknown_list_exits_1_naming_the_known_ones(env):
+def test_codes_unknown_list_exits_1_naming_the_known_ones(env: dict[str, str]) -> None:
     result = run(env, "codes", "khong-co")
     assert result.exit_code == 1
     assert "CODE001" in result.output and "maintenance" in result.output

@@ -8,11 +8,12 @@ import io
 import json
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest.sip import validate_sip
-from ingest.sip_build import build_sip, try_build_sip
+from ingest.sip_build import SipBuild, build_sip, try_build_sip
 from ingest.sip_sheet import columns, write_template
 from preservation.errors import ValidationFailed
 from preservation.issues import Severity
@@ -20,7 +21,8 @@ from preservation.metadata.codelists import CodeList, codelist, field_specs
 from tests.unit.sip.sheets import FILE_CODE, make_source, rows, write_csv
 from tests.unit.sip.sheets import columns as table_columns
 
-AGENCY = dict(organ_id="000.00.64.H49", agency_name="Sở Nội vụ tỉnh Nghệ An", fond_code="P623")
+AGENCY: dict[str, Any] = dict(organ_id="000.00.64.H49", agency_name="Sở Nội vụ tỉnh Nghệ An",
+                              fond_code="P623")
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
@@ -45,7 +47,7 @@ def excel_1258(text: str) -> bytes:
     return "".join(out).encode("cp1258")
 
 
-def build(tmp_path: Path, name: str, data: bytes):
+def build(tmp_path: Path, name: str, data: bytes) -> SipBuild:
     src = make_source(tmp_path / "src")
     sheet = tmp_path / name
     sheet.write_bytes(data)
@@ -178,7 +180,8 @@ def test_ambiguous_name_without_diacritics_is_not_guessed() -> None:
     assert languages.resolve("12 - Tiếng Hán").code is None  # code and name disagree
 
 
-def test_ambiguous_value_in_a_sheet_lists_the_matches(tmp_path: Path, monkeypatch) -> None:
+def test_ambiguous_value_in_a_sheet_lists_the_matches(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import ingest.sip_build as sip_build
 
     real = codelist("typePic")
