@@ -174,11 +174,11 @@ def _record(kind: str, row: Row, report: Report, where: str) -> EadRecord:
     return EadRecord("SIP", kind, values)
 
 
-def _relay(issues: Iterable[Issue], report: Report, where: str, missing: set[str]) -> None:
+def _relay(issues: Iterable[Issue], report: Report, where: str, missing: set[str],
+           failed: set[str]) -> None:
     """Add ``issues`` under ``where``, minus "required field missing" for a cell that was
-    present but unreadable (its own code already said why) or a column the sheet lacks
-    (SIP011 said so once, not once per row)."""
-    failed = {i.path for i in report if i.code in _VALUE_CODES}
+    present but unreadable (``failed``: its own code already said why) or a column the sheet
+    lacks (SIP011 said so once, not once per row)."""
     for i in issues:
         path = f"{where}{i.path}"
         field = i.params.get("field")
@@ -271,9 +271,9 @@ def plan_sip(src: Path, sheet: Path) -> tuple[Report, str | None, EadRecord | No
                               _document_files(src, row, seen, report, missing)))
         elif kind not in PACKAGE_KINDS and KIND not in missing:
             report.add("SIP015", row=row[0], value=kind)
+    named = {unicodedata.normalize("NFC", s) for s in seen}
     for path in sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()):
-        if unicodedata.normalize("NFC", path) not in {unicodedata.normalize("NFC", s)
-                                                      for s in seen}:
+        if unicodedata.normalize("NFC", path) not in named:
             report.add("SIP016", path, file=path)
     if len(package_rows) != 1:
         return report, None, None, documents
@@ -283,14 +283,15 @@ def plan_sip(src: Path, sheet: Path) -> tuple[Report, str | None, EadRecord | No
         cells = {**cells, "totalDoc": str(len(documents))}
     where = f"{sheet.name}#row={number}"
     package = _record(content, (number, cells), report, where)
-    _relay(check_values(package), report, where, missing)
-    _relay(check_rules(package), report, where, missing)
-    _relay(check_total_doc(package, len(documents)), report, where, missing)
+    failed = {i.path for i in report if i.code in _VALUE_CODES}  # every cell is read by now
+    _relay(check_values(package), report, where, missing, failed)
+    _relay(check_rules(package), report, where, missing, failed)
+    _relay(check_total_doc(package, len(documents)), report, where, missing, failed)
     codes: dict[tuple[str, object], str] = {}
     for (record, _), doc_where in zip(documents, wheres, strict=True):
-        _relay(check_values(record), report, doc_where, missing)
-        _relay(check_rules(record), report, doc_where, missing)
-        _relay(check_document_in_file(package, record), report, doc_where, missing)
+        _relay(check_values(record), report, doc_where, missing, failed)
+        _relay(check_rules(record), report, doc_where, missing, failed)
+        _relay(check_document_in_file(package, record), report, doc_where, missing, failed)
         for name in ("docId", "docCode"):
             if (value := record.values.get(name)) is not None:
                 if (name, value) in codes:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -62,14 +62,24 @@ class CodeList:
             named = self.resolve(paired["name"])
             if named.code == paired["code"]:
                 return named
-        for key in (fold, plain):
-            matches = tuple(c for c, e in self.entries.items()
-                            if key(text) in {key(str(e["vi"])), key(str(e["en"]))})
+        for key, index in zip((fold, plain), self._names, strict=True):
+            matches = index.get(key(text), ())
             if len(matches) == 1:
                 return Resolution(matches[0])
             if matches:
                 return Resolution(None, matches)
         return Resolution(None)
+
+    @cached_property
+    def _names(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """Codes by folded name and by name without diacritics, built once per list."""
+        indexes: tuple[dict[str, tuple[str, ...]], ...] = ({}, {})
+        for key, index in zip((fold, plain), indexes, strict=True):
+            for code, entry in self.entries.items():
+                for name in {key(str(entry["vi"])), key(str(entry["en"]))}:
+                    if code not in index.get(name, ()):
+                        index[name] = (*index.get(name, ()), code)
+        return indexes[0], indexes[1]
 
     def describe(self, lang: str = "vi") -> str:
         """Every code with its name, for messages: ``01 (Vĩnh viễn), 02 (70 năm)``."""
