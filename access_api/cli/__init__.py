@@ -3,7 +3,15 @@
 Exit codes: 0 success, 1 rejected input (with every problem listed), 2 usage or system error;
 ``bag validate`` also 3: valid but incomplete (fetch.txt, never fetched)."""
 
-from access_api.cli import admin, aip, integrity, issues, runtime, submission  # noqa: F401 - registers
+from access_api.cli import (  # noqa: F401 - registers the commands
+    admin,
+    aip,
+    codes,
+    integrity,
+    issues,
+    runtime,
+    submission,
+)
 from access_api.cli.base import main
 
 __all__ = ["main"]

@@ -127,6 +127,21 @@ def sip() -> None:
     """Gói nộp lưu SIP / submission packages."""
 
 
+# one language per line; the integrator moves these to the gettext catalogs (issue #13, U3)
+SIP_WORDS = {
+    "vi": {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin",
+           "errors": "lỗi", "warnings": "cảnh báo", "infos": "thông tin",
+           "built": "Đã tạo túi SIP: {out} ({summary})",
+           "not_built": "Không tạo gói ({summary})",
+           "template": "Đã tạo mẫu bảng kê: {out}"},
+    "en": {"error": "error", "warning": "warning", "info": "info",
+           "errors": "errors", "warnings": "warnings", "infos": "info",
+           "built": "SIP bag built: {out} ({summary})",
+           "not_built": "No package built ({summary})",
+           "template": "Sheet template written: {out}"},
+}
+
+
 @sip.command("build")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--metadata", "sheet", required=True,
@@ -138,12 +153,69 @@ def sip() -> None:
 @click.option("--agency-name", required=True, help="Tên cơ quan nộp lưu.")
 @click.option("--fond", "fond_code", required=True, help="Mã phông.")
 @click.option("--agreement", help="Mã đăng ký yêu cầu nộp (SUBMISSIONAGREEMENT).")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON / JSON output.")
 @click.pass_obj
 def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, agency_name: str,
-              fond_code: str, agreement: str | None) -> None:
-    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu / build a SIP bag."""
-    from ingest.sip_build import build_sip
+              fond_code: str, agreement: str | None, as_json: bool) -> None:
+    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu / build a SIP bag.
 
-    bag_path = build_sip(src, sheet, out, organ_id=organ_id, agency_name=agency_name,
-                         fond_code=fond_code, submission_agreement=agreement)
-    click.echo(f"Đã tạo túi SIP / SIP bag built: {bag_path}")
+    \b
+    Bảng kê (CSV, XLSX hoặc JSON; mẫu: khoso sip template MAU.xlsx):
+    - dòng 1 là tên cột: tên phần tử TT 05 (fileCode, title, maintenance…)
+      hoặc tên tiếng Việt của cột ("Mã hồ sơ", "Thời hạn lưu trữ"…);
+    - cột kind: hoso hoặc tailieu trên đúng một dòng, doc / pic / media
+      trên mỗi dòng tài liệu; dòng có kind bắt đầu bằng # được bỏ qua;
+    - cột file: tên tệp trong SRC (nhiều tệp ngăn bằng ;);
+    - ngày DD/MM/YYYY; mã ghi bằng mã hoặc tên ("01" hoặc "Vĩnh viễn";
+      "Quyết định"); nhiều giá trị ngăn bằng ; (xem: khoso codes);
+    - CSV: dấu phẩy, chấm phẩy hoặc tab; UTF-8 (có/không BOM), UTF-16
+      hoặc Windows-1258 (nên lưu "CSV UTF-8 (Comma delimited)").
+
+    Mỗi vấn đề in một dòng kèm mức độ (lỗi / cảnh báo) và dòng tổng kết.
+    Exit 0: đã tạo gói (có thể kèm cảnh báo); 1: bảng kê có lỗi, không tạo gói.
+    """
+    from access_api.services import sip
+
+    result = sip.build(src, sheet, out, organ_id=organ_id, agency_name=agency_name,
+                       fond_code=fond_code, submission_agreement=agreement)
+    counts = sip.counts(result.report)
+    if as_json:
+        click.echo(json.dumps({"ok": result.out is not None,
+                               "out": None if result.out is None else str(result.out),
+                               "counts": counts, **result.report.to_dict()},
+                              ensure_ascii=False, indent=2))
+    else:
+        words = SIP_WORDS["en" if obj.lang == "en" else "vi"]
+        for issue in result.report.issues:
+            click.echo(f"[{words[issue.severity.value]}] {issue.code} {issue.path or sheet.name}: "
+                       f"{issue.message(obj.lang)}")
+        summary = ", ".join(f"{words[s + 's']}: {n}" for s, n in counts.items())
+        verdict = "built" if result.out is not None else "not_built"
+        click.echo(words[verdict].format(out=result.out, summary=summary))
+    raise SystemExit(0 if result.out is not None else 1)
+
+
+@sip.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", "content", type=click.Choice(["hoso", "tailieu"]), default="hoso",
+              show_default=True, help="Dòng gói ví dụ: hồ sơ hoặc tài liệu rời lẻ.")
+@click.option("--force", is_flag=True, help="Ghi đè tệp đã có / overwrite an existing file.")
+@click.pass_obj
+def sip_template(obj: Context, out: Path, content: str, force: bool) -> None:
+    """Tạo mẫu bảng kê OUT.xlsx hoặc OUT.csv / write the sheet template. Exit 1: tên tệp
+    không dùng được (đuôi khác, tệp đã có mà không có --force).
+
+    \b
+    Dòng 1: tên cột (phần tử TT 05); dòng 2 (bắt đầu bằng #): tên tiếng Việt,
+    bắt buộc hay không, giá trị được nhận; tiếp theo: các dòng ví dụ (một gói và
+    một tài liệu mỗi loại) — sửa hoặc xóa rồi dùng với khoso sip build.
+    XLSX có thêm trang "Hướng dẫn" và "Danh mục mã"; CSV là UTF-8 có BOM.
+    """
+    from access_api.services import sip
+
+    try:
+        written = sip.template(out, content=content, overwrite=force)
+    except KhosoError as exc:  # a name the operator chose: rejected input, not a failure
+        click.echo(f"[{exc.code}] {exc.message(obj.lang)}", err=True)
+        raise SystemExit(1) from None
+    click.echo(SIP_WORDS["en" if obj.lang == "en" else "vi"]["template"].format(out=written))

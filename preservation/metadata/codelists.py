@@ -7,9 +7,11 @@ this module, so a code added there is known everywhere at once.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -42,6 +44,70 @@ class CodeList:
         """Extra data attached to a code, e.g. ``years`` of a retention code."""
         return self.entries[code].get(key)
 
+    @property
+    def source(self) -> str:
+        """Where the list is defined (TT 05 section), empty when not recorded."""
+        return str(tt05_data()["codelists"].get(self.name, {}).get("source", ""))
+
+    def resolve(self, text: str) -> Resolution:
+        """The code a person means by ``text``: a code, its name, or ``code name`` together.
+
+        Names match case-insensitively in Vietnamese or English; a Vietnamese name typed
+        without diacritics ("vinh vien") matches only when exactly one entry fits, so a guess
+        never picks between two entries."""
+        text = " ".join(unicodedata.normalize("NFC", text).split())
+        if text in self.entries:
+            return Resolution(text)
+        if (paired := _CODE_AND_NAME.fullmatch(text)) and paired["code"] in self.entries:
+            named = self.resolve(paired["name"])
+            if named.code == paired["code"]:
+                return named
+        for key, index in zip((fold, plain), self._names, strict=True):
+            matches = index.get(key(text), ())
+            if len(matches) == 1:
+                return Resolution(matches[0])
+            if matches:
+                return Resolution(None, matches)
+        return Resolution(None)
+
+    @cached_property
+    def _names(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """Codes by folded name and by name without diacritics, built once per list."""
+        indexes: tuple[dict[str, tuple[str, ...]], ...] = ({}, {})
+        for key, index in zip((fold, plain), indexes, strict=True):
+            for code, entry in self.entries.items():
+                for name in {key(str(entry["vi"])), key(str(entry["en"]))}:
+                    if code not in index.get(name, ()):
+                        index[name] = (*index.get(name, ()), code)
+        return indexes[0], indexes[1]
+
+    def describe(self, lang: str = "vi") -> str:
+        """Every code with its name, for messages: ``01 (Vĩnh viễn), 02 (70 năm)``."""
+        return ", ".join(f"{c} ({self.label(c, lang)})" for c in self.entries)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What ``CodeList.resolve`` found: one ``code``, or none with the ``ambiguous`` candidates
+    (empty when nothing matched at all)."""
+
+    code: str | None
+    ambiguous: tuple[str, ...] = field(default=())
+
+
+_CODE_AND_NAME = re.compile(r"(?P<code>[0-9A-Za-z_]+)\s*[-–—:.)]?\s+(?P<name>.+)")
+
+
+def fold(text: str) -> str:
+    """Compare text as a person reads it: NFC, case-insensitive, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def plain(text: str) -> str:
+    """``fold`` without Vietnamese diacritics (đ → d): "Vĩnh viễn" → "vinh vien"."""
+    decomposed = unicodedata.normalize("NFD", fold(text).replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -61,7 +127,8 @@ class FieldSpec:
 @cache
 def tt05_data() -> Mapping[str, Any]:
     text = (resources.files("schemas") / "tt05.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    data: Mapping[str, Any] = json.loads(text)
+    return data
 
 
 @cache
@@ -80,7 +147,8 @@ def kinds(package: str) -> tuple[str, ...]:
 
 def _table(package: str, kind: str) -> Mapping[str, Any]:
     try:
-        return tt05_data()["packages"][package][kind]
+        table: Mapping[str, Any] = tt05_data()["packages"][package][kind]
+        return table
     except KeyError:
         known = ", ".join(f"{p}/{k}" for p in PACKAGES for k in kinds(p))
         raise KhosoError("EAD013", package=package, kind=kind, known=known) from None

@@ -50,9 +50,17 @@ def _fail(tmp_path: Path, table: list[dict[str, str]], **kwargs) -> set[str]:
     return info.value.report.codes()
 
 
-def test_missing_required_column(tmp_path: Path) -> None:
-    table = [{k: v for k, v in r.items() if k != "title"} for r in rows()]
-    assert _fail(tmp_path, table) == {"SIP011", "EAD001"}
+def test_missing_required_column_is_reported_once_not_once_per_row(tmp_path: Path) -> None:
+    code = rows()[0]["fileCode"]
+    second = {**rows()[1], "file": "qd-126.pdf", "docId": f"{code}.4", "docCode": f"{code}.0000004"}
+    table = [{k: v for k, v in r.items() if k not in ("title", "subject")}
+             for r in [*rows(), second]]
+    src = make_source(tmp_path / "src")
+    (src / "qd-126.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with pytest.raises(ValidationFailed) as info:
+        build_sip(src, write_csv(tmp_path / "s.csv", table), tmp_path / "bag", **AGENCY)
+    assert sorted((i.code, i.params.get("column")) for i in info.value.report.issues) == [
+        ("SIP011", "subject"), ("SIP011", "title")]
 
 
 def test_unknown_file(tmp_path: Path) -> None:
