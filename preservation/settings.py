@@ -58,6 +58,7 @@ class Settings:
     host: str
     port: int
     log_level: str
+    log_format: str
     language: str
     retention_count_from: str
     max_upload_bytes: int
@@ -190,6 +191,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "HOST": (str, lambda d: "127.0.0.1", "Address khoso serve binds."),
     "PORT": (_positive_int, lambda d: "8080", "Port khoso serve binds."),
     "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO", "Log level."),
+    "LOG_FORMAT": (_choice("text", "json"), lambda d: "text",
+                   "Log lines as text or as JSON lines (job id, step and outcome as fields)."),
     "LANGUAGE": (_choice("vi", "en"), lambda d: "vi", "Default language of messages."),
     "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
                              "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
