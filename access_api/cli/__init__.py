@@ -3,7 +3,14 @@
 Exit codes: 0 success, 1 rejected input (with every problem listed), 2 usage or system error;
 ``bag validate`` also 3: valid but incomplete (fetch.txt, never fetched)."""
 
-from access_api.cli import admin, aip, integrity, runtime, submission  # noqa: F401 - registers
+from access_api.cli import (  # noqa: F401 - registers
+    admin,
+    aip,
+    integrity,
+    jobs,
+    runtime,
+    submission,
+)
 from access_api.cli.base import main
 
 __all__ = ["main"]
