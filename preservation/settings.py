@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -222,6 +223,56 @@ def documented() -> list[tuple[str, str, str]]:
     d = Path("./khoso-data")
     rows = [(PREFIX + "DATA_DIR", "./khoso-data", _DATA_DIR_DOC)]
     rows += [(PREFIX + k, default(d), doc) for k, (_, default, doc) in _SPEC.items()]
+    return rows
+
+
+class Source(StrEnum):
+    """Where a setting's value in effect came from (khoso reads no configuration file)."""
+
+    ENVIRONMENT = "environment"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    name: str
+    value: str  # secrets masked
+    source: Source
+    default: str
+    doc: str
+    error: str | None = None  # why the value is refused (CFG002 at start-up)
+
+
+_USERINFO = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s,]*):[^@/\s,]+@", re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"(?P<head>(?:password|passwd|secret|token)[a-z_]*=)[^&;,\s]+",
+                           re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """Hide passwords in URLs (``user:***@host``) and secret query parameters."""
+    return _SECRET_PARAM.sub(r"\g<head>***", _USERINFO.sub(r"\g<head>:***@", text))
+
+
+def in_effect(environ: Mapping[str, str] | None = None) -> list[SettingValue]:
+    """Every setting with the value a khoso started now would use and where it came from;
+    a bad value is shown with its reason instead of stopping (``khoso settings``)."""
+    env = os.environ if environ is None else environ
+    raw_dir = env.get(PREFIX + "DATA_DIR")
+    data_dir = Path(raw_dir or "./khoso-data").expanduser().resolve()
+    rows = [SettingValue(PREFIX + "DATA_DIR", str(data_dir),
+                         Source.DEFAULT if raw_dir is None else Source.ENVIRONMENT,
+                         "./khoso-data", _DATA_DIR_DOC)]
+    for key, (parse, default, doc) in _SPEC.items():
+        raw = env.get(PREFIX + key)
+        text = default(data_dir) if raw is None else raw
+        error = None
+        try:
+            parse(text)
+        except (ValueError, TypeError) as exc:
+            error = str(exc)
+        rows.append(SettingValue(PREFIX + key, mask_secrets(text),
+                                 Source.DEFAULT if raw is None else Source.ENVIRONMENT,
+                                 mask_secrets(default(Path("./khoso-data"))), doc, error))
     return rows
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from ingest import local_clamd
 from preservation import signing
 from preservation.accounts import ensure_first_admin
 from preservation.catalog import registry
-from preservation.settings import documented
+from preservation.settings import in_effect
 
 
 @main.command()
@@ -144,11 +146,27 @@ def fonds_list(obj: Context, as_json: bool) -> None:
     echo_rows(rows, as_json)
 
 
+SOURCES_VI = {"environment": "môi trường / environment", "default": "mặc định / default"}
+
+
 @main.command("settings")
-def settings_cmd() -> None:
-    """Các biến môi trường KHOSO_* và giá trị mặc định / settings and defaults."""
-    for name, default, doc in documented():
-        click.echo(f"{name}={default}\n    {doc}")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.option("--doc", "with_doc", is_flag=True,
+              help="Kèm mô tả và giá trị mặc định của mỗi biến / with each variable's meaning "
+                   "and default.")
+def settings_cmd(as_json: bool, with_doc: bool) -> None:
+    """Giá trị đang dùng của mọi biến KHOSO_* và nguồn của nó (mật khẩu được che) / the value
+    in effect of every KHOSO_* setting and where it came from (passwords masked)."""
+    rows = in_effect()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.name}={r.value}  ({SOURCES_VI[r.source.value]})")
+        if r.error:
+            click.echo(f"    giá trị không hợp lệ / invalid value: {r.error}")
+        if with_doc:
+            click.echo(f"    {r.doc} [mặc định / default: {r.default}]")
 
 
 @main.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,10 +42,34 @@ def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
                    f"chưa kiểm tra được/not checked {data['not_checked']}, "
                    f"đối tượng đã sửa/objects repaired {data['repaired']}, "
                    f"nguy cấp/critical {len(data['critical'])}")
+        echo_problems(data["problems"], obj.lang)
     problems = (data["critical"] or data["not_checked"] or data["unrepaired"]
                 or (data["bad"] and not repair) or data["foreign_files"]
                 or data["history_unrestored"])
     raise SystemExit(1 if problems else 0)
+
+
+WHAT_IS_WRONG = {"AUD001": "sai mã băm / mismatch", "AUD002": "thiếu / missing",
+                 "AUD003": "không đọc được / unreadable", "AUD042": "tệp lạ / foreign file"}
+
+
+def echo_problems(problems: list[dict[str, Any]], lang: str) -> None:
+    """One line per bad object: location, storage key, what is wrong (code); issues that are
+    not about one object (repairs, a location down) with their message."""
+    lines = []
+    for problem in problems:
+        for issue in problem.get("issues", []):
+            if issue.get("severity") == "info" and issue["code"] not in ("AUD006",):
+                continue  # "all objects match": not a problem
+            params = issue.get("params", {})
+            where = params.get("key") or issue.get("path") or ""
+            what = WHAT_IS_WRONG.get(issue["code"])
+            text = what or (issue["message"] if lang == "vi" else issue["message_en"])
+            lines.append(f"  {problem.get('location', '')}  {where}  {text} [{issue['code']}]")
+    if lines:
+        click.echo("Đối tượng có vấn đề / objects with problems:")
+        for line in lines:
+            click.echo(line)
 
 
 @main.group()

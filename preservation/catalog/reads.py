@@ -60,5 +60,6 @@ def copy_locations(session: Session, package_ids: Sequence[int]) -> dict[int, st
     """Stored-copy id → its location, for naming where a copy event happened."""
     if not package_ids:
         return {}
-    return dict(session.execute(sa.select(StoredCopy.id, StoredCopy.location)
-                                .where(StoredCopy.package_id.in_(package_ids))).tuples().all())
+    rows = session.execute(sa.select(StoredCopy.id, StoredCopy.location)
+                           .where(StoredCopy.package_id.in_(package_ids)))
+    return {copy_id: location for copy_id, location in rows}
