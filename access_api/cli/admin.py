@@ -54,7 +54,8 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True,
+              help="Phiên bản lược đồ đích (Alembic) / target schema revision.")
 @click.pass_obj
 def db_upgrade(obj: Context, revision: str) -> None:
     """Nâng cấp lược đồ danh mục (Alembic) / migrate the catalog schema."""
@@ -72,8 +73,8 @@ def agency() -> None:
 @agency.command("add")
 @click.argument("organ_id")
 @click.argument("name")
-@click.option("--address")
-@click.option("--email")
+@click.option("--address", help="Địa chỉ cơ quan / postal address.")
+@click.option("--email", help="Thư điện tử liên hệ / contact e-mail.")
 @click.pass_obj
 def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
                email: str | None) -> None:
@@ -87,7 +88,7 @@ def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
 
 
 @agency.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def agency_list(obj: Context, as_json: bool) -> None:
     """Danh sách cơ quan / list agencies."""
@@ -133,7 +134,7 @@ def fonds_add(obj: Context, **fields: Any) -> None:
 
 
 @fonds.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def fonds_list(obj: Context, as_json: bool) -> None:
     """Danh sách phông / list fonds."""
@@ -193,7 +194,8 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True,
               help="admin | archivist | preservation_officer | submitter | reader")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Mật khẩu (hỏi khi không nhập) / password (prompted when not given).")
 @click.pass_obj
 def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
     """Thêm tài khoản / add an account."""
@@ -208,7 +210,8 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str)
 
 @user.command("token")
 @click.argument("username")
-@click.option("--name", default="api", show_default=True)
+@click.option("--name", default="api", show_default=True,
+              help="Tên gợi nhớ của mã truy cập / a label for the token.")
 @click.pass_obj
 def user_token(obj: Context, username: str, name: str) -> None:
     """Cấp mã truy cập API (chỉ hiển thị một lần) / issue an API token (shown once)."""

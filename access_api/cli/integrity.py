@@ -17,7 +17,7 @@ from access_api.cli.base import Context, main, progress_printer
               help="Chỉ các bản sao đến hạn, hoặc tất cả / only copies due, or all.")
 @click.option("--location", help="Chỉ một vị trí lưu trữ / one storage location.")
 @click.option("--repair", is_flag=True, help="Sửa bản sao hỏng từ bản tốt / repair bad copies.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
           as_json: bool) -> None:
@@ -82,7 +82,8 @@ def report() -> None:
                                             "bien_ban_xu_ly_su_co"]))
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Từ ngày / from (YYYY-MM-DD).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Đến ngày / until.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Định dạng kết quả / output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (mặc định in ra màn hình) / output file.")
 @click.pass_obj
@@ -113,7 +114,7 @@ def catalog_group() -> None:
 @click.option("--from", "location", help="Vị trí đọc trước tiên / preferred source location "
               "(mọi vị trí đều được đọc / every location is read).")
 @click.option("--verify", is_flag=True, help="Băm lại mọi đối tượng / re-hash every object.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: bool) -> None:
     """Dựng lại toàn bộ danh mục (trống) từ mọi vị trí lưu trữ / rebuild an empty catalog from

@@ -166,7 +166,7 @@ def _logging_configured(**_: Any) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.option("--quiet", is_flag=True, help="Chỉ mã thoát / exit code only (health checks).")
 @click.pass_obj
 def health(obj: Context, as_json: bool, quiet: bool) -> None:
