@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from access_api.cli.base import Context, echo_rows, keep_log, main
+from access_api.cli.base import Context, echo_rows, info, keep_log, main
 from ingest import local_clamd
 from preservation import signing
 from preservation.accounts import ensure_first_admin
@@ -34,7 +34,7 @@ def init(obj: Context) -> None:
     keys = Path(s.keys_dir)
     if not (keys / signing.KEY_FILE).exists():
         signing.init_keys(keys, s.archive_name, s.archive_code)
-        click.echo(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
+        info(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
     Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
     catalog = obj.catalog()
     catalog.upgrade()
@@ -42,7 +42,7 @@ def init(obj: Context) -> None:
         registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
         admin = ensure_first_admin(session)
     catalog.dispose()
-    click.echo(f"Đã khởi tạo / initialised: {s.data_dir}")
+    info(f"Đã khởi tạo / initialised: {s.data_dir}")
     if admin:
         click.echo("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần) / first admin account "
                    f"(shown once): {admin[0]} / {admin[1]}")

@@ -60,6 +60,8 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
     info("  dừng / stop: Ctrl+C")
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
+    except KeyboardInterrupt:  # Ctrl+C is how an operator stops it: no "Aborted!"
+        info("đã dừng / stopped")
     finally:
         supervisor.stop()
 
