@@ -76,10 +76,15 @@ def formatter(fmt: LogFormat | str) -> logging.Formatter:
     return JsonFormatter() if LogFormat(fmt) is LogFormat.JSON else TextFormatter()
 
 
-def configure_logging(level: str, fmt: LogFormat | str = LogFormat.TEXT) -> logging.Handler:
+def configure_logging(level: str, fmt: LogFormat | str = LogFormat.TEXT, *,
+                      unless_handled: bool = False) -> logging.Handler | None:
     """Give the root logger khoso's one stderr handler (replacing one set earlier, keeping any
-    other) at ``level``; idempotent."""
+    other) at ``level``; idempotent. ``unless_handled``: when someone else already handles
+    the root logger (a test runner, an embedding program), only set the level."""
     root = logging.getLogger()
+    if unless_handled and any(not isinstance(h, StderrHandler) for h in root.handlers):
+        root.setLevel(level)
+        return None
     for old in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(old)
     handler = StderrHandler()

@@ -81,7 +81,7 @@ def main(ctx: click.Context, lang: str | None, quiet: bool, verbose: bool) -> No
     # A command logs only warnings and errors (its results are printed); the long-running
     # ones (serve, worker, beat) log at KHOSO_LOG_LEVEL (``process_log_level``).
     configure_logging("DEBUG" if verbose else "WARNING",
-                      settings.log_format if settings else "text")
+                      settings.log_format if settings else "text", unless_handled=True)
 
 
 def process_log_level(obj: Context) -> str:

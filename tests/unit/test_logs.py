@@ -73,3 +73,18 @@ def test_log_format_setting_is_text_or_json():
     with pytest.raises(ConfigError) as err:
         load_settings({"KHOSO_LOG_FORMAT": "xml"})
     assert err.value.code == "CFG002" and "KHOSO_LOG_FORMAT" in err.value.message("en")
+
+
+def test_a_root_logger_handled_by_someone_else_only_gets_its_level():
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    other = logging.StreamHandler(io.StringIO())
+    try:
+        root.handlers[:] = [other]
+        assert configure_logging("ERROR", unless_handled=True) is None
+        assert root.handlers == [other] and root.level == logging.ERROR
+        root.handlers[:] = []
+        assert isinstance(configure_logging("INFO", unless_handled=True), StderrHandler)
+    finally:
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
