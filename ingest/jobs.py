@@ -309,7 +309,7 @@ def log_outcome(job_id: str, outcome: IngestOutcome | None) -> None:
                  extra={"job_id": job_id, "outcome": "skipped"})
     elif outcome.accepted:
         warnings = sum(1 for i in outcome.report.issues if i.severity.value == "warning")
-        log.info("job %s accepted: %s (%d warnings)", job_id, outcome.objid, warnings,
+        log.info("job %s accepted: %s, %d warning(s)", job_id, outcome.objid, warnings,
                  extra={"job_id": job_id, "step": "register", "outcome": "accepted"})
     else:
         codes = sorted({i.code for i in outcome.report.errors})

@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -46,7 +46,7 @@ def _finish_job(session: Session, job_id: str, status: str, result: dict) -> Non
 MAX_JOB_ISSUES = 500  # issues kept on the job row (the quarantine report.json keeps them all)
 
 
-def job_issues(ctx: IngestContext) -> dict:
+def job_issues(ctx: IngestContext) -> dict[str, Any]:
     """The report's issues for ``khoso job show``: code, severity, path and both messages."""
     issues = [i.to_dict() for i in ctx.report.issues[:MAX_JOB_ISSUES]]
     return {"issues": issues, "issues_total": len(ctx.report.issues)}
