@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from access_api.cli.base import Context, echo_rows, info, main
+from access_api.services.aips import EventView
 from preservation import signing
 from preservation.errors import KhosoError, ValidationFailed
 
@@ -131,6 +132,23 @@ def aip_show(obj: Context, objid: str, as_json: bool) -> None:
         for c in v.copies:
             click.echo(f"  {c.location}  {c.key}  {c.status}  {_when(c.checked_at)}")
     info("Dòng thời gian PREMIS / PREMIS timeline:")
-    for e in detail.timeline:
-        where = " ".join(filter(None, (f"v{e.version}", e.location, e.object)))
-        click.echo(f"  {_when(e.time)}  {e.type}  {e.outcome}  {', '.join(e.agents)}  {where}")
+    for first, count in _runs(detail.timeline):
+        where = " ".join(filter(None, (f"v{first.version}", first.location,
+                                       first.object if count == 1 else f"×{count}")))
+        click.echo(f"  {_when(first.time)}  {first.type}  {first.outcome}  "
+                   f"{', '.join(first.agents)}  {where}")
+
+
+def _runs(timeline: tuple[EventView, ...]) -> list[tuple[EventView, int]]:
+    """Consecutive events alike but for their object (one virus check per file) as one line
+    with their count: a 10,000-file AIP's timeline stays readable (``--json`` has them all)."""
+    runs: list[tuple[EventView, int]] = []
+    for e in timeline:
+        if runs:
+            last, count = runs[-1]
+            if (last.type, last.outcome, last.agents, last.version, last.location) == (
+                    e.type, e.outcome, e.agents, e.version, e.location):
+                runs[-1] = (last, count + 1)
+                continue
+        runs.append((e, 1))
+    return runs

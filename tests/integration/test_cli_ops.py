@@ -100,6 +100,8 @@ def test_aip_list_and_show_versions_copies_and_timeline(khoso):
 
     plain = run(khoso, "aip", "show", outcome.objid).output
     assert "v1 superseded" in plain and "v2 active" in plain and "virus check" in plain
+    virus = [line for line in plain.splitlines() if "virus check" in line]
+    assert len(virus) == 1 and "×" in virus[0]  # one line for the per-file checks alike
     missing = run(khoso, "aip", "show", "uuid-khong-co")
     assert missing.exit_code == 2 and "GEN002" in missing.output
 
@@ -204,3 +206,26 @@ def test_worker_logs_one_json_line_per_job_and_no_banner(khoso, tmp_path):
     assert by_job[good]["outcome"] == "accepted" and by_job[good]["step"] == "register"
     assert by_job[bad]["outcome"] == "rejected" and by_job[bad]["step"] == "scan_viruses"
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+
+
+def test_services_show_a_submitter_only_its_own_jobs_and_no_aips(khoso, two_jobs):
+    from access_api.services.aips import list_aips
+    from access_api.services.base import Identity, ServiceContext, UserRole
+    from access_api.services.jobs import list_jobs, show_job
+    from preservation.errors import KhosoError
+
+    ctx = ServiceContext(khoso.settings)
+    accepted, _rejected = two_jobs
+    assert len(list_jobs(ctx, Identity.system())) == 2
+    submitter = Identity("tester", frozenset({UserRole.AGENCY_SUBMITTER}))
+    other = Identity("someone-else", frozenset({UserRole.AGENCY_SUBMITTER}))
+    assert len(list_jobs(ctx, submitter)) == 2  # the fixture's jobs were made by "tester"
+    assert list_jobs(ctx, other) == []
+    assert show_job(ctx, submitter, accepted.job_id).objid == accepted.objid
+    with pytest.raises(KhosoError) as err:
+        show_job(ctx, other, accepted.job_id)
+    assert err.value.code == "GEN002"
+    with pytest.raises(KhosoError) as err:
+        list_aips(ctx, Identity("reader", frozenset({UserRole.READER})))
+    assert err.value.code == "AUTH004"
+    assert [a.objid for a in list_aips(ctx, Identity.system())] == [accepted.objid]
