@@ -16,9 +16,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml docker/install-debian-packages.sh
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
+# Quiet init: only warnings and, on the first start, the admin account; serve says the rest.
 run: install
-	$(BIN)/khoso init
-	exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
+	@$(BIN)/khoso -q init
+	@exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
 
 test: install
 	tests/harness/run-tests.sh $(PYTEST_ARGS)

@@ -301,6 +301,23 @@ class Sweeper:
         self._stop.set()
 
 
+def log_outcome(job_id: str, outcome: IngestOutcome | None) -> None:
+    """The worker's one line per job: accepted or rejected, with the step and the codes (the
+    task's own result line is silenced: it always says "succeeded … None")."""
+    if outcome is None:
+        log.info("job %s: already finished, or another worker runs it", job_id,
+                 extra={"job_id": job_id, "outcome": "skipped"})
+    elif outcome.accepted:
+        warnings = sum(1 for i in outcome.report.issues if i.severity.value == "warning")
+        log.info("job %s accepted: %s, %d warning(s)", job_id, outcome.objid, warnings,
+                 extra={"job_id": job_id, "step": "register", "outcome": "accepted"})
+    else:
+        codes = sorted({i.code for i in outcome.report.errors})
+        log.info("job %s rejected at %s: %s", job_id, outcome.failed_step,
+                 ", ".join(codes) or "-",
+                 extra={"job_id": job_id, "step": outcome.failed_step, "outcome": "rejected"})
+
+
 def register_tasks(app: Celery, settings: Settings,
                    make_services: Callable[[Settings], Services],
                    discard_staged: Callable[[str], int] | None = None) -> None:
@@ -319,14 +336,24 @@ def register_tasks(app: Celery, settings: Settings,
             built.append(make_services(settings))
         try:
             try:
-                run_job(settings, catalog, job_id, services=built[0])
+                log_outcome(job_id, run_job(settings, catalog, job_id, services=built[0]))
             except sa.exc.OperationalError as exc:  # the catalog is down before the job ran
                 raise catalog_unavailable(exc) from exc
         except KhosoError as exc:
             # An infrastructure fault (clamd, storage, the catalog) is retried with back-off
             # for as long as it lasts: an accepted submission is never given up for it.
             if getattr(exc, "transient", False):
-                raise self.retry(countdown=retry_delay(self.request.retries)) from exc
+                delay = retry_delay(self.request.retries)
+                log.warning("job %s waits for the archive's services: [%s] %s; retried in %d s",
+                            job_id, exc.code, exc.message("en"), delay,
+                            extra={"job_id": job_id, "outcome": "retry"})
+                raise self.retry(countdown=delay) from exc
+            log.error("job %s failed (system error): [%s] %s", job_id, exc.code,
+                      exc.message("en"), extra={"job_id": job_id, "outcome": "system_error"})
+            raise
+        except Exception:
+            log.error("job %s failed (system error)", job_id,
+                      extra={"job_id": job_id, "outcome": "system_error"})
             raise
 
     def send(job_id: str) -> str:

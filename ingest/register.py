@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,6 +41,15 @@ def _finish_job(session: Session, job_id: str, status: str, result: dict) -> Non
         job.status = status
         job.result = result
         job.finished_at = utcnow()
+
+
+MAX_JOB_ISSUES = 500  # issues kept on the job row (the quarantine report.json keeps them all)
+
+
+def job_issues(ctx: IngestContext) -> dict[str, Any]:
+    """The report's issues for ``khoso job show``: code, severity, path and both messages."""
+    issues = [i.to_dict() for i in ctx.report.issues[:MAX_JOB_ISSUES]]
+    return {"issues": issues, "issues_total": len(ctx.report.issues)}
 
 
 def already_registered(session: Session, job_id: str) -> int | None:
@@ -124,7 +133,8 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
                              sha256=aip.tagmanifest_sha256, size=aip.total_size, stored_at=now,
                              last_check_at=now, last_check_result="ok",
                              last_check_detail="verified when written"))
-        result = {"package_id": pkg.id, "objid": aip.objid, "accepted": True}
+        result = {"package_id": pkg.id, "objid": aip.objid, "accepted": True,
+                  **job_issues(ctx)}
         _finish_job(s, ctx.job_id, "succeeded", result)
         audit.record(s, ctx.actor, "package.ingest", "package", aip.objid, job=ctx.job_id,
                      arc_file_code=aip.arc_file_code, files=len(aip.files),
@@ -144,7 +154,8 @@ def register_rejection(ctx: IngestContext, catalog: Catalog, step: str, where: P
         codes = sorted(i.code for i in ctx.report.errors)
         _finish_job(s, ctx.job_id, "failed", {"package_id": pkg.id, "accepted": False,
                                               "failed_step": step, "codes": codes,
-                                              "quarantine": str(where)})
+                                              "quarantine": str(where),
+                                              **job_issues(ctx)})
         audit.record(s, ctx.actor, "package.reject", "package", pkg.objid, job=ctx.job_id,
                      step=step, codes=codes, at=dt.datetime.now(dt.UTC).isoformat())
         return pkg.id

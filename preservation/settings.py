@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -58,6 +59,7 @@ class Settings:
     host: str
     port: int
     log_level: str
+    log_format: str
     language: str
     retention_count_from: str
     max_upload_bytes: int
@@ -190,6 +192,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
     "HOST": (str, lambda d: "127.0.0.1", "Address khoso serve binds."),
     "PORT": (_positive_int, lambda d: "8080", "Port khoso serve binds."),
     "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO", "Log level."),
+    "LOG_FORMAT": (_choice("text", "json"), lambda d: "text",
+                   "Log lines as text or as JSON lines (job id, step and outcome as fields)."),
     "LANGUAGE": (_choice("vi", "en"), lambda d: "vi", "Default language of messages."),
     "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
                              "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
@@ -219,6 +223,56 @@ def documented() -> list[tuple[str, str, str]]:
     d = Path("./khoso-data")
     rows = [(PREFIX + "DATA_DIR", "./khoso-data", _DATA_DIR_DOC)]
     rows += [(PREFIX + k, default(d), doc) for k, (_, default, doc) in _SPEC.items()]
+    return rows
+
+
+class Source(StrEnum):
+    """Where a setting's value in effect came from (khoso reads no configuration file)."""
+
+    ENVIRONMENT = "environment"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    name: str
+    value: str  # secrets masked
+    source: Source
+    default: str
+    doc: str
+    error: str | None = None  # why the value is refused (CFG002 at start-up)
+
+
+_USERINFO = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s,]*):[^@/\s,]+@", re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"(?P<head>(?:password|passwd|secret|token)[a-z_]*=)[^&;,\s]+",
+                           re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """Hide passwords in URLs (``user:***@host``) and secret query parameters."""
+    return _SECRET_PARAM.sub(r"\g<head>***", _USERINFO.sub(r"\g<head>:***@", text))
+
+
+def in_effect(environ: Mapping[str, str] | None = None) -> list[SettingValue]:
+    """Every setting with the value a khoso started now would use and where it came from;
+    a bad value is shown with its reason instead of stopping (``khoso settings``)."""
+    env = os.environ if environ is None else environ
+    raw_dir = env.get(PREFIX + "DATA_DIR")
+    data_dir = Path(raw_dir or "./khoso-data").expanduser().resolve()
+    rows = [SettingValue(PREFIX + "DATA_DIR", str(data_dir),
+                         Source.DEFAULT if raw_dir is None else Source.ENVIRONMENT,
+                         "./khoso-data", _DATA_DIR_DOC)]
+    for key, (parse, default, doc) in _SPEC.items():
+        raw = env.get(PREFIX + key)
+        text = default(data_dir) if raw is None else raw
+        error = None
+        try:
+            parse(text)
+        except (ValueError, TypeError) as exc:
+            error = str(exc)
+        rows.append(SettingValue(PREFIX + key, mask_secrets(text),
+                                 Source.DEFAULT if raw is None else Source.ENVIRONMENT,
+                                 mask_secrets(default(Path("./khoso-data"))), doc, error))
     return rows
 
 

@@ -74,8 +74,11 @@ def _events(session: Session, event_type: str, since: dt.datetime | None, until:
 
 def backup_log(session: Session, *, since: dt.datetime | None = None,
                until: dt.datetime | None = None, **_: Any) -> list[Row]:
+    """Copies written of archived packages; a rejected SIP's "replication not performed"
+    event is not a backup."""
     rows = []
-    for i, (ev, pkg, _copy) in enumerate(_events(session, REPLICATION, since, until), 1):
+    replications = [r for r in _events(session, REPLICATION, since, until) if r[1].kind == "AIP"]
+    for i, (ev, pkg, _copy) in enumerate(replications, 1):
         f = fields(ev.detail)
         repair = "from" in f
         rows.append({
@@ -124,14 +127,25 @@ def incident_record(session: Session, *, since: dt.datetime | None = None,
         if "from" in fields(ev.detail):
             repairs.setdefault((ev.stored_copy_id, ev.object_identifier or ""), []).append(ev)
     rows: list[Row] = []
+    # One incident per bad object of one copy, from its first detection until a repair
+    # succeeds: an object found bad again before that (an audit without --repair, a repair
+    # that failed) is the same incident, not a new row.
+    open_until: dict[tuple[int | None, str], dt.datetime | None] = {}
     for ev, pkg, copy in _events(session, FIXITY_CHECK, since, until, outcome="failure"):
         detected = _utc(ev.event_datetime)
         for line in (ev.outcome_detail or "").split("\n")[1:]:
             kind, sep, path = line.partition(": ")
             if not sep or kind not in ("mismatch", "missing"):
                 continue
-            after = [r for r in repairs.get((ev.stored_copy_id, path), []) if _utc(r.event_datetime) >= detected]
+            incident = (ev.stored_copy_id, path)
+            if incident in open_until:
+                closed = open_until[incident]
+                if closed is None or detected <= closed:
+                    continue  # still open, or found again before its repair: reported already
+            after = [r for r in repairs.get(incident, []) if _utc(r.event_datetime) >= detected]
             fix = next((r for r in after if r.outcome == "success"), after[-1] if after else None)
+            open_until[incident] = (_utc(fix.event_datetime)
+                                    if fix is not None and fix.outcome == "success" else None)
             f = fields(fix.detail) if fix else {}
             result = {"repaired": "Đã khôi phục và kiểm tra lại mã băm",
                       "lost": "Không còn bản sao tốt: gói được đánh dấu nguy cấp"}.get(

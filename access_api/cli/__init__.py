@@ -9,6 +9,7 @@ from access_api.cli import (  # noqa: F401 - registers the commands
     codes,
     integrity,
     issues,
+    jobs,
     runtime,
     submission,
 )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from access_api.cli.base import Context, echo_rows, keep_log, main
+from access_api.cli.base import Context, echo_rows, info, keep_log, main
 from ingest import local_clamd
 from preservation import signing
 from preservation.accounts import ensure_first_admin
 from preservation.catalog import registry
-from preservation.settings import documented
+from preservation.settings import in_effect
 
 
 @main.command()
@@ -32,7 +34,7 @@ def init(obj: Context) -> None:
     keys = Path(s.keys_dir)
     if not (keys / signing.KEY_FILE).exists():
         signing.init_keys(keys, s.archive_name, s.archive_code)
-        click.echo(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
+        info(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
     Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
     catalog = obj.catalog()
     catalog.upgrade()
@@ -40,7 +42,7 @@ def init(obj: Context) -> None:
         registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
         admin = ensure_first_admin(session)
     catalog.dispose()
-    click.echo(f"Đã khởi tạo / initialised: {s.data_dir}")
+    info(f"Đã khởi tạo / initialised: {s.data_dir}")
     if admin:
         click.echo("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần) / first admin account "
                    f"(shown once): {admin[0]} / {admin[1]}")
@@ -52,7 +54,8 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True,
+              help="Phiên bản lược đồ đích (Alembic) / target schema revision.")
 @click.pass_obj
 def db_upgrade(obj: Context, revision: str) -> None:
     """Nâng cấp lược đồ danh mục (Alembic) / migrate the catalog schema."""
@@ -70,8 +73,8 @@ def agency() -> None:
 @agency.command("add")
 @click.argument("organ_id")
 @click.argument("name")
-@click.option("--address")
-@click.option("--email")
+@click.option("--address", help="Địa chỉ cơ quan / postal address.")
+@click.option("--email", help="Thư điện tử liên hệ / contact e-mail.")
 @click.pass_obj
 def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
                email: str | None) -> None:
@@ -85,7 +88,7 @@ def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
 
 
 @agency.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def agency_list(obj: Context, as_json: bool) -> None:
     """Danh sách cơ quan / list agencies."""
@@ -131,7 +134,7 @@ def fonds_add(obj: Context, **fields: Any) -> None:
 
 
 @fonds.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def fonds_list(obj: Context, as_json: bool) -> None:
     """Danh sách phông / list fonds."""
@@ -144,11 +147,27 @@ def fonds_list(obj: Context, as_json: bool) -> None:
     echo_rows(rows, as_json)
 
 
+SOURCES_VI = {"environment": "môi trường / environment", "default": "mặc định / default"}
+
+
 @main.command("settings")
-def settings_cmd() -> None:
-    """Các biến môi trường KHOSO_* và giá trị mặc định / settings and defaults."""
-    for name, default, doc in documented():
-        click.echo(f"{name}={default}\n    {doc}")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.option("--doc", "with_doc", is_flag=True,
+              help="Kèm mô tả và giá trị mặc định của mỗi biến / with each variable's meaning "
+                   "and default.")
+def settings_cmd(as_json: bool, with_doc: bool) -> None:
+    """Giá trị đang dùng của mọi biến KHOSO_* và nguồn của nó (mật khẩu được che) / the value
+    in effect of every KHOSO_* setting and where it came from (passwords masked)."""
+    rows = in_effect()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.name}={r.value}  ({SOURCES_VI[r.source.value]})")
+        if r.error:
+            click.echo(f"    giá trị không hợp lệ / invalid value: {r.error}")
+        if with_doc:
+            click.echo(f"    {r.doc} [mặc định / default: {r.default}]")
 
 
 @main.group()
@@ -175,7 +194,8 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True,
               help="admin | archivist | preservation_officer | submitter | reader")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Mật khẩu (hỏi khi không nhập) / password (prompted when not given).")
 @click.pass_obj
 def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
     """Thêm tài khoản / add an account."""
@@ -190,7 +210,8 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str)
 
 @user.command("token")
 @click.argument("username")
-@click.option("--name", default="api", show_default=True)
+@click.option("--name", default="api", show_default=True,
+              help="Tên gợi nhớ của mã truy cập / a label for the token.")
 @click.pass_obj
 def user_token(obj: Context, username: str, name: str) -> None:
     """Cấp mã truy cập API (chỉ hiển thị một lần) / issue an API token (shown once)."""

@@ -1,12 +1,15 @@
-"""Archival packages: new versions."""
+"""Archival packages: list, show, new versions."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import click
 
-from access_api.cli.base import Context, main
+from access_api.cli.base import Context, echo_rows, info, main
+from access_api.services.aips import EventView
 from preservation import signing
 from preservation.errors import KhosoError, ValidationFailed
 
@@ -78,3 +81,74 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
     mirror_log(s, catalog, storages)
     click.echo(f"{objid} v{outcome.version}: {outcome.key_prefix} "
                f"({len(outcome.written)} tệp / files)")
+
+
+def _when(value: object) -> str:
+    return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else ""
+
+
+@aip.command("list")
+@click.option("--limit", type=click.IntRange(1), default=1000, show_default=True,
+              help="Số gói mới nhất tối đa / most recent packages shown.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.pass_obj
+def aip_list(obj: Context, limit: int, as_json: bool) -> None:
+    """Các gói lưu trữ, mỗi gói một dòng (phiên bản mới nhất) / archived packages, one line
+    each (their newest version)."""
+    from access_api.services.aips import list_aips
+    from access_api.services.base import Identity, ServiceContext
+
+    rows = list_aips(ServiceContext(obj.settings), Identity.system(), limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2,
+                              default=str))
+        return
+    echo_rows([{"objid": r.objid, "version": r.version, "versions": r.versions,
+                "status": r.status, "critical": "!" if r.critical else "",
+                "copies_ok": f"{r.copies_ok}/{r.copies}", "files": r.file_count,
+                "bytes": r.total_size, "created_at": _when(r.created_at),
+                "label": r.label or ""} for r in rows], False)
+
+
+@aip.command("show")
+@click.argument("objid")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.pass_obj
+def aip_show(obj: Context, objid: str, as_json: bool) -> None:
+    """Các phiên bản, bản sao (lần kiểm tra cuối) và dòng thời gian PREMIS của một gói /
+    a package's versions, copies with their last check, and PREMIS timeline."""
+    from access_api.services.aips import show_aip
+    from access_api.services.base import Identity, ServiceContext
+
+    detail = show_aip(ServiceContext(obj.settings), Identity.system(), objid)
+    if as_json:
+        click.echo(json.dumps(detail.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(f"{detail.objid}: {detail.label or ''}"
+               + ("  [NGUY CẤP / CRITICAL]" if detail.critical else ""))
+    for v in detail.versions:
+        click.echo(f"v{v.version} {v.status} {_when(v.created_at)} "
+                   f"({v.file_count} tệp/files, {v.total_size} byte)")
+        for c in v.copies:
+            click.echo(f"  {c.location}  {c.key}  {c.status}  {_when(c.checked_at)}")
+    info("Dòng thời gian PREMIS / PREMIS timeline:")
+    for first, count in _runs(detail.timeline):
+        where = " ".join(filter(None, (f"v{first.version}", first.location,
+                                       first.object if count == 1 else f"×{count}")))
+        click.echo(f"  {_when(first.time)}  {first.type}  {first.outcome}  "
+                   f"{', '.join(first.agents)}  {where}")
+
+
+def _runs(timeline: tuple[EventView, ...]) -> list[tuple[EventView, int]]:
+    """Consecutive events alike but for their object (one virus check per file) as one line
+    with their count: a 10,000-file AIP's timeline stays readable (``--json`` has them all)."""
+    runs: list[tuple[EventView, int]] = []
+    for e in timeline:
+        if runs:
+            last, count = runs[-1]
+            if (last.type, last.outcome, last.agents, last.version, last.location) == (
+                    e.type, e.outcome, e.agents, e.version, e.location):
+                runs[-1] = (last, count + 1)
+                continue
+        runs.append((e, 1))
+    return runs

@@ -12,6 +12,7 @@ import click
 from preservation import __version__
 from preservation.catalog.db import Catalog
 from preservation.errors import KhosoError, ValidationFailed
+from preservation.logs import configure_logging
 from preservation.settings import Settings, load_settings
 
 
@@ -19,6 +20,8 @@ from preservation.settings import Settings, load_settings
 class Context:
     lang: str
     _settings: Settings | None = None
+    quiet: bool = False
+    verbose: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -53,18 +56,48 @@ class KhosoGroup(click.Group):
 
 
 @click.group(cls=KhosoGroup)
-@click.version_option(__version__, prog_name="khoso")
+@click.version_option(__version__, prog_name="khoso",
+                      help="In phiên bản rồi thoát / show the version and exit.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
               help="Ngôn ngữ thông báo / message language.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Ẩn các dòng thông tin, chỉ in kết quả và lỗi (tiến trình xử lý: không in "
+                   "biểu ngữ) / hide informational lines; only results and errors.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Ghi nhật ký chi tiết (mức DEBUG) / log at DEBUG level.")
 @click.pass_context
-def main(ctx: click.Context, lang: str | None) -> None:
+def main(ctx: click.Context, lang: str | None, quiet: bool, verbose: bool) -> None:
     """khoso — kho lưu trữ số (digital archival repository, TT 05/2025/TT-BNV)."""
-    ctx.obj = Context(lang or "vi")
-    if lang is None:
-        try:
-            ctx.obj.lang = ctx.obj.settings.language
-        except KhosoError:
-            pass  # reported by the command that needs the settings
+    if quiet and verbose:
+        raise click.UsageError("-q/--quiet và -v/--verbose không dùng cùng nhau / "
+                               "-q/--quiet and -v/--verbose exclude each other.")
+    ctx.obj = Context(lang or "vi", quiet=quiet, verbose=verbose)
+    try:
+        settings: Settings | None = ctx.obj.settings
+    except KhosoError:
+        settings = None  # reported by the command that needs the settings
+    if settings is not None and lang is None:
+        ctx.obj.lang = settings.language
+    # A command logs only warnings and errors (its results are printed); the long-running
+    # ones (serve, worker, beat) log at KHOSO_LOG_LEVEL (``process_log_level``).
+    configure_logging("DEBUG" if verbose else "WARNING",
+                      settings.log_format if settings else "text", unless_handled=True)
+
+
+def process_log_level(obj: Context) -> str:
+    """The log level of a long-running process: DEBUG with ``-v``, else KHOSO_LOG_LEVEL."""
+    level = "DEBUG" if obj.verbose else obj.settings.log_level
+    configure_logging(level, obj.settings.log_format)
+    return level
+
+
+def info(text: str) -> None:
+    """An informational line (what was done, where): hidden by ``-q``; results and errors are
+    not informational and use ``click.echo``."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Context) if ctx is not None else None
+    if obj is None or not obj.quiet:
+        click.echo(text)
 
 
 def keep_log(obj: Context, catalog: Catalog) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +17,7 @@ from access_api.cli.base import Context, main, progress_printer
               help="Chỉ các bản sao đến hạn, hoặc tất cả / only copies due, or all.")
 @click.option("--location", help="Chỉ một vị trí lưu trữ / one storage location.")
 @click.option("--repair", is_flag=True, help="Sửa bản sao hỏng từ bản tốt / repair bad copies.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
           as_json: bool) -> None:
@@ -41,10 +42,34 @@ def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
                    f"chưa kiểm tra được/not checked {data['not_checked']}, "
                    f"đối tượng đã sửa/objects repaired {data['repaired']}, "
                    f"nguy cấp/critical {len(data['critical'])}")
+        echo_problems(data["problems"], obj.lang)
     problems = (data["critical"] or data["not_checked"] or data["unrepaired"]
                 or (data["bad"] and not repair) or data["foreign_files"]
                 or data["history_unrestored"])
     raise SystemExit(1 if problems else 0)
+
+
+WHAT_IS_WRONG = {"AUD001": "sai mã băm / mismatch", "AUD002": "thiếu / missing",
+                 "AUD003": "không đọc được / unreadable", "AUD042": "tệp lạ / foreign file"}
+
+
+def echo_problems(problems: list[dict[str, Any]], lang: str) -> None:
+    """One line per bad object: location, storage key, what is wrong (code); issues that are
+    not about one object (repairs, a location down) with their message."""
+    lines = []
+    for problem in problems:
+        for issue in problem.get("issues", []):
+            if issue.get("severity") == "info" and issue["code"] not in ("AUD006",):
+                continue  # "all objects match": not a problem
+            params = issue.get("params", {})
+            where = params.get("key") or issue.get("path") or ""
+            what = WHAT_IS_WRONG.get(issue["code"])
+            text = what or (issue["message"] if lang == "vi" else issue["message_en"])
+            lines.append(f"  {problem.get('location', '')}  {where}  {text} [{issue['code']}]")
+    if lines:
+        click.echo("Đối tượng có vấn đề / objects with problems:")
+        for line in lines:
+            click.echo(line)
 
 
 @main.group()
@@ -57,7 +82,8 @@ def report() -> None:
                                             "bien_ban_xu_ly_su_co"]))
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Từ ngày / from (YYYY-MM-DD).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Đến ngày / until.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Định dạng kết quả / output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (mặc định in ra màn hình) / output file.")
 @click.pass_obj
@@ -88,7 +114,7 @@ def catalog_group() -> None:
 @click.option("--from", "location", help="Vị trí đọc trước tiên / preferred source location "
               "(mọi vị trí đều được đọc / every location is read).")
 @click.option("--verify", is_flag=True, help="Băm lại mọi đối tượng / re-hash every object.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: bool) -> None:
     """Dựng lại toàn bộ danh mục (trống) từ mọi vị trí lưu trữ / rebuild an empty catalog from

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from access_api.cli.base import Context, main
+from access_api.cli.base import Context, info, main, process_log_level
 from ingest import local_clamd
 from preservation import __version__
 
@@ -41,14 +42,26 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
             local_clamd.start(clamd)
             owned = True
     # The worker leads its own process group: the supervisor stops its scheduler child with it.
-    supervisor = Supervisor((lambda: subprocess.Popen(
-        [sys.executable, "-m", "access_api.cli", "worker", "--beat"], start_new_session=True))
-        if with_worker else None, clamd, owns_clamd=owned)
+    # It runs without Celery's banner (-q) unless this process is verbose (-v).
+    child = [sys.executable, "-m", "access_api.cli", "-v" if obj.verbose else "-q",
+             "worker", "--beat"]
+    supervisor = Supervisor((lambda: subprocess.Popen(child, start_new_session=True))
+                            if with_worker else None, clamd, owns_clamd=owned)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = host or s.host, port or s.port
+    process_log_level(obj)
+    if not obj.verbose:  # waitress logs "Serving on …": said once below
+        logging.getLogger("waitress").setLevel(logging.WARNING)
     click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
+    info(f"  thư mục dữ liệu / data folder: {s.data_dir}")
+    if with_worker:
+        info(f"  xử lý công việc / job worker: {s.workers}, "
+             f"kiểm tra định kỳ / scheduled audits: {s.audit_runs_per_day}/ngày/day")
+    info("  dừng / stop: Ctrl+C")
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
+    except KeyboardInterrupt:  # Ctrl+C is how an operator stops it: no "Aborted!"
+        info("đã dừng / stopped")
     finally:
         supervisor.stop()
 
@@ -94,9 +107,12 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
 
     register_tasks(app, s, build_services, discard)
     register_audit_task(app, s, build_storages)
+    level = _celery_logging(obj)
     pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
     argv = ["worker", "-P", pool, "-c", str(concurrency or s.workers), "-Q", "khoso",
-            "--loglevel", s.log_level, "-n", "khoso@%h"]
+            "--loglevel", level, "-n", "khoso@%h"]
+    if obj.quiet:
+        argv.insert(0, "--quiet")  # Celery's own option: no banner
     if beat:
         argv += ["-B", "-s", str(s.data_dir / "celerybeat-schedule")]
         from celery import signals
@@ -117,11 +133,42 @@ def beat(obj: Context) -> None:
     s = obj.settings
     app = make_celery(s)
     register_audit_task(app, s, build_storages)
-    app.start(["beat", "-s", str(s.data_dir / "celerybeat-schedule"), "--loglevel", s.log_level])
+    level = _celery_logging(obj)
+    app.start((["--quiet"] if obj.quiet else [])
+              + ["beat", "-s", str(s.data_dir / "celerybeat-schedule"), "--loglevel", level])
+
+
+def _celery_logging(obj: Context) -> str:
+    """khoso's own log handler and format (``KHOSO_LOG_FORMAT``) for a Celery process, with
+    Celery's chatter lowered: the task-result line ("Task … succeeded in …s: None") always (the
+    worker logs its own line per job), the start-up lines too with ``-q``; ``-v`` keeps all.
+
+    Also drops Celery's warning about running as root: khoso's queue accepts JSON only, and the
+    warning is about pickled messages run as root (Celery raises, not warns, when pickle is
+    accepted); ``make run`` and containers started as root would print it on every start."""
+    import warnings
+
+    from celery import signals
+    from celery.exceptions import SecurityWarning
+
+    level = process_log_level(obj)
+    # a receiver of setup_logging tells Celery that logging is configured already
+    signals.setup_logging.connect(_logging_configured, weak=False)
+    warnings.filterwarnings("ignore", category=SecurityWarning,
+                            message="You're running the worker with superuser privileges")
+    if not obj.verbose:
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        if obj.quiet:
+            logging.getLogger("celery").setLevel(logging.WARNING)
+    return level
+
+
+def _logging_configured(**_: Any) -> None:
+    """Celery's ``setup_logging`` receiver: khoso configured logging (``process_log_level``)."""
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.option("--quiet", is_flag=True, help="Chỉ mã thoát / exit code only (health checks).")
 @click.pass_obj
 def health(obj: Context, as_json: bool, quiet: bool) -> None:

@@ -21,7 +21,7 @@ def bag() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--profile", "profile_name", default="sip-tt05", show_default=True,
               help="Hồ sơ BagIt trong profiles/, hoặc 'none' để chỉ kiểm tra RFC 8493.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
     """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz) / validate
@@ -62,7 +62,7 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--wait", is_flag=True,
               help="Chạy ngay trong tiến trình này và chờ kết quả / run here and wait.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
 def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
     """Nộp lưu một túi SIP / ingest a SIP bag. Exit 0 accepted, 1 rejected, 2 error."""

@@ -66,3 +66,27 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for name, _default, _doc in documented():
         assert f"`{name}`" in readme, f"README settings table misses {name}"
+
+
+def test_secrets_are_masked_in_urls_and_parameters():
+    from preservation.settings import mask_secrets
+
+    assert mask_secrets("postgresql+psycopg://khoso:s3cret@db:5432/khoso") == \
+        "postgresql+psycopg://khoso:***@db:5432/khoso"
+    assert mask_secrets("redis://:pw@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert mask_secrets("a=s3://b?endpoint=http://m:9000&secret_key=xyz,c=file:///d") == \
+        "a=s3://b?endpoint=http://m:9000&secret_key=***,c=file:///d"
+    assert mask_secrets("sqlite:////tmp/catalog.sqlite") == "sqlite:////tmp/catalog.sqlite"
+
+
+def test_in_effect_names_the_source_and_keeps_bad_values_with_their_reason(tmp_path):
+    from preservation.settings import Source, in_effect
+
+    rows = {r.name: r for r in in_effect({"KHOSO_DATA_DIR": str(tmp_path), "KHOSO_PORT": "x",
+                                          "KHOSO_HOST": "0.0.0.0"})}
+    assert rows["KHOSO_DATA_DIR"].source is Source.ENVIRONMENT
+    assert rows["KHOSO_HOST"].value == "0.0.0.0" and rows["KHOSO_HOST"].source is Source.ENVIRONMENT
+    assert rows["KHOSO_LOG_LEVEL"].source is Source.DEFAULT
+    assert rows["KHOSO_DATABASE_URL"].value == f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    assert rows["KHOSO_PORT"].error and rows["KHOSO_HOST"].error is None
+    assert set(rows) == {name for name, _d, _doc in documented()}
