@@ -27,6 +27,7 @@ from preservation.catalog.models import (
 )
 from preservation.events import VALIDATION, Event, Outcome
 from preservation.metadata.identifiers import PackageId
+from preservation.packaging.aip.layout import aip_key_prefix
 
 
 def _fonds_known(ctx: IngestContext, code: str) -> bool:
@@ -36,12 +37,12 @@ def _fonds_known(ctx: IngestContext, code: str) -> bool:
 
 
 def _aip_key(ctx: IngestContext, sip) -> tuple[str, str] | None:
-    """(arc_file_code, key prefix) the AIP of this SIP would take (``ingest.aip.key_prefix``)."""
+    """(arc_file_code, key prefix) the AIP of this SIP would take (as ``ingest.aip.build``)."""
     file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
     if not file_code:
         return None
     arc = f"{ctx.settings.archive_code}.{file_code}"
-    return arc, f"{ctx.settings.archive_code}/{sip.fond_code}/{arc.replace('/', '_')}/v1"
+    return arc, aip_key_prefix(ctx.settings.archive_code, sip.fond_code, arc)
 
 
 def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
