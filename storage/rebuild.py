@@ -154,19 +154,19 @@ def sort_keys(keys: Iterable[str]) -> _Listing:
     out = _Listing()
     for key in keys:
         parts = key.split("/", 4)
-        if len(parts) == 3 and parts[1] == sidecar.AGENCIES_DIR and parts[2].endswith(".json"):
-            out.agencies[parts[2][:-5]] = key
+        if (organ_id := layout.parse_agency_key(key)) is not None:
+            out.agencies[organ_id] = key
         elif len(parts) == 3 and parts[1] == sidecar_log.REJECTIONS_DIR \
                 and parts[2].endswith(".json"):
             out.rejections[parts[2][:-5]] = key
         elif len(parts) == 3 and parts[1] == sidecar_log.AUDIT_DIR \
                 and sidecar_log.audit_batch_range(key) is not None:
             out.audit.append(key)
-        elif len(parts) == 3 and parts[2] == sidecar.FONDS_FILE:
-            out.fonds[parts[1]] = key
-        elif len(parts) == 5 and parts[3] == sidecar.EVENTS_DIR and "/" not in parts[4] \
+        elif (fond_code := layout.parse_fonds_key(key)) is not None:
+            out.fonds[fond_code] = key
+        elif (events := layout.split_events_key(key)) is not None \
                 and sidecar.batch_sequence(key) is not None:
-            out.batches["/".join(parts[:3])].append(key)
+            out.batches[events[0]].append(key)
         elif (aip := layout.split_aip_key(key)) is not None:
             out.aips[aip[0]].add(aip[1])
         else:
@@ -571,7 +571,8 @@ class _Rebuild:
                       for c, k in lst.fonds.items()}
         agency_keys = {o: k for lst in reversed(list(self.listings.values()))
                        for o, k in lst.agencies.items()}
-        aip_fonds = {p.split("/")[1] for lst in self.listings.values() for p in lst.aips}
+        aip_fonds = {layout.PackageKey.parse(p).fonds for lst in self.listings.values()
+                     for p in lst.aips}
         fonds_facts = {code: s for code, key in fonds_keys.items() if (s := self.snapshot(key))}
         for key in agency_keys.values():
             if (snap := self.snapshot(key)) and (a := snap.get("agency")) and a.get("organ_id"):

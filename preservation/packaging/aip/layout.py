@@ -165,3 +165,25 @@ def agency_key(archive_code: str, organ_id: str) -> str:
 def events_prefix(entity: str) -> str:
     """The folder of a package entity's sidecar event batches (every version's)."""
     return f"{entity}/{EVENTS_DIR}/"
+
+
+def parse_agency_key(key: str) -> str | None:
+    """The organ id of an agency snapshot key; None for any other key."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[1] == AGENCIES_DIR and parts[2].endswith(".json"):
+        return parts[2].removesuffix(".json")
+    return None
+
+
+def parse_fonds_key(key: str) -> str | None:
+    """The fonds code of a fonds snapshot key; None for any other key."""
+    parts = key.split("/")
+    return parts[1] if len(parts) == 3 and parts[2] == FONDS_FILE else None
+
+
+def split_events_key(key: str) -> tuple[str, str] | None:
+    """(entity, file name) of an object directly in an entity's events folder; None else."""
+    parts = key.split("/")
+    if len(parts) == 5 and parts[3] == EVENTS_DIR:
+        return "/".join(parts[:3]), parts[4]
+    return None

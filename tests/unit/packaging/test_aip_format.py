@@ -95,6 +95,25 @@ def test_sidecar_keys() -> None:
     assert layout.events_prefix("A/P1/C1") == "A/P1/C1/_events/"
 
 
+@given(_key_segment, _key_segment, _key_segment, _key_segment)
+def test_sidecar_keys_round_trip(archive: str, fonds: str, code: str, name: str) -> None:
+    assert layout.parse_fonds_key(layout.fonds_key(archive, fonds)) == fonds
+    assert layout.parse_agency_key(layout.agency_key(archive, name)) == name
+    entity = PackageKey(archive, fonds, code).entity
+    assert layout.split_events_key(layout.events_prefix(entity) + name) == (entity, name)
+    for key in (layout.fonds_key(archive, fonds), layout.agency_key(archive, name),
+                layout.events_prefix(entity) + name):
+        assert layout.split_aip_key(key) is None
+
+
+@pytest.mark.parametrize("key", ["A/P1/C1/v1/bagit.txt", "A/P1/fonds.json", "A/agencies/H.json",
+                                 "A/_agencies/H.xml", "A/P1/C1/_events/x/y", "A/P1/_events/x"])
+def test_other_keys_are_not_sidecar_keys(key: str) -> None:
+    assert layout.parse_fonds_key(key) is None
+    assert layout.parse_agency_key(key) is None
+    assert layout.split_events_key(key) is None
+
+
 @given(_key_segment, _key_segment, _key_segment, _path,
        st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=50))
 def test_fetch_url_resolves_to_the_version_that_holds_the_file(
