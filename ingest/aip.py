@@ -357,10 +357,10 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     }
     tag_lines = []
     for name, text in tags.items():
-        raw = text.encode("utf-8")
-        (bag / name).write_bytes(raw)
-        digest = hashlib.sha256(raw).hexdigest()
-        files.append(AipFile(name, len(raw), digest, None, "text/plain", None))
+        data = text.encode("utf-8")
+        (bag / name).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        files.append(AipFile(name, len(data), digest, None, "text/plain", None))
         tag_lines.append((name, digest))
     digest = manifest.digest.hexdigest()
     files.append(AipFile(bagit.MANIFEST, manifest.size, digest, None, "text/plain", None))
