@@ -4,6 +4,10 @@ Written rather than taken from bagit-python because ingest needs three things it
 problem with a stable code instead of the first exception, the digests it computed (so the file
 is read once per ingest), and all manifests' digests from a single read of each file.
 
+The tag-file syntax (line ends, ``Label: value`` elements, manifest and fetch.txt lines, path
+percent-decoding) is read by :mod:`preservation.packaging.aip.bagit`, which also writes the
+AIP's and the SIP builder's tag files; what is checked and with which code stays here.
+
 Checks run cheapest first: ``bagit.txt``, tag files and manifests are parsed, then one directory
 walk gives sizes for ``Payload-Oxum`` and completeness; files are hashed only if nothing failed
 before (an info issue ``BAG027`` records that digests were not checked), since a bag that is
