@@ -315,18 +315,13 @@ def _write_premis(out: _HashingFile, rep_out: _HashingFile, objid: str,
             identifier = e.object_identifier or ""
             about_file = identifier in ctx.files and not identifier.startswith(PACKAGE_LEVEL)
             writer, seen = (rep, agents[1]) if about_file else (premis, agents[0])
-            writer.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
-                         outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
-                         agents=[(a.identifier_type, a.identifier_value, role)
-                                 for a, role in e.agents],
-                         objects=[(_identifier_type(e.object_identifier), e.object_identifier,
-                                   "source")] if e.object_identifier else [])
+            writer.record(e, [(_identifier_type(e.object_identifier), e.object_identifier,
+                               "source")] if e.object_identifier else [])
             for a, _ in e.agents:
                 seen[(a.identifier_type, a.identifier_value)] = a
         for writer, seen in zip((premis, rep), agents, strict=True):
             for a in seen.values():
-                writer.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type,
-                             note=a.note)
+                writer.record_agent(a)
 
 
 def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:

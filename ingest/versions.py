@@ -289,12 +289,9 @@ def _premis(event: Event, objid: str) -> bytes:
     out = io.BytesIO()
     with PremisWriter(out) as w:
         w.object("URN", objid, category="intellectualEntity")
-        w.event(event.event_uuid, event.event_type, event.when, detail=event.detail,
-                outcome=event.outcome.value, outcome_detail=event.outcome_detail or None,
-                agents=[(a.identifier_type, a.identifier_value, role) for a, role in event.agents],
-                objects=[("URN", objid, "source")])
+        w.record(event, [("URN", objid, "source")])
         for a, _ in event.agents:
-            w.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type, note=a.note)
+            w.record_agent(a)
     return out.getvalue()
 
 

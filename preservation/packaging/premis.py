@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from preservation.errors import KhosoError
+from preservation.events import Agent, Event
 from preservation.metadata.xmlsafe import INVALID_CHARS
 from preservation.packaging.model import timestamp
 
@@ -238,6 +239,18 @@ class PremisWriter:
         """One ``agent`` (``agent_type``: software / organization / person)."""
         self._spool("agent", self._agent_xml(identifier_type, identifier_value, name, agent_type,
                                              note, version))
+
+    def record(self, event: Event, objects: Iterable[Link] = ()) -> None:
+        """A khoso ``Event`` as every package writes it, linked to its agents by role (the
+        agents themselves go in with ``record_agent``, once each)."""
+        self.event(event.event_uuid, event.event_type, event.when, detail=event.detail,
+                   outcome=event.outcome.value, outcome_detail=event.outcome_detail or None,
+                   agents=[(a.identifier_type, a.identifier_value, role)
+                           for a, role in event.agents], objects=objects)
+
+    def record_agent(self, agent: Agent) -> None:
+        self.agent(agent.identifier_type, agent.identifier_value, agent.name, agent.agent_type,
+                   note=agent.note)
 
     def _spool(self, kind: str, xml: str) -> None:
         """Rendered now (bad values are refused at the call), kept as bytes, copied at the end."""

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from preservation.errors import KhosoError
+from preservation.events import Agent, Event, Outcome
 from preservation.packaging.aip import bagit, layout
 from preservation.packaging.aip.layout import PackageKey
 from preservation.packaging.premis import PremisWriter, read_premis
@@ -308,3 +309,29 @@ def test_premis_reading_refuses_a_doctype_and_broken_xml() -> None:
     with pytest.raises(KhosoError) as broken:
         read_premis(b'<premis xmlns="http://www.loc.gov/premis/v3"><object>')
     assert broken.value.code == "XML001"
+
+
+def test_an_event_recorded_reads_back_as_the_event() -> None:
+    agent = Agent("khoso-1.0", "khoso", note="Kho lưu trữ số")
+    person = Agent("nguyen.van.a", "Nguyễn Văn A", agent_type="person")
+    event = Event("metadata modification", Outcome.SUCCESS, "AIP X v1 → v2; lý do: sửa tên",
+                  object_identifier="AIP.X", agents=((agent, "executing program"),
+                                                     (person, "implementer")))
+    out = io.BytesIO()
+    with PremisWriter(out) as w:
+        w.object("URN", "AIP.X", category="intellectualEntity")
+        w.record(event, [("URN", "AIP.X", "source")])
+        for a, _ in event.agents:
+            w.record_agent(a)
+    premis = read_premis(out.getvalue())
+    [read] = premis.events
+    assert dt.datetime.fromisoformat(read["when"]) == event.when
+    assert (read["event_uuid"], read["event_type"], read["detail"], read["outcome"],
+            read["outcome_detail"], read["object_identifier"]) == (
+        event.event_uuid, event.event_type, event.detail, "success", "", "AIP.X")
+    assert read["agents"] == [("local", "khoso-1.0", "executing program"),
+                              ("local", "nguyen.van.a", "implementer")]
+    assert premis.agents[("local", "nguyen.van.a")] == {
+        "identifier_type": "local", "identifier_value": "nguyen.van.a", "name": "Nguyễn Văn A",
+        "agent_type": "person", "note": None}
+    assert premis.agents[("local", "khoso-1.0")]["note"] == "Kho lưu trữ số"
