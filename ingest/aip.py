@@ -25,6 +25,8 @@ from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, write_ead
 from preservation.metadata.identifiers import DocCode, PackageId
+from preservation.packaging.aip import bagit
+from preservation.packaging.aip.layout import aip_key_prefix
 from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import (
     CARRIED,
@@ -145,11 +147,6 @@ def _ordinal(record: EadRecord, position: int) -> int:
     return position
 
 
-def key_prefix(settings, fond_code: str, arc_file_code: str) -> str:
-    """Where an AIP's first version lives on every replica."""
-    return f"{settings.archive_code}/{fond_code}/{arc_file_code.replace('/', '_')}/v1"
-
-
 @dataclass
 class Described:
     """The AIP's descriptive part, written before the formats are known (``describe``)."""
@@ -239,7 +236,7 @@ def build(ctx: IngestContext,
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(ctx.content_source(rel), target)
         placed.append(AipFile(f"data/{rel}", facts.size, facts.sha256, None, None, None))
-    prefix = key_prefix(settings, fond_code, code)
+    prefix = aip_key_prefix(settings.archive_code, fond_code, code)
     if content_placed is not None:
         content_placed(prefix, folder, placed)
     del placed
@@ -318,18 +315,13 @@ def _write_premis(out: _HashingFile, rep_out: _HashingFile, objid: str,
             identifier = e.object_identifier or ""
             about_file = identifier in ctx.files and not identifier.startswith(PACKAGE_LEVEL)
             writer, seen = (rep, agents[1]) if about_file else (premis, agents[0])
-            writer.event(e.event_uuid, e.event_type, e.when, detail=e.detail,
-                         outcome=e.outcome.value, outcome_detail=e.outcome_detail or None,
-                         agents=[(a.identifier_type, a.identifier_value, role)
-                                 for a, role in e.agents],
-                         objects=[(_identifier_type(e.object_identifier), e.object_identifier,
-                                   "source")] if e.object_identifier else [])
+            writer.record(e, [(_identifier_type(e.object_identifier), e.object_identifier,
+                               "source")] if e.object_identifier else [])
             for a, _ in e.agents:
                 seen[(a.identifier_type, a.identifier_value)] = a
         for writer, seen in zip((premis, rep), agents, strict=True):
             for a in seen.values():
-                writer.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type,
-                             note=a.note)
+                writer.record_agent(a)
 
 
 def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
@@ -337,7 +329,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     files: list[AipFile] = []
     bag = aip.folder
     # The manifest is streamed to its file as the list is made (100,000 lines are ~12 MB).
-    with open(bag / "manifest-sha256.txt", "wb") as raw:
+    with open(bag / bagit.MANIFEST, "wb") as raw:
         manifest = _HashingFile(raw)
         for rel in sorted(tree.entries):
             entry = tree.entries[rel]
@@ -348,38 +340,34 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
             else:  # written here: known by construction
                 puid, name = own_format(rel)
             files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, puid, entry.mime, name))
-            manifest.write(f"{entry.sha256}  data/{rel}\n".encode())
+            manifest.write(bagit.manifest_line(entry.sha256, f"data/{rel}",
+                                               encode=bagit.AIP_PATHS_ENCODED).encode())
     payload = sum(f.size for f in files)
     tags = {
-        "bagit.txt": "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in [
-            ("Source-Organization", ctx.settings.archive_name),
-            ("Package-Type", f"AIP_{aip.content}"),
-            ("External-Identifier", aip.objid),
-            ("Bagging-Date", dt.date.today().isoformat()),
-            ("Payload-Oxum", f"{payload}.{len(files)}"),
-            *([("Ma-Dinh-Danh-Co-Quan", aip.organ_id)] if aip.organ_id else []),
-            ("Bag-Software-Agent", f"khoso {__version__}"),
-        ]),
+        bagit.BAGIT_TXT: bagit.bagit_txt(),
+        bagit.BAG_INFO: bagit.aip_bag_info(
+            source_organization=ctx.settings.archive_name, content=aip.content, objid=aip.objid,
+            bagging_date=dt.date.today().isoformat(), octets=payload, count=len(files),
+            organ_id=aip.organ_id, software=f"khoso {__version__}"),
     }
     tag_lines = []
     for name, text in tags.items():
-        raw = text.encode("utf-8")
-        (bag / name).write_bytes(raw)
-        digest = hashlib.sha256(raw).hexdigest()
-        files.append(AipFile(name, len(raw), digest, None, "text/plain", None))
-        tag_lines.append(f"{digest}  {name}\n")
+        data = text.encode("utf-8")
+        (bag / name).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        files.append(AipFile(name, len(data), digest, None, "text/plain", None))
+        tag_lines.append((name, digest))
     digest = manifest.digest.hexdigest()
-    files.append(AipFile("manifest-sha256.txt", manifest.size, digest, None, "text/plain", None))
-    tag_lines.append(f"{digest}  manifest-sha256.txt\n")
-    tagmanifest = "".join(tag_lines).encode("utf-8")
-    (bag / "tagmanifest-sha256.txt").write_bytes(tagmanifest)
+    files.append(AipFile(bagit.MANIFEST, manifest.size, digest, None, "text/plain", None))
+    tag_lines.append((bagit.MANIFEST, digest))
+    tagmanifest = bagit.manifest(tag_lines, encode=bagit.AIP_PATHS_ENCODED).encode("utf-8")
+    (bag / bagit.TAGMANIFEST).write_bytes(tagmanifest)
     aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()
-    files.append(AipFile("tagmanifest-sha256.txt", len(tagmanifest), aip.tagmanifest_sha256,
+    files.append(AipFile(bagit.TAGMANIFEST, len(tagmanifest), aip.tagmanifest_sha256,
                          None, "text/plain", None))
     signature = ctx.services.signer.sign_detached(tagmanifest)
-    (bag / "tagmanifest-sha256.txt.p7s").write_bytes(signature)
-    files.append(AipFile("tagmanifest-sha256.txt.p7s", len(signature),
+    (bag / bagit.SIGNATURE).write_bytes(signature)
+    files.append(AipFile(bagit.SIGNATURE, len(signature),
                          hashlib.sha256(signature).hexdigest(), None, "application/pkcs7-signature",
                          None))
     aip.files = files

@@ -4,6 +4,10 @@ Written rather than taken from bagit-python because ingest needs three things it
 problem with a stable code instead of the first exception, the digests it computed (so the file
 is read once per ingest), and all manifests' digests from a single read of each file.
 
+The tag-file syntax (line ends, ``Label: value`` elements, manifest and fetch.txt lines, path
+percent-decoding) is read by :mod:`preservation.packaging.aip.bagit`, which also writes the
+AIP's and the SIP builder's tag files; what is checked and with which code stays here.
+
 Checks run cheapest first: ``bagit.txt``, tag files and manifests are parsed, then one directory
 walk gives sizes for ``Payload-Oxum`` and completeness; files are hashed only if nothing failed
 before (an info issue ``BAG027`` records that digests were not checked), since a bag that is
@@ -40,6 +44,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from preservation.issues import Report
+from preservation.packaging.aip import bagit
 
 CHUNK = 1 << 20
 DIGEST_LENGTHS = {"sha256": 64, "sha512": 128, "sha224": 56, "sha384": 96, "sha1": 40, "md5": 32}
@@ -47,12 +52,7 @@ WEAK = {"sha1", "md5"}
 VERSIONS = ("0.93", "0.94", "0.95", "0.96", "0.97", "1.0")
 _OLD_INFO = ("0.93", "0.94", "0.95")  # versions whose bag-info.txt was called package-info.txt
 _MANIFEST = re.compile(r"^(tag)?manifest-([A-Za-z0-9]+)\.txt$")
-_BAGIT_LINES = (re.compile(r"^BagIt-Version: (\d+\.\d+)$"),
-                re.compile(r"^Tag-File-Character-Encoding: (\S+)$"))
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_ENTRY = re.compile(r"^(\S+)[ \t]+(.+)$")
 _UTF8 = codecs.lookup("utf-8").name
-_PCT = re.compile(r"%(0[AaDd]|25)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -214,11 +214,6 @@ class _TagReader:
         return _read_text(self.root, rel, self.report, encoding=self.encoding)
 
 
-def _lines(text: str) -> list[str]:
-    lines = _NEWLINE.split(text)
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
 def _read_bagit_txt(root: Path, report: Report) -> tuple[str, str] | None:
     """(version, tag file encoding), or None when the bag cannot be interpreted at all.
 
@@ -230,16 +225,11 @@ def _read_bagit_txt(root: Path, report: Report) -> tuple[str, str] | None:
     text = _read_text(root, "bagit.txt", report, bom_is_error=True)
     if text is None:
         return None
-    lines = _lines(text)
-    if len(lines) != 2:
-        _add(report, "BAG002", "bagit.txt", reason=f"{len(lines)} lines instead of 2")
+    try:
+        version, encoding = bagit.parse_bagit_txt(text)
+    except ValueError as exc:
+        _add(report, "BAG002", "bagit.txt", reason=str(exc))
         return None
-    found = [rx.match(line) for rx, line in zip(_BAGIT_LINES, lines, strict=True)]
-    if not all(found):
-        bad = next(line for m, line in zip(found, lines, strict=True) if not m)
-        _add(report, "BAG002", "bagit.txt", reason=f"unexpected line {bad[:80]!r}")
-        return None
-    version, encoding = found[0][1], found[1][1]  # type: ignore[index]
     if version not in VERSIONS:
         _add(report, "BAG003", "bagit.txt", version=version)
     try:
@@ -322,32 +312,13 @@ def _read_bag_info(tag: _TagReader, name: str, tag_files: list[str]) -> dict[str
     text = tag.text(name)
     if text is None:
         return {}
-    elements: list[list[str]] = []
-    for number, line in enumerate(_lines(text), 1):
-        if not line.strip():
-            continue
-        if line[0] in " \t":
-            if not elements:
-                _add(report, "BAG006", name, line=number, reason="continuation without a label")
-            else:
-                elements[-1][1] += " " + line.strip()
-            continue
-        label, colon, value = line.partition(":")
-        if not colon or not label.strip():
-            reason = "no colon" if not colon else "empty label"
-            _add(report, "BAG006", name, line=number, reason=reason)
-            continue
-        if label != label.rstrip() and tag.version == "1.0":
-            _add(report, "BAG105", name, line=number, label=label.strip())
-        elements.append([label.strip(), value.strip()])
-    info: dict[str, list[str]] = {}
-    for label, value in elements:
-        info.setdefault(label, []).append(value)
-    return {k: tuple(v) for k, v in info.items()}
-
-
-def _decode_path(raw: str) -> str:
-    return _PCT.sub(lambda m: chr(int(m[1], 16)), raw)
+    info = bagit.parse_bag_info(text)
+    for note in info.notes:
+        if note.reason != bagit.SPACE_BEFORE_COLON:
+            _add(report, "BAG006", name, line=note.line, reason=note.reason)
+        elif tag.version == "1.0":
+            _add(report, "BAG105", name, line=note.line, label=note.label)
+    return info.as_dict()
 
 
 def _unsafe(path: str) -> str | None:
@@ -389,23 +360,23 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
             _add(report, "BAG011", name, algorithm=alg)
         text = tag_reader.text(name)
         entries: dict[str, str] = {}
-        for number, line in enumerate(_lines(text or ""), 1):
+        for number, line in enumerate(bagit.split_lines(text or ""), 1):
             if not line.strip():
                 continue
-            found = _ENTRY.match(line)
-            if not found:
+            found = bagit.parse_manifest_line(line)
+            if found is None:
                 _add(report, "BAG012", name, line=number, reason="expected '<digest> <path>'")
                 continue
-            digest, raw = found[1].lower(), found[2]
+            digest, raw = found[0].lower(), found[1]
             if raw.startswith("*"):
                 raw = raw[1:]
                 _add(report, "BAG104", raw, manifest=name, line=number)
             if raw.startswith("./"):
                 raw = raw[2:]
                 _add(report, "BAG103", raw, manifest=name, line=number)
-            path = _decode_path(raw)
+            path = bagit.decode_path(raw)
             if len(digest) != DIGEST_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", digest):
-                _add(report, "BAG031", name, digest=found[1][:140], line=number, algorithm=alg,
+                _add(report, "BAG031", name, digest=found[0][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])
                 continue
             reason = _unsafe(path)
@@ -436,18 +407,18 @@ def _read_fetch(tag: _TagReader, tag_files: list[str]) -> tuple[FetchEntry, ...]
     if "fetch.txt" not in tag_files:
         return ()
     entries: list[FetchEntry] = []
-    for number, line in enumerate(_lines(tag.text("fetch.txt") or ""), 1):
+    for number, line in enumerate(bagit.split_lines(tag.text("fetch.txt") or ""), 1):
         if not line.strip():
             continue
-        parts = line.split(None, 2)
-        if len(parts) != 3 or not (parts[1] == "-" or parts[1].isdigit()):
+        found = bagit.parse_fetch_line(line)
+        if not found.well_formed:
             _add(report, "BAG022", "fetch.txt", line=number, reason="expected 'URL length path'")
             continue
-        path = _decode_path(parts[2])
+        path = found.path
         if _unsafe(path) or not path.startswith("data/"):
             _add(report, "BAG022", "fetch.txt", line=number, reason=f"path {path!r} not under data/")
             continue
-        entries.append(FetchEntry(parts[0], None if parts[1] == "-" else int(parts[1]), path))
+        entries.append(FetchEntry(found.url, found.size, path))
     _add(report, "BAG021", "fetch.txt", count=len(entries))
     return tuple(entries)
 

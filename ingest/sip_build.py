@@ -59,6 +59,7 @@ from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, write_ead
 from preservation.metadata.identifiers import PackageId
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
+from preservation.packaging.aip import bagit
 from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import CHUNK, REP1, DocumentEntry, FileEntry, mime_for, now
 from preservation.packaging.read import resolve_href
@@ -338,27 +339,22 @@ def _ead_name(kind: str, first: str, used: set[str]) -> str:
     return name
 
 
-def _manifest_path(rel: str) -> str:
-    return rel.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
 def _write_bag(root: Path, payload: dict[str, tuple[int, str]], info: dict[str, str]) -> None:
-    (root / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-                                    encoding="utf-8")
-    oxum = f"{sum(s for s, _ in payload.values())}.{len(payload)}"
-    lines = [f"{k}: {_one_line(v)}" for k, v in {**info, "Payload-Oxum": oxum}.items()]
-    (root / "bag-info.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (root / "manifest-sha256.txt").write_text(
-        "".join(f"{d}  {_manifest_path('data/' + p)}\n" for p, (_, d) in sorted(payload.items())),
-        encoding="utf-8")
-    tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"]
-    (root / "tagmanifest-sha256.txt").write_text(
-        "".join(f"{hashlib.sha256((root / t).read_bytes()).hexdigest()}  {t}\n" for t in tags),
-        encoding="utf-8")
+    oxum = bagit.payload_oxum(sum(s for s, _ in payload.values()), len(payload))
+    tags = {
+        bagit.BAGIT_TXT: bagit.bagit_txt(),
+        bagit.BAG_INFO: bagit.bag_info(
+            (k, _one_line(v)) for k, v in {**info, bagit.PAYLOAD_OXUM: oxum}.items()),
+        bagit.MANIFEST: bagit.manifest((f"data/{p}", d) for p, (_, d) in sorted(payload.items())),
+    }
+    for name, text in tags.items():
+        (root / name).write_bytes(text.encode("utf-8"))
+    (root / bagit.TAGMANIFEST).write_bytes(bagit.manifest(
+        (t, hashlib.sha256((root / t).read_bytes()).hexdigest()) for t in tags).encode("utf-8"))
 
 
 @dataclass(frozen=True)

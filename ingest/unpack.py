@@ -62,7 +62,7 @@ def _add(report: Report, code: str, path: str = "", **params: object) -> None:
 MAX_KEY_BYTES = 1024
 RESERVED_PREFIX = ".khoso-"
 PATH_MAX = 4096  # Linux, with the terminating NUL: a filesystem replica's root + "/" + key
-# The longest AIP key prefix "{archive}/{fonds}/{arcFileCode}/v{N}/" (ingest.aip.key_prefix):
+# The longest AIP key prefix "{archive}/{fonds}/{arcFileCode}/v{N}/" (preservation.packaging.aip.layout):
 # fonds codes are at most 20 ASCII characters (catalog.registry), arcFileCode is the archive
 # code, ".", and a fileCode of at most 100 characters of any script (4 UTF-8 bytes each at
 # worst), versions are counted up to v9999.

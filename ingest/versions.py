@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +54,7 @@ from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, check_values, read_ead, write_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
+from preservation.packaging.aip import bagit, layout
 from preservation.packaging.mets import EAD_HREF, REP_METS_HREF, write_rep_mets, write_root_mets
 from preservation.packaging.model import (
     DOCUMENTATION,
@@ -73,7 +73,7 @@ METADATA_MODIFICATION = "metadata modification"  # LoC eventType
 PACKAGE_EAD = f"data/{EAD_HREF}"
 ROOT_METS = "data/METS.xml"
 REP_METS = f"data/{REP_METS_HREF}"
-TAGMANIFEST = "tagmanifest-sha256.txt"
+TAGMANIFEST = bagit.TAGMANIFEST
 FILE_CODES = ("arcFileCode",)
 DOC_CODES = ("docCode", "arcDocCode")
 _DOC_KINDS = {"ead_doc": "doc", "ead_pic": "pic", "ead_media": "media"}
@@ -127,7 +127,7 @@ class _Current:
 
     @property
     def entity(self) -> str:
-        return self.prefixes[self.version].rsplit("/v", 1)[0]
+        return layout.split_package_prefix(self.prefixes[self.version])[0]
 
 
 @dataclass
@@ -167,7 +167,7 @@ def _load(s: Session, objid: str) -> _Current | None:
     fonds = s.get(Fonds, cur.fonds_id)
     agency = s.get(Agency, cur.agency_id) if cur.agency_id else None
     return _Current(cur.id, objid, cur.version, cur.content_type, cur.label,
-                    fonds.fond_code if fonds else prefixes[cur.version].split("/")[1], agency.organ_id if agency else None,
+                    fonds.fond_code if fonds else layout.PackageKey.parse(prefixes[cur.version]).fonds, agency.organ_id if agency else None,
                     cur.record_file_id, [p.id for p in chain], prefixes, files)
 
 
@@ -289,12 +289,9 @@ def _premis(event: Event, objid: str) -> bytes:
     out = io.BytesIO()
     with PremisWriter(out) as w:
         w.object("URN", objid, category="intellectualEntity")
-        w.event(event.event_uuid, event.event_type, event.when, detail=event.detail,
-                outcome=event.outcome.value, outcome_detail=event.outcome_detail or None,
-                agents=[(a.identifier_type, a.identifier_value, role) for a, role in event.agents],
-                objects=[("URN", objid, "source")])
+        w.record(event, [("URN", objid, "source")])
         for a, _ in event.agents:
-            w.agent(a.identifier_type, a.identifier_value, a.name, a.agent_type, note=a.note)
+            w.record_agent(a)
     return out.getvalue()
 
 
@@ -338,32 +335,25 @@ def _tags(bag: _Bag, cur: _Current, settings: Settings, signer: Any) -> str:
     """bagit.txt, bag-info.txt (Oxum of the logical version), manifest of EVERY file, fetch.txt
     for those held by earlier versions, tag manifest and its signature; returns its digest."""
     payload = sorted(bag.logical.items())
-    info = [("Source-Organization", settings.archive_name),
-            ("Package-Type", f"AIP_{cur.content}"), ("External-Identifier", cur.objid),
-            ("Bagging-Date", dt.date.today().isoformat()),
-            ("Payload-Oxum", f"{sum(h.size for _, h in payload)}.{len(payload)}"),
-            *([("Ma-Dinh-Danh-Co-Quan", cur.organ_id)] if cur.organ_id else []),
-            ("Bag-Software-Agent", f"khoso {__version__}"),
-            ("Khoso-AIP-Version", str(bag.version)),
-            ("Khoso-Previous-Version", f"../v{cur.version}")]
     tags = {
-        "bagit.txt": "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info),
-        "manifest-sha256.txt": "".join(f"{h.sha256}  {p}\n" for p, h in payload),
-        "fetch.txt": "".join(f"../v{h.version}/{quote(p)} {h.size} {_bagit_path(p)}\n"
-                             for p, h in payload if h.version != bag.version),
+        bagit.BAGIT_TXT: bagit.bagit_txt(),
+        bagit.BAG_INFO: bagit.aip_bag_info(
+            source_organization=settings.archive_name, content=cur.content, objid=cur.objid,
+            bagging_date=dt.date.today().isoformat(), octets=sum(h.size for _, h in payload),
+            count=len(payload), organ_id=cur.organ_id, software=f"khoso {__version__}",
+            version=bag.version, previous=layout.relative_version_path(cur.version, "")),
+        bagit.MANIFEST: bagit.manifest(((p, h.sha256) for p, h in payload),
+                                       encode=bagit.AIP_PATHS_ENCODED),
+        bagit.FETCH_TXT: "".join(bagit.fetch_line(layout.fetch_url(h.version, p), h.size, p)
+                                 for p, h in payload if h.version != bag.version),
     }
     for name, text in tags.items():
         bag.write(name, text.encode("utf-8"))
-    tagmanifest = "".join(f"{bag.held[n][1]}  {n}\n" for n in tags).encode("utf-8")
+    tagmanifest = bagit.manifest(((n, bag.held[n][1]) for n in tags),
+                                 encode=bagit.AIP_PATHS_ENCODED).encode("utf-8")
     bag.write(TAGMANIFEST, tagmanifest)
-    bag.write(f"{TAGMANIFEST}.p7s", signer.sign_detached(tagmanifest))
+    bag.write(bagit.SIGNATURE, signer.sign_detached(tagmanifest))
     return hashlib.sha256(tagmanifest).hexdigest()
-
-
-def _bagit_path(path: str) -> str:
-    """BagIt 1.0 §2.2.3: CR, LF and % in a path are percent-encoded."""
-    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 # -- catalog --------------------------------------------------------------------------------
@@ -486,7 +476,7 @@ def new_metadata_version(settings: Settings, catalog: Catalog, *, objid: str,
     if package_id is None:
         report.add("VER008", objid, objid=objid, version=version)
         return VersionOutcome(False, report, objid)
-    prefix = f"{cur.entity}/v{version}"
+    prefix = layout.version_prefix(cur.entity, version)
     agents = ((khoso_agent(), "executing program"),
               (Agent(actor, actor, agent_type="person"), "implementer"))
     event = Event(METADATA_MODIFICATION, Outcome.SUCCESS,

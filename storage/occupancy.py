@@ -9,16 +9,15 @@ whom: the AIP's ``bag-info.txt`` names its package (``External-Identifier``).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from preservation.packaging.aip import bagit
 from storage.errors import ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
 
-_IDENTIFIER = re.compile(r"^External-Identifier:\s*(\S.*?)\s*$", re.MULTILINE)
 _BAG_INFO_LIMIT = 64 * 1024
 
 
@@ -60,13 +59,14 @@ def occupancy(storages: Sequence[Storage], prefix: str) -> Occupancy | None:
         found.append(storage.name)
         sample = sample or first
         try:
-            with storage.open(base + "bag-info.txt", end=_BAG_INFO_LIMIT) as f:
+            with storage.open(base + bagit.BAG_INFO, end=_BAG_INFO_LIMIT) as f:
                 text = f.read().decode("utf-8", "replace")
         except ObjectMissing:
             continue
         except StorageError as exc:
-            raise _unreachable(storage, base + "bag-info.txt", exc) from exc
-        identifiers.update(m[1] for m in _IDENTIFIER.finditer(text))
+            raise _unreachable(storage, base + bagit.BAG_INFO, exc) from exc
+        info = bagit.parse_bag_info(text)
+        identifiers.update(v for v in info.values(bagit.EXTERNAL_IDENTIFIER) if v)
     if not found:
         return None
     return Occupancy(prefix, tuple(found), frozenset(identifiers), sample)

@@ -35,9 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import posixpath
-import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -45,10 +42,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import sqlalchemy as sa
-from lxml import etree
 from sqlalchemy.orm import Session
 
 from preservation.catalog import audit as audit_log
@@ -77,19 +72,19 @@ from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, check_values, read_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_rules
+from preservation.packaging.aip import bagit, layout
 from preservation.packaging.model import mime_for, own_format
+from preservation.packaging.premis import Premis, read_premis
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
 from storage import rebuild_records as records
 from storage import sidecar, sidecar_log
 from storage.errors import StorageError
 from storage.protocol import Storage
 
-TAGMANIFEST = "tagmanifest-sha256.txt"
-SIGNATURE = f"{TAGMANIFEST}.p7s"
-TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
-FETCH = "fetch.txt"
-_P = "{http://www.loc.gov/premis/v3}"
-_VERSION = re.compile(r"v(\d+)")
+TAGMANIFEST = bagit.TAGMANIFEST
+SIGNATURE = bagit.SIGNATURE
+TAG_FILES = (bagit.BAGIT_TXT, bagit.BAG_INFO, bagit.MANIFEST)
+FETCH = bagit.FETCH_TXT
 _DOC_KINDS = (("ead_doc", "doc"), ("ead_pic", "pic"), ("ead_media", "media"))
 MAX_WARNINGS = 200  # stray objects and such: enough to act on, not a flood
 Progress = Callable[[str, int, int], None]
@@ -159,21 +154,21 @@ def sort_keys(keys: Iterable[str]) -> _Listing:
     out = _Listing()
     for key in keys:
         parts = key.split("/", 4)
-        if len(parts) == 3 and parts[1] == sidecar.AGENCIES_DIR and parts[2].endswith(".json"):
-            out.agencies[parts[2][:-5]] = key
+        if (organ_id := layout.parse_agency_key(key)) is not None:
+            out.agencies[organ_id] = key
         elif len(parts) == 3 and parts[1] == sidecar_log.REJECTIONS_DIR \
                 and parts[2].endswith(".json"):
             out.rejections[parts[2][:-5]] = key
         elif len(parts) == 3 and parts[1] == sidecar_log.AUDIT_DIR \
                 and sidecar_log.audit_batch_range(key) is not None:
             out.audit.append(key)
-        elif len(parts) == 3 and parts[2] == sidecar.FONDS_FILE:
-            out.fonds[parts[1]] = key
-        elif len(parts) == 5 and parts[3] == sidecar.EVENTS_DIR and "/" not in parts[4] \
+        elif (fond_code := layout.parse_fonds_key(key)) is not None:
+            out.fonds[fond_code] = key
+        elif (events := layout.split_events_key(key)) is not None \
                 and sidecar.batch_sequence(key) is not None:
-            out.batches["/".join(parts[:3])].append(key)
-        elif len(parts) == 5 and _VERSION.fullmatch(parts[3]) and not parts[1].startswith("_"):
-            out.aips["/".join(parts[:4])].add(parts[4])
+            out.batches[events[0]].append(key)
+        elif (aip := layout.split_aip_key(key)) is not None:
+            out.aips[aip[0]].add(aip[1])
         else:
             out.stray.append(key)
     return out
@@ -185,114 +180,10 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_manifest(text: str) -> dict[str, str]:
-    """BagIt ``digest  path`` lines (``*path`` tolerated) as path -> lower-case digest."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        digest, _, path = line.strip().partition(" ")
-        if digest and path.strip(" *"):
-            out[path.strip().lstrip("*")] = digest.lower()
-    return out
-
-
-def parse_fetch(text: str) -> list[tuple[str, str, str]]:
-    """BagIt ``url length path`` lines (blank lines skipped); the path is percent-decoded as
-    BagIt 1.0 §2.2.3 encodes it (``%0A``, ``%0D``, ``%25``). A line of fewer than three fields is
-    returned with the missing ones empty, for the caller to refuse."""
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        url, length, path = (line.strip().split(None, 2) + ["", ""])[:3]
-        out.append((url, length, path.replace("%0A", "\n").replace("%0a", "\n")
-                    .replace("%0D", "\r").replace("%0d", "\r").replace("%25", "%")))
-    return out
-
-
-def parse_bag_info(text: str) -> dict[str, str]:
-    info: dict[str, str] = {}
-    last = None
-    for line in text.splitlines():
-        if line[:1] in (" ", "\t") and last:
-            info[last] += " " + line.strip()
-            continue
-        name, sep, value = line.partition(":")
-        if sep:
-            last = name.strip()
-            info.setdefault(last, value.strip())
-    return info
-
-
-@dataclass
-class Premis:
-    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # identifier -> facts
-    events: list[dict[str, Any]] = field(default_factory=list)
-    agents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-
 def _when(text: str | None) -> dt.datetime:
     if not text:
         raise ValueError("no eventDateTime")
     return sidecar.parse_when(text.strip())
-
-
-def read_premis(data: bytes) -> Premis:
-    """Objects, events and agents of a PREMIS file, streamed with the xmlsafe rules (no DTD,
-    no entities, no network; a DOCTYPE is refused): memory follows the facts kept, not the tree."""
-    if b"<!DOCTYPE" in data:
-        raise KhosoError("XML002")
-    out = Premis()
-    context = etree.iterparse(io.BytesIO(data), events=("end",),
-                              tag=(f"{_P}object", f"{_P}event", f"{_P}agent"),
-                              resolve_entities=False, load_dtd=False, no_network=True,
-                              huge_tree=False, remove_comments=True, remove_pis=True)
-    try:
-        for _, el in context:
-            info = el.getroottree().docinfo
-            if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-                raise KhosoError("XML002")
-            tag = el.tag[len(_P):]
-            text = el.findtext
-            if tag == "object":
-                chars = f"{_P}objectCharacteristics/"
-                size = text(f"{chars}{_P}size")
-                out.objects[text(f"{_P}objectIdentifier/{_P}objectIdentifierValue") or ""] = {
-                    "size": int(size) if size and size.strip().isdigit() else None,
-                    "sha256": (text(f"{chars}{_P}fixity/{_P}messageDigest") or "").lower() or None,
-                    "puid": text(f"{chars}{_P}format/{_P}formatRegistry/{_P}formatRegistryKey"),
-                    "format_name": text(
-                        f"{chars}{_P}format/{_P}formatDesignation/{_P}formatName")}
-            elif tag == "event":
-                info_ = f"{_P}eventOutcomeInformation/"
-                out.events.append({
-                    "event_uuid": text(f"{_P}eventIdentifier/{_P}eventIdentifierValue"),
-                    "event_type": text(f"{_P}eventType"),
-                    "when": text(f"{_P}eventDateTime"),
-                    "detail": text(f"{_P}eventDetailInformation/{_P}eventDetail") or "",
-                    "outcome": text(f"{info_}{_P}eventOutcome"),
-                    "outcome_detail": text(
-                        f"{info_}{_P}eventOutcomeDetail/{_P}eventOutcomeDetailNote") or "",
-                    "object_identifier": text(
-                        f"{_P}linkingObjectIdentifier/{_P}linkingObjectIdentifierValue"),
-                    "agents": [(a.findtext(f"{_P}linkingAgentIdentifierType") or "",
-                                a.findtext(f"{_P}linkingAgentIdentifierValue") or "",
-                                a.findtext(f"{_P}linkingAgentRole") or "")
-                               for a in el.iterfind(f"{_P}linkingAgentIdentifier")]})
-            else:
-                key = (text(f"{_P}agentIdentifier/{_P}agentIdentifierType") or "",
-                       text(f"{_P}agentIdentifier/{_P}agentIdentifierValue") or "")
-                out.agents[key] = {"identifier_type": key[0], "identifier_value": key[1],
-                                   "name": text(f"{_P}agentName") or key[1],
-                                   "agent_type": text(f"{_P}agentType") or "software",
-                                   "note": text(f"{_P}agentNote")}
-            el.clear(keep_tail=True)
-            parent = el.getparent()
-            while parent is not None and el.getprevious() is not None:
-                del parent[0]
-    except etree.XMLSyntaxError as exc:
-        raise KhosoError("XML001", line=exc.position[0] if exc.position else "?",
-                         reason=exc.msg) from None
-    return out
 
 
 def _format_of(event: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -374,7 +265,8 @@ class _AipReader:
         return record
 
     def check_tags(self) -> None:
-        self.tags = tags = parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"))
+        self.tags = tags = bagit.parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"),
+                                                decode=bagit.AIP_PATHS_ENCODED)
         if SIGNATURE not in self.present or not self.read(SIGNATURE, "RBD004"):
             raise self.fail("RBD004")
         for name, expected in tags.items():
@@ -384,7 +276,8 @@ class _AipReader:
         for name in TAG_FILES:
             if name not in tags:
                 raise self.fail("RBD002", file=name, reason=f"not in {TAGMANIFEST}")
-        self.manifest = parse_manifest(self.files["manifest-sha256.txt"].decode("utf-8", "replace"))
+        self.manifest = bagit.parse_manifest(self.files[bagit.MANIFEST].decode("utf-8", "replace"),
+                                             decode=bagit.AIP_PATHS_ENCODED)
         if FETCH in tags:
             self.fetched = self.fetch_targets(self.files[FETCH].decode("utf-8", "replace"))
         missing = sorted(p for p in self.manifest if p not in self.present
@@ -398,39 +291,32 @@ class _AipReader:
         """fetch.txt as bag path -> key: each URL is a relative reference resolved against this
         version's prefix, and must land in a lower version ``vK`` of the same package entity
         (a metadata version fetches unchanged files from the version that holds them)."""
-        entity, version = sidecar.split_package_prefix(self.prefix)
         out: dict[str, str] = {}
-        for url, length, path in parse_fetch(text):
-            def bad(reason: str, url: str = url, path: str = path) -> _Damaged:
-                return self.fail("RBD017", url=url, file=path, reason=reason)
+        for line in bagit.parse_fetch(text):
+            def bad(reason: str, line: bagit.FetchLine = line) -> _Damaged:
+                return self.fail("RBD017", url=line.url, file=line.path, reason=reason)
 
-            if not path or not (length == "-" or length.isdigit()):
+            if not line.well_formed:
                 raise bad("not a 'url length path' line")
-            if path not in self.manifest:
+            if line.path not in self.manifest:
                 raise bad("not in manifest-sha256.txt")
-            if url.startswith("/") or ":" in url.split("/", 1)[0]:
-                raise bad("not a relative reference")
-            key = posixpath.normpath(f"{self.prefix}/{unquote(url)}")
-            head, _, rest = key.removeprefix(f"{entity}/").partition("/")
-            found = _VERSION.fullmatch(head)
-            if not key.startswith(f"{entity}/") or found is None or not rest:
-                raise bad(f"resolves to {key}, outside {entity}/vK/")
-            if int(found[1]) >= version:
-                raise bad(f"resolves to {key}, not in a version before v{version}")
-            out[path] = key
+            try:
+                out[line.path] = layout.resolve_fetch_url(self.prefix, line.url)
+            except ValueError as exc:
+                raise bad(str(exc)) from None
         return out
 
     def load(self) -> Aip:
         self.check_tags()
-        info = parse_bag_info(self.files["bag-info.txt"].decode("utf-8", "replace"))
+        info = bagit.parse_bag_info(self.files[bagit.BAG_INFO].decode("utf-8", "replace"))
         root: MetsDocument = self.parse("data/METS.xml", lambda b: read_mets(b)[0])
-        objid = info.get("External-Identifier") or root.objid
+        objid = info.first(bagit.EXTERNAL_IDENTIFIER) or root.objid
         if not objid or (root.objid and root.objid != objid):
             raise self.fail("RBD007", file="data/METS.xml",
                             reason=f"OBJID {root.objid!r} differs from bag-info {objid!r}")
-        content = info.get("Package-Type", "").removeprefix("AIP_")
+        content = bagit.aip_content(info.first(bagit.PACKAGE_TYPE) or "")
         if content not in ("hoso", "tailieu"):
-            raise self.fail("RBD007", file="bag-info.txt", reason=f"Package-Type {content!r}")
+            raise self.fail("RBD007", file=bagit.BAG_INFO, reason=f"Package-Type {content!r}")
         ead_path = root.ead.path if root.ead and root.ead.path else "metadata/descriptive/EAD.xml"
         package_ead = self.ead(f"data/{ead_path}", content)
         rep_paths = [p for p in (resolve_href(h)[0] for h in root.mptrs) if p] or \
@@ -463,8 +349,9 @@ class _AipReader:
             facts.objects.update(part.objects)
             facts.events += part.events
             facts.agents.update(part.agents)
-        return Aip(self.prefix, self.prefix.split("/")[1], int(self.prefix.rsplit("/v", 1)[1]),
-                   objid, content, root.label, info.get("Ma-Dinh-Danh-Co-Quan"), agency,
+        key = layout.PackageKey.parse(self.prefix)
+        return Aip(self.prefix, key.fonds, key.version,
+                   objid, content, root.label, info.first(bagit.ORGAN_ID), agency,
                    package_ead if content == "hoso" else None, documents,
                    self.bitstreams(sizes, facts), facts.events, facts.agents,
                    _sha(self.files[TAGMANIFEST]))
@@ -684,7 +571,8 @@ class _Rebuild:
                       for c, k in lst.fonds.items()}
         agency_keys = {o: k for lst in reversed(list(self.listings.values()))
                        for o, k in lst.agencies.items()}
-        aip_fonds = {p.split("/")[1] for lst in self.listings.values() for p in lst.aips}
+        aip_fonds = {layout.PackageKey.parse(p).fonds for lst in self.listings.values()
+                     for p in lst.aips}
         fonds_facts = {code: s for code, key in fonds_keys.items() if (s := self.snapshot(key))}
         for key in agency_keys.values():
             if (snap := self.snapshot(key)) and (a := snap.get("agency")) and a.get("organ_id"):
@@ -1156,7 +1044,7 @@ class _Rebuild:
         entities: dict[str, set[tuple[int, str]]] = defaultdict(set)
         for lst in self.listings.values():
             for prefix in lst.aips:
-                entity, version = sidecar.split_package_prefix(prefix)
+                entity, version = layout.split_package_prefix(prefix)
                 entities[entity].add((version, prefix))
         done = 0
         # Reads (storage latency, XML parsing) run ahead in a few threads while this thread

@@ -3,7 +3,8 @@
 An AIP holds its hồ sơ, tài liệu, files and ingest events, but not the fonds record, the
 agencies' contact details, nor the events written after it was stored (replication, fixity
 checks, repairs). These small JSON objects carry them, in every location, so that any one
-location alone is enough to rebuild the catalog (``storage.rebuild``). Layout::
+location alone is enough to rebuild the catalog (``storage.rebuild``). Layout (built and parsed
+by :mod:`preservation.packaging.aip.layout`)::
 
     {archive}/_agencies/{organ_id}.json          agency snapshot, rewritten when it changes
     {archive}/{fond}/_fonds.json                 fonds + archive body + fonds agency snapshot
@@ -31,45 +32,27 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from preservation.events import Event
+from preservation.packaging.aip.layout import AGENCIES_DIR as AGENCIES_DIR
+from preservation.packaging.aip.layout import EVENTS_DIR as EVENTS_DIR
+from preservation.packaging.aip.layout import FONDS_FILE as FONDS_FILE
+from preservation.packaging.aip.layout import agency_key as agency_key
+from preservation.packaging.aip.layout import events_prefix as events_prefix
+from preservation.packaging.aip.layout import fonds_key as fonds_key
+from preservation.packaging.aip.layout import split_package_prefix as split_package_prefix
 from storage.errors import ObjectMissing, StorageError
 from storage.protocol import Storage
 
 FONDS_FORMAT = "khoso-fonds-snapshot/1"
 AGENCY_FORMAT = "khoso-agency-snapshot/1"
-FONDS_FILE = "_fonds.json"
-AGENCIES_DIR = "_agencies"
-EVENTS_DIR = "_events"
 FONDS_FIELDS = ("fond_code", "fond_name", "status", "fond_history", "archives_time", "year_from",
                 "year_to", "total_doc", "classification_scheme", "languages", "risk_recovery",
                 "description")
 AGENCY_FIELDS = ("organ_id", "name", "address", "contact_email")
 ARCHIVE_FIELDS = ("code", "name", "kind")
-_VERSION = re.compile(r"v(\d+)")
 _BATCH = re.compile(r"(\d{6,})-[0-9a-f]{8}\.jsonl")
 
 
 # -- keys ---------------------------------------------------------------------------------
-
-def fonds_key(archive_code: str, fond_code: str) -> str:
-    return f"{archive_code}/{fond_code}/{FONDS_FILE}"
-
-
-def agency_key(archive_code: str, organ_id: str) -> str:
-    return f"{archive_code}/{AGENCIES_DIR}/{organ_id}.json"
-
-
-def split_package_prefix(key_prefix: str) -> tuple[str, int]:
-    """``TTLTNA/P623/TTLTNA.X/v2`` → (``TTLTNA/P623/TTLTNA.X``, 2): the entity and its version."""
-    entity, _, last = key_prefix.rstrip("/").rpartition("/")
-    m = _VERSION.fullmatch(last)
-    if not entity or m is None:
-        raise ValueError(f"not a package key prefix (…/vN): {key_prefix!r}")
-    return entity, int(m[1])
-
-
-def events_prefix(entity: str) -> str:
-    return f"{entity}/{EVENTS_DIR}/"
-
 
 def batch_sequence(key: str) -> int | None:
     m = _BATCH.fullmatch(key.rsplit("/", 1)[-1])

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
 from ingest.errors import HoSoBeingIngested
+from ingest.sip import SipValidation
 from ingest.sip import validate_sip as check_sip
 from ingest.unbagged import SubmissionForm
 from preservation.catalog.claims import claim
@@ -27,6 +28,7 @@ from preservation.catalog.models import (
 )
 from preservation.events import VALIDATION, Event, Outcome
 from preservation.metadata.identifiers import PackageId
+from preservation.packaging.aip.layout import aip_key_prefix
 
 
 def _fonds_known(ctx: IngestContext, code: str) -> bool:
@@ -35,16 +37,16 @@ def _fonds_known(ctx: IngestContext, code: str) -> bool:
             ArchiveBody.code == ctx.settings.archive_code, Fonds.fond_code == code)) is not None
 
 
-def _aip_key(ctx: IngestContext, sip) -> tuple[str, str] | None:
-    """(arc_file_code, key prefix) the AIP of this SIP would take (``ingest.aip.key_prefix``)."""
+def _aip_key(ctx: IngestContext, sip: SipValidation) -> tuple[str, str] | None:
+    """(arc_file_code, key prefix) the AIP of this SIP would take (as ``ingest.aip.build``)."""
     file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
-    if not file_code:
+    if not file_code or not sip.fond_code:  # refused already (ING001, ING003)
         return None
     arc = f"{ctx.settings.archive_code}.{file_code}"
-    return arc, f"{ctx.settings.archive_code}/{sip.fond_code}/{arc.replace('/', '_')}/v1"
+    return arc, aip_key_prefix(ctx.settings.archive_code, sip.fond_code, arc)
 
 
-def _already_archived(ctx: IngestContext, sip) -> tuple[str, str] | None:
+def _already_archived(ctx: IngestContext, sip: SipValidation) -> tuple[str, str] | None:
     """(arc_file_code, objid) of an AIP already filed under the key this SIP would take.
 
     Checked before anything is stored: a second ingest of the same hồ sơ would otherwise write
@@ -74,7 +76,7 @@ def _organ_of(ctx: IngestContext, file_code: object) -> str | None:
     return max(found, key=len) if found else None
 
 
-def _already_stored(ctx: IngestContext, sip) -> dict[str, str] | None:
+def _already_stored(ctx: IngestContext, sip: SipValidation) -> dict[str, str] | None:
     """ING035 parameters when the locations hold another package under this SIP's AIP key,
     though the catalog does not know it (lost, rebuilt, or a fresh one on the same replicas).
 

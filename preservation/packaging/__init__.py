@@ -1,4 +1,5 @@
-"""TT 05 package structure: METS and PREMIS writers, their schemas and a liberal METS reader.
+"""TT 05 package structure: METS and PREMIS writers and readers, their schemas, and the AIP's
+on-storage format (:mod:`.aip`: key layout, BagIt tag files).
 
 Writers stream (``lxml.etree.xmlfile``): a package may hold 100,000+ files and a METS built in
 memory is what made other repositories fail at 200,000. Readers use ``iterparse`` with the same

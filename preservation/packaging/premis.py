@@ -1,4 +1,4 @@
-"""Streaming PREMIS 3.0 writer for ``PREMIS.xml`` / ``PREMIS_rep1.xml`` (§5.4, A.4).
+"""Streaming PREMIS 3.0 writer and reader for ``PREMIS.xml`` / ``PREMIS_rep1.xml`` (§5.4, A.4).
 
 The PREMIS root is a sequence ``object+, event*, agent*``; an ingest learns objects, events and
 agents in any order. Objects are written straight to the output; events and agents are rendered
@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from lxml import etree
+
+from preservation.errors import KhosoError
+from preservation.events import Agent, Event
 from preservation.metadata.xmlsafe import INVALID_CHARS
 from preservation.packaging.model import timestamp
 
@@ -235,6 +240,18 @@ class PremisWriter:
         self._spool("agent", self._agent_xml(identifier_type, identifier_value, name, agent_type,
                                              note, version))
 
+    def record(self, event: Event, objects: Iterable[Link] = ()) -> None:
+        """A khoso ``Event`` as every package writes it, linked to its agents by role (the
+        agents themselves go in with ``record_agent``, once each)."""
+        self.event(event.event_uuid, event.event_type, event.when, detail=event.detail,
+                   outcome=event.outcome.value, outcome_detail=event.outcome_detail or None,
+                   agents=[(a.identifier_type, a.identifier_value, role)
+                           for a, role in event.agents], objects=objects)
+
+    def record_agent(self, agent: Agent) -> None:
+        self.agent(agent.identifier_type, agent.identifier_value, agent.name, agent.agent_type,
+                   note=agent.note)
+
     def _spool(self, kind: str, xml: str) -> None:
         """Rendered now (bad values are refused at the call), kept as bytes, copied at the end."""
         if not self._open:
@@ -275,3 +292,91 @@ class PremisWriter:
             _leaf("agentName", name), _leaf("agentType", agent_type),
             _leaf("agentVersion", version) if version else "",
             _leaf("agentNote", note) if note else "", "</agent>"))
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+_P = f"{{{PREMIS_NS}}}"
+
+
+@dataclass
+class Premis:
+    """What the catalog needs back from a PREMIS file (``read_premis``)."""
+
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # identifier -> facts
+    events: list[dict[str, Any]] = field(default_factory=list)
+    agents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def _object_facts(el: Any) -> tuple[str, dict[str, Any]]:
+    text = el.findtext
+    chars = f"{_P}objectCharacteristics/"
+    size = text(f"{chars}{_P}size")
+    return text(f"{_P}objectIdentifier/{_P}objectIdentifierValue") or "", {
+        "size": int(size) if size and size.strip().isdigit() else None,
+        "sha256": (text(f"{chars}{_P}fixity/{_P}messageDigest") or "").lower() or None,
+        "puid": text(f"{chars}{_P}format/{_P}formatRegistry/{_P}formatRegistryKey"),
+        "format_name": text(f"{chars}{_P}format/{_P}formatDesignation/{_P}formatName")}
+
+
+def _event_facts(el: Any) -> dict[str, Any]:
+    text = el.findtext
+    info = f"{_P}eventOutcomeInformation/"
+    return {
+        "event_uuid": text(f"{_P}eventIdentifier/{_P}eventIdentifierValue"),
+        "event_type": text(f"{_P}eventType"),
+        "when": text(f"{_P}eventDateTime"),
+        "detail": text(f"{_P}eventDetailInformation/{_P}eventDetail") or "",
+        "outcome": text(f"{info}{_P}eventOutcome"),
+        "outcome_detail": text(f"{info}{_P}eventOutcomeDetail/{_P}eventOutcomeDetailNote") or "",
+        "object_identifier": text(
+            f"{_P}linkingObjectIdentifier/{_P}linkingObjectIdentifierValue"),
+        "agents": [(a.findtext(f"{_P}linkingAgentIdentifierType") or "",
+                    a.findtext(f"{_P}linkingAgentIdentifierValue") or "",
+                    a.findtext(f"{_P}linkingAgentRole") or "")
+                   for a in el.iterfind(f"{_P}linkingAgentIdentifier")]}
+
+
+def _agent_facts(el: Any) -> tuple[tuple[str, str], dict[str, Any]]:
+    text = el.findtext
+    key = (text(f"{_P}agentIdentifier/{_P}agentIdentifierType") or "",
+           text(f"{_P}agentIdentifier/{_P}agentIdentifierValue") or "")
+    return key, {"identifier_type": key[0], "identifier_value": key[1],
+                 "name": text(f"{_P}agentName") or key[1],
+                 "agent_type": text(f"{_P}agentType") or "software",
+                 "note": text(f"{_P}agentNote")}
+
+
+def read_premis(data: bytes) -> Premis:
+    """Objects, events and agents of a PREMIS file, streamed with the xmlsafe rules (no DTD,
+    no entities, no network; a DOCTYPE is refused, ``XML002``; malformed XML is ``XML001``):
+    memory follows the facts kept, not the tree. Event times are returned as written."""
+    if b"<!DOCTYPE" in data:
+        raise KhosoError("XML002")
+    out = Premis()
+    context = etree.iterparse(io.BytesIO(data), events=("end",),
+                              tag=(f"{_P}object", f"{_P}event", f"{_P}agent"),
+                              resolve_entities=False, load_dtd=False, no_network=True,
+                              huge_tree=False, remove_comments=True, remove_pis=True)
+    try:
+        for _, el in context:
+            info = el.getroottree().docinfo
+            if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+                raise KhosoError("XML002")
+            tag = el.tag[len(_P):]
+            if tag == "object":
+                identifier, facts = _object_facts(el)
+                out.objects[identifier] = facts
+            elif tag == "event":
+                out.events.append(_event_facts(el))
+            else:
+                key, agent = _agent_facts(el)
+                out.agents[key] = agent
+            el.clear(keep_tail=True)
+            parent = el.getparent()
+            while parent is not None and el.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise KhosoError("XML001", line=exc.position[0] if exc.position else "?",
+                         reason=exc.msg) from None
+    return out

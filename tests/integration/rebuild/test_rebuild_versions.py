@@ -23,7 +23,7 @@ from storage import rebuild as rebuild_module
 from storage.audit import run_audit
 from storage.filesystem import FilesystemStorage
 from storage.locations import open_storage
-from storage.rebuild import parse_fetch, rebuild_catalog
+from storage.rebuild import rebuild_catalog
 from tests.integration.conftest import Khoso
 from tests.integration.rebuild.conftest import (
     ARCHIVE,
@@ -206,12 +206,6 @@ def test_fetched_metadata_is_checked_against_this_versions_manifest(versioned, t
     assert report.problems[0]["path"].endswith("/v3")
     assert {v: p.status for v, p in packages(target, objid).items()} == {
         1: "superseded", 2: "active"}
-
-
-def test_parse_fetch_decodes_bagit_paths() -> None:
-    text = "../v1/data/a%20b.pdf 12 data/a b.pdf\n\n../v2/data/x%25 - data/x%25%0A\nbad\n"
-    assert parse_fetch(text) == [("../v1/data/a%20b.pdf", "12", "data/a b.pdf"),
-                                 ("../v2/data/x%25", "-", "data/x%\n"), ("bad", "", "")]
 
 
 def test_verify_rehashes_what_each_version_holds(versioned, target) -> None:

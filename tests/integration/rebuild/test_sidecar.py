@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
-
 from preservation.events import FIXITY_CHECK, REPLICATION, Agent, Event, Outcome
 from storage import sidecar
 from storage.memory import MemoryStorage
@@ -82,8 +80,3 @@ def test_keys_sort_into_aips_and_sidecars():
                                   "A/P1/C1/v2": {"bagit.txt"}}
     assert listing.stray == ["A/P1/C1/_events/notes.txt", "A/readme.txt"]
 
-
-@pytest.mark.parametrize("prefix", ["A/P1/C1", "A/P1/C1/x2", "v1"])
-def test_a_package_prefix_ends_in_a_version(prefix):
-    with pytest.raises(ValueError):
-        sidecar.split_package_prefix(prefix)
