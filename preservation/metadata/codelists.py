@@ -61,7 +61,8 @@ class FieldSpec:
 @cache
 def tt05_data() -> Mapping[str, Any]:
     text = (resources.files("schemas") / "tt05.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    data: Mapping[str, Any] = json.loads(text)
+    return data
 
 
 @cache
@@ -80,7 +81,8 @@ def kinds(package: str) -> tuple[str, ...]:
 
 def _table(package: str, kind: str) -> Mapping[str, Any]:
     try:
-        return tt05_data()["packages"][package][kind]
+        table: Mapping[str, Any] = tt05_data()["packages"][package][kind]
+        return table
     except KeyError:
         known = ", ".join(f"{p}/{k}" for p in PACKAGES for k in kinds(p))
         raise KhosoError("EAD013", package=package, kind=kind, known=known) from None
