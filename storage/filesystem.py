@@ -112,7 +112,7 @@ class FilesystemStorage:
         everything to disk once. For writing a whole package whose registration waits for the
         end of the block anyway: one flush instead of two fsyncs per object."""
         self._deferred_all = True
-        self._folders = {}
+        self._folders: dict[tuple[str, ...], int] | None = {}
         try:
             yield
         finally:
@@ -414,7 +414,7 @@ class FilesystemStorage:
         fd = self._open_file(key)
         size = os.fstat(fd).st_size
         stop = size if end is None else min(end, size)
-        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         fd = self._open_file(key)
@@ -544,7 +544,7 @@ class _RangeFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         want = min(len(buffer), self._stop - self._pos)
         if want <= 0:
             return 0
