@@ -22,9 +22,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from storage.errors import ObjectExists, ObjectMissing, StorageError
 from storage.protocol import Storage
