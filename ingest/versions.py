@@ -175,14 +175,14 @@ def _read(cur: _Current, read: Callable[[str], bytes], path: str) -> bytes:
     """A current file, believed only if it still has the digest the catalog recorded."""
     held = cur.files.get(path)
     if held is None:
-        raise KhosoError("VER009", path, path=path, version=cur.version, reason="not in catalog")
+        raise KhosoError("VER009", path, version=cur.version, reason="not in catalog")
     try:
         data = read(f"{cur.prefixes[held.version]}/{path}")
     except Exception as exc:  # noqa: BLE001 - any storage failure refuses the change
-        raise KhosoError("VER009", path, path=path, version=held.version,
+        raise KhosoError("VER009", path, version=held.version,
                          reason=str(exc).splitlines()[0][:200]) from None
     if hashlib.sha256(data).hexdigest() != held.sha256:
-        raise KhosoError("VER009", path, path=path, version=held.version, reason="SHA-256 mismatch")
+        raise KhosoError("VER009", path, version=held.version, reason="SHA-256 mismatch")
     return data
 
 

@@ -46,7 +46,7 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
                     return f.read()
             except StorageError as exc:
                 last = exc
-        raise last or KhosoError("VER009", key, path=key, version="?", reason="no location")
+        raise last or KhosoError("VER009", key, version="?", reason="no location")
 
     document_eads = {}
     for item in docs:
