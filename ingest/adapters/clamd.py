@@ -190,6 +190,7 @@ class ClamdSession:
                 self._sock = None
 
     def _send(self, data: bytes | bytearray | memoryview, last: bool = False) -> None:
+        assert self._sock is not None  # callers send only while connected
         head = self._prefix + struct.pack("!L", len(data)) if data else self._prefix
         self._prefix = b""
         try:

@@ -20,10 +20,13 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from preservation.metadata.xmlsafe import INVALID_CHARS
 from preservation.packaging.model import timestamp
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -100,7 +103,7 @@ class PremisWriter:
 
     _FLUSH = 512  # elements buffered before one write
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: SupportsWrite[bytes]) -> None:
         self._out = out
         self._stack = contextlib.ExitStack()
         self._spools: dict[str, Any] = {}
