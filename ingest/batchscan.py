@@ -81,7 +81,7 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
 
     names = list(algorithms)
     datas: list[bytes] = []
-    passes: list[FilePass | None] = []
+    passes: list[FilePass] = []
     alone: dict[int, ScanResult] = {}
     session = scanner.open_stream() if scanner is not None else None
     try:
@@ -94,6 +94,7 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
             if session is None:
                 continue
             if is_container(data):
+                assert scanner is not None  # a session comes from it
                 alone[index] = _scan_alone(scanner, data)
                 continue
             session.feed(_header(index, len(data)))

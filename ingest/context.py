@@ -22,15 +22,17 @@ from ingest.onepass import Sink
 from ingest.sip import SipValidation
 from ingest.spool import EventSpool
 from ingest.unbagged import SubmissionForm
+from ingest.unpack import ArchiveKind
 from preservation.catalog.db import Catalog
 from preservation.events import Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.settings import Settings
 
-if TYPE_CHECKING:  # ingest.aip builds these from a context: a type-only import, no circle at run time
+if TYPE_CHECKING:  # ingest.aip builds these from a context: type-only, no circle at run time
     from ingest.aip import BuiltAip, Described
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Identifying = Future[list[FormatIdentification]]  # a batch handed to a background identifier
 
 
 class CmsVerifier(Protocol):
@@ -41,7 +43,7 @@ class CmsVerifier(Protocol):
 
 
 class Signer(Protocol):
-    """The archive's key, signing the AIP's tag manifest (``preservation.signing.ArchiveSigner``)."""
+    """The archive's key signing the AIP's tag manifest (``preservation.signing.ArchiveSigner``)."""
 
     def sign_detached(self, data: bytes) -> bytes: ...
 
@@ -162,9 +164,9 @@ class IngestContext:
     source: Path
     workspace: Path
     job_id: str
-    catalog: Catalog | None = None  # read-only lookups (is the fonds registered?); steps never write
+    catalog: Catalog | None = None  # read-only lookups (fonds registered?); steps never write
     actor: str = "system"
-    kind: str = "dir"
+    kind: ArchiveKind = "dir"
     bag_root: Path | None = None
     form: SubmissionForm = SubmissionForm.BAGIT  # an unbagged TT 05 SIP is its own data/
     bag: BagReport | None = None
@@ -174,13 +176,13 @@ class IngestContext:
     renamed: dict[str, str] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
     # (paths, [(range of paths, future)]) from the scan step
-    identifying: tuple[list[str], list[tuple[range, Future[list[FormatIdentification]]]]] | None = None
+    identifying: tuple[list[str], list[tuple[range, Identifying]]] | None = None
     events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
     report: Report = field(default_factory=Report)
     described: Described | None = None  # the AIP's EADs, written while identification finishes
     aip: BuiltAip | None = None
     stored: Sequence[Replica] = field(default_factory=list)
-    storing: Replicating | None = None  # a replication still running (``Services.start_replication``)
+    storing: Replicating | None = None  # a replication under way (``Services.start_replication``)
     progress: Progress | None = None
 
     @property

@@ -94,7 +94,7 @@ class StagedCopies:
         self._writers = [_Writer(s, key, depth) for s in storages]
         self._closed = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         data = bytes(data)  # the caller may reuse its buffer; the writers read this later
         for w in self._writers:
             if w.error is None:

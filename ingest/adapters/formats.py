@@ -14,9 +14,10 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 EMPTY = "empty source"
 
@@ -70,6 +71,19 @@ class FormatIdentifier(Protocol):
 
     def identify_many(self, paths: Iterable[str | os.PathLike[str]],
                       workers: int = 2) -> list[FormatIdentification]: ...
+
+
+@runtime_checkable
+class BackgroundIdentifier(FormatIdentifier, Protocol):
+    """An identifier that works beside the read pass (``identify_process.IsolatedIdentifier``):
+    ``submit`` starts a batch, ``result`` collects its answers."""
+
+    def submit(self, paths: Iterable[str | os.PathLike[str]],
+               workers: int = 2) -> Future[list[FormatIdentification]]: ...
+
+    def result(self, future: Future[list[FormatIdentification]],
+               paths: Iterable[str | os.PathLike[str]],
+               workers: int = 2) -> list[FormatIdentification]: ...
 
 
 def _size(name: str) -> int:

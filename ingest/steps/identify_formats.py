@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 
 from ingest import aip
+from ingest.adapters.formats import BackgroundIdentifier
 from ingest.context import IngestContext, StepResult
 from ingest.spool import EventSpool
 from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
@@ -55,9 +56,9 @@ def start_identification(ctx: IngestContext, paths: list[str], part: range | Non
     """Hand ``paths[part]`` (all by default) to an identifier that works in the background
     (``submit``); ``identify_formats`` collects the answers. Parts are started in order. A
     plain identifier waits for that step instead."""
-    submit = getattr(ctx.services.identifier, "submit", None)
-    if submit is None:
+    if not isinstance(ctx.services.identifier, BackgroundIdentifier):
         return
+    submit = ctx.services.identifier.submit
     part = range(len(paths)) if part is None else part
     if ctx.identifying is None:
         ctx.identifying = (paths, [])
@@ -77,6 +78,7 @@ def _identify(ctx: IngestContext, paths: list[str]):
     """Identify in batches: the identifier holds native memory per file until a call returns."""
     identifier = ctx.services.identifier
     if ctx.identifying is not None and ctx.identifying[0] == paths:
+        assert isinstance(identifier, BackgroundIdentifier)  # it started them
         for where, future in ctx.identifying[1]:
             yield from identifier.result(future, _batch(ctx, paths, where), workers=2)
         return
