@@ -230,14 +230,8 @@ class StepResult:
     @classmethod
     def of(cls, report: Report, events: list[Event] | tuple[Event, ...] | EventSpool = (),
            reason: str = "") -> StepResult:
-        if report.errors:
-            outcome = Outcome.FAILURE
-        elif any(i.severity.value == "warning" for i in report):
-            outcome = Outcome.WARNING
-        else:
-            outcome = Outcome.SUCCESS
         kept = events if isinstance(events, EventSpool) else tuple(events)
-        return cls(outcome, tuple(report.issues), kept, reason)
+        return cls(report.outcome, tuple(report.issues), kept, reason)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from preservation.errors import ConfigError
-from preservation.issues import Issue, Severity
+from preservation.events import Outcome
+from preservation.issues import Issue, outcome_of
 
 Certificate: TypeAlias = x509.Certificate | ax509.Certificate
 
@@ -132,8 +133,8 @@ class SignatureCheck:
     @property
     def ok(self) -> bool:
         """Intact, valid, trusted and no error-level problem (e.g. bytes added after signing)."""
-        return self.intact and self.valid and self.trusted and not any(
-            p.severity is Severity.ERROR for p in self.problems)
+        return self.intact and self.valid and self.trusted and \
+            outcome_of(self.problems) is not Outcome.FAILURE
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from ingest import aip
 from ingest.adapters.formats import BackgroundIdentifier
 from ingest.context import IngestContext, StepResult
 from ingest.spool import EventSpool
-from preservation.events import FORMAT_IDENTIFICATION, Agent, Event, Outcome
-from preservation.issues import Report, Severity
+from preservation.events import FORMAT_IDENTIFICATION, Agent, Event
+from preservation.issues import Report, outcome_of
 from preservation.packaging.model import CARRIED
 
 CONTENT_PREFIX = "representations/"
@@ -107,9 +107,7 @@ def identify_formats(ctx: IngestContext) -> StepResult:
         # the TT 05 allowed formats, for the records
         issues = ctx.services.policy.check(ident, path) if is_content(path) else []
         report.extend(issues)
-        worst = {i.severity for i in issues}
-        outcome = (Outcome.FAILURE if Severity.ERROR in worst else
-                   Outcome.WARNING if Severity.WARNING in worst else Outcome.SUCCESS)
+        outcome = outcome_of(issues)
         detail = ident.event_detail()
         outcome_detail = f"{ident.puid or 'UNKNOWN'} {ident.format_name or ''}".strip()
         events.append(Event(
