@@ -336,7 +336,7 @@ class FilesystemStorage:
         digest = hashlib.sha256()
         total = 0
         # A buffer the size of a small object, not 1 MiB: allocating (and faulting in) a
-        # megabyte per 10 KiB object cost as much as writing it.
+        # megabyte per 10 KiB object cost as much as writing it (measured 2026-11-22).
         chunk = CHUNK if size is None else max(1, min(CHUNK, size + 1))
         for view in iter_chunks(stream, chunk):
             digest.update(view)

@@ -57,8 +57,8 @@ class EadRecord:
     values: Mapping[str, object]
 
 
-# A regex scans in C; a loop over characters cost ~20 µs per EAD field (0.2 s for 10,000
-# documents).
+# A regex scans in C; a loop over characters cost ~20 µs per EAD field, 0.2 s for 10,000
+# documents (measured 2026-12-01).
 _BAD_CHAR = re.compile(f"[{INVALID_CHARS}]")
 
 
