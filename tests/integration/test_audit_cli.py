@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from access_api.app import create_app
 from access_api.cli import main
-from tests.integration.conftest import make_sip
+from tests.support.sips import make_sip
 
 
 def cli_env(khoso) -> dict[str, str]:

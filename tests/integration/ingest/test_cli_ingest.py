@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from access_api.cli import main
-from tests.integration.conftest import FOND, ORGAN, make_sip
 from tests.integration.ingest.test_hostile import EICAR, files_in, retag, set_oxum, zip_bag
+from tests.support.sips import FOND, ORGAN, make_sip
 
 
 @pytest.fixture

@@ -35,8 +35,9 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization as ser
 
 from preservation.catalog.models import Bitstream, Document, Package, RecordFile, StoredCopy
-from tests.integration.conftest import Khoso, big_pdf, make_sip
-from tests.unit.adapters import pki
+from tests.support import pki
+from tests.support.khoso import Khoso
+from tests.support.sips import big_pdf, make_sip
 
 EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
 REP1 = "data/representations/rep1"
@@ -722,7 +723,7 @@ def test_a_payload_name_with_the_storage_reserved_prefix_is_refused_at_unpack(kh
 @pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
 def test_gnu_sparse_bomb_is_refused_before_it_fills_staging(khoso, bag, gz):
     # ~40 KB that extracted to 160 MB (a GNU sparse member: holes are not in the archive).
-    from tests.unit.bag.builders import gnu_sparse_member
+    from tests.support.bags import gnu_sparse_member
 
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tf:

@@ -21,7 +21,7 @@ from preservation.catalog.models import (
 )
 from preservation.packaging.validate import validate_mets, validate_premis
 from storage.errors import StorageError
-from tests.integration.conftest import make_sip
+from tests.support.sips import make_sip
 
 
 def files_in(folder):
@@ -115,7 +115,7 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
     """A content file ≥ 8 MiB is written to every replica by the read pass itself."""
     import hashlib
 
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
     data = big_pdf(9 * 2**20)
     for kind in ("dir", "zip"):
@@ -155,7 +155,7 @@ def services_recording_staged(khoso, staged):
 
 
 def test_a_rejected_sip_leaves_no_staged_copy(khoso):
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
     eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
     bag = make_sip(khoso.tmp / "sip", count=3,
@@ -169,7 +169,7 @@ def test_a_rejected_sip_leaves_no_staged_copy(khoso):
 def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monkeypatch):
     from access_api.services import build_services
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
     real_put = FilesystemStorage.put
 
@@ -295,7 +295,8 @@ def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
     from ingest.jobs import create_job, run_job
     from preservation.metadata.identifiers import PackageId
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import FILE_CODE, FOND
+    from tests.support.sheets import FILE_CODE
+    from tests.support.sips import FOND
 
     bag = make_sip(khoso.tmp / "sip")
     job_id = create_job(khoso.catalog, bag, "tester")
@@ -322,7 +323,8 @@ def test_unidentified_objects_under_the_aip_key_are_never_replaced(khoso):
     import io
 
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import FILE_CODE, FOND
+    from tests.support.sheets import FILE_CODE
+    from tests.support.sips import FOND
 
     prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
     for name in ("replica1", "replica2"):

@@ -19,7 +19,6 @@ from ingest.sip_build import build_sip
 from preservation.catalog.models import Bitstream, Package, PremisEvent
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets, validate_premis
-from tests.integration.conftest import FOND, ORGAN, Khoso, document_rows, make_sip, png
 from tests.integration.ingest.test_hostile import (
     assert_rejected,
     edit_rep1_mets,
@@ -28,8 +27,10 @@ from tests.integration.ingest.test_hostile import (
     retag,
     tar_bag,
 )
-from tests.unit.adapters.pki import minimal_pdf
-from tests.unit.sip.sheets import HOSO, write_csv
+from tests.support.khoso import Khoso
+from tests.support.pki import minimal_pdf
+from tests.support.sheets import HOSO, write_csv
+from tests.support.sips import FOND, ORGAN, document_rows, make_sip, png
 
 PREFIX = "TTLTNA/P623/TTLTNA.H49.64.33.2001.160/v1/"
 REP1 = "representations/rep1/"

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from ingest.jobs import submit
 from preservation.catalog.models import Job, Package
 from preservation.jobs import make_celery
-from tests.integration.conftest import big_pdf, make_sip
+from tests.support.sips import big_pdf, make_sip
 
 ROOT = Path(__file__).parents[3]
 

@@ -32,7 +32,7 @@ from preservation.catalog.models import (
 from preservation.errors import KhosoError
 from storage.filesystem import FilesystemStorage
 from storage.rebuild import rebuild_catalog
-from tests.integration.rebuild.conftest import ARCHIVE
+from tests.support.rebuild import ARCHIVE
 
 LOCATION = "replica1"
 VOLATILE = {"id", "created_at", "updated_at", "stored_at", "last_check_at"}

@@ -24,12 +24,6 @@ from storage.audit import run_audit
 from storage.filesystem import FilesystemStorage
 from storage.locations import open_storage
 from storage.rebuild import parse_fetch, rebuild_catalog
-from tests.integration.conftest import Khoso
-from tests.integration.rebuild.conftest import (
-    ARCHIVE,
-    write_audit_sidecars,
-    write_ingest_sidecars,
-)
 from tests.integration.rebuild.test_rebuild import LOCATION, assert_same, catalog_rows
 from tests.integration.versions.test_versions import (
     DOC_EAD,
@@ -41,6 +35,8 @@ from tests.integration.versions.test_versions import (
     retitle,
     update,
 )
+from tests.support.khoso import Khoso
+from tests.support.rebuild import ARCHIVE, write_audit_sidecars, write_ingest_sidecars
 
 TITLE = "Hồ sơ về việc thành lập Sở Nội vụ tỉnh Nghệ An (đã sửa)"
 SUBJECT = "Quyết định số 1 về thành lập Sở Nội vụ"

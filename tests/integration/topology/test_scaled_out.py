@@ -33,8 +33,8 @@ from preservation.catalog.db import Catalog
 from preservation.catalog.models import Bitstream, Job, Package, RecordFile, StoredCopy
 from preservation.jobs import make_celery
 from preservation.settings import load_settings
-from tests.conftest import postgres_schema
-from tests.integration.conftest import FOND, ORGAN, big_pdf, make_sip
+from tests.support.db import postgres_schema
+from tests.support.sips import FOND, ORGAN, big_pdf, make_sip
 
 pytestmark = pytest.mark.integration
 

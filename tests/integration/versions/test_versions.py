@@ -28,7 +28,8 @@ from preservation.signing import load_signer
 from storage.audit import run_audit
 from storage.errors import ObjectMissing, StorageError
 from storage.replication import replicate
-from tests.integration.conftest import Khoso, make_sip
+from tests.support.khoso import Khoso
+from tests.support.sips import make_sip
 
 REPLICAS = ("replica1", "replica2")
 EAD = "data/metadata/descriptive/EAD.xml"

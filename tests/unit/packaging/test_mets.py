@@ -15,13 +15,7 @@ from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import DocumentEntry, FileEntry, timestamp
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets
-from tests.unit.packaging.helpers import (
-    WHEN,
-    document,
-    entry,
-    rep_kwargs,
-    root_kwargs,
-)
+from tests.support.mets import WHEN, document, entry, rep_kwargs, root_kwargs
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = [(p, c) for p in ("SIP", "AIP", "DIP") for c in ("hoso", "tailieu")]
@@ -131,7 +125,7 @@ def test_100k_documents_stream_in_bounded_memory(tmp_path) -> None:
     """A fresh interpreter writes 100,000 documents (5 passes over a lazy sequence); its peak
     RSS may grow by well under 100 MB, although the METS itself is ~100 MB."""
     target = tmp_path / "METS.xml"
-    code = ("import json, sys; from tests.unit.packaging.helpers import write_lazy_rep_mets; "
+    code = ("import json, sys; from tests.support.mets import write_lazy_rep_mets; "
             "print(json.dumps(write_lazy_rep_mets(sys.argv[1], 100_000)))")
     out = subprocess.run([sys.executable, "-c", code, str(target)], cwd=ROOT, capture_output=True,
                          text=True, timeout=600, check=True)
