@@ -25,3 +25,15 @@ class Khoso:
 
     def replica(self, name: str) -> Path:
         return self.settings.location(name).path
+
+
+def services_recording_staged(khoso, staged):
+    """Real services whose after-register hook also records which files the read pass staged."""
+    services = build_services(khoso.settings)
+    hook = services.after_register
+
+    def after(ctx, catalog):
+        staged[:] = sorted(ctx.staged)
+        hook(ctx, catalog)
+    services.after_register = after
+    return services

@@ -21,13 +21,9 @@ from preservation.catalog.models import (
 )
 from preservation.packaging.validate import validate_mets, validate_premis
 from storage.errors import StorageError
+from tests.support.hostile import files_in
+from tests.support.khoso import services_recording_staged
 from tests.support.sips import make_sip
-
-
-def files_in(folder):
-    """AIP objects in a replica folder; catalog sidecars (``_fonds.json``, ``_events/``…) aside."""
-    paths = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return sorted(rel for rel in paths if not any(s.startswith("_") for s in rel.split("/")))
 
 
 def test_a_valid_sip_becomes_a_registered_aip_on_every_replica(khoso):
@@ -138,20 +134,6 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
             bit = s.scalar(sa.select(Bitstream).where(Bitstream.path.like("%tai-lieu-1.pdf"))
                            .order_by(Bitstream.id.desc()).limit(1))
             assert bit.sha256 == hashlib.sha256(data).hexdigest() and bit.size == len(data)
-
-
-def services_recording_staged(khoso, staged):
-    """Real services whose after-register hook also records which files the read pass staged."""
-    from access_api.services import build_services
-
-    services = build_services(khoso.settings)
-    hook = services.after_register
-
-    def after(ctx, catalog):
-        staged[:] = sorted(ctx.staged)
-        hook(ctx, catalog)
-    services.after_register = after
-    return services
 
 
 def test_a_rejected_sip_leaves_no_staged_copy(khoso):

@@ -24,8 +24,16 @@ from storage.audit import run_audit
 from storage.filesystem import FilesystemStorage
 from storage.locations import open_storage
 from storage.rebuild import parse_fetch, rebuild_catalog
-from tests.integration.rebuild.test_rebuild import LOCATION, assert_same, catalog_rows
-from tests.integration.versions.test_versions import (
+from tests.support.khoso import Khoso
+from tests.support.rebuild import (
+    ARCHIVE,
+    LOCATION,
+    assert_same,
+    catalog_rows,
+    write_audit_sidecars,
+    write_ingest_sidecars,
+)
+from tests.support.versions import (
     DOC_EAD,
     EAD,
     METS,
@@ -35,8 +43,6 @@ from tests.integration.versions.test_versions import (
     retitle,
     update,
 )
-from tests.support.khoso import Khoso
-from tests.support.rebuild import ARCHIVE, write_audit_sidecars, write_ingest_sidecars
 
 TITLE = "Hồ sơ về việc thành lập Sở Nội vụ tỉnh Nghệ An (đã sửa)"
 SUBJECT = "Quyết định số 1 về thành lập Sở Nội vụ"
