@@ -2,8 +2,8 @@
 
 clamd's cost for a small file is mostly per scan (a connection, a temporary file, the engine's
 set-up), not per byte: on 10 KiB PDFs it spends 1.9 ms of CPU per INSTREAM and 1.4 ms per
-member of a tar stream, and answers 1.7× sooner (measured 2026-11-22). ClamAV unpacks the tar and scans
-every member as a file of its own (type detection, PDF parser, nested archives), so a clean
+member of a tar stream, and answers 1.7× sooner (measured 2026-11-22). ClamAV unpacks the tar
+and scans every member as a file of its own (type detection, PDF parser, nested archives), so a clean
 verdict for the batch is a clean verdict for each member.
 
 Anything else is settled file by file: when the batch is infected, could not be fully scanned

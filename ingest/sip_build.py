@@ -180,7 +180,8 @@ def _document_files(src: Path, row: Row, seen: dict[str, int], report: Report) -
     for name in names:
         rel, unsafe = resolve_href(name)
         path = (src / rel).resolve() if rel else None
-        if unsafe or rel is None or path is None or not path.is_file() or not path.is_relative_to(root):
+        if unsafe or rel is None or path is None or not path.is_file() \
+                or not path.is_relative_to(root):
             report.add("SIP012", row=number, file=name)
         elif rel in seen:
             report.add("SIP019", row=number, file=name, other=seen[rel])

@@ -654,7 +654,8 @@ def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
         counting = _Counting(raw)
         with _open_tar(counting, kind, stream=True) as tf:
             def stream() -> tuple[int, int]:
-                return tf.fileobj.pos, counting.count  # type: ignore[attr-defined]  # tarfile._Stream
+                # tarfile's private _Stream knows how far the gzip stream has been read
+                return tf.fileobj.pos, counting.count  # type: ignore[attr-defined]
 
             for index, ti in enumerate(tf):
                 path = plan.get(index)

@@ -161,8 +161,8 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     Each location gets its own ``workers`` threads, or fewer where it says parallel puts do
     not help (``parallel_puts``): an S3 put waits on the network, so eight at a time is what
     makes many small objects fast; a local disk's puts are short system calls into the same
-    few folders, where more threads only contend (measured 2026-11-22: one thread 1,540 puts/s, eight
-    735 puts/s, with twice the CPU). ``progress`` is called from the caller's thread only.
+    few folders, where more threads only contend (measured 2026-11-22: one thread 1,540 puts/s,
+    eight 735 puts/s, with twice the CPU). ``progress`` is called from the caller's thread only.
     ``kept`` collects the objects found already in place (left alone by any clean-up).
     """
     started = time.monotonic()

@@ -2,7 +2,8 @@
 
 python-clamd writes 1 KiB chunks with ``send`` (70 MB/s, and it can drop bytes); this client
 buffers to large chunks and uses ``sendall`` (≈210 MB/s; both measured 2026-11-22). Scanning is
-incremental so the ingest reads every file once: the same chunks feed the digests, the scanner and the storage copy.
+incremental so the ingest reads every file once: the same chunks feed the digests, the scanner
+and the storage copy.
 
 A scan that did not complete is ``NOT_SCANNED`` with the reason, never ``CLEAN``: clamd being
 down, a timeout, a reset connection, ``INSTREAM size limit exceeded`` and the

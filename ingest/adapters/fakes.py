@@ -37,7 +37,8 @@ class FakeScanSession:
             raise RuntimeError("scan session already finished")
         self._done = True
         s = self._scanner
-        common: dict[str, Any] = dict(engine_version=s.engine_version, signature_version="1", bytes_scanned=self._bytes)
+        common: dict[str, Any] = dict(engine_version=s.engine_version, signature_version="1",
+                                      bytes_scanned=self._bytes)
         if s.failure:
             return ScanResult(ScanStatus.NOT_SCANNED, detail=s.failure, unavailable=s.unavailable,
                               **common)

@@ -1,7 +1,7 @@
 """Format identification (PRONOM PUIDs) with siegfried (pygfried, default) or fido.
 
-pygfried is siegfried compiled into the wheel: PRONOM v125, ≈20–45× faster than fido (measured 2026-11-22). fido stays
-selectable for sites that must reproduce Archivematica's tool; its Python API needs three
+pygfried is siegfried compiled into the wheel: PRONOM v125, ≈20–45× faster than fido (measured
+2026-11-22). fido stays selectable for sites that must reproduce Archivematica's tool; its Python API needs three
 workarounds on Python 3 (see ``FidoIdentifier``). Identification never raises for a bad input:
 a missing, unreadable or empty file comes back with ``error`` set, and the policy turns that into
 an issue code.
@@ -99,8 +99,8 @@ _NO_FOLDER = contextlib.nullcontext("")
 class PygfriedIdentifier:
     """siegfried through pygfried. ``detailed=True`` never raises for missing or empty files.
 
-    siegfried reads every byte of a file (measured 2026-12-01 on a 1 GiB PDF: 4.9 s of CPU, peak memory
-    1.1 GB). A file of at least ``windowed_min`` bytes is identified from a copy of
+    siegfried reads every byte of a file (measured 2026-12-01 on a 1 GiB PDF: 4.9 s of CPU,
+    peak memory 1.1 GB). A file of at least ``windowed_min`` bytes is identified from a copy of
     its first and last ``window`` bytes, as DROID does by default (it scans 64 KiB from each end):
     PRONOM byte signatures are anchored at the beginning or the end. The whole file is read
     when the windows name a ZIP or OLE2 container (their container signatures follow offsets

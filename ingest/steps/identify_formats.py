@@ -62,8 +62,8 @@ def start_identification(ctx: IngestContext, paths: list[str], part: range | Non
     part = range(len(paths)) if part is None else part
     if ctx.identifying is None:
         ctx.identifying = (paths, [])
-    # Batches are kept as index ranges into ``paths``: a Path per file costs ~400 B (measured 2026-11-22) for as long
-    # as the futures wait, i.e. the whole read pass.
+    # Batches are kept as index ranges into ``paths``: a Path per file costs ~400 B (measured
+    # 2026-11-22) for as long as the futures wait, i.e. the whole read pass.
     ctx.identifying[1].extend(
         (range(i, min(i + BATCH, part.stop)),
          submit(_batch(ctx, paths, range(i, min(i + BATCH, part.stop))), workers=2))

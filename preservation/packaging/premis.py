@@ -97,8 +97,8 @@ class PremisWriter:
     Elements are written as text built here, not through lxml's incremental writer: an ingest
     of 20,000 files writes ~40,000 events, and one string per element instead of an element
     context per tag (and a JSON round trip per spooled event) made it 4x faster (measured
-    2026-11-22), with the same bytes out. Every value goes through ``_text``; the tests validate the output against the
-    PREMIS 3 XSD.
+    2026-11-22), with the same bytes out. Every value goes through ``_text``; the tests
+    validate the output against the PREMIS 3 XSD.
     """
 
     _FLUSH = 512  # elements buffered before one write
