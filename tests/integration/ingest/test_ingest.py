@@ -24,6 +24,7 @@ from storage.errors import StorageError
 from tests.support.hostile import files_in
 from tests.support.khoso import services_recording_staged
 from tests.support.sips import make_sip
+from tests.support.viruses import EICAR
 
 
 def test_a_valid_sip_becomes_a_registered_aip_on_every_replica(khoso):
@@ -82,8 +83,7 @@ def test_a_zipped_sip_is_accepted(khoso):
 
 
 def test_eicar_is_rejected_and_nothing_is_stored(khoso):
-    eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
-    bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-2.png": eicar})
+    bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-2.png": EICAR})
     outcome = khoso.ingest(bag)
     assert not outcome.accepted
     assert "AV001" in outcome.report.codes()
@@ -139,9 +139,8 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
 def test_a_rejected_sip_leaves_no_staged_copy(khoso):
     from tests.support.sips import big_pdf
 
-    eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
     bag = make_sip(khoso.tmp / "sip", count=3,
-                   contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20), "tai-lieu-2.png": eicar,
+                   contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20), "tai-lieu-2.png": EICAR,
                              "tai-lieu-3.pdf": big_pdf(10 * 2**20)})
     outcome = khoso.ingest(bag)
     assert not outcome.accepted and "AV001" in outcome.report.codes()

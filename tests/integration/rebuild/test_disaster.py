@@ -26,8 +26,7 @@ from tests.support.rebuild import ARCHIVE
 from tests.support.sheets import FILE_CODE
 from tests.support.sips import make_sip
 from tests.support.sips import make_sip as make_virus_sip
-
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+from tests.support.viruses import EICAR
 
 
 def cli(khoso: Khoso, *args: str, database_url: str | None = None):
