@@ -27,6 +27,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --config setup.cfg
+	$(BIN)/mypy preservation storage ingest access_api
 
 clean:
 	rm -rf $(VENV) .test-services build *.egg-info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
 
 from access_api import errors, packages
 from access_api.health import health
@@ -14,6 +15,7 @@ from preservation.settings import Settings
 def create_app(settings: Settings, catalog: Catalog | None = None) -> Flask:
     app = Flask("khoso")
     app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_bytes, JSON_SORT_KEYS=False)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless replaced
     app.json.ensure_ascii = False
     catalog = catalog or Catalog(settings.database_url)
     app.extensions["khoso"] = {"settings": settings, "catalog": catalog}

@@ -15,7 +15,7 @@ from typing import Any
 from ingest.bag import validate_bag
 from ingest.profile import validate_profile
 from ingest.unbagged import ROOT_METS, SubmissionForm, detect, read_unbagged
-from ingest.unpack import unpack
+from ingest.unpack import ArchiveKind, unpack
 from preservation.issues import Report
 from profiles import load_profile
 
@@ -25,13 +25,14 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
     summary: dict[str, Any] = {"path": str(path), "files": 0, "bytes": 0, "profile": profile_name,
                                "complete": True, "fetch": []}
     with tempfile.TemporaryDirectory(prefix="khoso-bag-") as tmp:
-        kind = "dir"
+        kind: ArchiveKind = "dir"
         root = path
         if path.is_file():
             result = unpack(path, Path(tmp) / "bag")
             report.extend(result.report.issues)
             if not result.ok:
                 return report, summary
+            assert result.kind is not None and result.bag_root is not None  # unpacked
             kind, root = result.kind, result.bag_root
         form = detect(root)
         if form is SubmissionForm.UNBAGGED:  # its METS is its manifest; no BagIt profile

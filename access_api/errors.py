@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -19,8 +21,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(KhosoError)
     def domain_error(exc: KhosoError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        body = {"error": {"code": exc.code, "message": exc.message(_lang()),
-                          "message_en": exc.message("en")}}
+        body: dict[str, dict[str, Any]] = {"error": {
+            "code": exc.code, "message": exc.message(_lang()), "message_en": exc.message("en")}}
         if isinstance(exc, ValidationFailed):
             body["error"]["issues"] = [i.to_dict() for i in exc.report.issues]
         return jsonify(body), status

@@ -65,8 +65,8 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
             rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
         return {"status": "down", "detail": str(exc).splitlines()[0]}
-    out = {"status": "down" if critical or rebuild else "up", "critical_aips": critical,
-           "bad_copies": bad, "copies_overdue": overdue}
+    out: dict[str, Any] = {"status": "down" if critical or rebuild else "up",
+                           "critical_aips": critical, "bad_copies": bad, "copies_overdue": overdue}
     if rebuild:  # AIPs in storage the catalog does not know: nothing audits or serves them
         issue = Issue("RBD038", "", {
             "count": rebuild.get("skipped_count", 0),
@@ -78,7 +78,7 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
 
 
 def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
-    components = {
+    components: dict[str, Any] = {
         "catalog": catalog_health(catalog),
         "storage": storage_health(settings),
         "clamd": clamd_health(settings.clamd),

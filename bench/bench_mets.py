@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 def run(count: int) -> dict[str, float]:
     from preservation.packaging.mets import write_rep_mets, write_root_mets
     from preservation.packaging.premis import PremisWriter
-    from tests.unit.packaging.helpers import WHEN, LazyDocuments, rep_kwargs, root_kwargs
+    from tests.support.mets import WHEN, LazyDocuments, rep_kwargs, root_kwargs
 
     docs = LazyDocuments(count)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

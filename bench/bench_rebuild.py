@@ -48,7 +48,7 @@ def template(tmp: Path, clamd: str, docs: int) -> tuple[Path, str, str]:
     """Ingest one SIP for real; returns (location root, AIP key prefix, objid)."""
     from access_api.services import build_services
     from ingest.jobs import create_job, run_job
-    from tests.integration.conftest import FOND, ORGAN, make_sip
+    from tests.support.sips import FOND, ORGAN, make_sip
 
     data = tmp / "template"
     root = data / "r1"
@@ -131,7 +131,7 @@ def clone(src: Path, prefix: str, objid: str, dest: Path, count: int) -> None:
 
 
 def snapshots(dest: Path) -> None:
-    from tests.integration.conftest import FOND, ORGAN
+    from tests.support.sips import FOND, ORGAN
 
     storage = FilesystemStorage(dest, name=LOCATION)
     agency = {"organ_id": ORGAN, "name": "UBND huyện Nghi Lộc"}

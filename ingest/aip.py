@@ -161,6 +161,7 @@ class Described:
 
 
 def arc_file_code(ctx: IngestContext) -> str:
+    assert ctx.sip is not None and ctx.sip.ead is not None  # validate_sip passed
     return f"{ctx.settings.archive_code}.{ctx.sip.ead.values['fileCode']}"
 
 
@@ -171,6 +172,7 @@ def describe(ctx: IngestContext) -> Described:
     hides a second of EAD writing behind siegfried. Only files under the workspace are
     written; nothing is replicated before every check has passed."""
     sip = ctx.sip
+    assert sip is not None and sip.ead is not None  # validate_sip passed
     created = now()
     tree = _Tree(ctx.aip_dir / "data")
     code = arc_file_code(ctx)
@@ -186,6 +188,7 @@ def describe(ctx: IngestContext) -> Described:
     documents: Spool[AipDocument] = Spool(directory=ctx.workspace)
     doc_entries: list[DocumentEntry] = []
     for position, doc in enumerate(sip.documents, 1):
+        assert doc.ead_record is not None  # ING003 refused a document without its EAD
         ordinal = _ordinal(doc.ead_record, position)
         arc_doc_code = f"{code}.{ordinal:07d}"
         record = aip_values(doc.ead_record, doc.ead_record.kind, {
@@ -215,6 +218,8 @@ def build(ctx: IngestContext,
     the rest is built. The descriptive part comes from ``ctx.described`` when it was written
     while the formats were identified."""
     sip = ctx.sip
+    # validate_sip passed: ING001 refuses a SIP without a fonds code, ING003 one without EAD
+    assert sip is not None and sip.ead is not None and sip.fond_code and sip.content
     settings = ctx.settings
     fond_code = sip.fond_code
     objid = str(PackageId("AIP", ctx.job_id.upper(), fond_code))
@@ -365,6 +370,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()
     files.append(AipFile(bagit.TAGMANIFEST, len(tagmanifest), aip.tagmanifest_sha256,
                          None, "text/plain", None))
+    assert ctx.services.signer is not None  # an AIP is always signed
     signature = ctx.services.signer.sign_detached(tagmanifest)
     (bag / bagit.SIGNATURE).write_bytes(signature)
     files.append(AipFile(bagit.SIGNATURE, len(signature),

@@ -521,8 +521,8 @@ def _hash_all(root: Path, entries: Mapping[tuple[bool, str], Mapping[str, str]],
     """Digests for every listed file, each file read once for all its algorithms.
 
     ``processes`` counts worker threads (named as in bagit-python): hashlib and file reads release
-    the GIL, so threads scale like processes here (measured) without forking a multi-threaded
-    worker or pickling results.
+    the GIL, so threads scale like processes here (measured 2026-11-22) without forking a
+    multi-threaded worker or pickling results.
     """
     wanted: dict[str, set[str]] = {}
     for (_tag, alg), listed in entries.items():

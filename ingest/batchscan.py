@@ -1,9 +1,9 @@
 """Small files go to clamd as one tar stream per batch: one scan instead of hundreds.
 
 clamd's cost for a small file is mostly per scan (a connection, a temporary file, the engine's
-set-up), not per byte: measured here on 10 KiB PDFs it spends 1.9 ms of CPU per INSTREAM and
-1.4 ms per member of a tar stream, and answers 1.7× sooner. ClamAV unpacks the tar and scans
-every member as a file of its own (type detection, PDF parser, nested archives), so a clean
+set-up), not per byte: on 10 KiB PDFs it spends 1.9 ms of CPU per INSTREAM and 1.4 ms per
+member of a tar stream, and answers 1.7× sooner (measured 2026-11-22). ClamAV unpacks the tar
+and scans every member as a file of its own (type detection, PDF parser, nested archives), so a clean
 verdict for the batch is a clean verdict for each member.
 
 Anything else is settled file by file: when the batch is infected, could not be fully scanned
@@ -81,7 +81,7 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
 
     names = list(algorithms)
     datas: list[bytes] = []
-    passes: list[FilePass | None] = []
+    passes: list[FilePass] = []
     alone: dict[int, ScanResult] = {}
     session = scanner.open_stream() if scanner is not None else None
     try:
@@ -94,6 +94,7 @@ def scan_small_files(files: Sequence[tuple[Path, Path | None]], algorithms: Iter
             if session is None:
                 continue
             if is_container(data):
+                assert scanner is not None  # a session comes from it
                 alone[index] = _scan_alone(scanner, data)
                 continue
             session.feed(_header(index, len(data)))

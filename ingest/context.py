@@ -6,21 +6,108 @@ The runner persists everything once, in one transaction, after the last step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.adapters.clamd import ScanResult, VirusScanner
 from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.formats import FormatIdentification, FormatIdentifier
-from ingest.adapters.signatures import SignatureVerification
+from ingest.adapters.signatures import SignatureVerification, SignatureVerifier
 from ingest.bag import BagReport
+from ingest.onepass import Sink
+from ingest.sip import SipValidation
 from ingest.spool import EventSpool
 from ingest.unbagged import SubmissionForm
+from ingest.unpack import ArchiveKind
+from preservation.catalog.db import Catalog
 from preservation.events import Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.settings import Settings
+
+if TYPE_CHECKING:  # ingest.aip builds these from a context: type-only, no circle at run time
+    from ingest.aip import BuiltAip, Described
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Identifying = Future[list[FormatIdentification]]  # a batch handed to a background identifier
+
+
+class CmsVerifier(Protocol):
+    """A detached CMS/PKCS#7 signature over another file (``DetachedCmsVerifier``)."""
+
+    def verify(self, path: str | os.PathLike[str],
+               signature_path: str | os.PathLike[str] | None = None) -> SignatureVerification: ...
+
+
+class Signer(Protocol):
+    """The archive's key signing the AIP's tag manifest (``preservation.signing.ArchiveSigner``)."""
+
+    def sign_detached(self, data: bytes) -> bytes: ...
+
+
+class Replica(Protocol):
+    """What one location took of a replication (``storage.replication.Replica``)."""
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def objects(self) -> int: ...
+
+    @property
+    def bytes(self) -> int: ...
+
+    @property
+    def seconds(self) -> float: ...
+
+
+# The objects handed to replication are storage's object-to-store values (key, path or staged
+# key, sha256, size, lock): ``Any`` until that value type is shared by ingest and storage.
+class Replicate(Protocol):
+    """Write objects to every location, each verified (``storage.replication.replicate``)."""
+
+    def __call__(self, objects: Sequence[Any],
+                 progress: Progress | None = None) -> Sequence[Replica]: ...
+
+
+class Replicating(Protocol):
+    """A replication under way (``storage.replication.Replication``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def add(self, objects: Sequence[Any]) -> None: ...
+
+    def wait(self, progress: Progress | None = None) -> Sequence[Replica]: ...
+
+    def cancel(self) -> None: ...
+
+
+class StartReplication(Protocol):
+    """Start writing objects to every location (``storage.replication.start_replication``)."""
+
+    def __call__(self, objects: Sequence[Any],
+                 progress: Progress | None = None) -> Replicating: ...
+
+
+class StagedSink(Sink, Protocol):
+    """A large content file written to every replica during the read pass (``storage.staging``)."""
+
+    @property
+    def key(self) -> str: ...
+
+
+class Occupancy(Protocol):
+    """What the locations already hold under an AIP key prefix (``storage.occupancy``)."""
+
+    @property
+    def locations(self) -> tuple[str, ...]: ...
+
+    @property
+    def identifiers(self) -> frozenset[str]: ...
 
 
 @dataclass
@@ -30,28 +117,28 @@ class Services:
     scanner: VirusScanner
     identifier: FormatIdentifier
     policy: FormatPolicy
-    pdf_verifier: Any | None = None
-    cms_verifier: Any | None = None
+    pdf_verifier: SignatureVerifier | None = None
+    cms_verifier: CmsVerifier | None = None
     # (objects with key/path/sha256/size, progress) -> replicas written; storage.replication
-    replicate: Callable[..., list[Any]] | None = None
+    replicate: Replicate | None = None
     # the same, started (objects, progress) -> a handle whose ``wait`` gives the replicas
     # (storage.replication.start_replication): registration runs while the replicas are written
-    start_replication: Callable[..., Any] | None = None
-    signer: Any | None = None
+    start_replication: StartReplication | None = None
+    signer: Signer | None = None
     reject_not_scanned: bool = True
     # (ctx, catalog, package id, quarantine folder) after a rejection commits: keeps the
     # rejection with its report and events next to the AIPs
-    after_reject: Callable[[Any, Any, int, Path], None] | None = None
+    after_reject: Callable[[IngestContext, Catalog, int, Path], None] | None = None
     # (job id, index) -> a Sink (with ``.key``) writing a large content file to every replica
     # while the read pass reads it (storage.staging); None keeps every copy local
-    stage: Callable[[str, int], Any] | None = None
+    stage: Callable[[str, int], StagedSink] | None = None
     # (job id) -> removes whatever the job staged and did not move into place
     discard_staged: Callable[[str], int] | None = None
     # called after the registering commit (mirrors catalog records next to the AIPs)
-    after_register: Callable[[Any, Any], None] | None = None
+    after_register: Callable[[IngestContext, Catalog], None] | None = None
     # (AIP key prefix) -> what the locations already hold there (storage.occupancy), or None:
     # the catalog may not know it (lost, rebuilt); raises a transient error when unreachable
-    occupancy: Callable[[str], Any] | None = None
+    occupancy: Callable[[str], Occupancy | None] | None = None
     # (AIP key prefix) -> objects removed: the leftovers of this job's own killed attempt
     purge_own: Callable[[str], int] | None = None
 
@@ -77,25 +164,26 @@ class IngestContext:
     source: Path
     workspace: Path
     job_id: str
-    catalog: Any = None  # read-only lookups (is the fonds registered?); steps never write
+    catalog: Catalog | None = None  # read-only lookups (fonds registered?); steps never write
     actor: str = "system"
-    kind: str = "dir"
+    kind: ArchiveKind = "dir"
     bag_root: Path | None = None
     form: SubmissionForm = SubmissionForm.BAGIT  # an unbagged TT 05 SIP is its own data/
     bag: BagReport | None = None
-    sip: Any | None = None
+    sip: SipValidation | None = None
     files: dict[str, FileFacts] = field(default_factory=dict)
     # NFC path -> the path as received, for the names that differ (macOS writes NFD names)
     renamed: dict[str, str] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # SIP path -> staging key on the replicas
-    identifying: Any | None = None  # (paths, [(range of paths, future)]) from the scan step
+    # (paths, [(range of paths, future)]) from the scan step
+    identifying: tuple[list[str], list[tuple[range, Identifying]]] | None = None
     events: EventSpool = field(default_factory=EventSpool)  # spooled: per-file events of 100k files
     report: Report = field(default_factory=Report)
-    described: Any | None = None  # the AIP's EADs, written while identification finishes
-    aip: Any | None = None
-    stored: list[Any] = field(default_factory=list)
-    storing: Any | None = None  # a replication still running (``Services.start_replication``)
-    progress: Callable[[str, int, int], None] | None = None
+    described: Described | None = None  # the AIP's EADs, written while identification finishes
+    aip: BuiltAip | None = None
+    stored: Sequence[Replica] = field(default_factory=list)
+    storing: Replicating | None = None  # a replication under way (``Services.start_replication``)
+    progress: Progress | None = None
 
     @property
     def sip_root(self) -> Path:
@@ -142,14 +230,8 @@ class StepResult:
     @classmethod
     def of(cls, report: Report, events: list[Event] | tuple[Event, ...] | EventSpool = (),
            reason: str = "") -> StepResult:
-        if report.errors:
-            outcome = Outcome.FAILURE
-        elif any(i.severity.value == "warning" for i in report):
-            outcome = Outcome.WARNING
-        else:
-            outcome = Outcome.SUCCESS
         kept = events if isinstance(events, EventSpool) else tuple(events)
-        return cls(outcome, tuple(report.issues), kept, reason)
+        return cls(report.outcome, tuple(report.issues), kept, reason)
 
 
 @dataclass(frozen=True)

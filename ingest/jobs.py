@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from celery import Celery
@@ -74,7 +75,7 @@ def submit(catalog: Catalog, app: Celery, source: Path, actor: str) -> str:
     job_id = create_job(catalog, source, actor, lease=lease)
     result = app.send_task(TASK, args=[job_id])
     with catalog.session() as s:
-        s.get(Job, job_id).celery_task_id = result.id
+        s.get_one(Job, job_id).celery_task_id = result.id
     return job_id
 
 
@@ -88,7 +89,7 @@ def retry_later(catalog: Catalog, app: Celery, job_id: str) -> None:
         log.exception("could not queue job %s for a retry; a worker will pick it up", job_id)
         return
     with catalog.session() as s:
-        s.get(Job, job_id).celery_task_id = task_id
+        s.get_one(Job, job_id).celery_task_id = task_id
 
 
 class Lease:
@@ -109,10 +110,10 @@ class Lease:
         while not self._stop.wait(max(0.5, self.timeout / 4)):
             try:
                 with self.catalog.session() as s:
-                    renewed = s.execute(sa.update(Job).where(
+                    renewed = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
                         Job.id == self.job_id, Job.status == "running",
                         Job.attempts == self.attempt).values(
-                        lease_until=time.time() + self.timeout)).rowcount
+                        lease_until=time.time() + self.timeout))).rowcount
             except sa.exc.SQLAlchemyError as exc:
                 log.warning("could not renew the lease of job %s: %s", self.job_id, exc)
                 continue
@@ -138,16 +139,16 @@ def claim(catalog: Catalog, job_id: str, timeout: float) -> tuple[Job, bool] | N
         if job.status == "running" and (job.lease_until or 0) > now:
             return None  # a live worker runs it; if it dies, recover_jobs hands it out again
         was_dead = job.status == "running"
-        won = s.execute(sa.update(Job).where(
+        won = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
             Job.id == job_id, Job.status == job.status, Job.attempts == job.attempts,
             Job.lease_until == job.lease_until if job.lease_until is not None
             else Job.lease_until.is_(None)).values(
             status="running", started_at=utcnow(), attempts=job.attempts + 1,
-            lease_until=now + timeout).execution_options(synchronize_session=False)).rowcount
+            lease_until=now + timeout).execution_options(synchronize_session=False))).rowcount
         if not won:
             return None
     with catalog.session() as s:
-        return s.get(Job, job_id), was_dead
+        return s.get_one(Job, job_id), was_dead
 
 
 def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Services,
@@ -173,7 +174,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         transient = getattr(exc, "transient", False)
         lease.stop()
         with catalog.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get_one(Job, job_id)
             job.status = "queued" if transient else "failed"
             job.error = exc.message("en")
             job.finished_at = None if transient else utcnow()
@@ -186,7 +187,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         # `ingest --wait` interrupted by its user: a decision, not a crash to recover from.
         lease.stop()
         with catalog.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get_one(Job, job_id)
             job.status, job.finished_at, job.lease_until = "cancelled", utcnow(), None
             job.error = "interrupted by the user"
         raise
@@ -196,7 +197,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         error = catalog_unavailable(exc)
         try:
             with catalog.session() as s:
-                job = s.get(Job, job_id)
+                job = s.get_one(Job, job_id)
                 job.status, job.error = "queued", error.message("en")
                 job.result = {"accepted": False, "error": error.issue.to_dict(), "retry": True,
                               "lost": (job.result or {}).get("lost", 0)}
@@ -207,7 +208,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
     except Exception as exc:
         lease.stop()
         with catalog.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get_one(Job, job_id)
             job.status, job.finished_at = "failed", utcnow()
             job.error = f"{type(exc).__name__}: {exc}"[:2000]
             job.result = {"accepted": False, "error": {"code": "GEN005", "detail": job.error}}
@@ -236,16 +237,16 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
         same = (Job.lease_until == lease_until if lease_until is not None
                 else Job.lease_until.is_(None))
         with catalog.session() as s:
-            won = s.execute(sa.update(Job).where(
+            won = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
                 Job.id == job_id, Job.status == status, Job.attempts == attempts, same).values(
                 lease_until=time.time() + timeout).execution_options(
-                synchronize_session=False)).rowcount
+                synchronize_session=False))).rowcount
         if not won:
             continue  # someone else (a worker, another sweeper) got there first
         if status == "queued":
             task_id = send(job_id)
             with catalog.session() as s:
-                s.get(Job, job_id).celery_task_id = task_id
+                s.get_one(Job, job_id).celery_task_id = task_id
             done["resent"].append(job_id)
             continue
         if discard_staged is not None:
@@ -256,7 +257,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
         if workspaces is not None:
             shutil.rmtree(workspaces / job_id, ignore_errors=True)
         with catalog.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get_one(Job, job_id)
             lost = (job.result or {}).get("lost", 0) + 1
             if lost >= LOST_LIMIT:
                 issue = Issue("JOB061", "", {"count": lost})
@@ -271,7 +272,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
             job.result = {"accepted": False, "retry": True, "lost": lost}
         task_id = send(job_id)
         with catalog.session() as s:
-            s.get(Job, job_id).celery_task_id = task_id
+            s.get_one(Job, job_id).celery_task_id = task_id
         done["requeued"].append(job_id)
     for kind, ids in done.items():
         for job_id in ids:

@@ -59,8 +59,9 @@ def configure(folder: Path, system_db: Path = SYSTEM_DB, tmpdir: Path | None = N
     """Write clamd.conf (idempotent). Limits are raised so big files are scanned, not skipped.
 
     clamd writes every stream (and every member it unpacks) to ``tmpdir`` before scanning it:
-    on a tmpfs that costs 40 % less of its CPU per small file (measured), at the price of RAM
-    for up to ``MaxThreads`` whole streams, so it is the operator's choice (KHOSO_CLAMD_TMPDIR).
+    on a tmpfs that costs 40 % less of its CPU per small file (measured 2026-11-22), at the
+    price of RAM for up to ``MaxThreads`` whole streams, so it is the operator's choice
+    (KHOSO_CLAMD_TMPDIR).
     """
     clamd = LocalClamd(folder)
     tmpdir = tmpdir or folder / "tmp"

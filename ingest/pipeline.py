@@ -95,6 +95,7 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 return IngestOutcome(False, ctx.job_id, ctx.report, None, package_id, where,
                                      step.name)
         package_id = register_aip(ctx, catalog)
+        assert ctx.aip is not None  # registered: built
         if ctx.services.after_register is not None:
             try:
                 ctx.services.after_register(ctx, catalog)

@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,10 +32,13 @@ from preservation.catalog.models import (
 )
 from preservation.catalog.records import insert_documents, save_record_file
 
+if TYPE_CHECKING:
+    from ingest.aip import BuiltAip
+
 T = TypeVar("T")
 
 
-def _finish_job(session: Session, job_id: str, status: str, result: dict) -> None:
+def _finish_job(session: Session, job_id: str, status: str, result: dict[str, Any]) -> None:
     job = session.get(Job, job_id)
     if job is not None:
         job.status = status
@@ -68,7 +71,7 @@ def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield chunk
 
 
-def _insert_documents(s: Session, aip, record_file_id: int | None,
+def _insert_documents(s: Session, aip: BuiltAip, record_file_id: int | None,
                       package_id: int) -> dict[str, int]:
     """Documents a chunk at a time (``aip.documents`` may be spooled); data file path -> id."""
     doc_ids: dict[str, int] = {}
@@ -80,10 +83,10 @@ def _insert_documents(s: Session, aip, record_file_id: int | None,
     return doc_ids
 
 
-def _insert_bitstreams(s: Session, aip, doc_ids: dict[str, int],
+def _insert_bitstreams(s: Session, aip: BuiltAip, doc_ids: dict[str, int],
                        package_id: int) -> dict[str, int]:
     """Bitstreams with one Core executemany per chunk; bag-relative path -> id."""
-    table = Bitstream.__table__
+    table = cast(sa.Table, Bitstream.__table__)
     insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     created = utcnow()
     bitstreams: dict[str, int] = {}
@@ -98,14 +101,17 @@ def _insert_bitstreams(s: Session, aip, doc_ids: dict[str, int],
 
 def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
     aip = ctx.aip
+    assert aip is not None
     with catalog.session() as s:
         done = already_registered(s, ctx.job_id)
         if done is not None:
             finish_storing(ctx)  # the same keys and bytes: let it end rather than remove them
             return done
         body = s.scalar(sa.select(ArchiveBody).where(ArchiveBody.code == ctx.settings.archive_code))
+        assert body is not None  # made by ``khoso init``
         fonds = s.scalar(sa.select(Fonds).where(Fonds.archive_body_id == body.id,
                                                 Fonds.fond_code == aip.fond_code))
+        assert fonds is not None  # validate_sip refused a SIP of an unknown fonds
         agency = s.scalar(sa.select(Agency).where(Agency.organ_id == aip.organ_id))
         rf = None
         if aip.hoso is not None:

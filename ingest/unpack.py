@@ -492,8 +492,8 @@ def _walk(root: Path, prefix: str, limits: UnpackLimits, depth: int = 1) -> Iter
             yield _Member(name, "unreadable", detail=reason(exc)), Path(e.path)
             continue
         if stat.S_ISREG(st.st_mode) and not os.access(e.path, os.R_OK):
-            exc = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-            yield _Member(name, "unreadable", detail=reason(exc)), Path(e.path)
+            denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            yield _Member(name, "unreadable", detail=reason(denied)), Path(e.path)
         elif stat.S_ISLNK(st.st_mode):
             yield _Member(name, "symlink"), Path(e.path)
         elif stat.S_ISDIR(st.st_mode):
@@ -501,7 +501,7 @@ def _walk(root: Path, prefix: str, limits: UnpackLimits, depth: int = 1) -> Iter
             if depth < limits.max_depth + 1:
                 yield from _walk(Path(e.path), name + "/", limits, depth + 1)
         elif stat.S_ISREG(st.st_mode):
-            kind = "hardlink" if st.st_nlink > 1 else "file"
+            kind: Literal["hardlink", "file"] = "hardlink" if st.st_nlink > 1 else "file"
             yield _Member(name, kind, st.st_size), Path(e.path)
         else:
             yield _Member(name, "special", detail=_mode_name(st.st_mode)), Path(e.path)
@@ -557,8 +557,9 @@ def _staged(dest: Path, kind: ArchiveKind, limits: UnpackLimits, report: Report,
 def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -> None:
     report, limits = writer.report, writer.limits
     with open(archive, "rb") as fp:
-        end = zipfile._EndRecData(fp)  # entry count before zipfile builds one object per entry
-        if end and end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_files:
+        # entry count before zipfile builds one object per entry (private API, not in typeshed)
+        end = zipfile._EndRecData(fp)  # type: ignore[attr-defined]
+        if end and end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_files:  # type: ignore[attr-defined]
             _add(report, "PKG010", limit=limits.max_files)
             return
         with zipfile.ZipFile(fp) as zf:
@@ -653,7 +654,8 @@ def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
         counting = _Counting(raw)
         with _open_tar(counting, kind, stream=True) as tf:
             def stream() -> tuple[int, int]:
-                return tf.fileobj.pos, counting.count  # type: ignore[union-attr]
+                # tarfile's private _Stream knows how far the gzip stream has been read
+                return tf.fileobj.pos, counting.count  # type: ignore[attr-defined]
 
             for index, ti in enumerate(tf):
                 path = plan.get(index)

@@ -22,10 +22,10 @@ import datetime as dt
 import hashlib
 import io
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +51,7 @@ from preservation.errors import KhosoError
 from preservation.events import REPLICATION, Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.metadata.codelists import field_specs
+from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, read_ead, write_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
@@ -175,14 +176,14 @@ def _read(cur: _Current, read: Callable[[str], bytes], path: str) -> bytes:
     """A current file, believed only if it still has the digest the catalog recorded."""
     held = cur.files.get(path)
     if held is None:
-        raise KhosoError("VER009", path, path=path, version=cur.version, reason="not in catalog")
+        raise KhosoError("VER009", path, version=cur.version, reason="not in catalog")
     try:
         data = read(f"{cur.prefixes[held.version]}/{path}")
     except Exception as exc:  # noqa: BLE001 - any storage failure refuses the change
-        raise KhosoError("VER009", path, path=path, version=held.version,
+        raise KhosoError("VER009", path, version=held.version,
                          reason=str(exc).splitlines()[0][:200]) from None
     if hashlib.sha256(data).hexdigest() != held.sha256:
-        raise KhosoError("VER009", path, path=path, version=held.version, reason="SHA-256 mismatch")
+        raise KhosoError("VER009", path, version=held.version, reason="SHA-256 mismatch")
     return data
 
 
@@ -385,27 +386,27 @@ def _set_columns(row: Any, record: EadRecord, keep: tuple[str, ...]) -> None:
             continue
         value = record.values.get(spec.name)
         if spec.type == "date" and value is not None:
-            value = iso_date(value)
+            value = iso_date(cast(TTDate, value))  # read_ead gives a date field as a TTDate
         elif spec.multi:
-            value = list(value or ())
+            value = list(cast("Iterable[str]", value or ()))
         setattr(row, name, value)
 
 
 def _update_records(s: Session, cur: _Current, changes: _Changes) -> None:
     if changes.package_changed and cur.record_file_id is not None:
-        rf = s.get(RecordFile, cur.record_file_id)
+        rf = s.get_one(RecordFile, cur.record_file_id)
         before = (rf.maintenance, rf.end_date)
         _set_columns(rf, changes.package, FILE_CODES)
         values = changes.package.values
         if (rf.maintenance, rf.end_date) != before:
-            rf.retention_expires_on = expiry(values["endDate"], values["maintenance"],
-                                             rf.retention_years)
+            rf.retention_expires_on = expiry(cast(TTDate, values["endDate"]),
+                                             cast(str, values["maintenance"]), rf.retention_years)
     for record, files in changes.documents.values():
         doc_id = s.scalar(sa.select(Bitstream.document_id).where(
             Bitstream.package_id.in_(cur.package_ids), Bitstream.path.in_(files),
             Bitstream.document_id.is_not(None)).limit(1))
         if doc_id is not None:
-            _set_columns(s.get(Document, doc_id), record, FILE_CODES + DOC_CODES)
+            _set_columns(s.get_one(Document, doc_id), record, FILE_CODES + DOC_CODES)
 
 
 def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Changes, bag: _Bag,
@@ -413,7 +414,7 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
               actor: str, reason: str) -> None:
     size = sum(n for n, _ in bag.held.values())
     with catalog.session() as s:
-        old, pkg = s.get(Package, cur.package_id), s.get(Package, package_id)
+        old, pkg = s.get_one(Package, cur.package_id), s.get_one(Package, package_id)
         old.status = "superseded"
         pkg.status, pkg.record_file_id, pkg.fonds_id = "active", old.record_file_id, old.fonds_id
         pkg.agency_id, pkg.critical = old.agency_id, False

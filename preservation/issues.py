@@ -23,6 +23,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from preservation.events import Outcome
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -176,3 +178,17 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "issues": [i.to_dict() for i in self.issues]}
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome_of(self.issues)
+
+
+def outcome_of(issues: Iterable[Issue]) -> Outcome:
+    """The PREMIS outcome of a check that found ``issues``: failure when one is an error,
+    warning when one is a warning, else success (info never lowers it). The one rule for
+    every step, event and verdict, so a severity means the same everywhere."""
+    severities = {i.severity for i in issues}
+    if Severity.ERROR in severities:
+        return Outcome.FAILURE
+    return Outcome.WARNING if Severity.WARNING in severities else Outcome.SUCCESS

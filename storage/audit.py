@@ -184,13 +184,14 @@ def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -
     checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
     keys = [(copy.object_key(o.path), o.sha256) for o in copy.objects]
     paths = [o.path for o in copy.objects]
+    foreign: Future[tuple[str, ...]] | None
     if pool is None:
         futures = []
         for key, digest in keys:
             done: Future[FixityResult] = Future()
             done.set_result(storage.verify(key, digest))
             futures.append(done)
-        foreign: Future[tuple[str, ...]] = Future()
+        foreign = Future()
         foreign.set_result(foreign_files(storage, copy.key, paths) if paths else ())
     else:
         futures = [pool.submit(storage.verify, key, digest) for key, digest in keys]
@@ -364,7 +365,8 @@ def _location_down(storage: Storage, audit: CopyAudit) -> str | None:
     return None if health.up else (health.detail or "down")
 
 
-def _unconfigured(catalog: Catalog, storages: Mapping[str, Storage], location: str | None) -> list[dict]:
+def _unconfigured(catalog: Catalog, storages: Mapping[str, Storage],
+                  location: str | None) -> list[dict[str, Any]]:
     with catalog.session() as s:
         counts = s.execute(sa.select(StoredCopy.location, sa.func.count())
                            .where(StoredCopy.location.not_in(list(storages)))

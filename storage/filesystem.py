@@ -112,7 +112,7 @@ class FilesystemStorage:
         everything to disk once. For writing a whole package whose registration waits for the
         end of the block anyway: one flush instead of two fsyncs per object."""
         self._deferred_all = True
-        self._folders = {}
+        self._folders: dict[tuple[str, ...], int] | None = {}
         try:
             yield
         finally:
@@ -336,7 +336,7 @@ class FilesystemStorage:
         digest = hashlib.sha256()
         total = 0
         # A buffer the size of a small object, not 1 MiB: allocating (and faulting in) a
-        # megabyte per 10 KiB object cost as much as writing it.
+        # megabyte per 10 KiB object cost as much as writing it (measured 2026-11-22).
         chunk = CHUNK if size is None else max(1, min(CHUNK, size + 1))
         for view in iter_chunks(stream, chunk):
             digest.update(view)
@@ -414,7 +414,7 @@ class FilesystemStorage:
         fd = self._open_file(key)
         size = os.fstat(fd).st_size
         stop = size if end is None else min(end, size)
-        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         fd = self._open_file(key)
@@ -544,7 +544,7 @@ class _RangeFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         want = min(len(buffer), self._stop - self._pos)
         if want <= 0:
             return 0

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -69,6 +69,7 @@ from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
 from preservation.issues import Issue, Report
 from preservation.metadata.codelists import field_specs
+from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, read_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_rules
@@ -258,6 +259,7 @@ class _AipReader:
             raise self.fail("RBD007", file=path, reason=reason) from None
 
     def ead(self, path: str, kind: str) -> EadRecord:
+        record: EadRecord
         record, report = self.parse(path, lambda b: read_ead(b, "AIP", kind))
         if not report.ok:
             codes = ", ".join(sorted({i.code for i in report.errors}))
@@ -414,7 +416,7 @@ class _Version:
     aip: Aip | None = None
     source: str | None = None
     failures: dict[str, IssueArgs] = field(default_factory=dict)  # location -> why not read
-    copies: dict[str, dict[str, Any]] = field(default_factory=dict)  # location -> problem
+    copies: dict[str, IssueArgs] = field(default_factory=dict)  # location -> problem
     present: bool = False  # already in the catalog (a rebuild run again over an incomplete one)
 
 
@@ -456,7 +458,7 @@ def _update_columns(row: RecordFile | Document, record: EadRecord, keep: tuple[s
         if value is None:
             value = [] if spec.multi else None
         elif spec.type == "date":
-            value = iso_date(value)
+            value = iso_date(cast(TTDate, value))  # read_ead gives a date field as a TTDate
         elif isinstance(value, tuple):
             value = list(value)
         setattr(row, name, value)
@@ -494,7 +496,7 @@ def _created_at(events: list[dict[str, Any]]) -> dt.datetime:
                 return sidecar.parse_when(e["package_created_at"])
             except ValueError:
                 break
-    stored = [e["when"] for e in events if e["event_type"] == REPLICATION]
+    stored: list[dt.datetime] = [e["when"] for e in events if e["event_type"] == REPLICATION]
     if stored:
         return min(stored)
     return max((e["when"] for e in events), default=None) or utcnow()
@@ -573,14 +575,15 @@ class _Rebuild:
                        for o, k in lst.agencies.items()}
         aip_fonds = {layout.PackageKey.parse(p).fonds for lst in self.listings.values()
                      for p in lst.aips}
-        fonds_facts = {code: s for code, key in fonds_keys.items() if (s := self.snapshot(key))}
+        fonds_facts = {code: snap for code, key in fonds_keys.items()
+                       if (snap := self.snapshot(key))}
         for key in agency_keys.values():
             if (snap := self.snapshot(key)) and (a := snap.get("agency")) and a.get("organ_id"):
                 self.agency_facts[a["organ_id"]] = a
         for snap in fonds_facts.values():
             if (a := snap.get("agency")) and a.get("organ_id"):
                 self.agency_facts.setdefault(a["organ_id"], a)
-        body_facts = next((s["archive_body"] for s in fonds_facts.values()
+        body_facts: dict[str, Any] = next((s["archive_body"] for s in fonds_facts.values()
                            if (s.get("archive_body") or {}).get("name")), {})
         with self.catalog.session() as s:
             body = s.scalar(sa.select(ArchiveBody).where(ArchiveBody.code == self.archive_code))
@@ -629,8 +632,9 @@ class _Rebuild:
         self.report.fonds += 1
         return row.id
 
-    def agent_ids(self, s: Session, wanted: dict[tuple[str, str], dict[str, Any]]) -> dict:
-        ids = {}
+    def agent_ids(self, s: Session, wanted: dict[tuple[str, str], dict[str, Any]]
+                  ) -> dict[tuple[str, str], int]:
+        ids: dict[tuple[str, str], int] = {}
         for key, facts in wanted.items():
             if key in self.agents:
                 ids[key] = self.agents[key]
@@ -676,7 +680,7 @@ class _Rebuild:
     def write(self, s: Session, found: _Version, status: str, extra: list[dict[str, Any]]) -> int:
         aip = found.aip
         assert aip is not None
-        fonds = s.get(Fonds, self.fonds[aip.fond_code])
+        fonds = s.get_one(Fonds, self.fonds[aip.fond_code])
         events = self.events(aip, extra)
         created = _created_at(events)
         # versions of this AIP before this one already in the catalog
@@ -687,7 +691,7 @@ class _Rebuild:
             if rf is not None:
                 rf.created_at = created
         else:  # a later version describes the same hồ sơ: its rows are updated, not re-made
-            rf, new_rf = self.record_file(s, fonds, aip, s.get(Package, earlier[-1]))
+            rf, new_rf = self.record_file(s, fonds, aip, s.get_one(Package, earlier[-1]))
         agency_id = self.agency_id(s, aip.organ_id, aip.agency_name) if aip.organ_id else None
         pkg = Package(objid=aip.objid, kind="AIP", content_type=aip.content, version=aip.version,
                       status=status, record_file_id=rf.id if rf else None, fonds_id=fonds.id,
@@ -725,6 +729,7 @@ class _Rebuild:
                    events: list[dict[str, Any]]) -> dict[str, int]:
         """A stored copy for every location listed: the one read, the others as the rebuild
         found them (damaged, missing: for the audit to repair), each with its history."""
+        assert found.aip is not None
         rows = {}
         for name in self.listings:
             state = _copy_state(events, name, self.verify)  # --verify re-hashed every copy
@@ -754,8 +759,10 @@ class _Rebuild:
         before = (rf.maintenance, rf.end_date)
         _update_columns(rf, _validated(aip.hoso), _FILE_CODES)
         if (rf.maintenance, rf.end_date) != before:
-            rf.retention_expires_on = expiry(aip.hoso.values["endDate"],
-                                             aip.hoso.values["maintenance"], rf.retention_years)
+            # _validated checked both: a TTDate and a code
+            rf.retention_expires_on = expiry(cast(TTDate, aip.hoso.values["endDate"]),
+                                             cast(str, aip.hoso.values["maintenance"]),
+                                             rf.retention_years)
         return rf, False
 
     def document(self, s: Session, record: EadRecord, files: list[str], rf: RecordFile | None,
@@ -766,7 +773,7 @@ class _Rebuild:
             Bitstream.package_id.in_(earlier), Bitstream.path.in_(files),
             Bitstream.document_id.is_not(None)).limit(1)) if files else None
         if doc_id is None:
-            scope = Document.package_id.in_(earlier)
+            scope: sa.ColumnElement[bool] = Document.package_id.in_(earlier)
             if rf is not None:
                 scope = sa.or_(scope, Document.record_file_id == rf.id)
             for name, col in (("arcDocCode", Document.arc_doc_code), ("docCode", Document.doc_code)):
@@ -777,7 +784,7 @@ class _Rebuild:
                         break
         if doc_id is None:
             return None
-        doc = s.get(Document, doc_id)
+        doc = s.get_one(Document, doc_id)
         _update_columns(doc, _validated(record), _FILE_CODES + _DOC_CODES)
         return doc
 
@@ -799,7 +806,7 @@ class _Rebuild:
                 bitstream = bitstreams.get(f"data/{e['object_identifier'] or ''}")
             else:
                 bitstream = bitstreams.get(e.get("bitstream") or "")
-            copy_id = copies.get((e.get("copy") or {}).get("location")) \
+            copy_id = copies.get((e.get("copy") or {}).get("location") or "") \
                 if e.get("link_copy", True) else None
             return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
                     "event_datetime": e["when"], "detail": e.get("detail"),
@@ -1077,8 +1084,8 @@ class _Rebuild:
     def summary(self, began: float) -> RebuildReport:
         report = self.report
         with self.catalog.session() as s:
-            report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent))
-            report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency))
+            report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent)) or 0
+            report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency)) or 0
         report.seconds = round(time.perf_counter() - began, 3)
         if report.seconds:
             report.aips_per_s = round(report.aips_rebuilt / report.seconds, 1)
@@ -1114,7 +1121,7 @@ def rebuild_catalog(catalog: Catalog, storage: Storage | Sequence[Storage], *,
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    storages = list(storage) if isinstance(storage, list | tuple) else [storage]
+    storages = list(storage) if isinstance(storage, list | tuple) else [cast(Storage, storage)]
     if not storages or len({st.name for st in storages}) != len(storages):
         raise ValueError("at least one storage location, each named once")
     return _Rebuild(catalog, storages, archive_code, verify, progress, workers,

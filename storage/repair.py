@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -186,7 +187,7 @@ def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Stora
 
 
 def _mirror_repair(storages: Mapping[str, Storage], repair: CopyRepair, events: list[Event],
-                   state: dict) -> None:
+                   state: dict[str, Any]) -> None:
     """The committed repair events next to the AIPs, with the copy's state after them and
     whether the package lost an object, so a rebuilt catalog keeps them (best effort)."""
     from storage.sidecar import append_events_everywhere, event_record

@@ -25,7 +25,10 @@ import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, NamedTuple
+
+Send = Callable[[tuple[Any, ...]], None]  # a frame to the parent
 
 
 class Wired(NamedTuple):
@@ -49,14 +52,14 @@ def error_frame(exc: BaseException) -> dict[str, Any]:
     return failure_frame(f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
+def _progress(send: Send, before: int, _stage: str, done: int, _total: int) -> None:
     send(("progress", before + done))
 
 
-class _Reported(set):
+class _Reported(set[tuple[str, str]]):
     """The worker's ``kept`` set: each addition also goes to the parent at once."""
 
-    def __init__(self, send) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, send: Send) -> None:
         super().__init__()
         self._send = send
 
@@ -77,7 +80,7 @@ def main() -> int:
     lock = threading.Lock()
     finished = threading.Event()
 
-    def send(frame: tuple) -> None:
+    def send(frame: tuple[Any, ...]) -> None:
         with lock:
             pickle.dump(frame, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
@@ -92,7 +95,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     send(("ready", None))  # imports done: the parent falls back to threads without this
     header = pickle.load(inp)
-    batches: queue.Queue = queue.Queue()
+    batches: queue.Queue[list[Any] | None] = queue.Queue()  # objects to store, None: the end
 
     def read() -> None:
         """Batches to the queue as they come; then wait for stdin to close. A close before
@@ -127,7 +130,9 @@ def main() -> int:
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         stopping.append(True)  # a SIGTERM now must not cut the clean-up (and the report) short
         if not conflict(exc):  # after a write-once conflict nothing is removed (replication)
-            remove(written, [storage], kept)  # the failed batch was removed by replicate itself
+            # the failed batch was removed by replicate itself. Wired is ObjectToStore plus
+            # lock/staged until the two are one type (the ignore goes with that)
+            remove(written, [storage], kept)  # type: ignore[arg-type]
         finished.set()
         send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
         return 1

@@ -262,7 +262,7 @@ class S3Storage:
         meta = {"sha256": expected} if expected else {}
         upload = self._call("put", key, self.client.create_multipart_upload, Key=key,
                             ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args(lock))
-        upload_id, parts = upload["UploadId"], []
+        upload_id, parts = upload["UploadId"], []  # type: str, list[dict[str, Any]]
         try:
             while True:
                 chunk = pending.pop(0) if pending else None
@@ -342,7 +342,7 @@ class S3Storage:
             raise self._error(exc, key, "open") from exc
         except BotoCoreError as exc:
             raise self._error(exc, key, "open") from exc
-        return io.BufferedReader(_BodyReader(resp["Body"], self, key), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_BodyReader(resp["Body"], self, key), CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         validate_key(key)
@@ -389,7 +389,7 @@ class S3Storage:
             raise ObjectLocked(key, self.name, until.isoformat())
         if head.get("ObjectLockLegalHoldStatus") == "ON":
             raise ObjectLocked(key, self.name, code="STO013")
-        versions = self._versions(key) if self._is_versioned(key) else []
+        versions: list[str | None] = [*self._versions(key)] if self._is_versioned(key) else []
         for version in versions or [None]:
             extra = {"VersionId": version} if version and version != "null" else {}
             try:
@@ -456,9 +456,10 @@ class _BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         try:
-            return self._body.readinto(buffer)
+            n: int = self._body.readinto(buffer)
+            return n
         except (BotoCoreError, OSError) as exc:
             raise self._storage._error(exc, self._key, "open") from exc
 

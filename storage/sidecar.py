@@ -127,7 +127,7 @@ def write_fonds_snapshot(storage: Storage, archive_code: str, fonds: Any, agency
     """
     body = _fields(archive_body, ARCHIVE_FIELDS) if archive_body is not None else {
         "code": archive_code, "name": None, "kind": None}
-    snapshot = {"format": FONDS_FORMAT, "archive_body": body,
+    snapshot: dict[str, Any] = {"format": FONDS_FORMAT, "archive_body": body,
                 "fonds": _fields(fonds, FONDS_FIELDS),
                 "agency": _fields(agency, AGENCY_FIELDS) if agency is not None else None}
     return _put_if_changed(storage, fonds_key(archive_code, snapshot["fonds"]["fond_code"]),
@@ -136,7 +136,7 @@ def write_fonds_snapshot(storage: Storage, archive_code: str, fonds: Any, agency
 
 def write_agency_snapshot(storage: Storage, archive_code: str, agency: Any) -> bool:
     """Write ``{archive}/_agencies/{organ_id}.json`` (a package's submitting agency)."""
-    snapshot = {"format": AGENCY_FORMAT, "agency": _fields(agency, AGENCY_FIELDS)}
+    snapshot: dict[str, Any] = {"format": AGENCY_FORMAT, "agency": _fields(agency, AGENCY_FIELDS)}
     return _put_if_changed(storage, agency_key(archive_code, snapshot["agency"]["organ_id"]),
                            _dump(snapshot))
 
@@ -210,7 +210,8 @@ def read_json(storage: Storage, key: str) -> dict[str, Any]:
     return value
 
 
-def read_fonds_snapshot(storage: Storage, archive_code: str, fond_code: str) -> dict | None:
+def read_fonds_snapshot(storage: Storage, archive_code: str,
+                        fond_code: str) -> dict[str, Any] | None:
     try:
         return read_json(storage, fonds_key(archive_code, fond_code))
     except ObjectMissing:

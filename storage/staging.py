@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 from collections.abc import Sequence
+from typing import Any, BinaryIO, cast
 
 from storage.errors import ObjectMissing, StorageError, os_error
 from storage.keys import RESERVED_PREFIX
@@ -39,14 +40,14 @@ class _Aborted(Exception):
 class _QueueReader(io.RawIOBase):
     """The reading end of a bounded queue of chunks, as the stream ``Storage.put`` consumes."""
 
-    def __init__(self, chunks: queue.Queue) -> None:
+    def __init__(self, chunks: queue.Queue[Any]) -> None:  # bytes, then _END or _Aborted
         self._chunks = chunks
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         while not self._pending:
             item = self._chunks.get()
             if item is _END or item is _Aborted:
@@ -64,7 +65,7 @@ class _QueueReader(io.RawIOBase):
 class _Writer:
     def __init__(self, storage: Storage, key: str, depth: int) -> None:
         self.storage = storage
-        self.chunks: queue.Queue = queue.Queue(depth)
+        self.chunks: queue.Queue[Any] = queue.Queue(depth)
         self.stored: StoredObject | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(key,), daemon=True,
@@ -74,7 +75,8 @@ class _Writer:
     def _run(self, key: str) -> None:
         try:
             # Staging keys are the job's own scratch space (a retry writes them again).
-            self.stored = self.storage.put(key, _QueueReader(self.chunks), lock=False, replace=True)
+            stream = cast(BinaryIO, _QueueReader(self.chunks))  # put only calls read()
+            self.stored = self.storage.put(key, stream, lock=False, replace=True)
         except BaseException as exc:  # noqa: BLE001 - reported by close()
             self.error = exc
             while self.chunks.get() not in (_END, _Aborted):  # never block the producer
@@ -92,7 +94,7 @@ class StagedCopies:
         self._writers = [_Writer(s, key, depth) for s in storages]
         self._closed = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         data = bytes(data)  # the caller may reuse its buffer; the writers read this later
         for w in self._writers:
             if w.error is None:

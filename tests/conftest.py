@@ -7,12 +7,12 @@ missing service is a failure, so CI can never pass by skipping.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
+
+from tests.support.db import postgres_schema
 
 
 def service(variable: str) -> str:
@@ -67,23 +67,6 @@ def amqp_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     return service("KHOSO_TEST_PG_URL")
-
-
-@contextlib.contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    """A URL of ``base`` whose search path is a new schema, dropped afterwards."""
-    import sqlalchemy as sa
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

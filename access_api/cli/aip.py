@@ -49,7 +49,7 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
                     return f.read()
             except StorageError as exc:
                 last = exc
-        raise last or KhosoError("VER009", key, path=key, version="?", reason="no location")
+        raise last or KhosoError("VER009", key, version="?", reason="no location")
 
     document_eads = {}
     for item in docs:
@@ -65,11 +65,12 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
         signer=signing.load_signer(Path(s.keys_dir)), read=read)
     if not outcome.accepted:
         raise ValidationFailed(outcome.report, "VER010")
+    assert outcome.key_prefix is not None  # accepted: written under it
     from preservation.catalog.models import Package
     from storage.sidecar import iso
 
     with catalog.session() as session:  # the registration time, for a rebuild to keep it
-        created = session.get(Package, outcome.package_id).created_at
+        created = session.get_one(Package, outcome.package_id).created_at
     records = [{**event_record(Event(REPLICATION, Outcome.SUCCESS, f"key={outcome.key_prefix}",
                                      object_identifier=objid), objid=objid, link_copy=False,
                                copy={"location": st.name, "key": outcome.key_prefix}),

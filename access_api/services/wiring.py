@@ -73,6 +73,7 @@ def mirror_fonds(settings: Settings, catalog: Catalog, fond_code: str,
 def _after_register(settings: Settings, storages: list[Storage]):
     def after_register(ctx: IngestContext, catalog: Catalog) -> None:
         aip = ctx.aip
+        assert aip is not None  # registered
         mirror_fonds(settings, catalog, aip.fond_code, storages)
         with catalog.session() as s:
             agency = s.scalar(sa.select(Agency).where(Agency.organ_id == aip.organ_id))
@@ -112,7 +113,7 @@ def _after_reject(settings: Settings, storages: list[Storage]):
         """Keep the rejection, its report and events in every location: the archive must be
         able to show later what it refused and why, even after losing its catalog."""
         with catalog.session() as s:
-            pkg = s.get(Package, package_id)
+            pkg = s.get_one(Package, package_id)
             job = s.get(Job, ctx.job_id)
             rows = list(s.scalars(sa.select(PremisEvent).where(
                 PremisEvent.package_id == package_id).order_by(PremisEvent.id)))

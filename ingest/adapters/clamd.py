@@ -1,8 +1,9 @@
 """Virus scanning through clamd's INSTREAM protocol, spoken directly over a socket.
 
 python-clamd writes 1 KiB chunks with ``send`` (70 MB/s, and it can drop bytes); this client
-buffers to large chunks and uses ``sendall`` (≈210 MB/s). Scanning is incremental so the ingest
-reads every file once: the same chunks feed the digests, the scanner and the storage copy.
+buffers to large chunks and uses ``sendall`` (≈210 MB/s; both measured 2026-11-22). Scanning is
+incremental so the ingest reads every file once: the same chunks feed the digests, the scanner
+and the storage copy.
 
 A scan that did not complete is ``NOT_SCANNED`` with the reason, never ``CLEAN``: clamd being
 down, a timeout, a reset connection, ``INSTREAM size limit exceeded`` and the
@@ -190,6 +191,7 @@ class ClamdSession:
                 self._sock = None
 
     def _send(self, data: bytes | bytearray | memoryview, last: bool = False) -> None:
+        assert self._sock is not None  # callers send only while connected
         head = self._prefix + struct.pack("!L", len(data)) if data else self._prefix
         self._prefix = b""
         try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ingest.adapters.clamd import ScanResult, ScanStatus, _scan_stream
-from ingest.adapters.formats import EMPTY, FormatIdentification
+from ingest.adapters.formats import EMPTY, FormatIdentification, Tool
 from ingest.adapters.signatures import SignatureVerification
 from preservation.issues import Issue
 
@@ -37,7 +37,8 @@ class FakeScanSession:
             raise RuntimeError("scan session already finished")
         self._done = True
         s = self._scanner
-        common = dict(engine_version=s.engine_version, signature_version="1", bytes_scanned=self._bytes)
+        common: dict[str, Any] = dict(engine_version=s.engine_version, signature_version="1",
+                                      bytes_scanned=self._bytes)
         if s.failure:
             return ScanResult(ScanStatus.NOT_SCANNED, detail=s.failure, unavailable=s.unavailable,
                               **common)
@@ -84,7 +85,7 @@ class FakeIdentifier:
 
     def identify(self, path: str | os.PathLike[str]) -> FormatIdentification:
         name = os.fspath(path)
-        tool = dict(tool="fake", tool_version="1", signature_file="fake")
+        tool = Tool(tool="fake", tool_version="1", signature_file="fake")
         if not os.path.exists(name):
             return FormatIdentification(name, None, error="no such file", **tool)
         if os.path.getsize(name) == 0:

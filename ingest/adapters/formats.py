@@ -1,7 +1,7 @@
 """Format identification (PRONOM PUIDs) with siegfried (pygfried, default) or fido.
 
-pygfried is siegfried compiled into the wheel: PRONOM v125, ≈20–45× faster than fido. fido stays
-selectable for sites that must reproduce Archivematica's tool; its Python API needs three
+pygfried is siegfried compiled into the wheel: PRONOM v125, ≈20–45× faster than fido (measured
+2026-11-22). fido stays selectable for sites that must reproduce Archivematica's tool; its Python API needs three
 workarounds on Python 3 (see ``FidoIdentifier``). Identification never raises for a bad input:
 a missing, unreadable or empty file comes back with ``error`` set, and the policy turns that into
 an issue code.
@@ -14,9 +14,10 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 EMPTY = "empty source"
 
@@ -57,11 +58,32 @@ class FormatIdentification:
         return f"program={self.tool}; version={self.tool_version}; signatures={self.signature_file}"
 
 
+class Tool(TypedDict):
+    """The program that answered, as each ``FormatIdentification`` it makes records it."""
+
+    tool: str
+    tool_version: str
+    signature_file: str
+
+
 class FormatIdentifier(Protocol):
     def identify(self, path: str | os.PathLike[str]) -> FormatIdentification: ...
 
     def identify_many(self, paths: Iterable[str | os.PathLike[str]],
                       workers: int = 2) -> list[FormatIdentification]: ...
+
+
+@runtime_checkable
+class BackgroundIdentifier(FormatIdentifier, Protocol):
+    """An identifier that works beside the read pass (``identify_process.IsolatedIdentifier``):
+    ``submit`` starts a batch, ``result`` collects its answers."""
+
+    def submit(self, paths: Iterable[str | os.PathLike[str]],
+               workers: int = 2) -> Future[list[FormatIdentification]]: ...
+
+    def result(self, future: Future[list[FormatIdentification]],
+               paths: Iterable[str | os.PathLike[str]],
+               workers: int = 2) -> list[FormatIdentification]: ...
 
 
 def _size(name: str) -> int:
@@ -77,8 +99,8 @@ _NO_FOLDER = contextlib.nullcontext("")
 class PygfriedIdentifier:
     """siegfried through pygfried. ``detailed=True`` never raises for missing or empty files.
 
-    siegfried reads every byte of a file (measured on a 1 GiB PDF: 4.9 s of CPU, peak memory
-    1.1 GB). A file of at least ``windowed_min`` bytes is identified from a copy of
+    siegfried reads every byte of a file (measured 2026-12-01 on a 1 GiB PDF: 4.9 s of CPU,
+    peak memory 1.1 GB). A file of at least ``windowed_min`` bytes is identified from a copy of
     its first and last ``window`` bytes, as DROID does by default (it scans 64 KiB from each end):
     PRONOM byte signatures are anchored at the beginning or the end. The whole file is read
     when the windows name a ZIP or OLE2 container (their container signatures follow offsets
@@ -90,7 +112,8 @@ class PygfriedIdentifier:
     WINDOWED_MIN = 32 << 20
     CONTAINERS = frozenset({"x-fmt/263", "fmt/111"})  # ZIP and OLE2
 
-    def __init__(self, profile: str | None = None, window: int = WINDOW,
+    def __init__(self, profile: Literal["default", "archivematica"] | None = None,
+                 window: int = WINDOW,
                  windowed_min: int = WINDOWED_MIN) -> None:
         import pygfried
 
@@ -120,11 +143,11 @@ class PygfriedIdentifier:
         return [self._convert(n, entries[n], tool, same,
                               note if n in windows and n not in whole else "") for n in names]
 
-    def _report(self, names: list[str], workers: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def _report(self, names: list[str], workers: int) -> tuple[dict[str, Any], Tool]:
         report = self._scanner.identify_many(names, workers=workers)
         details = "; ".join(i.get("details", "") for i in report.get("identifiers", []))
         # the same string objects for every file: pickled once when sent from a helper process
-        tool = dict(tool=self.tool, tool_version=report.get("siegfried", ""),
+        tool = Tool(tool=self.tool, tool_version=report.get("siegfried", ""),
                     signature_file=f"{report.get('signature', '')} ({details})")
         return {f["filename"]: f for f in report.get("files", [])}, tool
 
@@ -160,7 +183,7 @@ class PygfriedIdentifier:
             and not m.get("warning") and "container" not in m.get("basis", "")
             for m in matches)
 
-    def _convert(self, name: str, entry: dict[str, Any] | None, tool: dict[str, str],
+    def _convert(self, name: str, entry: dict[str, Any] | None, tool: Tool,
                  same: dict[Any, Any], note: str = "") -> FormatIdentification:
         if entry is None:
             return FormatIdentification(name, None, error="no result from siegfried", **tool)
@@ -175,10 +198,13 @@ class PygfriedIdentifier:
         if puid == "UNKNOWN":
             puid = None
         alternatives = tuple(x["id"] for x in matches[1:] if x.get("id") not in (None, "UNKNOWN"))
-        values = (puid, m.get("format", ""), m.get("version", ""), m.get("mime", ""),
-                  m.get("basis", "") + note, m.get("warning", ""), error, alternatives)
-        *fields, alternatives = (same.setdefault(v, v) for v in values)
-        return FormatIdentification(name, *fields, **tool, alternatives=alternatives)
+        values: tuple[Any, ...] = (
+            puid, m.get("format", ""), m.get("version", ""), m.get("mime", ""),
+            m.get("basis", "") + note, m.get("warning", ""), error, alternatives)
+        puid, fmt, version, mime, basis, warning, error, alternatives = (
+            same.setdefault(v, v) for v in values)
+        return FormatIdentification(name, puid, fmt, version, mime, basis, warning, error, **tool,
+                                    alternatives=alternatives)
 
 
 class FidoIdentifier:
@@ -202,7 +228,7 @@ class FidoIdentifier:
         self._fido = Fido(quiet=True, handle_matches=self._on_matches, nocontainer=nocontainer,
                           format_files=[v.pronom_signature, v.fido_extension_signature])
         self._fido.containersignature_file = v.pronom_container_signature
-        self._tool = dict(tool=self.tool, tool_version=fido.__version__,
+        self._tool = Tool(tool=self.tool, tool_version=fido.__version__,
                           signature_file=f"{v.pronom_signature}; {v.pronom_container_signature}")
         self._lock = threading.Lock()
         self._found: list[tuple[Any, str]] = []

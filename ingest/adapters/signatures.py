@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeAlias
 
 from asn1crypto import cms
 from asn1crypto import x509 as ax509
@@ -41,9 +41,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from preservation.errors import ConfigError
-from preservation.issues import Issue, Severity
+from preservation.events import Outcome
+from preservation.issues import Issue, outcome_of
 
-Certificate = x509.Certificate | ax509.Certificate
+Certificate: TypeAlias = x509.Certificate | ax509.Certificate
 
 _NOISY_LOGGERS = ("pyhanko.sign.validation.generic_cms", "pyhanko.sign.validation.pdf_embedded",
                   "pyhanko.sign.general", "pyhanko.pdf_utils.reader", "pyhanko_certvalidator")
@@ -132,8 +133,8 @@ class SignatureCheck:
     @property
     def ok(self) -> bool:
         """Intact, valid, trusted and no error-level problem (e.g. bytes added after signing)."""
-        return self.intact and self.valid and self.trusted and not any(
-            p.severity is Severity.ERROR for p in self.problems)
+        return self.intact and self.valid and self.trusted and \
+            outcome_of(self.problems) is not Outcome.FAILURE
 
 
 @dataclass(frozen=True)
@@ -266,11 +267,12 @@ class _Verifier:
                     "detail": detail}))
             else:
                 expired = not_after is not None and not_after < moment
-                if expired:
+                if not_after is not None and expired:
                     problems.append(Issue("SIG006", where, {
                         "signer": signer, "not_after": not_after.isoformat(),
                         "validation_time": moment.isoformat()}))
-                if not expired or not validate_at(not_after - dt.timedelta(seconds=1)).trusted:
+                if not expired or (not_after is not None and  # expired: it has a not_after
+                                   not validate_at(not_after - dt.timedelta(seconds=1)).trusted):
                     reason = getattr(status.trust_problem_indic, "name", "") or "không rõ / unknown"
                     problems.append(Issue("SIG004", where, {"signer": signer, "detail": reason}))
         if status.intact and require_entire_file and not covers_entire_file:

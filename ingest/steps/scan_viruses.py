@@ -20,7 +20,7 @@ from ingest.adapters.clamd import ScannerUnavailable
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.batchscan import SMALL_MAX, plan, scan_small_files
 from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
-from ingest.onepass import PIPELINE_MIN, FilePass, read_once
+from ingest.onepass import PIPELINE_MIN, FilePass, Sink, read_once
 from ingest.spool import EventSpool
 from ingest.steps.identify_formats import early_share, is_identified, start_identification
 from ingest.unbagged import SubmissionForm
@@ -56,6 +56,7 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
             report.add("BAG019", rel, algorithm=alg, expected=expected,
                        found=result.digests[alg], manifest=f"manifest-{alg}.txt")
     scan = result.scan
+    assert scan is not None  # this step always reads with a scanner
     detail = scan.event_detail()
     detail = same.setdefault(detail, detail)
     ctx.files[sip_path] = FileFacts(sip_path, result.size, result.digests["sha256"], scan,
@@ -78,7 +79,7 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
                           "executing program"),))
 
 
-def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]:
+def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list[Sink], Path | None]:
     """Where the read pass copies a file the AIP keeps (content, documentation, other
     metadata): a large one straight to every replica (staged, moved into place by
     store_aip), a small one of a folder submission to the workspace (the AIP takes it from
@@ -86,6 +87,7 @@ def _sinks(ctx: IngestContext, rel: str, index: int) -> tuple[list, Path | None]
     sip_path = nfc(rel.removeprefix("data/"))
     if not sip_path.startswith((CONTENT, *CARRIED)):
         return [], None
+    assert ctx.bag is not None
     if ctx.services.stage is not None and ctx.bag.files[rel].size >= STAGE_MIN:
         sink = ctx.services.stage(ctx.job_id, index)
         ctx.staged[sip_path] = sink.key
@@ -107,6 +109,7 @@ def _window_map(pool: ThreadPoolExecutor, fn, items, window: int):
 
 def scan_viruses(ctx: IngestContext) -> StepResult:
     assert ctx.bag is not None and ctx.bag_root is not None
+    bag = ctx.bag
     report = verify_tag_manifests(ctx.bag)
     manifests = payload_manifests(ctx.bag)
     algorithms = sorted({"sha256", *manifests})
@@ -126,7 +129,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     def unit(indexes: list[int]) -> list[FilePass]:
         # Copies are written from this same pass, so no payload byte is read twice.
         first = paths[indexes[0]]
-        if len(indexes) == 1 and ctx.bag.files[first].size >= SMALL_MAX:
+        if len(indexes) == 1 and bag.files[first].size >= SMALL_MAX:
             sinks, copy = _sinks(ctx, first, indexes[0])
             return [read_once(ctx.payload_file(first), algorithms, ctx.services.scanner,
                               copy_to=copy, sinks=sinks)]
@@ -137,7 +140,7 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
     # Units (a batch of small files, or a larger file) are read and scanned SCANNERS at a
     # time: clamd's per-scan reply time, not the bytes, bounds small files, and hashing and
     # socket I/O release the GIL.
-    units = plan(paths, lambda rel: ctx.bag.files[rel].size)
+    units = plan(paths, lambda rel: bag.files[rel].size)
     with ThreadPoolExecutor(SCANNERS) as pool:
         done = 0
         for results in _window_map(pool, unit, units, 2 * SCANNERS):

@@ -86,6 +86,7 @@ def start_storing(ctx: IngestContext, prefix: str, folder: Path, content: list) 
 
 def replication_events(ctx: IngestContext) -> list[Event]:
     built = ctx.aip
+    assert built is not None
     return [Event(REPLICATION, Outcome.SUCCESS,
                   f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
                   f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
@@ -98,6 +99,7 @@ def store_aip(ctx: IngestContext) -> StepResult:
     the registration runs while they write, and commits only after ``finish_storing``
     confirmed every replica (a failure there rolls it back and removes every object)."""
     built = ctx.aip
+    assert built is not None
     lock = permanent(ctx.sip)
     if ctx.storing is not None:  # the content files are on their way (start_storing)
         rest = [f for f in built.files if not kept(f.path.removeprefix("data/"))]
@@ -105,6 +107,7 @@ def store_aip(ctx: IngestContext) -> StepResult:
     else:
         items = _Items(built.key_prefix, built.folder, built.files, ctx.staged, lock)
         if ctx.services.start_replication is None:
+            assert ctx.services.replicate is not None  # one of the two is wired
             ctx.stored = ctx.services.replicate(items, progress=ctx.tick)
             return StepResult.of(Report(), replication_events(ctx))
         ctx.storing = ctx.services.start_replication(items, progress=ctx.tick)

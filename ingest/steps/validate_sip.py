@@ -18,6 +18,7 @@ from ingest.sip import SipValidation
 from ingest.sip import validate_sip as check_sip
 from ingest.unbagged import SubmissionForm
 from preservation.catalog.claims import claim
+from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
     Agency,
     ArchiveBody,
@@ -31,8 +32,13 @@ from preservation.metadata.identifiers import PackageId
 from preservation.packaging.aip.layout import aip_key_prefix
 
 
+def _catalog(ctx: IngestContext) -> Catalog:
+    assert ctx.catalog is not None  # a SIP is validated against the catalog it is filed in
+    return ctx.catalog
+
+
 def _fonds_known(ctx: IngestContext, code: str) -> bool:
-    with ctx.catalog.session() as s:
+    with _catalog(ctx).session() as s:
         return s.scalar(sa.select(Fonds.id).join(ArchiveBody).where(
             ArchiveBody.code == ctx.settings.archive_code, Fonds.fond_code == code)) is not None
 
@@ -55,7 +61,7 @@ def _already_archived(ctx: IngestContext, sip: SipValidation) -> tuple[str, str]
     if (found := _aip_key(ctx, sip)) is None:
         return None
     arc, prefix = found
-    with ctx.catalog.session() as s:
+    with _catalog(ctx).session() as s:
         objid = s.scalar(sa.select(Package.objid).join(StoredCopy).where(
             StoredCopy.key == prefix).limit(1))
         if objid is None:
@@ -70,7 +76,7 @@ def _organ_of(ctx: IngestContext, file_code: object) -> str | None:
     notation), for a SIP without bag-info; None when none does (a closed fonds' code, say)."""
     if not isinstance(file_code, str):
         return None
-    with ctx.catalog.session() as s:
+    with _catalog(ctx).session() as s:
         organs = s.scalars(sa.select(Agency.organ_id)).all()
     found = [o for o in organs if file_code.startswith(f"{o}.")]
     return max(found, key=len) if found else None
@@ -137,7 +143,7 @@ def validate_sip(ctx: IngestContext) -> StepResult:
         report.add("ING005", "metadata/descriptive/EAD.xml", arc_file_code=found[0],
                    objid=found[1])
     if report.ok and (key := _aip_key(ctx, sip)) is not None and \
-            (holder := claim(ctx.catalog, key[0], ctx.job_id)) is not None:
+            (holder := claim(_catalog(ctx), key[0], ctx.job_id)) is not None:
         # a second submission of this hồ sơ while the first is still queued or running
         raise HoSoBeingIngested(key[0], holder)
     if report.ok and (stored := _already_stored(ctx, sip)) is not None:

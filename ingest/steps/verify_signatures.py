@@ -22,7 +22,7 @@ from ingest.adapters.signatures import (
 from ingest.context import IngestContext, StepResult
 from ingest.spool import EventSpool
 from preservation.events import DIGITAL_SIGNATURE_VALIDATION, Agent, Event, Outcome
-from preservation.issues import Report, Severity
+from preservation.issues import Report, outcome_of
 
 PDF_PUIDS_PREFIX = ("fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20",
                     "fmt/276", "fmt/95", "fmt/354", "fmt/476", "fmt/477", "fmt/478", "fmt/479",
@@ -39,10 +39,7 @@ def _is_pdf(ctx: IngestContext, path: str) -> bool:
 
 
 def _outcome(result: SignatureVerification) -> Outcome:
-    severities = {i.severity for i in result.issues}
-    if Severity.ERROR in severities:
-        return Outcome.FAILURE
-    return Outcome.WARNING if Severity.WARNING in severities else Outcome.SUCCESS
+    return outcome_of(result.issues)
 
 
 def _when(moment: dt.datetime | None) -> str:

@@ -57,8 +57,8 @@ class EadRecord:
     values: Mapping[str, object]
 
 
-# A regex scans in C; a loop over characters cost ~20 µs per EAD field (0.2 s for 10,000
-# documents).
+# A regex scans in C; a loop over characters cost ~20 µs per EAD field, 0.2 s for 10,000
+# documents (measured 2026-12-01).
 _BAD_CHAR = re.compile(f"[{INVALID_CHARS}]")
 
 
@@ -127,7 +127,8 @@ def _to_text(spec: FieldSpec, value: Any) -> str:
     if spec.type == "boolean":
         return "1" if value else "0"
     if spec.type == "date":
-        return value.format()
+        text: str = value.format()
+        return text
     if spec.multi:
         return ";".join(value)
     return unicodedata.normalize("NFC", str(value))
@@ -143,7 +144,7 @@ def write_ead(record: EadRecord) -> bytes:
         element = etree.SubElement(root, spec.name)
         if spec.name in record.values:
             element.text = _to_text(spec, record.values[spec.name])
-    body = etree.tostring(root, encoding="UTF-8", pretty_print=True)
+    body: bytes = etree.tostring(root, encoding="UTF-8", pretty_print=True)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
@@ -193,7 +194,8 @@ def _group(root: etree._Element, specs: Mapping[str, object], package: str, kind
         name, path = child.tag, f"/{ROOT}/{child.tag}"
         if name not in specs:
             alias = _ALIASES.get(name)
-            if kind in DOCUMENT_KINDS and alias in specs and alias not in present:
+            if kind in DOCUMENT_KINDS and alias is not None and alias in specs \
+                    and alias not in present:
                 report.add("EAD009", path, found=name, expected=alias)
                 name = alias
             else:

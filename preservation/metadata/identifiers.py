@@ -372,7 +372,7 @@ class PackageId:
     on input (§4.1, §16.9). UUIDs are printed upper-case."""
 
     package: str
-    uuid: uuid_mod.UUID
+    uuid: uuid_mod.UUID | str  # ingest passes its job id, a UUID, as text
     fond_code: str | None = None
 
     def __post_init__(self) -> None:

@@ -129,7 +129,7 @@ def ead_xsd(package: str, kind: str) -> etree._Element:
 
 
 def _bytes(root: etree._Element) -> bytes:
-    body = etree.tostring(root, encoding="UTF-8", pretty_print=True)
+    body: bytes = etree.tostring(root, encoding="UTF-8", pretty_print=True)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 

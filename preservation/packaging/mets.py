@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from preservation.packaging.model import REP1, DocumentEntry, FileEntry, new_id, timestamp
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -181,7 +184,7 @@ def _fptrs(xf: Any, entries: Iterable[FileEntry]) -> None:
         _leaf(xf, "fptr", {"FILEID": entry.id})
 
 
-def write_root_mets(out: BinaryIO, *, objid: str, label: str | None, package_type: str,
+def write_root_mets(out: SupportsWrite[bytes], *, objid: str, label: str | None, package_type: str,
                     content: str, created: dt.datetime, software_name: str,
                     software_version: str, fond_code: str | None = None,
                     submission_agreement: str | None = None, ead: FileEntry,
@@ -237,7 +240,7 @@ def _is_holey(entry: FileEntry) -> bool:
     return entry.path.endswith(HOLEY_SUFFIX)
 
 
-def write_rep_mets(out: BinaryIO, *, objid: str, package_type: str, content: str,
+def write_rep_mets(out: SupportsWrite[bytes], *, objid: str, package_type: str, content: str,
                    created: dt.datetime, agency_name: str, fond_code: str | None,
                    documents: Sequence[DocumentEntry], premis: FileEntry | None = None,
                    label: str | None = None, documentation: Iterable[FileEntry] = (),

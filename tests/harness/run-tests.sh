@@ -9,4 +9,5 @@ set -a; . "$state/env"; set +a
 export KHOSO_TEST_REQUIRE_SERVICES=1 OMP_THREAD_LIMIT=1
 .venv/bin/lint-imports --config setup.cfg
 .venv/bin/ruff check .
+.venv/bin/mypy preservation storage ingest access_api
 .venv/bin/python -m pytest "$@"

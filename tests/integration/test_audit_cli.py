@@ -8,24 +8,12 @@ from click.testing import CliRunner
 
 from access_api.app import create_app
 from access_api.cli import main
-from tests.integration.conftest import make_sip
-
-
-def cli_env(khoso) -> dict[str, str]:
-    s = khoso.settings
-    return {"KHOSO_DATA_DIR": str(s.data_dir), "KHOSO_DATABASE_URL": s.database_url,
-            "KHOSO_CLAMD": s.clamd, "KHOSO_ARCHIVE_CODE": s.archive_code,
-            "KHOSO_CLAMD_MANAGED": "false",
-            "KHOSO_STORAGE_LOCATIONS": ",".join(f"{loc.name}={loc.url}"
-                                                for loc in s.storage_locations)}
+from tests.support.cli import cli_env, content_file
+from tests.support.sips import make_sip
 
 
 def run(khoso, *args):
     return CliRunner().invoke(main, list(args), env=cli_env(khoso), catch_exceptions=False)
-
-
-def content_file(khoso, replica: str):
-    return next(p for p in khoso.replica(replica).rglob("tai-lieu-1.pdf"))
 
 
 def test_audit_finds_and_repairs_a_corrupted_copy(khoso):

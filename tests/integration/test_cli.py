@@ -75,7 +75,7 @@ def test_bad_setting_stops_the_command_with_its_name(env):
 
 
 def test_sip_build_then_bag_validate(env, tmp_path):
-    from tests.unit.sip.sheets import make_source, rows, write_csv
+    from tests.support.sheets import make_source, rows, write_csv
 
     src = make_source(tmp_path / "src")
     sheet = write_csv(tmp_path / "sheet.csv", rows("hoso"))

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from access_api.cli import main
 from ingest.jobs import submit
 from preservation.jobs import make_celery
-from tests.integration.conftest import make_sip
-from tests.integration.ingest.test_hostile import EICAR
-from tests.integration.jobs.test_worker import job_status, wait_for, worker_env
-from tests.integration.test_audit_cli import cli_env, content_file
-from tests.integration.versions.test_versions import retitle, update
+from tests.support.cli import cli_env, content_file
+from tests.support.sips import make_sip
+from tests.support.versions import retitle, update
+from tests.support.viruses import EICAR
+from tests.support.workers import job_status, wait_for, worker_env
 
 ROOT = Path(__file__).parents[2]
 

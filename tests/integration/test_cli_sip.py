@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from access_api.cli import main
 from preservation.metadata.codelists import codelist_names
-from tests.unit.sip.sheets import make_source, rows, write_csv
+from tests.support.sheets import make_source, rows, write_csv
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from access_api.app import create_app
 from access_api.services import build_storages
 from preservation.accounts import create_user, issue_token
 from storage.audit import run_audit
-from tests.integration.conftest import make_sip
+from tests.support.sips import make_sip
 
 
 def token_for(khoso, username: str, role: str) -> str:

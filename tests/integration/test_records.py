@@ -19,7 +19,7 @@ from preservation.catalog.records import (
 from preservation.errors import ValidationFailed
 from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import read_ead, write_ead
-from tests.unit.metadata.samples import sample
+from tests.support.ead_samples import sample
 
 
 @pytest.fixture

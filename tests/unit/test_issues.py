@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from preservation.issues import Issue, Report, Severity, issue_catalog
+from preservation.issues import Issue, Report, Severity, issue_catalog, outcome_of
 
 ROOT = Path(__file__).parents[2]
 
@@ -46,3 +46,18 @@ def test_codes_are_declared_once_with_both_languages():
             assert spec["vi"].strip() and spec["en"].strip()
             Severity(spec["severity"])
     assert set(seen) == set(issue_catalog())
+
+
+@pytest.mark.parametrize(("codes", "outcome"), [
+    ((), "success"),
+    (("SIG001",), "success"),  # info never lowers an outcome
+    (("SIG001", "FMT005"), "warning"),
+    (("FMT005", "CFG002", "SIG001"), "failure"),
+])
+def test_one_outcome_rule_for_every_check(codes, outcome):
+    """Steps, PREMIS events and signature verdicts all derive their outcome with outcome_of."""
+    issues = [Issue(c) for c in codes]
+    assert outcome_of(issues).value == outcome
+    report = Report()
+    report.extend(issues)
+    assert report.outcome.value == outcome

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.adapters.clamd import ClamdScanner, ScanStatus
 from ingest.batchscan import scan_small_files
-from tests.integration.adapters.test_clamd import EICAR, zipped
+from tests.support.viruses import EICAR, zipped
 
 pytestmark = pytest.mark.integration
 

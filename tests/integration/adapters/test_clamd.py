@@ -8,30 +8,21 @@ import shutil
 import subprocess
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from ingest.adapters.clamd import ClamdScanner, ScanStatus
+from tests.support.viruses import EICAR, zipped
 
 pytestmark = pytest.mark.integration
 
-# Built at test time so no file in the repository carries the EICAR string.
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "*H+H$!ELIF-TSET-SURIVITNA-DRADNATS-RACIE"[::-1]).encode()
 
 
 @pytest.fixture(params=["unix", "tcp"])
 def scanner(request) -> ClamdScanner:
     address = request.getfixturevalue("clamd_address" if request.param == "unix" else "clamd_tcp_address")
     return ClamdScanner(address, timeout=30)
-
-
-def zipped(name: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_ping_and_version(scanner):

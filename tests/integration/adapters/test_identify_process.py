@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ingest.adapters.formats import make_identifier
 from ingest.adapters.identify_process import IsolatedIdentifier
-from tests.integration.conftest import minimal_pdf, png
+from tests.support.pki import minimal_pdf
+from tests.support.sips import png
 
 
 def test_helper_agrees_with_in_process_and_survives_its_own_death(tmp_path):

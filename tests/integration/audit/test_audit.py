@@ -17,8 +17,7 @@ from preservation.errors import KhosoError
 from storage.audit import audit_copy, run_audit
 from storage.filesystem import FilesystemStorage
 from storage.protocol import FixityOutcome
-
-from .conftest import Aip, copies, make_aip, sha
+from tests.support.audit import Aip, copies, make_aip, sha
 
 PDF = "data/representations/rep1/data/van-ban.pdf"
 

@@ -10,8 +10,8 @@ from preservation.catalog import audit as audit_log
 from preservation.catalog.models import Package, PremisEvent
 from preservation.events import REPLICATION, Event, Outcome
 from storage.audit import run_audit, save_events, storage_agent
+from tests.support.audit import make_aip
 
-from .conftest import make_aip
 from .test_audit import PDF, flip_byte
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from storage.audit import run_audit
 from storage.errors import ObjectLocked
+from tests.support.audit import make_aip, sha
 
-from .conftest import make_aip, sha
 from .test_audit import PDF, flipped, s3_rewrite
 
 

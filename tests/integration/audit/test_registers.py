@@ -12,8 +12,8 @@ import pytest
 from preservation.errors import KhosoError
 from storage.audit import run_audit
 from storage.registers import REGISTERS, build_register, write_register
+from tests.support.audit import make_aip
 
-from .conftest import make_aip
 from .test_audit import damage_three_ways
 
 

@@ -11,8 +11,7 @@ from preservation.catalog.models import Package, StoredCopy
 from preservation.errors import KhosoError
 from storage.audit import run_audit
 from storage.schedule import LAW_MAX_PERIOD_DAYS, due_copies, plan, scheduled_audit
-
-from .conftest import make_aip
+from tests.support.audit import make_aip
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)  # copies checked now are later
 

@@ -12,8 +12,8 @@ from ingest.jobs import create_job, run_job
 from preservation.catalog.claims import claim
 from preservation.catalog.models import Job, Package
 from preservation.errors import KhosoError
-from tests.integration.conftest import make_sip
-from tests.integration.ingest.test_ingest import files_in
+from tests.support.hostile import files_in
+from tests.support.sips import make_sip
 
 ARC = "TTLTNA.H49.64.33.2001.160"
 

@@ -7,44 +7,14 @@ Exit codes: ingest 0 accepted / 1 rejected / 2 usage or system error; bag valida
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
-from access_api.cli import main
-from tests.integration.conftest import FOND, ORGAN, make_sip
-from tests.integration.ingest.test_hostile import EICAR, files_in, retag, set_oxum, zip_bag
-
-
-@pytest.fixture
-def env(tmp_path, db_url, clamd_address) -> dict[str, str]:
-    """A khoso initialised by the CLI itself, with the agency and fonds the SIPs name."""
-    data = tmp_path / "data"
-    environ = {
-        "KHOSO_DATA_DIR": str(data), "KHOSO_DATABASE_URL": db_url, "KHOSO_CLAMD": clamd_address,
-        "KHOSO_STORAGE_LOCATIONS": f"replica1=file://{data / 'r1'},replica2=file://{data / 'r2'}",
-        "KHOSO_ARCHIVE_CODE": "TTLTNA", "KHOSO_CLAMD_MANAGED": "false"}
-    for args in (["init"], ["agency", "add", ORGAN, "UBND huyện Nghi Lộc"],
-                 ["fonds", "add", FOND, "Phông UBND huyện Nghi Lộc"]):
-        result = run(environ, *args)
-        assert result.exit_code == 0, result.output
-    return environ
-
-
-def run(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-def as_json(result: Result) -> dict:
-    return json.loads(result.stdout)
-
-
-def codes(payload: dict) -> set[str]:
-    return {issue["code"] for issue in payload["issues"]}
+from tests.support.cli import as_json, codes, run
+from tests.support.hostile import files_in, retag, set_oxum, zip_bag
+from tests.support.sips import FOND, ORGAN, make_sip
+from tests.support.viruses import EICAR
 
 
 def replicas(env: dict[str, str]) -> list[Path]:
@@ -130,7 +100,7 @@ def test_ingest_wait_json_reports_a_system_error_on_stdout(env, tmp_path):
 
 def test_ingest_wait_starts_the_managed_clamd_when_no_serve_runs_it(env, tmp_path):
     from ingest import local_clamd
-    from tests.integration.jobs.test_worker import wait_for
+    from tests.support.workers import wait_for
 
     clamd = local_clamd.LocalClamd(Path(env["KHOSO_DATA_DIR"]) / "clamav")
     env = {**env, "KHOSO_CLAMD_MANAGED": "true", "KHOSO_CLAMD": clamd.address}

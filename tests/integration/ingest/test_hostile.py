@@ -13,11 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gzip
-import hashlib
 import io
 import json
 import os
-import re
 import socket
 import stat
 import subprocess
@@ -27,190 +25,40 @@ import time
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization as ser
 
-from preservation.catalog.models import Bitstream, Document, Package, RecordFile, StoredCopy
-from tests.integration.conftest import Khoso, big_pdf, make_sip
-from tests.unit.adapters import pki
-
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
-REP1 = "data/representations/rep1"
-REP1_METS = f"{REP1}/METS.xml"
-PDF = f"{REP1}/data/tai-lieu-1.pdf"
-PNG = f"{REP1}/data/tai-lieu-2.png"
-HO_SO = "Hồ sơ.pdf"
-
-
-# --- bag surgery ----------------------------------------------------------------------------
-
-def _sha(path: Path, algorithm: str) -> str:
-    return hashlib.new(algorithm, path.read_bytes()).hexdigest()
-
-
-def _files(bag: Path, *, payload: bool) -> list[str]:
-    rels = sorted(p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file())
-    return [r for r in rels if r.startswith("data/") == payload]
-
-
-def _algorithms(bag: Path, prefix: str) -> list[str]:
-    return [m[1] for p in sorted(bag.iterdir())
-            if (m := re.fullmatch(rf"{prefix}-(\w+)\.txt", p.name))]
-
-
-def write_payload_manifests(bag: Path) -> None:
-    """Rewrite every ``manifest-<alg>.txt`` from the payload as it now is."""
-    for alg in _algorithms(bag, "manifest"):
-        lines = [f"{_sha(bag / rel, alg)}  {rel}\n" for rel in _files(bag, payload=True)]
-        (bag / f"manifest-{alg}.txt").write_text("".join(lines), encoding="utf-8")
-
-
-def set_oxum(bag: Path, value: str | None = None) -> None:
-    """Set Payload-Oxum to ``value``, or to the true ``bytes.count`` of data/."""
-    if value is None:
-        payload = [bag / rel for rel in _files(bag, payload=True)]
-        value = f"{sum(p.stat().st_size for p in payload)}.{len(payload)}"
-    info = bag / "bag-info.txt"
-    text = re.sub(r"(?m)^Payload-Oxum: .*$", f"Payload-Oxum: {value}",
-                  info.read_text(encoding="utf-8"))
-    info.write_text(text, encoding="utf-8")
-
-
-def retag(bag: Path) -> None:
-    """Rewrite every ``tagmanifest-<alg>.txt`` so the tag files (edited or added) verify."""
-    for alg in _algorithms(bag, "tagmanifest"):
-        tags = [r for r in _files(bag, payload=False) if not r.startswith("tagmanifest-")]
-        lines = [f"{_sha(bag / rel, alg)}  {rel}\n" for rel in tags]
-        (bag / f"tagmanifest-{alg}.txt").write_text("".join(lines), encoding="utf-8")
-
-
-def remanifest(bag: Path) -> Path:
-    """Make the bag valid again after its payload was edited: manifests, Oxum, tag manifests."""
-    write_payload_manifests(bag)
-    set_oxum(bag)
-    retag(bag)
-    return bag
-
-
-def edit_rep1_mets(bag: Path, edit) -> Path:
-    """Apply ``edit`` (str -> str) to the rep1 METS, then make everything around it agree again
-    (the root METS's SIZE/CHECKSUM of the rep1 METS, the bag manifests): only the METS is hostile."""
-    mets = bag / REP1_METS
-    before = mets.read_text(encoding="utf-8")
-    old_size, old_sha = mets.stat().st_size, _sha(mets, "sha256").upper()
-    after = edit(before)
-    assert after != before, "the edit changed nothing"
-    mets.write_text(after, encoding="utf-8")
-    new_size, new_sha = mets.stat().st_size, _sha(mets, "sha256").upper()
-
-    def refresh(entry: re.Match) -> str:
-        return (entry[0].replace(f'SIZE="{old_size}"', f'SIZE="{new_size}"')
-                .replace(f'CHECKSUM="{old_sha}"', f'CHECKSUM="{new_sha}"'))
-
-    root = bag / "data" / "METS.xml"
-    text, count = re.subn(rf'<file [^>]*CHECKSUM="{old_sha}"[^>]*>', refresh,
-                          root.read_text(encoding="utf-8"))
-    assert count == 1, "the root METS should list the rep1 METS once"
-    root.write_text(text, encoding="utf-8")
-    return remanifest(bag)
-
-
-def with_doctype(doctype: str, reference: str):
-    """An edit that puts ``doctype`` after the XML declaration and ``reference`` in a text node."""
-    def edit(text: str) -> str:
-        decl, rest = text.split("?>", 1)
-        rest = rest.replace("<note csip:NOTETYPE=\"IDENTIFICATIONCODE\">P623</note>",
-                            f"<note csip:NOTETYPE=\"IDENTIFICATIONCODE\">P623{reference}</note>")
-        return f"{decl}?>\n{doctype}\n{rest.lstrip()}"
-    return edit
-
-
-# --- serialisation ------------------------------------------------------------------------
-
-def bag_members(bag: Path) -> Iterable[tuple[str, Path]]:
-    for path in sorted(bag.rglob("*")):
-        if path.is_file():
-            yield f"bag/{path.relative_to(bag).as_posix()}", path
-
-
-def zip_bag(bag: Path, dest: Path, extra: Iterable[tuple[str | zipfile.ZipInfo, bytes]] = ()) -> Path:
-    """The bag under a top folder ``bag/``, plus hand-made ``extra`` members (name, bytes)."""
-    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, path in bag_members(bag):
-            zf.write(path, name)
-        for name, data in extra:
-            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
-    return dest
-
-
-def tar_bag(bag: Path, dest: Path, extra: Iterable[tuple[tarfile.TarInfo, bytes | None]] = (),
-            *, fmt: int = tarfile.PAX_FORMAT, mode: str = "w") -> Path:
-    """The bag under ``bag/`` plus hand-made ``extra`` members; names may hold raw bytes
-    (surrogate escapes) since the archive is written with ``errors="surrogateescape"``."""
-    with tarfile.open(dest, mode, format=fmt, encoding="utf-8",
-                      errors="surrogateescape") as tf:
-        for name, path in bag_members(bag):
-            tf.add(path, arcname=name)
-        for info, data in extra:
-            tf.addfile(info, io.BytesIO(data) if data is not None else None)
-    return dest
-
-
-def tar_file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-    return info, data
-
-
-def tar_link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, None]:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname, info.mode = kind, target, 0o777
-    return info, None
-
-
-# --- the common verdict -----------------------------------------------------------------------
-
-def files_in(folder: Path) -> list[str]:
-    """AIP objects in a replica folder; catalog sidecars (``_fonds.json``, ``_events/``…) aside."""
-    paths = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return sorted(rel for rel in paths if not any(s.startswith("_") for s in rel.split("/")))
-
-
-def assert_rejected(khoso: Khoso, outcome, codes: set[str], step: str) -> None:
-    """(a) rejected with ``codes`` at ``step``; (b) no replica holds anything; (c) the catalog
-    holds only the rejected-SIP record; (d) quarantine holds report.json with the codes."""
-    found = outcome.report.codes()
-    assert not outcome.accepted, outcome.report.to_dict()
-    assert codes <= found, f"expected {sorted(codes)}, got {sorted(found)}"
-    assert outcome.failed_step == step, (outcome.failed_step, sorted(found))
-    assert files_in(khoso.replica("replica1")) == [] == files_in(khoso.replica("replica2"))
-    with khoso.catalog.session() as s:
-        packages = [(p.kind, p.status) for p in s.scalars(sa.select(Package))]
-        assert packages == [("SIP", "rejected")]
-        for model in (RecordFile, Document, Bitstream, StoredCopy):
-            assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0, model.__name__
-    report = outcome.quarantine / "report.json"
-    assert report.is_file()
-    saved = json.loads(report.read_text(encoding="utf-8"))
-    assert codes <= {i["code"] for i in saved["issues"]}
-
-
-def assert_still_ingests(khoso: Khoso) -> None:
-    """(e) the next, valid SIP is accepted by the same service."""
-    outcome = khoso.ingest(make_sip(khoso.tmp / f"after-{uuid.uuid4().hex[:8]}"))
-    assert outcome.accepted, outcome.report.to_dict()
-    assert files_in(khoso.replica("replica1"))
-
-
-def reject_case(khoso: Khoso, source: Path, codes: set[str], step: str):
-    outcome = khoso.ingest(source)
-    assert_rejected(khoso, outcome, codes, step)
-    assert_still_ingests(khoso)
-    return outcome
+from preservation.catalog.models import Package
+from tests.support import pki
+from tests.support.hostile import (
+    HO_SO,
+    PDF,
+    PNG,
+    REP1,
+    algorithms_of,
+    assert_rejected,
+    assert_still_ingests,
+    bag_members,
+    digest_of,
+    edit_rep1_mets,
+    files_in,
+    files_of,
+    reject_case,
+    remanifest,
+    retag,
+    set_oxum,
+    tar_bag,
+    tar_file,
+    tar_link,
+    with_doctype,
+    zip_bag,
+)
+from tests.support.khoso import Khoso
+from tests.support.sips import big_pdf, make_sip
+from tests.support.viruses import EICAR
 
 
 @pytest.fixture
@@ -323,7 +171,7 @@ def test_zip_with_100001_members_is_refused_by_the_file_count_limit_quickly(khos
 def test_manifest_entry_outside_data_is_refused(khoso, bag):
     manifest = bag / "manifest-sha256.txt"
     with manifest.open("a", encoding="utf-8") as f:
-        f.write(f"{_sha(bag / 'bagit.txt', 'sha256')}  bagit.txt\n")
+        f.write(f"{digest_of(bag / 'bagit.txt', 'sha256')}  bagit.txt\n")
     retag(bag)
     reject_case(khoso, bag, {"BAG013"}, "validate_bag")
 
@@ -354,12 +202,12 @@ def test_utf16_tag_files_are_refused_by_the_profile(khoso, bag):
     """RFC 8493 lets bagit.txt declare UTF-16; the submission agreement accepts UTF-8 only."""
     (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n",
                                    encoding="utf-8")
-    for rel in _files(bag, payload=False):
+    for rel in files_of(bag, payload=False):
         if rel != "bagit.txt" and not rel.startswith("tagmanifest-"):
             (bag / rel).write_bytes((bag / rel).read_text(encoding="utf-8").encode("utf-16"))
-    for alg in _algorithms(bag, "tagmanifest"):
-        tags = [r for r in _files(bag, payload=False) if not r.startswith("tagmanifest-")]
-        lines = "".join(f"{_sha(bag / rel, alg)}  {rel}\n" for rel in tags)
+    for alg in algorithms_of(bag, "tagmanifest"):
+        tags = [r for r in files_of(bag, payload=False) if not r.startswith("tagmanifest-")]
+        lines = "".join(f"{digest_of(bag / rel, alg)}  {rel}\n" for rel in tags)
         (bag / f"tagmanifest-{alg}.txt").write_bytes(lines.encode("utf-16"))
     outcome = reject_case(khoso, bag, {"BAG106", "PRF094"}, "validate_profile")
     assert {i.code for i in outcome.report.errors} == {"PRF094"}
@@ -431,7 +279,7 @@ def test_billion_laughs_in_the_rep1_mets_is_refused(khoso, bag):
 
 
 def test_mets_checksum_that_lies_about_a_file_is_refused(khoso, bag):
-    real = _sha(bag / PDF, "sha256").upper()
+    real = digest_of(bag / PDF, "sha256").upper()
     edit_rep1_mets(bag, lambda text: text.replace(f'CHECKSUM="{real}"', f'CHECKSUM="{"A" * 64}"'))
     outcome = reject_case(khoso, bag, {"METS007"}, "validate_sip")
     assert [i.code for i in outcome.report.errors] == ["METS007"]
@@ -722,7 +570,7 @@ def test_a_payload_name_with_the_storage_reserved_prefix_is_refused_at_unpack(kh
 @pytest.mark.parametrize("gz", [True, False], ids=["tar.gz", "tar"])
 def test_gnu_sparse_bomb_is_refused_before_it_fills_staging(khoso, bag, gz):
     # ~40 KB that extracted to 160 MB (a GNU sparse member: holes are not in the archive).
-    from tests.unit.bag.builders import gnu_sparse_member
+    from tests.support.bags import gnu_sparse_member
 
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tf:

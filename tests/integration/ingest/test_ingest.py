@@ -21,13 +21,10 @@ from preservation.catalog.models import (
 )
 from preservation.packaging.validate import validate_mets, validate_premis
 from storage.errors import StorageError
-from tests.integration.conftest import make_sip
-
-
-def files_in(folder):
-    """AIP objects in a replica folder; catalog sidecars (``_fonds.json``, ``_events/``…) aside."""
-    paths = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return sorted(rel for rel in paths if not any(s.startswith("_") for s in rel.split("/")))
+from tests.support.hostile import files_in
+from tests.support.khoso import services_recording_staged
+from tests.support.sips import make_sip
+from tests.support.viruses import EICAR
 
 
 def test_a_valid_sip_becomes_a_registered_aip_on_every_replica(khoso):
@@ -86,8 +83,7 @@ def test_a_zipped_sip_is_accepted(khoso):
 
 
 def test_eicar_is_rejected_and_nothing_is_stored(khoso):
-    eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
-    bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-2.png": eicar})
+    bag = make_sip(khoso.tmp / "sip", contents={"tai-lieu-2.png": EICAR})
     outcome = khoso.ingest(bag)
     assert not outcome.accepted
     assert "AV001" in outcome.report.codes()
@@ -115,7 +111,7 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
     """A content file ≥ 8 MiB is written to every replica by the read pass itself."""
     import hashlib
 
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
     data = big_pdf(9 * 2**20)
     for kind in ("dir", "zip"):
@@ -140,26 +136,11 @@ def test_a_large_file_is_staged_on_the_replicas_and_moved_into_place(khoso):
             assert bit.sha256 == hashlib.sha256(data).hexdigest() and bit.size == len(data)
 
 
-def services_recording_staged(khoso, staged):
-    """Real services whose after-register hook also records which files the read pass staged."""
-    from access_api.services import build_services
-
-    services = build_services(khoso.settings)
-    hook = services.after_register
-
-    def after(ctx, catalog):
-        staged[:] = sorted(ctx.staged)
-        hook(ctx, catalog)
-    services.after_register = after
-    return services
-
-
 def test_a_rejected_sip_leaves_no_staged_copy(khoso):
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
-    eicar = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
     bag = make_sip(khoso.tmp / "sip", count=3,
-                   contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20), "tai-lieu-2.png": eicar,
+                   contents={"tai-lieu-1.pdf": big_pdf(9 * 2**20), "tai-lieu-2.png": EICAR,
                              "tai-lieu-3.pdf": big_pdf(10 * 2**20)})
     outcome = khoso.ingest(bag)
     assert not outcome.accepted and "AV001" in outcome.report.codes()
@@ -169,7 +150,7 @@ def test_a_rejected_sip_leaves_no_staged_copy(khoso):
 def test_a_replica_failing_while_staging_fails_the_job_and_cleans_up(khoso, monkeypatch):
     from access_api.services import build_services
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import big_pdf
+    from tests.support.sips import big_pdf
 
     real_put = FilesystemStorage.put
 
@@ -295,7 +276,8 @@ def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
     from ingest.jobs import create_job, run_job
     from preservation.metadata.identifiers import PackageId
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import FILE_CODE, FOND
+    from tests.support.sheets import FILE_CODE
+    from tests.support.sips import FOND
 
     bag = make_sip(khoso.tmp / "sip")
     job_id = create_job(khoso.catalog, bag, "tester")
@@ -322,7 +304,8 @@ def test_unidentified_objects_under_the_aip_key_are_never_replaced(khoso):
     import io
 
     from storage.filesystem import FilesystemStorage
-    from tests.integration.conftest import FILE_CODE, FOND
+    from tests.support.sheets import FILE_CODE
+    from tests.support.sips import FOND
 
     prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
     for name in ("replica1", "replica2"):

@@ -12,9 +12,10 @@ from lxml import etree
 
 from preservation.catalog.models import Package, PremisEvent
 from preservation.packaging.validate import validate_premis
-from tests.integration.conftest import Khoso, make_sip
-from tests.integration.ingest.test_hostile import assert_rejected, assert_still_ingests, files_in
-from tests.unit.adapters import pki
+from tests.support import pki
+from tests.support.hostile import assert_rejected, assert_still_ingests, files_in
+from tests.support.khoso import Khoso
+from tests.support.sips import make_sip
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
 

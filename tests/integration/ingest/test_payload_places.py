@@ -19,29 +19,25 @@ from ingest.sip_build import build_sip
 from preservation.catalog.models import Bitstream, Package, PremisEvent
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets, validate_premis
-from tests.integration.conftest import FOND, ORGAN, Khoso, document_rows, make_sip, png
-from tests.integration.ingest.test_hostile import (
+from tests.support.hostile import (
+    EXTRAS,
     assert_rejected,
     edit_rep1_mets,
     files_in,
     remanifest,
     retag,
     tar_bag,
+    with_extras,
 )
-from tests.unit.adapters.pki import minimal_pdf
-from tests.unit.sip.sheets import HOSO, write_csv
+from tests.support.khoso import Khoso
+from tests.support.pki import minimal_pdf
+from tests.support.sheets import HOSO, write_csv
+from tests.support.sips import FOND, ORGAN, document_rows, make_sip, png
 
 PREFIX = "TTLTNA/P623/TTLTNA.H49.64.33.2001.160/v1/"
 REP1 = "representations/rep1/"
 PREMIS_NS = "{http://www.loc.gov/premis/v3}"
-# SIP path -> bytes; each is kept at the same place in the AIP
-EXTRAS = {
-    "documentation/Hướng dẫn sử dụng.pdf": minimal_pdf("Hướng dẫn"),
-    "documentation/empty.txt": b"",  # 0 bytes: kept, never dropped
-    "metadata/other/danh-muc.csv": "Số;Tên\n1;Quyết định\n".encode(),
-    f"{REP1}documentation/ghi-chu.txt": b"Ghi chu cua bieu dien rep1\n",
-    f"{REP1}metadata/other/ky-thuat.xml": b"<?xml version='1.0'?><kt>scan 300dpi</kt>\n",
-}
+
 
 
 def submit(khoso: Khoso, bag: Path, kind: str) -> Path:
@@ -49,14 +45,6 @@ def submit(khoso: Khoso, bag: Path, kind: str) -> Path:
     if kind == "dir":
         return bag
     return tar_bag(bag, khoso.tmp / "sip.tar")
-
-
-def with_extras(bag: Path, extras: dict[str, bytes]) -> Path:
-    for rel, data in extras.items():
-        path = bag / "data" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return remanifest(bag)
 
 
 @pytest.mark.parametrize("kind", ["dir", "tar"])

@@ -17,7 +17,7 @@ from preservation.catalog.models import (
     RecordFile,
     event_agent,
 )
-from tests.integration.conftest import make_sip
+from tests.support.sips import make_sip
 
 
 @pytest.fixture

@@ -22,15 +22,15 @@ import sqlalchemy as sa
 from ingest.bag import validate_bag
 from preservation.catalog.models import Agency, Package, PremisEvent
 from preservation.packaging.validate import validate_premis
-from tests.integration.conftest import ORGAN, make_sip
-from tests.integration.ingest.test_cli_ingest import as_json, codes, env, run  # noqa: F401
-from tests.integration.ingest.test_hostile import (
+from tests.support.cli import as_json, codes, run
+from tests.support.hostile import (
     PDF,
     PNG,
     edit_rep1_mets,
     files_in,
     reject_case,
 )
+from tests.support.sips import ORGAN, make_sip
 
 UNBAGGED = "TT 05 package without BagIt"
 
@@ -230,8 +230,8 @@ def test_bag_validate_verifies_the_mets_checksums_of_an_unbagged_package(env, tm
 @pytest.mark.parametrize("shape", ["zip", "folder"])
 def test_a_large_file_of_an_unbagged_sip_is_staged_and_verified_against_its_mets(khoso, shape):
     """A content file ≥ 8 MiB goes from the read pass straight to the replicas, as for a bag."""
-    from tests.integration.conftest import big_pdf
-    from tests.integration.ingest.test_ingest import services_recording_staged
+    from tests.support.khoso import services_recording_staged
+    from tests.support.sips import big_pdf
 
     data = big_pdf(9 * 2**20)
     tree = sip_tree(make_sip(khoso.tmp / "sip", contents={"tai-lieu-1.pdf": data}))

@@ -18,8 +18,8 @@ import pytest
 from ingest import local_clamd
 from ingest.jobs import submit
 from preservation.jobs import make_celery
-from tests.integration.conftest import make_sip
-from tests.integration.jobs.test_worker import ROOT, job_status, wait_for, worker_env
+from tests.support.sips import make_sip
+from tests.support.workers import ROOT, job_status, wait_for, worker_env
 
 
 def children(pid: int) -> list[int]:

@@ -21,12 +21,12 @@ from preservation.accounts import create_user, issue_token
 from preservation.catalog import audit as audit_log
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import AuditEntry, Job, Package, PremisEvent, StoredCopy, User
-from tests.integration.conftest import Khoso
-from tests.integration.conftest import make_sip as make_virus_sip
-from tests.integration.rebuild.conftest import ARCHIVE, make_sip
-from tests.unit.sip.sheets import FILE_CODE
-
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+from tests.support.khoso import Khoso
+from tests.support.rebuild import ARCHIVE
+from tests.support.sheets import FILE_CODE
+from tests.support.sips import make_sip
+from tests.support.sips import make_sip as make_virus_sip
+from tests.support.viruses import EICAR
 
 
 def cli(khoso: Khoso, *args: str, database_url: str | None = None):

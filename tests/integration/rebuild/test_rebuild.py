@@ -8,86 +8,24 @@ to the millisecond, and only this location's stored copies come back.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
-    Agency,
-    ArchiveBody,
-    Bitstream,
-    Document,
-    Fonds,
-    Package,
-    PremisAgent,
     PremisEvent,
-    RecordFile,
     StoredCopy,
-    event_agent,
 )
 from preservation.errors import KhosoError
 from storage.filesystem import FilesystemStorage
 from storage.rebuild import rebuild_catalog
-from tests.integration.rebuild.conftest import ARCHIVE
-
-LOCATION = "replica1"
-VOLATILE = {"id", "created_at", "updated_at", "stored_at", "last_check_at"}
-TABLES = (ArchiveBody, Agency, Fonds, RecordFile, Document, Package, Bitstream, StoredCopy,
-          PremisAgent, PremisEvent)
-
-
-def _value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):  # SQLite gives naive UTC, PostgreSQL aware
-        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
-    return value
-
-
-def catalog_rows(catalog: Catalog, location: str) -> dict[str, list[tuple]]:
-    """Every row of every catalog table, foreign keys replaced by the natural key they point to."""
-    with catalog.session() as s:
-        def keys(model: Any, *cols: Any) -> dict[int, tuple]:
-            return {r[0]: tuple(r[1:]) for r in s.execute(sa.select(model.id, *cols))}
-
-        pkg = keys(Package, Package.objid, Package.version)
-        rf = keys(RecordFile, RecordFile.arc_file_code)
-        doc = keys(Document, Document.arc_doc_code, Document.doc_code, Document.doc_ordinal)
-        refs = {"archive_body_id": keys(ArchiveBody, ArchiveBody.code),
-                "agency_id": keys(Agency, Agency.organ_id), "fonds_id": keys(Fonds, Fonds.fond_code),
-                "record_file_id": rf, "package_id": pkg, "previous_id": pkg, "document_id": doc,
-                "bitstream_id": {i: (pkg[p], path) for i, p, path in
-                                 s.execute(sa.select(Bitstream.id, Bitstream.package_id,
-                                                     Bitstream.path))},
-                # only this location's copies are rebuilt: a link to another one is lost
-                "stored_copy_id": {i: (loc, key) for i, loc, key in s.execute(sa.select(
-                    StoredCopy.id, StoredCopy.location, StoredCopy.key)) if loc == location}}
-        out: dict[str, list[tuple]] = {}
-        for model in TABLES:
-            cols = [c.name for c in model.__table__.columns if c.name not in VOLATILE]
-            rows = []
-            for row in s.scalars(sa.select(model)):
-                if model is StoredCopy and row.location != location:
-                    continue
-                rows.append(tuple(
-                    (c, refs[c].get(getattr(row, c)) if c in refs else _value(getattr(row, c)))
-                    for c in cols))
-            out[model.__tablename__] = sorted(rows, key=repr)
-        agents = keys(PremisAgent, PremisAgent.identifier_type, PremisAgent.identifier_value)
-        uuids = keys(PremisEvent, PremisEvent.event_uuid)
-        out["premis_event_agent"] = sorted(
-            (uuids[e], agents[a], role) for e, a, role in s.execute(sa.select(event_agent)))
-    return out
-
-
-def assert_same(original: dict[str, list[tuple]], rebuilt: dict[str, list[tuple]]) -> None:
-    for table, rows in original.items():
-        missing = [r for r in rows if r not in rebuilt[table]]
-        extra = [r for r in rebuilt[table] if r not in rows]
-        assert not missing and not extra, f"{table}: missing {missing[:2]} extra {extra[:2]}"
+from tests.support.rebuild import (
+    ARCHIVE,
+    LOCATION,
+    assert_same,
+    catalog_rows,
+)
 
 
 def test_rebuild_equals_original_row_by_row(ingested, target):

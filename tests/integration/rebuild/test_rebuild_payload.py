@@ -10,10 +10,11 @@ from preservation.catalog.models import Bitstream, Package, PremisEvent
 from preservation.packaging.read import read_mets
 from storage.filesystem import FilesystemStorage
 from storage.rebuild import rebuild_catalog
-from tests.integration.conftest import make_sip
-from tests.integration.ingest.test_payload_places import EXTRAS, REP1, with_extras
-from tests.integration.rebuild.conftest import ARCHIVE
-from tests.integration.versions.test_versions import EAD, retitle, update
+from tests.support.hostile import EXTRAS, with_extras
+from tests.support.hostile import SIP_REP1 as REP1
+from tests.support.rebuild import ARCHIVE
+from tests.support.sips import make_sip
+from tests.support.versions import EAD, retitle, update
 
 
 def _bitstreams(catalog, objid: str) -> dict[tuple[int, str], tuple[int, str]]:

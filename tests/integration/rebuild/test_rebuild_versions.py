@@ -24,14 +24,16 @@ from storage.audit import run_audit
 from storage.filesystem import FilesystemStorage
 from storage.locations import open_storage
 from storage.rebuild import rebuild_catalog
-from tests.integration.conftest import Khoso
-from tests.integration.rebuild.conftest import (
+from tests.support.khoso import Khoso
+from tests.support.rebuild import (
     ARCHIVE,
+    LOCATION,
+    assert_same,
+    catalog_rows,
     write_audit_sidecars,
     write_ingest_sidecars,
 )
-from tests.integration.rebuild.test_rebuild import LOCATION, assert_same, catalog_rows
-from tests.integration.versions.test_versions import (
+from tests.support.versions import (
     DOC_EAD,
     EAD,
     METS,

@@ -8,30 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from storage.filesystem import FilesystemStorage
 from storage.memory import MemoryStorage
-from storage.protocol import Storage
-
-MiB = 1 << 20
-S3_PART = 5 * MiB  # the smallest part S3 (and moto) accept
-
-
-@dataclass
-class Backend:
-    kind: str
-    storage: Storage
-    corrupt: Callable[[str], None]  # flip one byte of a stored object behind the backend's back
-
-
-def flip_middle(data: bytes) -> bytes:
-    buf = bytearray(data) or bytearray(b"\0")
-    buf[len(buf) // 2] ^= 0x01
-    return bytes(buf)
+from tests.support.backends import S3_PART, Backend, flip_middle
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from storage import (
     Storage,
     StorageError,
 )
-
-from .conftest import Backend, MiB
+from tests.support.backends import Backend, MiB
 
 
 def sha(data: bytes) -> str:

@@ -14,7 +14,7 @@ from preservation.catalog.models import StoredCopy
 from preservation.settings import StorageLocation
 from storage.errors import ObjectLocked
 from storage.locations import open_storage
-from tests.integration.conftest import make_sip
+from tests.support.sips import make_sip
 
 
 @pytest.mark.integration

@@ -12,8 +12,8 @@ import pytest
 from preservation.settings import parse_locations
 from storage import DigestMismatch, FixityOutcome, ObjectLocked, StorageError, open_storage
 from storage.s3 import S3Storage
+from tests.support.backends import S3_PART, MiB
 
-from .conftest import S3_PART, MiB
 from .test_contract import FailingStream
 
 pytestmark = pytest.mark.integration

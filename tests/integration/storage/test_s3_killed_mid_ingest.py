@@ -18,7 +18,7 @@ from access_api.services import build_services
 from ingest.jobs import create_job, run_job
 from preservation.catalog.models import Job, Package, StoredCopy
 from preservation.errors import KhosoError
-from tests.integration.conftest import big_pdf, make_sip
+from tests.support.sips import big_pdf, make_sip
 
 
 def free_port() -> int:

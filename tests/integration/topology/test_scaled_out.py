@@ -33,13 +33,13 @@ from preservation.catalog.db import Catalog
 from preservation.catalog.models import Bitstream, Job, Package, RecordFile, StoredCopy
 from preservation.jobs import make_celery
 from preservation.settings import load_settings
-from tests.conftest import postgres_schema
-from tests.integration.conftest import FOND, ORGAN, big_pdf, make_sip
+from tests.support.db import postgres_schema
+from tests.support.sips import FOND, ORGAN, big_pdf, make_sip
+from tests.support.viruses import EICAR
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[3]
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
 VALID, VIRUS, TAMPERED, TRAVERSAL = 40, 4, 3, 1  # + 2 duplicates = 50
 FILE_CODE = "H49.64.33.2001.{:03d}"
 

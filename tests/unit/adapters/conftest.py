@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.unit.adapters import pki
+from tests.support import pki
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from ingest.adapters.formats import (
     make_identifier,
 )
 from preservation.errors import ConfigError
-from tests.unit.adapters.pki import minimal_pdf
+from tests.support.pki import minimal_pdf
 
 
 def png_bytes() -> bytes:

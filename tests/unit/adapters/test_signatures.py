@@ -13,7 +13,7 @@ from ingest.adapters.signatures import (
     load_trust_roots,
 )
 from preservation.errors import ConfigError
-from tests.unit.adapters import pki
+from tests.support import pki
 
 
 def codes(result: SignatureVerification) -> set[str]:

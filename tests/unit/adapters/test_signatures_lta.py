@@ -19,7 +19,7 @@ from ingest.adapters.signatures import (
 )
 from ingest.steps.verify_signatures import describe
 from preservation.issues import Severity
-from tests.unit.adapters import pki
+from tests.support import pki
 
 DATA = Path(__file__).parents[2] / "data" / "pades"
 # pyHanko's TSA certificate expires 2030-01-01: judge its files at a fixed time.

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.unpack import UnpackLimits, UnpackResult, unpack
-
-from .builders import assert_refused, snapshot
+from tests.support.bags import assert_refused, snapshot
 
 
 @pytest.fixture

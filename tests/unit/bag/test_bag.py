@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.bag import payload_manifests, validate_bag, verify_tag_manifests
-
-from .builders import make_bag
+from tests.support.bags import make_bag
 
 FILES = {"a.txt": b"alpha", "sub/b.bin": bytes(range(256)) * 40, "Hồ sơ.pdf": b"%PDF-1.4"}
 

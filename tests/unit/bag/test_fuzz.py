@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from ingest.bag import validate_bag
 from ingest.unpack import UnpackLimits, unpack
 from preservation.issues import issue_catalog
-
-from .builders import tar_bytes, zip_bytes
+from tests.support.bags import tar_bytes, zip_bytes
 
 SEEDS = [
     zip_bytes([("bag/bagit.txt", b"BagIt-Version: 1.0\n"), ("bag/data/a.txt", b"x" * 300)]),

@@ -11,8 +11,7 @@ import pytest
 from ingest.bag import validate_bag
 from ingest.profile import validate_profile
 from profiles import PROFILE_DIR, load_profile
-
-from .builders import SIP_FILES, SIP_INFO, make_bag, make_sip
+from tests.support.bags import SIP_FILES, SIP_INFO, make_bag, make_sip
 
 SIP = load_profile("sip-tt05")
 

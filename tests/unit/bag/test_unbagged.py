@@ -13,7 +13,7 @@ from lxml import etree
 from ingest.sip_build import build_sip
 from ingest.unbagged import SubmissionForm, detect, read_unbagged
 from preservation.packaging.mets import METS_NS, XLINK_NS
-from tests.unit.sip.sheets import make_source, rows, write_csv
+from tests.support.sheets import make_source, rows, write_csv
 
 REP_METS = "representations/rep1/METS.xml"
 PDF = "representations/rep1/data/qd-125.pdf"

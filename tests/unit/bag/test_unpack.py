@@ -18,8 +18,7 @@ import pytest
 
 from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
 from preservation.errors import KhosoError
-
-from .builders import (
+from tests.support.bags import (
     gnu_sparse_member,
     make_sip,
     patch_all,

@@ -13,8 +13,7 @@ from preservation.errors import ValidationFailed
 from preservation.metadata.codelists import PACKAGES, FieldSpec, codelist, field_specs, kinds
 from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, read_ead, validate_xsd, write_ead
-
-from .samples import SAMPLES, TITLE, sample, xml
+from tests.support.ead_samples import SAMPLES, TITLE, sample, xml
 
 TABLES = [(p, k) for p in PACKAGES for k in kinds(p)]
 

@@ -5,8 +5,7 @@ import pytest
 from preservation.metadata.codelists import PACKAGES, kinds
 from preservation.metadata.dates import TTDate
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
-
-from .samples import ARC_FILE, FILE, sample
+from tests.support.ead_samples import ARC_FILE, FILE, sample
 
 TABLES = [(p, k) for p in PACKAGES for k in kinds(p)]
 

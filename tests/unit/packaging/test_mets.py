@@ -15,41 +15,22 @@ from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import DocumentEntry, FileEntry, timestamp
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets
-from tests.unit.packaging.helpers import (
-    WHEN,
-    document,
-    entry,
-    rep_kwargs,
-    root_kwargs,
-)
+from tests.support.mets import WHEN, document, entry, rep_kwargs, rep_mets, root_kwargs, root_mets
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = [(p, c) for p in ("SIP", "AIP", "DIP") for c in ("hoso", "tailieu")]
 
 
-def _root(package_type: str, content: str, **override) -> bytes:
-    out = io.BytesIO()
-    write_root_mets(out, **{**root_kwargs(package_type, content), **override})
-    return out.getvalue()
-
-
-def _rep(package_type: str, content: str, documents=None) -> bytes:
-    out = io.BytesIO()
-    docs = documents if documents is not None else [document(i) for i in range(5)]
-    write_rep_mets(out, **rep_kwargs(package_type, content, docs))
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(("package_type", "content"), PACKAGES)
 def test_root_and_rep_mets_validate(package_type: str, content: str) -> None:
-    assert validate_mets(_root(package_type, content)).issues == []
-    assert validate_mets(_rep(package_type, content)).issues == []
+    assert validate_mets(root_mets(package_type, content)).issues == []
+    assert validate_mets(rep_mets(package_type, content)).issues == []
 
 
 @pytest.mark.parametrize(("package_type", "content"), PACKAGES)
 def test_root_round_trip(package_type: str, content: str) -> None:
     kwargs = root_kwargs(package_type, content)
-    doc, report = read_mets(_root(package_type, content))
+    doc, report = read_mets(root_mets(package_type, content))
     assert report.issues == []
     assert (doc.objid, doc.package_type, doc.label) == (kwargs["objid"], package_type,
                                                         kwargs["label"])
@@ -70,7 +51,7 @@ def test_root_round_trip(package_type: str, content: str) -> None:
 @pytest.mark.parametrize(("package_type", "content"), PACKAGES)
 def test_rep_round_trip(package_type: str, content: str) -> None:
     written = [document(i) for i in range(5)]
-    doc, report = read_mets(_rep(package_type, content, written), rep=True)
+    doc, report = read_mets(rep_mets(package_type, content, written), rep=True)
     assert report.issues == []
     assert len(doc.documents) == 5
     for original, read in zip(written, doc.documents, strict=True):
@@ -83,9 +64,9 @@ def test_rep_round_trip(package_type: str, content: str) -> None:
 
 
 def test_rep1_div_type_and_csip_markers() -> None:
-    assert b'LABEL="rep1" TYPE="ORIGINAL"' in _rep("SIP", "hoso")
-    assert b'LABEL="rep1" TYPE="NORMALIZED"' in _rep("AIP", "hoso")
-    root = _root("AIP", "hoso")
+    assert b'LABEL="rep1" TYPE="ORIGINAL"' in rep_mets("SIP", "hoso")
+    assert b'LABEL="rep1" TYPE="NORMALIZED"' in rep_mets("AIP", "hoso")
+    root = root_mets("AIP", "hoso")
     assert b'PROFILE="http://www.ra.ee/METS/v01/IP.xml"' in root
     assert b'csip:OAISPACKAGETYPE="AIP"' in root and b"Z\"" not in root
     assert f'CHECKSUM="{900:064X}"'.encode() in root
@@ -94,7 +75,7 @@ def test_rep1_div_type_and_csip_markers() -> None:
 def test_holey_documents_go_to_their_own_group_and_div() -> None:
     holey = DocumentEntry(entry("representations/rep1/metadata/descriptive/EAD_doc_h.xml", 50),
                           (entry("representations/rep1/data/h.pdf.fetch.txt", 51, "text/plain"),))
-    data = _rep("SIP", "hoso", [document(0), holey])
+    data = rep_mets("SIP", "hoso", [document(0), holey])
     assert validate_mets(data).issues == []
     assert b'USE="Holeyfile"' in data and b'LABEL="MetadataLink/Holey"' in data
     doc, _ = read_mets(data, rep=True)
@@ -131,7 +112,7 @@ def test_100k_documents_stream_in_bounded_memory(tmp_path) -> None:
     """A fresh interpreter writes 100,000 documents (5 passes over a lazy sequence); its peak
     RSS may grow by well under 100 MB, although the METS itself is ~100 MB."""
     target = tmp_path / "METS.xml"
-    code = ("import json, sys; from tests.unit.packaging.helpers import write_lazy_rep_mets; "
+    code = ("import json, sys; from tests.support.mets import write_lazy_rep_mets; "
             "print(json.dumps(write_lazy_rep_mets(sys.argv[1], 100_000)))")
     out = subprocess.run([sys.executable, "-c", code, str(target)], cwd=ROOT, capture_output=True,
                          text=True, timeout=600, check=True)

@@ -15,8 +15,8 @@ from ingest.sip_build import build_sip
 from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets
-from tests.unit.packaging.helpers import document, entry, rep_kwargs, root_kwargs
-from tests.unit.sip.sheets import make_source, rows, write_csv
+from tests.support.mets import document, entry, rep_kwargs, root_kwargs
+from tests.support.sheets import make_source, rows, write_csv
 
 NS = {"m": "http://www.loc.gov/METS/", "csip": "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"}
 REP1 = "representations/rep1/"

@@ -8,7 +8,7 @@ import pytest
 
 from preservation.packaging.premis import PremisWriter, Signature
 from preservation.packaging.validate import validate_premis
-from tests.unit.packaging.helpers import WHEN
+from tests.support.mets import WHEN
 
 
 def _full(w: PremisWriter) -> None:

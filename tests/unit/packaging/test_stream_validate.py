@@ -6,7 +6,7 @@ import pytest
 
 import preservation.packaging.validate as v
 from preservation.packaging.validate import validate_mets
-from tests.unit.packaging.test_mets import _rep, _root
+from tests.support.mets import rep_mets, root_mets
 
 BAD = {
     "doctype": lambda x: x.replace(b"?>", b'?><!DOCTYPE mets [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1),
@@ -25,7 +25,7 @@ def codes(report):
 
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_streamed_and_tree_validation_agree(tmp_path, monkeypatch, name):
-    good = _root("SIP", "hoso")
+    good = root_mets("SIP", "hoso")
     bad = BAD[name](good)
     assert bad != good
     path = tmp_path / "METS.xml"
@@ -40,7 +40,7 @@ def test_streamed_and_tree_validation_agree(tmp_path, monkeypatch, name):
 
 def test_a_big_rep_mets_streams(tmp_path, monkeypatch):
     path = tmp_path / "METS.xml"
-    path.write_bytes(_rep("AIP", "hoso"))
+    path.write_bytes(rep_mets("AIP", "hoso"))
     monkeypatch.setattr(v, "STREAM_FROM", 0)
     assert validate_mets(path).issues == []
     monkeypatch.setattr(v, "MAX_METS_BYTES", 100)

@@ -13,7 +13,7 @@ from ingest.sip import validate_sip
 from ingest.sip_build import build_sip
 from preservation.errors import ValidationFailed
 from profiles import load_profile
-from tests.unit.sip.sheets import WRITERS, make_source, rows, write_csv
+from tests.support.sheets import WRITERS, make_source, rows, write_csv
 
 AGENCY = dict(organ_id="000.00.64.H49", agency_name="Sở Nội vụ tỉnh Nghệ An", fond_code="P623")
 

@@ -18,8 +18,8 @@ from ingest.sip_sheet import columns, write_template
 from preservation.errors import ValidationFailed
 from preservation.issues import Severity
 from preservation.metadata.codelists import CodeList, codelist, field_specs
-from tests.unit.sip.sheets import FILE_CODE, make_source, rows, write_csv
-from tests.unit.sip.sheets import columns as table_columns
+from tests.support.sheets import FILE_CODE, make_source, rows, write_csv
+from tests.support.sheets import columns as table_columns
 
 AGENCY: dict[str, Any] = dict(organ_id="000.00.64.H49", agency_name="Sở Nội vụ tỉnh Nghệ An",
                               fond_code="P623")
@@ -107,7 +107,7 @@ def test_unreadable_bytes_are_refused_with_how_to_save(tmp_path: Path, name: str
 
 
 def test_a_workbook_renamed_to_csv_says_to_rename_it(tmp_path: Path) -> None:
-    from tests.unit.sip.sheets import write_xlsx
+    from tests.support.sheets import write_xlsx
 
     workbook = write_xlsx(tmp_path / "real.xlsx", rows()).read_bytes()
     result = build(tmp_path, "renamed.csv", workbook)

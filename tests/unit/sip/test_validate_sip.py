@@ -13,7 +13,7 @@ from lxml import etree
 from ingest.sip import validate_sip
 from ingest.sip_build import build_sip
 from preservation.packaging.mets import METS_NS, XLINK_NS
-from tests.unit.sip.sheets import make_source, rows, write_csv
+from tests.support.sheets import make_source, rows, write_csv
 
 M = {"m": METS_NS}
 HREF = f"{{{XLINK_NS}}}href"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections.abc import Sequence
 
+from preservation.packaging.mets import write_rep_mets, write_root_mets
 from preservation.packaging.model import ICT, DocumentEntry, FileEntry
 
 WHEN = dt.datetime(2026, 6, 12, 11, 45, 37, 690000, tzinfo=ICT)
@@ -82,3 +84,16 @@ def rep_kwargs(package_type: str, content: str, documents: Sequence[DocumentEntr
     return dict(objid="uuid-7D0D1987-0F1C-47A7-8FD6-CC5C7DE4064F", package_type=package_type,
                 content=content, created=WHEN, agency_name="Sở Nội vụ tỉnh Nghệ An",
                 fond_code="P623", documents=documents, premis=premis)
+
+
+def root_mets(package_type: str, content: str, **override) -> bytes:
+    out = io.BytesIO()
+    write_root_mets(out, **{**root_kwargs(package_type, content), **override})
+    return out.getvalue()
+
+
+def rep_mets(package_type: str, content: str, documents=None) -> bytes:
+    out = io.BytesIO()
+    docs = documents if documents is not None else [document(i) for i in range(5)]
+    write_rep_mets(out, **rep_kwargs(package_type, content, docs))
+    return out.getvalue()
