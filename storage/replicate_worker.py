@@ -25,27 +25,19 @@ import queue
 import signal
 import sys
 import threading
-from typing import Any, NamedTuple
+from typing import Any
 
-
-class Wired(NamedTuple):
-    """The shape ``replicate`` reads (``ObjectToStore`` plus ``lock`` and ``staged``)."""
-
-    key: str
-    path: Any
-    sha256: str
-    size: int
-    lock: bool
-    staged: str | None
+from preservation.packaging.objects import ObjectToStore
 
 
 def error_frame(exc: BaseException) -> dict[str, Any]:
+    from preservation.errors import KhosoError
     from storage.replication import failure_frame
 
-    issue = getattr(exc, "issue", None)
-    if issue is not None:
+    if isinstance(exc, KhosoError):
+        issue = exc.issue
         return {"code": issue.code, "path": issue.path, "params": dict(issue.params),
-                "transient": bool(getattr(exc, "transient", False))}
+                "transient": exc.transient}
     return failure_frame(f"{type(exc).__name__}: {exc}"[:500])
 
 
@@ -98,10 +90,10 @@ def main() -> int:
         """Batches to the queue as they come; then wait for stdin to close. A close before
         the result was sent means the parent is gone: stop now, clean nothing."""
         try:
-            batch: list[Wired] = []
+            batch: list[ObjectToStore] = []
             while (frame := pickle.load(inp)) is not None:
                 if frame:
-                    batch.extend(Wired(*item) for item in frame)
+                    batch.extend(ObjectToStore(*item) for item in frame)
                 else:
                     batches.put(batch)
                     batch = []
@@ -114,7 +106,7 @@ def main() -> int:
 
     threading.Thread(target=read, daemon=True, name="batches").start()
     storage = header["storage"]
-    written: list[Wired] = []
+    written: list[ObjectToStore] = []
     replicas = []
     kept = _Reported(send)
     try:

@@ -23,20 +23,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from preservation.packaging.objects import ObjectToStore
 from storage.errors import ObjectExists, ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ObjectToStore:
-    key: str
-    path: Path
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -59,15 +51,17 @@ def conflict(exc: BaseException | dict) -> bool:
 def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
                     sleep: Callable[[float], None]) -> bool:
     """Write one object; False when the key already held these bytes (nothing written)."""
-    staged = getattr(obj, "staged", None)
+    staged = obj.staged
     for attempt in range(1, attempts + 1):
         try:
             if staged:  # written to this location during ingest's read pass
                 return storage.move(staged, obj.key, expected_sha256=obj.sha256,
-                                    lock=getattr(obj, "lock", True)).created
+                                    lock=obj.lock).created
+            if obj.path is None:
+                raise ValueError(f"{obj.key}: neither a file to read nor a staged key")
             with open(obj.path, "rb", buffering=0) as f:  # unbuffered: no isatty/lseek calls
                 return storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
-                                   lock=getattr(obj, "lock", True)).created
+                                   lock=obj.lock).created
         except ObjectMissing:
             if not (staged and attempt > 1 and storage.verify(obj.key, obj.sha256).ok):
                 raise
@@ -165,15 +159,15 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     """
     started = time.monotonic()
     total = len(storages) * len(objects)
-    counts = [max(1, min(workers, getattr(st, "parallel_puts", workers))) for st in storages]
+    counts = [max(1, min(workers, workers if st.parallel_puts is None else st.parallel_puts))
+              for st in storages]
     kept = set() if kept is None else kept
     run = _Run(objects, sum(counts), attempts, backoff, sleep, kept)
     try:
         with contextlib.ExitStack() as stack:
             threads = []
             for storage, count in zip(storages, counts, strict=True):
-                if hasattr(storage, "deferred_sync"):  # one flush per location at the end
-                    stack.enter_context(storage.deferred_sync())
+                stack.enter_context(storage.deferred_sync())  # one flush per location at the end
                 indexes = itertools.count()
                 threads += [threading.Thread(target=run.work, args=(storage, indexes), daemon=True,
                                              name=f"replicate:{storage.name}")
@@ -377,7 +371,7 @@ class _InWorkers(Replication):
             # pickles as its parts and is rebuilt on the other side).
             for start in range(0, len(objects), _FRAME):
                 frame = pickle.dumps([(o.key, o.path and os.fspath(o.path), o.sha256, o.size,
-                                       getattr(o, "lock", True), getattr(o, "staged", None))
+                                       o.lock, o.staged)
                                       for o in objects[start:start + _FRAME]],
                                      protocol=pickle.HIGHEST_PROTOCOL)
                 for worker in self.workers:
@@ -452,7 +446,7 @@ def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Stora
     kw = {"attempts": attempts, "backoff": backoff, "progress": progress}
     handle: Replication | None = None
     if len(objects) >= (PROCESS_MIN if process_min is None else process_min) and storages and all(
-            getattr(s, "worker_safe", False) for s in storages):
+            s.worker_safe for s in storages):
         try:
             handle = _InWorkers(storages, **kw)
         except OSError as exc:  # no interpreter to start, or it could not import us

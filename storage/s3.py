@@ -14,11 +14,13 @@ resolved by re-reading what is there (the same bytes: success, other bytes: ``Ob
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
@@ -51,6 +53,9 @@ def _b64(digest: bytes) -> str:
 
 
 class S3Storage:
+    parallel_puts: int | None = None  # a put waits on the network: as many at once as asked
+    worker_safe = False  # holds a boto3 client: not reopened in another process
+
     def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = None,
                  lock_mode: str | None = None, lock_days: int | None = None, client: Any = None, *,
                  name: str | None = None, multipart_threshold: int = 64 * MiB, part_size: int = 64 * MiB,
@@ -116,6 +121,10 @@ class S3Storage:
             return {}
         until = datetime.now(UTC) + timedelta(days=self.lock_days)
         return {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
+
+    def deferred_sync(self) -> AbstractContextManager[None]:
+        """Nothing to defer: an object is durable once the server answered its PUT."""
+        return contextlib.nullcontext()
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
             size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:

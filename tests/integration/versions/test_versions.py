@@ -27,6 +27,7 @@ from preservation.packaging.read import read_mets
 from preservation.signing import load_signer
 from storage.audit import run_audit
 from storage.errors import ObjectMissing, StorageError
+from storage.memory import MemoryStorage
 from storage.replication import replicate
 from tests.integration.conftest import Khoso, make_sip
 
@@ -240,8 +241,9 @@ def test_a_failed_write_leaves_no_version_and_frees_the_number(khoso: Khoso) -> 
     assert update(khoso, objid, package_ead=ead).version == 2  # the reservation was released
 
 
-class _Down:
-    name = "down"
+class _Down(MemoryStorage):
+    def __init__(self) -> None:
+        super().__init__("down")
 
     def put(self, key, stream, **_):
         raise StorageError("STO007", key, key=key, location="down", operation="put",
