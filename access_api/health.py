@@ -46,22 +46,18 @@ def storage_health(settings: Settings) -> list[dict[str, Any]]:
 def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
     """AIPs with no good copy left (critical), copies not re-read within the audit period, and
     a catalog the last rebuild left incomplete (AIPs in storage it does not know)."""
-    import datetime as dt
-
     import sqlalchemy as sa
 
-    from preservation.catalog.models import Package, StoredCopy
+    from preservation.catalog.models import Package
+    from preservation.catalog.queries import count_bad_copies, count_overdue_copies
     from preservation.catalog.state import incomplete
 
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=period_days)
     try:
         with catalog.session() as s:
             critical = list(s.scalars(sa.select(Package.objid).where(Package.critical)
                                       .order_by(Package.objid).limit(20)))
-            overdue = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
-                sa.or_(StoredCopy.last_check_at.is_(None), StoredCopy.last_check_at < cutoff)))
-            bad = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
-                StoredCopy.last_check_result.in_(("mismatch", "missing"))))
+            overdue = count_overdue_copies(s, period_days=period_days)
+            bad = count_bad_copies(s)
             rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
         return {"status": "down", "detail": str(exc).splitlines()[0]}

@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import threading
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 # https://id.loc.gov/vocabulary/preservation/eventType
 INGESTION_START = "ingestion start"
@@ -57,7 +57,7 @@ def now_ms() -> dt.datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
     WARNING = "warning"

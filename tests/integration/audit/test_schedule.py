@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from preservation.catalog.models import Package, StoredCopy
 from preservation.errors import KhosoError
 from storage.audit import run_audit
-from storage.schedule import LAW_MAX_PERIOD_DAYS, due_copies, plan, scheduled_audit
+from storage.checks import LAW_MAX_PERIOD_DAYS
+from storage.schedule import due_copies, plan, scheduled_audit
 
 from .conftest import make_aip
 
