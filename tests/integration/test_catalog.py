@@ -166,3 +166,83 @@ def test_accounts_tokens_and_first_admin(catalog):
         with pytest.raises(KhosoError) as err:
             create_user(s, "bob", "pw", ["emperor"])
         assert err.value.code == "AUTH002"
+
+
+VOCABULARIES = [("archive_body", "kind", "ArchiveKind"), ("fonds", "status", "FondsStatus"),
+                ("record_file", "state", "FileState"), ("document", "kind", "DocumentKind"),
+                ("package", "kind", "PackageKind"), ("package", "content_type", "PackageContent"),
+                ("package", "status", "PackageStatus"),
+                ("stored_copy", "last_check_result", "CheckResult"), ("job", "status", "JobStatus")]
+
+
+@pytest.mark.parametrize(("table", "column", "enum"), VOCABULARIES)
+def test_each_vocabulary_is_what_the_migrated_catalog_accepts(catalog, table, column, enum):
+    """An enum member the migrations' CHECK constraint does not list could never be stored."""
+    import re
+
+    from preservation.catalog import vocab
+
+    checks = [c["sqltext"] for c in sa.inspect(catalog.engine).get_check_constraints(table)
+              if column in c["sqltext"]]
+    assert len(checks) == 1
+    assert set(re.findall(r"'([^']*)'", checks[0])) == set(getattr(vocab, enum))
+
+
+def test_event_outcomes_are_what_the_migrated_catalog_accepts(catalog):
+    import re
+
+    from preservation.events import Outcome
+
+    (check,) = [c["sqltext"] for c in sa.inspect(catalog.engine).get_check_constraints("premis_event")
+                if "outcome" in c["sqltext"]]
+    assert set(re.findall(r"'([^']*)'", check)) == set(Outcome)
+
+
+def test_overdue_is_one_definition_for_healthz_and_the_scheduler(catalog):
+    import datetime as dt
+
+    from preservation.catalog import queries
+
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    ids = {}
+    with catalog.session() as s:
+        for name, status, checked, result in [
+                ("never", "active", None, "not_checked"), ("fresh", "active", now, "ok"),
+                ("old", "superseded", now - dt.timedelta(days=91), "ok"),
+                ("failed-read", "active", now - dt.timedelta(days=2), "not_checked"),
+                ("gone", "deleted", None, "not_checked")]:
+            pkg = Package(objid=f"urn:{name}", kind="AIP", status=status)
+            s.add(pkg)
+            s.flush()
+            s.add(StoredCopy(package_id=pkg.id, location="r1", key=name, sha256="0" * 64, size=1,
+                             last_check_at=checked, last_check_result=result))
+            ids[name] = pkg.id
+    with catalog.session() as s:
+        assert queries.count_overdue_copies(s, now=now, period_days=90) == 2
+        due = queries.copies_in_audit_order(s, now=now, period_days=90, retry_hours=24 * 365)
+        assert {s.get(StoredCopy, i).package_id for i in due} == {ids["never"], ids["old"]}
+        # a failed read is not overdue, but the scheduler takes it again after retry_hours
+        again = queries.copies_in_audit_order(s, now=now, period_days=90, retry_hours=24)
+        assert [s.get(StoredCopy, i).package_id for i in again] == [
+            ids["never"], ids["failed-read"], ids["old"]]
+        assert queries.count_audited_copies(s) == 4  # a deleted package's copy is not audited
+
+
+def test_package_with_copies_gives_every_version_with_its_own_copies(catalog):
+    from preservation.catalog import queries
+
+    with catalog.session() as s:
+        for version, status in ((1, "superseded"), (2, "active")):
+            pkg = Package(objid="urn:pkg", kind="AIP", version=version, status=status)
+            s.add(pkg)
+            s.flush()
+            for location in ("r1", "r2"):
+                s.add(StoredCopy(package_id=pkg.id, location=location, key=f"e/v{version}",
+                                 sha256="0" * 64, size=1))
+        s.add(Package(objid="urn:other", kind="AIP"))
+    with catalog.session() as s:
+        found = queries.package_with_copies(s, "urn:pkg")
+        assert [(p.version, [(c.location, c.key) for c in copies]) for p, copies in found] == [
+            (1, [("r1", "e/v1"), ("r2", "e/v1")]), (2, [("r1", "e/v2"), ("r2", "e/v2")])]
+        assert queries.package_with_copies(s, "urn:none") == []
+        assert [p.version for p in queries.package_versions(s, "urn:pkg", statuses=["active"])] == [2]
