@@ -132,11 +132,20 @@ def save_events(session: Session, events: Sequence[Event], *, package_id: int,
                    agent_ids=agent_ids)
 
 
-def check_summary(audit: CopyAudit) -> str:
-    """``outcome_detail`` of the event: counts on the first line, then one line per bad object.
+def check_data(audit: CopyAudit) -> dict[str, Any]:
+    """``outcome_data`` of the event: what the registers count and list
+    (``preservation.catalog.event_data``)."""
+    listed = (audit.bad + audit.unreadable)[:MAX_LISTED]
+    return {"objects": len(audit.copy.objects),
+            **{o.value: audit.count(o) for o in FixityOutcome},
+            "bytes": audit.bytes_read, "seconds": round(audit.seconds, 3),
+            "location": audit.copy.location, "key": audit.copy.key,
+            "listed": [[r.outcome.value, audit.path_of(r)] for r in listed]}
 
-    ``storage.registers`` reads this back, so its shape is part of the register format.
-    """
+
+def check_summary(audit: CopyAudit) -> str:
+    """``outcome_detail`` of the event, for a person: counts on the first line, then one line
+    per bad object."""
     counts = {o.value: audit.count(o) for o in FixityOutcome}
     head = (f"objects={len(audit.copy.objects)}; " + "; ".join(f"{k}={v}" for k, v in counts.items())
             + f"; bytes={audit.bytes_read}; seconds={audit.seconds:.3f}")
@@ -152,6 +161,7 @@ def fixity_event(audit: CopyAudit, actor: str) -> Event:
                  f"SHA-256 re-read of every object; location={audit.copy.location}; "
                  f"key={audit.copy.key}; actor={actor}",
                  outcome_detail=check_summary(audit), object_identifier=audit.copy.objid,
+                 outcome_data=check_data(audit),
                  when=audit.checked_at, agents=((storage_agent(), "executing program"),))
 
 

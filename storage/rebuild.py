@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from preservation.catalog import audit as audit_log
 from preservation.catalog import state as catalog_state
 from preservation.catalog.db import Catalog
+from preservation.catalog.event_data import legacy_event_data
 from preservation.catalog.models import (
     EVENT_OUTCOMES,
     Agency,
@@ -913,9 +914,13 @@ class _Rebuild:
                 bitstream = bitstreams.get(e.get("bitstream") or "")
             copy_id = copies.get((e.get("copy") or {}).get("location")) \
                 if e.get("link_copy", True) else None
+            data = e.get("outcome_data")
+            if not isinstance(data, dict):  # written before outcome_data existed: in the text
+                data = legacy_event_data(e["event_type"], e.get("detail"), e.get("outcome_detail"))
             return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
                     "event_datetime": e["when"], "detail": e.get("detail"),
                     "outcome": e["outcome"], "outcome_detail": e.get("outcome_detail"),
+                    "outcome_data": data,
                     "package_id": package_id, "bitstream_id": bitstream,
                     "stored_copy_id": copy_id,
                     "object_identifier": e.get("object_identifier")}

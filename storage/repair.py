@@ -113,8 +113,11 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> list[E
         outcome = Outcome.SUCCESS if o.status is RepairStatus.REPAIRED else Outcome.FAILURE
         detail = (f"from={o.source or 'none'}; to={o.location}; key={o.key}; bytes={o.bytes}; "
                   f"status={o.status}; tried={','.join(o.tried) or '-'}; actor={actor}")
+        data = {"from": o.source or "none", "to": o.location, "key": o.key, "bytes": o.bytes,
+                "status": o.status.value, "tried": list(o.tried)}
         events.append(Event(REPLICATION, outcome, detail, outcome_detail=o.issue(copy.objid).message("vi"),
-                            object_identifier=o.path, agents=((storage_agent(), "executing program"),)))
+                            object_identifier=o.path, agents=((storage_agent(), "executing program"),),
+                            outcome_data=data))
     persist_events(session, events, package_id=copy.package_id, stored_copy_id=copy.copy_id)
     for o in repair.objects:
         audit_log.record(session, actor, f"fixity.repair.{o.status}", "stored_copy", copy.copy_id,

@@ -81,7 +81,10 @@ def replication_events(ctx: IngestContext) -> list[Event]:
     return [Event(REPLICATION, Outcome.SUCCESS,
                   f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
                   f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
-                  object_identifier=built.objid, agents=((khoso_agent(), "executing program"),))
+                  object_identifier=built.objid, agents=((khoso_agent(), "executing program"),),
+                  outcome_data={"location": r.location, "key": built.key_prefix,
+                                "objects": r.objects, "bytes": r.bytes,
+                                "seconds": round(r.seconds, 3)})
             for r in ctx.stored]
 
 

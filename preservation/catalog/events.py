@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +31,7 @@ def agent_id(session: Session, agent: Agent) -> int:
     session.execute(dialect.insert(PremisAgent).values(
         identifier_type=agent.identifier_type, identifier_value=agent.identifier_value,
         name=agent.name, agent_type=agent.agent_type, note=agent.note).on_conflict_do_nothing())
-    return session.scalar(sa.select(PremisAgent.id).where(*where))
+    return session.scalars(sa.select(PremisAgent.id).where(*where)).one()
 
 
 CHUNK = 5000  # rows per INSERT: a 100,000-file package is never built as one list of rows
@@ -48,12 +48,13 @@ def insert_events(session: Session, rows: Sequence[EventRow],
             key = (a.identifier_type, a.identifier_value)
             if key not in agent_ids:
                 agent_ids[key] = agent_id(session, a)
-    table = PremisEvent.__table__
+    table = cast(sa.Table, PremisEvent.__table__)
     ids = list(session.execute(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
         [{"event_uuid": r.event.event_uuid, "event_type": r.event.event_type,
           "event_datetime": r.event.when, "detail": r.event.detail,
           "outcome": r.event.outcome.value, "outcome_detail": r.event.outcome_detail,
+          "outcome_data": None if r.event.outcome_data is None else dict(r.event.outcome_data),
           "package_id": r.package_id, "stored_copy_id": r.stored_copy_id,
           "bitstream_id": r.bitstream_id, "object_identifier": r.event.object_identifier}
          for r in rows]).scalars())

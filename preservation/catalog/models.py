@@ -7,6 +7,7 @@ the EAD documents is mechanical. Codes are stored as the TT 05 code strings ("01
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -338,6 +339,8 @@ class PremisEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(14))
     outcome_detail: Mapped[str | None] = mapped_column(Text)
+    # what registers read (``preservation.catalog.event_data``); None for events without facts
+    outcome_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
     bitstream_id: Mapped[int | None] = mapped_column(ForeignKey("bitstream.id"))
     stored_copy_id: Mapped[int | None] = mapped_column(ForeignKey("stored_copy.id"))
@@ -402,7 +405,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -428,8 +431,8 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    result: Mapped[dict | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     celery_task_id: Mapped[str | None] = mapped_column(String(64))
@@ -448,5 +451,5 @@ class CatalogState(Base):
 
     __tablename__ = "catalog_state"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

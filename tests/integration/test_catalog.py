@@ -13,7 +13,7 @@ from preservation.accounts import (
 )
 from preservation.catalog import audit, registry
 from preservation.catalog.db import Catalog, head_revision
-from preservation.catalog.models import AuditEntry, Base, Package, Role, StoredCopy
+from preservation.catalog.models import AuditEntry, Base, Package, PremisEvent, Role, StoredCopy
 from preservation.errors import Conflict, KhosoError, NotFound, ValidationFailed
 
 
@@ -246,3 +246,45 @@ def test_package_with_copies_gives_every_version_with_its_own_copies(catalog):
             (1, [("r1", "e/v1"), ("r2", "e/v1")]), (2, [("r1", "e/v2"), ("r2", "e/v2")])]
         assert queries.package_with_copies(s, "urn:none") == []
         assert [p.version for p in queries.package_versions(s, "urn:pkg", statuses=["active"])] == [2]
+
+
+def test_migration_0005_gives_events_recorded_before_it_their_facts_as_data(db_url):
+    """Registers read outcome_data; events recorded by earlier versions had their facts only in
+    their text, and the migration reads it once."""
+    import datetime as dt
+
+    c = Catalog(db_url)
+    c.upgrade("0004")
+    when = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    with c.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO package (id, objid, kind, content_type, version, status, "
+                             "total_size, file_count, critical, created_at, updated_at) VALUES "
+                             "(1, 'urn:x', 'AIP', 'hoso', 1, 'active', 0, 0, false, :t, :t)"),
+                     {"t": when})
+        old = [("fixity check", "SHA-256 re-read of every object; location=r1; key=H/P/A/v1; "
+                "actor=cli", "objects=3; ok=1; mismatch=1; missing=1; unreadable=0; bytes=42; "
+                "seconds=0.250\nmismatch: data/a.pdf\nmissing: data/b.pdf"),
+               ("replication", "location=r2; key=H/P/A/v1; objects=3; bytes=42; seconds=0.010; "
+                "every object verified by SHA-256", ""),
+               ("replication", "from=r2; to=r1; key=H/P/A/v1/data/a.pdf; bytes=7; status=repaired; "
+                "tried=-; actor=cli", "Đã khôi phục"),
+               ("virus check", "clamd 1.4", "")]
+        for i, (kind, detail, outcome_detail) in enumerate(old, 1):
+            conn.execute(sa.text("INSERT INTO premis_event (id, event_uuid, event_type, "
+                                 "event_datetime, detail, outcome, outcome_detail, package_id) VALUES "
+                                 "(:i, :u, :k, :t, :d, 'success', :o, 1)"),
+                         {"i": i, "u": f"00000000-0000-4000-8000-00000000000{i}", "k": kind,
+                          "t": when, "d": detail, "o": outcome_detail})
+    c.upgrade()
+    with c.session() as s:
+        data = [e.outcome_data for e in s.scalars(
+            sa.select(PremisEvent).order_by(PremisEvent.id))]
+    c.dispose()
+    assert data == [
+        {"objects": 3, "ok": 1, "mismatch": 1, "missing": 1, "unreadable": 0, "bytes": 42,
+         "seconds": 0.25, "location": "r1", "key": "H/P/A/v1",
+         "listed": [["mismatch", "data/a.pdf"], ["missing", "data/b.pdf"]]},
+        {"location": "r2", "key": "H/P/A/v1", "objects": 3, "bytes": 42, "seconds": 0.01},
+        {"from": "r2", "to": "r1", "key": "H/P/A/v1/data/a.pdf", "bytes": 7, "status": "repaired",
+         "tried": [], "actor": "cli"},
+        None]
