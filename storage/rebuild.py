@@ -914,8 +914,9 @@ class _Rebuild:
                 bitstream = bitstreams.get(e.get("bitstream") or "")
             copy_id = copies.get((e.get("copy") or {}).get("location")) \
                 if e.get("link_copy", True) else None
-            data = e.get("outcome_data")
-            if not isinstance(data, dict):  # written before outcome_data existed: in the text
+            if "outcome_data" in e:  # None: an event recorded without data
+                data = e["outcome_data"] if isinstance(e["outcome_data"], dict) else None
+            else:  # PREMIS.xml, or a sidecar written before outcome_data existed: in the text
                 data = legacy_event_data(e["event_type"], e.get("detail"), e.get("outcome_detail"))
             return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
                     "event_datetime": e["when"], "detail": e.get("detail"),
