@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from ingest.adapters.clamd import ClamdScanner
@@ -12,12 +13,26 @@ from preservation.settings import Settings
 from storage.locations import check_locations
 
 
+class Status(StrEnum):
+    """A component's status."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+class Overall(StrEnum):
+    """The whole repository's: ``degraded`` when any component is down."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+
+
 def catalog_health(catalog: Catalog) -> dict[str, Any]:
     try:
         revision = catalog.ping()
     except KhosoError as exc:
-        return {"status": "down", "detail": exc.message("en"), "code": exc.code}
-    return {"status": "up", "revision": revision}
+        return {"status": Status.DOWN, "detail": exc.message("en"), "code": exc.code}
+    return {"status": Status.UP, "revision": revision}
 
 
 def clamd_health(address: str) -> dict[str, Any]:
@@ -25,9 +40,9 @@ def clamd_health(address: str) -> dict[str, Any]:
     try:
         version = scanner.version()
     except OSError as exc:
-        return {"status": "down", "address": address, "detail": str(exc)}
+        return {"status": Status.DOWN, "address": address, "detail": str(exc)}
     return {
-        "status": "up",
+        "status": Status.UP,
         "address": address,
         "engine": version.engine,
         # Without an official database clamd knows only the EICAR test signature.
@@ -38,7 +53,7 @@ def clamd_health(address: str) -> dict[str, Any]:
 
 def storage_health(settings: Settings) -> list[dict[str, Any]]:
     return [
-        {"name": h.name, "status": "up" if h.up else "down", "detail": h.detail}
+        {"name": h.name, "status": Status.UP if h.up else Status.DOWN, "detail": h.detail}
         for h in check_locations(settings.storage_locations)
     ]
 
@@ -60,8 +75,8 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
             bad = count_bad_copies(s)
             rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
-        return {"status": "down", "detail": str(exc).splitlines()[0]}
-    out = {"status": "down" if critical or rebuild else "up", "critical_aips": critical,
+        return {"status": Status.DOWN, "detail": str(exc).splitlines()[0]}
+    out = {"status": Status.DOWN if critical or rebuild else Status.UP, "critical_aips": critical,
            "bad_copies": bad, "copies_overdue": overdue}
     if rebuild:  # AIPs in storage the catalog does not know: nothing audits or serves them
         issue = Issue("RBD038", "", {
@@ -80,9 +95,9 @@ def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         "clamd": clamd_health(settings.clamd),
     }
     statuses = [components["catalog"]["status"], components["clamd"]["status"]]
-    if components["catalog"]["status"] == "up":
+    if components["catalog"]["status"] is Status.UP:
         components["preservation"] = preservation_health(catalog, settings.audit_period_days)
         statuses.append(components["preservation"]["status"])
     statuses += [s["status"] for s in components["storage"]]
-    return {"status": "ok" if all(s == "up" for s in statuses) else "degraded",
+    return {"status": Overall.OK if all(s is Status.UP for s in statuses) else Overall.DEGRADED,
             "components": components}

@@ -70,7 +70,9 @@ from preservation.catalog.models import (
     event_agent,
     utcnow,
 )
+from preservation.catalog.queries import package_versions
 from preservation.catalog.records import column, iso_date, save_document, save_record_file
+from preservation.catalog.vocab import PackageStatus
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
 from preservation.issues import Issue, Report
@@ -1065,11 +1067,9 @@ class _Rebuild:
     def set_active(self, objid: str) -> None:
         """The highest version of the package in the catalog is the active one."""
         with self.catalog.session() as s:
-            rows = list(s.scalars(sa.select(Package).where(Package.objid == objid,
-                                                           Package.kind == "AIP")
-                                  .order_by(Package.version)))
+            rows = package_versions(s, objid, aip_only=True)
             for row in rows:
-                row.status = "active" if row is rows[-1] else "superseded"
+                row.status = PackageStatus.ACTIVE if row is rows[-1] else PackageStatus.SUPERSEDED
 
     def add_missing_copies(self, found: _Version) -> None:
         """A version already in the catalog (a rebuild run again): copies in locations that
