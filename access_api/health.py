@@ -76,7 +76,7 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
             rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
         return {"status": Status.DOWN, "detail": str(exc).splitlines()[0]}
-    out = {"status": Status.DOWN if critical or rebuild else Status.UP, "critical_aips": critical,
+    out: dict[str, Any] = {"status": Status.DOWN if critical or rebuild else Status.UP, "critical_aips": critical,
            "bad_copies": bad, "copies_overdue": overdue}
     if rebuild:  # AIPs in storage the catalog does not know: nothing audits or serves them
         issue = Issue("RBD038", "", {
@@ -89,15 +89,16 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
 
 
 def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
-    components = {
-        "catalog": catalog_health(catalog),
-        "storage": storage_health(settings),
+    catalog_part, storage_part = catalog_health(catalog), storage_health(settings)
+    components: dict[str, Any] = {
+        "catalog": catalog_part,
+        "storage": storage_part,
         "clamd": clamd_health(settings.clamd),
     }
-    statuses = [components["catalog"]["status"], components["clamd"]["status"]]
-    if components["catalog"]["status"] is Status.UP:
+    statuses = [catalog_part["status"], components["clamd"]["status"]]
+    if catalog_part["status"] is Status.UP:
         components["preservation"] = preservation_health(catalog, settings.audit_period_days)
         statuses.append(components["preservation"]["status"])
-    statuses += [s["status"] for s in components["storage"]]
+    statuses += [s["status"] for s in storage_part]
     return {"status": Overall.OK if all(s is Status.UP for s in statuses) else Overall.DEGRADED,
             "components": components}

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from storage.errors import DigestMismatch, ObjectExists, ObjectMissing, StorageError, os_error
 from storage.hashing import CHUNK, iter_chunks
@@ -416,7 +416,7 @@ class FilesystemStorage:
         fd = self._open_file(key)
         size = os.fstat(fd).st_size
         stop = size if end is None else min(end, size)
-        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_RangeFile(fd, min(start, stop), stop), CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         fd = self._open_file(key)
@@ -546,7 +546,7 @@ class _RangeFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer: Any) -> int:
         want = min(len(buffer), self._stop - self._pos)
         if want <= 0:
             return 0

@@ -25,6 +25,7 @@ import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from preservation.packaging.objects import ObjectToStore
@@ -41,14 +42,17 @@ def error_frame(exc: BaseException) -> dict[str, Any]:
     return failure_frame(f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _progress(send, before: int, _stage: str, done: int, _total: int) -> None:
+Send = Callable[[tuple[str, Any]], None]
+
+
+def _progress(send: Send, before: int, _stage: str, done: int, _total: int) -> None:
     send(("progress", before + done))
 
 
-class _Reported(set):
+class _Reported(set[tuple[str, str]]):
     """The worker's ``kept`` set: each addition also goes to the parent at once."""
 
-    def __init__(self, send) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, send: Send) -> None:
         super().__init__()
         self._send = send
 
@@ -69,7 +73,7 @@ def main() -> int:
     lock = threading.Lock()
     finished = threading.Event()
 
-    def send(frame: tuple) -> None:
+    def send(frame: tuple[str, Any]) -> None:
         with lock:
             pickle.dump(frame, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
@@ -84,7 +88,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     send(("ready", None))  # imports done: the parent falls back to threads without this
     header = pickle.load(inp)
-    batches: queue.Queue = queue.Queue()
+    batches: queue.Queue[list[ObjectToStore] | None] = queue.Queue()
 
     def read() -> None:
         """Batches to the queue as they come; then wait for stdin to close. A close before

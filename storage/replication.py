@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import IO, Any
 
 from preservation.packaging.objects import ObjectToStore
 from storage.errors import ObjectExists, ObjectMissing, StorageError
@@ -42,7 +43,7 @@ class Replica:
 Kept = set[tuple[str, str]]  # (location, key) of objects found in place, not written by us
 
 
-def conflict(exc: BaseException | dict) -> bool:
+def conflict(exc: BaseException | dict[str, Any]) -> bool:
     """A write-once conflict (STO045): another package's objects under the same keys."""
     code = exc.get("code") if isinstance(exc, dict) else getattr(exc, "code", None)
     return code == "STO045"
@@ -75,7 +76,7 @@ def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff
 
 
 def remove(objects: Sequence[ObjectToStore], storages: Sequence[Storage],
-           kept: Kept | frozenset = frozenset()) -> None:
+           kept: Kept | frozenset[tuple[str, str]] = frozenset()) -> None:
     """Best-effort removal of a failed package's objects (a locked object stays, and says so);
     ``kept`` objects were there before this package and are not its to remove."""
     for storage in storages:
@@ -202,7 +203,7 @@ _FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat f
 READY_TIMEOUT = 30.0  # seconds for a worker's interpreter to start and import
 
 
-def failure_frame(reason: str, location: str = "", *, transient: bool = False) -> dict:
+def failure_frame(reason: str, location: str = "", *, transient: bool = False) -> dict[str, Any]:
     """A worker's failure as it crosses the pipe: the fields of an STO007 ``StorageError``."""
     return {"code": "STO007", "path": "", "transient": transient, "params": {
         "key": "", "location": location, "operation": "replicate", "reason": reason}}
@@ -272,12 +273,15 @@ class _Worker:
         self.storage = storage
         self.kept = kept
         self.done = 0
-        self.result: tuple | None = None
+        self.result: tuple[str, Any] | None = None
         self.ready = threading.Event()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "storage.replicate_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(
                 p for p in sys.path if p)})
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both PIPE
+        self.stdin: IO[bytes] = self.proc.stdin
+        self.stdout: IO[bytes] = self.proc.stdout
         self.reader = threading.Thread(target=self._read, daemon=True,
                                        name=f"replicate-worker:{storage.name}")
         self.reader.start()
@@ -295,13 +299,13 @@ class _Worker:
         self.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
 
     def write(self, data: bytes) -> None:
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        self.stdin.write(data)
+        self.stdin.flush()
 
     def _read(self) -> None:
         try:
             while True:
-                kind, value = pickle.load(self.proc.stdout)
+                kind, value = pickle.load(self.stdout)
                 if kind == "progress":
                     self.done = value
                 elif kind == "kept":
@@ -324,7 +328,7 @@ class _Worker:
         which is how it is stopped when ``clean`` is False."""
         if not clean:
             try:
-                self.proc.stdin.close()
+                self.stdin.close()
             except OSError:
                 pass
         elif self.proc.poll() is None and self.result is None:
@@ -335,18 +339,19 @@ class _Worker:
             self.proc.kill()
             self.proc.wait()
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except OSError:
             pass
         self.reader.join()
-        self.proc.stdout.close()
+        self.stdout.close()
 
 
 class _InWorkers(Replication):
     """Each location's puts in a worker process of its own, beside the caller's work."""
 
-    def __init__(self, storages: Sequence[Storage], **kw) -> None:
-        super().__init__(storages, **kw)
+    def __init__(self, storages: Sequence[Storage], *, attempts: int = 4, backoff: float = 0.5,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        super().__init__(storages, attempts=attempts, backoff=backoff, progress=progress)
         self.cancelled = False
         self.workers: list[_Worker] = []
         try:
@@ -406,9 +411,10 @@ class _InWorkers(Replication):
             raise
         workers, self.workers = self.workers, []
         # "stopped": a worker told to stop because another one failed
-        failures = [w.result[1] for w in workers if w.result[0] == "error"]
+        results: list[tuple[str, Any]] = [w.result or ("stopped", None) for w in workers]
+        failures = [value for kind, value in results if kind == "error"]
         failures.sort(key=lambda f: not conflict(f))  # a conflict is the one to report
-        if failures or any(w.result[0] != "done" for w in workers):
+        if failures or any(kind != "done" for kind, _ in results):
             # a failed worker removed its own objects unless it was killed: remove them all
             if not (failures and conflict(failures[0])):
                 for batch in self.batches:
@@ -418,7 +424,7 @@ class _InWorkers(Replication):
                 "a replication worker stopped before it finished", transient=True)
             raise StorageError(first["code"], first["path"], transient=first["transient"],
                                **first["params"])
-        self.replicas = [r for w in workers for r in w.result[1]]
+        self.replicas = [r for _, value in results for r in value]
         if progress:
             progress("store", total, total)
         return super().wait()
@@ -443,14 +449,13 @@ def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Stora
     run beside the caller's Python (building the rest of the package, registering it)
     instead of taking turns with it for the GIL. Otherwise each batch is written in the
     caller's threads before ``add`` returns, as ``replicate`` does."""
-    kw = {"attempts": attempts, "backoff": backoff, "progress": progress}
     handle: Replication | None = None
     if len(objects) >= (PROCESS_MIN if process_min is None else process_min) and storages and all(
             s.worker_safe for s in storages):
         try:
-            handle = _InWorkers(storages, **kw)
+            handle = _InWorkers(storages, attempts=attempts, backoff=backoff, progress=progress)
         except OSError as exc:  # no interpreter to start, or it could not import us
             log.warning("replication workers unavailable (%s); replicating in threads", exc)
-    handle = handle or Replication(storages, **kw)
+    handle = handle or Replication(storages, attempts=attempts, backoff=backoff, progress=progress)
     handle.add(objects)
     return handle

@@ -271,7 +271,7 @@ class S3Storage:
         meta = {"sha256": expected} if expected else {}
         upload = self._call("put", key, self.client.create_multipart_upload, Key=key,
                             ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args(lock))
-        upload_id, parts = upload["UploadId"], []
+        upload_id, parts = upload["UploadId"], list[dict[str, Any]]()
         try:
             while True:
                 chunk = pending.pop(0) if pending else None
@@ -351,7 +351,7 @@ class S3Storage:
             raise self._error(exc, key, "open") from exc
         except BotoCoreError as exc:
             raise self._error(exc, key, "open") from exc
-        return io.BufferedReader(_BodyReader(resp["Body"], self, key), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_BodyReader(resp["Body"], self, key), CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         validate_key(key)
@@ -399,7 +399,7 @@ class S3Storage:
         if head.get("ObjectLockLegalHoldStatus") == "ON":
             raise ObjectLocked(key, self.name, code="STO013")
         versions = self._versions(key) if self._is_versioned(key) else []
-        for version in versions or [None]:
+        for version in versions or list[str | None]([None]):
             extra = {"VersionId": version} if version and version != "null" else {}
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key, **extra)
@@ -465,9 +465,9 @@ class _BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer: Any) -> int:
         try:
-            return self._body.readinto(buffer)
+            return int(self._body.readinto(buffer))
         except (BotoCoreError, OSError) as exc:
             raise self._storage._error(exc, self._key, "open") from exc
 

@@ -9,6 +9,8 @@ one whose job is still queued or running is held, and the caller waits and retri
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -39,9 +41,9 @@ def claim(catalog: Catalog, arc_file_code: str, job_id: str) -> str | None:
             status = s.scalar(sa.select(Job.status).where(Job.id == holder))
             if status in LIVE:
                 return holder
-            taken = s.execute(sa.update(AipClaim).where(
+            taken = cast("sa.CursorResult[Any]", s.execute(sa.update(AipClaim).where(
                 AipClaim.arc_file_code == arc_file_code, AipClaim.job_id == holder).values(
-                job_id=job_id, claimed_at=utcnow()))
+                job_id=job_id, claimed_at=utcnow())))
             if taken.rowcount == 1:
                 return None
     # Still contended after three looks: say it is held, so the caller waits and retries

@@ -8,7 +8,7 @@ driven by the field tables in ``schemas/tt05.json``. Partial dates are stored as
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -103,8 +103,8 @@ def save_record_file(session: Session, fonds: Fonds, record: EadRecord, *,
     rf = RecordFile(fonds=fonds, retention_years=retention_years, **values)
     if rf.file_code is None and rf.arc_file_code:
         rf.file_code = rf.arc_file_code
-    rf.retention_expires_on = expiry(record.values["endDate"], record.values["maintenance"],
-                                     retention_years, rule)
+    rf.retention_expires_on = expiry(cast(TTDate, record.values["endDate"]),
+                                     cast(str, record.values["maintenance"]), retention_years, rule)
     session.add(rf)
     session.flush()
     if audit_entry:
@@ -150,7 +150,7 @@ def insert_documents(session: Session, records: list[EadRecord], *, record_file_
         row.setdefault("languages", [])
         if row["languages"] is None:
             row["languages"] = []
-    table = Document.__table__
+    table = cast(sa.Table, Document.__table__)
     return list(session.execute(sa.insert(table).returning(
         table.c.id, sort_by_parameter_order=True), rows).scalars())
 

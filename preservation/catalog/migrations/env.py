@@ -6,7 +6,8 @@ from sqlalchemy import create_engine
 from preservation.catalog.models import Base
 
 config = context.config
-engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or create_engine(
+    config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
     context.configure(
