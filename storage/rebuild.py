@@ -298,8 +298,17 @@ def read_premis(data: bytes) -> Premis:
     return out
 
 
+def _object_format(obj: dict[str, Any], rel: str) -> tuple[str | None, str | None]:
+    """The format a PREMIS object records as data: its PRONOM key and its name. The AIP's
+    PREMIS needs a name for every file, so where identification gave none the writer put the
+    file's MIME type there (``ingest.aip``): that is no format name."""
+    name = obj.get("format_name")
+    return obj.get("puid") or None, (None if not name or name == mime_for(rel) else name)
+
+
 def _format_of(event: dict[str, Any]) -> tuple[str | None, str | None]:
-    """``fmt/276 Acrobat PDF 1.7`` (the outcome detail ingest writes) -> (PUID, format name)."""
+    """``fmt/276 Acrobat PDF 1.7`` (the outcome detail of an identification event) -> (PUID,
+    format name): only for older AIPs, whose PREMIS has no object for some identified files."""
     puid, _, name = (event["outcome_detail"] or "").strip().partition(" ")
     return (None if puid in ("", "UNKNOWN") else puid), (name.strip() or None)
 
@@ -483,11 +492,10 @@ class _AipReader:
         for path in [*held, *tags, TAGMANIFEST, SIGNATURE]:
             rel, payload = path.removeprefix("data/"), path.startswith("data/")
             obj = facts.objects.get(rel, {}) if payload else {}
-            # a format identification event, else the PREMIS object (content files); the
-            # metadata khoso wrote has its format by construction (older AIPs recorded an
-            # identification event for the SIP file at the same path: that comes first)
-            puid, name = formats.get(rel) or (
-                (obj.get("puid"), obj.get("format_name")) if obj else
+            # the PREMIS object's format (content files); the metadata khoso wrote has its
+            # format by construction (older AIPs recorded an identification event for the SIP
+            # file at the same path, and only that event says which format it was)
+            puid, name = _object_format(obj, rel) if obj else formats.get(rel) or (
                 own_format(rel) if payload else (None, None))
             sha = self.manifest.get(path) or _sha(self.files[path])
             rows.append({"path": path, "size": self.size(path, rel, sha, sizes, obj),
