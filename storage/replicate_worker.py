@@ -3,8 +3,8 @@
 Started by ``storage.replication.start_replication``. Reads pickled frames on stdin: a header
 (the storage, attempts, back-off), then batches, each as lists of
 ``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
-written while the next one arrives. Writes pickled frames on stdout: ``("ready", None)`` once
-started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
+written while the next one arrives. Writes pickled ``(storage.replication.Frame, value)``
+frames on stdout: ``("ready", None)`` once started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
 ``("error", {...})`` or, when told to stop, ``("stopped", None)``; ``("kept", key)`` as soon as a
 key is found already holding the same bytes (puts are write-once: the parent must never remove
 such an object, even if this worker is killed before it reports anything else). It is a
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from preservation.packaging.objects import ObjectToStore
+from storage.replication import Frame
 
 
 def error_frame(exc: BaseException) -> dict[str, Any]:
@@ -46,7 +47,7 @@ Send = Callable[[tuple[str, Any]], None]
 
 
 def _progress(send: Send, before: int, _stage: str, done: int, _total: int) -> None:
-    send(("progress", before + done))
+    send((Frame.PROGRESS, before + done))
 
 
 class _Reported(set[tuple[str, str]]):
@@ -59,7 +60,7 @@ class _Reported(set[tuple[str, str]]):
     def add(self, item: tuple[str, str]) -> None:
         if item not in self:
             super().add(item)
-            self._send(("kept", item[1]))
+            self._send((Frame.KEPT, item[1]))
 
 
 class _Stop(BaseException):
@@ -86,7 +87,7 @@ def main() -> int:
             raise _Stop
 
     signal.signal(signal.SIGTERM, stop)
-    send(("ready", None))  # imports done: the parent falls back to threads without this
+    send((Frame.READY, None))  # imports done: the parent falls back to threads without this
     header = pickle.load(inp)
     batches: queue.Queue[list[ObjectToStore] | None] = queue.Queue()
 
@@ -125,10 +126,10 @@ def main() -> int:
         if not conflict(exc):  # after a write-once conflict nothing is removed (replication)
             remove(written, [storage], kept)  # the failed batch was removed by replicate itself
         finished.set()
-        send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
+        send((Frame.STOPPED, None) if isinstance(exc, _Stop) else (Frame.ERROR, error_frame(exc)))
         return 1
     finished.set()
-    send(("done", replicas))
+    send((Frame.DONE, replicas))
     return 0
 
 

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import IO, Any
 
 from preservation.packaging.objects import ObjectToStore
@@ -203,6 +204,17 @@ _FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat f
 READY_TIMEOUT = 30.0  # seconds for a worker's interpreter to start and import
 
 
+class Frame(StrEnum):
+    """What a replication worker's frame says (``storage.replicate_worker``)."""
+
+    READY = "ready"  # started, imports done
+    PROGRESS = "progress"  # objects written so far
+    KEPT = "kept"  # a key found already holding the same bytes
+    DONE = "done"  # every batch written: its Replicas
+    ERROR = "error"  # failed: the StorageError's fields (``failure_frame``)
+    STOPPED = "stopped"  # told to stop (another worker failed): cleaned up
+
+
 def failure_frame(reason: str, location: str = "", *, transient: bool = False) -> dict[str, Any]:
     """A worker's failure as it crosses the pipe: the fields of an STO007 ``StorageError``."""
     return {"code": "STO007", "path": "", "transient": transient, "params": {
@@ -306,17 +318,17 @@ class _Worker:
         try:
             while True:
                 kind, value = pickle.load(self.stdout)
-                if kind == "progress":
+                if kind == Frame.PROGRESS:
                     self.done = value
-                elif kind == "kept":
+                elif kind == Frame.KEPT:
                     self.kept.add((self.storage.name, value))
-                elif kind == "ready":
+                elif kind == Frame.READY:
                     self.ready.set()
                 else:
                     self.result = (kind, value)
                     return
         except Exception as exc:  # noqa: BLE001 - a worker that died mid-frame, or never spoke
-            self.result = ("error", failure_frame(
+            self.result = (Frame.ERROR, failure_frame(
                 f"replication worker ended without a result ({type(exc).__name__})",
                 self.storage.name, transient=True))
         finally:
@@ -398,11 +410,11 @@ class _InWorkers(Replication):
             for worker in self.workers:
                 worker.send(None)  # no more batches
             while (alive := [w for w in self.workers if w.reader.is_alive()]) and not any(
-                    w.result is not None and w.result[0] == "error" for w in self.workers):
+                    w.result is not None and w.result[0] == Frame.ERROR for w in self.workers):
                 alive[0].reader.join(PROGRESS_EVERY)
                 if progress:
                     progress("store", sum(w.done for w in self.workers), total)
-            clash = any(w.result is not None and w.result[0] == "error" and conflict(w.result[1])
+            clash = any(w.result is not None and w.result[0] == Frame.ERROR and conflict(w.result[1])
                         for w in self.workers)
             for worker in self.workers:  # the first failure stops the others: they clean up,
                 worker.close(clean=not clash)  # but not after a write-once conflict
@@ -410,11 +422,11 @@ class _InWorkers(Replication):
             self.cancel()
             raise
         workers, self.workers = self.workers, []
-        # "stopped": a worker told to stop because another one failed
-        results: list[tuple[str, Any]] = [w.result or ("stopped", None) for w in workers]
-        failures = [value for kind, value in results if kind == "error"]
+        # STOPPED: a worker told to stop because another one failed
+        results: list[tuple[str, Any]] = [w.result or (Frame.STOPPED, None) for w in workers]
+        failures = [value for kind, value in results if kind == Frame.ERROR]
         failures.sort(key=lambda f: not conflict(f))  # a conflict is the one to report
-        if failures or any(kind != "done" for kind, _ in results):
+        if failures or any(kind != Frame.DONE for kind, _ in results):
             # a failed worker removed its own objects unless it was killed: remove them all
             if not (failures and conflict(failures[0])):
                 for batch in self.batches:
