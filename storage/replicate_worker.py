@@ -4,9 +4,9 @@ Started by ``storage.replication.start_replication``. Reads pickled frames on st
 (the storage, attempts, back-off), then batches, each as lists of
 ``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
 written while the next one arrives. Writes pickled ``(storage.replication.Frame, value)``
-frames on stdout: ``("ready", None)`` once started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
-``("error", {...})`` or, when told to stop, ``("stopped", None)``; ``("kept", key)`` as soon as a
-key is found already holding the same bytes (puts are write-once: the parent must never remove
+frames on stdout: ``("ready", None)`` once started, ``("progress", done)`` every
+``PROGRESS_EVERY`` seconds, then ``("done", replicas)``, ``("error", {...})`` or, when told to
+stop, ``("stopped", None)``; ``("kept", key)`` as soon as a key is found already holding the same bytes (puts are write-once: the parent must never remove
 such an object, even if this worker is killed before it reports anything else). It is a
 separate interpreter, not a fork: nothing of the parent's threads, locks or database
 connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
