@@ -6,9 +6,9 @@ Started by ``storage.replication.start_replication``. Reads pickled frames on st
 written while the next one arrives. Writes pickled ``(storage.replication.Frame, value)``
 frames on stdout: ``("ready", None)`` once started, ``("progress", done)`` every
 ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``, ``("error", {...})`` or, when told to
-stop, ``("stopped", None)``; ``("kept", key)`` as soon as a key is found already holding the same bytes (puts are write-once: the parent must never remove
-such an object, even if this worker is killed before it reports anything else). It is a
-separate interpreter, not a fork: nothing of the parent's threads, locks or database
+stop, ``("stopped", None)``; ``("kept", key)`` as soon as a key is found already holding the
+same bytes (puts are write-once: the parent must never remove such an object, even if this
+worker is killed before it reports anything else). It is a separate interpreter, not a fork: nothing of the parent's threads, locks or database
 connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
 removes everything it wrote. If stdin closes before the work is done, the parent died: the
 worker stops at once and removes nothing, because the job's retry writes the same keys (the
