@@ -78,6 +78,7 @@ def start_storing(ctx: IngestContext, prefix: str, folder: Path, content: list) 
 
 def replication_events(ctx: IngestContext) -> list[Event]:
     built = ctx.aip
+    assert built is not None  # build_aip ran before anything was stored
     return [Event(REPLICATION, Outcome.SUCCESS,
                   f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
                   f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
