@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-FIXITY_CHECK = "fixity check"  # preservation.events.FIXITY_CHECK
-REPLICATION = "replication"  # preservation.events.REPLICATION
+from preservation.events import FIXITY_CHECK, REPLICATION
+
+__all__ = ["FIXITY_CHECK", "REPLICATION", "legacy_event_data"]
 _FIXITY_COUNTS = ("objects", "ok", "mismatch", "missing", "unreadable", "bytes")
 
 
