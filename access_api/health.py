@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from ingest.adapters.clamd import ClamdScanner
@@ -12,12 +13,26 @@ from preservation.settings import Settings
 from storage.locations import check_locations
 
 
+class Status(StrEnum):
+    """A component's status."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+class Overall(StrEnum):
+    """The whole repository's: ``degraded`` when any component is down."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+
+
 def catalog_health(catalog: Catalog) -> dict[str, Any]:
     try:
         revision = catalog.ping()
     except KhosoError as exc:
-        return {"status": "down", "detail": exc.message("en"), "code": exc.code}
-    return {"status": "up", "revision": revision}
+        return {"status": Status.DOWN, "detail": exc.message("en"), "code": exc.code}
+    return {"status": Status.UP, "revision": revision}
 
 
 def clamd_health(address: str) -> dict[str, Any]:
@@ -25,9 +40,9 @@ def clamd_health(address: str) -> dict[str, Any]:
     try:
         version = scanner.version()
     except OSError as exc:
-        return {"status": "down", "address": address, "detail": str(exc)}
+        return {"status": Status.DOWN, "address": address, "detail": str(exc)}
     return {
-        "status": "up",
+        "status": Status.UP,
         "address": address,
         "engine": version.engine,
         # Without an official database clamd knows only the EICAR test signature.
@@ -38,7 +53,7 @@ def clamd_health(address: str) -> dict[str, Any]:
 
 def storage_health(settings: Settings) -> list[dict[str, Any]]:
     return [
-        {"name": h.name, "status": "up" if h.up else "down", "detail": h.detail}
+        {"name": h.name, "status": Status.UP if h.up else Status.DOWN, "detail": h.detail}
         for h in check_locations(settings.storage_locations)
     ]
 
@@ -46,26 +61,22 @@ def storage_health(settings: Settings) -> list[dict[str, Any]]:
 def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
     """AIPs with no good copy left (critical), copies not re-read within the audit period, and
     a catalog the last rebuild left incomplete (AIPs in storage it does not know)."""
-    import datetime as dt
-
     import sqlalchemy as sa
 
-    from preservation.catalog.models import Package, StoredCopy
+    from preservation.catalog.models import Package
+    from preservation.catalog.queries import count_bad_copies, count_overdue_copies
     from preservation.catalog.state import incomplete
 
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=period_days)
     try:
         with catalog.session() as s:
             critical = list(s.scalars(sa.select(Package.objid).where(Package.critical)
                                       .order_by(Package.objid).limit(20)))
-            overdue = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
-                sa.or_(StoredCopy.last_check_at.is_(None), StoredCopy.last_check_at < cutoff)))
-            bad = s.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
-                StoredCopy.last_check_result.in_(("mismatch", "missing"))))
+            overdue = count_overdue_copies(s, period_days=period_days)
+            bad = count_bad_copies(s)
             rebuild = incomplete(s)
     except sa.exc.SQLAlchemyError as exc:
-        return {"status": "down", "detail": str(exc).splitlines()[0]}
-    out: dict[str, Any] = {"status": "down" if critical or rebuild else "up",
+        return {"status": Status.DOWN, "detail": str(exc).splitlines()[0]}
+    out: dict[str, Any] = {"status": Status.DOWN if critical or rebuild else Status.UP,
                            "critical_aips": critical, "bad_copies": bad, "copies_overdue": overdue}
     if rebuild:  # AIPs in storage the catalog does not know: nothing audits or serves them
         issue = Issue("RBD038", "", {
@@ -78,15 +89,16 @@ def preservation_health(catalog: Catalog, period_days: int) -> dict[str, Any]:
 
 
 def health(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    catalog_part, storage_part = catalog_health(catalog), storage_health(settings)
     components: dict[str, Any] = {
-        "catalog": catalog_health(catalog),
-        "storage": storage_health(settings),
+        "catalog": catalog_part,
+        "storage": storage_part,
         "clamd": clamd_health(settings.clamd),
     }
-    statuses = [components["catalog"]["status"], components["clamd"]["status"]]
-    if components["catalog"]["status"] == "up":
+    statuses = [catalog_part["status"], components["clamd"]["status"]]
+    if catalog_part["status"] is Status.UP:
         components["preservation"] = preservation_health(catalog, settings.audit_period_days)
         statuses.append(components["preservation"]["status"])
-    statuses += [s["status"] for s in components["storage"]]
-    return {"status": "ok" if all(s == "up" for s in statuses) else "degraded",
+    statuses += [s["status"] for s in storage_part]
+    return {"status": Overall.OK if all(s is Status.UP for s in statuses) else Overall.DEGRADED,
             "components": components}

@@ -56,7 +56,7 @@ def _timeout(settings: Settings | None) -> float:
 def catalog_unavailable(exc: Exception) -> KhosoError:
     """DB001 as a transient error: the job is retried, not failed."""
     error = KhosoError("DB001", reason=str(getattr(exc, "orig", None) or exc).splitlines()[0])
-    error.transient = True  # type: ignore[attr-defined]
+    error.transient = True
     return error
 
 
@@ -171,7 +171,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
     except KhosoError as exc:
         # A transient failure (a storage location or clamd down) leaves the job queued for a
         # retry; nothing was registered and what was written was removed, so retrying is safe.
-        transient = getattr(exc, "transient", False)
+        transient = exc.transient
         lease.stop()
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
@@ -343,7 +343,7 @@ def register_tasks(app: Celery, settings: Settings,
         except KhosoError as exc:
             # An infrastructure fault (clamd, storage, the catalog) is retried with back-off
             # for as long as it lasts: an accepted submission is never given up for it.
-            if getattr(exc, "transient", False):
+            if exc.transient:
                 delay = retry_delay(self.request.retries)
                 log.warning("job %s waits for the archive's services: [%s] %s; retried in %d s",
                             job_id, exc.code, exc.message("en"), delay,

@@ -94,7 +94,8 @@ class EventSpool(Spool[Event]):
 
     def encode(self, item: Event) -> tuple:
         return (item.event_type, item.outcome, item.detail, item.outcome_detail,
-                item.object_identifier, item.agents, item.when, item.event_uuid)
+                item.object_identifier, item.agents, item.when, item.event_uuid,
+                item.outcome_data)
 
     def decode(self, raw: tuple) -> Event:
         return Event(*raw)

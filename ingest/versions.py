@@ -66,6 +66,7 @@ from preservation.packaging.model import (
     now,
     own_format,
 )
+from preservation.packaging.objects import ObjectToStore
 from preservation.packaging.premis import PremisWriter
 from preservation.packaging.read import MetsDocument, read_mets
 from preservation.settings import Settings
@@ -99,15 +100,6 @@ class _Held(NamedTuple):
     sha256: str
     mime: str
     created: dt.datetime
-
-
-class _Object(NamedTuple):
-    """What ``replicate`` takes (the shape of ``storage.replication.ObjectToStore``)."""
-
-    key: str
-    path: Path
-    sha256: str
-    size: int
 
 
 @dataclass
@@ -492,7 +484,7 @@ def new_metadata_version(settings: Settings, catalog: Catalog, *, objid: str,
             bag.write(premis, _premis(event, objid))
             _mets(bag, cur, rep, changes, premis, settings)
             digest = _tags(bag, cur, settings, signer)
-            replicas = replicate([_Object(f"{prefix}/{p}", bag.folder / p, d, n)
+            replicas = replicate([ObjectToStore(f"{prefix}/{p}", bag.folder / p, d, n)
                                   for p, (n, d) in sorted(bag.held.items())])
         stored = [Event(REPLICATION, Outcome.SUCCESS,
                         f"location={r.location}; key={prefix}; objects={r.objects}; "

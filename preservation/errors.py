@@ -11,7 +11,12 @@ from preservation.issues import Issue, Report
 
 
 class KhosoError(Exception):
-    """Base for errors a person can act on: a stable code and a bilingual message."""
+    """Base for errors a person can act on: a stable code and a bilingual message.
+
+    ``transient`` is what a job runner needs to choose between "retry later" (a location,
+    clamd or the catalog down: the archive's fault) and "fail the job" (a person must act)."""
+
+    transient: bool = False
 
     def __init__(self, code: str, path: str = "", **params: Any) -> None:
         self.issue = Issue(code, path, params)

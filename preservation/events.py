@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 # https://id.loc.gov/vocabulary/preservation/eventType
 INGESTION_START = "ingestion start"
@@ -57,7 +59,7 @@ def now_ms() -> dt.datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
     WARNING = "warning"
@@ -85,3 +87,6 @@ class Event:
     agents: tuple[tuple[Agent, str], ...] = ()  # (agent, role)
     when: dt.datetime = field(default_factory=lambda: now_ms())
     event_uuid: str = field(default_factory=new_uuid)
+    # the facts a register reads (counts, locations, bad objects), as data: never parsed
+    # back out of ``detail`` (``preservation.catalog.event_data``)
+    outcome_data: Mapping[str, Any] | None = field(default=None, hash=False)

@@ -3,8 +3,9 @@
 Reading a copy can take minutes; a transaction held open that long would block ingest on SQLite
 and pin an old snapshot on PostgreSQL. So reading (``check_copy``, no database) and recording
 (``record_checks``, one short write-only transaction) are separate steps, and ``run_audit`` never
-holds a transaction open while it reads. "Could not read" says nothing about the bytes: it becomes ``not_checked`` and a PREMIS
-event "not performed", never ``mismatch``.
+holds a transaction open while it reads. "Could not read" says nothing about the bytes: it
+becomes ``not_checked`` and a PREMIS event "not performed", never ``mismatch``. The types of what
+a check finds are in ``storage.checks``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from preservation import __version__
 from preservation.catalog import audit as audit_log
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import EventRow, agent_id, insert_events, persist_events
@@ -31,16 +31,25 @@ from preservation.catalog.models import (
     Package,
     StoredCopy,
 )
-from preservation.events import FIXITY_CHECK, Agent, Event, Outcome
+from preservation.catalog.queries import copies_in_audit_order
+from preservation.catalog.vocab import CheckResult
+from preservation.events import FIXITY_CHECK, Event, Outcome
 from preservation.issues import Issue
-from storage.history import check_history, foreign_files, foreign_issues
-from storage.protocol import FixityOutcome, FixityResult, Storage
-from storage.schedule import (
+from storage.checks import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_RETRY_HOURS,
+    AuditReport,
+    CopyAudit,
+    CopyRef,
+    ObjectRef,
+    check_detail,
+    check_period,
     check_positive,
-    select_copy_ids,
+    storage_agent,
 )
+from storage.history import check_history, foreign_files
+from storage.protocol import FixityOutcome, FixityResult, Storage
+from storage.repair import repair_copy
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 200  # bad objects named in one event; the counts always cover all of them
@@ -51,35 +60,7 @@ SAVE_EVERY_COPIES = 100
 SAVE_EVERY_SECONDS = 2.0
 
 
-def storage_agent() -> Agent:
-    return Agent(f"khoso-{__version__}", f"khoso {__version__}",
-                 note="Kho lưu trữ số (OAIS), archival storage: fixity audit and repair")
-
-
 # -- what the catalog says a copy holds -----------------------------------------------------
-
-@dataclass(frozen=True)
-class ObjectRef:
-    path: str  # bag-relative
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
-class CopyRef:
-    """A stored copy and its expected objects, detached from any session."""
-
-    copy_id: int
-    package_id: int
-    objid: str
-    location: str
-    key: str  # the package's key prefix in that location
-    objects: tuple[ObjectRef, ...]
-    last_check_result: str = "not_checked"
-
-    def object_key(self, path: str) -> str:
-        return f"{self.key}/{path}"
-
 
 def load_copies(session: Session, copy_ids: Iterable[int]) -> list[CopyRef]:
     ids = list(copy_ids)
@@ -97,64 +78,6 @@ def load_copies(session: Session, copy_ids: Iterable[int]) -> list[CopyRef]:
 
 
 # -- reading --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CopyAudit:
-    """Every object of one copy re-read: the data its PREMIS "fixity check" event is made from."""
-
-    copy: CopyRef
-    results: tuple[FixityResult, ...]
-    checked_at: dt.datetime
-    seconds: float
-    foreign: tuple[str, ...] = ()  # files in the copy's folder its manifests do not list
-
-    def _with(self, *outcomes: FixityOutcome) -> tuple[FixityResult, ...]:
-        return tuple(r for r in self.results if r.outcome in outcomes)
-
-    @property
-    def bad(self) -> tuple[FixityResult, ...]:
-        """Objects known to be wrong (changed or gone): these, and only these, need repair."""
-        return self._with(FixityOutcome.MISMATCH, FixityOutcome.MISSING)
-
-    @property
-    def unreadable(self) -> tuple[FixityResult, ...]:
-        return self._with(FixityOutcome.UNREADABLE)
-
-    @property
-    def bytes_read(self) -> int:
-        return sum(r.bytes_read for r in self.results)
-
-    @property
-    def result(self) -> str:
-        """The copy's ``last_check_result``: a known fault wins over a read that failed."""
-        if self._with(FixityOutcome.MISMATCH):
-            return "mismatch"
-        if self._with(FixityOutcome.MISSING):
-            return "missing"
-        if self.unreadable or not self.results:
-            return "not_checked"
-        return "ok"
-
-    def path_of(self, result: FixityResult) -> str:
-        return result.key.removeprefix(self.copy.key + "/")
-
-    def issues(self) -> list[Issue]:
-        c = self.copy
-        if not c.objects:
-            return [Issue("AUD012", c.key, {"key": c.key, "location": c.location})]
-        foreign = foreign_issues(c.location, c.key, self.foreign)
-        if self.result == "ok":
-            return [Issue("AUD004", c.key, {"location": c.location, "objects": len(self.results),
-                                            "bytes": self.bytes_read}), *foreign]
-        found = []
-        for r in self.bad + self.unreadable:
-            path = self.path_of(r)
-            code = {"mismatch": "AUD001", "missing": "AUD002"}.get(r.outcome.value, "AUD003")
-            found.append(Issue(code, path, {"location": c.location, "path": path, "key": r.key,
-                                            "expected": r.expected_sha256, "actual": r.actual_sha256,
-                                            "reason": r.detail}))
-        return found + foreign
-
 
 def check_copy(copy: CopyRef, storage: Storage, pool: Executor | None = None) -> CopyAudit:
     """Re-read every object the catalog lists for ``copy``; no database access."""
@@ -191,8 +114,9 @@ def start_check(copy: CopyRef, storage: Storage, pool: Executor | None = None) -
             done: Future[FixityResult] = Future()
             done.set_result(storage.verify(key, digest))
             futures.append(done)
-        foreign = Future()
-        foreign.set_result(foreign_files(storage, copy.key, paths) if paths else ())
+        listed: Future[tuple[str, ...]] = Future()
+        listed.set_result(foreign_files(storage, copy.key, paths) if paths else ())
+        foreign = listed
     else:
         futures = [pool.submit(storage.verify, key, digest) for key, digest in keys]
         foreign = pool.submit(foreign_files, storage, copy.key, paths) if paths else None
@@ -209,12 +133,21 @@ def save_events(session: Session, events: Sequence[Event], *, package_id: int,
                    agent_ids=agent_ids)
 
 
-def check_summary(audit: CopyAudit) -> str:
-    """``outcome_detail`` of the event: counts on the first line, then one line per bad object.
+def check_data(audit: CopyAudit) -> dict[str, Any]:
+    """``outcome_data`` of the event: what the registers count and list
+    (``preservation.catalog.event_data``)."""
+    listed = (audit.bad + audit.unreadable)[:MAX_LISTED]
+    return {"objects": len(audit.copy.objects),
+            **{o.value: audit.count(o) for o in FixityOutcome},
+            "bytes": audit.bytes_read, "seconds": round(audit.seconds, 3),
+            "location": audit.copy.location, "key": audit.copy.key,
+            "listed": [[r.outcome.value, audit.path_of(r)] for r in listed]}
 
-    ``storage.registers`` reads this back, so its shape is part of the register format.
-    """
-    counts = {o.value: len(audit._with(o)) for o in FixityOutcome}
+
+def check_summary(audit: CopyAudit) -> str:
+    """``outcome_detail`` of the event, for a person: counts on the first line, then one line
+    per bad object."""
+    counts = {o.value: audit.count(o) for o in FixityOutcome}
     head = (f"objects={len(audit.copy.objects)}; " + "; ".join(f"{k}={v}" for k, v in counts.items())
             + f"; bytes={audit.bytes_read}; seconds={audit.seconds:.3f}")
     listed = [f"{r.outcome.value}: {audit.path_of(r)}" for r in (audit.bad + audit.unreadable)[:MAX_LISTED]]
@@ -223,20 +156,14 @@ def check_summary(audit: CopyAudit) -> str:
 
 
 def fixity_event(audit: CopyAudit, actor: str) -> Event:
-    outcome = {"ok": Outcome.SUCCESS, "not_checked": Outcome.NOT_PERFORMED}.get(audit.result, Outcome.FAILURE)
+    outcome = {CheckResult.OK: Outcome.SUCCESS,
+               CheckResult.NOT_CHECKED: Outcome.NOT_PERFORMED}.get(audit.result, Outcome.FAILURE)
     return Event(FIXITY_CHECK, outcome,
                  f"SHA-256 re-read of every object; location={audit.copy.location}; "
                  f"key={audit.copy.key}; actor={actor}",
                  outcome_detail=check_summary(audit), object_identifier=audit.copy.objid,
+                 outcome_data=check_data(audit),
                  when=audit.checked_at, agents=((storage_agent(), "executing program"),))
-
-
-def check_detail(issues: Sequence[Issue]) -> str:
-    """``last_check_detail``: what an officer reads first, in Vietnamese, with the codes."""
-    lines = [f"[{i.code}] {i.message('vi')}" for i in issues[:20]]
-    if len(issues) > 20:
-        lines.append(f"… và {len(issues) - 20} vấn đề khác / {len(issues) - 20} more")
-    return "\n".join(lines)
 
 
 def record_checks(session: Session, audits: Sequence[CopyAudit], *, actor: str,
@@ -293,47 +220,19 @@ def audit_copy(session: Session, copy: StoredCopy, storage: Storage, *, actor: s
 
 # -- a whole run ----------------------------------------------------------------------------
 
-@dataclass
-class AuditReport:
-    """What one run did; JSON-serialisable with ``to_dict``."""
-
-    started_at: str
-    finished_at: str = ""
-    copies_checked: int = 0
-    ok: int = 0
-    bad: int = 0
-    not_checked: int = 0
-    objects_checked: int = 0
-    repaired: int = 0  # objects restored and re-verified
-    unrepaired: int = 0  # bad objects left for a later run (a location down…)
-    critical: list[str] = field(default_factory=list)  # OBJIDs with no good copy left
-    bytes_read: int = 0
-    seconds: float = 0.0
-    mb_per_s: float = 0.0  # MiB/s, as the benchmarks print it
-    locations_down: dict[str, str] = field(default_factory=dict)
-    skipped: int = 0
-    foreign_files: int = 0  # files inside AIP folders their manifests do not list (AUD042)
-    history_restored: int = 0  # _events batches restored from another location (AUD043)
-    history_unrestored: int = 0  # _events batches missing or damaged, left so (AUD044)
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def _count(report: AuditReport, audit: CopyAudit) -> None:
     report.copies_checked += 1
     report.objects_checked += len(audit.results)
     report.bytes_read += audit.bytes_read
     result = audit.result
-    if result == "ok":
+    if result is CheckResult.OK:
         report.ok += 1
-    elif result == "not_checked":
+    elif result is CheckResult.NOT_CHECKED:
         report.not_checked += 1
     else:
         report.bad += 1
     report.foreign_files += len(audit.foreign)
-    if result != "ok" or audit.foreign:
+    if result is not CheckResult.OK or audit.foreign:
         report.problems.append({"objid": audit.copy.objid, "location": audit.copy.location,
                                 "result": result, "issues": [i.to_dict() for i in audit.issues()[:20]]})
 
@@ -390,10 +289,9 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     A location found down is skipped for the rest of the run so that its copies neither stall the
     run nor crowd out the other locations.
     """
-    from storage.repair import repair_copy  # repair builds on this module
-
     check_positive("batch_size", batch_size)
     check_positive("workers", workers)
+    check_period(period_days)
     started = dt.datetime.now(dt.UTC)
     began = time.perf_counter()
     report = AuditReport(started_at=started.isoformat(), problems=_unconfigured(catalog, storages, location))
@@ -445,10 +343,10 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
         while limit is None or done < limit:
             size = batch_size if limit is None else min(batch_size, limit - done)
             with catalog.session() as s:
-                ids = select_copy_ids(s, now=now, due_only=due_only, period_days=period_days, limit=size,
-                                      location=location, locations=list(storages),
-                                      exclude_locations=list(down), not_checked_since=started,
-                                      retry_hours=retry_hours)
+                ids = copies_in_audit_order(
+                    s, now=now, due_only=due_only, period_days=period_days, limit=size,
+                    location=location, locations=list(storages), exclude_locations=list(down),
+                    not_checked_since=started, retry_hours=retry_hours)
                 refs = load_copies(s, ids)
             if not refs:
                 break

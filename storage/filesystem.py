@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from storage.errors import DigestMismatch, ObjectExists, ObjectMissing, StorageError, os_error
 from storage.hashing import CHUNK, iter_chunks
@@ -91,7 +91,7 @@ def _flush_filesystem(folder: Path) -> None:
 
 
 class FilesystemStorage:
-    parallel_puts = 1  # see storage.replication: threads only contend on a local disk
+    parallel_puts: int | None = 1  # see storage.replication: threads only contend on a local disk
     worker_safe = True  # plain data (a root folder): reopened as is in a replication worker
 
     def __init__(self, root: str | os.PathLike[str], *, name: str | None = None,
@@ -99,6 +99,8 @@ class FilesystemStorage:
         """``create_root`` is off by default: a missing root is often an unmounted disk."""
         self.root = Path(root).resolve()
         self.name = name or f"file://{self.root}"
+        self._deferred_all = False  # within deferred_sync
+        self._folders: dict[tuple[str, ...], int] | None = None  # open folders, within deferred_sync
         if create_root:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
@@ -112,18 +114,18 @@ class FilesystemStorage:
         everything to disk once. For writing a whole package whose registration waits for the
         end of the block anyway: one flush instead of two fsyncs per object."""
         self._deferred_all = True
-        self._folders: dict[tuple[str, ...], int] | None = {}
+        self._folders = {}
         try:
             yield
         finally:
             self._deferred_all = False
-            folders, self._folders = self._folders, None
+            folders, self._folders = self._folders or {}, None
             for fd in folders.values():
                 os.close(fd)
         _flush_filesystem(self.root)
 
     def _sync(self, fd: int, key: str = "") -> None:
-        if not getattr(self, "_deferred_all", False):
+        if not self._deferred_all:
             try:
                 os.fsync(fd)
             except OSError as exc:
@@ -148,7 +150,7 @@ class FilesystemStorage:
         Within ``deferred_sync`` the folders puts write into are opened once and the caller
         gets a duplicate descriptor: a package's objects share a few folders, and walking
         every component again costs ten ``openat`` calls per object."""
-        folders = getattr(self, "_folders", None)
+        folders = self._folders
         if create and folders is not None:
             cached = folders.get(tuple(parts))
             if cached is None:
@@ -159,7 +161,7 @@ class FilesystemStorage:
         return self._walk_from_root(key, parts, create=create, created=created, relink=relink)
 
     def _forget(self, parts: list[str]) -> None:
-        folders = getattr(self, "_folders", None)
+        folders = self._folders
         if folders is not None and (fd := folders.pop(tuple(parts), None)) is not None:
             os.close(fd)
 
@@ -544,7 +546,7 @@ class _RangeFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         want = min(len(buffer), self._stop - self._pos)
         if want <= 0:
             return 0

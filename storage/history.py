@@ -16,6 +16,7 @@ import hashlib
 import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from preservation.issues import Issue
 from storage.errors import ObjectMissing, StorageError
@@ -24,13 +25,21 @@ from storage.protocol import Storage
 from storage.sidecar import batch_sequence, events_prefix, split_package_prefix
 
 
+class HistoryProblem(StrEnum):
+    MISSING = "missing"
+    DAMAGED = "damaged"
+
+
+_PROBLEM_VI = {HistoryProblem.MISSING: "mất", HistoryProblem.DAMAGED: "hỏng"}
+
+
 @dataclass(frozen=True)
 class HistoryFix:
     """One history batch found missing or damaged in a location, and what became of it."""
 
     key: str
     location: str
-    problem: str  # "missing" | "damaged"
+    problem: HistoryProblem
     source: str | None = None  # restored from this location
     reason: str = ""
 
@@ -40,7 +49,7 @@ class HistoryFix:
 
     def issue(self) -> Issue:
         params = {"key": self.key, "location": self.location, "problem_en": self.problem,
-                  "problem_vi": {"missing": "mất", "damaged": "hỏng"}[self.problem],
+                  "problem_vi": _PROBLEM_VI[self.problem],
                   "source": self.source, "reason": self.reason}
         return Issue("AUD043" if self.restored else "AUD044", self.key, params)
 
@@ -107,7 +116,7 @@ def check_history(copy_key: str, location: str, storages: Mapping[str, Storage],
         return []
     fixes: list[HistoryFix] = []
     for key in sorted(set().union(*listed.values())):
-        problem = "missing"
+        problem = HistoryProblem.MISSING
         if key in listed[location]:
             try:
                 data = _read(target, key)
@@ -115,13 +124,13 @@ def check_history(copy_key: str, location: str, storages: Mapping[str, Storage],
                 continue  # unreadable says nothing about the bytes
             if data is not None and _intact(data, key):
                 continue
-            problem = "damaged"
+            problem = HistoryProblem.DAMAGED
         fixes.append(_restore(key, location, problem, target, storages, listed) if repair
                      else HistoryFix(key, location, problem, reason="audit without --repair"))
     return fixes
 
 
-def _restore(key: str, location: str, problem: str, target: Storage,
+def _restore(key: str, location: str, problem: HistoryProblem, target: Storage,
              storages: Mapping[str, Storage], listed: Mapping[str, set[str]]) -> HistoryFix:
     tried = []
     for name, source in storages.items():

@@ -6,10 +6,12 @@ those tests stage the failures a real replica has (bit rot, a dead disk) without
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -29,6 +31,9 @@ class _Entry:
 
 
 class MemoryStorage:
+    parallel_puts: int | None = None  # in-process: as many puts at once as asked
+    worker_safe = False  # its objects live in this process only
+
     def __init__(self, name: str = "memory") -> None:
         self.name = name
         self.up = True
@@ -48,6 +53,10 @@ class MemoryStorage:
         if entry is None:
             raise ObjectMissing(key, self.name)
         return entry
+
+    def deferred_sync(self) -> AbstractContextManager[None]:
+        """Nothing to defer: nothing is ever on a disk."""
+        return contextlib.nullcontext()
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
             size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:

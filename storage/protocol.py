@@ -8,6 +8,7 @@ every backend to the same behaviour.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -80,6 +81,26 @@ class Storage(Protocol):
     """A replica location holding objects under keys (see ``storage.keys.validate_key``)."""
 
     name: str
+
+    @property
+    def parallel_puts(self) -> int | None:
+        """How many puts at once help this location; None: as many as the caller runs.
+
+        An S3 put waits on the network, so many at a time pay; a local disk's puts only
+        contend for the same few folders (``storage.replication.replicate``)."""
+        ...
+
+    @property
+    def worker_safe(self) -> bool:
+        """Whether the storage pickles as plain data and can be reopened in a replication
+        worker process (``storage.replication.start_replication``)."""
+        ...
+
+    def deferred_sync(self) -> AbstractContextManager[None]:
+        """Within the block, puts may leave their durability to the end of the block, which
+        makes every object written in it durable at once. A backend whose puts are durable
+        when they return gives a block that does nothing."""
+        ...
 
     def put(
         self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None, size: int | None = None,

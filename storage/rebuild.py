@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from preservation.catalog import audit as audit_log
 from preservation.catalog import state as catalog_state
 from preservation.catalog.db import Catalog
+from preservation.catalog.event_data import legacy_event_data
 from preservation.catalog.models import (
     EVENT_OUTCOMES,
     Agency,
@@ -64,7 +65,9 @@ from preservation.catalog.models import (
     event_agent,
     utcnow,
 )
+from preservation.catalog.queries import package_versions
 from preservation.catalog.records import column, iso_date, save_document, save_record_file
+from preservation.catalog.vocab import PackageStatus
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
 from preservation.issues import Issue, Report
@@ -187,8 +190,17 @@ def _when(text: str | None) -> dt.datetime:
     return sidecar.parse_when(text.strip())
 
 
+def _object_format(obj: dict[str, Any], rel: str) -> tuple[str | None, str | None]:
+    """The format a PREMIS object records as data: its PRONOM key and its name. The AIP's
+    PREMIS needs a name for every file, so where identification gave none the writer put the
+    file's MIME type there (``ingest.aip``): that is no format name."""
+    name = obj.get("format_name")
+    return obj.get("puid") or None, (None if not name or name == mime_for(rel) else name)
+
+
 def _format_of(event: dict[str, Any]) -> tuple[str | None, str | None]:
-    """``fmt/276 Acrobat PDF 1.7`` (the outcome detail ingest writes) -> (PUID, format name)."""
+    """``fmt/276 Acrobat PDF 1.7`` (the outcome detail of an identification event) -> (PUID,
+    format name): only for older AIPs, whose PREMIS has no object for some identified files."""
     puid, _, name = (event["outcome_detail"] or "").strip().partition(" ")
     return (None if puid in ("", "UNKNOWN") else puid), (name.strip() or None)
 
@@ -369,11 +381,10 @@ class _AipReader:
         for path in [*held, *tags, TAGMANIFEST, SIGNATURE]:
             rel, payload = path.removeprefix("data/"), path.startswith("data/")
             obj = facts.objects.get(rel, {}) if payload else {}
-            # a format identification event, else the PREMIS object (content files); the
-            # metadata khoso wrote has its format by construction (older AIPs recorded an
-            # identification event for the SIP file at the same path: that comes first)
-            puid, name = formats.get(rel) or (
-                (obj.get("puid"), obj.get("format_name")) if obj else
+            # the PREMIS object's format (content files); the metadata khoso wrote has its
+            # format by construction (older AIPs recorded an identification event for the SIP
+            # file at the same path, and only that event says which format it was)
+            puid, name = _object_format(obj, rel) if obj else formats.get(rel) or (
                 own_format(rel) if payload else (None, None))
             sha = self.manifest.get(path) or _sha(self.files[path])
             rows.append({"path": path, "size": self.size(path, rel, sha, sizes, obj),
@@ -808,9 +819,14 @@ class _Rebuild:
                 bitstream = bitstreams.get(e.get("bitstream") or "")
             copy_id = copies.get((e.get("copy") or {}).get("location") or "") \
                 if e.get("link_copy", True) else None
+            if "outcome_data" in e:  # None: an event recorded without data
+                data = e["outcome_data"] if isinstance(e["outcome_data"], dict) else None
+            else:  # PREMIS.xml, or a sidecar written before outcome_data existed: in the text
+                data = legacy_event_data(e["event_type"], e.get("detail"), e.get("outcome_detail"))
             return {"event_uuid": e["event_uuid"], "event_type": e["event_type"],
                     "event_datetime": e["when"], "detail": e.get("detail"),
                     "outcome": e["outcome"], "outcome_detail": e.get("outcome_detail"),
+                    "outcome_data": data,
                     "package_id": package_id, "bitstream_id": bitstream,
                     "stored_copy_id": copy_id,
                     "object_identifier": e.get("object_identifier")}
@@ -954,11 +970,9 @@ class _Rebuild:
     def set_active(self, objid: str) -> None:
         """The highest version of the package in the catalog is the active one."""
         with self.catalog.session() as s:
-            rows = list(s.scalars(sa.select(Package).where(Package.objid == objid,
-                                                           Package.kind == "AIP")
-                                  .order_by(Package.version)))
+            rows = package_versions(s, objid, aip_only=True)
             for row in rows:
-                row.status = "active" if row is rows[-1] else "superseded"
+                row.status = PackageStatus.ACTIVE if row is rows[-1] else PackageStatus.SUPERSEDED
 
     def add_missing_copies(self, found: _Version) -> None:
         """A version already in the catalog (a rebuild run again): copies in locations that

@@ -22,13 +22,18 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from preservation.catalog.event_data import legacy_event_data
 from preservation.catalog.models import Package, PremisEvent, StoredCopy
+from preservation.catalog.vocab import PackageKind
 from preservation.errors import KhosoError
-from preservation.events import FIXITY_CHECK, REPLICATION
+from preservation.events import FIXITY_CHECK, REPLICATION, Outcome
+from storage.checks import RepairStatus
+from storage.protocol import FixityOutcome
 
 ICT = dt.timezone(dt.timedelta(hours=7), "ICT")
-OUTCOMES_VI = {"success": "Thành công", "failure": "Thất bại", "warning": "Cảnh báo",
-               "not_performed": "Không thực hiện được"}
+OUTCOMES_VI: dict[str, str] = {Outcome.SUCCESS: "Thành công", Outcome.FAILURE: "Thất bại",
+               Outcome.WARNING: "Cảnh báo", Outcome.NOT_PERFORMED: "Không thực hiện được"}
+BAD = (FixityOutcome.MISMATCH, FixityOutcome.MISSING)
 Row = dict[str, Any]
 
 
@@ -49,11 +54,16 @@ def _shown(value: dt.datetime | None) -> str:
     return _utc(value).astimezone(ICT).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def fields(text: str | None) -> dict[str, str]:
-    """``k=v; k=v`` pairs of an event's first line (the shape storage and ingest write)."""
-    first = (text or "").split("\n", 1)[0]
-    pairs = (part.strip().partition("=") for part in first.split(";"))
-    return {k: v for k, sep, v in pairs if sep}
+def facts(event: PremisEvent) -> dict[str, Any]:
+    """The event's ``outcome_data``; for an event recorded without it (a writer that gives no
+    data yet), what its text says in the shape earlier versions wrote."""
+    if event.outcome_data is not None:
+        return event.outcome_data
+    return legacy_event_data(event.event_type, event.detail, event.outcome_detail) or {}
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
 
 
 def _events(session: Session, event_type: str, since: dt.datetime | None, until: dt.datetime | None,
@@ -77,16 +87,17 @@ def backup_log(session: Session, *, since: dt.datetime | None = None,
     """Copies written of archived packages; a rejected SIP's "replication not performed"
     event is not a backup."""
     rows = []
-    replications = [r for r in _events(session, REPLICATION, since, until) if r[1].kind == "AIP"]
+    replications = [r for r in _events(session, REPLICATION, since, until)
+                    if r[1].kind == PackageKind.AIP]
     for i, (ev, pkg, _copy) in enumerate(replications, 1):
-        f = fields(ev.detail)
+        f = facts(ev)
         repair = "from" in f
         rows.append({
             "no": i, "time": _shown(ev.event_datetime), "objid": pkg.objid, "version": pkg.version,
             "kind": "Khôi phục bản sao" if repair else "Ghi bản sao khi nộp lưu",
             "source": f.get("from", "gói nộp lưu (SIP)"), "target": f.get("to", f.get("location", "")),
             "object": ev.object_identifier or "", "key": f.get("key", ""),
-            "objects": int(f.get("objects", 1 if repair else 0) or 0), "bytes": int(f.get("bytes", 0) or 0),
+            "objects": _int(f.get("objects", 1 if repair else 0)), "bytes": _int(f.get("bytes", 0)),
             "outcome": OUTCOMES_VI.get(ev.outcome, ev.outcome),
             "note": (ev.outcome_detail or "").split("\n", 1)[0]})
     return rows
@@ -100,18 +111,18 @@ def inspection_record(session: Session, *, since: dt.datetime | None = None,
     keys = ("copies", "ok", "mismatch", "missing", "not_checked", "objects", "bad_objects", "bytes")
     groups: dict[tuple[str, str], Row] = {}
     for ev, _pkg, copy in _events(session, FIXITY_CHECK, since, until):
-        f = fields(ev.outcome_detail)
-        location = copy.location if copy is not None else fields(ev.detail).get("location", "")
+        f = facts(ev)
+        location = copy.location if copy is not None else f.get("location", "")
         row = groups.setdefault((_utc(ev.event_datetime).astimezone(ICT).strftime(fmt), location),
                                 dict.fromkeys(keys, 0))
-        counts = {k: int(f.get(k, 0) or 0) for k in ("objects", "mismatch", "missing", "bytes")}
+        counts = {k: _int(f.get(k, 0)) for k in ("objects", "mismatch", "missing", "bytes")}
         row["copies"] += 1
         row["objects"] += counts["objects"]
         row["bytes"] += counts["bytes"]
         row["bad_objects"] += counts["mismatch"] + counts["missing"]
-        if ev.outcome == "success":
+        if ev.outcome == Outcome.SUCCESS:
             row["ok"] += 1
-        elif ev.outcome == "not_performed":
+        elif ev.outcome == Outcome.NOT_PERFORMED:
             row["not_checked"] += 1
         else:
             row["mismatch" if counts["mismatch"] else "missing"] += 1
@@ -124,18 +135,17 @@ def incident_record(session: Session, *, since: dt.datetime | None = None,
                     until: dt.datetime | None = None, **_: Any) -> list[Row]:
     repairs: dict[tuple[int | None, str], list[PremisEvent]] = {}
     for ev, _pkg, _copy in _events(session, REPLICATION, since, None):
-        if "from" in fields(ev.detail):
+        if "from" in facts(ev):
             repairs.setdefault((ev.stored_copy_id, ev.object_identifier or ""), []).append(ev)
     rows: list[Row] = []
     # One incident per bad object of one copy, from its first detection until a repair
     # succeeds: an object found bad again before that (an audit without --repair, a repair
     # that failed) is the same incident, not a new row.
     open_until: dict[tuple[int | None, str], dt.datetime | None] = {}
-    for ev, pkg, copy in _events(session, FIXITY_CHECK, since, until, outcome="failure"):
+    for ev, pkg, copy in _events(session, FIXITY_CHECK, since, until, outcome=Outcome.FAILURE):
         detected = _utc(ev.event_datetime)
-        for line in (ev.outcome_detail or "").split("\n")[1:]:
-            kind, sep, path = line.partition(": ")
-            if not sep or kind not in ("mismatch", "missing"):
+        for kind, path in facts(ev).get("listed", ()):
+            if kind not in BAD:
                 continue
             incident = (ev.stored_copy_id, path)
             if incident in open_until:
@@ -143,17 +153,19 @@ def incident_record(session: Session, *, since: dt.datetime | None = None,
                 if closed is None or detected <= closed:
                     continue  # still open, or found again before its repair: reported already
             after = [r for r in repairs.get(incident, []) if _utc(r.event_datetime) >= detected]
-            fix = next((r for r in after if r.outcome == "success"), after[-1] if after else None)
+            fix = next((r for r in after if r.outcome == Outcome.SUCCESS),
+                       after[-1] if after else None)
             open_until[incident] = (_utc(fix.event_datetime)
-                                    if fix is not None and fix.outcome == "success" else None)
-            f = fields(fix.detail) if fix else {}
-            result = {"repaired": "Đã khôi phục và kiểm tra lại mã băm",
-                      "lost": "Không còn bản sao tốt: gói được đánh dấu nguy cấp"}.get(
+                                    if fix is not None and fix.outcome == Outcome.SUCCESS else None)
+            f = facts(fix) if fix else {}
+            result = {RepairStatus.REPAIRED: "Đã khôi phục và kiểm tra lại mã băm",
+                      RepairStatus.LOST: "Không còn bản sao tốt: gói được đánh dấu nguy cấp"}.get(
                           f.get("status", ""), "Chưa khắc phục")
             rows.append({
                 "no": len(rows) + 1, "detected_at": _shown(detected), "objid": pkg.objid,
                 "location": copy.location if copy is not None else "", "object": path,
-                "incident": "Sai mã băm (dữ liệu bị thay đổi)" if kind == "mismatch" else "Mất đối tượng",
+                "incident": "Sai mã băm (dữ liệu bị thay đổi)" if kind == FixityOutcome.MISMATCH
+                else "Mất đối tượng",
                 "resolved_at": _shown(fix.event_datetime) if fix else "",
                 "source": f.get("from", "") if f.get("from") != "none" else "", "result": result,
                 "note": (fix.outcome_detail or "") if fix else ""})

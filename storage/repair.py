@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,54 +21,25 @@ from sqlalchemy.orm import Session
 
 from preservation.catalog import audit as audit_log
 from preservation.catalog.db import Catalog
+from preservation.catalog.events import persist_events
 from preservation.catalog.models import Package, StoredCopy
+from preservation.catalog.vocab import CheckResult
 from preservation.events import REPLICATION, Event, Outcome
-from preservation.issues import Issue
-from storage.audit import CopyAudit, ObjectRef, check_detail, save_events, storage_agent
+from storage.checks import (
+    CopyAudit,
+    CopyRepair,
+    ObjectRef,
+    ObjectRepair,
+    RepairStatus,
+    check_detail,
+    storage_agent,
+)
 from storage.errors import ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
 
 _SOURCE_IS_BAD = {"STO003", "STO004"}  # the bytes streamed from the source were wrong
-
-
-@dataclass(frozen=True)
-class ObjectRepair:
-    path: str
-    key: str
-    location: str
-    status: str  # "repaired" | "lost" (no good copy anywhere) | "failed" (retry later)
-    source: str | None = None
-    bytes: int = 0
-    tried: tuple[str, ...] = ()
-    reason: str = ""
-
-    def issue(self, objid: str) -> Issue:
-        params = {"path": self.path, "location": self.location, "source": self.source, "objid": objid,
-                  "tried": ", ".join(self.tried) or "-", "reason": self.reason}
-        return Issue({"repaired": "AUD006", "lost": "AUD007"}.get(self.status, "AUD008"), self.path, params)
-
-
-@dataclass(frozen=True)
-class CopyRepair:
-    audit: CopyAudit
-    objects: tuple[ObjectRepair, ...]
-
-    def _with(self, status: str) -> tuple[ObjectRepair, ...]:
-        return tuple(o for o in self.objects if o.status == status)
-
-    @property
-    def repaired(self) -> tuple[ObjectRepair, ...]:
-        return self._with("repaired")
-
-    @property
-    def lost(self) -> tuple[ObjectRepair, ...]:
-        return self._with("lost")
-
-    @property
-    def unrepaired(self) -> tuple[ObjectRepair, ...]:
-        return tuple(o for o in self.objects if o.status != "repaired")
 
 
 def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
@@ -90,7 +60,7 @@ def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
                 bad.append(f"{name} (mismatch)")
                 continue
             if exc.issue.params.get("location") == target.name:
-                return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+                return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
                                     reason=exc.message("vi"))
             unreachable.append(f"{name}: {exc.message('en')}")
             continue
@@ -99,13 +69,13 @@ def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
             continue
         check = target.verify(key, obj.sha256)
         if check.ok:
-            return ObjectRepair(obj.path, key, location, "repaired", name, check.bytes_read, tuple(bad))
-        return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+            return ObjectRepair(obj.path, key, location, RepairStatus.REPAIRED, name, check.bytes_read, tuple(bad))
+        return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
                             reason=f"re-verification after writing: {check.outcome.value} {check.detail}")
     if unreachable:
-        return ObjectRepair(obj.path, key, location, "failed", tried=tuple(bad),
+        return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
                             reason="no readable good copy; unreachable: " + "; ".join(unreachable))
-    return ObjectRepair(obj.path, key, location, "lost", tried=tuple(bad) or ("no other copy",))
+    return ObjectRepair(obj.path, key, location, RepairStatus.LOST, tried=tuple(bad) or ("no other copy",))
 
 
 def _sources(session: Session, audit: CopyAudit,
@@ -116,7 +86,7 @@ def _sources(session: Session, audit: CopyAudit,
         sa.select(StoredCopy.location, StoredCopy.key)
         .where(StoredCopy.package_id == copy.package_id, StoredCopy.id != copy.copy_id,
                StoredCopy.location != copy.location)
-        .order_by(sa.case((StoredCopy.last_check_result == "ok", 0), else_=1),
+        .order_by(sa.case((StoredCopy.last_check_result == CheckResult.OK, 0), else_=1),
                   StoredCopy.last_check_at.desc(), StoredCopy.id)).all()
     return [(loc, storages[loc], key) for loc, key in rows if loc in storages]
 
@@ -140,12 +110,15 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> list[E
     copy = repair.audit.copy
     events = []
     for o in repair.objects:
-        outcome = Outcome.SUCCESS if o.status == "repaired" else Outcome.FAILURE
+        outcome = Outcome.SUCCESS if o.status is RepairStatus.REPAIRED else Outcome.FAILURE
         detail = (f"from={o.source or 'none'}; to={o.location}; key={o.key}; bytes={o.bytes}; "
                   f"status={o.status}; tried={','.join(o.tried) or '-'}; actor={actor}")
+        data = {"from": o.source or "none", "to": o.location, "key": o.key, "bytes": o.bytes,
+                "status": o.status.value, "tried": list(o.tried)}
         events.append(Event(REPLICATION, outcome, detail, outcome_detail=o.issue(copy.objid).message("vi"),
-                            object_identifier=o.path, agents=((storage_agent(), "executing program"),)))
-    save_events(session, events, package_id=copy.package_id, stored_copy_id=copy.copy_id)
+                            object_identifier=o.path, agents=((storage_agent(), "executing program"),),
+                            outcome_data=data))
+    persist_events(session, events, package_id=copy.package_id, stored_copy_id=copy.copy_id)
     for o in repair.objects:
         audit_log.record(session, actor, f"fixity.repair.{o.status}", "stored_copy", copy.copy_id,
                          objid=copy.objid, path=o.path, key=o.key, source=o.source, target=o.location,
@@ -162,7 +135,7 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> list[E
     issues = [o.issue(copy.objid) for o in repair.objects]
     if not repair.unrepaired:
         row.last_check_at = dt.datetime.now(dt.UTC)
-        row.last_check_result = "not_checked" if repair.audit.unreadable else "ok"
+        row.last_check_result = CheckResult.NOT_CHECKED if repair.audit.unreadable else CheckResult.OK
         issues += [i for i in repair.audit.issues() if i.code == "AUD003"]
     else:
         issues = repair.audit.issues() + issues

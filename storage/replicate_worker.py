@@ -3,12 +3,12 @@
 Started by ``storage.replication.start_replication``. Reads pickled frames on stdin: a header
 (the storage, attempts, back-off), then batches, each as lists of
 ``(key, path, sha256, size, lock, staged)`` ended by an empty list, then ``None``. Each batch is
-written while the next one arrives. Writes pickled frames on stdout: ``("ready", None)`` once
-started, ``("progress", done)`` every ``PROGRESS_EVERY`` seconds, then ``("done", replicas)``,
-``("error", {...})`` or, when told to stop, ``("stopped", None)``; ``("kept", key)`` as soon as a
-key is found already holding the same bytes (puts are write-once: the parent must never remove
-such an object, even if this worker is killed before it reports anything else). It is a
-separate interpreter, not a fork: nothing of the parent's threads, locks or database
+written while the next one arrives. Writes pickled ``(storage.replication.Frame, value)``
+frames on stdout: ``("ready", None)`` once started, ``("progress", done)`` every
+``PROGRESS_EVERY`` seconds, then ``("done", replicas)``, ``("error", {...})`` or, when told to
+stop, ``("stopped", None)``; ``("kept", key)`` as soon as a key is found already holding the
+same bytes (puts are write-once: the parent must never remove such an object, even if this
+worker is killed before it reports anything else). It is a separate interpreter, not a fork: nothing of the parent's threads, locks or database
 connections comes with it. A SIGTERM (the parent gives up: a later step failed) stops it and
 removes everything it wrote. If stdin closes before the work is done, the parent died: the
 worker stops at once and removes nothing, because the job's retry writes the same keys (the
@@ -26,34 +26,28 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-Send = Callable[[tuple[Any, ...]], None]  # a frame to the parent
-
-
-class Wired(NamedTuple):
-    """The shape ``replicate`` reads (``ObjectToStore`` plus ``lock`` and ``staged``)."""
-
-    key: str
-    path: Any
-    sha256: str
-    size: int
-    lock: bool
-    staged: str | None
+from preservation.packaging.objects import ObjectToStore
+from storage.replication import Frame
 
 
 def error_frame(exc: BaseException) -> dict[str, Any]:
+    from preservation.errors import KhosoError
     from storage.replication import failure_frame
 
-    issue = getattr(exc, "issue", None)
-    if issue is not None:
+    if isinstance(exc, KhosoError):
+        issue = exc.issue
         return {"code": issue.code, "path": issue.path, "params": dict(issue.params),
-                "transient": bool(getattr(exc, "transient", False))}
+                "transient": exc.transient}
     return failure_frame(f"{type(exc).__name__}: {exc}"[:500])
 
 
+Send = Callable[[tuple[str, Any]], None]
+
+
 def _progress(send: Send, before: int, _stage: str, done: int, _total: int) -> None:
-    send(("progress", before + done))
+    send((Frame.PROGRESS, before + done))
 
 
 class _Reported(set[tuple[str, str]]):
@@ -66,7 +60,7 @@ class _Reported(set[tuple[str, str]]):
     def add(self, item: tuple[str, str]) -> None:
         if item not in self:
             super().add(item)
-            self._send(("kept", item[1]))
+            self._send((Frame.KEPT, item[1]))
 
 
 class _Stop(BaseException):
@@ -80,7 +74,7 @@ def main() -> int:
     lock = threading.Lock()
     finished = threading.Event()
 
-    def send(frame: tuple[Any, ...]) -> None:
+    def send(frame: tuple[str, Any]) -> None:
         with lock:
             pickle.dump(frame, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
@@ -93,18 +87,18 @@ def main() -> int:
             raise _Stop
 
     signal.signal(signal.SIGTERM, stop)
-    send(("ready", None))  # imports done: the parent falls back to threads without this
+    send((Frame.READY, None))  # imports done: the parent falls back to threads without this
     header = pickle.load(inp)
-    batches: queue.Queue[list[Any] | None] = queue.Queue()  # objects to store, None: the end
+    batches: queue.Queue[list[ObjectToStore] | None] = queue.Queue()
 
     def read() -> None:
         """Batches to the queue as they come; then wait for stdin to close. A close before
         the result was sent means the parent is gone: stop now, clean nothing."""
         try:
-            batch: list[Wired] = []
+            batch: list[ObjectToStore] = []
             while (frame := pickle.load(inp)) is not None:
                 if frame:
-                    batch.extend(Wired(*item) for item in frame)
+                    batch.extend(ObjectToStore(*item) for item in frame)
                 else:
                     batches.put(batch)
                     batch = []
@@ -117,7 +111,7 @@ def main() -> int:
 
     threading.Thread(target=read, daemon=True, name="batches").start()
     storage = header["storage"]
-    written: list[Wired] = []
+    written: list[ObjectToStore] = []
     replicas = []
     kept = _Reported(send)
     try:
@@ -132,12 +126,12 @@ def main() -> int:
         if not conflict(exc):  # after a write-once conflict nothing is removed (replication)
             # the failed batch was removed by replicate itself. Wired is ObjectToStore plus
             # lock/staged until the two are one type (the ignore goes with that)
-            remove(written, [storage], kept)  # type: ignore[arg-type]
+            remove(written, [storage], kept)
         finished.set()
-        send(("stopped", None) if isinstance(exc, _Stop) else ("error", error_frame(exc)))
+        send((Frame.STOPPED, None) if isinstance(exc, _Stop) else (Frame.ERROR, error_frame(exc)))
         return 1
     finished.set()
-    send(("done", replicas))
+    send((Frame.DONE, replicas))
     return 0
 
 

@@ -23,21 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from enum import StrEnum
 from typing import IO, Any
 
+from preservation.packaging.objects import ObjectToStore
 from storage.errors import ObjectExists, ObjectMissing, StorageError
 from storage.protocol import Storage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ObjectToStore:
-    key: str
-    path: Path
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -60,15 +53,17 @@ def conflict(exc: BaseException | dict[str, Any]) -> bool:
 def _put_with_retry(storage: Storage, obj: ObjectToStore, attempts: int, backoff: float,
                     sleep: Callable[[float], None]) -> bool:
     """Write one object; False when the key already held these bytes (nothing written)."""
-    staged = getattr(obj, "staged", None)
+    staged = obj.staged
     for attempt in range(1, attempts + 1):
         try:
             if staged:  # written to this location during ingest's read pass
                 return storage.move(staged, obj.key, expected_sha256=obj.sha256,
-                                    lock=getattr(obj, "lock", True)).created
+                                    lock=obj.lock).created
+            if obj.path is None:
+                raise ValueError(f"{obj.key}: neither a file to read nor a staged key")
             with open(obj.path, "rb", buffering=0) as f:  # unbuffered: no isatty/lseek calls
                 return storage.put(obj.key, f, expected_sha256=obj.sha256, size=obj.size,
-                                   lock=getattr(obj, "lock", True)).created
+                                   lock=obj.lock).created
         except ObjectMissing:
             if not (staged and attempt > 1 and storage.verify(obj.key, obj.sha256).ok):
                 raise
@@ -167,15 +162,15 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
     """
     started = time.monotonic()
     total = len(storages) * len(objects)
-    counts = [max(1, min(workers, getattr(st, "parallel_puts", workers))) for st in storages]
+    counts = [max(1, min(workers, workers if st.parallel_puts is None else st.parallel_puts))
+              for st in storages]
     kept = set() if kept is None else kept
     run = _Run(objects, sum(counts), attempts, backoff, sleep, kept)
     try:
         with contextlib.ExitStack() as stack:
             threads = []
             for storage, count in zip(storages, counts, strict=True):
-                if hasattr(storage, "deferred_sync"):  # one flush per location at the end
-                    stack.enter_context(storage.deferred_sync())
+                stack.enter_context(storage.deferred_sync())  # one flush per location at the end
                 indexes = itertools.count()
                 threads += [threading.Thread(target=run.work, args=(storage, indexes), daemon=True,
                                              name=f"replicate:{storage.name}")
@@ -208,6 +203,17 @@ def replicate(objects: Sequence[ObjectToStore], storages: Sequence[Storage], *,
 PROCESS_MIN = 2000  # objects; below this, starting interpreters costs more than it overlaps
 _FRAME = 5000  # objects per pickled frame sent to a worker: memory stays flat for 100,000
 READY_TIMEOUT = 30.0  # seconds for a worker's interpreter to start and import
+
+
+class Frame(StrEnum):
+    """What a replication worker's frame says (``storage.replicate_worker``)."""
+
+    READY = "ready"  # started, imports done
+    PROGRESS = "progress"  # objects written so far
+    KEPT = "kept"  # a key found already holding the same bytes
+    DONE = "done"  # every batch written: its Replicas
+    ERROR = "error"  # failed: the StorageError's fields (``failure_frame``)
+    STOPPED = "stopped"  # told to stop (another worker failed): cleaned up
 
 
 def failure_frame(reason: str, location: str = "", *, transient: bool = False) -> dict[str, Any]:
@@ -280,7 +286,7 @@ class _Worker:
         self.storage = storage
         self.kept = kept
         self.done = 0
-        self.result: tuple[str, Any] | None = None  # ("done", replicas) or ("error", frame)
+        self.result: tuple[str, Any] | None = None
         self.ready = threading.Event()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "storage.replicate_worker"], stdin=subprocess.PIPE,
@@ -313,17 +319,17 @@ class _Worker:
         try:
             while True:
                 kind, value = pickle.load(self.stdout)
-                if kind == "progress":
+                if kind == Frame.PROGRESS:
                     self.done = value
-                elif kind == "kept":
+                elif kind == Frame.KEPT:
                     self.kept.add((self.storage.name, value))
-                elif kind == "ready":
+                elif kind == Frame.READY:
                     self.ready.set()
                 else:
                     self.result = (kind, value)
                     return
         except Exception as exc:  # noqa: BLE001 - a worker that died mid-frame, or never spoke
-            self.result = ("error", failure_frame(
+            self.result = (Frame.ERROR, failure_frame(
                 f"replication worker ended without a result ({type(exc).__name__})",
                 self.storage.name, transient=True))
         finally:
@@ -352,18 +358,13 @@ class _Worker:
         self.reader.join()
         self.stdout.close()
 
-    @property
-    def outcome(self) -> tuple[str, Any]:
-        """The result, once the reader has ended (it sets one on every way out)."""
-        assert self.result is not None
-        return self.result
-
 
 class _InWorkers(Replication):
     """Each location's puts in a worker process of its own, beside the caller's work."""
 
-    def __init__(self, storages: Sequence[Storage], **kw: Any) -> None:
-        super().__init__(storages, **kw)
+    def __init__(self, storages: Sequence[Storage], *, attempts: int = 4, backoff: float = 0.5,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        super().__init__(storages, attempts=attempts, backoff=backoff, progress=progress)
         self.cancelled = False
         self.workers: list[_Worker] = []
         try:
@@ -388,7 +389,7 @@ class _InWorkers(Replication):
             # pickles as its parts and is rebuilt on the other side).
             for start in range(0, len(objects), _FRAME):
                 frame = pickle.dumps([(o.key, o.path and os.fspath(o.path), o.sha256, o.size,
-                                       getattr(o, "lock", True), getattr(o, "staged", None))
+                                       o.lock, o.staged)
                                       for o in objects[start:start + _FRAME]],
                                      protocol=pickle.HIGHEST_PROTOCOL)
                 for worker in self.workers:
@@ -410,11 +411,11 @@ class _InWorkers(Replication):
             for worker in self.workers:
                 worker.send(None)  # no more batches
             while (alive := [w for w in self.workers if w.reader.is_alive()]) and not any(
-                    w.result is not None and w.result[0] == "error" for w in self.workers):
+                    w.result is not None and w.result[0] == Frame.ERROR for w in self.workers):
                 alive[0].reader.join(PROGRESS_EVERY)
                 if progress:
                     progress("store", sum(w.done for w in self.workers), total)
-            clash = any(w.result is not None and w.result[0] == "error" and conflict(w.result[1])
+            clash = any(w.result is not None and w.result[0] == Frame.ERROR and conflict(w.result[1])
                         for w in self.workers)
             for worker in self.workers:  # the first failure stops the others: they clean up,
                 worker.close(clean=not clash)  # but not after a write-once conflict
@@ -422,10 +423,11 @@ class _InWorkers(Replication):
             self.cancel()
             raise
         workers, self.workers = self.workers, []
-        # "stopped": a worker told to stop because another one failed
-        failures = [w.outcome[1] for w in workers if w.outcome[0] == "error"]
+        # STOPPED: a worker told to stop because another one failed
+        results: list[tuple[str, Any]] = [w.result or (Frame.STOPPED, None) for w in workers]
+        failures = [value for kind, value in results if kind == Frame.ERROR]
         failures.sort(key=lambda f: not conflict(f))  # a conflict is the one to report
-        if failures or any(w.outcome[0] != "done" for w in workers):
+        if failures or any(kind != Frame.DONE for kind, _ in results):
             # a failed worker removed its own objects unless it was killed: remove them all
             if not (failures and conflict(failures[0])):
                 for batch in self.batches:
@@ -435,7 +437,7 @@ class _InWorkers(Replication):
                 "a replication worker stopped before it finished", transient=True)
             raise StorageError(first["code"], first["path"], transient=first["transient"],
                                **first["params"])
-        self.replicas = [r for w in workers for r in w.outcome[1]]
+        self.replicas = [r for _, value in results for r in value]
         if progress:
             progress("store", total, total)
         return super().wait()
@@ -460,14 +462,13 @@ def start_replication(objects: Sequence[ObjectToStore], storages: Sequence[Stora
     run beside the caller's Python (building the rest of the package, registering it)
     instead of taking turns with it for the GIL. Otherwise each batch is written in the
     caller's threads before ``add`` returns, as ``replicate`` does."""
-    kw: dict[str, Any] = {"attempts": attempts, "backoff": backoff, "progress": progress}
     handle: Replication | None = None
     if len(objects) >= (PROCESS_MIN if process_min is None else process_min) and storages and all(
-            getattr(s, "worker_safe", False) for s in storages):
+            s.worker_safe for s in storages):
         try:
-            handle = _InWorkers(storages, **kw)
+            handle = _InWorkers(storages, attempts=attempts, backoff=backoff, progress=progress)
         except OSError as exc:  # no interpreter to start, or it could not import us
             log.warning("replication workers unavailable (%s); replicating in threads", exc)
-    handle = handle or Replication(storages, **kw)
+    handle = handle or Replication(storages, attempts=attempts, backoff=backoff, progress=progress)
     handle.add(objects)
     return handle

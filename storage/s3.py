@@ -14,11 +14,13 @@ resolved by re-reading what is there (the same bytes: success, other bytes: ``Ob
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
@@ -51,6 +53,9 @@ def _b64(digest: bytes) -> str:
 
 
 class S3Storage:
+    parallel_puts: int | None = None  # a put waits on the network: as many at once as asked
+    worker_safe = False  # holds a boto3 client: not reopened in another process
+
     def __init__(self, bucket: str, endpoint_url: str | None = None, region: str | None = None,
                  lock_mode: str | None = None, lock_days: int | None = None, client: Any = None, *,
                  name: str | None = None, multipart_threshold: int = 64 * MiB, part_size: int = 64 * MiB,
@@ -116,6 +121,10 @@ class S3Storage:
             return {}
         until = datetime.now(UTC) + timedelta(days=self.lock_days)
         return {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
+
+    def deferred_sync(self) -> AbstractContextManager[None]:
+        """Nothing to defer: an object is durable once the server answered its PUT."""
+        return contextlib.nullcontext()
 
     def put(self, key: str, stream: BinaryIO, *, expected_sha256: str | None = None,
             size: int | None = None, lock: bool = True, replace: bool = False) -> StoredObject:
@@ -262,7 +271,7 @@ class S3Storage:
         meta = {"sha256": expected} if expected else {}
         upload = self._call("put", key, self.client.create_multipart_upload, Key=key,
                             ChecksumAlgorithm="SHA256", Metadata=meta, **self._lock_args(lock))
-        upload_id, parts = upload["UploadId"], []  # type: str, list[dict[str, Any]]
+        upload_id, parts = upload["UploadId"], list[dict[str, Any]]()
         try:
             while True:
                 chunk = pending.pop(0) if pending else None
@@ -456,10 +465,9 @@ class _BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         try:
-            n: int = self._body.readinto(buffer)
-            return n
+            return int(self._body.readinto(buffer))
         except (BotoCoreError, OSError) as exc:
             raise self._storage._error(exc, self._key, "open") from exc
 

@@ -6,46 +6,31 @@ sizes a run so that ``period_days × runs_per_day`` runs cover every copy. Takin
 the period however unevenly copies were ingested. A copy whose last check could not read it
 (``not_checked``) comes back after ``retry_hours`` rather than after a whole period: it was never
 actually verified. The period defaults to 90 days; the law (TT 05 Điều 28–31) allows at most three
-years.
+years. The order and "overdue" are catalog queries (``preservation.catalog.queries``), the same
+ones ``/healthz`` counts with.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from preservation.catalog.models import Package, StoredCopy
-from preservation.errors import KhosoError
-
-if TYPE_CHECKING:
-    from preservation.catalog.db import Catalog
-    from storage.audit import AuditReport
-    from storage.protocol import Storage
-
-DEFAULT_PERIOD_DAYS = 90
-LAW_MAX_PERIOD_DAYS = 3 * 365 + 1  # "ít nhất một lần trong 3 năm", a leap day included
-DEFAULT_RETRY_HOURS = 24
-# Superseded AIP versions still hold content that is never rewritten; deleted ones hold nothing.
-AUDITED_STATUSES = ("active", "superseded")
-
-
-def check_period(period_days: int) -> int:
-    if not isinstance(period_days, int) or not 1 <= period_days <= LAW_MAX_PERIOD_DAYS:
-        raise KhosoError("AUD010", name="period_days", value=period_days,
-                         reason=f"a whole number of days from 1 to {LAW_MAX_PERIOD_DAYS} (three years, "
-                                "the legal maximum)")
-    return period_days
-
-
-def check_positive(name: str, value: int) -> int:
-    if not isinstance(value, int) or value < 1:
-        raise KhosoError("AUD010", name=name, value=value, reason="a whole number of at least 1")
-    return value
+from preservation.catalog.db import Catalog
+from preservation.catalog.models import StoredCopy
+from preservation.catalog.queries import copies_in_audit_order, count_audited_copies
+from storage.audit import run_audit
+from storage.checks import (
+    DEFAULT_PERIOD_DAYS,
+    DEFAULT_RETRY_HOURS,
+    AuditReport,
+    check_period,
+    check_positive,
+)
+from storage.protocol import Storage
 
 
 def plan(total_copies: int, period_days: int = DEFAULT_PERIOD_DAYS, runs_per_day: int = 24) -> int:
@@ -57,62 +42,21 @@ def plan(total_copies: int, period_days: int = DEFAULT_PERIOD_DAYS, runs_per_day
     return math.ceil(total_copies / (period_days * runs_per_day))
 
 
-def _utc(now: dt.datetime | None) -> dt.datetime:
-    now = now or dt.datetime.now(dt.UTC)
-    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-
-
-def select_copy_ids(session: Session, *, now: dt.datetime | None = None, due_only: bool = True,
-                    period_days: int = DEFAULT_PERIOD_DAYS, limit: int | None = None,
-                    location: str | None = None, locations: Collection[str] | None = None,
-                    exclude_locations: Collection[str] = (), not_checked_since: dt.datetime | None = None,
-                    retry_hours: int = DEFAULT_RETRY_HOURS) -> list[int]:
-    """Ids of copies in audit order: never checked, then failed reads due a retry, then oldest.
-
-    ``due_only`` keeps only copies overdue (never checked, older than the period, or a failed read
-    older than ``retry_hours``). ``not_checked_since`` drops copies already checked after that
-    instant: a run passes its start time so each copy is read at most once per run.
-    """
-    check_period(period_days)
-    now = _utc(now)
-    retry_due = sa.and_(StoredCopy.last_check_result == "not_checked",
-                        StoredCopy.last_check_at < now - dt.timedelta(hours=retry_hours))
-    priority = sa.case((StoredCopy.last_check_at.is_(None), 0), (retry_due, 1), else_=2)
-    query = (sa.select(StoredCopy.id).join(Package, Package.id == StoredCopy.package_id)
-             .where(Package.status.in_(AUDITED_STATUSES))
-             .order_by(priority, StoredCopy.last_check_at, StoredCopy.id))
-    if due_only:
-        query = query.where(sa.or_(StoredCopy.last_check_at.is_(None), retry_due,
-                                   StoredCopy.last_check_at < now - dt.timedelta(days=period_days)))
-    if not_checked_since is not None:
-        query = query.where(sa.or_(StoredCopy.last_check_at.is_(None),
-                                   StoredCopy.last_check_at < _utc(not_checked_since)))
-    if location is not None:
-        query = query.where(StoredCopy.location == location)
-    if locations is not None:
-        query = query.where(StoredCopy.location.in_(list(locations)))
-    if exclude_locations:
-        query = query.where(StoredCopy.location.not_in(list(exclude_locations)))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
-
-
 def due_copies(session: Session, *, now: dt.datetime | None = None, period_days: int = DEFAULT_PERIOD_DAYS,
-               batch_size: int, location: str | None = None) -> list[StoredCopy]:
-    """Up to ``batch_size`` overdue copies, the longest unchecked first."""
-    ids = select_copy_ids(session, now=now, period_days=period_days, limit=check_positive(
-        "batch_size", batch_size), location=location)
+               batch_size: int, location: str | None = None,
+               retry_hours: int = DEFAULT_RETRY_HOURS) -> list[StoredCopy]:
+    """Up to ``batch_size`` overdue copies (or failed reads due a retry), the longest unchecked
+    first."""
+    limit = check_positive("batch_size", batch_size)
+    ids = copies_in_audit_order(session, now=now, period_days=check_period(period_days),
+                                retry_hours=retry_hours, location=location, limit=limit)
     rows = {c.id: c for c in session.scalars(sa.select(StoredCopy).where(StoredCopy.id.in_(ids)))}
     return [rows[i] for i in ids]
 
 
 def count_copies(session: Session, *, location: str | None = None) -> int:
-    query = (sa.select(sa.func.count(StoredCopy.id)).join(Package, Package.id == StoredCopy.package_id)
-             .where(Package.status.in_(AUDITED_STATUSES)))
-    if location is not None:
-        query = query.where(StoredCopy.location == location)
-    return session.scalar(query) or 0
+    """Copies the audit covers (those of active and superseded packages)."""
+    return count_audited_copies(session, location=location)
 
 
 def scheduled_audit(catalog: Catalog, storages: Mapping[str, Storage], *,
@@ -120,8 +64,6 @@ def scheduled_audit(catalog: Catalog, storages: Mapping[str, Storage], *,
                     location: str | None = None, now: dt.datetime | None = None,
                     actor: str = "scheduler") -> AuditReport:
     """One scheduled run (Celery beat calls this ``runs_per_day`` times a day): the next planned batch."""
-    from storage.audit import run_audit  # audit builds on this module's selection
-
     with catalog.session() as s:
         batch = plan(count_copies(s, location=location), period_days, runs_per_day)
     return run_audit(catalog, storages, due_only=False, limit=batch, location=location, repair=repair,

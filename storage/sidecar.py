@@ -92,6 +92,7 @@ def event_record(event: Event, *, objid: str, copy: Mapping[str, Any] | None = N
         "event_uuid": event.event_uuid, "event_type": event.event_type,
         "event_datetime": iso(event.when), "detail": event.detail, "outcome": event.outcome.value,
         "outcome_detail": event.outcome_detail, "object_identifier": event.object_identifier,
+        "outcome_data": None if event.outcome_data is None else dict(event.outcome_data),
         "objid": objid, "bitstream": bitstream, "critical": critical,
         "copy": {k: iso(v) if isinstance(v, dt.datetime) else v for k, v in copy.items()}
         if copy else None, "link_copy": bool(copy) and link_copy,

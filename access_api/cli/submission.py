@@ -92,7 +92,7 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
         outcome = run_job(s, catalog, job_id, services=build_services(s),
                           progress=None if as_json else progress_printer())
     except KhosoError as exc:
-        transient = getattr(exc, "transient", False)
+        transient = exc.transient
         if transient:  # the archive's fault: queued for a worker
             retry_later(catalog, make_celery(s), job_id)
             click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)

@@ -10,22 +10,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import overload
 
 from ingest.aip import kept
 from ingest.context import IngestContext, StepResult, khoso_agent
 from preservation.events import REPLICATION, Event, Outcome
 from preservation.issues import Report
 from preservation.metadata.codelists import field_specs
-
-
-class StoreItem(NamedTuple):
-    key: str
-    path: Path | None  # None when staged: the replicas already hold it under ``staged``
-    sha256: str
-    size: int
-    lock: bool  # under the location's Object Lock (COMPLIANCE) when kept permanently
-    staged: str | None = None
+from preservation.packaging.objects import ObjectToStore
 
 
 def permanent(sip) -> bool:
@@ -47,9 +39,9 @@ def _aip_keeps_retention(kind: str) -> bool:
     return any(s.name == "maintenance" for s in field_specs("AIP", kind))
 
 
-class _Items(Sequence[StoreItem]):
-    """Files of the AIP as StoreItems, made when asked for: a list of them (key, Path, tuple)
-    would cost ~450 B per file for the whole replication of a 100,000-file AIP."""
+class _Items(Sequence[ObjectToStore]):
+    """Files of the AIP as ``ObjectToStore`` values, made when asked for: a list of them (key,
+    Path, tuple) would cost ~450 B per file for the whole replication of a 100,000-file AIP."""
 
     def __init__(self, prefix: str, folder: Path, files: Sequence, staged: dict[str, str],
                  lock: bool) -> None:
@@ -60,17 +52,17 @@ class _Items(Sequence[StoreItem]):
         return len(self.files)
 
     @overload
-    def __getitem__(self, index: int) -> StoreItem: ...
+    def __getitem__(self, index: int) -> ObjectToStore: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Sequence[StoreItem]: ...
+    def __getitem__(self, index: slice) -> Sequence[ObjectToStore]: ...
 
-    def __getitem__(self, index: int | slice) -> StoreItem | Sequence[StoreItem]:
+    def __getitem__(self, index: int | slice) -> ObjectToStore | Sequence[ObjectToStore]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         f = self.files[index]
         staged = self.staged.get(f.path.removeprefix("data/"))
-        return StoreItem(f"{self.prefix}/{f.path}", None if staged else self.folder / f.path,
+        return ObjectToStore(f"{self.prefix}/{f.path}", None if staged else self.folder / f.path,
                          f.sha256, f.size, self.lock, staged)
 
 
@@ -86,11 +78,14 @@ def start_storing(ctx: IngestContext, prefix: str, folder: Path, content: list) 
 
 def replication_events(ctx: IngestContext) -> list[Event]:
     built = ctx.aip
-    assert built is not None
+    assert built is not None  # build_aip ran before anything was stored
     return [Event(REPLICATION, Outcome.SUCCESS,
                   f"location={r.location}; key={built.key_prefix}; objects={r.objects}; "
                   f"bytes={r.bytes}; seconds={r.seconds:.3f}; every object verified by SHA-256",
-                  object_identifier=built.objid, agents=((khoso_agent(), "executing program"),))
+                  object_identifier=built.objid, agents=((khoso_agent(), "executing program"),),
+                  outcome_data={"location": r.location, "key": built.key_prefix,
+                                "objects": r.objects, "bytes": r.bytes,
+                                "seconds": round(r.seconds, 3)})
             for r in ctx.stored]
 
 

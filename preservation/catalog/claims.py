@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import AipClaim, Job, utcnow
+from preservation.catalog.vocab import JobStatus
 
-LIVE = ("queued", "running")
+LIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def claim(catalog: Catalog, arc_file_code: str, job_id: str) -> str | None:

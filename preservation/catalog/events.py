@@ -31,9 +31,7 @@ def agent_id(session: Session, agent: Agent) -> int:
     session.execute(dialect.insert(PremisAgent).values(
         identifier_type=agent.identifier_type, identifier_value=agent.identifier_value,
         name=agent.name, agent_type=agent.agent_type, note=agent.note).on_conflict_do_nothing())
-    added = session.scalar(sa.select(PremisAgent.id).where(*where))
-    assert added is not None  # inserted just now, or by a concurrent writer
-    return added
+    return session.scalars(sa.select(PremisAgent.id).where(*where)).one()
 
 
 CHUNK = 5000  # rows per INSERT: a 100,000-file package is never built as one list of rows
@@ -56,6 +54,7 @@ def insert_events(session: Session, rows: Sequence[EventRow],
         [{"event_uuid": r.event.event_uuid, "event_type": r.event.event_type,
           "event_datetime": r.event.when, "detail": r.event.detail,
           "outcome": r.event.outcome.value, "outcome_detail": r.event.outcome_detail,
+          "outcome_data": None if r.event.outcome_data is None else dict(r.event.outcome_data),
           "package_id": r.package_id, "stored_copy_id": r.stored_copy_id,
           "bitstream_id": r.bitstream_id, "object_identifier": r.event.object_identifier}
          for r in rows]).scalars())

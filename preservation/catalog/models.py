@@ -29,7 +29,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from preservation.events import new_uuid
+from preservation.catalog.vocab import (
+    ArchiveKind,
+    CheckResult,
+    DocumentKind,
+    FileState,
+    FondsStatus,
+    JobStatus,
+    PackageContent,
+    PackageKind,
+    PackageStatus,
+)
+from preservation.events import Outcome, new_uuid
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,20 +61,21 @@ class Base(DeclarativeBase):
 
 
 def one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    """A CHECK that the column holds one of the vocabulary's strings (``vocab``)."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=name)
 
 
-ARCHIVE_KINDS = ("hien_hanh", "lich_su")
-FONDS_STATUSES = ("dong", "mo")
-FILE_STATES = ("draft", "submitted", "active", "review_disposal", "destroyed", "transferred")
-DOCUMENT_KINDS = ("van_ban", "pic", "media")
-PACKAGE_KINDS = ("SIP", "AIP", "DIP")
-PACKAGE_CONTENT = ("hoso", "tailieu")
-PACKAGE_STATUSES = ("received", "rejected", "active", "superseded", "deleted")
-CHECK_RESULTS = ("ok", "mismatch", "missing", "not_checked")
-EVENT_OUTCOMES = ("success", "failure", "warning", "not_performed")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ARCHIVE_KINDS = tuple(ArchiveKind)
+FONDS_STATUSES = tuple(FondsStatus)
+FILE_STATES = tuple(FileState)
+DOCUMENT_KINDS = tuple(DocumentKind)
+PACKAGE_KINDS = tuple(PackageKind)
+PACKAGE_CONTENT = tuple(PackageContent)
+PACKAGE_STATUSES = tuple(PackageStatus)
+CHECK_RESULTS = tuple(CheckResult)
+EVENT_OUTCOMES = tuple(Outcome)
+JOB_STATUSES = tuple(JobStatus)
 
 
 class Timestamps:
@@ -106,7 +118,7 @@ class Fonds(Timestamps, Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     fond_code: Mapped[str] = mapped_column(String(20))
     fond_name: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(4), default="mo")
+    status: Mapped[str] = mapped_column(String(4), default=FondsStatus.MO.value)
     fond_history: Mapped[str | None] = mapped_column(Text)
     archives_time: Mapped[str | None] = mapped_column(String(30))
     year_from: Mapped[int | None] = mapped_column(Integer)
@@ -152,7 +164,7 @@ class RecordFile(Timestamps, Base):
     risk_recovery_status: Mapped[str | None] = mapped_column(String(2))
     description: Mapped[str | None] = mapped_column(String(2000))
     muc_luc_so: Mapped[str | None] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default="active")
+    state: Mapped[str] = mapped_column(String(20), default=FileState.ACTIVE.value)
     retention_expires_on: Mapped[dt.date | None] = mapped_column(Date)
 
     fonds: Mapped[Fonds] = relationship()
@@ -172,7 +184,7 @@ class Document(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_file_id: Mapped[int | None] = mapped_column(ForeignKey("record_file.id"))
     package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
-    kind: Mapped[str] = mapped_column(String(8), default="van_ban")
+    kind: Mapped[str] = mapped_column(String(8), default=DocumentKind.VAN_BAN.value)
     doc_id: Mapped[str | None] = mapped_column(String(100), index=True)
     doc_code: Mapped[str | None] = mapped_column(String(100))
     arc_doc_code: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -232,9 +244,9 @@ class Package(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     objid: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(3))
-    content_type: Mapped[str] = mapped_column(String(7), default="hoso")
+    content_type: Mapped[str] = mapped_column(String(7), default=PackageContent.HOSO.value)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="received")
+    status: Mapped[str] = mapped_column(String(12), default=PackageStatus.RECEIVED.value)
     record_file_id: Mapped[int | None] = mapped_column(ForeignKey("record_file.id"))
     fonds_id: Mapped[int | None] = mapped_column(ForeignKey("fonds.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
@@ -284,7 +296,7 @@ class StoredCopy(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_check_at: Mapped[dt.datetime | None] = mapped_column()
-    last_check_result: Mapped[str] = mapped_column(String(12), default="not_checked")
+    last_check_result: Mapped[str] = mapped_column(String(12), default=CheckResult.NOT_CHECKED.value)
     last_check_detail: Mapped[str | None] = mapped_column(Text)
 
     package: Mapped[Package] = relationship(back_populates="copies")
@@ -327,6 +339,8 @@ class PremisEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(14))
     outcome_detail: Mapped[str | None] = mapped_column(Text)
+    # what registers read (``preservation.catalog.event_data``); None for events without facts
+    outcome_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
     bitstream_id: Mapped[int | None] = mapped_column(ForeignKey("bitstream.id"))
     stored_copy_id: Mapped[int | None] = mapped_column(ForeignKey("stored_copy.id"))
@@ -416,7 +430,7 @@ class Job(Base):
     __table_args__ = (one_of("status", JOB_STATUSES, "status"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 
 from preservation.catalog import audit
 from preservation.catalog.models import Agency, ArchiveBody, Fonds
+from preservation.catalog.vocab import FondsStatus
 from preservation.errors import Conflict, NotFound, ValidationFailed
 from preservation.issues import Report
 from preservation.metadata.codelists import codelist
 
 _ORGAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,24}")
 _FOND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
-_STATUS = {"dong": "dong", "đóng": "dong", "mo": "mo", "mở": "mo"}
+_STATUS = {"dong": FondsStatus.DONG, "đóng": FondsStatus.DONG, "mo": FondsStatus.MO,
+           "mở": FondsStatus.MO}  # as a person types it
 
 
 def ensure_archive_body(session: Session, code: str, name: str, kind: str) -> ArchiveBody:

@@ -91,7 +91,7 @@ def as_event(row: PremisEvent) -> Event:
                  row.object_identifier,
                  tuple((Agent(a.identifier_value, a.name, a.agent_type, a.identifier_type, a.note),
                         "executing program") for a in row.agents),
-                 row.event_datetime, row.event_uuid)
+                 row.event_datetime, row.event_uuid, row.outcome_data)
 
 
 def write_ingest_sidecars(k: Khoso) -> None:

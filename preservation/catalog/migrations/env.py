@@ -7,7 +7,7 @@ from preservation.catalog.models import Base
 
 config = context.config
 engine = config.attributes.get("engine") or create_engine(
-    config.get_main_option("sqlalchemy.url", ""))
+    config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
     context.configure(

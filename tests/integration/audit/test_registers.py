@@ -91,3 +91,23 @@ def test_unknown_register_format_or_period_is_refused(catalog):
     with pytest.raises(KhosoError) as err:
         write_register("nhat_ky_sao_luu", [], io.StringIO(), fmt="xlsx")
     assert err.value.code == "AUD010"
+
+
+def test_registers_are_built_from_the_events_data_not_their_text(catalog, audited):
+    """The text of an event is for people (it may be reworded); the registers read its data."""
+    import sqlalchemy as sa
+
+    from preservation.catalog.models import PremisEvent
+
+    with catalog.session() as s:
+        before = {name: build_register(s, name) for name in REGISTERS}
+        assert all(e.outcome_data for e in s.scalars(sa.select(PremisEvent).where(
+            PremisEvent.event_type.in_(("fixity check", "replication")))))
+    with catalog.session() as s:
+        s.execute(sa.update(PremisEvent).values(detail="(reworded)", outcome_detail="(reworded)"))
+    with catalog.session() as s:
+        after = {name: build_register(s, name) for name in REGISTERS}
+    for name in REGISTERS:  # only the note column shows the text
+        assert [{k: v for k, v in r.items() if k != "note"} for r in after[name]] == [
+            {k: v for k, v in r.items() if k != "note"} for r in before[name]]
+    assert len(after["bien_ban_xu_ly_su_co"]) == 3

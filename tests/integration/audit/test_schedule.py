@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from preservation.catalog.models import Package, StoredCopy
 from preservation.errors import KhosoError
 from storage.audit import run_audit
-from storage.schedule import LAW_MAX_PERIOD_DAYS, due_copies, plan, scheduled_audit
+from storage.checks import LAW_MAX_PERIOD_DAYS
+from storage.schedule import due_copies, plan, scheduled_audit
 from tests.support.audit import make_aip
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)  # copies checked now are later

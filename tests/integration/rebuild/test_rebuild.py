@@ -43,6 +43,10 @@ def test_rebuild_equals_original_row_by_row(ingested, target):
     assert {t: len(r) for t, r in rebuilt.items()} == {t: len(r) for t, r in original.items()}
     assert len(rebuilt["stored_copy"]) == 3 and len(rebuilt["premis_event"]) > 60  # 28 per AIP
     assert_same(original, rebuilt)
+    with target.session() as s:  # what the registers read comes back as data
+        data = list(s.scalars(sa.select(PremisEvent.outcome_data).where(
+            PremisEvent.event_type.in_(("fixity check", "replication")))))
+    assert len(data) == 12 and all(d and d["key"] for d in data)
     assert report.complete
     with pytest.raises(KhosoError) as refused:  # a complete catalog is never rebuilt into
         rebuild_catalog(target, storage, archive_code=ARCHIVE)

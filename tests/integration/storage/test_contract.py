@@ -53,6 +53,17 @@ def test_backend_plays_the_storage_role(backend: Backend) -> None:
     assert backend.storage.name
 
 
+def test_backend_declares_its_capabilities(backend: Backend) -> None:
+    s = backend.storage
+    assert s.parallel_puts is None or s.parallel_puts >= 1
+    assert isinstance(s.worker_safe, bool)
+    with s.deferred_sync():  # what is written inside the block is there once it is left
+        s.put("deferred/a.bin", io.BytesIO(b"a"))
+        s.put("deferred/b.bin", io.BytesIO(b"b"))
+    assert sorted(s.list("deferred/")) == ["deferred/a.bin", "deferred/b.bin"]
+    assert s.verify("deferred/b.bin", sha(b"b")).ok
+
+
 def test_round_trip(backend: Backend) -> None:
     s, data = backend.storage, b"Phong luu tru \x00\xff" * 1000
     stored = s.put("fonds/hồ sơ/tài liệu 01.pdf", io.BytesIO(data))

@@ -20,6 +20,7 @@ from preservation.catalog.models import (
 )
 from preservation.packaging.read import read_mets
 from storage.errors import ObjectMissing, StorageError
+from storage.memory import MemoryStorage
 from storage.replication import replicate
 from tests.support.khoso import Khoso
 from tests.support.versions import (
@@ -182,8 +183,9 @@ def test_a_failed_write_leaves_no_version_and_frees_the_number(khoso: Khoso) -> 
     assert update(khoso, objid, package_ead=ead).version == 2  # the reservation was released
 
 
-class _Down:
-    name = "down"
+class _Down(MemoryStorage):
+    def __init__(self) -> None:
+        super().__init__("down")
 
     def put(self, key, stream, **_):
         raise StorageError("STO007", key, key=key, location="down", operation="put",

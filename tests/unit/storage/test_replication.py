@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from preservation.packaging.objects import ObjectToStore
 from storage.errors import StorageError
 from storage.memory import MemoryStorage
-from storage.replication import ObjectToStore, replicate
+from storage.replication import replicate
 
 
 class Watched(MemoryStorage):
@@ -120,3 +121,27 @@ def test_other_failures_still_remove_what_the_package_wrote_but_not_what_it_foun
         replicate(items, [disk], workers=1)
     assert info.value.code == "STO007"
     assert sorted(disk.list("pkg/")) == sorted(o.key for o in items[:2])
+
+
+def test_a_location_without_a_thread_limit_gets_the_callers_workers(tmp_path):
+    disk, bucket = Watched("disk", parallel_puts=1), Watched("bucket")  # None: no limit of its own
+    assert bucket.parallel_puts is None
+    replicate(objects(tmp_path, 40), [disk, bucket], workers=4)
+    assert disk.most == 1 and 1 < bucket.most <= 4
+
+
+def test_errors_are_permanent_unless_they_say_otherwise():
+    from preservation.errors import KhosoError
+
+    assert KhosoError("GEN001").transient is False
+    assert StorageError("STO007", "k", key="k", location="x", operation="put",
+                        reason="r").transient is False
+    assert StorageError("STO006", "k", transient=True, key="k", location="x", operation="put",
+                        reason="r").transient is True
+
+
+def test_an_object_with_neither_a_file_nor_a_staged_key_is_refused_and_nothing_stays(tmp_path):
+    disk = Watched("disk", parallel_puts=1)
+    with pytest.raises(ValueError, match="pkg/x.bin"):
+        replicate([*objects(tmp_path, 2), ObjectToStore("pkg/x.bin", None, "0" * 64, 1)], [disk])
+    assert list(disk.list("pkg/")) == []

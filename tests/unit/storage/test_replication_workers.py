@@ -9,10 +9,11 @@ import time
 
 import pytest
 
+from preservation.packaging.objects import ObjectToStore
 from storage.errors import StorageError
 from storage.filesystem import FilesystemStorage
 from storage.memory import MemoryStorage
-from storage.replication import ObjectToStore, Replication, start_replication
+from storage.replication import Replication, start_replication
 
 
 def objects(folder, n: int, start: int = 0, tag: str = "") -> list[ObjectToStore]:

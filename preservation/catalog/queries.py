@@ -1,0 +1,134 @@
+"""Catalog queries asked in more than one place, written once.
+
+"Overdue" in particular has one definition (``overdue``): ``/healthz`` counts the copies it
+covers and the audit scheduler reads them first, so the two can never disagree about which
+copies the audit period has left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from preservation.catalog.models import Package, StoredCopy
+from preservation.catalog.vocab import CheckResult, PackageKind, PackageStatus
+
+# Superseded AIP versions still hold content that is never rewritten; deleted ones hold nothing.
+AUDITED_STATUSES = (PackageStatus.ACTIVE, PackageStatus.SUPERSEDED)
+BAD_RESULTS = (CheckResult.MISMATCH, CheckResult.MISSING)
+
+
+def utc(now: dt.datetime | None = None) -> dt.datetime:
+    """``now`` (default: the current time) as an aware UTC datetime; SQLite gives naive UTC."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+
+
+# -- packages ------------------------------------------------------------------------------
+
+def package_versions(session: Session, objid: str, *, aip_only: bool = False,
+                     statuses: Collection[str] | None = None) -> list[Package]:
+    """Every version of the package ``objid``, oldest first."""
+    query = sa.select(Package).where(Package.objid == objid)
+    if aip_only:
+        query = query.where(Package.kind == PackageKind.AIP)
+    if statuses is not None:
+        query = query.where(Package.status.in_(list(statuses)))
+    return list(session.scalars(query.order_by(Package.version)))
+
+
+def copies_by_package(session: Session, package_ids: Iterable[int]) -> dict[int, list[StoredCopy]]:
+    """The stored copies of each package, by package id (a package without one: absent)."""
+    out: dict[int, list[StoredCopy]] = {}
+    for c in session.scalars(sa.select(StoredCopy).where(
+            StoredCopy.package_id.in_(list(package_ids))).order_by(StoredCopy.id)):
+        out.setdefault(c.package_id, []).append(c)
+    return out
+
+
+def package_with_copies(session: Session, objid: str) -> list[tuple[Package, list[StoredCopy]]]:
+    """Every version of ``objid``, oldest first, each with its stored copies."""
+    versions = package_versions(session, objid)
+    copies = copies_by_package(session, [p.id for p in versions])
+    return [(p, copies.get(p.id, [])) for p in versions]
+
+
+def copy_key(session: Session, package_id: int) -> str | None:
+    """The key prefix of a package's copies (the same in every location)."""
+    return session.scalar(sa.select(StoredCopy.key).where(StoredCopy.package_id == package_id)
+                          .limit(1))
+
+
+# -- stored copies and the audit -----------------------------------------------------------
+
+def audited_copies() -> sa.Select[int]:
+    """Ids of the copies the fixity audit covers: those of active and superseded packages."""
+    return (sa.select(StoredCopy.id).join(Package, Package.id == StoredCopy.package_id)
+            .where(Package.status.in_(AUDITED_STATUSES)))
+
+
+def overdue(now: dt.datetime, period_days: int) -> sa.ColumnElement[bool]:
+    """A copy never checked, or not checked within the audit period before ``now``."""
+    return sa.or_(StoredCopy.last_check_at.is_(None),
+                  StoredCopy.last_check_at < utc(now) - dt.timedelta(days=period_days))
+
+
+def retry_due(now: dt.datetime, retry_hours: int) -> sa.ColumnElement[bool]:
+    """A copy whose last check could not read it, longer ago than ``retry_hours``: it was never
+    actually verified, so it comes back before a whole period has passed."""
+    return sa.and_(StoredCopy.last_check_result == CheckResult.NOT_CHECKED,
+                   StoredCopy.last_check_at < utc(now) - dt.timedelta(hours=retry_hours))
+
+
+def count_overdue_copies(session: Session, *, now: dt.datetime | None = None,
+                         period_days: int) -> int:
+    query = sa.select(sa.func.count()).select_from(
+        audited_copies().where(overdue(utc(now), period_days)).subquery())
+    return session.scalar(query) or 0
+
+
+def count_bad_copies(session: Session) -> int:
+    """Copies whose last check found a changed or missing object."""
+    return session.scalar(sa.select(sa.func.count(StoredCopy.id)).where(
+        StoredCopy.last_check_result.in_(BAD_RESULTS))) or 0
+
+
+def count_audited_copies(session: Session, *, location: str | None = None) -> int:
+    query = audited_copies()
+    if location is not None:
+        query = query.where(StoredCopy.location == location)
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def copies_in_audit_order(session: Session, *, now: dt.datetime | None = None,
+                          due_only: bool = True, period_days: int, retry_hours: int,
+                          limit: int | None = None, location: str | None = None,
+                          locations: Collection[str] | None = None,
+                          exclude_locations: Sequence[str] = (),
+                          not_checked_since: dt.datetime | None = None) -> list[int]:
+    """Ids of audited copies: never checked, then failed reads due a retry, then oldest checked.
+
+    ``due_only`` keeps the overdue ones and the failed reads due a retry. ``not_checked_since``
+    drops copies already checked after that instant (a run passes its start: each copy is read
+    at most once per run)."""
+    now = utc(now)
+    retry = retry_due(now, retry_hours)
+    priority = sa.case((StoredCopy.last_check_at.is_(None), 0), (retry, 1), else_=2)
+    query = audited_copies().order_by(priority, StoredCopy.last_check_at, StoredCopy.id)
+    if due_only:
+        query = query.where(sa.or_(overdue(now, period_days), retry))
+    if not_checked_since is not None:
+        query = query.where(sa.or_(StoredCopy.last_check_at.is_(None),
+                                   StoredCopy.last_check_at < utc(not_checked_since)))
+    if location is not None:
+        query = query.where(StoredCopy.location == location)
+    if locations is not None:
+        query = query.where(StoredCopy.location.in_(list(locations)))
+    if exclude_locations:
+        query = query.where(StoredCopy.location.not_in(list(exclude_locations)))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))

@@ -1,0 +1,81 @@
+"""The catalog's closed vocabularies. Each value is the very string stored in its ``String``
+column (and checked there by a CHECK constraint, ``models.one_of``), so a member compares equal
+to what a row holds and nothing stored changes. PREMIS event outcomes are
+``preservation.events.Outcome``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ArchiveKind(StrEnum):
+    """Cơ quan lưu trữ hiện hành (current) or lịch sử (historical)."""
+
+    HIEN_HANH = "hien_hanh"
+    LICH_SU = "lich_su"
+
+
+class FondsStatus(StrEnum):
+    """Phông đóng (closed: the organ no longer exists) or mở (still receiving records)."""
+
+    DONG = "dong"
+    MO = "mo"
+
+
+class FileState(StrEnum):
+    """A hồ sơ's lifecycle."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACTIVE = "active"
+    REVIEW_DISPOSAL = "review_disposal"
+    DESTROYED = "destroyed"
+    TRANSFERRED = "transferred"
+
+
+class DocumentKind(StrEnum):
+    VAN_BAN = "van_ban"
+    PIC = "pic"
+    MEDIA = "media"
+
+
+class PackageKind(StrEnum):
+    SIP = "SIP"
+    AIP = "AIP"
+    DIP = "DIP"
+
+
+class PackageContent(StrEnum):
+    """A package of one hồ sơ, or of loose tài liệu."""
+
+    HOSO = "hoso"
+    TAILIEU = "tailieu"
+
+
+class PackageStatus(StrEnum):
+    """``received``: an AIP version reserved, not yet registered; ``superseded``: an older
+    version of an active AIP (its content still audited)."""
+
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    DELETED = "deleted"
+
+
+class CheckResult(StrEnum):
+    """A stored copy's last fixity check. ``not_checked``: never checked, or the last check
+    could not read it, which says nothing about the bytes (never ``mismatch``)."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    MISSING = "missing"
+    NOT_CHECKED = "not_checked"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
