@@ -8,7 +8,8 @@ import click
 
 from access_api.cli.base import Context, echo_rows, info, main
 from access_api.services.base import Identity, ServiceContext
-from access_api.services.jobs import JobState, JobView, list_jobs, show_job
+from access_api.services.jobs import JobView, list_jobs, show_job
+from preservation.catalog.vocab import JobStatus
 
 OUTCOMES_VI = {"pending": "đang chờ", "accepted": "được tiếp nhận", "rejected": "bị từ chối",
                "system_error": "lỗi hệ thống", "cancelled": "đã hủy"}
@@ -24,7 +25,7 @@ def job() -> None:
 
 
 @job.command("list")
-@click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in JobState]),
+@click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in JobStatus]),
               help="Chỉ các công việc ở trạng thái này (lặp lại được) / only jobs in this state "
                    "(repeatable).")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True,
@@ -34,7 +35,7 @@ def job() -> None:
 def job_list(obj: Context, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Danh sách công việc, mới nhất trước / jobs, newest first."""
     views = list_jobs(ServiceContext(obj.settings), Identity.system(),
-                      states=tuple(JobState(s) for s in states), limit=limit)
+                      states=tuple(JobStatus(s) for s in states), limit=limit)
     if as_json:
         click.echo(json.dumps([v.to_dict() for v in views], ensure_ascii=False, indent=2,
                               default=str))

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from access_api.services.base import Identity, ServiceContext, UserRole
-from preservation.catalog import reads
+from preservation.catalog import queries
 from preservation.catalog.models import Package
 from preservation.errors import KhosoError, NotFound
 
@@ -100,7 +100,7 @@ def list_aips(ctx: ServiceContext, identity: Identity, *, limit: int = 1000) -> 
             pkg.objid, pkg.label, pkg.content_type, pkg.version, versions, pkg.status,
             pkg.critical, pkg.file_count, pkg.total_size, len(pkg.copies),
             sum(1 for c in pkg.copies if c.last_check_result == "ok"), pkg.created_at)
-            for pkg, versions in reads.latest_aips(session, limit=limit)]
+            for pkg, versions in queries.latest_aips(session, limit=limit)]
 
 
 def show_aip(ctx: ServiceContext, identity: Identity, objid: str) -> AipDetail:
@@ -108,19 +108,19 @@ def show_aip(ctx: ServiceContext, identity: Identity, objid: str) -> AipDetail:
     order; ``GEN002`` for an unknown OBJID."""
     _check(identity)
     with ctx.catalog.session() as session:
-        versions = reads.aip_versions(session, objid)
+        versions = queries.package_versions(session, objid, aip_only=True)
         if not versions:
             raise NotFound("GEN002", what="AIP", key=objid)
         ids = [p.id for p in versions]
         number = {p.id: p.version for p in versions}
-        where = reads.copy_locations(session, ids)
+        where = queries.copy_locations(session, ids)
         timeline = tuple(EventView(
             e.event_type, e.event_datetime, e.outcome, tuple(a.name for a in e.agents),
             number.get(e.package_id or 0, 0),
             where.get(e.stored_copy_id) if e.stored_copy_id else None,
             e.object_identifier if e.object_identifier != objid else None,
             (e.detail or "").split("\n", 1)[0])
-            for e in reads.package_timeline(session, ids))
+            for e in queries.package_timeline(session, ids))
         newest = versions[-1]
         return AipDetail(objid, newest.label, newest.content_type,
                          any(p.critical for p in versions),

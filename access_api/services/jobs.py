@@ -13,19 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from access_api.services.base import Identity, ServiceContext, UserRole
-from preservation.catalog import reads
+from preservation.catalog import queries
 from preservation.catalog.models import Job
+from preservation.catalog.vocab import JobStatus
 from preservation.errors import NotFound
-
-
-class JobState(StrEnum):
-    """A job's state as the catalog stores it (``job.status``)."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class JobOutcome(StrEnum):
@@ -51,7 +42,7 @@ class JobIssue:
 class JobView:
     id: str
     kind: str
-    state: JobState
+    state: JobStatus
     outcome: JobOutcome
     source: str
     created_by: str | None
@@ -78,9 +69,9 @@ def _may_see_all(identity: Identity) -> bool:
 
 def _outcome(job: Job) -> JobOutcome:
     result = job.result or {}
-    if job.status in (JobState.QUEUED, JobState.RUNNING):
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return JobOutcome.PENDING
-    if job.status == JobState.CANCELLED:
+    if job.status == JobStatus.CANCELLED:
         return JobOutcome.CANCELLED
     if result.get("accepted"):
         return JobOutcome.ACCEPTED
@@ -110,7 +101,7 @@ def _view(job: Job, *, with_issues: bool) -> JobView:
     result = job.result or {}
     issues, total = _issues(job) if with_issues else ([], 0)
     return JobView(
-        id=job.id, kind=job.kind, state=JobState(job.status), outcome=_outcome(job),
+        id=job.id, kind=job.kind, state=JobStatus(job.status), outcome=_outcome(job),
         source=(job.payload or {}).get("source", ""), created_by=job.created_by,
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
         attempts=job.attempts, objid=result.get("objid"), failed_step=result.get("failed_step"),
@@ -122,11 +113,11 @@ def _view(job: Job, *, with_issues: bool) -> JobView:
         issues_total=total)
 
 
-def list_jobs(ctx: ServiceContext, identity: Identity, *, states: tuple[JobState, ...] = (),
+def list_jobs(ctx: ServiceContext, identity: Identity, *, states: tuple[JobStatus, ...] = (),
               limit: int = 100) -> list[JobView]:
     """The newest jobs first, without their reports (``show_job`` has them)."""
     with ctx.catalog.session() as session:
-        jobs = reads.recent_jobs(session, statuses=[str(s) for s in states],
+        jobs = queries.recent_jobs(session, statuses=[str(s) for s in states],
                                  limit=limit if _may_see_all(identity) else limit * 10)
         if not _may_see_all(identity):
             jobs = [j for j in jobs if j.created_by == identity.actor][:limit]
@@ -136,7 +127,7 @@ def list_jobs(ctx: ServiceContext, identity: Identity, *, states: tuple[JobState
 def show_job(ctx: ServiceContext, identity: Identity, job_id: str) -> JobView:
     """One job with its outcome and report; ``GEN002`` when unknown (or not the caller's)."""
     with ctx.catalog.session() as session:
-        job = reads.job_by_id(session, job_id)
+        job = queries.job_by_id(session, job_id)
         if job is None or not (_may_see_all(identity) or job.created_by == identity.actor):
             raise NotFound("GEN002", what="Job", key=job_id)
         return _view(job, with_issues=True)
