@@ -345,8 +345,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
             else:  # written here: known by construction
                 puid, name = own_format(rel)
             files.append(AipFile(f"data/{rel}", entry.size, entry.sha256, puid, entry.mime, name))
-            manifest.write(bagit.manifest_line(entry.sha256, f"data/{rel}",
-                                               encode=bagit.AIP_PATHS_ENCODED).encode())
+            manifest.write(bagit.manifest_line(entry.sha256, f"data/{rel}").encode())
     payload = sum(f.size for f in files)
     tags = {
         bagit.BAGIT_TXT: bagit.bagit_txt(),
@@ -365,7 +364,7 @@ def _bag(aip: BuiltAip, tree: _Tree, ctx: IngestContext) -> None:
     digest = manifest.digest.hexdigest()
     files.append(AipFile(bagit.MANIFEST, manifest.size, digest, None, "text/plain", None))
     tag_lines.append((bagit.MANIFEST, digest))
-    tagmanifest = bagit.manifest(tag_lines, encode=bagit.AIP_PATHS_ENCODED).encode("utf-8")
+    tagmanifest = bagit.manifest(tag_lines).encode("utf-8")
     (bag / bagit.TAGMANIFEST).write_bytes(tagmanifest)
     aip.tagmanifest_sha256 = hashlib.sha256(tagmanifest).hexdigest()
     files.append(AipFile(bagit.TAGMANIFEST, len(tagmanifest), aip.tagmanifest_sha256,

@@ -335,15 +335,13 @@ def _tags(bag: _Bag, cur: _Current, settings: Settings, signer: Any) -> str:
             bagging_date=dt.date.today().isoformat(), octets=sum(h.size for _, h in payload),
             count=len(payload), organ_id=cur.organ_id, software=f"khoso {__version__}",
             version=bag.version, previous=layout.relative_version_path(cur.version, "")),
-        bagit.MANIFEST: bagit.manifest(((p, h.sha256) for p, h in payload),
-                                       encode=bagit.AIP_PATHS_ENCODED),
+        bagit.MANIFEST: bagit.manifest(((p, h.sha256) for p, h in payload)),
         bagit.FETCH_TXT: "".join(bagit.fetch_line(layout.fetch_url(h.version, p), h.size, p)
                                  for p, h in payload if h.version != bag.version),
     }
     for name, text in tags.items():
         bag.write(name, text.encode("utf-8"))
-    tagmanifest = bagit.manifest(((n, bag.held[n][1]) for n in tags),
-                                 encode=bagit.AIP_PATHS_ENCODED).encode("utf-8")
+    tagmanifest = bagit.manifest((n, bag.held[n][1]) for n in tags).encode("utf-8")
     bag.write(TAGMANIFEST, tagmanifest)
     bag.write(bagit.SIGNATURE, signer.sign_detached(tagmanifest))
     return hashlib.sha256(tagmanifest).hexdigest()

@@ -279,8 +279,7 @@ class _AipReader:
         return record
 
     def check_tags(self) -> None:
-        self.tags = tags = bagit.parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"),
-                                                decode=bagit.AIP_PATHS_ENCODED)
+        self.tags = tags = bagit.parse_manifest(self.read(TAGMANIFEST).decode("utf-8", "replace"))
         if SIGNATURE not in self.present or not self.read(SIGNATURE, "RBD004"):
             raise self.fail("RBD004")
         for name, expected in tags.items():
@@ -290,10 +289,13 @@ class _AipReader:
         for name in TAG_FILES:
             if name not in tags:
                 raise self.fail("RBD002", file=name, reason=f"not in {TAGMANIFEST}")
-        self.manifest = bagit.parse_manifest(self.files[bagit.MANIFEST].decode("utf-8", "replace"),
-                                             decode=bagit.AIP_PATHS_ENCODED)
+        fetch = self.files[FETCH].decode("utf-8", "replace") if FETCH in tags else ""
+        listed = {line.path for line in bagit.parse_fetch(fetch)}  # fetch.txt was always encoded
+        self.manifest = bagit.parse_aip_manifest(
+            self.files[bagit.MANIFEST].decode("utf-8", "replace"),
+            lambda p: p in self.present or p in listed)
         if FETCH in tags:
-            self.fetched = self.fetch_targets(self.files[FETCH].decode("utf-8", "replace"))
+            self.fetched = self.fetch_targets(fetch)
         missing = sorted(p for p in self.manifest if p not in self.present
                          and p not in self.fetched)
         if missing:

@@ -75,6 +75,13 @@ def _leaf(xf: Any, tag: str, attrib: dict[str, str], text: str | None = None) ->
             xf.write(text)
 
 
+def href_of(path: str) -> str:
+    """A package path as an xlink:href (a URI reference, RFC 3986): readers percent-decode hrefs
+    (``preservation.packaging.read.resolve_href``), so a ``%`` in a file name is written ``%25``
+    (else ``100%25.pdf`` would be read as ``100%.pdf``); names stay readable otherwise."""
+    return path.replace("%", "%25")
+
+
 def _rep_href(path: str) -> str:
     """rep1 METS links are relative to ``representations/rep1/``."""
     if not path.startswith(REP1):
@@ -127,7 +134,7 @@ def _mdref(xf: Any, entry: FileEntry, href: str, mdtype: str, version: str | Non
         attrs["MDTYPEVERSION"] = version
     _leaf(xf, "mdRef", {
         **attrs, "MIMETYPE": entry.mime,
-        XL_TYPE: "simple", XL_HREF: href, "SIZE": str(entry.size),
+        XL_TYPE: "simple", XL_HREF: href_of(href), "SIZE": str(entry.size),
         "CREATED": timestamp(entry.created), "CHECKSUMTYPE": "SHA-256",
         "CHECKSUM": entry.sha256.upper(),
     })
@@ -165,7 +172,7 @@ def _file(xf: Any, entry: FileEntry, href: str) -> None:
              "CREATED": timestamp(entry.created), "CHECKSUMTYPE": "SHA-256",
              "CHECKSUM": entry.sha256.upper()}
     with xf.element(_m("file"), attrs):
-        _leaf(xf, "FLocat", {"LOCTYPE": "URL", XL_TYPE: "simple", XL_HREF: href})
+        _leaf(xf, "FLocat", {"LOCTYPE": "URL", XL_TYPE: "simple", XL_HREF: href_of(href)})
 
 
 def _file_group(xf: Any, use: str, entries: Iterable[FileEntry], rep: bool = False,
@@ -233,7 +240,7 @@ def write_root_mets(out: SupportsWrite[bytes], *, objid: str, label: str | None,
                             _fptrs(xf, docs)
                     with xf.element(_m("div"), _div("Representations/rep1")):
                         _leaf(xf, "mptr", {"LOCTYPE": "URL", XL_TYPE: "simple",
-                                           XL_HREF: rep_mets.path, XL_TITLE: rep_group})
+                                           XL_HREF: href_of(rep_mets.path), XL_TITLE: rep_group})
 
 
 def _is_holey(entry: FileEntry) -> bool:

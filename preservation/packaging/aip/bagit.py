@@ -7,15 +7,15 @@ and path, md5sum's ``*`` marker) and report what they cannot read as data, never
 in the middle of a file, so each caller keeps its own issue codes.
 
 Paths in manifests and fetch.txt: RFC 8493 §2.1.3 and §2.2.3 percent-encode CR, LF and ``%``
-(and only those). khoso's AIP manifests have always listed their paths as they are (an AIP path
-never holds CR or LF: storage keys refuse control characters), and the AIP reader reads them the
-same way; ``AIP_PATHS_ENCODED`` is the one switch both sides use.
+(and only those), and every writer here does. AIPs written before 2026-12-07 listed manifest
+paths as they are, so a name holding ``%25``, ``%0A`` or ``%0D`` read back decoded names another
+file: ``parse_aip_manifest`` reads both forms.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,8 +27,6 @@ TAGMANIFEST = "tagmanifest-sha256.txt"
 SIGNATURE = f"{TAGMANIFEST}.p7s"
 BAGIT_VERSION = "1.0"
 ENCODING = "UTF-8"
-# khoso AIPs list paths unencoded (see the module docstring); writer and reader both follow it
-AIP_PATHS_ENCODED = False
 
 _PCT = re.compile(r"%(0[AaDd]|25)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -183,6 +181,17 @@ def parse_manifest(text: str, *, decode: bool = True) -> dict[str, str]:
         raw = entry[1].removeprefix("*")
         if raw:
             out[decode_path(raw) if decode else raw] = entry[0].lower()
+    return out
+
+
+def parse_aip_manifest(text: str, exists: Callable[[str], bool]) -> dict[str, str]:
+    """An AIP manifest (``parse_manifest``): a decoded path that names no file (``exists``)
+    while the path as written does is taken as written: AIPs of before 2026-12-07 did not
+    encode, and their names may hold ``%25`` literally."""
+    out: dict[str, str] = {}
+    for raw, digest in parse_manifest(text, decode=False).items():
+        path = decode_path(raw)
+        out[raw if path != raw and not exists(path) and exists(raw) else path] = digest
     return out
 
 
