@@ -374,7 +374,7 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
             if raw.startswith("./"):
                 raw = raw[2:]
                 _add(report, "BAG103", raw, manifest=name, line=number)
-            path = bagit.decode_path(raw)
+            path = bagit.decode_path_liberally(raw, lambda p: (tag_reader.root / p).is_file())
             if len(digest) != DIGEST_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", digest):
                 _add(report, "BAG031", name, digest=found[0][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])

@@ -29,6 +29,7 @@ BAGIT_VERSION = "1.0"
 ENCODING = "UTF-8"
 
 _PCT = re.compile(r"%(0[AaDd]|25)")
+_PCT_CRLF = re.compile(r"%(0[AaDd])")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _ENTRY = re.compile(r"^(\S+)[ \t]+(.+)$")
 _BAGIT_LINES = (re.compile(r"^BagIt-Version: (\d+\.\d+)$"),
@@ -46,6 +47,18 @@ def encode_path(path: str) -> str:
 def decode_path(raw: str) -> str:
     """The inverse of ``encode_path`` (either case of hex digit); other ``%`` stay as they are."""
     return _PCT.sub(lambda m: chr(int(m[1], 16)), raw)
+
+
+def decode_path_liberally(raw: str, exists: Callable[[str], bool]) -> str:
+    """``decode_path``, unless that names no file (``exists``) while decoding CR and LF alone
+    does: BagIt 0.97 encoded only those, and bagit-python still writes so, so a ``%25`` in such
+    a bag's path is the file name's own."""
+    path = decode_path(raw)
+    if path != raw and "%" in raw and not exists(path):
+        older = _PCT_CRLF.sub(lambda m: chr(int(m[1], 16)), raw)
+        if exists(older):
+            return older
+    return path
 
 
 def split_lines(text: str) -> list[str]:

@@ -384,3 +384,23 @@ def test_symlink_in_bag(bag: Path) -> None:
 def test_invalid_utf8_name_in_bag(bag: Path) -> None:
     os.mkdir(bag / "data" / os.fsdecode(b"\xff"))
     assert codes(bag) == {"BAG032", "BAG027"}
+
+
+def test_a_percent_25_in_a_bagit_python_name_is_the_name_s_own(tmp_path: Path) -> None:
+    """BagIt 0.97 (what bagit-python writes) encodes only CR and LF: ``%25`` in its manifest
+    is part of the file name, not an encoded ``%``."""
+    bag = make_bag(tmp_path / "bag", {"100%25 xong.pdf": b"%PDF-1.4 x"})
+    result = validate_bag(bag)
+    assert result.is_valid() and result.report.codes() == set()
+
+
+def test_a_bagit_1_0_manifest_decodes_percent_25(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"100% xong.pdf": b"%PDF-1.4 x"})
+    rewrite(bag / "bagit.txt", b"0.97", b"1.0")
+    for name in ("manifest-sha256.txt", "manifest-sha512.txt"):
+        if (bag / name).exists():
+            rewrite(bag / name, b"100% xong", b"100%25 xong")
+    for tag in bag.glob("tagmanifest-*.txt"):
+        tag.unlink()  # the rewritten tag files' digests are stale
+    result = validate_bag(bag)
+    assert result.is_valid(), result.report.to_dict()
