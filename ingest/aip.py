@@ -24,7 +24,7 @@ from preservation import __version__
 from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, write_ead
-from preservation.metadata.identifiers import DocCode, PackageId
+from preservation.metadata.identifiers import DocCode, PackageId, arc_file_code_of
 from preservation.packaging.aip import bagit
 from preservation.packaging.aip.layout import aip_key_prefix
 from preservation.packaging.mets import write_rep_mets, write_root_mets
@@ -162,7 +162,7 @@ class Described:
 
 def arc_file_code(ctx: IngestContext) -> str:
     assert ctx.sip is not None and ctx.sip.ead is not None  # validate_sip passed
-    return f"{ctx.settings.archive_code}.{ctx.sip.ead.values['fileCode']}"
+    return arc_file_code_of(ctx.settings.archive_code, str(ctx.sip.ead.values["fileCode"]))
 
 
 def describe(ctx: IngestContext) -> Described:

@@ -41,7 +41,8 @@ def _aip_keeps_retention(kind: str) -> bool:
 
 class _Items(Sequence[ObjectToStore]):
     """Files of the AIP as ``ObjectToStore`` values, made when asked for: a list of them (key,
-    Path, tuple) would cost ~450 B per file for the whole replication of a 100,000-file AIP."""
+    Path, tuple) would cost ~450 B per file for the whole replication of a 100,000-file AIP
+    (measured 2026-11-22)."""
 
     def __init__(self, prefix: str, folder: Path, files: Sequence, staged: dict[str, str],
                  lock: bool) -> None:

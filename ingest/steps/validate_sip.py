@@ -28,7 +28,7 @@ from preservation.catalog.models import (
     StoredCopy,
 )
 from preservation.events import VALIDATION, Event, Outcome
-from preservation.metadata.identifiers import PackageId
+from preservation.metadata.identifiers import PackageId, arc_file_code_of
 from preservation.packaging.aip.layout import aip_key_prefix
 
 
@@ -48,7 +48,7 @@ def _aip_key(ctx: IngestContext, sip: SipValidation) -> tuple[str, str] | None:
     file_code = sip.ead.values.get("fileCode") if sip.ead is not None else None
     if not file_code or not sip.fond_code:  # refused already (ING001, ING003)
         return None
-    arc = f"{ctx.settings.archive_code}.{file_code}"
+    arc = arc_file_code_of(ctx.settings.archive_code, str(file_code))
     return arc, aip_key_prefix(ctx.settings.archive_code, sip.fond_code, arc)
 
 

@@ -177,6 +177,12 @@ class ArcFileCode:
         return cls(archive_code, head, year, notation, muc_luc)
 
 
+def arc_file_code_of(archive_code: str, file_code: str) -> str:
+    """The arcFileCode an archive gives a hồ sơ it receives: its own code before the hồ sơ's
+    fileCode (which starts with the agency id and year, as ``ArcFileCode`` reads it)."""
+    return f"{archive_code}.{file_code}"
+
+
 @dataclass(frozen=True)
 class DocCode:
     """``docCode``: fileCode + "." + 7-digit ordinal (``H49.64.33.2001.160.0000001``)."""
