@@ -31,6 +31,7 @@ from preservation.catalog.models import (
     utcnow,
 )
 from preservation.catalog.records import insert_documents, save_record_file
+from preservation.catalog.vocab import CheckResult, JobStatus, PackageKind, PackageStatus
 
 if TYPE_CHECKING:
     from ingest.aip import BuiltAip
@@ -57,7 +58,7 @@ def job_issues(ctx: IngestContext) -> dict[str, Any]:
 
 def already_registered(session: Session, job_id: str) -> int | None:
     job = session.get(Job, job_id)
-    if job is not None and job.status == "succeeded" and job.result:
+    if job is not None and job.status == JobStatus.SUCCEEDED and job.result:
         return job.result.get("package_id")
     return None
 
@@ -116,8 +117,9 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
         rf = None
         if aip.hoso is not None:
             rf = save_record_file(s, fonds, aip.hoso, actor=ctx.actor, audit_entry=False)
-        pkg = Package(objid=aip.objid, kind="AIP", content_type=aip.content, version=1,
-                      status="active", record_file_id=rf.id if rf else None, fonds_id=fonds.id,
+        pkg = Package(objid=aip.objid, kind=PackageKind.AIP, content_type=aip.content, version=1,
+                      status=PackageStatus.ACTIVE, record_file_id=rf.id if rf else None,
+                      fonds_id=fonds.id,
                       agency_id=agency.id if agency else None, label=aip.label,
                       total_size=aip.total_size, file_count=len(aip.files))
         s.add(pkg)
@@ -137,11 +139,11 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
         for replica in ctx.stored:
             s.add(StoredCopy(package_id=pkg.id, location=replica.location, key=aip.key_prefix,
                              sha256=aip.tagmanifest_sha256, size=aip.total_size, stored_at=now,
-                             last_check_at=now, last_check_result="ok",
+                             last_check_at=now, last_check_result=CheckResult.OK,
                              last_check_detail="verified when written"))
         result = {"package_id": pkg.id, "objid": aip.objid, "accepted": True,
                   **job_issues(ctx)}
-        _finish_job(s, ctx.job_id, "succeeded", result)
+        _finish_job(s, ctx.job_id, JobStatus.SUCCEEDED, result)
         audit.record(s, ctx.actor, "package.ingest", "package", aip.objid, job=ctx.job_id,
                      arc_file_code=aip.arc_file_code, files=len(aip.files),
                      bytes=aip.total_size, copies=[r.location for r in ctx.stored])
@@ -151,14 +153,15 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
 def register_rejection(ctx: IngestContext, catalog: Catalog, step: str, where: Path) -> int:
     """One rejected-SIP record with its events and report location; nothing else."""
     with catalog.session() as s:
-        pkg = Package(objid=f"job:{ctx.job_id}", kind="SIP", status="rejected",
+        pkg = Package(objid=f"job:{ctx.job_id}", kind=PackageKind.SIP,
+                      status=PackageStatus.REJECTED,
                       label=ctx.source.name, file_count=len(ctx.files),
                       total_size=sum(f.size for f in ctx.files.values()))
         s.add(pkg)
         s.flush()
         persist_events(s, ctx.events, package_id=pkg.id)
         codes = sorted(i.code for i in ctx.report.errors)
-        _finish_job(s, ctx.job_id, "failed", {"package_id": pkg.id, "accepted": False,
+        _finish_job(s, ctx.job_id, JobStatus.FAILED, {"package_id": pkg.id, "accepted": False,
                                               "failed_step": step, "codes": codes,
                                               "quarantine": str(where),
                                               **job_issues(ctx)})

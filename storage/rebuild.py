@@ -67,7 +67,7 @@ from preservation.catalog.models import (
 )
 from preservation.catalog.queries import package_versions
 from preservation.catalog.records import column, iso_date, save_document, save_record_file
-from preservation.catalog.vocab import PackageStatus
+from preservation.catalog.vocab import CheckResult, PackageContent, PackageKind, PackageStatus
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
 from preservation.issues import Issue, Report
@@ -272,7 +272,7 @@ class _AipReader:
 
     def ead(self, path: str, kind: str) -> EadRecord:
         record: EadRecord
-        record, report = self.parse(path, lambda b: read_ead(b, "AIP", kind))
+        record, report = self.parse(path, lambda b: read_ead(b, PackageKind.AIP, kind))
         if not report.ok:
             codes = ", ".join(sorted({i.code for i in report.errors}))
             raise self.fail("RBD007", file=path, reason=f"EAD errors {codes}")
@@ -331,7 +331,7 @@ class _AipReader:
             raise self.fail("RBD007", file="data/METS.xml",
                             reason=f"OBJID {root.objid!r} differs from bag-info {objid!r}")
         content = bagit.aip_content(info.first(bagit.PACKAGE_TYPE) or "")
-        if content not in ("hoso", "tailieu"):
+        if content not in tuple(PackageContent):
             raise self.fail("RBD007", file=bagit.BAG_INFO, reason=f"Package-Type {content!r}")
         ead_path = root.ead.path if root.ead and root.ead.path else "metadata/descriptive/EAD.xml"
         package_ead = self.ead(f"data/{ead_path}", content)
@@ -368,7 +368,7 @@ class _AipReader:
         key = layout.PackageKey.parse(self.prefix)
         return Aip(self.prefix, key.fonds, key.version,
                    objid, content, root.label, info.first(bagit.ORGAN_ID), agency,
-                   package_ead if content == "hoso" else None, documents,
+                   package_ead if content == PackageContent.HOSO else None, documents,
                    self.bitstreams(sizes, facts), facts.events, facts.agents,
                    _sha(self.files[TAGMANIFEST]))
 
@@ -485,7 +485,8 @@ def _copy_state(events: list[dict[str, Any]], location: str, verify: bool
     checked = [e for e in mine if (e.get("copy") or {}).get("result")]
     stored_at = stored[0]["when"] if stored else utcnow()
     if verify:
-        return {"stored_at": stored_at, "last_check_at": utcnow(), "last_check_result": "ok",
+        return {"stored_at": stored_at, "last_check_at": utcnow(),
+                "last_check_result": CheckResult.OK,
                 "last_check_detail": "verified by catalog rebuild"}
     if checked:
         copy = checked[-1]["copy"]
@@ -494,7 +495,8 @@ def _copy_state(events: list[dict[str, Any]], location: str, verify: bool
                 "last_check_at": sidecar.parse_when(at) if at else checked[-1]["when"],
                 "last_check_result": copy["result"], "last_check_detail": copy.get("detail")}
     if stored:
-        return {"stored_at": stored_at, "last_check_at": stored_at, "last_check_result": "ok",
+        return {"stored_at": stored_at, "last_check_at": stored_at,
+                "last_check_result": CheckResult.OK,
                 "last_check_detail": "verified when written"}
     return {"stored_at": stored_at, "last_check_at": None, "last_check_result": "not_checked",
             "last_check_detail": None}
@@ -525,11 +527,11 @@ def _damaged_state(issue: IssueArgs, stored_at: dt.datetime) -> dict[str, Any]:
     code, _, params = issue
     reason = str(params.get("reason") or "")
     if code in _MISSING_CODES or (code == "RBD002" and reason == "missing"):
-        result = "missing"
+        result = CheckResult.MISSING
     elif code == "RBD002":
-        result = "not_checked"
+        result = CheckResult.NOT_CHECKED
     else:
-        result = "mismatch"
+        result = CheckResult.MISMATCH
     detail = Issue(code, params.get("prefix", ""), params).message("en")
     return {"stored_at": stored_at, "last_check_at": utcnow(), "last_check_result": result,
             "last_check_detail": f"catalog rebuild: [{code}] {detail}"[:2000]}
@@ -706,7 +708,8 @@ class _Rebuild:
         else:  # a later version describes the same hồ sơ: its rows are updated, not re-made
             rf, new_rf = self.record_file(s, fonds, aip, s.get_one(Package, earlier[-1]))
         agency_id = self.agency_id(s, aip.organ_id, aip.agency_name) if aip.organ_id else None
-        pkg = Package(objid=aip.objid, kind="AIP", content_type=aip.content, version=aip.version,
+        pkg = Package(objid=aip.objid, kind=PackageKind.AIP, content_type=aip.content,
+                      version=aip.version,
                       status=status, record_file_id=rf.id if rf else None, fonds_id=fonds.id,
                       agency_id=agency_id, label=aip.label,
                       previous_id=self.packages.get((aip.objid, aip.version - 1)),
@@ -755,7 +758,7 @@ class _Rebuild:
         s.add_all(rows.values())
         s.flush()
         self.report.copies += len(rows)
-        self.report.copies_damaged += sum(r.last_check_result != "ok"
+        self.report.copies_damaged += sum(r.last_check_result != CheckResult.OK
                                           and r.last_check_result != "not_checked"
                                           for r in rows.values())
         return {name: row.id for name, row in rows.items()}
@@ -958,10 +961,11 @@ class _Rebuild:
             aip = found.aip
             extra = [e for e in loaded.events if e.get("version") == found.version
                      and e.get("objid") in (None, aip.objid)]
-            status = "active" if found.version == latest else "superseded"
+            status = (PackageStatus.ACTIVE if found.version == latest
+                      else PackageStatus.SUPERSEDED)
             if self.package(found, status, extra):
                 self.last[aip.objid] = found.version
-            if status == "active" and self.last.get(aip.objid) != found.version:
+            if status == PackageStatus.ACTIVE and self.last.get(aip.objid) != found.version:
                 fix_status = True  # the latest read could not be written
             if self.resuming and any(f.present for f in loaded.aips):
                 fix_status = True  # versions already in the catalog may now be superseded

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from preservation.catalog import audit as audit_log
 from preservation.catalog.models import AuditEntry, Job, Package
+from preservation.catalog.vocab import JobStatus, PackageKind, PackageStatus
 from storage import sidecar_log
 from storage.errors import StorageError
 from storage.sidecar import parse_when
@@ -57,7 +58,7 @@ def restore_rejections(rb: _Rebuild) -> None:
     if not found:
         return
     with rb.catalog.session() as s:
-        known = set(s.scalars(sa.select(Package.objid).where(Package.kind == "SIP")))
+        known = set(s.scalars(sa.select(Package.objid).where(Package.kind == PackageKind.SIP)))
     for job_id in sorted(found):
         if f"job:{job_id}" in known:
             continue  # a rebuild run again: restored the first time
@@ -89,7 +90,8 @@ def _when(value: Any) -> Any:
 def _write_rejection(rb: _Rebuild, s: Any, record: dict[str, Any]) -> None:
     facts, job = record["package"], record["job"]
     objid = f"job:{job['id']}"
-    pkg = Package(objid=objid, kind="SIP", status="rejected", label=facts.get("label"),
+    pkg = Package(objid=objid, kind=PackageKind.SIP, status=PackageStatus.REJECTED,
+                  label=facts.get("label"),
                   file_count=int(facts.get("file_count") or 0),
                   total_size=int(facts.get("total_size") or 0))
     if created := _when(facts.get("created_at")):
@@ -103,7 +105,7 @@ def _write_rejection(rb: _Rebuild, s: Any, record: dict[str, Any]) -> None:
         if "package_id" in result:
             result["package_id"] = pkg.id  # this catalog's id for the same record
         s.add(Job(id=job["id"], kind=job.get("kind") or "ingest",
-                  status=job.get("status") or "failed", payload=job.get("payload") or {},
+                  status=job.get("status") or JobStatus.FAILED, payload=job.get("payload") or {},
                   result=result, error=job.get("error"), attempts=int(job.get("attempts") or 0),
                   created_by=job.get("created_by"),
                   created_at=_when(job.get("created_at")) or pkg.created_at,
