@@ -1,0 +1,81 @@
+"""Messages of the edges (CLI, later the HTTP API) in the chosen language, through gettext.
+
+The source language is Vietnamese: every msgid is the Vietnamese text itself, so Vietnamese needs
+no catalog and a missing translation shows Vietnamese, never a key. English lives in
+``access_api/locale/en/LC_MESSAGES/khoso.po``; its compiled ``khoso.mo`` is committed beside it
+(``tests/unit/test_i18n.py`` fails when the two differ, and when a msgid used in
+``access_api/cli/`` has no English translation). Issue-code messages are not here: they come
+with their code from ``preservation/data/issues/*.json`` (``KhosoError.message(lang)``).
+
+How a command module uses it (the language is set once by the root group from ``--lang`` or
+``KHOSO_LANGUAGE``; help texts are plain Vietnamese strings that ``KhosoCommand`` and
+``KhosoGroup`` in ``access_api/cli/base.py`` translate when they print ``--help``)::
+
+    from access_api.i18n import N_, _
+
+    @agency.command("add")
+    @click.argument("organ_id", type=OrganId())
+    @click.option("--email", help=N_("Thư điện tử liên hệ."))     # N_: extracted, shown translated
+    @click.pass_obj
+    def agency_add(obj: Context, organ_id: str, email: str | None) -> None:
+        \"\"\"Thêm cơ quan theo mã định danh.\"\"\"                  # docstring: add it to khoso.po
+        ...
+        click.echo(_("Đã thêm cơ quan: {organ_id}").format(organ_id=organ_id))
+
+One language per line: never write "vi / en" pairs. Format placeholders AFTER translating
+(``_("… {x}").format(x=…)``), never inside the msgid with an f-string, or extraction misses it.
+After adding a message: add its English ``msgstr`` to ``khoso.po`` and recompile with
+``pybabel compile -D khoso -d access_api/locale`` (babel is in the test extras).
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from contextvars import ContextVar
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+DOMAIN = "khoso"
+
+
+class Language(StrEnum):
+    VI = "vi"
+    EN = "en"
+
+
+SOURCE = Language.VI
+_current: ContextVar[Language] = ContextVar("khoso_language", default=SOURCE)
+
+
+@cache
+def translations(lang: Language) -> _gettext.NullTranslations:
+    """The catalog for ``lang``; the source language has none (msgids are Vietnamese)."""
+    if lang is SOURCE:
+        return _gettext.NullTranslations()
+    mo = resources.files("access_api") / "locale" / lang.value / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with mo.open("rb") as f:
+        return _gettext.GNUTranslations(f)
+
+
+def set_language(lang: str) -> None:
+    """Choose the language of every later ``_()`` in this context (the CLI's ``--lang``)."""
+    _current.set(Language(lang))
+
+
+def current_language() -> Language:
+    return _current.get()
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """``message`` (Vietnamese) in ``lang``, by default the current language."""
+    chosen = Language(lang) if lang is not None else _current.get()
+    return translations(chosen).gettext(message)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction only; it is translated where it is shown (click help)."""
+    return message
