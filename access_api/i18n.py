@@ -14,7 +14,7 @@ How a command module uses it (the language is set once by the root group from ``
     from access_api.i18n import N_, _
 
     @agency.command("add")
-    @click.argument("organ_id", type=OrganId())
+    @click.argument("organ_id")
     @click.option("--email", help=N_("Thư điện tử liên hệ."))     # N_: extracted, shown translated
     @click.pass_obj
     def agency_add(obj: Context, organ_id: str, email: str | None) -> None:
@@ -25,7 +25,15 @@ How a command module uses it (the language is set once by the root group from ``
 One language per line: never write "vi / en" pairs. Format placeholders AFTER translating
 (``_("… {x}").format(x=…)``), never inside the msgid with an f-string, or extraction misses it.
 After adding a message: add its English ``msgstr`` to ``khoso.po`` and recompile with
-``pybabel compile -D khoso -d access_api/locale`` (babel is in the test extras).
+``pybabel compile -D khoso -d access_api/locale`` (babel is in the test extras). When a module's
+help texts are all Vietnamese msgids, add it to ``SWEPT`` in ``tests/unit/test_i18n.py``: from
+then on every help text of its commands and options must have a translation.
+
+A ``KhosoError`` needs nothing here: ``KhosoCommand`` prints it in the chosen language, and a
+problem the core reports on a field named like a parameter of the command (``total_doc``) is
+shown on the option the user typed (``--total-doc``). In the core, name the missing thing with
+``preservation.issues.Noun`` (``NotFound("GEN002", what=Noun.AGENCY, …)``) and give a reason in
+both languages with ``preservation.issues.Text(vi, en)``.
 """
 
 from __future__ import annotations

@@ -59,11 +59,6 @@ def test_a_duplicate_agency_is_named_in_vietnamese(env):
     assert out.output.strip() == "Lỗi [GEN003]: Đã tồn tại cơ quan: H49.64.33."
 
 
-def test_an_unknown_agency_of_a_fonds_is_named_in_vietnamese(env):
-    out = run(env, "fonds", "add", "P623", "Phông", "--agency", "000.00.00.G09")
-    assert "Không tìm thấy cơ quan: 000.00.00.G09." in out.output and "Agency" not in out.output
-
-
 @pytest.mark.parametrize("organ_id", ["ABC", "UBND-NA", "000.00.00.g09", "H49.64"])
 def test_an_agency_identifier_outside_qd_20_2020_is_refused_with_the_form(env, organ_id):
     out = run(env, "agency", "add", organ_id, "UBND")
