@@ -39,6 +39,7 @@ both languages with ``preservation.issues.Text(vi, en)``.
 from __future__ import annotations
 
 import gettext as _gettext
+import importlib
 from contextvars import ContextVar
 from enum import StrEnum
 from functools import cache
@@ -56,14 +57,16 @@ SOURCE = Language.VI
 _current: ContextVar[Language] = ContextVar("khoso_language", default=SOURCE)
 
 
+def _catalog(lang: Language, domain: str) -> _gettext.GNUTranslations:
+    mo = resources.files("access_api") / "locale" / lang.value / "LC_MESSAGES" / f"{domain}.mo"
+    with mo.open("rb") as f:
+        return _gettext.GNUTranslations(f)
+
+
 @cache
 def translations(lang: Language) -> _gettext.NullTranslations:
     """The catalog for ``lang``; the source language has none (msgids are Vietnamese)."""
-    if lang is SOURCE:
-        return _gettext.NullTranslations()
-    mo = resources.files("access_api") / "locale" / lang.value / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    with mo.open("rb") as f:
-        return _gettext.GNUTranslations(f)
+    return _gettext.NullTranslations() if lang is SOURCE else _catalog(lang, DOMAIN)
 
 
 def set_language(lang: str) -> None:
@@ -87,3 +90,37 @@ _ = gettext
 def N_(message: str) -> str:
     """Marks ``message`` for extraction only; it is translated where it is shown (click help)."""
     return message
+
+
+# click writes its own words (usage errors, "Usage:") in English through gettext; its msgids are
+# English, so they get a Vietnamese catalog of their own (locale/vi/LC_MESSAGES/click.po).
+CLICK_DOMAIN = "click"
+_CLICK_MODULES = ("click.core", "click.decorators", "click.exceptions", "click.formatting",
+                  "click.parser", "click.termui", "click.types")
+
+
+@cache
+def _click_vi() -> _gettext.GNUTranslations:
+    return _catalog(Language.VI, CLICK_DOMAIN)
+
+
+def click_gettext(message: str) -> str:
+    return _click_vi().gettext(message) if _current.get() is Language.VI else message
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    if _current.get() is Language.VI:
+        return _click_vi().ngettext(singular, plural, n)
+    return singular if n == 1 else plural
+
+
+def translate_click() -> None:
+    """Let click's own words follow the chosen language. click's modules call the ``_`` and
+    ``ngettext`` they import from ``gettext`` at call time, so they are replaced there; English
+    is what click said before, unchanged."""
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module, "_", None) is _gettext.gettext:
+            module._ = click_gettext  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is _gettext.ngettext:
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
-from access_api.i18n import N_, Language, _, current_language, set_language
+from access_api.i18n import N_, Language, _, current_language, set_language, translate_click
 from preservation import __version__
 from preservation.catalog.db import Catalog
 from preservation.errors import KhosoError, ValidationFailed
@@ -159,6 +160,14 @@ class KhosoGroup(KhosoCommand, click.Group):
 
     command_class = KhosoCommand
     group_class = type
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Entry point: click's own messages (a usage error while parsing, before any callback
+        runs) speak ``KHOSO_LANGUAGE`` until ``--lang`` says otherwise."""
+        translate_click()
+        chosen = os.environ.get("KHOSO_LANGUAGE", "")
+        set_language(chosen if chosen in set(Language) else Language.VI)
+        return super().main(*args, **kwargs)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         commands = [(name, cmd) for name in self.list_commands(ctx)

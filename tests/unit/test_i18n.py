@@ -2,6 +2,7 @@
 
 import gettext
 import io
+import string
 from pathlib import Path
 
 import click
@@ -17,14 +18,14 @@ from access_api.cli.base import help_msgid
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "access_api" / "locale" / "en" / "LC_MESSAGES" / "khoso.po"
-MO = PO.with_suffix(".mo")
+CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 # Command modules whose help texts are Vietnamese msgids; the integrator adds each module here
 # as it moves onto access_api.i18n (the others still carry "vi / en" help texts).
 SWEPT = {"access_api.cli.base"}
 
 
-def _catalog():
-    with PO.open("rb") as f:
+def _catalog(po=PO):
+    with po.open("rb") as f:
         return read_po(f)
 
 
@@ -32,18 +33,19 @@ def _translated():
     return {m.id: m.string for m in _catalog() if m.id and m.string and not m.fuzzy}
 
 
-def test_the_committed_mo_is_the_compiled_po():
+@pytest.mark.parametrize("po", [PO, CLICK_PO], ids=["khoso", "click"])
+def test_the_committed_mo_is_the_compiled_po(po):
     """Compared as messages, not bytes: the header names the Babel version that compiled it."""
     compiled = io.BytesIO()
-    write_mo(compiled, _catalog())
+    write_mo(compiled, _catalog(po))
     compiled.seek(0)
-    with MO.open("rb") as committed:
+    with po.with_suffix(".mo").open("rb") as committed:
         have = gettext.GNUTranslations(committed)._catalog  # type: ignore[attr-defined]
     want = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
     drop = {""}  # the header
     assert {k: v for k, v in have.items() if k not in drop} == {
         k: v for k, v in want.items() if k not in drop}, (
-        "run: pybabel compile -D khoso -d access_api/locale")
+        f"run: pybabel compile -D {po.stem} -d access_api/locale")
 
 
 def test_every_message_marked_in_the_cli_has_an_english_translation():
@@ -123,3 +125,36 @@ def test_an_error_is_printed_in_the_chosen_language_only(tmp_path):
     assert en.exit_code == 2
     assert en.output.startswith("Error [CFG002]: Invalid value for KHOSO_PORT=eighty")
     assert "Lỗi" not in en.output and "Giá trị" not in en.output
+
+
+def _fields(text):
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("po", [PO, CLICK_PO], ids=["khoso", "click"])
+def test_a_translation_uses_only_the_placeholders_its_caller_fills(po):
+    """A placeholder the msgid lacks would raise KeyError when the message is formatted."""
+    for m in _catalog(po):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        for msgid, msgstr in zip(ids, strings, strict=True):
+            assert _fields(msgstr) <= _fields(msgid), (msgid, msgstr)
+
+
+def test_clicks_own_messages_follow_the_language(tmp_path):
+    env = {"KHOSO_DATA_DIR": str(tmp_path)}
+    vi = run("agency", "add", env=env)
+    assert vi.exit_code == 2
+    assert "Lỗi: Thiếu tham số 'ORGAN_ID'." in vi.output and "Cách dùng:" in vi.output
+    assert "để được trợ giúp" in vi.output and "Missing" not in vi.output
+    en = run("--lang", "en", "agency", "add", env=env)
+    assert "Error: Missing argument 'ORGAN_ID'." in en.output and "Try '" in en.output
+    assert "Thiếu" not in en.output
+    assert "Error: No such option '--nope'." in run(
+        "audit", "--nope", env={**env, "KHOSO_LANGUAGE": "en"}).output
+    bad = run("--lang", "xx", "--help", env=env).output
+    assert "Lỗi: Giá trị không hợp lệ cho '--lang': 'xx' không phải một trong 'vi', 'en'." in bad
+    assert "Lỗi: Tùy chọn '--status' cần một giá trị." in run(
+        "fonds", "add", "P1", "Phông", "--status", env=env).output
