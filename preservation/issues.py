@@ -69,6 +69,7 @@ class Noun(StrEnum):
     USER = "user"
     JOB = "job"
     PACKAGE = "package"
+    AIP = "aip"
 
     def label(self, lang: str) -> str:
         vi, en = _NOUNS[self]
@@ -78,7 +79,7 @@ class Noun(StrEnum):
 # Vietnamese nouns in lower case (they follow a verb); English ones open the sentence.
 _NOUNS = {Noun.AGENCY: ("cơ quan", "Agency"), Noun.FONDS: ("phông", "Fonds"),
           Noun.USER: ("tài khoản", "User"), Noun.JOB: ("công việc", "Job"),
-          Noun.PACKAGE: ("gói", "Package")}
+          Noun.PACKAGE: ("gói", "Package"), Noun.AIP: ("gói lưu trữ (AIP)", "AIP")}
 
 
 def _render(template: str, params: Mapping[str, Any], lang: str) -> str:

@@ -63,6 +63,8 @@ def test_the_english_word_scan_catches_what_it_should():
     (NotFound("GEN002", what=Noun.USER, key="lan"),
      "Không tìm thấy tài khoản: lan.", "User not found: lan."),
     (NotFound("GEN002", what=Noun.JOB, key="j1"), "Không tìm thấy công việc: j1.", "Job not found: j1."),
+    (NotFound("GEN002", what=Noun.AIP, key="urn:uuid:1"),
+     "Không tìm thấy gói lưu trữ (AIP): urn:uuid:1.", "AIP not found: urn:uuid:1."),
     (Conflict("GEN003", what=Noun.FONDS, key="P623"), "Đã tồn tại phông: P623.",
      "Fonds already exists: P623."),
 ])
