@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from access_api.auth import require_role
 from preservation.catalog.models import Package, StoredCopy
 from preservation.errors import KhosoError, NotFound
+from preservation.issues import Noun, Text
 
 bp = Blueprint("packages", __name__, url_prefix="/api/v1/packages")
 
@@ -28,14 +29,15 @@ def _package(p: Package, copies: list[StoredCopy]) -> dict:
 def list_packages():
     critical = request.args.get("critical")
     if critical not in (None, "true", "false"):
-        raise KhosoError("GEN004", "critical", name="critical", reason="true or false")
+        raise KhosoError("GEN004", "critical", name="critical",
+                         reason=Text("true hoặc false", "true or false"))
     try:
         limit = min(int(request.args.get("limit", "100")), 1000)
         if limit < 1:
             raise ValueError
     except ValueError:
-        raise KhosoError("GEN004", "limit", name="limit", reason="an integer from 1 to 1000") \
-            from None
+        raise KhosoError("GEN004", "limit", name="limit",
+                         reason=Text("số nguyên từ 1 đến 1000", "an integer from 1 to 1000")) from None
     query = sa.select(Package).where(Package.kind == "AIP").order_by(Package.id).limit(limit)
     if critical is not None:
         query = query.where(Package.critical.is_(critical == "true"))
@@ -56,7 +58,7 @@ def get_package(objid: str):
         versions = list(s.scalars(sa.select(Package).where(Package.objid == objid)
                                   .order_by(Package.version)))
         if not versions:
-            raise NotFound("GEN002", what="Package", key=objid)
+            raise NotFound("GEN002", what=Noun.PACKAGE, key=objid)
         copies = list(s.scalars(sa.select(StoredCopy).where(
             StoredCopy.package_id.in_([p.id for p in versions]))))
         body = {"objid": objid, "versions": [

@@ -33,7 +33,7 @@ from ingest.pipeline import IngestOutcome, run_ingest
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import Job, utcnow
 from preservation.errors import KhosoError, NotFound
-from preservation.issues import Issue
+from preservation.issues import Issue, Noun
 from preservation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def claim(catalog: Catalog, job_id: str, timeout: float) -> tuple[Job, bool] | N
     with catalog.session() as s:
         job = s.get(Job, job_id)
         if job is None:
-            raise NotFound("GEN002", what="Job", key=job_id)
+            raise NotFound("GEN002", what=Noun.JOB, key=job_id)
         if job.status not in ("queued", "running"):
             return None
         if job.status == "running" and (job.lease_until or 0) > now:

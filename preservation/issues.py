@@ -96,9 +96,47 @@ def issue_catalog() -> Mapping[str, IssueDefinition]:
     return catalog
 
 
-def _render(template: str, params: Mapping[str, Any]) -> str:
+@dataclass(frozen=True)
+class Text:
+    """A parameter said in both languages (a reason the code can put in words), so that
+    neither message carries the other language or a Python exception's text."""
+
+    vi: str
+    en: str
+
+    def label(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+    def __str__(self) -> str:
+        return self.vi
+
+
+class Noun(StrEnum):
+    """What a "not found" / "already exists" message (GEN002, GEN003) is about."""
+
+    AGENCY = "agency"
+    FONDS = "fonds"
+    USER = "user"
+    JOB = "job"
+    PACKAGE = "package"
+    AIP = "aip"
+
+    def label(self, lang: str) -> str:
+        vi, en = _NOUNS[self]
+        return vi if lang == "vi" else en
+
+
+# Vietnamese nouns in lower case (they follow a verb); English ones open the sentence.
+_NOUNS = {Noun.AGENCY: ("cơ quan", "Agency"), Noun.FONDS: ("phông", "Fonds"),
+          Noun.USER: ("tài khoản", "User"), Noun.JOB: ("công việc", "Job"),
+          Noun.PACKAGE: ("gói", "Package"), Noun.AIP: ("gói lưu trữ (AIP)", "AIP")}
+
+
+def _render(template: str, params: Mapping[str, Any], lang: str) -> str:
     names = {f for _, f, _, _ in string.Formatter().parse(template) if f}
-    return template.format(**{n: params.get(n, "?") for n in names})
+    values = {n: params.get(n, "?") for n in names}
+    return template.format(**{n: v.label(lang) if isinstance(v, (Text, Noun)) else v
+                              for n, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -126,7 +164,7 @@ class Issue:
         path, so a caller that gives only the path never renders ``'?'``."""
         d = self.definition
         return _render(d.vi if lang == "vi" else d.en,
-                       {"path": self.path, "file": self.path, **self.params})
+                       {"path": self.path, "file": self.path, **self.params}, lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {

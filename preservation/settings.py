@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from preservation.errors import ConfigError
+from preservation.issues import Text
 
 PREFIX = "KHOSO_"
 # Variables the test harness and the shell use; they are not settings of a running khoso.
@@ -81,7 +82,16 @@ class Settings:
         for loc in self.storage_locations:
             if loc.name == name:
                 return loc
-        raise ConfigError("CFG002", name="KHOSO_STORAGE_LOCATIONS", value=name, reason="no such location")
+        raise ConfigError("CFG002", name="KHOSO_STORAGE_LOCATIONS", value=name,
+                          reason=Text("không có vị trí lưu trữ này", "no such location"))
+
+
+class _Expected(ValueError):
+    """A value not of the form a setting needs, said in both languages (``CFG002``)."""
+
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(en)
+        self.text = Text(vi, en)
 
 
 def _bool(text: str) -> bool:
@@ -90,34 +100,42 @@ def _bool(text: str) -> bool:
         return True
     if low in {"0", "false", "no", "off"}:
         return False
-    raise ValueError("expected true/false")
+    raise _Expected("cần true hoặc false", "expected true/false")
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise ValueError("must be a positive integer")
+        raise _Expected("cần một số nguyên dương", "must be a positive integer")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError("must be a positive number")
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise _Expected("cần một số dương", "must be a positive number")
     return value
 
 
 def _audit_period(text: str) -> int:
     value = _positive_int(text)
     if value > 1096:
-        raise ValueError("the law asks for a full check at least every three years (1096 days)")
+        raise _Expected("luật yêu cầu kiểm tra toàn bộ ít nhất ba năm một lần (1096 ngày)",
+                        "the law asks for a full check at least every three years (1096 days)")
     return value
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
+            raise _Expected(f"phải là một trong {', '.join(allowed)}",
+                            f"must be one of {', '.join(allowed)}")
         return text
 
     return parse
@@ -125,7 +143,8 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 
 def _code(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,24}", text):
-        raise ValueError("1–25 letters, digits, '.', '_' or '-'")
+        raise _Expected("1–25 chữ cái, chữ số, '.', '_' hoặc '-'",
+                        "1–25 letters, digits, '.', '_' or '-'")
     return text
 
 
@@ -135,12 +154,14 @@ def _clamd(text: str) -> str:
         return text
     if parts.scheme == "tcp" and parts.hostname and parts.port:
         return text
-    raise ValueError("expected unix:///path/to/clamd.sock or tcp://host:port")
+    raise _Expected("cần dạng unix:///đường/dẫn/clamd.sock hoặc tcp://máy:cổng",
+                    "expected unix:///path/to/clamd.sock or tcp://host:port")
 
 
 def _database_url(text: str) -> str:
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", text):
-        raise ValueError("expected sqlite:///… or postgresql+psycopg://…")
+        raise _Expected("cần dạng sqlite:///… hoặc postgresql+psycopg://…",
+                        "expected sqlite:///… or postgresql+psycopg://…")
     return text
 
 
@@ -149,20 +170,22 @@ def parse_locations(text: str) -> tuple[StorageLocation, ...]:
     for item in filter(None, (p.strip() for p in text.split(","))):
         name, sep, url = item.partition("=")
         if not sep or not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
-            raise ValueError(f"'{item}': expected name=url with a lowercase name")
+            raise _Expected(f"«{item}»: cần dạng tên=url, tên viết thường",
+                            f"'{item}': expected name=url with a lowercase name")
         parts = urlsplit(url)
         if parts.scheme == "file" and parts.path.startswith("/"):
             pass
         elif parts.scheme == "s3" and parts.netloc:
             pass
         else:
-            raise ValueError(f"'{url}': expected file:///absolute/path or s3://bucket")
+            raise _Expected(f"«{url}»: cần dạng file:///đường/dẫn/tuyệt/đối hoặc s3://bucket",
+                            f"'{url}': expected file:///absolute/path or s3://bucket")
         if any(loc.name == name for loc in locations):
-            raise ValueError(f"location name '{name}' used twice")
+            raise _Expected(f"tên vị trí «{name}» dùng hai lần", f"location name '{name}' used twice")
         base = url.split("?", 1)[0]
         locations.append(StorageLocation(name, base, dict(parse_qsl(parts.query))))
     if not locations:
-        raise ValueError("at least one storage location is required")
+        raise _Expected("cần ít nhất một vị trí lưu trữ", "at least one storage location is required")
     return tuple(locations)
 
 
@@ -290,5 +313,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[key.lower()] = parse(text)
         except (ValueError, TypeError) as exc:
-            raise ConfigError("CFG002", name=PREFIX + key, value=text, reason=str(exc)) from None
+            reason = exc.text if isinstance(exc, _Expected) else Text(
+                f"chi tiết kỹ thuật: {exc}", str(exc))
+            raise ConfigError("CFG002", name=PREFIX + key, value=text, reason=reason) from None
     return Settings(data_dir=data_dir, **values)

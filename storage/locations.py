@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from preservation.errors import ConfigError
+from preservation.issues import Text
 from preservation.settings import StorageLocation
 from storage.protocol import LocationHealth, Storage
 
 _SETTING = "KHOSO_STORAGE_LOCATIONS"
 
 
-def _bad(location: StorageLocation, value: str, reason: str) -> ConfigError:
+def _bad(location: StorageLocation, value: str, reason: Text) -> ConfigError:
     return ConfigError("CFG002", name=f"{_SETTING} ({location.name})", value=value, reason=reason)
 
 
@@ -25,7 +26,9 @@ def _check_options(location: StorageLocation, allowed: set[str]) -> None:
     unknown = sorted(set(location.options) - allowed)
     if unknown:
         known = ", ".join(sorted(allowed)) or "none"
-        raise _bad(location, location.url, f"unknown option(s) {', '.join(unknown)}; known: {known}")
+        raise _bad(location, location.url, Text(
+            f"tùy chọn không được hỗ trợ {', '.join(unknown)}; các tùy chọn hợp lệ: {known}",
+            f"unknown option(s) {', '.join(unknown)}; known: {known}"))
 
 
 def _open_file(location: StorageLocation) -> Storage:
@@ -33,7 +36,8 @@ def _open_file(location: StorageLocation) -> Storage:
 
     _check_options(location, set())
     if not location.path.is_absolute():
-        raise _bad(location, location.url, "expected file:///absolute/path")
+        raise _bad(location, location.url, Text("cần dạng file:///đường/dẫn/tuyệt/đối",
+                                                "expected file:///absolute/path"))
     return FilesystemStorage(location.path, name=location.name)
 
 
@@ -43,16 +47,17 @@ def _open_s3(location: StorageLocation) -> Storage:
     opts = location.options
     _check_options(location, {"endpoint", "region", "lock_mode", "lock_days"})
     if not location.bucket:
-        raise _bad(location, location.url, "expected s3://bucket")
+        raise _bad(location, location.url, Text("cần dạng s3://bucket", "expected s3://bucket"))
     days = opts.get("lock_days")
     if days is not None and not days.isdigit():
-        raise _bad(location, days, "lock_days must be a positive whole number of days")
+        raise _bad(location, days, Text("lock_days phải là số ngày nguyên dương",
+                                        "lock_days must be a positive whole number of days"))
     try:
         return S3Storage(location.bucket, endpoint_url=opts.get("endpoint"), region=opts.get("region"),
                          lock_mode=opts.get("lock_mode"), lock_days=int(days) if days else None,
                          name=location.name)
     except ConfigError as exc:
-        raise _bad(location, location.url, exc.message("en")) from None
+        raise _bad(location, location.url, Text(exc.message("vi"), exc.message("en"))) from None
 
 
 _OPENERS: dict[str, Callable[[StorageLocation], Storage]] = {"file": _open_file, "s3": _open_s3}
@@ -62,7 +67,9 @@ def open_storage(location: StorageLocation) -> Storage:
     """The backend for ``location``, chosen by its URL scheme."""
     opener = _OPENERS.get(location.scheme)
     if opener is None:
-        raise _bad(location, location.url, f"unsupported scheme; expected one of {', '.join(_OPENERS)}")
+        raise _bad(location, location.url, Text(
+            f"giao thức không được hỗ trợ; dùng một trong {', '.join(_OPENERS)}",
+            f"unsupported scheme; expected one of {', '.join(_OPENERS)}"))
     return opener(location)
 
 

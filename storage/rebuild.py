@@ -70,7 +70,7 @@ from preservation.catalog.records import column, iso_date, save_document, save_r
 from preservation.catalog.vocab import CheckResult, PackageContent, PackageKind, PackageStatus
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
-from preservation.issues import Issue, Report
+from preservation.issues import Issue, Report, Text
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, read_ead
@@ -537,6 +537,11 @@ def _damaged_state(issue: IssueArgs, stored_at: dt.datetime) -> dict[str, Any]:
             "last_check_detail": f"catalog rebuild: [{code}] {detail}"[:2000]}
 
 
+def _both(issue: Issue) -> Text:
+    """An issue quoted inside another message, in that message's language."""
+    return Text(issue.message("vi"), issue.message("en"))
+
+
 class _Rebuild:
     def __init__(self, catalog: Catalog, storages: list[Storage], archive_code: str,
                  verify: bool, progress: Progress | None, workers: int,
@@ -957,7 +962,7 @@ class _Rebuild:
             for name, (code, _, params) in {**found.failures, **found.copies}.items():
                 self.warn("RBD039", found.prefix, prefix=found.prefix, location=name,
                           source=found.source, failed=code,
-                          detail=Issue(code, found.prefix, params).message("en"))
+                          detail=_both(Issue(code, found.prefix, params)))
             aip = found.aip
             extra = [e for e in loaded.events if e.get("version") == found.version
                      and e.get("objid") in (None, aip.objid)]

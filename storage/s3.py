@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumErro
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from preservation.errors import ConfigError
+from preservation.issues import Text
 from storage.errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StorageError
 from storage.hashing import CHUNK, iter_chunks, read_up_to
 from storage.keys import normalize_sha256, validate_key, validate_prefix
@@ -63,10 +64,12 @@ class S3Storage:
         """``verify_after_write`` re-reads each new object; only turn it off for servers known to
         check the checksums they are sent (AWS S3 does)."""
         if lock_mode is not None and lock_mode not in LOCK_MODES:
-            raise ConfigError("CFG002", name="lock_mode", value=lock_mode, reason="GOVERNANCE or COMPLIANCE")
+            raise ConfigError("CFG002", name="lock_mode", value=lock_mode,
+                              reason=Text("GOVERNANCE hoặc COMPLIANCE", "GOVERNANCE or COMPLIANCE"))
         if (lock_mode is None) != (lock_days is None) or (lock_days is not None and lock_days <= 0):
             raise ConfigError("CFG002", name="lock_days", value=str(lock_days),
-                              reason="a positive number of days, given together with lock_mode")
+                              reason=Text("số ngày dương, cho cùng với lock_mode",
+                                          "a positive number of days, given together with lock_mode"))
         self.bucket = bucket
         self.name = name or f"s3://{bucket}"
         self.lock_mode, self.lock_days = lock_mode, lock_days

@@ -220,12 +220,13 @@ def user_token(obj: Context, username: str, name: str) -> None:
     from preservation.accounts import issue_token
     from preservation.catalog.models import User
     from preservation.errors import NotFound
+    from preservation.issues import Noun
 
     catalog = obj.catalog()
     with catalog.session() as session:
         account = session.scalar(sa.select(User).where(User.username == username))
         if account is None:
-            raise NotFound("GEN002", what="User", key=username)
+            raise NotFound("GEN002", what=Noun.USER, key=username)
         issued = issue_token(session, account, name, actor="cli")
     keep_log(obj, catalog)
     click.echo(issued.token)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from access_api.i18n import N_, Language, _, current_language, set_language, translate_click
 from preservation import __version__
 from preservation.catalog.db import Catalog
 from preservation.errors import KhosoError, ValidationFailed
+from preservation.issues import Issue
 from preservation.logs import configure_logging
 from preservation.settings import Settings, load_settings
 
@@ -33,51 +37,180 @@ class Context:
         return Catalog(self.settings.database_url)
 
 
-def fail(ctx: Context, exc: KhosoError) -> None:
-    other = "en" if ctx.lang == "vi" else "vi"
-    click.echo(f"Lỗi / Error [{exc.code}]: {exc.message(ctx.lang)}", err=True)
-    click.echo(f"  ({exc.message(other)})", err=True)
+def option_names(command: click.Command) -> dict[str, str]:
+    """Parameter name -> what the user typed (``total_doc`` -> ``--total-doc``, ``fond_code`` ->
+    ``FOND_CODE``): a command passes its parameters to the core by name, so a problem the core
+    reports on a field is shown on the option."""
+    names: dict[str, str] = {}
+    for param in command.params:
+        if param.name is None:
+            continue
+        if isinstance(param, click.Option):
+            names[param.name] = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        else:
+            names[param.name] = param.human_readable_name
+    return names
+
+
+def _as_typed(issue: Issue, names: dict[str, str]) -> Issue:
+    shown = names.get(issue.path)
+    if shown is None:
+        return issue
+    params = {k: shown if v == issue.path else v for k, v in issue.params.items()}
+    return Issue(issue.code, shown, params)
+
+
+def fail(ctx: Context, exc: KhosoError, names: dict[str, str] | None = None) -> None:
+    """Print ``exc`` in the chosen language only and exit: 1 for rejected input (every problem
+    listed, each on the option it concerns), 2 for anything else."""
+    names = names or {}
+    click.echo(_("Lỗi [{code}]: {message}", ctx.lang).format(code=exc.code,
+                                                             message=exc.message(ctx.lang)),
+               err=True)
     if isinstance(exc, ValidationFailed):
-        for issue in exc.report.issues:
+        for found in exc.report.issues:
+            issue = _as_typed(found, names)
             click.echo(f"  - [{issue.code}] {issue.path}: {issue.message(ctx.lang)}", err=True)
         raise SystemExit(1)
     raise SystemExit(2)
 
 
-class KhosoGroup(click.Group):
-    """Turns domain errors into a bilingual message and exit code 2 instead of a traceback."""
+# Click's own help texts, given Vietnamese msgids so they follow --lang like ours.
+_CLICK_HELP = {"Show this message and exit.": N_("Hiện trợ giúp này rồi thoát."),
+               "Show the version and exit.": N_("Hiện phiên bản rồi thoát.")}
+
+
+def help_msgid(text: str) -> str:
+    """The msgid of a help text as click shows it (indentation removed, up to a form feed)."""
+    cleaned = inspect.cleandoc(text).partition("\f")[0]
+    return _CLICK_HELP.get(cleaned, cleaned)
+
+
+def help_language(ctx: click.Context) -> str:
+    """The language ``--help`` speaks: ``--lang``, else ``KHOSO_LANGUAGE``, else Vietnamese;
+    ``--help`` is eager, so it may run before the root group has set the language."""
+    root = ctx.find_root()
+    if root.params.get("lang"):
+        return str(root.params["lang"])
+    if isinstance(root.obj, Context):
+        return root.obj.lang
+    try:
+        return load_settings().language
+    except KhosoError:
+        return Language.VI
+
+
+def _short(text: str, limit: int) -> str:
+    """The first sentence of ``text``, cut to ``limit`` characters (click's short help rule)."""
+    first = text.split("\n\n")[0].replace("\n", " ")
+    first = first.split(". ")[0].rstrip(".")
+    return first if len(first) <= limit else first[: limit - 3].rstrip() + "..."
+
+
+class KhosoCommand(click.Command):
+    """A command whose help prints in the chosen language (help texts are Vietnamese msgids,
+    translated when shown) and whose domain errors become a message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KhosoError as exc:
-            obj = ctx.obj if isinstance(ctx.obj, Context) else Context("vi")
-            fail(obj, exc)
+            obj = ctx.find_object(Context) or Context(current_language())
+            fail(obj, exc, option_names(self))
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        set_language(help_language(ctx))
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
+                              prefix=_("Cách dùng: "))
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.help:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(_(help_msgid(self.help)))
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        if self.short_help:
+            return _(help_msgid(self.short_help))
+        if self.help:
+            return _short(_(help_msgid(self.help)), limit)
+        return ""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None or not isinstance(param, click.Option):
+                continue
+            names, text = record
+            if param.help and text.startswith(param.help):
+                text = _(help_msgid(param.help)) + text[len(param.help):]
+            rows.append((names, text.replace("[default: ", "[" + _("mặc định: "))
+                         .replace("; required]", "; " + _("bắt buộc") + "]")
+                         .replace("[required]", "[" + _("bắt buộc") + "]")))
+        if rows:
+            with formatter.section(_("Tùy chọn")):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class KhosoGroup(KhosoCommand, click.Group):
+    """The same for a group; every command and group made under it gets these classes."""
+
+    command_class = KhosoCommand
+    group_class = type
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Entry point: click's own messages (a usage error while parsing, before any callback
+        runs) speak ``KHOSO_LANGUAGE`` until ``--lang`` says otherwise."""
+        translate_click()
+        chosen = os.environ.get("KHOSO_LANGUAGE", "")
+        set_language(chosen if chosen in set(Language) else Language.VI)
+        return super().main(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands = [(name, cmd) for name in self.list_commands(ctx)
+                    if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in commands)
+            with formatter.section(_("Lệnh")):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit))
+                                    for name, cmd in commands])
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        set_language(value)
+    return value
 
 
 @click.group(cls=KhosoGroup)
-@click.version_option(__version__, prog_name="khoso",
-                      help="In phiên bản rồi thoát / show the version and exit.")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
-              help="Ngôn ngữ thông báo / message language.")
+@click.version_option(__version__, prog_name="khoso")
+@click.option("--lang", type=click.Choice([lang.value for lang in Language]), default=None,
+              is_eager=True, callback=_choose_language, expose_value=True,
+              help=N_("Ngôn ngữ của thông báo và trợ giúp (mặc định: KHOSO_LANGUAGE)."))
 @click.option("-q", "--quiet", is_flag=True,
-              help="Ẩn các dòng thông tin, chỉ in kết quả và lỗi (tiến trình xử lý: không in "
-                   "biểu ngữ) / hide informational lines; only results and errors.")
+              help=N_("Ẩn các dòng thông tin, chỉ in kết quả và lỗi (tiến trình xử lý: không in "
+                      "biểu ngữ)."))
 @click.option("-v", "--verbose", is_flag=True,
-              help="Ghi nhật ký chi tiết (mức DEBUG) / log at DEBUG level.")
+              help=N_("Ghi nhật ký chi tiết (mức DEBUG)."))
 @click.pass_context
 def main(ctx: click.Context, lang: str | None, quiet: bool, verbose: bool) -> None:
-    """khoso — kho lưu trữ số (digital archival repository, TT 05/2025/TT-BNV)."""
+    """khoso — kho lưu trữ số theo Thông tư 05/2025/TT-BNV."""
     if quiet and verbose:
-        raise click.UsageError("-q/--quiet và -v/--verbose không dùng cùng nhau / "
-                               "-q/--quiet and -v/--verbose exclude each other.")
-    ctx.obj = Context(lang or "vi", quiet=quiet, verbose=verbose)
+        raise click.UsageError(_("-q/--quiet và -v/--verbose không dùng cùng nhau."))
+    ctx.obj = Context(lang or Language.VI, quiet=quiet, verbose=verbose)
     try:
         settings: Settings | None = ctx.obj.settings
     except KhosoError:
         settings = None  # reported by the command that needs the settings
     if settings is not None and lang is None:
         ctx.obj.lang = settings.language
+    set_language(ctx.obj.lang)
     # A command logs only warnings and errors (its results are printed); the long-running
     # ones (serve, worker, beat) log at KHOSO_LOG_LEVEL (``process_log_level``).
     configure_logging("DEBUG" if verbose else "WARNING",
@@ -108,7 +241,8 @@ def keep_log(obj: Context, catalog: Catalog) -> None:
     try:
         mirror_log(obj.settings, catalog, list(build_storages(obj.settings).values()))
     except Exception as exc:  # noqa: BLE001 - the command itself is done and committed
-        click.echo(f"Cảnh báo / warning: audit log not copied to storage: {exc}", err=True)
+        click.echo(_("Cảnh báo: chưa chép được nhật ký kiểm tra sang kho lưu trữ "
+                     "(chi tiết kỹ thuật: {detail}).").format(detail=exc), err=True)
 
 
 def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
@@ -116,7 +250,7 @@ def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     if not rows:
-        click.echo("(không có dữ liệu / no rows)")
+        click.echo(_("(không có dữ liệu)"))
         return
     keys = list(rows[0])
     widths = {k: max(len(k), *(len(str(r[k] or "")) for r in rows)) for k in keys}

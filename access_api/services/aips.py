@@ -14,6 +14,7 @@ from access_api.services.base import Identity, ServiceContext, UserRole
 from preservation.catalog import queries
 from preservation.catalog.models import Package
 from preservation.errors import KhosoError, NotFound
+from preservation.issues import Noun
 
 READERS = (UserRole.ADMIN, UserRole.ARCHIVIST, UserRole.PRESERVATION_OFFICER)
 
@@ -110,7 +111,7 @@ def show_aip(ctx: ServiceContext, identity: Identity, objid: str) -> AipDetail:
     with ctx.catalog.session() as session:
         versions = queries.package_versions(session, objid, aip_only=True)
         if not versions:
-            raise NotFound("GEN002", what="AIP", key=objid)
+            raise NotFound("GEN002", what=Noun.AIP, key=objid)
         ids = [p.id for p in versions]
         number = {p.id: p.version for p in versions}
         where = queries.copy_locations(session, ids)

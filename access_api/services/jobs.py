@@ -17,6 +17,7 @@ from preservation.catalog import queries
 from preservation.catalog.models import Job
 from preservation.catalog.vocab import JobStatus
 from preservation.errors import NotFound
+from preservation.issues import Noun
 
 
 class JobOutcome(StrEnum):
@@ -129,5 +130,5 @@ def show_job(ctx: ServiceContext, identity: Identity, job_id: str) -> JobView:
     with ctx.catalog.session() as session:
         job = queries.job_by_id(session, job_id)
         if job is None or not (_may_see_all(identity) or job.created_by == identity.actor):
-            raise NotFound("GEN002", what="Job", key=job_id)
+            raise NotFound("GEN002", what=Noun.JOB, key=job_id)
         return _view(job, with_issues=True)

@@ -29,7 +29,7 @@ from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from preservation.errors import ConfigError, KhosoError
-from preservation.issues import Issue
+from preservation.issues import Issue, Text
 
 MiB = 1024 * 1024
 _END = struct.pack("!L", 0)
@@ -355,5 +355,6 @@ def _parse_address(address: str) -> tuple[int, str | tuple[str, int]]:
                 parts.hostname, parts.port or 3310)
         except ValueError:
             pass
-    raise ConfigError("CFG002", name="clamd address", value=address,
-                      reason="expected unix:///path/clamd.sock or tcp://host:port")
+    raise ConfigError("CFG002", name="KHOSO_CLAMD", value=address,
+                      reason=Text("cần dạng unix:///đường/dẫn/clamd.sock hoặc tcp://máy:cổng",
+                                  "expected unix:///path/clamd.sock or tcp://host:port"))

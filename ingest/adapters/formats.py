@@ -277,6 +277,7 @@ def make_identifier(name: str = "siegfried") -> FormatIdentifier:
     if name == "fido":
         return FidoIdentifier()
     from preservation.errors import ConfigError
+    from preservation.issues import Text
 
-    raise ConfigError("CFG002", name="format identifier", value=name,
-                      reason="expected siegfried or fido")
+    raise ConfigError("CFG002", name="KHOSO_FORMAT_IDENTIFIER", value=name,
+                      reason=Text("cần siegfried hoặc fido", "expected siegfried or fido"))

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import serialization
 
 from preservation.errors import ConfigError
 from preservation.events import Outcome
-from preservation.issues import Issue, outcome_of
+from preservation.issues import Issue, Text, outcome_of
 
 Certificate: TypeAlias = x509.Certificate | ax509.Certificate
 
@@ -178,7 +178,8 @@ def load_trust_roots(folder: str | os.PathLike[str]) -> list[x509.Certificate]:
             else:
                 roots.append(x509.load_der_x509_certificate(data))
         except ValueError as exc:
-            raise ConfigError("CFG002", name="trust root", value=str(path), reason=str(exc)) from exc
+            raise ConfigError("CFG002", name="KHOSO_TRUST_DIR", value=str(path), reason=Text(
+                f"không đọc được chứng thư gốc (chi tiết kỹ thuật: {exc})", str(exc))) from exc
     return roots
 
 

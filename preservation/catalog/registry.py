@@ -12,10 +12,10 @@ from preservation.catalog import audit
 from preservation.catalog.models import Agency, ArchiveBody, Fonds
 from preservation.catalog.vocab import FondsStatus
 from preservation.errors import Conflict, NotFound, ValidationFailed
-from preservation.issues import Report
+from preservation.issues import Noun, Report
 from preservation.metadata.codelists import codelist
+from preservation.metadata.identifiers import ORGAN_ID_EXAMPLE, ORGAN_ID_FORM, is_organ_id
 
-_ORGAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,24}")
 _FOND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 _STATUS = {"dong": FondsStatus.DONG, "đóng": FondsStatus.DONG, "mo": FondsStatus.MO,
            "mở": FondsStatus.MO}  # as a person types it
@@ -42,15 +42,16 @@ def _text(report: Report, name: str, value: str | None, maximum: int, required: 
 def add_agency(session: Session, organ_id: str, name: str, *, address: str | None = None,
                contact_email: str | None = None, actor: str = "system") -> Agency:
     report = Report()
-    if not _ORGAN_ID.fullmatch(organ_id or ""):
-        report.add("CAT001", "organ_id", value=organ_id)
+    if not is_organ_id(organ_id or ""):
+        report.add("CAT001", "organ_id", value=organ_id, form=ORGAN_ID_FORM,
+                   example=ORGAN_ID_EXAMPLE)
     _text(report, "name", name, 300, True)
     _text(report, "address", address, 500, False)
     _text(report, "contact_email", contact_email, 200, False)
     if not report.ok:
         raise ValidationFailed(report)
     if session.scalar(sa.select(Agency.id).where(Agency.organ_id == organ_id)):
-        raise Conflict("GEN003", what="Agency", key=organ_id)
+        raise Conflict("GEN003", what=Noun.AGENCY, key=organ_id)
     agency = Agency(organ_id=organ_id, name=name.strip(), address=address,
                     contact_email=contact_email)
     session.add(agency)
@@ -120,13 +121,13 @@ def add_fonds(session: Session, archive_body: ArchiveBody, data: FondsInput,
     if data.organ_id:
         agency = session.scalar(sa.select(Agency).where(Agency.organ_id == data.organ_id))
         if agency is None:
-            raise NotFound("GEN002", what="Agency", key=data.organ_id)
+            raise NotFound("GEN002", what=Noun.AGENCY, key=data.organ_id)
     if not report.ok:
         raise ValidationFailed(report)
     exists = sa.select(Fonds.id).where(Fonds.archive_body_id == archive_body.id,
                                        Fonds.fond_code == data.fond_code)
     if session.scalar(exists):
-        raise Conflict("GEN003", what="Fonds", key=data.fond_code)
+        raise Conflict("GEN003", what=Noun.FONDS, key=data.fond_code)
     fonds = Fonds(
         archive_body=archive_body, agency=agency, fond_code=data.fond_code,
         fond_name=data.fond_name.strip(), status=status, fond_history=data.fond_history,
