@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ from preservation.errors import KhosoError
 
 if TYPE_CHECKING:
     from preservation.catalog.db import Catalog
-    from storage.audit import AuditReport
+    from preservation.events import Event
+    from storage.audit import AuditReport, CopyAudit
     from storage.protocol import Storage
 
 DEFAULT_PERIOD_DAYS = 90
@@ -66,7 +67,7 @@ def select_copy_ids(session: Session, *, now: dt.datetime | None = None, due_onl
                     period_days: int = DEFAULT_PERIOD_DAYS, limit: int | None = None,
                     location: str | None = None, locations: Collection[str] | None = None,
                     exclude_locations: Collection[str] = (), not_checked_since: dt.datetime | None = None,
-                    retry_hours: int = DEFAULT_RETRY_HOURS) -> list[int]:
+                    retry_hours: int = DEFAULT_RETRY_HOURS, objid: str | None = None) -> list[int]:
     """Ids of copies in audit order: never checked, then failed reads due a retry, then oldest.
 
     ``due_only`` keeps only copies overdue (never checked, older than the period, or a failed read
@@ -89,6 +90,8 @@ def select_copy_ids(session: Session, *, now: dt.datetime | None = None, due_onl
                                    StoredCopy.last_check_at < _utc(not_checked_since)))
     if location is not None:
         query = query.where(StoredCopy.location == location)
+    if objid is not None:
+        query = query.where(Package.objid == objid)
     if locations is not None:
         query = query.where(StoredCopy.location.in_(list(locations)))
     if exclude_locations:
@@ -118,11 +121,13 @@ def count_copies(session: Session, *, location: str | None = None) -> int:
 def scheduled_audit(catalog: Catalog, storages: Mapping[str, Storage], *,
                     period_days: int = DEFAULT_PERIOD_DAYS, runs_per_day: int = 24, repair: bool = True,
                     location: str | None = None, now: dt.datetime | None = None,
-                    actor: str = "scheduler") -> AuditReport:
+                    actor: str = "scheduler",
+                    on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None
+                    ) -> AuditReport:
     """One scheduled run (Celery beat calls this ``runs_per_day`` times a day): the next planned batch."""
     from storage.audit import run_audit  # audit builds on this module's selection
 
     with catalog.session() as s:
         batch = plan(count_copies(s, location=location), period_days, runs_per_day)
     return run_audit(catalog, storages, due_only=False, limit=batch, location=location, repair=repair,
-                     period_days=period_days, now=now, actor=actor)
+                     period_days=period_days, now=now, actor=actor, on_saved=on_saved)
