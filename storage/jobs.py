@@ -16,9 +16,10 @@ def register_audit_task(app: Celery, settings: Settings, run: Callable[[], dict[
     """``run`` is one scheduled audit with its sidecars (``access_api.services.audit.scheduled``,
     wired by the composition root); it returns the run's report."""
 
-    @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def audit_task() -> dict[str, Any]:
         return run()
+
+    app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)(audit_task)  # celery is untyped
 
     app.conf.beat_schedule = {
         "khoso-fixity-audit": {"task": TASK, "schedule": 86400 / settings.audit_runs_per_day},
