@@ -185,24 +185,6 @@ def record_checks(session: Session, audits: Sequence[CopyAudit], *, actor: str,
     return list(zip(audits, events, strict=True))
 
 
-def _mirror_checks(storages: Mapping[str, Storage],
-                   recorded: Sequence[tuple[CopyAudit, Event]]) -> None:
-    """Copy the committed check events next to the AIPs, so a catalog rebuilt from one
-    location alone still knows every copy's last check (best effort: the catalog has them)."""
-    from storage.sidecar import append_events_everywhere, event_record
-
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for audit, event in recorded:
-        copy = {"location": audit.copy.location, "key": audit.copy.key, "result": audit.result,
-                "detail": check_detail(audit.issues()), "checked_at": audit.checked_at}
-        by_key.setdefault(audit.copy.key, []).append(
-            event_record(event, objid=audit.copy.objid, copy=copy))
-    for key, records in by_key.items():
-        failed = append_events_everywhere(storages.values(), key, records)
-        if failed:
-            log.warning("event sidecar not written to %s", ", ".join(sorted(failed)))
-
-
 def record_check(session: Session, audit: CopyAudit, *, actor: str) -> None:
     record_checks(session, [audit], actor=actor)
 
@@ -278,7 +260,10 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
               location: str | None = None, repair: bool = False, batch_size: int = 500,
               limit: int | None = None, period_days: int = DEFAULT_PERIOD_DAYS,
               now: dt.datetime | None = None, progress: Callable[[str, int, int], None] | None = None,
-              actor: str = "system", retry_hours: int = DEFAULT_RETRY_HOURS, workers: int = 2) -> AuditReport:
+              actor: str = "system", retry_hours: int = DEFAULT_RETRY_HOURS, workers: int = 2,
+              objid: str | None = None,
+              on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None
+              ) -> AuditReport:
     """Audit copies oldest-checked first: overdue ones (``due_only``) or all, at most ``limit``.
 
     Copies are fetched ``batch_size`` ids at a time and read with no transaction open; results
@@ -287,7 +272,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     most ``workers`` copies ahead of the one being recorded: enough to keep a disk or an S3
     connection busy while the catalog is written, few enough to leave room for ingest and readers.
     A location found down is skipped for the rest of the run so that its copies neither stall the
-    run nor crowd out the other locations.
+    run nor crowd out the other locations. ``objid`` keeps one package's copies (every
+    version); ``on_saved`` gets each batch of checks once committed (the caller's sidecars).
     """
     check_positive("batch_size", batch_size)
     check_positive("workers", workers)
@@ -309,7 +295,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
             with catalog.session() as s:
                 recorded = record_checks(s, unsaved, actor=actor, agent_ids=agents)
             unsaved.clear()
-            _mirror_checks(storages, recorded)
+            if on_saved is not None:
+                on_saved(recorded)
 
     def finish(pending: _Pending) -> None:
         nonlocal first_unsaved
@@ -346,7 +333,7 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
                 ids = copies_in_audit_order(
                     s, now=now, due_only=due_only, period_days=period_days, limit=size,
                     location=location, locations=list(storages), exclude_locations=list(down),
-                    not_checked_since=started, retry_hours=retry_hours)
+                    not_checked_since=started, retry_hours=retry_hours, objid=objid)
                 refs = load_copies(s, ids)
             if not refs:
                 break

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
 
-from preservation.catalog.db import Catalog
 from preservation.settings import Settings
-from storage.protocol import Storage
-from storage.schedule import scheduled_audit
-from storage.sidecar_log import mirror_audit_log
 
 TASK = "khoso.audit"
 
 
-def register_audit_task(app: Celery, settings: Settings,
-                        make_storages: Callable[[Settings], Mapping[str, Storage]]) -> None:
-    catalog = Catalog(settings.database_url)
+def register_audit_task(app: Celery, settings: Settings, run: Callable[[], dict[str, Any]]) -> None:
+    """``run`` is one scheduled audit with its sidecars (``access_api.services.audit.scheduled``,
+    wired by the composition root); it returns the run's report."""
 
     def audit_task() -> dict[str, Any]:
-        storages = make_storages(settings)
-        report = scheduled_audit(catalog, storages,
-                                 period_days=settings.audit_period_days,
-                                 runs_per_day=settings.audit_runs_per_day, repair=True)
-        # the audit log next to the AIPs, up to this run (best effort; the next run retries)
-        mirror_audit_log(catalog, storages.values(), settings.archive_code)
-        return report.to_dict()
+        return run()
 
     app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)(audit_task)  # celery is untyped
 

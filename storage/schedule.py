@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import StoredCopy
 from preservation.catalog.queries import copies_in_audit_order, count_audited_copies
+from preservation.events import Event
 from storage.audit import run_audit
 from storage.checks import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_RETRY_HOURS,
     AuditReport,
+    CopyAudit,
     check_period,
     check_positive,
 )
@@ -62,9 +64,11 @@ def count_copies(session: Session, *, location: str | None = None) -> int:
 def scheduled_audit(catalog: Catalog, storages: Mapping[str, Storage], *,
                     period_days: int = DEFAULT_PERIOD_DAYS, runs_per_day: int = 24, repair: bool = True,
                     location: str | None = None, now: dt.datetime | None = None,
-                    actor: str = "scheduler") -> AuditReport:
+                    actor: str = "scheduler",
+                    on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None
+                    ) -> AuditReport:
     """One scheduled run (Celery beat calls this ``runs_per_day`` times a day): the next planned batch."""
     with catalog.session() as s:
         batch = plan(count_copies(s, location=location), period_days, runs_per_day)
     return run_audit(catalog, storages, due_only=False, limit=batch, location=location, repair=repair,
-                     period_days=period_days, now=now, actor=actor)
+                     period_days=period_days, now=now, actor=actor, on_saved=on_saved)

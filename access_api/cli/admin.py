@@ -4,48 +4,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import click
 
-from access_api.cli.base import Context, echo_rows, info, keep_log, main
-from ingest import local_clamd
-from preservation import signing
-from preservation.accounts import ensure_first_admin
-from preservation.catalog import registry
-from preservation.settings import in_effect
+from access_api.cli.base import Context, echo_rows, info, main
+from access_api.services import admin
 
 
 @main.command()
 @click.pass_obj
 def init(obj: Context) -> None:
     """Khởi tạo thư mục dữ liệu, danh mục, bản sao, clamd và tài khoản quản trị đầu tiên."""
-    s = obj.settings
-    s.data_dir.mkdir(parents=True, exist_ok=True)
-    for loc in s.storage_locations:
-        if loc.scheme == "file":
-            loc.path.mkdir(parents=True, exist_ok=True)
-    if s.clamd_managed:
-        local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
-        if not local_clamd.official_database():
-            click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
-                       "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
-    keys = Path(s.keys_dir)
-    if not (keys / signing.KEY_FILE).exists():
-        signing.init_keys(keys, s.archive_name, s.archive_code)
-        info(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {keys}")
-    Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
-    catalog = obj.catalog()
-    catalog.upgrade()
-    with catalog.session() as session:
-        registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
-        admin = ensure_first_admin(session)
-    catalog.dispose()
-    info(f"Đã khởi tạo / initialised: {s.data_dir}")
-    if admin:
+    done = admin.initialise(obj.services, obj.identity)
+    if done.official_virus_db is False:
+        click.echo("Cảnh báo: chưa có cơ sở dữ liệu chữ ký virus chính thức trong /var/lib/clamav; "
+                   "clamd chỉ nhận biết mẫu thử EICAR. / Warning: no official ClamAV database.")
+    if done.key_created:
+        info(f"Đã tạo khóa ký tự cấp cho AIP / self-signed AIP signing key: {done.key_created}")
+    info(f"Đã khởi tạo / initialised: {done.data_dir}")
+    if done.first_admin:
         click.echo("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần) / first admin account "
-                   f"(shown once): {admin[0]} / {admin[1]}")
+                   f"(shown once): {done.first_admin[0]} / {done.first_admin[1]}")
 
 
 @main.group()
@@ -59,10 +39,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: Context, revision: str) -> None:
     """Nâng cấp lược đồ danh mục (Alembic) / migrate the catalog schema."""
-    catalog = obj.catalog()
-    catalog.upgrade(revision)
-    click.echo(f"Phiên bản lược đồ / schema revision: {catalog.ping()}")
-    catalog.dispose()
+    click.echo("Phiên bản lược đồ / schema revision: "
+               f"{admin.upgrade_schema(obj.services, revision)}")
 
 
 @main.group()
@@ -79,11 +57,7 @@ def agency() -> None:
 def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
                email: str | None) -> None:
     """Thêm cơ quan theo mã định danh / add an agency by its identifier."""
-    catalog = obj.catalog()
-    with catalog.session() as session:
-        registry.add_agency(session, organ_id, name, address=address, contact_email=email,
-                            actor="cli")
-    keep_log(obj, catalog)
+    admin.add_agency(obj.services, obj.identity, organ_id, name, address=address, email=email)
     click.echo(f"Đã thêm cơ quan / agency added: {organ_id}")
 
 
@@ -92,10 +66,7 @@ def agency_add(obj: Context, organ_id: str, name: str, address: str | None,
 @click.pass_obj
 def agency_list(obj: Context, as_json: bool) -> None:
     """Danh sách cơ quan / list agencies."""
-    with obj.catalog().session() as session:
-        rows = [{"organ_id": a.organ_id, "name": a.name, "address": a.address}
-                for a in registry.list_agencies(session)]
-    echo_rows(rows, as_json)
+    echo_rows(admin.list_agencies(obj.services), as_json)
 
 
 @main.group()
@@ -117,19 +88,10 @@ def fonds() -> None:
 @click.option("--description", help="Ghi chú.")
 @click.option("--agency", "organ_id", help="Mã định danh cơ quan hình thành phông.")
 @click.pass_obj
-def fonds_add(obj: Context, **fields: Any) -> None:
+def fonds_add(obj: Context, /, **fields: Any) -> None:
     """Thêm phông lưu trữ (10 trường TT 05) / add a fonds."""
-    s = obj.settings
-    catalog = obj.catalog()
-    data = registry.FondsInput(**{**fields, "languages": list(fields["languages"])})
-    with catalog.session() as session:
-        body = registry.ensure_archive_body(session, s.archive_code, s.archive_name,
-                                            s.archive_kind)
-        registry.add_fonds(session, body, data, actor="cli")
-    from access_api.services import mirror_fonds
-
-    mirror_fonds(s, catalog, fields["fond_code"])
-    keep_log(obj, catalog)
+    data = admin.FondsInput(**{**fields, "languages": list(fields["languages"])})
+    admin.add_fonds(obj.services, obj.identity, data)
     click.echo(f"Đã thêm phông / fonds added: {fields['fond_code']}")
 
 
@@ -138,13 +100,7 @@ def fonds_add(obj: Context, **fields: Any) -> None:
 @click.pass_obj
 def fonds_list(obj: Context, as_json: bool) -> None:
     """Danh sách phông / list fonds."""
-    with obj.catalog().session() as session:
-        rows = [{"fond_code": f.fond_code, "fond_name": f.fond_name,
-                 "status": "đóng" if f.status == "dong" else "mở",
-                 "archives_time": f.archives_time, "languages": ";".join(f.languages),
-                 "archive": f.archive_body.code}
-                for f in registry.list_fonds(session)]
-    echo_rows(rows, as_json)
+    echo_rows(admin.list_fonds(obj.services), as_json)
 
 
 SOURCES_VI = {"environment": "môi trường / environment", "default": "mặc định / default"}
@@ -158,7 +114,7 @@ SOURCES_VI = {"environment": "môi trường / environment", "default": "mặc �
 def settings_cmd(as_json: bool, with_doc: bool) -> None:
     """Giá trị đang dùng của mọi biến KHOSO_* và nguồn của nó (mật khẩu được che) / the value
     in effect of every KHOSO_* setting and where it came from (passwords masked)."""
-    rows = in_effect()
+    rows = admin.settings_in_effect()
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
         return
@@ -180,9 +136,8 @@ def keys() -> None:
 @click.pass_obj
 def keys_init(obj: Context, force: bool) -> None:
     """Tạo khóa và chứng thư tự ký / make a self-signed key and certificate."""
-    s = obj.settings
-    signer = signing.init_keys(Path(s.keys_dir), s.archive_name, s.archive_code, force=force)
-    click.echo(f"Đã tạo khóa ký / signing key created: {signer.subject} ({s.keys_dir})")
+    subject = admin.init_keys(obj.services, force=force)
+    click.echo(f"Đã tạo khóa ký / signing key created: {subject} ({obj.settings.keys_dir})")
 
 
 @main.group()
@@ -199,12 +154,7 @@ def user() -> None:
 @click.pass_obj
 def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
     """Thêm tài khoản / add an account."""
-    from preservation.accounts import create_user
-
-    catalog = obj.catalog()
-    with catalog.session() as session:
-        create_user(session, username, password, list(roles), actor="cli")
-    keep_log(obj, catalog)
+    admin.add_user(obj.services, obj.identity, username, password, list(roles))
     click.echo(f"Đã thêm tài khoản / account added: {username}")
 
 
@@ -215,18 +165,4 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str)
 @click.pass_obj
 def user_token(obj: Context, username: str, name: str) -> None:
     """Cấp mã truy cập API (chỉ hiển thị một lần) / issue an API token (shown once)."""
-    import sqlalchemy as sa
-
-    from preservation.accounts import issue_token
-    from preservation.catalog.models import User
-    from preservation.errors import NotFound
-    from preservation.issues import Noun
-
-    catalog = obj.catalog()
-    with catalog.session() as session:
-        account = session.scalar(sa.select(User).where(User.username == username))
-        if account is None:
-            raise NotFound("GEN002", what=Noun.USER, key=username)
-        issued = issue_token(session, account, name, actor="cli")
-    keep_log(obj, catalog)
-    click.echo(issued.token)
+    click.echo(admin.issue_api_token(obj.services, obj.identity, username, name))

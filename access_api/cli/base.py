@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from access_api.i18n import N_, Language, _, current_language, set_language, translate_click
+from access_api.services.base import Identity, ServiceContext
 from preservation import __version__
 from preservation.catalog.db import Catalog
 from preservation.errors import KhosoError, ValidationFailed
@@ -26,12 +27,26 @@ class Context:
     _settings: Settings | None = None
     quiet: bool = False
     verbose: bool = False
+    _services: ServiceContext | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings()
         return self._settings
+
+    @property
+    def services(self) -> ServiceContext:
+        """What every service call of this command works with (one catalog, one set of
+        storage locations)."""
+        if self._services is None:
+            self._services = ServiceContext(self.settings)
+        return self._services
+
+    @property
+    def identity(self) -> Identity:
+        """The operator at the server's terminal: every role, recorded as ``cli``."""
+        return Identity.system("cli")
 
     def catalog(self) -> Catalog:
         return Catalog(self.settings.database_url)
@@ -234,15 +249,12 @@ def info(text: str) -> None:
 
 
 def keep_log(obj: Context, catalog: Catalog) -> None:
-    """Copy the new audit-log entries next to the AIPs (best effort, ``services.mirror_log``):
-    a catalog rebuilt later still shows who did what."""
-    from access_api.services import build_storages, mirror_log
+    """Copy the new audit-log entries next to the AIPs (best effort, ``MirrorAuditLog``): a
+    catalog rebuilt later still shows who did what. Services register it in their unit of
+    work; this is for a command that changed the catalog without one."""
+    from access_api.services.uow import MirrorAuditLog, run_operations
 
-    try:
-        mirror_log(obj.settings, catalog, list(build_storages(obj.settings).values()))
-    except Exception as exc:  # noqa: BLE001 - the command itself is done and committed
-        click.echo(_("Cảnh báo: chưa chép được nhật ký kiểm tra sang kho lưu trữ "
-                     "(chi tiết kỹ thuật: {detail}).").format(detail=exc), err=True)
+    run_operations(ServiceContext(obj.settings, catalog), [MirrorAuditLog()])
 
 
 def echo_rows(rows: list[dict[str, Any]], as_json: bool) -> None:

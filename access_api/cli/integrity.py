@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,29 +11,26 @@ from typing import Any
 import click
 
 from access_api.cli.base import Context, main, progress_printer
+from access_api.services import audit as audit_service
+from access_api.services import rebuild, registers
 
 
 @main.command()
 @click.option("--due/--all", "due_only", default=True, show_default=True,
               help="Chỉ các bản sao đến hạn, hoặc tất cả / only copies due, or all.")
 @click.option("--location", help="Chỉ một vị trí lưu trữ / one storage location.")
+@click.option("--aip", "objid", metavar="OBJID",
+              help="Mọi bản sao của một AIP (mọi phiên bản), dù chưa đến hạn / every copy of "
+                   "one AIP (every version), due or not.")
 @click.option("--repair", is_flag=True, help="Sửa bản sao hỏng từ bản tốt / repair bad copies.")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
 @click.pass_obj
-def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
+def audit(obj: Context, due_only: bool, location: str | None, objid: str | None, repair: bool,
           as_json: bool) -> None:
     """Kiểm tra tính toàn vẹn các bản sao / fixity audit. Exit 0 all good, 1 problems found."""
-    from access_api.services import build_storages, mirror_log
-    from storage.audit import run_audit
-
-    s = obj.settings
-    if location:
-        s.location(location)  # CFG002 for an unknown name
-    catalog, storages = obj.catalog(), build_storages(s)
-    report = run_audit(catalog, storages, due_only=due_only, location=location,
-                       repair=repair, period_days=s.audit_period_days, actor="cli",
-                       progress=None if as_json else progress_printer())
-    mirror_log(s, catalog, list(storages.values()))
+    report = audit_service.audit(obj.services, obj.identity, due_only=due_only,
+                                 location=location, objid=objid, repair=repair,
+                                 progress=None if as_json else progress_printer())
     data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -43,10 +41,7 @@ def audit(obj: Context, due_only: bool, location: str | None, repair: bool,
                    f"đối tượng đã sửa/objects repaired {data['repaired']}, "
                    f"nguy cấp/critical {len(data['critical'])}")
         echo_problems(data["problems"], obj.lang)
-    problems = (data["critical"] or data["not_checked"] or data["unrepaired"]
-                or (data["bad"] and not repair) or data["foreign_files"]
-                or data["history_unrestored"])
-    raise SystemExit(1 if problems else 0)
+    raise SystemExit(1 if audit_service.has_problems(report, repaired=repair) else 0)
 
 
 WHAT_IS_WRONG = {"AUD001": "sai mã băm / mismatch", "AUD002": "thiếu / missing",
@@ -78,8 +73,7 @@ def report() -> None:
 
 
 @report.command("register")
-@click.argument("name", type=click.Choice(["nhat_ky_sao_luu", "bien_ban_kiem_tra",
-                                            "bien_ban_xu_ly_su_co"]))
+@click.argument("name", type=click.Choice(registers.NAMES))
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Từ ngày / from (YYYY-MM-DD).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Đến ngày / until.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
@@ -87,22 +81,15 @@ def report() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (mặc định in ra màn hình) / output file.")
 @click.pass_obj
-def report_register(obj: Context, name: str, since, until, fmt: str, out: Path | None) -> None:
+def report_register(obj: Context, name: str, since: dt.datetime | None,
+                    until: dt.datetime | None, fmt: str, out: Path | None) -> None:
     """Sổ nhật ký sao lưu, biên bản kiểm tra, biên bản xử lý sự cố (TT 05 Phụ lục VII)."""
-    import datetime as dt
-
-    from storage.registers import build_register, write_register
-
-    since = since.replace(tzinfo=dt.UTC) if since else None
-    until = until.replace(tzinfo=dt.UTC) if until else None
-    with obj.catalog().session() as session:
-        rows = build_register(session, name, since=since, until=until)
     if out is None:
-        write_register(name, rows, sys.stdout, fmt=fmt, since=since, until=until)
+        registers.write(obj.services, name, sys.stdout, fmt=fmt, since=since, until=until)
     else:
         with out.open("w", encoding="utf-8", newline="") as f:
-            write_register(name, rows, f, fmt=fmt, since=since, until=until)
-        click.echo(f"Đã ghi / written: {out} ({len(rows)} dòng/rows)")
+            rows = registers.write(obj.services, name, f, fmt=fmt, since=since, until=until)
+        click.echo(f"Đã ghi / written: {out} ({rows} dòng/rows)")
 
 
 @main.group("catalog")
@@ -119,21 +106,8 @@ def catalog_group() -> None:
 def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: bool) -> None:
     """Dựng lại toàn bộ danh mục (trống) từ mọi vị trí lưu trữ / rebuild an empty catalog from
     every storage location; run again on a catalog left incomplete, it adds what is missing."""
-    from storage.locations import open_storage
-    from storage.rebuild import rebuild_catalog
-    from storage.sidecar_log import mirror_audit_log
-
-    s = obj.settings
-    preferred = s.location(location) if location else None
-    storages = [open_storage(loc) for loc in
-                ([preferred] if preferred else []) +
-                [loc for loc in s.storage_locations if preferred is None or loc.name != preferred.name]]
-    catalog = obj.catalog()
-    catalog.upgrade()
-    result = rebuild_catalog(catalog, storages, archive_code=s.archive_code, verify=verify,
-                             progress=None if as_json else progress_printer(),
-                             quarantine_dir=s.data_dir / "quarantine")
-    mirror_audit_log(catalog, storages, s.archive_code)  # the rebuild's own entry
+    result = rebuild.rebuild(obj.services, obj.identity, prefer=location, verify=verify,
+                             progress=None if as_json else progress_printer())
     data = result.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -142,5 +116,4 @@ def catalog_rebuild(obj: Context, location: str | None, verify: bool, as_json: b
                               ensure_ascii=False, default=str))
         for problem in data.get("problems", []):
             click.echo(f"  [{problem['code']}] {problem['path']}: {problem['message']}", err=True)
-    errors = [p for p in data.get("problems", []) if p.get("severity") == "error"]
-    raise SystemExit(1 if data.get("aips_skipped") or errors or not data["complete"] else 0)
+    raise SystemExit(1 if rebuild.incomplete(result) else 0)

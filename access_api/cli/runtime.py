@@ -92,21 +92,12 @@ def _exit_with_parent(parent: int) -> Any:
 @click.pass_obj
 def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
     """Chạy tiến trình xử lý công việc (Celery) / run a job worker."""
-    from access_api.services import build_services, build_storages
-    from ingest.jobs import register_tasks
+    from access_api.services.wiring import register_worker_tasks
     from preservation.jobs import make_celery
-    from storage.jobs import register_audit_task
 
     s = obj.settings
     app = make_celery(s)
-
-    def discard(job_id: str) -> int:
-        from storage.staging import discard as discard_staged
-
-        return discard_staged(list(build_storages(s).values()), job_id)
-
-    register_tasks(app, s, build_services, discard)
-    register_audit_task(app, s, build_storages)
+    register_worker_tasks(app, s)
     level = _celery_logging(obj)
     pool = "solo" if (concurrency or s.workers) == 1 else "prefork"
     argv = ["worker", "-P", pool, "-c", str(concurrency or s.workers), "-Q", "khoso",
@@ -126,13 +117,12 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
 def beat(obj: Context) -> None:
     """Chạy lịch kiểm tra định kỳ (chỉ một tiến trình) / run the scheduler of periodic audits
     alone (exactly one per installation when workers are scaled out)."""
-    from access_api.services import build_storages
+    from access_api.services.wiring import register_audit
     from preservation.jobs import make_celery
-    from storage.jobs import register_audit_task
 
     s = obj.settings
     app = make_celery(s)
-    register_audit_task(app, s, build_storages)
+    register_audit(app, s)
     level = _celery_logging(obj)
     app.start((["--quiet"] if obj.quiet else [])
               + ["beat", "-s", str(s.data_dir / "celerybeat-schedule"), "--loglevel", level])

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from access_api.cli.base import Context, main, progress_printer
-from ingest import local_clamd
+from access_api.services import ingest as ingest_service
 from preservation.errors import KhosoError
 
 
@@ -66,47 +66,26 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
 @click.pass_obj
 def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
     """Nộp lưu một túi SIP / ingest a SIP bag. Exit 0 accepted, 1 rejected, 2 error."""
-    from ingest.jobs import create_job, run_job, submit
-    from preservation.jobs import make_celery
-
     if not path.exists():
         raise click.UsageError(f"không tìm thấy / not found: {path}")
-    s = obj.settings
-    catalog = obj.catalog()
     if not wait:
-        job_id = submit(catalog, make_celery(s), path, "cli")
+        job_id = ingest_service.submit(obj.services, obj.identity, path)
         out = {"job_id": job_id, "status": "queued"}
         click.echo(json.dumps(out) if as_json else f"Đã xếp hàng / queued: job {job_id}")
         return
-    from access_api.services import build_services
-    from ingest.jobs import retry_later
-
-    started = None
-    if s.clamd_managed:  # no `khoso serve` runs the local clamd: run it for this ingest
-        local = local_clamd.configure(s.clamd_dir, tmpdir=Path(s.clamd_tmpdir))
-        if not local_clamd.running_pid(local):
-            local_clamd.start(local)
-            started = local
-    job_id = create_job(catalog, path, "cli", lease=float(s.job_visibility_timeout))
-    try:
-        outcome = run_job(s, catalog, job_id, services=build_services(s),
-                          progress=None if as_json else progress_printer())
-    except KhosoError as exc:
-        transient = exc.transient
-        if transient:  # the archive's fault: queued for a worker
-            retry_later(catalog, make_celery(s), job_id)
+    run = ingest_service.run_now(obj.services, obj.identity, path,
+                                 progress=None if as_json else progress_printer())
+    job_id, outcome = run.job_id, run.outcome
+    if run.error is not None:
+        if run.requeued:
             click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)
         if as_json:  # a script reads the outcome on stdout whatever it was
             click.echo(json.dumps({"accepted": False, "job_id": job_id,
-                                   "status": "queued" if transient else "failed",
-                                   "retry": transient, "error": exc.issue.to_dict()},
+                                   "status": "queued" if run.requeued else "failed",
+                                   "retry": run.requeued, "error": run.error.issue.to_dict()},
                                   ensure_ascii=False, indent=2))
-        raise
-    finally:
-        if started is not None:
-            local_clamd.stop(started)
-    if outcome is None:  # cannot happen to a job created here; say so rather than crash
-        raise KhosoError("GEN005", detail=f"job {job_id} was taken by another worker")
+        raise run.error
+    assert outcome is not None
     if as_json:
         click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     elif outcome.accepted:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from preservation.catalog.db import Catalog
 from preservation.settings import Settings
+from storage.locations import open_storage
 from storage.protocol import Storage
 
 
@@ -60,7 +61,10 @@ class ServiceContext:
     @property
     def storages(self) -> dict[str, Storage]:
         if self._storages is None:
-            from access_api.services.wiring import build_storages
-
             self._storages = build_storages(self.settings)
         return self._storages
+
+
+def build_storages(settings: Settings) -> dict[str, Storage]:
+    """Every configured storage location, opened, by name."""
+    return {loc.name: open_storage(loc) for loc in settings.storage_locations}

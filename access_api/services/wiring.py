@@ -6,82 +6,64 @@ it receives the replicas to write through ``Services.replicate``, wired here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from celery import Celery
 
+from access_api.services.base import Identity, ServiceContext, build_storages
+from access_api.services.uow import (
+    AppendEvents,
+    MirrorAgency,
+    MirrorAuditLog,
+    MirrorFonds,
+    WriteRejection,
+    run_operations,
+)
 from ingest.adapters.clamd import ClamdScanner
 from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.identify_process import shared as isolated_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import IngestContext, Services
+from ingest.jobs import register_tasks
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
-    Agency,
-    ArchiveBody,
-    Fonds,
     Job,
     Package,
     PremisAgent,
     PremisEvent,
     event_agent,
 )
-from preservation.errors import KhosoError
 from preservation.events import REPLICATION, Agent, Event, Outcome
 from preservation.settings import Settings
 from preservation.signing import load_signer
+from storage.jobs import register_audit_task
 from storage.locations import open_storage
 from storage.occupancy import occupancy, purge
 from storage.protocol import Storage
 from storage.replication import replicate, start_replication
-from storage.sidecar import (
-    append_events_everywhere,
-    event_record,
-    iso,
-    write_agency_snapshot,
-    write_fonds_snapshot,
-)
-from storage.sidecar_log import mirror_audit_log, write_rejection
+from storage.sidecar import event_record, iso
 from storage.staging import StagedCopies, staging_key
 from storage.staging import discard as discard_staged
 
-log = logging.getLogger(__name__)
+
+def _context(settings: Settings, catalog: Catalog, storages: list[Storage]) -> ServiceContext:
+    return ServiceContext(settings, catalog, {st.name: st for st in storages})
 
 
-def mirror_fonds(settings: Settings, catalog: Catalog, fond_code: str,
-                 storages: list[Storage] | None = None) -> None:
-    """Write the fonds (and its agency) snapshot next to the AIPs in every location, so that
-    one location alone can rebuild the catalog (``khoso catalog rebuild``)."""
-    storages = storages if storages is not None else list(build_storages(settings).values())
-    with catalog.session() as s:
-        fonds = s.scalar(sa.select(Fonds).join(ArchiveBody).where(
-            ArchiveBody.code == settings.archive_code, Fonds.fond_code == fond_code))
-        if fonds is None:
-            return
-        body, agency = fonds.archive_body, fonds.agency
-    for storage in storages:
-        try:
-            write_fonds_snapshot(storage, settings.archive_code, fonds, agency, body)
-            if agency is not None:
-                write_agency_snapshot(storage, settings.archive_code, agency)
-        except KhosoError as exc:  # best effort: the catalog holds it; the next change retries
-            log.warning("fonds snapshot not written to %s: %s", storage.name, exc)
-
-
-def _after_register(settings: Settings, storages: list[Storage]):
+def _after_register(settings: Settings,
+                    storages: list[Storage]) -> Callable[[IngestContext, Catalog], None]:
     def after_register(ctx: IngestContext, catalog: Catalog) -> None:
+        """The new AIP's fonds, agency and replication events next to it in every location,
+        then the audit log: what a catalog rebuilt from one location needs."""
         aip = ctx.aip
-        assert aip is not None  # registered
-        mirror_fonds(settings, catalog, aip.fond_code, storages)
+        assert aip is not None  # called after registration only
         with catalog.session() as s:
-            agency = s.scalar(sa.select(Agency).where(Agency.organ_id == aip.organ_id))
-        if agency is not None:
-            for storage in storages:
-                write_agency_snapshot(storage, settings.archive_code, agency)
-        with catalog.session() as s:
-            created = s.scalar(sa.select(Package.created_at).where(
+            created: dt.datetime | None = s.scalar(sa.select(Package.created_at).where(
                 Package.objid == aip.objid, Package.version == 1))
         replications = [e for e in ctx.events if e.event_type == REPLICATION]
         # the registration time travels with the events, for a rebuilt catalog to keep it
@@ -89,26 +71,15 @@ def _after_register(settings: Settings, storages: list[Storage]):
                                    copy={"location": r.location, "key": aip.key_prefix}),
                     "package_created_at": iso(created)}
                    for e, r in zip(replications, ctx.stored, strict=False)]
-        failed = append_events_everywhere(storages, aip.key_prefix, records)
-        if failed:
-            log.warning("event sidecar not written to %s", ", ".join(sorted(failed)))
-        mirror_log(settings, catalog, storages)
+        agency = [MirrorAgency(aip.organ_id)] if aip.organ_id else []
+        run_operations(_context(settings, catalog, storages), [
+            MirrorFonds(aip.fond_code), *agency,
+            AppendEvents(aip.key_prefix, records), MirrorAuditLog()])
     return after_register
 
 
-def mirror_log(settings: Settings, catalog: Catalog, storages: list[Storage]) -> None:
-    """Copy the audit-log entries not yet in each location next to the AIPs (best effort:
-    the catalog holds them and the next call writes whatever is still missing)."""
-    try:
-        failed = mirror_audit_log(catalog, storages, settings.archive_code)
-    except Exception:  # noqa: BLE001 - the operation it follows is done and committed
-        log.exception("audit log not mirrored")
-        return
-    if failed:
-        log.warning("audit log not mirrored to %s", ", ".join(sorted(failed)))
-
-
-def _after_reject(settings: Settings, storages: list[Storage]):
+def _after_reject(settings: Settings, storages: list[Storage]
+                  ) -> Callable[[IngestContext, Catalog, int, Path], None]:
     def after_reject(ctx: IngestContext, catalog: Catalog, package_id: int, where: Path) -> None:
         """Keep the rejection, its report and events in every location: the archive must be
         able to show later what it refused and why, even after losing its catalog."""
@@ -137,12 +108,11 @@ def _after_reject(settings: Settings, storages: list[Storage]):
             report = json.loads((where / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             report = {"job_id": ctx.job_id, **ctx.report.to_dict()}
-        failed = write_rejection(storages, settings.archive_code, {
-            "package": package, "job": job_facts or {"id": ctx.job_id, "status": "failed"},
-            "report": report, "events": events})
-        if failed:
-            log.warning("rejection record not written to %s", ", ".join(sorted(failed)))
-        mirror_log(settings, catalog, storages)
+        run_operations(_context(settings, catalog, storages), [
+            WriteRejection({"package": package,
+                            "job": job_facts or {"id": ctx.job_id, "status": "failed"},
+                            "report": report, "events": events}),
+            MirrorAuditLog()])
     return after_reject
 
 
@@ -151,10 +121,6 @@ def as_event(row: PremisEvent, agents: list[tuple[Agent, str]]) -> Event:
     audit record."""
     return Event(row.event_type, Outcome(row.outcome), row.detail or "", row.outcome_detail or "",
                  row.object_identifier, tuple(agents), row.event_datetime, row.event_uuid)
-
-
-def build_storages(settings: Settings) -> dict[str, Storage]:
-    return {loc.name: open_storage(loc) for loc in settings.storage_locations}
 
 
 def build_services(settings: Settings) -> Services:
@@ -179,3 +145,26 @@ def build_services(settings: Settings) -> Services:
         signer=load_signer(Path(settings.keys_dir)),
         reject_not_scanned=settings.reject_not_scanned,
     )
+
+
+def register_worker_tasks(app: Celery, settings: Settings) -> None:
+    """The ingest task (with its recovery sweeper) and the periodic audit, for ``khoso worker``."""
+    def discard(job_id: str) -> int:
+        return discard_staged(list(build_storages(settings).values()), job_id)
+
+    register_tasks(app, settings, build_services, discard)
+    register_audit(app, settings)
+
+
+def register_audit(app: Celery, settings: Settings) -> None:
+    """The periodic audit task and its schedule (``khoso worker`` and ``khoso beat``)."""
+    from access_api.services import audit
+
+    catalog = Catalog(settings.database_url)
+
+    def run() -> dict[str, Any]:
+        # locations opened afresh each run: a location's client is not kept across hours
+        ctx = ServiceContext(settings, catalog, build_storages(settings))
+        return audit.scheduled(ctx, Identity.system("scheduler")).to_dict()
+
+    register_audit_task(app, settings, run)

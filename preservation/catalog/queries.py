@@ -108,12 +108,13 @@ def copies_in_audit_order(session: Session, *, now: dt.datetime | None = None,
                           limit: int | None = None, location: str | None = None,
                           locations: Collection[str] | None = None,
                           exclude_locations: Sequence[str] = (),
-                          not_checked_since: dt.datetime | None = None) -> list[int]:
+                          not_checked_since: dt.datetime | None = None,
+                          objid: str | None = None) -> list[int]:
     """Ids of audited copies: never checked, then failed reads due a retry, then oldest checked.
 
     ``due_only`` keeps the overdue ones and the failed reads due a retry. ``not_checked_since``
     drops copies already checked after that instant (a run passes its start: each copy is read
-    at most once per run)."""
+    at most once per run). ``objid`` keeps one package's copies (every version)."""
     now = utc(now)
     retry = retry_due(now, retry_hours)
     priority = sa.case((StoredCopy.last_check_at.is_(None), 0), (retry, 1), else_=2)
@@ -125,6 +126,8 @@ def copies_in_audit_order(session: Session, *, now: dt.datetime | None = None,
                                    StoredCopy.last_check_at < utc(not_checked_since)))
     if location is not None:
         query = query.where(StoredCopy.location == location)
+    if objid is not None:
+        query = query.where(Package.objid == objid)
     if locations is not None:
         query = query.where(StoredCopy.location.in_(list(locations)))
     if exclude_locations:

@@ -123,3 +123,40 @@ def test_a_replica_refusing_mkdir_is_reported_never_a_traceback(khoso, monkeypat
     assert {i["code"] for i in issues} == {"AUD044"}
     assert all("Read-only file system" in i["params"]["reason"] for i in issues)
     assert not events.exists()
+
+
+def _fixity_records(khoso, replica: str) -> list[dict]:
+    return [record for path in khoso.replica(replica).rglob("_events/*.jsonl")
+            for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+            if record.get("event_type") == "fixity check"]
+
+
+def test_audit_of_one_aip_checks_only_its_copies_and_mirrors_their_events(khoso):
+    from tests.integration.rebuild.conftest import make_sip as sip_coded
+    from tests.unit.sip.sheets import FILE_CODE
+
+    first = khoso.ingest(sip_coded(khoso.tmp / "sip1", count=1, file_code=f"{FILE_CODE}1"))
+    other = khoso.ingest(sip_coded(khoso.tmp / "sip2", count=1, file_code=f"{FILE_CODE}2"))
+    assert first.accepted and other.accepted
+    out = run(khoso, "audit", "--aip", first.objid, "--json")
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert (report["copies_checked"], report["ok"]) == (2, 2)  # due or not: the AIP's copies
+    for replica in ("replica1", "replica2"):  # both checks, next to the AIP, in both locations
+        records = _fixity_records(khoso, replica)
+        assert {r["objid"] for r in records} == {first.objid} and len(records) == 2
+    assert json.loads(run(khoso, "audit", "--due", "--json").output)["copies_checked"] == 0
+    assert json.loads(run(khoso, "audit", "--all", "--json").output)["copies_checked"] == 4
+    unknown = run(khoso, "audit", "--aip", "KHONG.CO.1")
+    assert unknown.exit_code == 2 and "GEN002" in unknown.output
+
+
+def test_the_scheduled_audit_mirrors_its_checks(khoso):
+    from access_api.services import Identity, ServiceContext, audit
+
+    assert khoso.ingest(make_sip(khoso.tmp / "sip")).accepted
+    ctx = ServiceContext(khoso.settings, khoso.catalog)
+    report = audit.scheduled(ctx, Identity.system("scheduler"))
+    assert report.copies_checked == 1  # two copies over 90 days × 24 runs: one per run
+    for replica in ("replica1", "replica2"):
+        assert len(_fixity_records(khoso, replica)) == 1

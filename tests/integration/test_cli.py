@@ -138,3 +138,13 @@ def test_bag_level_messages_name_the_bag(env, tmp_path):
     result = run(env, "bag", "validate", str(bag), "--profile", "none")
     assert result.exit_code == 1
     assert f"[BAG009] error: {bag}: " in result.output  # not an empty path
+
+
+def test_fonds_of_an_unknown_agency_is_rejected_and_says_to_add_the_agency(env):
+    run(env, "init")
+    out = run(env, "fonds", "add", "P9", "Phông thử", "--agency", "000.00.00.H99")
+    assert out.exit_code == 1, out.output
+    assert "[CAT009]" in out.output and "khoso agency add 000.00.00.H99" in out.output
+    assert json.loads(run(env, "fonds", "list", "--json").output) == []
+    assert run(env, "agency", "add", "000.00.00.H99", "UBND thử").exit_code == 0
+    assert run(env, "fonds", "add", "P9", "Phông thử", "--agency", "000.00.00.H99").exit_code == 0

@@ -274,9 +274,17 @@ def test_repair_restores_the_event_history_and_foreign_files_are_reported(catalo
     """The ``_events/*.jsonl`` history next to the AIPs is audited and repaired like the AIP
     (a batch deleted in one location, a batch damaged in the other); a file inside the AIP
     folder that its manifests do not list is reported (AUD042), never deleted."""
+    from access_api.services import ServiceContext
+    from access_api.services.audit import check_events
+    from access_api.services.uow import run_operations
+    from preservation.settings import load_settings
+
     aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.191")
-    run_audit(catalog, fs_storages, due_only=False, actor="tester")
-    run_audit(catalog, fs_storages, due_only=False, actor="tester")
+    # each run's check events appended to the history, as the audit service does
+    ctx = ServiceContext(load_settings({}), catalog, fs_storages)
+    for _ in range(2):
+        run_audit(catalog, fs_storages, due_only=False, actor="tester",
+                  on_saved=lambda recorded: run_operations(ctx, check_events(recorded)))
     fs1, fs2 = fs_storages["fs1"], fs_storages["fs2"]
     history = _history(fs1, aip)
     assert len(history) == 2 and _history(fs2, aip) == history
