@@ -132,11 +132,10 @@ def _fixity_records(khoso, replica: str) -> list[dict]:
 
 
 def test_audit_of_one_aip_checks_only_its_copies_and_mirrors_their_events(khoso):
-    from tests.integration.rebuild.conftest import make_sip as sip_coded
-    from tests.unit.sip.sheets import FILE_CODE
+    from tests.support.sheets import FILE_CODE
 
-    first = khoso.ingest(sip_coded(khoso.tmp / "sip1", count=1, file_code=f"{FILE_CODE}1"))
-    other = khoso.ingest(sip_coded(khoso.tmp / "sip2", count=1, file_code=f"{FILE_CODE}2"))
+    first = khoso.ingest(make_sip(khoso.tmp / "sip1", count=1, file_code=f"{FILE_CODE}1"))
+    other = khoso.ingest(make_sip(khoso.tmp / "sip2", count=1, file_code=f"{FILE_CODE}2"))
     assert first.accepted and other.accepted
     out = run(khoso, "audit", "--aip", first.objid, "--json")
     assert out.exit_code == 0, out.output
