@@ -49,7 +49,7 @@ from storage.checks import (
 )
 from storage.history import check_history, foreign_files
 from storage.protocol import FixityOutcome, FixityResult, Storage
-from storage.repair import repair_copy
+from storage.repair import RepairRecorded, repair_copy
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 200  # bad objects named in one event; the counts always cover all of them
@@ -262,8 +262,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
               now: dt.datetime | None = None, progress: Callable[[str, int, int], None] | None = None,
               actor: str = "system", retry_hours: int = DEFAULT_RETRY_HOURS, workers: int = 2,
               objid: str | None = None,
-              on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None
-              ) -> AuditReport:
+              on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None,
+              on_repaired: RepairRecorded | None = None) -> AuditReport:
     """Audit copies oldest-checked first: overdue ones (``due_only``) or all, at most ``limit``.
 
     Copies are fetched ``batch_size`` ids at a time and read with no transaction open; results
@@ -273,7 +273,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     connection busy while the catalog is written, few enough to leave room for ingest and readers.
     A location found down is skipped for the rest of the run so that its copies neither stall the
     run nor crowd out the other locations. ``objid`` keeps one package's copies (every
-    version); ``on_saved`` gets each batch of checks once committed (the caller's sidecars).
+    version); ``on_saved`` gets each batch of checks once committed, ``on_repaired`` each
+    committed repair (``storage.repair.repair_copy``): the caller's sidecars.
     """
     check_positive("batch_size", batch_size)
     check_positive("workers", workers)
@@ -313,7 +314,7 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
                 time.monotonic() - first_unsaved >= SAVE_EVERY_SECONDS:
             save()  # a repair's record must follow the check's
         if repair and audit.bad:
-            fixed = repair_copy(catalog, audit, storages, actor=actor)
+            fixed = repair_copy(catalog, audit, storages, actor=actor, on_recorded=on_repaired)
             report.repaired += len(fixed.repaired)
             report.unrepaired += len(fixed.unrepaired)
             if fixed.lost:

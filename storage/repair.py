@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -143,9 +143,14 @@ def record_repair(session: Session, repair: CopyRepair, *, actor: str) -> list[E
     return events
 
 
+RepairRecorded = Callable[[CopyRepair, list[Event], dict[str, Any]], None]
+
+
 def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Storage], *,
-                actor: str) -> CopyRepair:
-    """Look up the other copies (short read), restore with no transaction open, then record."""
+                actor: str, on_recorded: RepairRecorded | None = None) -> CopyRepair:
+    """Look up the other copies (short read), restore with no transaction open, then record.
+    ``on_recorded`` gets the committed repair, its events and the copy's state after them
+    (``result``, ``detail``, ``checked_at``): the caller's sidecars."""
     with catalog.session() as s:
         sources = _sources(s, audit, storages)
     repair = repair_objects(audit, sources, storages[audit.copy.location])
@@ -155,20 +160,6 @@ def repair_copy(catalog: Catalog, audit: CopyAudit, storages: Mapping[str, Stora
         state = {} if row is None else {
             "result": row.last_check_result, "detail": row.last_check_detail,
             "checked_at": row.last_check_at}
-    _mirror_repair(storages, repair, events, state)
+    if on_recorded is not None:
+        on_recorded(repair, events, state)
     return repair
-
-
-def _mirror_repair(storages: Mapping[str, Storage], repair: CopyRepair, events: list[Event],
-                   state: dict[str, Any]) -> None:
-    """The committed repair events next to the AIPs, with the copy's state after them and
-    whether the package lost an object, so a rebuilt catalog keeps them (best effort)."""
-    from storage.sidecar import append_events_everywhere, event_record
-
-    copy = repair.audit.copy
-    records = [event_record(e, objid=copy.objid, critical=bool(repair.lost),
-                            copy={"location": copy.location, "key": copy.key, **state})
-               for e in events]
-    failed = append_events_everywhere(storages.values(), copy.key, records)
-    if failed:
-        log.warning("repair events not written to %s", ", ".join(sorted(failed)))

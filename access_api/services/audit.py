@@ -18,7 +18,8 @@ from preservation.catalog.models import Package
 from preservation.errors import NotFound
 from preservation.events import Event
 from storage.audit import run_audit
-from storage.checks import AuditReport, CopyAudit, check_detail
+from storage.checks import AuditReport, CopyAudit, CopyRepair, check_detail
+from storage.repair import RepairRecorded
 from storage.schedule import scheduled_audit
 from storage.sidecar import event_record
 
@@ -37,12 +38,30 @@ def check_events(recorded: Sequence[tuple[CopyAudit, Event]]) -> list[AppendEven
     return [AppendEvents(key, records) for key, records in by_key.items()]
 
 
+def repair_events(repair: CopyRepair, events: Sequence[Event],
+                  state: dict[str, Any]) -> AppendEvents:
+    """The committed repair events, with the copy's state after them and whether the package
+    lost an object, so that a rebuilt catalog keeps them."""
+    copy = repair.audit.copy
+    return AppendEvents(copy.key, [
+        event_record(e, objid=copy.objid, critical=bool(repair.lost),
+                     copy={"location": copy.location, "key": copy.key, **state})
+        for e in events])
+
+
 def _mirrored(uow: UnitOfWork) -> Callable[[Sequence[tuple[CopyAudit, Event]]], None]:
     def on_saved(recorded: Sequence[tuple[CopyAudit, Event]]) -> None:
         for op in check_events(recorded):
             uow.register(op)
         uow.commit()  # run_audit committed the checks: their sidecars follow now
     return on_saved
+
+
+def _repairs_mirrored(uow: UnitOfWork) -> RepairRecorded:
+    def on_recorded(repair: CopyRepair, events: list[Event], state: dict[str, Any]) -> None:
+        uow.register(repair_events(repair, events, state))
+        uow.commit()  # repair_copy committed the repair: its sidecars follow now
+    return on_recorded
 
 
 def audit(ctx: ServiceContext, identity: Identity, *, due_only: bool = True,
@@ -62,7 +81,8 @@ def audit(ctx: ServiceContext, identity: Identity, *, due_only: bool = True,
         report = run_audit(ctx.catalog, ctx.storages, due_only=due_only and objid is None,
                            location=location, objid=objid, repair=repair,
                            period_days=s.audit_period_days, actor=identity.actor,
-                           progress=progress, on_saved=_mirrored(uow))
+                           progress=progress, on_saved=_mirrored(uow),
+                           on_repaired=_repairs_mirrored(uow))
         uow.register(MirrorAuditLog())
     return report
 
@@ -73,7 +93,8 @@ def scheduled(ctx: ServiceContext, identity: Identity) -> AuditReport:
     with UnitOfWork(ctx) as uow:
         report = scheduled_audit(ctx.catalog, ctx.storages, period_days=s.audit_period_days,
                                  runs_per_day=s.audit_runs_per_day, repair=True,
-                                 actor=identity.actor, on_saved=_mirrored(uow))
+                                 actor=identity.actor, on_saved=_mirrored(uow),
+                                 on_repaired=_repairs_mirrored(uow))
         uow.register(MirrorAuditLog())
     return report
 
