@@ -7,15 +7,18 @@ import json
 import click
 
 from access_api.cli.base import Context, main
+from access_api.i18n import N_, _
 from preservation.errors import NotFound
 from preservation.issues import IssueDefinition
 
-_LABELS = {
-    "vi": {"code": "Mã", "severity": "Mức độ", "clause": "Căn cứ", "message": "Thông báo",
-           "error": "lỗi", "warning": "cảnh báo", "info": "thông tin"},
-    "en": {"code": "Code", "severity": "Severity", "clause": "Clause", "message": "Message",
-           "error": "error", "warning": "warning", "info": "info"},
-}
+# Vietnamese msgids, translated where they are printed (``_label``).
+_LABELS = {"code": N_("Mã"), "severity": N_("Mức độ"), "clause": N_("Căn cứ"),
+           "message": N_("Thông báo"), "error": N_("lỗi"), "warning": N_("cảnh báo"),
+           "info": N_("thông tin")}
+
+
+def _label(key: str, lang: str) -> str:
+    return _(_LABELS[key], lang)
 
 
 def _message(d: IssueDefinition, lang: str) -> str:
@@ -24,9 +27,10 @@ def _message(d: IssueDefinition, lang: str) -> str:
 
 def _echo_list(definitions: tuple[IssueDefinition, ...], lang: str) -> None:
     """One line per code: code, severity and clause in columns, then the message."""
-    label = _LABELS[lang]
-    rows = [(d.code, label[d.severity.value], d.clause, _message(d, lang)) for d in definitions]
-    head = (label["code"], label["severity"], label["clause"], label["message"])
+    rows = [(d.code, _label(d.severity.value, lang), d.clause, _message(d, lang))
+            for d in definitions]
+    head = (_label("code", lang), _label("severity", lang), _label("clause", lang),
+            _label("message", lang))
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(3)]
     for row in (head, *rows):
         click.echo("  ".join(v.ljust(w) for v, w in zip(row[:3], widths, strict=True))
@@ -35,15 +39,13 @@ def _echo_list(definitions: tuple[IssueDefinition, ...], lang: str) -> None:
 
 @main.command("issues")
 @click.argument("code", required=False)
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def issues(obj: Context, code: str | None, as_json: bool) -> None:
-    """Mã lỗi: mức độ, căn cứ (điều khoản) và thông báo / issue codes: severity, clause and
-    message.
+    """Mã lỗi: mức độ, căn cứ (điều khoản) và thông báo.
 
     Không có CODE: mọi mã; CODE đầy đủ (PKG001): một mã; phần đầu mã (PKG, SIG0): họ mã đó.
-    Without CODE: every code; a full CODE: that code; the start of a code: that family.
-    Exit 1 when no code is or starts with CODE."""
+    Mã thoát 1 khi không có mã nào là CODE hoặc bắt đầu bằng CODE."""
     from access_api.services.issues import issue_to_dict, lookup_issues
 
     try:
@@ -56,10 +58,11 @@ def issues(obj: Context, code: str | None, as_json: bool) -> None:
                 else issue_to_dict(found.definitions[0]))
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif found.exact:
-        d, label = found.definitions[0], _LABELS[obj.lang]
-        width = max(len(label[k]) for k in ("code", "severity", "clause", "message")) + 1
-        for key, value in (("code", d.code), ("severity", label[d.severity.value]),
+        d = found.definitions[0]
+        width = max(len(_label(k, obj.lang))
+                    for k in ("code", "severity", "clause", "message")) + 1
+        for key, value in (("code", d.code), ("severity", _label(d.severity.value, obj.lang)),
                            ("clause", d.clause), ("message", _message(d, obj.lang))):
-            click.echo(f"{(label[key] + ':').ljust(width)} {value}")
+            click.echo(f"{(_label(key, obj.lang) + ':').ljust(width)} {value}")
     else:
         _echo_list(found.definitions, obj.lang)

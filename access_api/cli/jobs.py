@@ -7,12 +7,21 @@ import json
 import click
 
 from access_api.cli.base import Context, echo_rows, info, main
+from access_api.i18n import N_, _
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.jobs import JobView, list_jobs, show_job
 from preservation.catalog.vocab import JobStatus
 
-OUTCOMES_VI = {"pending": "đang chờ", "accepted": "được tiếp nhận", "rejected": "bị từ chối",
-               "system_error": "lỗi hệ thống", "cancelled": "đã hủy"}
+# Vietnamese msgids of the outcome and severity values, translated where they are printed.
+OUTCOMES = {"pending": N_("đang chờ"), "accepted": N_("được tiếp nhận"),
+            "rejected": N_("bị từ chối"), "system_error": N_("lỗi hệ thống"),
+            "cancelled": N_("đã hủy")}
+SEVERITIES = {"error": N_("lỗi"), "warning": N_("cảnh báo"), "info": N_("thông tin")}
+
+
+def severity_word(severity: str, lang: str) -> str:
+    """An issue's severity (``error``…) as a word of ``lang``; an unknown value as it is."""
+    return _(SEVERITIES[severity], lang) if severity in SEVERITIES else severity
 
 
 def _when(value: object) -> str:
@@ -21,19 +30,18 @@ def _when(value: object) -> str:
 
 @main.group()
 def job() -> None:
-    """Công việc nộp lưu trong hàng đợi / queued ingest jobs."""
+    """Công việc nộp lưu trong hàng đợi."""
 
 
 @job.command("list")
 @click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in JobStatus]),
-              help="Chỉ các công việc ở trạng thái này (lặp lại được) / only jobs in this state "
-                   "(repeatable).")
+              help=N_("Chỉ các công việc ở trạng thái này (lặp lại được)."))
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True,
-              help="Số công việc mới nhất tối đa / most recent jobs shown.")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+              help=N_("Số công việc mới nhất in ra tối đa."))
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def job_list(obj: Context, states: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """Danh sách công việc, mới nhất trước / jobs, newest first."""
+    """Danh sách công việc, mới nhất trước."""
     views = list_jobs(ServiceContext(obj.settings), Identity.system(),
                       states=tuple(JobStatus(s) for s in states), limit=limit)
     if as_json:
@@ -47,37 +55,38 @@ def job_list(obj: Context, states: tuple[str, ...], limit: int, as_json: bool) -
 
 def echo_job(view: JobView, lang: str) -> None:
     """A job's outcome, then its report one issue a line."""
-    outcome = OUTCOMES_VI.get(view.outcome.value, view.outcome.value) if lang == "vi" \
-        else view.outcome.value.replace("_", " ")
+    value = view.outcome.value
+    outcome = _(OUTCOMES[value], lang) if value in OUTCOMES else value
     click.echo(f"{view.id}: {view.state.value} — {outcome}")
-    for label, value in (("nguồn / source", view.source), ("OBJID", view.objid),
-                         ("bước lỗi / failed step", view.failed_step),
-                         ("lưu giữ tại / quarantine", view.quarantine),
-                         ("người nộp / submitted by", view.created_by),
-                         ("tạo lúc / created", _when(view.created_at)),
-                         ("kết thúc / finished", _when(view.finished_at)),
-                         ("số lần chạy / attempts", str(view.attempts))):
-        if value:
-            click.echo(f"  {label}: {value}")
-    if view.error and view.outcome.value != "rejected":
-        click.echo(f"  lỗi / error: {view.error}")
+    for label, shown in ((N_("nguồn"), view.source), ("OBJID", view.objid),
+                         (N_("bước lỗi"), view.failed_step),
+                         (N_("lưu giữ tại"), view.quarantine),
+                         (N_("người nộp"), view.created_by),
+                         (N_("tạo lúc"), _when(view.created_at)),
+                         (N_("kết thúc"), _when(view.finished_at)),
+                         (N_("số lần chạy"), str(view.attempts))):
+        if shown:
+            click.echo(f"  {_(label, lang)}: {shown}")
+    if view.error and value != "rejected":
+        click.echo(_("  lỗi: {error}", lang).format(error=view.error))
     if view.issues:
-        info(f"  Báo cáo / report ({view.issues_total}):")
+        info(_("  Báo cáo ({total}):", lang).format(total=view.issues_total))
     for issue in view.issues:
         message = issue.message if lang == "vi" else issue.message_en
-        click.echo(f"  - [{issue.code}] {issue.severity} {issue.path}: {message}")
+        click.echo(f"  - [{issue.code}] {severity_word(issue.severity, lang)} {issue.path}: "
+                   f"{message}")
     if view.issues_total > len(view.issues):
-        click.echo(f"  … {view.issues_total - len(view.issues)} "
-                   "vấn đề khác trong report.json / more in report.json")
+        click.echo(_("  … {count} vấn đề khác trong report.json", lang).format(
+            count=view.issues_total - len(view.issues)))
 
 
 @job.command("show")
 @click.argument("job_id")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def job_show(obj: Context, job_id: str, as_json: bool) -> None:
-    """Kết quả và báo cáo của một công việc / a job's outcome and report
-    (exit 0 accepted or still pending, 1 rejected, 2 system error)."""
+    """Kết quả và báo cáo của một công việc (mã thoát 0: được tiếp nhận hoặc còn chờ,
+    1: bị từ chối, 2: lỗi hệ thống)."""
     view = show_job(ServiceContext(obj.settings), Identity.system(), job_id)
     if as_json:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False, indent=2, default=str))

@@ -14,20 +14,20 @@ from typing import Any
 import click
 
 from access_api.cli.base import Context, info, main, process_log_level
+from access_api.i18n import N_, _
 from ingest import local_clamd
 from preservation import __version__
 
 
 @main.command()
-@click.option("--host", default=None, help="Mặc định KHOSO_HOST / default KHOSO_HOST.")
-@click.option("--port", type=int, default=None, help="Mặc định KHOSO_PORT / default KHOSO_PORT.")
+@click.option("--host", default=None, help=N_("Mặc định KHOSO_HOST."))
+@click.option("--port", type=int, default=None, help=N_("Mặc định KHOSO_PORT."))
 @click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
-              help="Chạy kèm một tiến trình xử lý công việc và lịch kiểm tra / also run a job "
-                   "worker with the scheduler (scaled out: --no-worker, plus `khoso worker` and "
-                   "one `khoso beat`).")
+              help=N_("Chạy kèm một tiến trình xử lý công việc và lịch kiểm tra định kỳ (khi chạy "
+                      "nhiều máy: --no-worker, cùng `khoso worker` và một `khoso beat`)."))
 @click.pass_obj
 def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -> None:
-    """Chạy dịch vụ web / run the web service (and the managed local clamd)."""
+    """Chạy dịch vụ web (cùng clamd cục bộ do khoso quản lý)."""
     from waitress import serve as waitress_serve
 
     from access_api.app import create_app
@@ -52,16 +52,17 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
     process_log_level(obj)
     if not obj.verbose:  # waitress logs "Serving on …": said once below
         logging.getLogger("waitress").setLevel(logging.WARNING)
-    click.echo(f"khoso {__version__} đang chạy tại / serving on http://{host}:{port}")
-    info(f"  thư mục dữ liệu / data folder: {s.data_dir}")
+    click.echo(_("khoso {version} đang chạy tại http://{host}:{port}").format(
+        version=__version__, host=host, port=port))
+    info(_("  thư mục dữ liệu: {folder}").format(folder=s.data_dir))
     if with_worker:
-        info(f"  xử lý công việc / job worker: {s.workers}, "
-             f"kiểm tra định kỳ / scheduled audits: {s.audit_runs_per_day}/ngày/day")
-    info("  dừng / stop: Ctrl+C")
+        info(_("  xử lý công việc: {workers}, kiểm tra định kỳ: {runs}/ngày").format(
+            workers=s.workers, runs=s.audit_runs_per_day))
+    info(_("  dừng: Ctrl+C"))
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
     except KeyboardInterrupt:  # Ctrl+C is how an operator stops it: no "Aborted!"
-        info("đã dừng / stopped")
+        info(_("đã dừng"))
     finally:
         supervisor.stop()
 
@@ -85,13 +86,12 @@ def _exit_with_parent(parent: int) -> Any:
 
 
 @main.command()
-@click.option("--concurrency", type=int, default=None, help="Mặc định KHOSO_WORKERS.")
+@click.option("--concurrency", type=int, default=None, help=N_("Mặc định KHOSO_WORKERS."))
 @click.option("--beat/--no-beat", default=False,
-              help="Chạy cả lịch kiểm tra định kỳ (một tiến trình duy nhất) / also run the "
-                   "scheduler of periodic audits (on one worker only).")
+              help=N_("Chạy cả lịch kiểm tra định kỳ (chỉ trên một tiến trình xử lý)."))
 @click.pass_obj
 def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
-    """Chạy tiến trình xử lý công việc (Celery) / run a job worker."""
+    """Chạy tiến trình xử lý công việc (Celery)."""
     from access_api.services.wiring import register_worker_tasks
     from preservation.jobs import make_celery
 
@@ -115,8 +115,8 @@ def worker(obj: Context, concurrency: int | None, beat: bool) -> None:
 @main.command()
 @click.pass_obj
 def beat(obj: Context) -> None:
-    """Chạy lịch kiểm tra định kỳ (chỉ một tiến trình) / run the scheduler of periodic audits
-    alone (exactly one per installation when workers are scaled out)."""
+    """Chạy riêng lịch kiểm tra định kỳ (đúng một tiến trình cho mỗi hệ thống khi chạy nhiều
+    tiến trình xử lý)."""
     from access_api.services.wiring import register_audit
     from preservation.jobs import make_celery
 
@@ -158,12 +158,12 @@ def _logging_configured(**_: Any) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
-@click.option("--quiet", is_flag=True, help="Chỉ mã thoát / exit code only (health checks).")
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
+@click.option("--quiet", is_flag=True, help=N_("Chỉ trả mã thoát (dùng cho kiểm tra sức khỏe)."))
 @click.pass_obj
 def health(obj: Context, as_json: bool, quiet: bool) -> None:
-    """Tình trạng danh mục, các vị trí lưu trữ và clamd, như GET /healthz / component health.
-    Exit 0 when all are up, 1 otherwise."""
+    """Tình trạng danh mục, các vị trí lưu trữ và clamd, như GET /healthz. Mã thoát 0 khi mọi
+    thành phần hoạt động, 1 nếu không."""
     from access_api.health import health as component_health
 
     report = component_health(obj.settings, obj.catalog())

@@ -8,26 +8,28 @@ from pathlib import Path
 import click
 
 from access_api.cli.base import Context, main, progress_printer
+from access_api.cli.jobs import severity_word
+from access_api.i18n import N_, _
 from access_api.services import ingest as ingest_service
 from preservation.errors import KhosoError
 
 
 @main.group()
 def bag() -> None:
-    """Túi BagIt / BagIt bags."""
+    """Túi BagIt."""
 
 
 @bag.command("validate")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--profile", "profile_name", default="sip-tt05", show_default=True,
-              help="Hồ sơ BagIt trong profiles/, hoặc 'none' để chỉ kiểm tra RFC 8493.")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+              help=N_("Hồ sơ BagIt trong profiles/, hoặc 'none' để chỉ kiểm tra RFC 8493."))
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> None:
-    """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz) / validate
-    a bag or a TT 05 package without BagIt.
+    """Kiểm tra túi BagIt hoặc gói TT 05 không có BagIt (thư mục, .zip, .tar, .tar.gz).
 
-    Exit 0 valid, 1 invalid, 3 valid but incomplete (files listed in fetch.txt are absent).
+    Mã thoát 0: hợp lệ; 1: không hợp lệ; 3: hợp lệ nhưng chưa đầy đủ (thiếu tệp có trong
+    fetch.txt).
     """
     from access_api.bagcheck import check_bag
     from ingest.unbagged import SubmissionForm
@@ -38,23 +40,24 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
         click.echo(json.dumps({**summary, **report.to_dict()}, ensure_ascii=False, indent=2))
     else:
         for issue in report.issues:
-            click.echo(f"[{issue.code}] {issue.severity.value}: {issue.path or path}: "
-                       f"{issue.message(obj.lang)}")
+            click.echo(f"[{issue.code}] {severity_word(issue.severity.value, obj.lang)}: "
+                       f"{issue.path or path}: {issue.message(obj.lang)}")
         if incomplete:
-            verdict = "hợp lệ nhưng chưa đầy đủ / valid but incomplete"
+            verdict = _("hợp lệ nhưng chưa đầy đủ")
         else:
-            verdict = "hợp lệ / valid" if report.ok else "không hợp lệ / invalid"
+            verdict = _("hợp lệ") if report.ok else _("không hợp lệ")
         form = SubmissionForm(summary["form"]) if summary.get("form") else None
-        seen = (f"{form.label('vi')} / {form.label('en')}" if form
-                else "không nhận ra / not recognised")
-        click.echo(f"{path}: {seen}: {verdict} "
-                   f"({summary['files']} tệp/files, {summary['bytes']} byte)")
+        seen = form.label(obj.lang) if form else _("không nhận ra")
+        click.echo(_("{path}: {form}: {verdict} ({files} tệp, {size} byte)").format(
+            path=path, form=seen, verdict=verdict, files=summary["files"],
+            size=summary["bytes"]))
         absent = [e for e in summary["fetch"] if not e["present"]]
         if absent:
-            click.echo("Cần tải (khoso không tự tải) / to fetch (khoso never fetches):")
+            click.echo(_("Cần tải (khoso không tự tải):"))
             for e in absent:
-                size = "chưa rõ / unknown" if e["length"] is None else e["length"]
-                click.echo(f"  {e['path']} <- {e['url']} ({size} byte)")
+                size = _("chưa rõ") if e["length"] is None else e["length"]
+                click.echo(_("  {path} <- {url} ({size} byte)").format(
+                    path=e["path"], url=e["url"], size=size))
     raise SystemExit(3 if incomplete else 0 if report.ok else 1)
 
 
@@ -103,40 +106,30 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
 
 @main.group()
 def sip() -> None:
-    """Gói nộp lưu SIP / submission packages."""
+    """Gói nộp lưu SIP."""
 
 
-# one language per line; the integrator moves these to the gettext catalogs (issue #13, U3)
-SIP_WORDS = {
-    "vi": {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin",
-           "errors": "lỗi", "warnings": "cảnh báo", "infos": "thông tin",
-           "built": "Đã tạo túi SIP: {out} ({summary})",
-           "not_built": "Không tạo gói ({summary})",
-           "template": "Đã tạo mẫu bảng kê: {out}"},
-    "en": {"error": "error", "warning": "warning", "info": "info",
-           "errors": "errors", "warnings": "warnings", "infos": "info",
-           "built": "SIP bag built: {out} ({summary})",
-           "not_built": "No package built ({summary})",
-           "template": "Sheet template written: {out}"},
-}
+# The count of each severity in the summary line of ``sip build`` (Vietnamese msgids).
+SEVERITY_COUNTS = {"error": N_("lỗi: {n}"), "warning": N_("cảnh báo: {n}"),
+                   "info": N_("thông tin: {n}")}
 
 
 @sip.command("build")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--metadata", "sheet", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Bảng siêu dữ liệu CSV, XLSX hoặc JSON / metadata sheet.")
+              help=N_("Bảng siêu dữ liệu CSV, XLSX hoặc JSON."))
 @click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Thư mục túi BagIt sẽ tạo (chưa tồn tại) / bag folder to create.")
-@click.option("--organ-id", required=True, help="Mã định danh cơ quan nộp lưu.")
-@click.option("--agency-name", required=True, help="Tên cơ quan nộp lưu.")
-@click.option("--fond", "fond_code", required=True, help="Mã phông.")
-@click.option("--agreement", help="Mã đăng ký yêu cầu nộp (SUBMISSIONAGREEMENT).")
-@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON / JSON output.")
+              help=N_("Thư mục túi BagIt sẽ tạo (chưa tồn tại)."))
+@click.option("--organ-id", required=True, help=N_("Mã định danh cơ quan nộp lưu."))
+@click.option("--agency-name", required=True, help=N_("Tên cơ quan nộp lưu."))
+@click.option("--fond", "fond_code", required=True, help=N_("Mã phông."))
+@click.option("--agreement", help=N_("Mã đăng ký yêu cầu nộp (SUBMISSIONAGREEMENT)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Kết quả dạng JSON."))
 @click.pass_obj
 def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, agency_name: str,
               fond_code: str, agreement: str | None, as_json: bool) -> None:
-    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu / build a SIP bag.
+    """Tạo túi SIP theo TT 05 từ thư mục tệp và bảng siêu dữ liệu.
 
     \b
     Bảng kê (CSV, XLSX hoặc JSON; mẫu: khoso sip template MAU.xlsx):
@@ -150,8 +143,8 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
     - CSV: dấu phẩy, chấm phẩy hoặc tab; UTF-8 (có/không BOM), UTF-16
       hoặc Windows-1258 (nên lưu "CSV UTF-8 (Comma delimited)").
 
-    Mỗi vấn đề in một dòng kèm mức độ (lỗi / cảnh báo) và dòng tổng kết.
-    Exit 0: đã tạo gói (có thể kèm cảnh báo); 1: bảng kê có lỗi, không tạo gói.
+    Mỗi vấn đề in một dòng kèm mức độ (lỗi, cảnh báo), rồi một dòng tổng kết.
+    Mã thoát 0: đã tạo gói (có thể kèm cảnh báo); 1: bảng kê có lỗi, không tạo gói.
     """
     from access_api.services import sip
 
@@ -164,25 +157,27 @@ def sip_build(obj: Context, src: Path, sheet: Path, out: Path, organ_id: str, ag
                                "counts": counts, **result.report.to_dict()},
                               ensure_ascii=False, indent=2))
     else:
-        words = SIP_WORDS["en" if obj.lang == "en" else "vi"]
         for issue in result.report.issues:
-            click.echo(f"[{words[issue.severity.value]}] {issue.code} {issue.path or sheet.name}: "
-                       f"{issue.message(obj.lang)}")
-        summary = ", ".join(f"{words[s + 's']}: {n}" for s, n in counts.items())
-        verdict = "built" if result.out is not None else "not_built"
-        click.echo(words[verdict].format(out=result.out, summary=summary))
+            click.echo(f"[{severity_word(issue.severity.value, obj.lang)}] {issue.code} "
+                       f"{issue.path or sheet.name}: {issue.message(obj.lang)}")
+        summary = ", ".join(_(SEVERITY_COUNTS[s]).format(n=n) for s, n in counts.items())
+        if result.out is not None:
+            click.echo(_("Đã tạo túi SIP: {out} ({summary})").format(out=result.out,
+                                                                    summary=summary))
+        else:
+            click.echo(_("Không tạo gói ({summary})").format(summary=summary))
     raise SystemExit(0 if result.out is not None else 1)
 
 
 @sip.command("template")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", "content", type=click.Choice(["hoso", "tailieu"]), default="hoso",
-              show_default=True, help="Dòng gói ví dụ: hồ sơ hoặc tài liệu rời lẻ.")
-@click.option("--force", is_flag=True, help="Ghi đè tệp đã có / overwrite an existing file.")
+              show_default=True, help=N_("Dòng gói ví dụ: hồ sơ hoặc tài liệu rời lẻ."))
+@click.option("--force", is_flag=True, help=N_("Ghi đè tệp đã có."))
 @click.pass_obj
 def sip_template(obj: Context, out: Path, content: str, force: bool) -> None:
-    """Tạo mẫu bảng kê OUT.xlsx hoặc OUT.csv / write the sheet template. Exit 1: tên tệp
-    không dùng được (đuôi khác, tệp đã có mà không có --force).
+    """Tạo mẫu bảng kê OUT.xlsx hoặc OUT.csv. Mã thoát 1: tên tệp không dùng được (đuôi
+    khác, tệp đã có mà không có --force).
 
     \b
     Dòng 1: tên cột (phần tử TT 05); dòng 2 (bắt đầu bằng #): tên tiếng Việt,
@@ -197,4 +192,4 @@ def sip_template(obj: Context, out: Path, content: str, force: bool) -> None:
     except KhosoError as exc:  # a name the operator chose: rejected input, not a failure
         click.echo(f"[{exc.code}] {exc.message(obj.lang)}", err=True)
         raise SystemExit(1) from None
-    click.echo(SIP_WORDS["en" if obj.lang == "en" else "vi"]["template"].format(out=written))
+    click.echo(_("Đã tạo mẫu bảng kê: {out}").format(out=written))

@@ -60,7 +60,7 @@ def test_job_list_and_show_give_outcome_and_report(khoso, two_jobs):
     plain = run(khoso, "job", "show", rejected.job_id)
     assert plain.exit_code == 1
     assert "bị từ chối" in plain.output and "scan_viruses" in plain.output
-    assert f"[{virus[0]['code']}] error" in plain.output
+    assert f"[{virus[0]['code']}] lỗi" in plain.output
 
     good = run(khoso, "--lang", "en", "job", "show", accepted.job_id)
     assert good.exit_code == 0 and "accepted" in good.output and accepted.objid in good.output

@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "access_api" / "locale" / "en" / "LC_MESSAGES" / "khoso.po"
 CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 # Command modules whose help texts are Vietnamese msgids; the integrator adds each module here
-# as it moves onto access_api.i18n (the others still carry "vi / en" help texts).
-SWEPT = {"access_api.cli.base"}
+# as it moves onto access_api.i18n (the others still carry "vi / en" help texts). A module swept
+# only in part names its swept command callbacks instead ("module.function").
+SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes",
+         "access_api.cli.issues", "access_api.cli.jobs",
+         *(f"access_api.cli.submission.{name}"
+           for name in ("bag", "bag_validate", "sip", "sip_build", "sip_template"))}
+
+
+def _swept(callback) -> bool:
+    return (callback.__module__ in SWEPT
+            or f"{callback.__module__}.{callback.__name__}" in SWEPT)
 
 
 def _catalog(po=PO):
@@ -61,7 +70,7 @@ def test_every_message_marked_in_the_cli_has_an_english_translation():
 def _help_texts(command: click.Command):
     """Every help text ``--help`` shows for ``command`` and below, in swept modules."""
     callback = command.callback
-    if callback is not None and callback.__module__ in SWEPT:
+    if callback is not None and _swept(callback):
         for text in (command.help, command.short_help):
             if text:
                 yield command.name, help_msgid(text)
@@ -158,3 +167,41 @@ def test_clicks_own_messages_follow_the_language(tmp_path):
     assert "Lỗi: Giá trị không hợp lệ cho '--lang': 'xx' không phải một trong 'vi', 'en'." in bad
     assert "Lỗi: Tùy chọn '--status' cần một giá trị." in run(
         "fonds", "add", "P1", "Phông", "--status", env=env).output
+
+
+@pytest.mark.parametrize(("args", "vi_text", "en_text"), [
+    (("sip", "build"), "Tạo túi SIP theo TT 05 từ thư mục tệp", "Build a TT 05 SIP bag from"),
+    (("sip", "template"), "Ghi đè tệp đã có.", "Overwrite an existing file."),
+    (("bag", "validate"), "hợp lệ nhưng chưa đầy đủ", "valid but incomplete"),
+    (("job", "show"), "Kết quả và báo cáo của một công việc", "A job's outcome and report"),
+    (("serve",), "Mặc định KHOSO_HOST.", "Default: KHOSO_HOST."),
+    (("health",), "Chỉ trả mã thoát", "Exit code only"),
+    (("codes",), "In các danh mục mã TT 05", "Print the TT 05 code lists"),
+    (("issues",), "Mã lỗi: mức độ, căn cứ", "Issue codes: severity, clause"),
+])
+def test_the_help_of_a_swept_command_is_in_one_language(args, vi_text, en_text, tmp_path):
+    env = {"KHOSO_DATA_DIR": str(tmp_path)}
+    vi = run(*args, "--help", env=env).output
+    assert vi_text in vi and en_text not in vi
+    en = run("--lang", "en", *args, "--help", env=env).output
+    assert en_text in en and vi_text not in en
+
+
+def test_the_output_of_a_swept_command_is_in_one_language(tmp_path):
+    env = {"KHOSO_DATA_DIR": str(tmp_path)}
+    vi = run("sip", "template", str(tmp_path / "mau.csv"), env=env)
+    assert vi.exit_code == 0 and vi.output == f"Đã tạo mẫu bảng kê: {tmp_path / 'mau.csv'}\n"
+    en = run("--lang", "en", "sip", "template", str(tmp_path / "mau.xlsx"), env=env)
+    assert en.exit_code == 0 and en.output == f"Sheet template written: {tmp_path / 'mau.xlsx'}\n"
+    vi = run("codes", "mode", env=env).output.splitlines()
+    en = run("--lang", "en", "codes", "mode", env=env).output.splitlines()
+    assert vi[1] == "  cột: mode" and en[1] == "  columns: mode"
+    (tmp_path / "neither").mkdir()
+    vi = run("bag", "validate", str(tmp_path / "neither"), env=env)
+    assert vi.output.splitlines()[-1] == (
+        f"{tmp_path / 'neither'}: không nhận ra: không hợp lệ (0 tệp, 0 byte)")
+    assert vi.output.startswith("[BAG001] lỗi: ")
+    en = run("--lang", "en", "bag", "validate", str(tmp_path / "neither"), env=env)
+    assert en.output.splitlines()[-1] == (
+        f"{tmp_path / 'neither'}: not recognised: invalid (0 files, 0 bytes)")
+    assert en.output.startswith("[BAG001] error: ")

@@ -199,11 +199,10 @@ def test_an_unparseable_root_mets_is_refused(khoso, tree):
 def test_bag_validate_names_the_kind_it_saw(env, tmp_path):  # noqa: F811 - the CLI fixture
     bag = make_sip(tmp_path / "sip")
     archive = zip_tree(sip_tree(bag), tmp_path / "vendor.zip")
-    for source, kind in ((archive, f"gói TT 05 không có BagIt / {UNBAGGED}"),
-                         (bag, "túi BagIt / BagIt bag")):
+    for source, kind in ((archive, "gói TT 05 không có BagIt"), (bag, "túi BagIt")):
         result = run(env, "bag", "validate", str(source))
         assert result.exit_code == 0, result.output
-        assert f"{source}: {kind}: hợp lệ / valid" in result.output
+        assert f"{source}: {kind}: hợp lệ (" in result.output
     result = run(env, "bag", "validate", str(archive), "--json")
     out = as_json(result)
     assert out["form"] == UNBAGGED and out["ok"] is True and out["files"] == 16
@@ -212,7 +211,7 @@ def test_bag_validate_names_the_kind_it_saw(env, tmp_path):  # noqa: F811 - the 
     (tmp_path / "neither").mkdir()
     result = run(env, "bag", "validate", str(tmp_path / "neither"))
     assert result.exit_code == 1 and "[BAG114]" in result.output
-    assert f"{tmp_path / 'neither'}: không nhận ra / not recognised: " in result.output
+    assert f"{tmp_path / 'neither'}: không nhận ra: " in result.output
 
 
 def test_bag_validate_verifies_the_mets_checksums_of_an_unbagged_package(env, tmp_path):  # noqa: F811
