@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.context import IngestContext, khoso_agent
+from ingest.context import IngestContext
 from ingest.spool import Spool
 from preservation import __version__
-from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome
+from preservation.events import INFORMATION_PACKAGE_CREATION, Event, Outcome, khoso_agent
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.ead import EadRecord, write_ead
 from preservation.metadata.identifiers import DocCode, PackageId, arc_file_code_of

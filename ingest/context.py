@@ -24,7 +24,7 @@ from ingest.spool import EventSpool
 from ingest.unbagged import SubmissionForm
 from ingest.unpack import ArchiveKind
 from preservation.catalog.db import Catalog
-from preservation.events import Agent, Event, Outcome
+from preservation.events import Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.settings import Settings
 
@@ -244,11 +244,3 @@ class Step:
     mandatory: bool = True
 
 
-KHOSO_AGENT_ID = "khoso"
-
-
-def khoso_agent() -> Agent:
-    from preservation import __version__
-
-    return Agent(f"{KHOSO_AGENT_ID}-{__version__}", f"khoso {__version__}",
-                 note="Kho lưu trữ số (OAIS), ingest pipeline")

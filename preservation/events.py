@@ -90,3 +90,14 @@ class Event:
     # the facts a register reads (counts, locations, bad objects), as data: never parsed
     # back out of ``detail`` (``preservation.catalog.event_data``)
     outcome_data: Mapping[str, Any] | None = field(default=None, hash=False)
+
+
+KHOSO_AGENT_ID = "khoso"
+
+
+def khoso_agent() -> Agent:
+    """khoso itself as the PREMIS agent of what it does (ingest steps, new AIP versions)."""
+    from preservation import __version__
+
+    return Agent(f"{KHOSO_AGENT_ID}-{__version__}", f"khoso {__version__}",
+                 note="Kho lưu trữ số (OAIS), ingest pipeline")

@@ -23,7 +23,7 @@ open and written in its own transaction: a damaged AIP is reported with an RBD c
 rebuild goes on. Event times are exact (PREMIS XML keeps milliseconds, and khoso makes events
 to the millisecond; sidecars keep microseconds).
 
-Metadata versions (``ingest.versions``): v(N+1) holds only the files it changed, and its
+Metadata versions (``preservation.packaging.aip.new_version``): v(N+1) holds only the files it changed, and its
 ``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
 (anywhere else: RBD017). A fetched file is read from there but still checked against this
 version's manifest; it is a bitstream of the version that holds it, not of this one. The hồ sơ
@@ -444,7 +444,7 @@ class _Loaded:
     issues: list[IssueArgs] = field(default_factory=list)
 
 
-# Archival codes a metadata version may not change (ingest.versions refuses it): an existing row
+# Archival codes a metadata version may not change (preservation.packaging.aip.new_version refuses it): an existing row
 # keeps its own, and a later version's EAD updates every other column.
 _FILE_CODES = ("arcFileCode",)
 _DOC_CODES = ("docCode", "arcDocCode")

@@ -1,4 +1,4 @@
-"""New AIP versions: a metadata correction stored as version N+1 (``ingest.versions`` builds
+"""New AIP versions: a metadata correction stored as version N+1 (``preservation.packaging.aip.new_version`` builds
 it; this service gives it the locations, the archive's signer, and the sidecars that follow)."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
-from ingest.versions import VersionOutcome, new_metadata_version
 from preservation import signing
 from preservation.catalog.models import Package
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import REPLICATION, Event, Outcome
+from preservation.packaging.aip.new_version import VersionOutcome, new_metadata_version
 from storage.errors import StorageError
 from storage.replication import replicate
 from storage.sidecar import event_record, iso

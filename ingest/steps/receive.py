@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from ingest.context import IngestContext, StepResult, khoso_agent
+from ingest.context import IngestContext, StepResult
 from ingest.unpack import detect_kind
-from preservation.events import INGESTION_START, Event, Outcome
+from preservation.events import INGESTION_START, Event, Outcome, khoso_agent
 from preservation.issues import Report
 
 

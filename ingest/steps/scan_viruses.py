@@ -19,12 +19,19 @@ from pathlib import Path
 from ingest.adapters.clamd import ScannerUnavailable
 from ingest.bag import payload_manifests, verify_tag_manifests
 from ingest.batchscan import SMALL_MAX, plan, scan_small_files
-from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
+from ingest.context import FileFacts, IngestContext, StepResult
 from ingest.onepass import PIPELINE_MIN, FilePass, Sink, read_once
 from ingest.spool import EventSpool
 from ingest.steps.identify_formats import early_share, is_identified, start_identification
 from ingest.unbagged import SubmissionForm
-from preservation.events import MESSAGE_DIGEST_CALCULATION, VIRUS_CHECK, Agent, Event, Outcome
+from preservation.events import (
+    MESSAGE_DIGEST_CALCULATION,
+    VIRUS_CHECK,
+    Agent,
+    Event,
+    Outcome,
+    khoso_agent,
+)
 from preservation.issues import Report
 from preservation.packaging.model import CARRIED, nfc
 

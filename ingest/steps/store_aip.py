@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import overload
 
 from ingest.aip import kept
-from ingest.context import IngestContext, StepResult, khoso_agent
-from preservation.events import REPLICATION, Event, Outcome
+from ingest.context import IngestContext, StepResult
+from preservation.events import REPLICATION, Event, Outcome, khoso_agent
 from preservation.issues import Report
 from preservation.metadata.codelists import field_specs
 from preservation.packaging.objects import ObjectToStore

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.context import IngestContext, StepResult, khoso_agent
+from ingest.context import IngestContext, StepResult
 from ingest.unpack import (
     MAX_KEY_BYTES,
     PATH_MAX,
@@ -11,7 +11,7 @@ from ingest.unpack import (
     stage_directory,
     unpack,
 )
-from preservation.events import UNPACKING, Event, Outcome
+from preservation.events import UNPACKING, Event, Outcome, khoso_agent
 from preservation.settings import Settings
 
 

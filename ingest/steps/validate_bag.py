@@ -10,10 +10,10 @@ with the virus scan, and compares them with the manifests there.
 from __future__ import annotations
 
 from ingest.bag import validate_bag as check_bag
-from ingest.context import IngestContext, StepResult, khoso_agent
+from ingest.context import IngestContext, StepResult
 from ingest.profile import profile_identifier, validate_profile
 from ingest.unbagged import ROOT_METS, SubmissionForm, detect, read_unbagged
-from preservation.events import VALIDATION, Event, Outcome
+from preservation.events import VALIDATION, Event, Outcome, khoso_agent
 from preservation.issues import Report
 from profiles import load_profile
 

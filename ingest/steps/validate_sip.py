@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 
-from ingest.context import FileFacts, IngestContext, StepResult, khoso_agent
+from ingest.context import FileFacts, IngestContext, StepResult
 from ingest.errors import HoSoBeingIngested
 from ingest.sip import SipValidation
 from ingest.sip import validate_sip as check_sip
@@ -27,7 +27,7 @@ from preservation.catalog.models import (
     RecordFile,
     StoredCopy,
 )
-from preservation.events import VALIDATION, Event, Outcome
+from preservation.events import VALIDATION, Event, Outcome, khoso_agent
 from preservation.metadata.identifiers import PackageId, arc_file_code_of
 from preservation.packaging.aip.layout import aip_key_prefix
 

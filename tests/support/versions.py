@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from access_api.services import build_storages
-from ingest.versions import new_metadata_version
+from preservation.packaging.aip.new_version import new_metadata_version
 from preservation.signing import load_signer
 from storage.audit import run_audit
 from storage.replication import replicate

@@ -40,7 +40,7 @@ def within(name: str, *packages: str) -> bool:
 # ingest's orchestration itself (the ingest adapters it runs, local clamd, SIP tools stay allowed).
 NEVER_FROM_THE_CLI = ("storage", "preservation.catalog.models", "preservation.catalog.registry",
                       "preservation.accounts", "ingest.jobs", "ingest.pipeline",
-                      "ingest.versions", "ingest.register", "ingest.steps")
+                      "preservation.packaging.aip.new_version", "ingest.register", "ingest.steps")
 # These groups are parse–call–print throughout: click, the standard library, base and services.
 SERVICES_ONLY = ("admin.py", "aip.py", "integrity.py")
 

@@ -1,5 +1,5 @@
 """Disaster recovery of metadata versions: v2 and v3 hold only the files they changed and fetch
-the others from the version that holds them (``ingest.versions``); the catalog rebuilt from one
+the others from the version that holds them (``preservation.packaging.aip.new_version``); the catalog rebuilt from one
 location equals the original row by row, and a version that cannot be trusted is skipped without
 leaving the package with no active version (SQLite and PostgreSQL)."""
 

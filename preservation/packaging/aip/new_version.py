@@ -31,9 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ingest.context import khoso_agent
 from preservation import __version__
-from preservation.catalog import audit
+from preservation.catalog import audit, queries
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import persist_events
 from preservation.catalog.models import (
@@ -47,8 +46,9 @@ from preservation.catalog.models import (
     utcnow,
 )
 from preservation.catalog.records import column, iso_date
+from preservation.catalog.vocab import CheckResult, PackageKind, PackageStatus
 from preservation.errors import KhosoError
-from preservation.events import REPLICATION, Agent, Event, Outcome
+from preservation.events import REPLICATION, Agent, Event, Outcome, khoso_agent
 from preservation.issues import Issue, Report
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.dates import TTDate
@@ -136,10 +136,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _load(s: Session, objid: str) -> _Current | None:
-    packages = s.scalars(sa.select(Package).where(
-        Package.objid == objid, Package.kind == "AIP",
-        Package.status.in_(("active", "superseded"))).order_by(Package.version)).all()
-    active = [p for p in packages if p.status == "active"]
+    packages = queries.package_versions(s, objid, aip_only=True, statuses=queries.AUDITED_STATUSES)
+    active = [p for p in packages if p.status == PackageStatus.ACTIVE]
     if not active:
         return None
     cur = active[-1]
@@ -147,7 +145,7 @@ def _load(s: Session, objid: str) -> _Current | None:
     prefixes: dict[int, str] = {}
     files: dict[str, _Held] = {}
     for p in chain:  # later versions override: a path lives in the last version that holds it
-        key = s.scalar(sa.select(StoredCopy.key).where(StoredCopy.package_id == p.id).limit(1))
+        key = queries.copy_key(s, p.id)
         if key is None:
             continue
         prefixes[p.version] = key
@@ -183,7 +181,7 @@ def _ead(data: bytes, kind: str, where: str, report: Report) -> EadRecord | None
     """``read_ead`` + ``check_values`` + rules for package AIP, issues located in ``where``.
     The record is returned even when invalid, so a changed archival code is always named."""
     try:
-        record, found = read_ead(data, "AIP", kind)
+        record, found = read_ead(data, PackageKind.AIP, kind)
     except KhosoError as exc:
         report.add(exc.code, where, **exc.issue.params)
         return None
@@ -208,7 +206,7 @@ def _codes_kept(old: EadRecord, new: EadRecord, names: tuple[str, ...], code: st
 def _validate(cur: _Current, rep: MetsDocument, read: Callable[[str], bytes],
               package_ead: bytes | None, document_eads: Mapping[str, bytes],
               report: Report) -> _Changes | None:
-    old_package, _ = read_ead(_read(cur, read, PACKAGE_EAD), "AIP", cur.content)
+    old_package, _ = read_ead(_read(cur, read, PACKAGE_EAD), PackageKind.AIP, cur.content)
     changes = _Changes(old_package)
     if package_ead is not None:
         record = _ead(package_ead, cur.content, PACKAGE_EAD, report)
@@ -238,7 +236,7 @@ def _validate(cur: _Current, rep: MetsDocument, read: Callable[[str], bytes],
         record = _ead(data, kind, path, report)
         if record is None:
             continue
-        old, _ = read_ead(_read(cur, read, path), "AIP", kind)
+        old, _ = read_ead(_read(cur, read, path), PackageKind.AIP, kind)
         _codes_kept(old, record, FILE_CODES, "VER002", path, report)
         _codes_kept(old, record, DOC_CODES, "VER004", path, report)
         report.extend(Issue(i.code, path + i.path, i.params)
@@ -305,7 +303,7 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
         return [bag.entry(p) for p in sorted(bag.logical) if p.startswith(f"data/{prefix}")]
 
     out = io.BytesIO()
-    write_rep_mets(out, objid=cur.objid, package_type="AIP", content=cur.content,
+    write_rep_mets(out, objid=cur.objid, package_type=PackageKind.AIP, content=cur.content,
                    created=created, agency_name=agency, fond_code=cur.fond_code,
                    documents=documents, label=label,
                    premis=bag.entry(f"data/{rep.premis.path}") if rep.premis else None,
@@ -314,7 +312,8 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
                           if f.path and f.group in ("Data", "Holeyfile") and i not in linked])
     bag.write(REP_METS, out.getvalue())
     out = io.BytesIO()
-    write_root_mets(out, objid=cur.objid, label=label, package_type="AIP", content=cur.content,
+    write_root_mets(out, objid=cur.objid, label=label, package_type=PackageKind.AIP,
+                    content=cur.content,
                     created=created, software_name="khoso", software_version=__version__,
                     fond_code=cur.fond_code, ead=bag.entry(PACKAGE_EAD),
                     premis=bag.entry(premis), rep_mets=bag.entry(REP_METS),
@@ -353,7 +352,8 @@ def _reserve(catalog: Catalog, cur: _Current, version: int) -> int | None:
     """Claim v(N+1) (unique objid+version) before any object is written; None if taken."""
     try:
         with catalog.session() as s:
-            pkg = Package(objid=cur.objid, kind="AIP", content_type=cur.content, version=version,
+            pkg = Package(objid=cur.objid, kind=PackageKind.AIP, content_type=cur.content,
+                          version=version,
                           status="received", previous_id=cur.package_id, label=cur.label)
             s.add(pkg)
             s.flush()
@@ -405,8 +405,9 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
     size = sum(n for n, _ in bag.held.values())
     with catalog.session() as s:
         old, pkg = s.get_one(Package, cur.package_id), s.get_one(Package, package_id)
-        old.status = "superseded"
-        pkg.status, pkg.record_file_id, pkg.fonds_id = "active", old.record_file_id, old.fonds_id
+        old.status = PackageStatus.SUPERSEDED
+        pkg.status, pkg.record_file_id = PackageStatus.ACTIVE, old.record_file_id
+        pkg.fonds_id = old.fonds_id
         pkg.agency_id, pkg.critical = old.agency_id, False
         pkg.label = str(changes.package.values.get("title") or old.label)
         pkg.total_size, pkg.file_count = size, len(bag.held)
@@ -419,7 +420,8 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
         at = utcnow()
         s.add_all(StoredCopy(package_id=package_id, location=r.location, key=prefix,
                              sha256=tag_digest, size=size, stored_at=at, last_check_at=at,
-                             last_check_result="ok", last_check_detail="verified when written")
+                             last_check_result=CheckResult.OK,
+                             last_check_detail="verified when written")
                   for r in replicas)
         _update_records(s, cur, changes)
         s.flush()

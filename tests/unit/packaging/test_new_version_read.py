@@ -10,8 +10,8 @@ import hashlib
 
 import pytest
 
-from ingest.versions import _Current, _Held, _read
 from preservation.errors import KhosoError
+from preservation.packaging.aip.new_version import _Current, _Held, _read
 
 PATH = "data/METS.xml"
 DATA = b"<mets/>"
