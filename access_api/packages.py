@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 
 from access_api.auth import require_role
+from preservation.catalog import queries
 from preservation.catalog.models import Package, StoredCopy
+from preservation.catalog.vocab import PackageKind
 from preservation.errors import KhosoError, NotFound
 from preservation.issues import Noun, Text
 
@@ -38,15 +40,13 @@ def list_packages():
     except ValueError:
         raise KhosoError("GEN004", "limit", name="limit",
                          reason=Text("số nguyên từ 1 đến 1000", "an integer from 1 to 1000")) from None
-    query = sa.select(Package).where(Package.kind == "AIP").order_by(Package.id).limit(limit)
+    query = (sa.select(Package).where(Package.kind == PackageKind.AIP).order_by(Package.id)
+             .limit(limit))
     if critical is not None:
         query = query.where(Package.critical.is_(critical == "true"))
     with current_app.extensions["khoso"]["catalog"].session() as s:
         packages = list(s.scalars(query))
-        copies: dict[int, list[StoredCopy]] = {}
-        for c in s.scalars(sa.select(StoredCopy).where(
-                StoredCopy.package_id.in_([p.id for p in packages]))):
-            copies.setdefault(c.package_id, []).append(c)
+        copies = queries.copies_by_package(s, [p.id for p in packages])
         body = [_package(p, copies.get(p.id, [])) for p in packages]
     return jsonify({"packages": body})
 
@@ -55,12 +55,8 @@ def list_packages():
 @require_role("preservation_officer", "archivist")
 def get_package(objid: str):
     with current_app.extensions["khoso"]["catalog"].session() as s:
-        versions = list(s.scalars(sa.select(Package).where(Package.objid == objid)
-                                  .order_by(Package.version)))
+        versions = queries.package_with_copies(s, objid)
         if not versions:
             raise NotFound("GEN002", what=Noun.PACKAGE, key=objid)
-        copies = list(s.scalars(sa.select(StoredCopy).where(
-            StoredCopy.package_id.in_([p.id for p in versions]))))
-        body = {"objid": objid, "versions": [
-            _package(p, [c for c in copies if c.package_id == p.id]) for p in versions]}
+        body = {"objid": objid, "versions": [_package(p, copies) for p, copies in versions]}
     return jsonify(body)

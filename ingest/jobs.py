@@ -32,6 +32,7 @@ from ingest.context import IngestContext, Services
 from ingest.pipeline import IngestOutcome, run_ingest
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import Job, utcnow
+from preservation.catalog.vocab import JobStatus
 from preservation.errors import KhosoError, NotFound
 from preservation.issues import Issue, Noun
 from preservation.settings import Settings
@@ -63,7 +64,7 @@ def catalog_unavailable(exc: Exception) -> KhosoError:
 def create_job(catalog: Catalog, source: Path, actor: str, *,
                lease: float = DEFAULT_LEASE) -> str:
     with catalog.session() as s:
-        job = Job(id=str(uuid.uuid4()), kind="ingest", status="queued",
+        job = Job(id=str(uuid.uuid4()), kind="ingest", status=JobStatus.QUEUED,
                   payload={"source": str(source.resolve())}, created_by=actor,
                   lease_until=time.time() + lease)
         s.add(job)
@@ -111,7 +112,7 @@ class Lease:
             try:
                 with self.catalog.session() as s:
                     renewed = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
-                        Job.id == self.job_id, Job.status == "running",
+                        Job.id == self.job_id, Job.status == JobStatus.RUNNING,
                         Job.attempts == self.attempt).values(
                         lease_until=time.time() + self.timeout))).rowcount
             except sa.exc.SQLAlchemyError as exc:
@@ -134,16 +135,16 @@ def claim(catalog: Catalog, job_id: str, timeout: float) -> tuple[Job, bool] | N
         job = s.get(Job, job_id)
         if job is None:
             raise NotFound("GEN002", what=Noun.JOB, key=job_id)
-        if job.status not in ("queued", "running"):
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None
-        if job.status == "running" and (job.lease_until or 0) > now:
+        if job.status == JobStatus.RUNNING and (job.lease_until or 0) > now:
             return None  # a live worker runs it; if it dies, recover_jobs hands it out again
-        was_dead = job.status == "running"
+        was_dead = job.status == JobStatus.RUNNING
         won = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
             Job.id == job_id, Job.status == job.status, Job.attempts == job.attempts,
             Job.lease_until == job.lease_until if job.lease_until is not None
             else Job.lease_until.is_(None)).values(
-            status="running", started_at=utcnow(), attempts=job.attempts + 1,
+            status=JobStatus.RUNNING, started_at=utcnow(), attempts=job.attempts + 1,
             lease_until=now + timeout).execution_options(synchronize_session=False))).rowcount
         if not won:
             return None
@@ -175,7 +176,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         lease.stop()
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
-            job.status = "queued" if transient else "failed"
+            job.status = JobStatus.QUEUED if transient else JobStatus.FAILED
             job.error = exc.message("en")
             job.finished_at = None if transient else utcnow()
             job.result = {"accepted": False, "error": exc.issue.to_dict(), "retry": transient,
@@ -188,7 +189,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         lease.stop()
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
-            job.status, job.finished_at, job.lease_until = "cancelled", utcnow(), None
+            job.status, job.finished_at, job.lease_until = JobStatus.CANCELLED, utcnow(), None
             job.error = "interrupted by the user"
         raise
     except sa.exc.OperationalError as exc:
@@ -198,7 +199,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         try:
             with catalog.session() as s:
                 job = s.get_one(Job, job_id)
-                job.status, job.error = "queued", error.message("en")
+                job.status, job.error = JobStatus.QUEUED, error.message("en")
                 job.result = {"accepted": False, "error": error.issue.to_dict(), "retry": True,
                               "lost": (job.result or {}).get("lost", 0)}
                 job.lease_until = time.time() + RETRY_MAX + timeout
@@ -209,7 +210,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         lease.stop()
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
-            job.status, job.finished_at = "failed", utcnow()
+            job.status, job.finished_at = JobStatus.FAILED, utcnow()
             job.error = f"{type(exc).__name__}: {exc}"[:2000]
             job.result = {"accepted": False, "error": {"code": "GEN005", "detail": job.error}}
             job.lease_until = None
@@ -231,7 +232,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
     done: dict[str, list[str]] = {"requeued": [], "resent": [], "abandoned": []}
     with catalog.session() as s:
         stale = s.execute(sa.select(Job.id, Job.status, Job.attempts, Job.lease_until).where(
-            Job.kind == "ingest", Job.status.in_(("queued", "running")),
+            Job.kind == "ingest", Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
             sa.or_(Job.lease_until.is_(None), Job.lease_until < now))).all()
     for job_id, status, attempts, lease_until in stale:
         same = (Job.lease_until == lease_until if lease_until is not None
@@ -243,7 +244,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
                 synchronize_session=False))).rowcount
         if not won:
             continue  # someone else (a worker, another sweeper) got there first
-        if status == "queued":
+        if status == JobStatus.QUEUED:
             task_id = send(job_id)
             with catalog.session() as s:
                 s.get_one(Job, job_id).celery_task_id = task_id
@@ -261,13 +262,13 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
             lost = (job.result or {}).get("lost", 0) + 1
             if lost >= LOST_LIMIT:
                 issue = Issue("JOB061", "", {"count": lost})
-                job.status, job.finished_at, job.lease_until = "failed", utcnow(), None
+                job.status, job.finished_at, job.lease_until = JobStatus.FAILED, utcnow(), None
                 job.error = issue.message("en")
                 job.result = {"accepted": False, "error": issue.to_dict(), "retry": False,
                               "lost": lost}
                 done["abandoned"].append(job_id)
                 continue
-            job.status = "queued"
+            job.status = JobStatus.QUEUED
             job.error = f"attempt {attempts}: its worker stopped; the job is run again"
             job.result = {"accepted": False, "retry": True, "lost": lost}
         task_id = send(job_id)
