@@ -17,6 +17,7 @@ from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
 from preservation.catalog.models import Package
 from preservation.errors import NotFound
 from preservation.events import Event
+from preservation.issues import Noun
 from storage.audit import run_audit
 from storage.checks import AuditReport, CopyAudit, check_detail
 from storage.schedule import scheduled_audit
@@ -57,7 +58,7 @@ def audit(ctx: ServiceContext, identity: Identity, *, due_only: bool = True,
         with ctx.catalog.session() as session:
             if session.scalar(sa.select(Package.id).where(Package.objid == objid)
                               .limit(1)) is None:
-                raise NotFound("GEN002", what="Package", key=objid)
+                raise NotFound("GEN002", what=Noun.AIP, key=objid)
     with UnitOfWork(ctx) as uow:
         report = run_audit(ctx.catalog, ctx.storages, due_only=due_only and objid is None,
                            location=location, objid=objid, repair=repair,

@@ -22,6 +22,8 @@ CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 # Command modules whose help texts are Vietnamese msgids; the integrator adds each module here
 # as it moves onto access_api.i18n (the others still carry "vi / en" help texts).
 SWEPT = {"access_api.cli.base"}
+# sweep2: the administration, AIP and integrity commands
+SWEPT |= {"access_api.cli.admin", "access_api.cli.aip", "access_api.cli.integrity"}
 
 
 def _catalog(po=PO):
