@@ -133,7 +133,7 @@ def _fixity_records(khoso, replica: str) -> list[dict]:
 
 def test_audit_of_one_aip_checks_only_its_copies_and_mirrors_their_events(khoso):
     from tests.integration.rebuild.conftest import make_sip as sip_coded
-    from tests.unit.sip.sheets import FILE_CODE
+    from tests.support.sheets import FILE_CODE
 
     first = khoso.ingest(sip_coded(khoso.tmp / "sip1", count=1, file_code=f"{FILE_CODE}1"))
     other = khoso.ingest(sip_coded(khoso.tmp / "sip2", count=1, file_code=f"{FILE_CODE}2"))
@@ -148,7 +148,8 @@ def test_audit_of_one_aip_checks_only_its_copies_and_mirrors_their_events(khoso)
     assert json.loads(run(khoso, "audit", "--due", "--json").output)["copies_checked"] == 0
     assert json.loads(run(khoso, "audit", "--all", "--json").output)["copies_checked"] == 4
     unknown = run(khoso, "audit", "--aip", "KHONG.CO.1")
-    assert unknown.exit_code == 2 and "GEN002" in unknown.output
+    assert unknown.exit_code == 2
+    assert "Lỗi [GEN002]: Không tìm thấy gói lưu trữ (AIP): KHONG.CO.1." in unknown.output
 
 
 def test_the_scheduled_audit_mirrors_its_checks(khoso):
