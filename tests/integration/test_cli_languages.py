@@ -79,3 +79,19 @@ def test_ingest_of_a_missing_path_is_refused_in_the_chosen_language(env, tmp_pat
     assert f"không tìm thấy: {missing}" in vi.output and "not found" not in vi.output
     en = run(env, "--lang", "en", "ingest", str(missing))
     assert f"not found: {missing}" in en.output and "không tìm thấy" not in en.output
+
+
+def test_a_rejected_ingest_is_told_in_the_chosen_language(env, tmp_path, clamd_address):
+    folder = tmp_path / "tai-lieu"
+    folder.mkdir()
+    (folder / "quyet-dinh.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    env = {**env, "KHOSO_CLAMD": clamd_address}
+    vi = run(env, "ingest", "--wait", str(folder))
+    assert vi.exit_code == 1, vi.output
+    assert "Bị từ chối ở bước " in vi.output and "; lưu giữ tại: " in vi.output
+    assert "  [BAG001] lỗi " in vi.output
+    assert "Rejected" not in vi.output and "] error " not in vi.output
+    en = run(env, "--lang", "en", "ingest", "--wait", str(folder))
+    assert en.exit_code == 1, en.output
+    assert "Rejected at step " in en.output and "; quarantine: " in en.output
+    assert "  [BAG001] error " in en.output and "Bị từ chối" not in en.output
