@@ -58,7 +58,7 @@ def audit(ctx: ServiceContext, identity: Identity, *, due_only: bool = True,
         with ctx.catalog.session() as session:
             if session.scalar(sa.select(Package.id).where(Package.objid == objid)
                               .limit(1)) is None:
-                raise NotFound("GEN002", what=Noun.AIP, key=objid)
+                raise NotFound("GEN002", what=Noun.PACKAGE, key=objid)
     with UnitOfWork(ctx) as uow:
         report = run_audit(ctx.catalog, ctx.storages, due_only=due_only and objid is None,
                            location=location, objid=objid, repair=repair,

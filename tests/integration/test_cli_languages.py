@@ -58,9 +58,9 @@ def test_the_audit_summary_is_one_language(env):
 def test_an_unknown_aip_is_named_in_words_of_the_language(env):
     vi = run(env, "audit", "--aip", "KHONG.CO.1")
     assert vi.exit_code == 2
-    assert vi.output.strip() == "Lỗi [GEN002]: Không tìm thấy gói lưu trữ (AIP): KHONG.CO.1."
+    assert vi.output.strip() == "Lỗi [GEN002]: Không tìm thấy gói: KHONG.CO.1."
     en = run(env, "--lang", "en", "audit", "--aip", "KHONG.CO.1")
-    assert en.output.strip() == "Error [GEN002]: AIP not found: KHONG.CO.1."
+    assert en.output.strip() == "Error [GEN002]: Package not found: KHONG.CO.1."
 
 
 def test_a_register_written_to_a_file_is_told_in_the_chosen_language(env, tmp_path):
