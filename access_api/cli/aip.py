@@ -9,27 +9,28 @@ from pathlib import Path
 import click
 
 from access_api.cli.base import Context, echo_rows, info, main
+from access_api.i18n import N_, _
 from access_api.services import versions
 from access_api.services.aips import EventView
 
 
 @main.group()
 def aip() -> None:
-    """Gói lưu trữ (AIP) / archival packages."""
+    """Gói lưu trữ (AIP)."""
 
 
 @aip.command("update-metadata")
 @click.argument("objid")
 @click.option("--ead", "ead_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="EAD hồ sơ đã sửa / corrected package EAD.xml.")
+              help=N_("EAD.xml của hồ sơ đã sửa."))
 @click.option("--doc", "docs", multiple=True, metavar="NAME=FILE",
-              help="EAD tài liệu đã sửa, e.g. EAD_doc_a.xml=./fixed.xml (lặp lại / repeatable).")
-@click.option("--reason", required=True, help="Lý do sửa / reason for the change.")
+              help=N_("EAD của tài liệu đã sửa, ví dụ EAD_doc_a.xml=./da-sua.xml (lặp lại được)."))
+@click.option("--reason", required=True, help=N_("Lý do sửa."))
 @click.pass_obj
 def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: tuple[str, ...],
                         reason: str) -> None:
-    """Tạo phiên bản AIP mới chỉ chứa siêu dữ liệu đã sửa / new AIP version for corrected
-    metadata (content files are never rewritten; older versions stay readable)."""
+    """Tạo phiên bản AIP mới chỉ chứa siêu dữ liệu đã sửa (tệp nội dung không bao giờ bị ghi
+    lại; các phiên bản cũ vẫn đọc được)."""
     document_eads = {}
     for item in docs:
         name, sep, file = item.partition("=")
@@ -40,8 +41,9 @@ def aip_update_metadata(obj: Context, objid: str, ead_file: Path | None, docs: t
         obj.services, obj.identity, objid,
         package_ead=ead_file.read_bytes() if ead_file else None,
         document_eads=document_eads, reason=reason)
-    click.echo(f"{objid} v{outcome.version}: {outcome.key_prefix} "
-               f"({len(outcome.written)} tệp / files)")
+    click.echo(_("{objid} v{version}: {key} ({files} tệp)").format(
+        objid=objid, version=outcome.version, key=outcome.key_prefix,
+        files=len(outcome.written)))
 
 
 def _when(value: object) -> str:
@@ -50,12 +52,11 @@ def _when(value: object) -> str:
 
 @aip.command("list")
 @click.option("--limit", type=click.IntRange(1), default=1000, show_default=True,
-              help="Số gói mới nhất tối đa / most recent packages shown.")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+              help=N_("Số gói mới nhất in ra tối đa."))
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def aip_list(obj: Context, limit: int, as_json: bool) -> None:
-    """Các gói lưu trữ, mỗi gói một dòng (phiên bản mới nhất) / archived packages, one line
-    each (their newest version)."""
+    """Các gói lưu trữ, mỗi gói một dòng (phiên bản mới nhất)."""
     from access_api.services.aips import list_aips
     from access_api.services.base import Identity, ServiceContext
 
@@ -73,11 +74,10 @@ def aip_list(obj: Context, limit: int, as_json: bool) -> None:
 
 @aip.command("show")
 @click.argument("objid")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def aip_show(obj: Context, objid: str, as_json: bool) -> None:
-    """Các phiên bản, bản sao (lần kiểm tra cuối) và dòng thời gian PREMIS của một gói /
-    a package's versions, copies with their last check, and PREMIS timeline."""
+    """Các phiên bản, bản sao (lần kiểm tra cuối) và dòng thời gian PREMIS của một gói."""
     from access_api.services.aips import show_aip
     from access_api.services.base import Identity, ServiceContext
 
@@ -86,13 +86,14 @@ def aip_show(obj: Context, objid: str, as_json: bool) -> None:
         click.echo(json.dumps(detail.to_dict(), ensure_ascii=False, indent=2, default=str))
         return
     click.echo(f"{detail.objid}: {detail.label or ''}"
-               + ("  [NGUY CẤP / CRITICAL]" if detail.critical else ""))
+               + ("  [" + _("NGUY CẤP") + "]" if detail.critical else ""))
     for v in detail.versions:
-        click.echo(f"v{v.version} {v.status} {_when(v.created_at)} "
-                   f"({v.file_count} tệp/files, {v.total_size} byte)")
+        click.echo(_("v{version} {status} {created} ({files} tệp, {size} byte)").format(
+            version=v.version, status=v.status, created=_when(v.created_at),
+            files=v.file_count, size=v.total_size))
         for c in v.copies:
             click.echo(f"  {c.location}  {c.key}  {c.status}  {_when(c.checked_at)}")
-    info("Dòng thời gian PREMIS / PREMIS timeline:")
+    info(_("Dòng thời gian PREMIS:"))
     for first, count in _runs(detail.timeline):
         where = " ".join(filter(None, (f"v{first.version}", first.location,
                                        first.object if count == 1 else f"×{count}")))

@@ -61,27 +61,32 @@ def bag_validate(obj: Context, path: Path, profile_name: str, as_json: bool) -> 
     raise SystemExit(3 if incomplete else 0 if report.ok else 1)
 
 
+# Severity values (``preservation.issues.Severity``) in words, for the ingest's issue lines.
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--wait", is_flag=True,
-              help="Chạy ngay trong tiến trình này và chờ kết quả / run here and wait.")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print JSON.")
+              help=N_("Chạy ngay trong tiến trình này và chờ kết quả."))
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.pass_obj
 def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
-    """Nộp lưu một túi SIP / ingest a SIP bag. Exit 0 accepted, 1 rejected, 2 error."""
+    """Nộp lưu một túi SIP. Mã thoát 0: được tiếp nhận; 1: bị từ chối; 2: lỗi."""
     if not path.exists():
-        raise click.UsageError(f"không tìm thấy / not found: {path}")
+        raise click.UsageError(_("không tìm thấy: {path}").format(path=path))
     if not wait:
         job_id = ingest_service.submit(obj.services, obj.identity, path)
         out = {"job_id": job_id, "status": "queued"}
-        click.echo(json.dumps(out) if as_json else f"Đã xếp hàng / queued: job {job_id}")
+        click.echo(json.dumps(out) if as_json
+                   else _("Đã xếp hàng: công việc {job_id}").format(job_id=job_id))
         return
     run = ingest_service.run_now(obj.services, obj.identity, path,
                                  progress=None if as_json else progress_printer())
     job_id, outcome = run.job_id, run.outcome
     if run.error is not None:
         if run.requeued:
-            click.echo(f"Công việc / job {job_id}: vẫn trong hàng đợi / still queued", err=True)
+            click.echo(_("Công việc {job_id}: vẫn trong hàng đợi").format(job_id=job_id),
+                       err=True)
         if as_json:  # a script reads the outcome on stdout whatever it was
             click.echo(json.dumps({"accepted": False, "job_id": job_id,
                                    "status": "queued" if run.requeued else "failed",
@@ -92,15 +97,17 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     elif outcome.accepted:
-        click.echo(f"Đã tiếp nhận / accepted: {outcome.objid} (job {job_id})")
+        click.echo(_("Đã tiếp nhận: {objid} (công việc {job_id})").format(objid=outcome.objid,
+                                                                         job_id=job_id))
         for issue in outcome.report.issues:
             click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
     else:
-        click.echo(f"Từ chối / rejected at {outcome.failed_step} (job {job_id}); "
-                   f"quarantine: {outcome.quarantine}", err=True)
+        click.echo(_("Bị từ chối ở bước {step} (công việc {job_id}); lưu giữ tại: {quarantine}")
+                   .format(step=outcome.failed_step, job_id=job_id,
+                           quarantine=outcome.quarantine), err=True)
         for issue in outcome.report.issues:
-            click.echo(f"  [{issue.code}] {issue.severity.value} {issue.path}: "
-                       f"{issue.message(obj.lang)}", err=True)
+            click.echo(f"  [{issue.code}] {severity_word(issue.severity.value, obj.lang)} "
+                       f"{issue.path}: {issue.message(obj.lang)}", err=True)
     raise SystemExit(0 if outcome.accepted else 1)
 
 

@@ -17,6 +17,7 @@ from ingest.jobs import create_job, retry_later, run_job
 from ingest.jobs import submit as queue_job
 from ingest.pipeline import IngestOutcome
 from preservation.errors import KhosoError
+from preservation.issues import Text
 from preservation.jobs import make_celery
 
 
@@ -61,5 +62,6 @@ def run_now(ctx: ServiceContext, identity: Identity, source: Path, *,
         if started is not None:
             local_clamd.stop(started)
     if outcome is None:  # cannot happen to a job created here; say so rather than crash
-        raise KhosoError("GEN005", detail=f"job {job_id} was taken by another worker")
+        raise KhosoError("GEN005", detail=Text(f"công việc {job_id} đã do một tiến trình xử lý khác nhận",
+                                                f"job {job_id} was taken by another worker"))
     return IngestRun(job_id, outcome)

@@ -12,6 +12,7 @@ from preservation import signing
 from preservation.catalog.models import Package
 from preservation.errors import KhosoError, ValidationFailed
 from preservation.events import REPLICATION, Event, Outcome
+from preservation.issues import Text
 from preservation.packaging.aip.new_version import VersionOutcome, new_metadata_version
 from storage.errors import StorageError
 from storage.replication import replicate
@@ -30,7 +31,8 @@ def _reader(ctx: ServiceContext) -> Callable[[str], bytes]:
                     return f.read()
             except StorageError as exc:
                 last = exc
-        raise last or KhosoError("VER009", key, version="?", reason="no location")
+        raise last or KhosoError("VER009", key, version="?",
+                                 reason=Text("không có vị trí lưu trữ", "no storage location"))
 
     return read
 

@@ -147,7 +147,8 @@ def test_audit_of_one_aip_checks_only_its_copies_and_mirrors_their_events(khoso)
     assert json.loads(run(khoso, "audit", "--due", "--json").output)["copies_checked"] == 0
     assert json.loads(run(khoso, "audit", "--all", "--json").output)["copies_checked"] == 4
     unknown = run(khoso, "audit", "--aip", "KHONG.CO.1")
-    assert unknown.exit_code == 2 and "GEN002" in unknown.output
+    assert unknown.exit_code == 2
+    assert "Lỗi [GEN002]: Không tìm thấy gói: KHONG.CO.1." in unknown.output
 
 
 def test_the_scheduled_audit_mirrors_its_checks(khoso):

@@ -116,9 +116,13 @@ def test_audit_plain_output_names_each_bad_object(khoso):
     lines = out.output.splitlines()
     bad = [line for line in lines if "tai-lieu-1.pdf" in line]
     assert len(bad) == 2, out.output
-    assert any("replica1" in line and "mismatch" in line for line in bad)
-    assert any("replica2" in line and "missing" in line for line in bad)
+    assert any("replica1" in line and "sai mã băm [AUD001]" in line for line in bad)
+    assert any("replica2" in line and "thiếu [AUD002]" in line for line in bad)
     assert all("/v1/" in line for line in bad)  # the storage key, not only the bag path
+    english = run(khoso, "--lang", "en", "audit", "--all").output.splitlines()
+    bad = [line for line in english if "tai-lieu-1.pdf" in line]
+    assert any("replica1" in line and "checksum mismatch [AUD001]" in line for line in bad)
+    assert any("replica2" in line and "missing [AUD002]" in line for line in bad)
 
 
 def test_one_incident_is_one_row_and_rejections_are_not_backups(khoso, two_jobs):
@@ -159,14 +163,16 @@ def test_settings_show_values_in_effect_and_where_they_came_from(khoso, tmp_path
     assert rows["KHOSO_DATA_DIR"]["value"] == str(khoso.settings.data_dir)
     plain = run(khoso, "settings", env=env).output
     assert "s3cret" not in plain and "s3cret" not in out.output
-    assert "KHOSO_PORT=9090" in plain and "(môi trường / environment)" in plain
+    assert "KHOSO_PORT=9090  (môi trường)" in plain and "environment" not in plain
+    english = run(khoso, "--lang", "en", "settings", env=env).output
+    assert "KHOSO_PORT=9090  (environment)" in english and "môi trường" not in english
 
 
 def test_quiet_hides_informational_lines_and_verbose_logs_debug(khoso):
     outcome = khoso.ingest(make_sip(khoso.tmp / "sip"))
     loud = run(khoso, "aip", "show", outcome.objid).output
     quiet = run(khoso, "-q", "aip", "show", outcome.objid).output
-    assert "PREMIS timeline" in loud and "PREMIS timeline" not in quiet
+    assert "Dòng thời gian PREMIS:" in loud and "Dòng thời gian PREMIS" not in quiet
     assert "virus check" in quiet  # results stay
     import logging
 

@@ -20,12 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "access_api" / "locale" / "en" / "LC_MESSAGES" / "khoso.po"
 CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 # Command modules whose help texts are Vietnamese msgids; the integrator adds each module here
-# as it moves onto access_api.i18n (the others still carry "vi / en" help texts). A module swept
-# only in part names its swept command callbacks instead ("module.function").
+# as it moves onto access_api.i18n.
 SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes",
-         "access_api.cli.issues", "access_api.cli.jobs",
-         *(f"access_api.cli.submission.{name}"
-           for name in ("bag", "bag_validate", "sip", "sip_build", "sip_template"))}
+         "access_api.cli.issues", "access_api.cli.jobs", "access_api.cli.submission",
+         "access_api.cli.admin", "access_api.cli.aip", "access_api.cli.integrity"}
 
 
 def _swept(callback) -> bool:
