@@ -23,8 +23,8 @@ open and written in its own transaction: a damaged AIP is reported with an RBD c
 rebuild goes on. Event times are exact (PREMIS XML keeps milliseconds, and khoso makes events
 to the millisecond; sidecars keep microseconds).
 
-Metadata versions (``preservation.packaging.aip.new_version``): v(N+1) holds only the files it changed, and its
-``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
+Metadata versions (``preservation.packaging.aip.new_version``): v(N+1) holds only the files it
+changed, and its ``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
 (anywhere else: RBD017). A fetched file is read from there but still checked against this
 version's manifest; it is a bitstream of the version that holds it, not of this one. The hồ sơ
 and document rows the first rebuilt version made are updated from each later version's EADs,
@@ -66,16 +66,21 @@ from preservation.catalog.models import (
     utcnow,
 )
 from preservation.catalog.queries import package_versions
-from preservation.catalog.records import column, iso_date, save_document, save_record_file
+from preservation.catalog.records import (
+    column,
+    iso_date,
+    save_document,
+    save_record_file,
+    validate_record,
+)
 from preservation.catalog.vocab import CheckResult, PackageContent, PackageKind, PackageStatus
-from preservation.errors import KhosoError, ValidationFailed
+from preservation.errors import KhosoError
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
-from preservation.issues import Issue, Report, Text
+from preservation.issues import Issue, Text
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.dates import TTDate
-from preservation.metadata.ead import EadRecord, check_values, read_ead
+from preservation.metadata.ead import EadRecord, read_ead
 from preservation.metadata.retention import expiry
-from preservation.metadata.rules import check_rules
 from preservation.packaging.aip import bagit, layout
 from preservation.packaging.model import mime_for, own_format
 from preservation.packaging.premis import Premis, read_premis
@@ -444,20 +449,10 @@ class _Loaded:
     issues: list[IssueArgs] = field(default_factory=list)
 
 
-# Archival codes a metadata version may not change (preservation.packaging.aip.new_version refuses it): an existing row
-# keeps its own, and a later version's EAD updates every other column.
+# Archival codes a metadata version may not change (``preservation.packaging.aip.new_version``
+# refuses it): an existing row keeps its own, and a later version's EAD updates every other column.
 _FILE_CODES = ("arcFileCode",)
 _DOC_CODES = ("docCode", "arcDocCode")
-
-
-def _validated(record: EadRecord) -> EadRecord:
-    """The checks ``save_record_file``/``save_document`` make before a row is written."""
-    report = Report()
-    report.extend(check_values(record).issues)
-    report.extend(check_rules(record).issues)
-    if not report.ok:
-        raise ValidationFailed(report)
-    return record
 
 
 def _update_columns(row: RecordFile | Document, record: EadRecord, keep: tuple[str, ...]) -> None:
@@ -778,9 +773,9 @@ class _Rebuild:
         if rf is None:
             return save_record_file(s, fonds, aip.hoso, audit_entry=False), True
         before = (rf.maintenance, rf.end_date)
-        _update_columns(rf, _validated(aip.hoso), _FILE_CODES)
+        _update_columns(rf, validate_record(aip.hoso), _FILE_CODES)
         if (rf.maintenance, rf.end_date) != before:
-            # _validated checked both: a TTDate and a code
+            # validate_record checked both: a TTDate and a code
             rf.retention_expires_on = expiry(cast(TTDate, aip.hoso.values["endDate"]),
                                              cast(str, aip.hoso.values["maintenance"]),
                                              rf.retention_years)
@@ -806,7 +801,7 @@ class _Rebuild:
         if doc_id is None:
             return None
         doc = s.get_one(Document, doc_id)
-        _update_columns(doc, _validated(record), _FILE_CODES + _DOC_CODES)
+        _update_columns(doc, validate_record(record), _FILE_CODES + _DOC_CODES)
         return doc
 
     def insert_events(self, s: Session, aip: Aip | None, package_id: int, copies: dict[str, int],

@@ -1,5 +1,6 @@
-"""New AIP versions: a metadata correction stored as version N+1 (``preservation.packaging.aip.new_version`` builds
-it; this service gives it the locations, the archive's signer, and the sidecars that follow)."""
+"""New AIP versions: a metadata correction stored as version N+1
+(``preservation.packaging.aip.new_version`` builds it; this service gives it the locations, the
+archive's signer, and the sidecars that follow)."""
 
 from __future__ import annotations
 

@@ -84,12 +84,15 @@ def _record(row: Any, package: str, kind: str, extra: dict[str, Any]) -> EadReco
     return EadRecord(package, kind, values)
 
 
-def _validate(record: EadRecord) -> None:
+def validate_record(record: EadRecord) -> EadRecord:
+    """The value and cross-field checks a hồ sơ or document row passes before it is written
+    (``ValidationFailed`` otherwise); the record itself, for use in an expression."""
     report = Report()
     report.extend(check_values(record).issues)
     report.extend(check_rules(record).issues)
     if not report.ok:
         raise ValidationFailed(report)
+    return record
 
 
 def save_record_file(session: Session, fonds: Fonds, record: EadRecord, *,
@@ -98,12 +101,12 @@ def save_record_file(session: Session, fonds: Fonds, record: EadRecord, *,
     """Register a hồ sơ from its package EAD; computes the retention expiry."""
     if record.kind != "hoso":
         raise ValueError("expected a hồ sơ EAD record")
-    _validate(record)
+    validate_record(record)
     values = _columns(record)
     rf = RecordFile(fonds=fonds, retention_years=retention_years, **values)
     if rf.file_code is None and rf.arc_file_code:
         rf.file_code = rf.arc_file_code
-    # _validate checked both: a TTDate and a code
+    # validate_record checked both: a TTDate and a code
     rf.retention_expires_on = expiry(cast(TTDate, record.values["endDate"]),
                                      cast(str, record.values["maintenance"]), retention_years, rule)
     session.add(rf)
@@ -124,7 +127,7 @@ def save_document(session: Session, record: EadRecord, *, record_file: RecordFil
                   audit_entry: bool = True) -> Document:
     if record.kind not in DOCUMENT_KIND:
         raise ValueError("expected a document EAD record")
-    _validate(record)
+    validate_record(record)
     doc = Document(kind=DOCUMENT_KIND[record.kind], record_file=record_file,
                    package_id=package_id, **_columns(record))
     session.add(doc)
