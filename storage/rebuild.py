@@ -24,8 +24,8 @@ rebuild goes on. Event times are exact (PREMIS XML keeps milliseconds, and khoso
 to the millisecond; sidecars keep microseconds).
 
 Metadata versions (``preservation.packaging.aip.new_version``): v(N+1) holds only the files it
-changed, and its ``fetch.txt`` points each unchanged one at the lower version of the same package that holds it
-(anywhere else: RBD017). A fetched file is read from there but still checked against this
+changed, and its ``fetch.txt`` points each unchanged one at the lower version of the same package
+that holds it (anywhere else: RBD017). A fetched file is read from there but still checked against this
 version's manifest; it is a bitstream of the version that holds it, not of this one. The hồ sơ
 and document rows the first rebuilt version made are updated from each later version's EADs,
 not made again, and the latest version rebuilt is the active one.
