@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.* helpers 
 from preservation.catalog import registry  # noqa: E402
 from preservation.catalog.db import Catalog  # noqa: E402
 from preservation.events import REPLICATION, Agent, Event, Outcome  # noqa: E402
+from preservation.packaging.aip import bagit  # noqa: E402
 from preservation.settings import load_settings  # noqa: E402
 from preservation.signing import init_keys  # noqa: E402
 from storage import sidecar  # noqa: E402
@@ -95,23 +96,22 @@ def clone(src: Path, prefix: str, objid: str, dest: Path, count: int) -> None:
                     lambda m, ids=ids: ids.setdefault(m[0], str(uuid.uuid4()).encode()), new)
                 if new != data:
                     written[path] = new
-        manifest = files["manifest-sha256.txt"].decode()
-        sizes = {}
+        # the tag files through the module that writes and reads them (bagit-python-free)
+        entries = bagit.parse_manifest(files[bagit.MANIFEST].decode())
+        grown = 0
         for path, data in written.items():
             if path.startswith("data/"):
-                old = hashlib.sha256(files[path]).hexdigest()
-                manifest = manifest.replace(f"{old}  {path}", f"{hashlib.sha256(data).hexdigest()}"
-                                                              f"  {path}")
-                sizes[path] = len(data) - len(files[path])
-        written["manifest-sha256.txt"] = manifest.encode()
-        info = written.get("bag-info.txt", files["bag-info.txt"]).decode()
-        oxum = re.search(r"Payload-Oxum: (\d+)\.(\d+)", info)
-        info = info.replace(oxum[0], f"Payload-Oxum: {int(oxum[1]) + sum(sizes.values())}."
-                                     f"{oxum[2]}")
-        written["bag-info.txt"] = info.encode()
-        written["tagmanifest-sha256.txt"] = "".join(
-            f"{hashlib.sha256(written.get(n, files[n])).hexdigest()}  {n}\n"
-            for n in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")).encode()
+                entries[path] = hashlib.sha256(data).hexdigest()
+                grown += len(data) - len(files[path])
+        written[bagit.MANIFEST] = bagit.manifest(entries.items()).encode()
+        info = bagit.parse_bag_info(written.get(bagit.BAG_INFO, files[bagit.BAG_INFO]).decode())
+        octets, count = (info.first("Payload-Oxum") or "0.0").split(".")
+        written[bagit.BAG_INFO] = bagit.bag_info(
+            (label, bagit.payload_oxum(int(octets) + grown, int(count))
+             if label == "Payload-Oxum" else value) for label, value in info.elements).encode()
+        written[bagit.TAGMANIFEST] = bagit.manifest(
+            (n, hashlib.sha256(written.get(n, files[n])).hexdigest())
+            for n in (bagit.BAGIT_TXT, bagit.BAG_INFO, bagit.MANIFEST)).encode()
         for path in paths:
             target = out / path
             target.parent.mkdir(parents=True, exist_ok=True)

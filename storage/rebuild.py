@@ -86,7 +86,7 @@ from preservation.packaging.model import mime_for, own_format
 from preservation.packaging.premis import Premis, read_premis
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
 from storage import rebuild_records as records
-from storage import sidecar, sidecar_log
+from storage import sidecar
 from storage.errors import StorageError
 from storage.protocol import Storage
 
@@ -162,14 +162,11 @@ def sort_keys(keys: Iterable[str]) -> _Listing:
     """Sort a location's keys into AIPs (``{archive}/{fond}/{code}/vN/…``) and sidecars."""
     out = _Listing()
     for key in keys:
-        parts = key.split("/", 4)
         if (organ_id := layout.parse_agency_key(key)) is not None:
             out.agencies[organ_id] = key
-        elif len(parts) == 3 and parts[1] == sidecar_log.REJECTIONS_DIR \
-                and parts[2].endswith(".json"):
-            out.rejections[parts[2][:-5]] = key
-        elif len(parts) == 3 and parts[1] == sidecar_log.AUDIT_DIR \
-                and sidecar_log.audit_batch_range(key) is not None:
+        elif (job_id := layout.parse_rejection_key(key)) is not None:
+            out.rejections[job_id] = key
+        elif layout.audit_batch_range(key) is not None:
             out.audit.append(key)
         elif (fond_code := layout.parse_fonds_key(key)) is not None:
             out.fonds[fond_code] = key

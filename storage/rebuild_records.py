@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from preservation.catalog import audit as audit_log
 from preservation.catalog.models import AuditEntry, Job, Package
 from preservation.catalog.vocab import JobStatus, PackageKind, PackageStatus
+from preservation.packaging.aip import layout
 from storage import sidecar_log
 from storage.errors import StorageError
 from storage.sidecar import parse_when
@@ -116,7 +117,7 @@ def _write_rejection(rb: _Rebuild, s: Any, record: dict[str, Any]) -> None:
 
 def _write_report(folder: Path, job_id: str, report: dict[str, Any]) -> None:
     """The rejection report where ingest keeps it, unless a report is already there."""
-    sidecar_log.rejection_key("-", job_id)  # refuses anything but a plain job id
+    layout.rejection_key("-", job_id)  # refuses anything but a plain job id
     target = folder / job_id / "report.json"
     if target.exists():
         return

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,27 +27,13 @@ from preservation.catalog import state as catalog_state
 from preservation.catalog.audit import GENESIS, entry_matches
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import AuditEntry
+from preservation.packaging.aip import layout
 from storage.errors import ObjectMissing, StorageError
 from storage.protocol import Storage
 from storage.sidecar import iso, parse_when
 
-REJECTIONS_DIR = "_rejections"
-AUDIT_DIR = "_audit"
 REJECTION_FORMAT = "khoso-rejection/1"
-_JOB = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
-_AUDIT_BATCH = re.compile(r"(\d{12})-(\d{12})-[0-9a-f]{8}\.jsonl")
 AUDIT_BATCH = 500  # entries a line each: a busy day is a few objects, not thousands
-
-
-def rejection_key(archive_code: str, job_id: str) -> str:
-    if not _JOB.fullmatch(job_id):
-        raise ValueError(f"not a job id: {job_id!r}")
-    return f"{archive_code}/{REJECTIONS_DIR}/{job_id}.json"
-
-
-def audit_batch_range(key: str) -> tuple[int, int] | None:
-    m = _AUDIT_BATCH.fullmatch(key.rsplit("/", 1)[-1])
-    return (int(m[1]), int(m[2])) if m else None
 
 
 def _dump(value: Any) -> bytes:
@@ -63,7 +48,7 @@ def write_rejection(storages: Iterable[Storage], archive_code: str, record: Mapp
     """Write one rejection record (``package``, ``job``, ``report``, ``events``) to every
     location that does not hold it yet; returns the locations that failed with their reason
     (best effort after the commit: the catalog holds it, a later call can write it again)."""
-    key = rejection_key(archive_code, record["job"]["id"])
+    key = layout.rejection_key(archive_code, record["job"]["id"])
     data = _dump({"format": REJECTION_FORMAT, **record})
     failed: dict[str, str] = {}
     for storage in storages:
@@ -86,7 +71,7 @@ def read_rejection(storage: Storage, key: str) -> dict[str, Any]:
     if not isinstance(value, dict) or value.get("format") != REJECTION_FORMAT:
         raise ValueError("not a khoso rejection record")
     job = value.get("job") or {}
-    if not _JOB.fullmatch(str(job.get("id") or "")) or not isinstance(value.get("package"), dict):
+    if not layout.is_job_id(str(job.get("id") or "")) or not isinstance(value.get("package"), dict):
         raise ValueError("no job id or package")
     return value
 
@@ -100,8 +85,8 @@ def entry_record(entry: AuditEntry) -> dict[str, Any]:
 
 
 def _mirrored_up_to(storage: Storage, archive_code: str) -> int:
-    return max((r[1] for k in storage.list(f"{archive_code}/{AUDIT_DIR}/")
-                if (r := audit_batch_range(k)) is not None), default=0)
+    return max((r[1] for k in storage.list(layout.audit_prefix(archive_code))
+                if (r := layout.audit_batch_range(k)) is not None), default=0)
 
 
 def mirror_audit_log(catalog: Catalog, storages: Iterable[Storage], archive_code: str
@@ -129,8 +114,7 @@ def mirror_audit_log(catalog: Catalog, storages: Iterable[Storage], archive_code
                                     default=str) for e in entries]
                 data = ("\n".join(lines) + "\n").encode()
                 first, last = entries[0].id, entries[-1].id
-                key = (f"{archive_code}/{AUDIT_DIR}/{first:012d}-{last:012d}-"
-                       f"{entries[-1].entry_hash[:8]}.jsonl")
+                key = layout.audit_batch_key(archive_code, first, last, entries[-1].entry_hash)
                 storage.put(key, io.BytesIO(data), size=len(data))
                 after = last
             if after != mirrored.get(storage.name):

@@ -6,6 +6,8 @@ Every AIP version is a BagIt bag under one key prefix::
     {archive}/{fonds}/{code}/_events/…           sidecar event batches of every version
     {archive}/{fonds}/_fonds.json                fonds snapshot
     {archive}/_agencies/{organ_id}.json          agency snapshot
+    {archive}/_rejections/{job_id}.json          a rejected SIP's record
+    {archive}/_audit/{first}-{last}-{hash8}.jsonl  audit-log entries first..last
 
 ``{code}`` is the arcFileCode with ``/`` turned into ``_`` (a notation like ``12/QĐ-UBND``
 would otherwise open folders). ``{archive}/{fonds}/{code}`` is the package *entity*: the
@@ -25,6 +27,10 @@ from urllib.parse import quote, unquote
 FONDS_FILE = "_fonds.json"
 AGENCIES_DIR = "_agencies"
 EVENTS_DIR = "_events"
+REJECTIONS_DIR = "_rejections"
+AUDIT_DIR = "_audit"
+_JOB = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
+_AUDIT_BATCH = re.compile(r"(\d{12})-(\d{12})-[0-9a-f]{8}\.jsonl")
 SIDECAR_MARK = "_"  # sidecar segments start with it; AIP segments never do
 _VERSION = re.compile(r"v(\d+)")
 
@@ -187,3 +193,40 @@ def split_events_key(key: str) -> tuple[str, str] | None:
     if len(parts) == 5 and parts[3] == EVENTS_DIR:
         return "/".join(parts[:3]), parts[4]
     return None
+
+
+def is_job_id(text: str) -> bool:
+    """A job id safe as a key segment (khoso's are UUIDs)."""
+    return _JOB.fullmatch(text) is not None
+
+
+def rejection_key(archive_code: str, job_id: str) -> str:
+    """``{archive}/_rejections/{job_id}.json``: one rejected SIP's record."""
+    if not is_job_id(job_id):
+        raise ValueError(f"not a job id: {job_id!r}")
+    return f"{archive_code}/{REJECTIONS_DIR}/{job_id}.json"
+
+
+def parse_rejection_key(key: str) -> str | None:
+    """The job id of a rejection record's key; None for any other key."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[1] == REJECTIONS_DIR and parts[2].endswith(".json"):
+        return parts[2].removesuffix(".json")
+    return None
+
+
+def audit_prefix(archive_code: str) -> str:
+    return f"{archive_code}/{AUDIT_DIR}/"
+
+
+def audit_batch_key(archive_code: str, first: int, last: int, last_hash: str) -> str:
+    """``{archive}/_audit/{first:012d}-{last:012d}-{hash8}.jsonl``: audit-log entries first..last
+    (ids), named by the last one's chained hash."""
+    return f"{audit_prefix(archive_code)}{first:012d}-{last:012d}-{last_hash[:8]}.jsonl"
+
+
+def audit_batch_range(key: str) -> tuple[int, int] | None:
+    """(first, last) entry ids of an audit-log batch key; None for any other key."""
+    parts = key.split("/")
+    m = _AUDIT_BATCH.fullmatch(parts[-1])
+    return (int(m[1]), int(m[2])) if m and len(parts) == 3 and parts[1] == AUDIT_DIR else None

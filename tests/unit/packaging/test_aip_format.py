@@ -107,6 +107,25 @@ def test_sidecar_keys_round_trip(archive: str, fonds: str, code: str, name: str)
         assert layout.split_aip_key(key) is None
 
 
+@given(_key_segment, st.from_regex(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}", fullmatch=True),
+       st.integers(1, 10**12 - 1), st.integers(0, 10**6), st.text("0123456789abcdef", min_size=8))
+def test_archive_sidecar_keys_round_trip(archive: str, job_id: str, first: int, more: int,
+                                         digest: str) -> None:
+    assert layout.parse_rejection_key(layout.rejection_key(archive, job_id)) == job_id
+    last = min(first + more, 10**12 - 1)
+    key = layout.audit_batch_key(archive, first, last, digest)
+    assert key.startswith(layout.audit_prefix(archive))
+    assert layout.audit_batch_range(key) == (first, last)
+    for other in (layout.rejection_key(archive, job_id), key):
+        assert layout.split_aip_key(other) is None and layout.parse_fonds_key(other) is None
+
+
+@pytest.mark.parametrize("job_id", ["", "../x", "a/b", ".hidden", "x" * 65])
+def test_a_rejection_key_takes_plain_job_ids_only(job_id: str) -> None:
+    with pytest.raises(ValueError):
+        layout.rejection_key("A", job_id)
+
+
 @pytest.mark.parametrize("key", ["A/P1/C1/v1/bagit.txt", "A/P1/fonds.json", "A/agencies/H.json",
                                  "A/_agencies/H.xml", "A/P1/C1/_events/x/y", "A/P1/_events/x"])
 def test_other_keys_are_not_sidecar_keys(key: str) -> None:
