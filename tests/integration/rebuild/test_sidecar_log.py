@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from preservation.catalog import audit as audit_log
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import AuditEntry
+from preservation.packaging.aip.layout import AUDIT_DIR
 from storage.filesystem import FilesystemStorage
-from storage.sidecar_log import AUDIT_DIR, mirror_audit_log, read_audit_chain
+from storage.sidecar_log import mirror_audit_log, read_audit_chain
 
 ARCHIVE = "TTLTNA"
 
