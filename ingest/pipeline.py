@@ -16,6 +16,7 @@ import os
 import shutil
 import socket
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from ingest.steps.verify_signatures import verify_signatures
 from preservation import events as ev
 from preservation.catalog.db import Catalog
 from preservation.events import Event, Outcome
-from preservation.issues import Report
+from preservation.issues import Report, Severity
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,9 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
     ctx.events.directory = ctx.workspace  # the spool's temporary file, once it spills
     try:
         for index, step in enumerate(steps):
+            started = time.monotonic()
             result = _run_step(step, ctx)
+            _log_step(ctx.job_id, step, result, time.monotonic() - started)
             ctx.report.extend(result.issues)
             ctx.events.extend(result.events)
             if result.outcome is Outcome.FAILURE and step.mandatory:
@@ -115,6 +118,15 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
                 ctx.services.discard_staged(ctx.job_id)
             except Exception:  # noqa: BLE001 - leftovers are found again by the next attempt
                 log.exception("could not discard what job %s staged", ctx.job_id)
+
+
+def _log_step(job_id: str, step: Step, result: StepResult, seconds: float) -> None:
+    """One line per step as it ends, with the job fields, so an operator follows a slow or
+    stuck ingest step by step (the job's own line comes only at its end)."""
+    errors = sum(1 for i in result.issues if i.severity is Severity.ERROR)
+    log.info("job %s step %s: %s in %.1f s, %d issue(s), %d error(s)", job_id, step.name,
+             result.outcome.value, seconds, len(result.issues), errors,
+             extra={"job_id": job_id, "step": step.name, "outcome": result.outcome.value})
 
 
 def _run_step(step: Step, ctx: IngestContext) -> StepResult:

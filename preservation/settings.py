@@ -169,17 +169,19 @@ def parse_locations(text: str) -> tuple[StorageLocation, ...]:
     locations: list[StorageLocation] = []
     for item in filter(None, (p.strip() for p in text.split(","))):
         name, sep, url = item.partition("=")
+        shown = mask_secrets(item)  # a reason is printed and logged
         if not sep or not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
-            raise _Expected(f"«{item}»: cần dạng tên=url, tên viết thường",
-                            f"'{item}': expected name=url with a lowercase name")
+            raise _Expected(f"«{shown}»: cần dạng tên=url, tên viết thường",
+                            f"'{shown}': expected name=url with a lowercase name")
         parts = urlsplit(url)
         if parts.scheme == "file" and parts.path.startswith("/"):
             pass
         elif parts.scheme == "s3" and parts.netloc:
             pass
         else:
-            raise _Expected(f"«{url}»: cần dạng file:///đường/dẫn/tuyệt/đối hoặc s3://bucket",
-                            f"'{url}': expected file:///absolute/path or s3://bucket")
+            raise _Expected(f"«{mask_secrets(url)}»: cần dạng file:///đường/dẫn/tuyệt/đối "
+                            "hoặc s3://bucket",
+                            f"'{mask_secrets(url)}': expected file:///absolute/path or s3://bucket")
         if any(loc.name == name for loc in locations):
             raise _Expected(f"tên vị trí «{name}» dùng hai lần", f"location name '{name}' used twice")
         base = url.split("?", 1)[0]
@@ -189,59 +191,124 @@ def parse_locations(text: str) -> tuple[StorageLocation, ...]:
     return tuple(locations)
 
 
-# name -> (parser, default given the data dir, documentation)
-_SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], str]] = {
+# name -> (parser, default given the data dir, description in both languages)
+_SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     "DATABASE_URL": (_database_url, lambda d: f"sqlite:///{d / 'catalog.sqlite'}",
-                     "Catalog database (SQLite file or PostgreSQL)."),
+                     Text("Cơ sở dữ liệu danh mục (tệp SQLite hoặc PostgreSQL).",
+                          "Catalog database (SQLite file or PostgreSQL).")),
     "STORAGE_LOCATIONS": (parse_locations,
                           lambda d: f"replica1=file://{d / 'replicas' / 'replica1'},"
                                     f"replica2=file://{d / 'replicas' / 'replica2'}",
-                          "Comma-separated name=url replica locations (file:// or s3://bucket?endpoint=…)."),
+                          Text("Các vị trí lưu bản sao, dạng tên=url, cách nhau bởi dấu phẩy "
+                               "(file:// hoặc s3://bucket?endpoint=…).",
+                               "Comma-separated name=url replica locations "
+                               "(file:// or s3://bucket?endpoint=…).")),
     "CLAMD": (_clamd, lambda d: f"unix://{d / 'clamav' / 'clamd.sock'}",
-              "clamd address: unix:///path or tcp://host:port."),
+              Text("Địa chỉ clamd: unix:///đường/dẫn hoặc tcp://máy:cổng.",
+                   "clamd address: unix:///path or tcp://host:port.")),
     "CLAMD_MANAGED": (_bool, lambda d: "true",
-                      "khoso serve starts, keeps running and stops a local clamd with the config "
-                      "under the data dir (ingest --wait starts it for its run when none runs)."),
-    "CLAMD_TIMEOUT": (_positive_float, lambda d: "600", "Seconds to wait for clamd on one stream."),
+                      Text("khoso serve khởi động, duy trì và dừng một clamd cục bộ với cấu hình "
+                           "trong thư mục dữ liệu (ingest --wait khởi động clamd cho lần chạy của "
+                           "mình khi chưa có clamd nào chạy).",
+                           "khoso serve starts, keeps running and stops a local clamd with the "
+                           "config under the data dir (ingest --wait starts it for its run when "
+                           "none runs).")),
+    "CLAMD_TIMEOUT": (_positive_float, lambda d: "600",
+                      Text("Số giây chờ clamd quét một luồng dữ liệu.",
+                           "Seconds to wait for clamd on one stream.")),
     "CLAMD_TMPDIR": (str, lambda d: str(d / "clamav" / "tmp"),
-                     "Where the local clamd writes each stream before scanning it; a tmpfs "
-                     "(/dev/shm) scans small files 1.6x faster but holds up to 4 streams in RAM."),
+                     Text("Nơi clamd cục bộ ghi mỗi luồng dữ liệu trước khi quét; một tmpfs "
+                          "(/dev/shm) quét tệp nhỏ nhanh gấp 1,6 lần nhưng giữ tới 4 luồng "
+                          "trong RAM.",
+                          "Where the local clamd writes each stream before scanning it; a tmpfs "
+                          "(/dev/shm) scans small files 1.6x faster but holds up to 4 streams "
+                          "in RAM.")),
     "BROKER_URL": (str, lambda d: f"sqla+sqlite:///{d / 'broker.sqlite'}",
-                   "Celery broker; the default needs no server."),
-    "ARCHIVE_CODE": (_code, lambda d: "KHOSO", "Mã cơ quan lưu trữ: prefix of arcFileCode."),
-    "ARCHIVE_NAME": (str, lambda d: "Kho lưu trữ số", "Name of the archive body."),
+                   Text("Hàng đợi công việc (broker của Celery); giá trị mặc định không cần "
+                        "máy chủ.",
+                        "Celery broker; the default needs no server.")),
+    "ARCHIVE_CODE": (_code, lambda d: "KHOSO",
+                     Text("Mã cơ quan lưu trữ: tiền tố của mã hồ sơ (arcFileCode).",
+                          "Mã cơ quan lưu trữ: prefix of arcFileCode.")),
+    "ARCHIVE_NAME": (str, lambda d: "Kho lưu trữ số",
+                     Text("Tên cơ quan lưu trữ.", "Name of the archive body.")),
     "ARCHIVE_KIND": (_choice("hien_hanh", "lich_su"), lambda d: "lich_su",
-                     "Lưu trữ hiện hành or lưu trữ lịch sử."),
-    "HOST": (str, lambda d: "127.0.0.1", "Address khoso serve binds."),
-    "PORT": (_positive_int, lambda d: "8080", "Port khoso serve binds."),
-    "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO", "Log level."),
+                     Text("Lưu trữ hiện hành (hien_hanh) hoặc lưu trữ lịch sử (lich_su).",
+                          "Lưu trữ hiện hành or lưu trữ lịch sử.")),
+    "HOST": (str, lambda d: "127.0.0.1",
+             Text("Địa chỉ mà khoso serve lắng nghe.", "Address khoso serve binds.")),
+    "PORT": (_positive_int, lambda d: "8080",
+             Text("Cổng mà khoso serve lắng nghe.", "Port khoso serve binds.")),
+    "LOG_LEVEL": (_choice("DEBUG", "INFO", "WARNING", "ERROR"), lambda d: "INFO",
+                  Text("Mức ghi nhật ký.", "Log level.")),
     "LOG_FORMAT": (_choice("text", "json"), lambda d: "text",
-                   "Log lines as text or as JSON lines (job id, step and outcome as fields)."),
-    "LANGUAGE": (_choice("vi", "en"), lambda d: "vi", "Default language of messages."),
+                   Text("Dòng nhật ký dạng văn bản hoặc dạng dòng JSON (mã công việc, bước và "
+                        "kết quả là các trường riêng).",
+                        "Log lines as text or as JSON lines (job id, step and outcome as "
+                        "fields).")),
+    "LANGUAGE": (_choice("vi", "en"), lambda d: "vi",
+                 Text("Ngôn ngữ mặc định của thông báo.", "Default language of messages.")),
     "RETENTION_COUNT_FROM": (_choice("end_year", "end_date"), lambda d: "end_year",
-                             "Retention counts from 31/12 of the year the work ended (TT 10/2022) or from the end date."),
-    "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30), "Largest accepted submission."),
-    "MAX_FILES": (_positive_int, lambda d: "200000", "Most files accepted in one submission."),
+                             Text("Thời hạn bảo quản tính từ ngày 31/12 của năm công việc kết "
+                                  "thúc (TT 10/2022) hoặc từ ngày kết thúc.",
+                                  "Retention counts from 31/12 of the year the work ended "
+                                  "(TT 10/2022) or from the end date.")),
+    "MAX_UPLOAD_BYTES": (_positive_int, lambda d: str(64 * 2**30),
+                         Text("Dung lượng lớn nhất (byte) của một gói nộp lưu được nhận.",
+                              "Largest accepted submission.")),
+    "MAX_FILES": (_positive_int, lambda d: "200000",
+                  Text("Số tệp nhiều nhất được nhận trong một gói nộp lưu.",
+                       "Most files accepted in one submission.")),
     "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
-                               "Seconds before a job taken by a worker that died is handed out again "
-                               "(every broker: the job's lease in the catalog)."),
+                               Text("Số giây trước khi một công việc mà tiến trình xử lý đã nhận "
+                                    "rồi bị dừng đột ngột được giao lại (với mọi broker: thời "
+                                    "hạn giữ công việc ghi trong danh mục).",
+                                    "Seconds before a job taken by a worker that died is handed "
+                                    "out again (every broker: the job's lease in the catalog).")),
     "FORMAT_IDENTIFIER": (_choice("siegfried", "fido"), lambda d: "siegfried",
-                          "PRONOM identification tool: siegfried (pygfried) or fido."),
+                          Text("Công cụ nhận dạng định dạng PRONOM: siegfried (pygfried) "
+                               "hoặc fido.",
+                               "PRONOM identification tool: siegfried (pygfried) or fido.")),
     "REJECT_NOT_SCANNED": (_bool, lambda d: "true",
-                           "Reject a SIP with a file clamd could not fully scan (else warn)."),
+                           Text("Từ chối gói SIP có tệp mà clamd không quét trọn vẹn được "
+                                "(nếu không thì chỉ cảnh báo).",
+                                "Reject a SIP with a file clamd could not fully scan "
+                                "(else warn).")),
     "AUDIT_PERIOD_DAYS": (_audit_period, lambda d: "90",
-                          "Every copy is fully re-read within this many days (law: at most 1096)."),
+                          Text("Mọi bản sao được đọc lại toàn bộ trong vòng số ngày này "
+                               "(theo luật: tối đa 1096).",
+                               "Every copy is fully re-read within this many days "
+                               "(law: at most 1096).")),
     "AUDIT_RUNS_PER_DAY": (_positive_int, lambda d: "24",
-                           "Scheduled audit runs per day; each reads its share of the copies."),
-    "WORKERS": (_positive_int, lambda d: "1", "Worker processes khoso serve starts for jobs."),
+                           Text("Số lần kiểm tra theo lịch mỗi ngày; mỗi lần đọc lại phần bản "
+                                "sao được chia cho lần đó.",
+                                "Scheduled audit runs per day; each reads its share of the "
+                                "copies.")),
+    "WORKERS": (_positive_int, lambda d: "1",
+                Text("Số tiến trình xử lý công việc mà khoso serve khởi động.",
+                     "Worker processes khoso serve starts for jobs.")),
     "TRUST_DIR": (str, lambda d: str(d / "trust"),
-                  "Folder of trusted root certificates (PEM/DER) for signature validation."),
-    "KEYS_DIR": (str, lambda d: str(d / "keys"), "Folder of the archive signing key and certificate."),
+                  Text("Thư mục chứng thư gốc tin cậy (PEM/DER) để kiểm tra chữ ký số.",
+                       "Folder of trusted root certificates (PEM/DER) for signature "
+                       "validation.")),
+    "KEYS_DIR": (str, lambda d: str(d / "keys"),
+                 Text("Thư mục chứa khóa ký và chứng thư số của cơ quan lưu trữ.",
+                      "Folder of the archive signing key and certificate.")),
 }
-_DATA_DIR_DOC = "Data folder (catalog, replicas, clamd, broker)."
+_DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
+                     "Data folder (catalog, replicas, clamd, broker).")
 
 
-def documented() -> list[tuple[str, str, str]]:
+def _reason(exc: ValueError | TypeError) -> Text:
+    """Why a value is refused, in both languages; an unforeseen parser error keeps its
+    technical text, marked as such in Vietnamese."""
+    if isinstance(exc, _Expected):
+        return exc.text
+    said = mask_secrets(str(exc))
+    return Text(f"chi tiết kỹ thuật: {said}", said)
+
+
+def documented() -> list[tuple[str, str, Text]]:
     """(variable, default, description) rows for the README and ``khoso settings``."""
     d = Path("./khoso-data")
     rows = [(PREFIX + "DATA_DIR", "./khoso-data", _DATA_DIR_DOC)]
@@ -262,8 +329,8 @@ class SettingValue:
     value: str  # secrets masked
     source: Source
     default: str
-    doc: str
-    error: str | None = None  # why the value is refused (CFG002 at start-up)
+    doc: Text
+    error: Text | None = None  # why the value is refused (CFG002 at start-up)
 
 
 _USERINFO = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s,]*):[^@/\s,]+@", re.IGNORECASE)
@@ -288,11 +355,11 @@ def in_effect(environ: Mapping[str, str] | None = None) -> list[SettingValue]:
     for key, (parse, default, doc) in _SPEC.items():
         raw = env.get(PREFIX + key)
         text = default(data_dir) if raw is None else raw
-        error = None
+        error: Text | None = None
         try:
             parse(text)
         except (ValueError, TypeError) as exc:
-            error = str(exc)
+            error = _reason(exc)
         rows.append(SettingValue(PREFIX + key, mask_secrets(text),
                                  Source.DEFAULT if raw is None else Source.ENVIRONMENT,
                                  mask_secrets(default(Path("./khoso-data"))), doc, error))
@@ -313,7 +380,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[key.lower()] = parse(text)
         except (ValueError, TypeError) as exc:
-            reason = exc.text if isinstance(exc, _Expected) else Text(
-                f"chi tiết kỹ thuật: {exc}", str(exc))
-            raise ConfigError("CFG002", name=PREFIX + key, value=text, reason=reason) from None
+            raise ConfigError("CFG002", name=PREFIX + key, value=text,
+                              reason=_reason(exc)) from None
     return Settings(data_dir=data_dir, **values)

@@ -112,18 +112,21 @@ SOURCES = {"environment": N_("môi trường"), "default": N_("mặc định")}
 @click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
 @click.option("--doc", "with_doc", is_flag=True,
               help=N_("Kèm mô tả và giá trị mặc định của mỗi biến."))
-def settings_cmd(as_json: bool, with_doc: bool) -> None:
+@click.pass_obj
+def settings_cmd(obj: Context, as_json: bool, with_doc: bool) -> None:
     """Giá trị đang dùng của mọi biến KHOSO_* và nguồn của nó (mật khẩu được che)."""
     rows = admin.settings_in_effect()
-    if as_json:
+    if as_json:  # descriptions and reasons in both languages: {"vi": …, "en": …}
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
         return
     for r in rows:
         click.echo(f"{r.name}={r.value}  ({_(SOURCES[r.source.value])})")
         if r.error:
-            click.echo("    " + _("giá trị không hợp lệ: {error}").format(error=r.error))
+            click.echo("    " + _("giá trị không hợp lệ: {error}").format(
+                error=r.error.label(obj.lang)))
         if with_doc:
-            click.echo(f"    {r.doc} [" + _("mặc định: {default}").format(default=r.default) + "]")
+            click.echo(f"    {r.doc.label(obj.lang)} ["
+                       + _("mặc định: {default}").format(default=r.default) + "]")
 
 
 @main.group()

@@ -137,5 +137,5 @@ def issue_api_token(ctx: ServiceContext, identity: Identity, username: str, name
 
 def settings_in_effect() -> list[SettingValue]:
     """Every ``KHOSO_*`` variable: its value in effect, where it came from (secrets masked),
-    its meaning and default, and why a value set is invalid."""
+    its meaning and default, and why a value set is invalid (both in Vietnamese and English)."""
     return in_effect()

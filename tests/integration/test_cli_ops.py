@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from access_api.cli import main
 from ingest.jobs import submit
+from ingest.pipeline import STEPS
 from preservation.jobs import make_celery
 from tests.support.cli import cli_env, content_file
 from tests.support.sips import make_sip
@@ -168,6 +169,25 @@ def test_settings_show_values_in_effect_and_where_they_came_from(khoso, tmp_path
     assert "KHOSO_PORT=9090  (environment)" in english and "môi trường" not in english
 
 
+def test_settings_doc_speaks_the_chosen_language_and_json_gives_both(khoso):
+    env = {"KHOSO_PORT": "x"}
+    rows = {r["name"]: r for r in json.loads(run(khoso, "settings", "--json", env=env).output)}
+    assert rows["KHOSO_PORT"]["doc"] == {"vi": "Cổng mà khoso serve lắng nghe.",
+                                         "en": "Port khoso serve binds."}
+    assert rows["KHOSO_PORT"]["error"] == {"vi": "cần một số nguyên dương",
+                                           "en": "must be a positive integer"}
+    assert rows["KHOSO_HOST"]["error"] is None
+    vi = run(khoso, "settings", "--doc", env=env).output
+    assert "    giá trị không hợp lệ: cần một số nguyên dương\n" in vi
+    assert "    Cổng mà khoso serve lắng nghe. [mặc định: 8080]" in vi
+    assert "Port khoso serve binds" not in vi and "positive integer" not in vi
+    assert "Catalog database" not in vi and "Cơ sở dữ liệu danh mục" in vi
+    en = run(khoso, "--lang", "en", "settings", "--doc", env=env).output
+    assert "    invalid value: must be a positive integer\n" in en
+    assert "    Port khoso serve binds. [default: 8080]" in en
+    assert "Cổng" not in en and "nguyên dương" not in en
+
+
 def test_quiet_hides_informational_lines_and_verbose_logs_debug(khoso):
     outcome = khoso.ingest(make_sip(khoso.tmp / "sip"))
     loud = run(khoso, "aip", "show", outcome.objid).output
@@ -186,7 +206,7 @@ def test_quiet_hides_informational_lines_and_verbose_logs_debug(khoso):
 
 @pytest.mark.integration
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_worker_logs_one_json_line_per_job_and_no_banner(khoso, tmp_path):
+def test_worker_logs_json_lines_per_job_and_per_step_and_no_banner(khoso, tmp_path):
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     settings = khoso.settings.__class__(**{**khoso.settings.__dict__, "broker_url": broker})
     app = make_celery(settings)
@@ -212,6 +232,11 @@ def test_worker_logs_one_json_line_per_job_and_no_banner(khoso, tmp_path):
     assert by_job[good]["outcome"] == "accepted" and by_job[good]["step"] == "register"
     assert by_job[bad]["outcome"] == "rejected" and by_job[bad]["step"] == "scan_viruses"
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    steps = [(line["job_id"], line["step"], line["outcome"]) for line in lines
+             if line["logger"] == "ingest.pipeline" and line.get("step")]
+    assert [step for job, step, _ in steps if job == good] == [s.name for s in STEPS]
+    assert [(step, outcome) for job, step, outcome in steps if job == bad][-1] == (
+        "scan_viruses", "failure")
 
 
 def test_services_show_a_submitter_only_its_own_jobs_and_no_aips(khoso, two_jobs):

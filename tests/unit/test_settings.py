@@ -90,3 +90,21 @@ def test_in_effect_names_the_source_and_keeps_bad_values_with_their_reason(tmp_p
     assert rows["KHOSO_DATABASE_URL"].value == f"sqlite:///{tmp_path / 'catalog.sqlite'}"
     assert rows["KHOSO_PORT"].error and rows["KHOSO_HOST"].error is None
     assert set(rows) == {name for name, _d, _doc in documented()}
+
+
+def test_descriptions_and_reasons_are_said_in_both_languages(tmp_path):
+    from preservation.issues import Text
+    from preservation.settings import in_effect
+
+    vietnamese = set("ăâđêôơưáàảãạéèẻẽẹíìỉĩịóòỏõọúùủũụýỳỷỹỵ")
+    for name, _default, doc in documented():
+        assert isinstance(doc, Text) and doc.vi != doc.en, name
+        assert vietnamese & set(doc.vi.lower()), f"{name}: no Vietnamese description"
+    rows = {r.name: r for r in in_effect({
+        "KHOSO_DATA_DIR": str(tmp_path), "KHOSO_PORT": "x",
+        "KHOSO_STORAGE_LOCATIONS": "Bad=s3://b?secret_key=zz"})}
+    assert rows["KHOSO_PORT"].error == Text("cần một số nguyên dương", "must be a positive integer")
+    assert rows["KHOSO_PORT"].doc == Text("Cổng mà khoso serve lắng nghe.", "Port khoso serve binds.")
+    reason = rows["KHOSO_STORAGE_LOCATIONS"].error
+    assert reason is not None and "zz" not in reason.vi + reason.en
+    assert reason.vi.startswith("«Bad=s3://b?secret_key=***»: cần dạng tên=url")
