@@ -380,6 +380,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[key.lower()] = parse(text)
         except (ValueError, TypeError) as exc:
-            raise ConfigError("CFG002", name=PREFIX + key, value=text,
+            raise ConfigError("CFG002", name=PREFIX + key, value=mask_secrets(text),
                               reason=_reason(exc)) from None
     return Settings(data_dir=data_dir, **values)

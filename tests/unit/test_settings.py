@@ -108,3 +108,15 @@ def test_descriptions_and_reasons_are_said_in_both_languages(tmp_path):
     reason = rows["KHOSO_STORAGE_LOCATIONS"].error
     assert reason is not None and "zz" not in reason.vi + reason.en
     assert reason.vi.startswith("«Bad=s3://b?secret_key=***»: cần dạng tên=url")
+
+
+def test_a_refused_value_is_shown_with_its_secrets_masked():
+    """CFG002 at start-up quotes the refused value: never a password in it."""
+    import pytest
+
+    from preservation.errors import KhosoError
+
+    with pytest.raises(KhosoError) as refused:
+        load_settings({"KHOSO_DATABASE_URL": "mysql://khoso:s3cret@db/khoso"})
+    assert refused.value.code == "CFG002"
+    assert "s3cret" not in refused.value.message("vi") + refused.value.message("en")
