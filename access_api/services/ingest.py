@@ -54,14 +54,14 @@ def run_now(ctx: ServiceContext, identity: Identity, source: Path, *,
         outcome = run_job(s, ctx.catalog, job_id, services=build_services(s),
                           progress=progress)
     except KhosoError as exc:
-        transient = bool(getattr(exc, "transient", False))
-        if transient:  # the archive's fault: queued for a worker
+        if exc.transient:  # the archive's fault: queued for a worker
             retry_later(ctx.catalog, make_celery(s), job_id)
-        return IngestRun(job_id, error=exc, requeued=transient)
+        return IngestRun(job_id, error=exc, requeued=exc.transient)
     finally:
         if started is not None:
             local_clamd.stop(started)
     if outcome is None:  # cannot happen to a job created here; say so rather than crash
-        raise KhosoError("GEN005", detail=Text(f"công việc {job_id} đã do một tiến trình xử lý khác nhận",
-                                                f"job {job_id} was taken by another worker"))
+        raise KhosoError("GEN005", detail=Text(
+            f"công việc {job_id} đã do một tiến trình xử lý khác nhận",
+            f"job {job_id} was taken by another worker"))
     return IngestRun(job_id, outcome)
