@@ -16,11 +16,12 @@ from storage.protocol import Storage
 
 
 class UserRole(StrEnum):
-    """The roles of issue 14; ``Role.name`` in the catalog holds these values."""
+    """The account roles; ``Role.name`` in the catalog holds these values (migration 0001 seeds
+    them; an agency system's role is ``submitter``)."""
 
     ADMIN = "admin"
     ARCHIVIST = "archivist"
-    AGENCY_SUBMITTER = "agency_submitter"
+    AGENCY_SUBMITTER = "submitter"
     PRESERVATION_OFFICER = "preservation_officer"
     READER = "reader"
 
@@ -29,7 +30,7 @@ class UserRole(StrEnum):
 class Identity:
     """The caller of a service: recorded as the actor of audit-log entries and PREMIS events.
 
-    ``agency`` binds an ``agency_submitter`` to one agency (its ``organ_id``)."""
+    ``agency`` binds a ``submitter`` to one agency (its ``organ_id``)."""
 
     actor: str
     roles: frozenset[UserRole] = frozenset()
