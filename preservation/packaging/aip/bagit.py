@@ -198,14 +198,21 @@ def parse_manifest(text: str, *, decode: bool = True) -> dict[str, str]:
 
 
 def parse_aip_manifest(text: str, exists: Callable[[str], bool]) -> dict[str, str]:
-    """An AIP manifest (``parse_manifest``): a decoded path that names no file (``exists``)
-    while the path as written does is taken as written: AIPs of before 2026-12-07 did not
-    encode, and their names may hold ``%25`` literally."""
-    out: dict[str, str] = {}
-    for raw, digest in parse_manifest(text, decode=False).items():
-        path = decode_path(raw)
-        out[raw if path != raw and not exists(path) and exists(raw) else path] = digest
-    return out
+    """An AIP manifest (``parse_manifest``), read as a whole in the form that names its files.
+
+    khoso writes a manifest either all encoded (since 2026-12-07) or all as is (before), so one
+    reading holds for every line: decoded, unless that names a file that is not there (``exists``)
+    or names one file twice (``a%`` and, as written before, ``a%25``) while the paths as written
+    name more of the files."""
+    raw = parse_manifest(text, decode=False)
+    decoded: dict[str, str] = {}
+    for path, digest in raw.items():
+        decoded.setdefault(decode_path(path), digest)
+    if len(decoded) == len(raw) and all(exists(p) for p in decoded):
+        return decoded
+    if sum(map(exists, raw)) > sum(map(exists, decoded)) or len(decoded) < len(raw):
+        return raw
+    return decoded
 
 
 # -- fetch.txt -------------------------------------------------------------------------------

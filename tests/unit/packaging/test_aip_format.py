@@ -188,6 +188,15 @@ def test_aip_manifest_reads_what_it_wrote_and_what_earlier_versions_wrote(
         assert bagit.parse_aip_manifest(text, entries.__contains__) == entries
 
 
+@pytest.mark.parametrize("encode", [True, False])
+def test_an_aip_manifest_with_both_a_percent_and_its_encoding_is_read_right(encode: bool) -> None:
+    """``a%`` and ``a%25`` both in one AIP: as written before 2026-12-07 (unencoded), the line
+    ``a%25`` decoded would name ``a%`` twice; the reader sees that and takes the lines as they are."""
+    entries = {"data/a%": "ab" * 32, "data/a%25": "cd" * 32, "data/b c": "ef" * 32}
+    text = bagit.manifest(entries.items(), encode=encode)
+    assert bagit.parse_aip_manifest(text, entries.__contains__) == entries
+
+
 def test_manifest_lines_are_as_sha256sum_writes_them() -> None:
     assert bagit.manifest_line("ab" * 32, "data/100% a\nb.pdf") == \
         f"{'ab' * 32}  data/100%25 a%0Ab.pdf\n"
