@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 from access_api.cli import main
 from preservation.catalog.db import head_revision
+from tests.support.cli import instance_env
 
 
 @pytest.fixture
 def env(tmp_path, db_url):
-    return {"KHOSO_DATA_DIR": str(tmp_path / "data"), "KHOSO_DATABASE_URL": db_url,
-            "KHOSO_CLAMD_MANAGED": "false"}
+    return instance_env(tmp_path / "data", db_url)
 
 
 def run(env, *args):

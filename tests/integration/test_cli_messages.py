@@ -2,23 +2,15 @@
 identifier form, and the way to a bag (Click's runner, real catalog on both databases)."""
 
 import pytest
-from click.testing import CliRunner
 
-from access_api.cli import main
 from preservation.catalog import registry
 from preservation.errors import ValidationFailed
+from tests.support.cli import initialised, instance_env, run
 
 
 @pytest.fixture
 def env(tmp_path, db_url):
-    environ = {"KHOSO_DATA_DIR": str(tmp_path / "data"), "KHOSO_DATABASE_URL": db_url,
-               "KHOSO_CLAMD_MANAGED": "false"}
-    assert run(environ, "init").exit_code == 0
-    return environ
-
-
-def run(env, *args):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return initialised(instance_env(tmp_path / "data", db_url))
 
 
 @pytest.mark.parametrize(("args", "code", "shown", "internal"), [

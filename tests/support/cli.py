@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from access_api.cli import main
+
+
+def instance_env(data: Path, db_url: str) -> dict[str, str]:
+    """The environment of a khoso instance in ``data`` on the catalog ``db_url``, its clamd not
+    managed (the CLI tests scan nothing)."""
+    return {"KHOSO_DATA_DIR": str(data), "KHOSO_DATABASE_URL": db_url,
+            "KHOSO_CLAMD_MANAGED": "false"}
+
+
+def initialised(env: dict[str, str]) -> dict[str, str]:
+    """``env`` after ``khoso init`` succeeded in it."""
+    assert run(env, "init").exit_code == 0
+    return env
 
 
 def run(env: dict[str, str], *args: str) -> Result:
