@@ -1,31 +1,78 @@
-"""Flask app factory. Settings and the catalog are built by the caller and handed in."""
+"""Flask app factory (APIFlask: the OpenAPI 3.1 document at ``/api/v1/openapi.json`` is
+generated from the code). Settings and the catalog are built by the caller and handed in."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from typing import Any
+
+from apiflask import APIFlask
 from flask.json.provider import DefaultJSONProvider
 
 from access_api import errors, packages
+from access_api.api import (
+    access_requests,
+    accounts,
+    aips,
+    dips,
+    files,
+    jobs,
+    oai,
+    ops,
+    reports,
+    search,
+    submissions,
+)
+from access_api.api import (
+    catalog as catalog_api,
+)
+from access_api.api.base import BEARER
 from access_api.health import health
+from access_api.services.base import ServiceContext
 from preservation import __version__
 from preservation.catalog.db import Catalog
 from preservation.settings import Settings
 
+BLUEPRINTS = (accounts, submissions, jobs, catalog_api, files, search, access_requests, dips,
+              reports, aips, oai, ops)
 
-def create_app(settings: Settings, catalog: Catalog | None = None) -> Flask:
-    app = Flask("khoso")
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_bytes, JSON_SORT_KEYS=False)
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message", "message_en", "issues"],
+    "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "message_en": {"type": "string"},
+        "issues": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "severity": {"type": "string"},
+            "path": {"type": "string"}, "message": {"type": "string"},
+            "message_en": {"type": "string"}}}}},
+}
+
+
+def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
+    app = APIFlask("khoso", title="khoso API", version=__version__,
+                   spec_path="/api/v1/openapi.json", docs_path="/api/v1/docs")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes, JSON_SORT_KEYS=False,
+        OPENAPI_VERSION="3.1.0", VALIDATION_ERROR_SCHEMA=PROBLEM_SCHEMA,
+        HTTP_ERROR_SCHEMA=PROBLEM_SCHEMA, AUTO_OPERATION_ID=True,
+        SECURITY_SCHEMES={BEARER: {"type": "http", "scheme": "bearer"}},
+        DESCRIPTION="Kho lưu trữ số khoso (TT 05/2025/TT-BNV). Errors are problem documents "
+                    "with a stable code: `khoso issues CODE` explains each.")
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless replaced
     app.json.ensure_ascii = False
     catalog = catalog or Catalog(settings.database_url)
-    app.extensions["khoso"] = {"settings": settings, "catalog": catalog}
+    app.extensions["khoso"] = {"settings": settings, "catalog": catalog,
+                               "services": ServiceContext(settings, catalog)}
     errors.register(app)
     app.register_blueprint(packages.bp)
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
 
     @app.get("/healthz")
-    def healthz():
+    @app.doc(hide=True)
+    def healthz() -> tuple[dict[str, Any], int]:
         body = health(settings, catalog)
         body["version"] = __version__
-        return jsonify(body), 200 if body["status"] == "ok" else 503
+        return body, 200 if body["status"] == "ok" else 503
 
     return app

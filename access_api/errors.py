@@ -1,32 +1,132 @@
-"""The one place that maps domain errors to HTTP responses."""
+"""The one place that maps errors to HTTP responses: JSON problem documents.
+
+Every error body is ``{"code", "message", "message_en", "issues": [...]}`` with a stable issue
+code (``khoso issues CODE`` explains it); nothing reaches a client as an HTML page or a bare 500.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
-from flask import Flask, jsonify, request
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from preservation.errors import ConfigError, Conflict, KhosoError, NotFound, ValidationFailed
+from preservation.errors import (
+    ConfigError,
+    Conflict,
+    Forbidden,
+    KhosoError,
+    NotFound,
+    TooManyRequests,
+    Unauthorised,
+    Unavailable,
+    ValidationFailed,
+)
+from preservation.issues import Issue
 
-STATUS = {NotFound: 404, Conflict: 409, ValidationFailed: 422, ConfigError: 500}
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[KhosoError], int] = {
+    NotFound: 404, Conflict: 409, ValidationFailed: 422, Unauthorised: 401, Forbidden: 403,
+    TooManyRequests: 429, Unavailable: 503, ConfigError: 500}
+# Werkzeug's own refusals, by status: the code a client gets for each.
+HTTP_CODES = {404: "API002", 405: "API003", 413: "API004", 415: "API005"}
 
 
-def _lang() -> str:
-    best = request.accept_languages.best_match(["vi", "en"])
-    return best or "vi"
+def lang() -> str:
+    """The caller's language: ``Accept-Language`` (Vietnamese unless English is preferred)."""
+    return request.accept_languages.best_match(["vi", "en"]) or "vi"
 
 
-def register(app: Flask) -> None:
+def problem(issue: Issue, status: int, issues: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body = {"code": issue.code, "message": issue.message(lang()),
+            "message_en": issue.message("en"), "issues": issues or []}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="khoso"')
+    return response
+
+
+def issue_dict(issue: Issue) -> dict[str, Any]:
+    return {"code": issue.code, "severity": str(issue.severity), "path": issue.path,
+            "message": issue.message(lang()), "message_en": issue.message("en")}
+
+
+def _field_issues(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """webargs' {location: {field: [messages]}} as issues, one per message."""
+    out: list[dict[str, Any]] = []
+
+    def walk(where: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{where}.{key}" if where else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            for message in value:
+                out.append(issue_dict(Issue("API008", where, {"field": where, "reason": message})))
+        else:
+            out.append(issue_dict(Issue("API008", where, {"field": where, "reason": str(value)})))
+
+    walk("", detail)
+    return out
+
+
+def register(app: APIFlask) -> None:
     @app.errorhandler(KhosoError)
-    def domain_error(exc: KhosoError):
+    def domain_error(exc: KhosoError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        body: dict[str, dict[str, Any]] = {"error": {
-            "code": exc.code, "message": exc.message(_lang()), "message_en": exc.message("en")}}
-        if isinstance(exc, ValidationFailed):
-            body["error"]["issues"] = [i.to_dict() for i in exc.report.issues]
-        return jsonify(body), status
+        issues = ([issue_dict(i) for i in exc.report.issues]
+                  if isinstance(exc, ValidationFailed) else [])
+        headers = {}
+        if isinstance(exc, (TooManyRequests, Unavailable)):
+            headers["Retry-After"] = str(exc.retry_after)
+        elif exc.transient:  # the archive's own fault: the client retries, never rejected
+            status, headers = 503, {"Retry-After": "30"}
+        return problem(exc.issue, status, issues, headers)
+
+    @app.error_processor
+    def http_error(error: HTTPError) -> Response:
+        status = error.status_code
+        if status in (400, 422) and isinstance(error.detail, dict) and error.detail:
+            issues = _field_issues(error.detail)
+            first = issues[0]["path"] if issues else ""
+            return problem(Issue("API001", "", {"count": len(issues), "first": first}), status,
+                           issues, _headers(error))
+        return problem(_http_issue(status, error.message or ""), status, [], _headers(error))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        return jsonify({"error": {"code": f"HTTP{exc.code}", "message": exc.description}}), exc.code
+    def werkzeug_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
+        return problem(_http_issue(status, exc.description or ""), status, [], headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unhandled error %s on %s %s", ref, request.method, request.path)
+        return problem(Issue("API007", "", {"ref": ref}), 500)
+
+
+def _headers(error: HTTPError) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(error.headers or {}).items()}
+
+
+def _http_issue(status: int, description: str) -> Issue:
+    code = HTTP_CODES.get(status)
+    if code == "API002":
+        return Issue(code, "", {"path": request.path})
+    if code == "API003":
+        return Issue(code, "", {"method": request.method, "path": request.path})
+    if code == "API004":
+        from flask import current_app
+        return Issue(code, "", {"limit": current_app.config.get("MAX_CONTENT_LENGTH")})
+    if code == "API005":
+        return Issue(code, "", {"content_type": request.content_type or "-",
+                                "accepted": "application/json"})
+    return Issue("API006", "", {"reason": description or str(status)})

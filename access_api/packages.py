@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, request
+from apiflask import APIBlueprint
+from flask import current_app, jsonify, request
 
-from access_api.auth import require_role
+from access_api.api.base import requires
+from access_api.services.base import UserRole
 from preservation.catalog import queries
 from preservation.catalog.models import Package, StoredCopy
 from preservation.catalog.vocab import PackageKind
 from preservation.errors import KhosoError, NotFound
 from preservation.issues import Noun, Text
 
-bp = Blueprint("packages", __name__, url_prefix="/api/v1/packages")
+bp = APIBlueprint("packages", __name__, url_prefix="/api/v1/packages", tag="packages")
 
 
 def _copy(c: StoredCopy) -> dict:
@@ -27,7 +29,7 @@ def _package(p: Package, copies: list[StoredCopy]) -> dict:
 
 
 @bp.get("")
-@require_role("preservation_officer", "archivist")
+@requires(UserRole.PRESERVATION_OFFICER, UserRole.ARCHIVIST)
 def list_packages():
     critical = request.args.get("critical")
     if critical not in (None, "true", "false"):
@@ -52,7 +54,7 @@ def list_packages():
 
 
 @bp.get("/<path:objid>")
-@require_role("preservation_officer", "archivist")
+@requires(UserRole.PRESERVATION_OFFICER, UserRole.ARCHIVIST)
 def get_package(objid: str):
     with current_app.extensions["khoso"]["catalog"].session() as s:
         versions = queries.package_with_copies(s, objid)

@@ -2,7 +2,7 @@
 # Installs the Debian packages khoso needs, only those missing. Used by `make install` and by the
 # images in this folder. Needs root to install; without root it names what is missing and stops.
 set -eu
-want="clamav clamav-daemon redis-server postgresql curl iproute2"
+want="clamav clamav-daemon redis-server postgresql curl iproute2 fonts-dejavu-core"
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

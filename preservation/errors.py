@@ -49,3 +49,30 @@ class Conflict(KhosoError):
 
 class ConfigError(KhosoError):
     """A bad or unknown setting; start-up stops with the variable named."""
+
+
+class Unauthorised(KhosoError):
+    """No identity, or one that is not valid (missing, unknown, expired or revoked token)."""
+
+
+class Forbidden(KhosoError):
+    """A known identity that may not do this."""
+
+
+class TooManyRequests(KhosoError):
+    """The caller must wait (repeated failed logins); ``retry_after`` in seconds."""
+
+    def __init__(self, code: str, path: str = "", *, retry_after: int, **params: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(code, path, **params)
+
+
+class Unavailable(KhosoError):
+    """The archive cannot take this now (queue full, a service down): the caller retries
+    after ``retry_after`` seconds. Never the caller's fault."""
+
+    transient = True
+
+    def __init__(self, code: str, path: str = "", *, retry_after: int = 30, **params: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(code, path, **params)

@@ -120,6 +120,13 @@ class Noun(StrEnum):
     JOB = "job"
     PACKAGE = "package"
     AIP = "aip"
+    RECORD = "record"
+    DOCUMENT = "document"
+    FILE = "file"
+    TOKEN = "token"
+    UPLOAD = "upload"
+    ACCESS_REQUEST = "access_request"
+    DIP = "dip"
 
     def label(self, lang: str) -> str:
         vi, en = _NOUNS[self]
@@ -129,7 +136,12 @@ class Noun(StrEnum):
 # Vietnamese nouns in lower case (they follow a verb); English ones open the sentence.
 _NOUNS = {Noun.AGENCY: ("cơ quan", "Agency"), Noun.FONDS: ("phông", "Fonds"),
           Noun.USER: ("tài khoản", "User"), Noun.JOB: ("công việc", "Job"),
-          Noun.PACKAGE: ("gói", "Package"), Noun.AIP: ("gói lưu trữ (AIP)", "AIP")}
+          Noun.PACKAGE: ("gói", "Package"), Noun.AIP: ("gói lưu trữ (AIP)", "AIP"),
+          Noun.RECORD: ("hồ sơ", "Record"), Noun.DOCUMENT: ("tài liệu", "Document"),
+          Noun.FILE: ("tệp", "File"), Noun.TOKEN: ("mã truy cập", "Token"),
+          Noun.UPLOAD: ("phiên tải lên", "Upload"),
+          Noun.ACCESS_REQUEST: ("yêu cầu khai thác", "Access request"),
+          Noun.DIP: ("gói thông tin khai thác (DIP)", "DIP")}
 
 
 def _render(template: str, params: Mapping[str, Any], lang: str) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from preservation.catalog.vocab import (
+    AccessAction,
     ArchiveKind,
     CheckResult,
     DocumentKind,
@@ -453,3 +454,47 @@ class CatalogState(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AccessEntry(Base):
+    """Sổ khai thác sử dụng: who saw, downloaded or copied what, when and for what purpose.
+    Written with an audit-log entry in the same transaction (``catalog.access_register``)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        one_of("action", tuple(AccessAction), "action"),
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_actor", "actor"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(10))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str | None] = mapped_column(String(1000))
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- accounts (#14) ---
+
+
+
+# --- submissions and uploads (#14) ---
+
+
+
+# --- search index (#14) ---
+
+
+
+# --- access requests and DIPs (#14) ---
+
+
+
+# --- catalog reads and files (#14) ---
+
+
+
+# --- operations (#14) ---

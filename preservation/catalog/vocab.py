@@ -79,3 +79,21 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class AccessMode(StrEnum):
+    """TT 05 ``mode`` (chế độ sử dụng) of a hồ sơ or tài liệu."""
+
+    PUBLIC = "01"  # Công khai: readers see metadata and content
+    CONDITIONAL = "02"  # Sử dụng có điều kiện: metadata; content through an approved request
+    SECRET = "03"  # Mật: never shown to readers, not even counted
+
+
+class AccessAction(StrEnum):
+    """What the access register (sổ khai thác sử dụng) records."""
+
+    VIEW = "view"  # metadata or a reading copy shown
+    DOWNLOAD = "download"  # a file's bytes sent
+    COPY = "copy"  # a dissemination copy (BẢN SAO) made
+    DIP = "dip"  # a DIP built or downloaded
+    REQUEST = "request"  # an access request filed, approved or refused

@@ -64,5 +64,5 @@ def test_unmigrated_catalog_is_down(settings_env):
 def test_unknown_route_is_json(settings_env):
     client, catalog = client_for(settings_env)
     resp = client.get("/khong-co")
-    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "HTTP404"
+    assert resp.status_code == 404 and resp.get_json()["code"] == "API002"
     catalog.dispose()
