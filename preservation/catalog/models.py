@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from preservation.catalog.vocab import (
     AccessAction,
+    AccessRequestStatus,
     ArchiveKind,
     CheckResult,
     DocumentKind,
@@ -475,6 +476,46 @@ class AccessEntry(Base):
     purpose: Mapped[str | None] = mapped_column(String(1000))
     request_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessRequest(Base):
+    """Yêu cầu khai thác: a reader's request to use documents, with the DIP EAD request fields
+    (TT 05 Phụ lục V: requestID, requestDate, purpose, purposeContent, feeObjectType,
+    researchTopic, description) and the archivist's decision. Approval is valid until
+    ``expires_at``."""
+
+    __tablename__ = "access_request"
+    __table_args__ = (one_of("status", tuple(AccessRequestStatus), "status"),
+                      Index("ix_access_request_requester", "requester"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    requester: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default=AccessRequestStatus.PENDING.value)
+    purpose: Mapped[str] = mapped_column(String(2))  # 01 cá nhân, 02 công vụ, 03 công vụ đặc biệt
+    purpose_content: Mapped[str | None] = mapped_column(String(500))
+    fee_object_type: Mapped[str | None] = mapped_column(String(2))
+    research_topic: Mapped[str | None] = mapped_column(String(250))
+    description: Mapped[str | None] = mapped_column(String(2000))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+
+    items: Mapped[list[AccessRequestItem]] = relationship(back_populates="request",
+                                                          cascade="all, delete-orphan")
+
+
+class AccessRequestItem(Base):
+    """One document (by docCode) an access request asks for."""
+
+    __tablename__ = "access_request_item"
+    __table_args__ = (UniqueConstraint("request_id", "doc_code", name="request_doc"),
+                      Index("ix_access_request_item_doc", "doc_code"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_request.id"))
+    doc_code: Mapped[str] = mapped_column(String(100))
+
+    request: Mapped[AccessRequest] = relationship(back_populates="items")
 
 
 # --- accounts (#14) ---

@@ -97,3 +97,12 @@ class AccessAction(StrEnum):
     COPY = "copy"  # a dissemination copy (BẢN SAO) made
     DIP = "dip"  # a DIP built or downloaded
     REQUEST = "request"  # an access request filed, approved or refused
+
+
+class AccessRequestStatus(StrEnum):
+    """Where a reader's access request (yêu cầu khai thác) stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
