@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["request_id"], ["access_request.id"],
                                 name=op.f("fk_access_request_item_request_id_access_request")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_request_item")),
-        sa.UniqueConstraint("request_id", "doc_code", name=op.f("uq_access_request_item_request_id")),
+        sa.UniqueConstraint("request_id", "doc_code", name="request_doc"),
     )
     op.create_index("ix_access_request_item_doc", "access_request_item", ["doc_code"])
 
