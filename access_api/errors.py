@@ -10,6 +10,7 @@ import logging
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
@@ -105,6 +106,18 @@ def register(app: APIFlask) -> None:
         status = exc.code or 500
         headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
         return problem(_http_issue(status, exc.description or ""), status, [], headers)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def catalog_down(exc: Exception) -> Response:
+        """The catalog unreachable is the archive's fault: 503, retry later; the connection's
+        details stay in the server's log (they name hosts)."""
+        ref = uuid.uuid4().hex[:12]
+        log.error("catalog unreachable %s on %s %s: %s", ref, request.method, request.path,
+                  str(exc).splitlines()[0])
+        return problem(Issue("DB001", "", {"reason": f"ref {ref}"}), 503, [],
+                       {"Retry-After": "30"})
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -98,3 +98,15 @@ def test_the_access_register_writes_the_audit_log_too(khoso):
         assert (entry.actor, entry.action, entry.object_id) == ("doc-gia", "download", "X.0000001")
         audit = s.query(AuditEntry).filter(AuditEntry.action == "access.download").one()
         assert audit.detail["purpose"] == "nghiên cứu" and audit.detail["name"] == "a.pdf"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_catalog_that_cannot_be_reached_is_503_not_the_callers_fault(khoso, tmp_path):
+    from preservation.catalog.db import Catalog
+
+    gone = Catalog("postgresql+psycopg://khoso@127.0.0.1:1/khoso?connect_timeout=2")
+    client = create_app(khoso.settings, gone).test_client()
+    resp = client.get("/api/v1/packages", headers={"Authorization": "Bearer khoso_x"})
+    body = resp.get_json()
+    assert resp.status_code == 503 and body["code"] == "DB001", body
+    assert resp.headers["Retry-After"] and "127.0.0.1" not in body["message"]
