@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from access_api.app import create_app
 from access_api.services.base import Identity, UserRole
-from access_api.services.policy import may_read, may_see
+from access_api.services.policy import effective_mode, may_read, may_see
 from preservation.accounts import create_user, issue_token
 from preservation.catalog import access_register
 from preservation.catalog.models import AccessEntry, AccessRequest, AccessRequestItem, AuditEntry
@@ -69,6 +69,13 @@ def test_policy_by_mode():
     assert may_see(ARCHIVIST, "03") and may_read(ARCHIVIST, "03")
     assert may_see(AGENCY, "03", "000.00.00.H41") and not may_see(AGENCY, "03", "000.00.00.H42")
     assert may_read(AGENCY, "02", "000.00.00.H41") and not may_read(AGENCY, "02", "x")
+
+
+def test_a_document_is_as_strict_as_its_record():
+    assert effective_mode("01", "03") == "03" and effective_mode("03", "01") == "03"
+    assert effective_mode("01", "02") == "02" and effective_mode(None, "01") == "01"
+    assert effective_mode("01", None) == "01" and effective_mode(None, None) == "03"
+    assert effective_mode("zz", "01") == "03"
 
 
 def test_an_approved_request_counts_until_it_expires(khoso):
