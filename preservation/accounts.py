@@ -74,8 +74,13 @@ def _nfc(password: str) -> str:
     return unicodedata.normalize("NFC", password)
 
 
+def _secret(password: str) -> bytes:
+    """The bytes hashed: NFC, UTF-8 (a lone surrogate a JSON body may carry kept as is)."""
+    return _nfc(password).encode("utf-8", "surrogatepass")
+
+
 def hash_password(password: str) -> str:
-    return ARGON2.hash(_nfc(password))
+    return ARGON2.hash(_secret(password))
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -83,7 +88,7 @@ def check_password(password: str, stored: str) -> bool:
     if stored.startswith("scrypt$"):
         return _check_scrypt(password, stored)
     try:
-        return ARGON2.verify(stored, _nfc(password))
+        return ARGON2.verify(stored, _secret(password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -103,8 +108,9 @@ def _check_scrypt(password: str, stored: str) -> bool:
     try:
         _scheme, n, r, p, salt, key = stored.split("$")
         expected = base64.b64decode(key)
-        probe = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
-                               r=int(r), p=int(p), dklen=len(expected))
+        probe = hashlib.scrypt(password.encode("utf-8", "surrogatepass"),
+                               salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                               dklen=len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(probe, expected)
@@ -391,7 +397,8 @@ class LoginLimits:
 def failure_key(username: str) -> str:
     """How a username is counted: case-folded, without NUL, at most 80 characters (so
     ``Admin`` and ``admin`` share one count, and any text the client sends can be stored)."""
-    return username.casefold().replace("\x00", "")[:80]
+    text = username.casefold().replace("\x00", "")[:80]
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def login_wait(session: Session, username: str, client: str, limits: LoginLimits) -> int:
