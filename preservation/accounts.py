@@ -57,6 +57,10 @@ names that differ only in case or in Unicode form)."""
 DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)
 MAX_TOKEN_LIFETIME = dt.timedelta(days=365)
 _LIFETIME = re.compile(r"([1-9][0-9]{0,5})([hd])")
+LIFETIME_PATTERN = ("^(?:(?:[1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d"
+                    "|(?:[1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)h)$")
+"""Every lifetime ``parse_lifetime`` accepts, as one regular expression (for the OpenAPI
+document)."""
 TOKEN_PREFIX = "khoso_"
 # last_used_at / last_seen_at are written at most this often: a write per request would make
 # every read a catalog write.
@@ -276,7 +280,7 @@ def token_digest(token: str) -> str:
 def parse_lifetime(text: str) -> dt.timedelta | Issue:
     """``90d``, ``12h``… as a duration, or the issue with it: a token never lives forever
     (``never`` is refused, ``ACC012``) nor longer than a year."""
-    match = _LIFETIME.fullmatch(text.strip().lower())
+    match = _LIFETIME.fullmatch(text)
     if match is None:
         if text.strip().lower() in {"never", "0", "none", "infinite", "forever"}:
             return Issue("ACC012", "expires", {"max": MAX_TOKEN_LIFETIME.days})

@@ -19,11 +19,13 @@ from access_api.api.base import Instant, PageQuery, identity, page_of, paged, re
 from access_api.services import accounts
 from access_api.services.accounts import TokenView, UserView
 from access_api.services.base import UserRole
+from preservation.accounts import LIFETIME_PATTERN, USERNAME
 from preservation.errors import Unauthorised
 
 bp = APIBlueprint("accounts", __name__, url_prefix="/api/v1", tag="auth")
 
 ROLES = [r.value for r in UserRole]
+NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"  # documented; the service refuses them (ACC013)
 
 
 class LoginIn(Schema):
@@ -55,20 +57,27 @@ class MeOut(UserOut):
 
 
 class UserIn(Schema):
-    username = fields.String(required=True, validate=validators.Length(min=1, max=80))
+    """The username's pattern and the password policy are checked by the service, so that a
+    refusal names its rule (``ACC009``, ``ACC002``–``ACC005``); the pattern is documented."""
+
+    username = fields.String(required=True, validate=validators.Length(min=1, max=80),
+                             metadata={"pattern": f"^{USERNAME.pattern}$"})
     password = fields.String(required=True, validate=validators.Length(min=1, max=1024))
     roles = fields.List(fields.String(validate=validators.OneOf(ROLES)), required=True,
                         validate=validators.Length(min=1, max=len(ROLES)))
     agency = fields.String(load_default=None, allow_none=True,
                            validate=validators.Length(min=1, max=25))
     full_name = fields.String(load_default=None, allow_none=True,
-                              validate=validators.Length(max=200))
+                              validate=validators.Length(max=200),
+                              metadata={"pattern": NO_CONTROL})
 
 
 class TokenIn(Schema):
-    label = fields.String(load_default="api", validate=validators.Length(min=1, max=100))
+    label = fields.String(load_default="api", validate=validators.Length(min=1, max=100),
+                          metadata={"pattern": NO_CONTROL})
     expires = fields.String(load_default="90d", validate=validators.Length(min=1, max=20),
-                            metadata={"description": "12h, 30d, 90d… (at most 365d)"})
+                            metadata={"description": "12h, 30d, 90d… (at most 365d or 8760h)",
+                                      "pattern": LIFETIME_PATTERN})
 
 
 class TokenOut(Schema):
@@ -125,7 +134,7 @@ def _clear_cookie() -> None:
                     "PATCH and DELETE requests send in `X-CSRF-Token`. Wrong username or "
                     "password: 401 `ACC020` (the same for an unknown account); too many failed "
                     "logins: 429 `ACC021` with `Retry-After`.",
-        responses=[401, 429])
+        responses=[400, 401, 429])
 def login(body: dict[str, Any]) -> dict[str, Any]:
     done = accounts.login(services(), body["username"], body["password"],
                           request.remote_addr or "-")
@@ -193,7 +202,7 @@ def list_users(query: dict[str, Any]) -> dict[str, Any]:
                     "upper-case, digits and others, not containing the username (`ACC002`–"
                     "`ACC005`). `agency` (an agency's organ id) is required for, and only for, "
                     "`agency_submitter`. A taken username: 409 `AUTH001`.",
-        responses=[401, 403, 409])
+        responses=[400, 401, 403, 409])
 def add_user(body: dict[str, Any]) -> dict[str, Any]:
     view = accounts.add_user(services(), identity(), body["username"], body["password"],
                              body["roles"], agency=body["agency"], full_name=body["full_name"])
@@ -232,7 +241,7 @@ def enable_user(name: str) -> dict[str, Any]:
 @bp.doc(summary="Cấp mã truy cập API (issue an API token, shown once; admin)",
         description="`expires`: `12h`, `30d`, `90d` (the default)… at most `365d`; a token "
                     "that never expires is refused (`ACC012`).",
-        responses=[401, 403, 404, 409])
+        responses=[400, 401, 403, 404, 409])
 def issue_token(name: str, body: dict[str, Any]) -> dict[str, Any]:
     new = accounts.issue_token(services(), identity(), name, expires=body["expires"],
                                label=body["label"])
