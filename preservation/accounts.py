@@ -53,6 +53,8 @@ MAX_PASSWORD = 1024
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,79}")
 """A username: lower-case ASCII letters, digits, ``. _ @ -``, 1–80 characters (no look-alike
 names that differ only in case or in Unicode form)."""
+RESERVED = frozenset({"anonymous", "system", "cli"})
+"""Names the audit log uses for callers that are not accounts."""
 
 DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)
 MAX_TOKEN_LIFETIME = dt.timedelta(days=365)
@@ -65,6 +67,7 @@ TOKEN_PREFIX = "khoso_"
 # last_used_at / last_seen_at are written at most this often: a write per request would make
 # every read a catalog write.
 TOUCH_EVERY = dt.timedelta(minutes=1)
+SESSION_KEPT = dt.timedelta(days=30)  # an expired session row is deleted this long after
 
 
 def aware(value: dt.datetime) -> dt.datetime:
@@ -181,6 +184,8 @@ def account_issues(session: Session, username: str, roles: list[str],
     found: list[Issue] = []
     if not USERNAME.fullmatch(username):
         found.append(Issue("ACC009", "username", {"max": 80}))
+    elif username in RESERVED:
+        found.append(Issue("ACC018", "username", {"username": username}))
     known = set(session.scalars(sa.select(Role.name)))
     for role in sorted(set(roles) - known):
         found.append(Issue("AUTH002", "roles", {"role": role}))
@@ -256,6 +261,20 @@ def active_admins(session: Session) -> int:
     return session.scalar(
         sa.select(sa.func.count(sa.distinct(User.id))).join(User.roles)
         .where(Role.name == "admin", User.is_active.is_(True))) or 0
+
+
+def set_password(session: Session, user: User, password: str, actor: str,
+                 keep_session: int | None = None) -> None:
+    """A new password for ``user``; every open session but ``keep_session`` (the one the
+    change was made in) is closed, so a stolen session ends with the old password. API tokens
+    are credentials of their own and stay."""
+    user.password_hash = hash_password(password)
+    closing = sa.update(LoginSession).where(LoginSession.user_id == user.id,
+                                            LoginSession.revoked_at.is_(None))
+    if keep_session is not None:
+        closing = closing.where(LoginSession.id != keep_session)
+    session.execute(closing.values(revoked_at=utcnow()))
+    audit.record(session, actor, "user.password", "user", user.id, username=user.username)
 
 
 def rehash(session: Session, user: User, password: str) -> None:
@@ -358,6 +377,8 @@ def open_session(session: Session, user: User, lifetime: dt.timedelta,
     """A new login session for ``user``: its secret (for the cookie, returned once) and row."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
+    session.execute(sa.delete(LoginSession).where(  # long over: nothing left to check
+        LoginSession.user_id == user.id, LoginSession.expires_at < now - SESSION_KEPT))
     row = LoginSession(user_id=user.id, secret_hash=token_digest(secret), created_at=now,
                        expires_at=now + lifetime, last_seen_at=now,
                        client=(client or "")[:64] or None)

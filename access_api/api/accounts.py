@@ -72,6 +72,15 @@ class UserIn(Schema):
                               metadata={"pattern": NO_CONTROL})
 
 
+class PasswordIn(Schema):
+    password = fields.String(required=True, validate=validators.Length(min=1, max=1024))
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.String(required=True, validate=validators.Length(min=1, max=1024))
+    new_password = fields.String(required=True, validate=validators.Length(min=1, max=1024))
+
+
 class TokenIn(Schema):
     label = fields.String(load_default="api", validate=validators.Length(min=1, max=100),
                           metadata={"pattern": NO_CONTROL})
@@ -183,6 +192,24 @@ def my_tokens(query: dict[str, Any]) -> dict[str, Any]:
     return paged([_token(t) for t in items], total, query["page"], query["size"])
 
 
+@bp.post("/me/password")
+@requires()
+@bp.input(PasswordChangeIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Đổi mật khẩu của tôi (change the caller's own password)",
+        description="Needs the current password (a wrong one: 403 `ACC019`, counted as a failed "
+                    "login, so 429 `ACC021` after too many); the new one follows the policy "
+                    "(422 `ACC023`). The caller's other sessions are closed.",
+        responses=[400, 401, 403, 429])
+def change_password(body: dict[str, Any]) -> str:
+    caller = current_caller()
+    if caller is None:  # requires() let only a signed-in caller through
+        raise Unauthorised("AUTH003")
+    accounts.change_password(services(), caller, body["current_password"],
+                             body["new_password"], request.remote_addr or "-")
+    return ""
+
+
 @bp.get("/users")
 @requires(UserRole.ADMIN)
 @bp.input(PageQuery, location="query", arg_name="query")
@@ -232,6 +259,17 @@ def disable_user(name: str) -> dict[str, Any]:
 @bp.doc(summary="Mở khóa tài khoản (enable; admin)", responses=[401, 403, 404])
 def enable_user(name: str) -> dict[str, Any]:
     return _user(accounts.set_active(services(), identity(), name, True))
+
+
+@bp.post("/users/<name>/password")
+@requires(UserRole.ADMIN)
+@bp.input(PasswordIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Đặt lại mật khẩu (reset an account's password; its sessions close; admin)",
+        responses=[400, 401, 403, 404])
+def reset_password(name: str, body: dict[str, Any]) -> str:
+    accounts.reset_password(services(), identity(), name, body["password"])
+    return ""
 
 
 @bp.post("/users/<name>/tokens")

@@ -39,6 +39,13 @@ def _token_row(view: TokenView) -> dict[str, Any]:
             for key, value in asdict(view).items()}
 
 
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(_("Mật khẩu"), hide_input=True,
+                            confirmation_prompt=_("Nhập lại mật khẩu")))
+
+
 @main.group()
 def user() -> None:
     """Tài khoản và mã truy cập API."""
@@ -60,17 +67,28 @@ def user_add(obj: Context, username: str, roles: tuple[str, ...], agency: str | 
              full_name: str | None, password_stdin: bool) -> None:
     """Thêm tài khoản. Mật khẩu: 12–1024 ký tự, ít nhất hai loại trong chữ thường, chữ hoa,
     chữ số và ký tự khác, không chứa tên đăng nhập."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = str(click.prompt(_("Mật khẩu"), hide_input=True,
-                                    confirmation_prompt=_("Nhập lại mật khẩu")))
+    password = _password(password_stdin)
     try:
         accounts.add_user(obj.services, obj.identity, username, password, list(roles),
                           agency=agency, full_name=full_name)
     except Conflict as exc:
         refused(obj, exc)
     click.echo(_("Đã thêm tài khoản: {username}").format(username=username))
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help=N_("Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (không thì hỏi hai lần)."))
+@click.pass_obj
+def user_password(obj: Context, username: str, password_stdin: bool) -> None:
+    """Đặt mật khẩu mới cho tài khoản; mọi phiên đăng nhập của nó bị đóng."""
+    password = _password(password_stdin)
+    try:
+        accounts.reset_password(obj.services, obj.identity, username, password)
+    except NotFound as exc:
+        refused(obj, exc)
+    click.echo(_("Đã đặt mật khẩu mới cho: {username}").format(username=username))
 
 
 @user.command("token")

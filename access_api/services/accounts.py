@@ -193,6 +193,52 @@ def set_active(ctx: ServiceContext, identity: Identity, username: str,
     return view
 
 
+def _password_report(password: str, username: str, path: str) -> None:
+    issues = core.password_issues(password, username, path)
+    if issues:
+        raise ValidationFailed(Report(issues), "ACC023")
+
+
+def reset_password(ctx: ServiceContext, identity: Identity, username: str,
+                   password: str) -> None:
+    """An admin sets an account's password (it forgot it, or it may be known to someone
+    else): the account's sessions are all closed; its API tokens stay."""
+    _require_admin(identity)
+    _password_report(password, username, "password")
+    with UnitOfWork(ctx) as uow:
+        user = _user(uow.session, username)
+        core.set_password(uow.session, user, password, identity.actor)
+        uow.register(MirrorAuditLog())
+
+
+def change_password(ctx: ServiceContext, caller: Caller, current: str, new: str,
+                    client: str) -> None:
+    """The caller changes its own password, proving the current one (a wrong one counts as a
+    failed login: ``ACC019``, and ``ACC021`` once too many). Its other sessions are closed;
+    the one it is using stays open."""
+    username = caller.identity.actor
+    rules = limits(ctx)
+    with ctx.catalog.session() as s:
+        wait = core.login_wait(s, username, client, rules)
+    if wait:
+        raise TooManyRequests("ACC021", retry_after=wait, seconds=wait)
+    with ctx.catalog.session() as s:
+        user = core.find_user(s, username)
+        good = user is not None and core.check_password(current, user.password_hash)
+        if not good:
+            core.record_failure(s, username, client)
+    if not good:
+        raise Forbidden("ACC019")
+    _password_report(new, username, "new_password")
+    with UnitOfWork(ctx) as uow:
+        user = _user(uow.session, username)
+        kept = (core.session_record(uow.session, caller.session_secret)
+                if caller.session_secret else None)
+        core.set_password(uow.session, user, new, username,
+                          keep_session=kept.id if kept is not None else None)
+        uow.register(MirrorAuditLog())
+
+
 # --- API tokens ---------------------------------------------------------------------------
 
 def issue_token(ctx: ServiceContext, identity: Identity, username: str, *,

@@ -128,6 +128,21 @@ def test_refusals_exit_1_and_usage_errors_exit_2(khoso):
     assert english.stderr == "Error [GEN002]: Token not found: 99.\n"
 
 
+def test_user_password_sets_a_new_one_under_the_policy(khoso):
+    assert add(khoso, "doc-gia", "--role", "reader").exit_code == 0
+    weak = run(khoso, "user", "password", "doc-gia", "--password-stdin", stdin="ngắn\n")
+    assert weak.exit_code == 1 and "[ACC002]" in weak.stderr
+    missing = run(khoso, "user", "password", "khong-co", "--password-stdin",
+                  stdin="Mật khẩu mới 2027\n")
+    assert missing.exit_code == 1 and "[GEN002]" in missing.stderr
+    done = run(khoso, "user", "password", "doc-gia", stdin="Mật khẩu mới 2027\n" * 2)
+    assert done.exit_code == 0 and done.stdout.endswith("Đã đặt mật khẩu mới cho: doc-gia\n")
+    client = create_app(khoso.settings, khoso.catalog).test_client()
+    assert client.post("/api/v1/auth/login", json={
+        "username": "doc-gia", "password": "Mật khẩu mới 2027"}).status_code == 200
+    assert "user.password" in actions(khoso)
+
+
 def test_the_last_admin_is_not_disabled(khoso):
     assert add(khoso, "quan-tri", "--role", "admin").exit_code == 0
     refused = run(khoso, "user", "disable", "quan-tri")

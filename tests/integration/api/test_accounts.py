@@ -483,3 +483,64 @@ def test_the_openapi_document_describes_every_status_of_the_matrix(khoso, api):
         operation = spec["paths"][template][method.lower()]
         documented = {int(code) for code in operation["responses"]}
         assert set(expected.values()) <= documented, (method, path, documented)
+
+
+# --- passwords changed and reset -------------------------------------------------------------
+
+def test_changing_ones_password_needs_the_current_one_and_closes_other_sessions(khoso):
+    account(khoso, "doc-gia", "reader")
+    here = create_app(settings_for(khoso, login_window=900), khoso.catalog).test_client()
+    elsewhere = create_app(settings_for(khoso, login_window=900), khoso.catalog).test_client()
+    csrf = login(here, "doc-gia").get_json()["csrf_token"]
+    assert login(elsewhere, "doc-gia").status_code == 200
+    new = "Mật khẩu mới 2027"
+
+    def change(current: str, replacement: str):
+        return here.post("/api/v1/me/password", headers={"X-CSRF-Token": csrf},
+                         json={"current_password": current, "new_password": replacement})
+
+    wrong = change("Sai mật khẩu 1", new)
+    assert wrong.status_code == 403 and wrong.get_json()["code"] == "ACC019"
+    weak = change(PASSWORD, "ngắn")
+    assert weak.status_code == 422 and weak.get_json()["code"] == "ACC023"
+    assert {i["path"] for i in weak.get_json()["issues"]} == {"new_password"}
+    assert here.post("/api/v1/me/password", json={"current_password": PASSWORD,
+                                                  "new_password": new}).status_code == 403
+    assert change(PASSWORD, new).status_code == 204
+    assert here.get("/api/v1/me").status_code == 200  # the session it was changed in stays
+    assert elsewhere.get("/api/v1/me").status_code == 401  # the others are closed
+    assert login(elsewhere, "doc-gia").status_code == 401
+    assert login(elsewhere, "doc-gia", new).status_code == 200
+    for _ in range(5):  # wrong current passwords count as failed logins
+        assert change("Sai mật khẩu 1", new).status_code == 403
+    limited = change("Sai mật khẩu 1", new)
+    assert limited.status_code == 429 and limited.get_json()["code"] == "ACC021"
+    assert "user.password" in actions(khoso)
+
+
+def test_an_admin_resets_a_password_and_the_accounts_sessions_close(khoso, api):
+    admin = bearer(account(khoso, "quan-tri", "admin"))
+    reader_token = bearer(account(khoso, "doc-gia", "reader"))
+    reader = create_app(settings_for(khoso), khoso.catalog).test_client()
+    assert login(reader, "doc-gia").status_code == 200
+    weak = api.post("/api/v1/users/doc-gia/password", headers=admin,
+                    json={"password": "doc-gia-2026-x"})
+    assert weak.status_code == 422 and [i["code"] for i in weak.get_json()["issues"]] == ["ACC005"]
+    assert api.post("/api/v1/users/khong-co/password", headers=admin,
+                    json={"password": "Mật khẩu mới 2027"}).status_code == 404
+    done = api.post("/api/v1/users/doc-gia/password", headers=admin,
+                    json={"password": "Mật khẩu mới 2027"})
+    assert done.status_code == 204
+    assert reader.get("/api/v1/me").status_code == 401
+    assert api.get("/api/v1/me", headers=reader_token).status_code == 200  # tokens stay
+    assert login(reader, "doc-gia", "Mật khẩu mới 2027").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["anonymous", "system", "cli"])
+def test_reserved_usernames_are_refused(khoso, name):
+    token = account(khoso, "quan-tri", "admin")
+    client = create_app(settings_for(khoso), khoso.catalog).test_client()
+    response = client.post("/api/v1/users", headers=bearer(token),
+                           json={"username": name, "password": PASSWORD, "roles": ["reader"]})
+    assert response.status_code == 422
+    assert [i["code"] for i in response.get_json()["issues"]] == ["ACC018"]

@@ -31,7 +31,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(khoso):
         schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     ours = [op for op in operations if op.path.startswith(OURS)]
-    assert len(ours) == 12
+    assert len(ours) == 14
     headers = {"Authorization": f"Bearer {token}"}
     for operation in ours:
         @given(case=operation.as_strategy())
