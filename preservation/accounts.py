@@ -26,6 +26,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
 import sqlalchemy as sa
@@ -326,14 +327,19 @@ def issue_token(session: Session, user: User, name: str, actor: str = "system",
     return IssuedToken(secret, row)
 
 
-def token_state(row: ApiToken, now: dt.datetime | None = None) -> str:
-    """``active``, ``expired`` or ``revoked``."""
+class TokenState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"  # a revoked token that has expired since is still "revoked"
+
+
+def token_state(row: ApiToken, now: dt.datetime | None = None) -> TokenState:
     now = now or utcnow()
     if row.revoked_at is not None:
-        return "revoked"
+        return TokenState.REVOKED
     if row.expires_at is not None and aware(row.expires_at) <= now:
-        return "expired"
-    return "active"
+        return TokenState.EXPIRED
+    return TokenState.ACTIVE
 
 
 def token_record(session: Session, token: str) -> ApiToken | None:
@@ -343,7 +349,7 @@ def token_record(session: Session, token: str) -> ApiToken | None:
         return None
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     now = utcnow()
-    if row is None or token_state(row, now) != "active" or not row.user.is_active:
+    if row is None or token_state(row, now) is not TokenState.ACTIVE or not row.user.is_active:
         return None
     if row.last_used_at is None or aware(row.last_used_at) + TOUCH_EVERY < now:
         row.last_used_at = now

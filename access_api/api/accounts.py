@@ -19,7 +19,7 @@ from access_api.api.base import Instant, PageQuery, identity, page_of, paged, re
 from access_api.services import accounts
 from access_api.services.accounts import TokenView, UserView
 from access_api.services.base import UserRole
-from preservation.accounts import LIFETIME_PATTERN, USERNAME
+from preservation.accounts import LIFETIME_PATTERN, USERNAME, TokenState
 from preservation.errors import Unauthorised
 
 bp = APIBlueprint("accounts", __name__, url_prefix="/api/v1", tag="auth")
@@ -94,8 +94,7 @@ class TokenOut(Schema):
     username = fields.String(required=True)
     label = fields.String(required=True)
     prefix = fields.String(required=True)
-    state = fields.String(required=True, validate=validators.OneOf(
-        ["active", "expired", "revoked"]))
+    state = fields.String(required=True, validate=validators.OneOf(list(TokenState)))
     created_at = Instant(required=True)
     expires_at = Instant(required=True, allow_none=True)
     last_used_at = Instant(required=True, allow_none=True)
@@ -128,6 +127,15 @@ def _set_cookie(secret: str, max_age: int) -> None:
         return response
 
 
+def _no_store() -> None:
+    """A response holding a secret (a token, a CSRF token) is kept by no cache."""
+
+    @after_this_request
+    def no_store(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
 def _clear_cookie() -> None:
     @after_this_request
     def clear(response: Response) -> Response:
@@ -149,6 +157,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
                           request.remote_addr or "-")
     caller = done.caller
     _set_cookie(done.secret, services().settings.session_hours * 3600)
+    _no_store()
     return {"username": caller.identity.actor, "roles": sorted(caller.identity.roles),
             "agency": caller.identity.agency, "expires_at": caller.expires_at,
             "csrf_token": caller.csrf_token}
@@ -175,6 +184,7 @@ def me() -> dict[str, Any]:
     if caller is None:  # requires() let only a signed-in caller through
         raise Unauthorised("AUTH003")
     mine = accounts.me(services(), caller)
+    _no_store()
     return {**_user(mine.user), "auth": mine.method, "expires_at": mine.expires_at,
             "csrf_token": mine.csrf_token}
 
@@ -283,6 +293,7 @@ def reset_password(name: str, body: dict[str, Any]) -> str:
 def issue_token(name: str, body: dict[str, Any]) -> dict[str, Any]:
     new = accounts.issue_token(services(), identity(), name, expires=body["expires"],
                                label=body["label"])
+    _no_store()
     return {**_token(new.view), "token": new.token}
 
 

@@ -52,7 +52,7 @@ class TokenView:
     username: str
     label: str
     prefix: str
-    state: str  # active, expired or revoked
+    state: core.TokenState
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None

@@ -75,6 +75,7 @@ def test_login_sets_a_strict_httponly_cookie_and_csrf_guards_unsafe_requests(kho
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("khoso_session=") and "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie and "Secure" not in cookie and "Path=/" in cookie
+    assert response.headers["Cache-Control"] == "no-store"
     secret = api.get_cookie("khoso_session").value
     with khoso.catalog.session() as s:  # only the digest is stored
         stored = s.scalar(sa.select(LoginSession.secret_hash))
@@ -330,6 +331,7 @@ def test_tokens_are_shown_once_expire_and_are_revoked_by_owner_or_admin(khoso, a
     lifetime = (dt.datetime.fromisoformat(new["expires_at"])
                 - dt.datetime.fromisoformat(new["created_at"]))
     assert lifetime == dt.timedelta(hours=12) and new["token"].startswith(new["prefix"])
+    assert issued.headers["Cache-Control"] == "no-store"
     reader = bearer(new["token"])
     assert api.get("/api/v1/me", headers=reader).get_json()["username"] == "doc-gia"
     listed = api.get("/api/v1/users/doc-gia/tokens", headers=admin).get_json()
