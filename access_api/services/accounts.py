@@ -126,10 +126,14 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def _control_characters(field: str, value: str | None) -> list[Issue]:
+def _text_issues(field: str, value: str | None, longest: int) -> list[Issue]:
+    """A free-text field the catalog keeps: no control characters, at most ``longest``."""
+    found = []
     if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return [Issue("ACC013", field, {"field": field})]
-    return []
+        found.append(Issue("ACC013", field, {"field": field}))
+    if value is not None and len(value) > longest:
+        found.append(Issue("ACC024", field, {"field": field, "max": longest}))
+    return found
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -147,7 +151,7 @@ def add_user(ctx: ServiceContext, identity: Identity, username: str, password: s
         for issue in (core.account_issues(s, username, roles, agency,
                                           UserRole.AGENCY_SUBMITTER.value)
                       + core.password_issues(password, username)
-                      + _control_characters("full_name", full_name)):
+                      + _text_issues("full_name", full_name, 200)):
             report.issues.append(issue)
         if report.issues:
             raise ValidationFailed(report, "ACC001")
@@ -250,8 +254,8 @@ def issue_token(ctx: ServiceContext, identity: Identity, username: str, *,
     report = Report()
     if isinstance(lifetime, Issue):
         report.issues.append(lifetime)
-    report.issues.extend(_control_characters("label", label))
-    if not label.strip() or len(label) > 100:
+    report.issues.extend(_text_issues("label", label, 100))
+    if not label.strip():
         report.issues.append(Issue("ACC017", "label", {"max": 100}))
     if report.issues or isinstance(lifetime, Issue):
         raise ValidationFailed(report, "ACC016")

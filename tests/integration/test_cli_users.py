@@ -44,6 +44,8 @@ def test_user_add_checks_the_policy_the_role_and_the_agency(khoso):
                            "ACC008")]:
         refused = add(khoso, "doc-gia", *options)
         assert refused.exit_code == 1 and f"[{code}] --agency" in refused.stderr, refused.output
+    long_name = add(khoso, "doc-gia", "--role", "reader", "--full-name", "Nguyễn " * 50)
+    assert long_name.exit_code == 1 and "[ACC024] --full-name" in long_name.stderr
     taken = add(khoso, "he-thong", "--role", "reader")
     assert taken.exit_code == 1 and "AUTH001" in taken.stderr
     bogus = add(khoso, "doc-gia", "--role", "emperor")
@@ -112,6 +114,9 @@ def test_token_revoke_disable_enable_and_tokens(khoso):
 def test_refusals_exit_1_and_usage_errors_exit_2(khoso):
     assert add(khoso, "doc-gia", "--role", "reader").exit_code == 0
     for args, code in [(("user", "token", "doc-gia", "--expires", "never"), "ACC012"),
+                       (("user", "token", "doc-gia", "--label", "x" * 101), "ACC024"),
+                       (("user", "token", "doc-gia", "--label", " "), "ACC017"),
+                       (("user", "token", "doc-gia", "--label", "a\tb"), "ACC013"),
                        (("user", "token", "doc-gia", "--expires", "400d"), "ACC012"),
                        (("user", "token", "doc-gia", "--expires", "soon"), "ACC011"),
                        (("user", "token", "khong-co"), "GEN002"),
