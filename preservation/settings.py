@@ -73,6 +73,11 @@ class Settings:
     workers: int
     trust_dir: str
     keys_dir: str
+    session_secure: bool
+    session_hours: int
+    login_window: int
+    login_max_failures: int
+    login_max_failures_client: int
 
     @property
     def clamd_dir(self) -> Path:
@@ -294,6 +299,27 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     "KEYS_DIR": (str, lambda d: str(d / "keys"),
                  Text("Thư mục chứa khóa ký và chứng thư số của cơ quan lưu trữ.",
                       "Folder of the archive signing key and certificate.")),
+    "SESSION_SECURE": (_bool, lambda d: "false",
+                       Text("Cookie phiên đăng nhập chỉ được gửi qua HTTPS (cờ Secure); luôn "
+                            "bật khi yêu cầu đến bằng HTTPS.",
+                            "The login session cookie is sent over HTTPS only (Secure flag); "
+                            "always set when the request came over HTTPS.")),
+    "SESSION_HOURS": (_positive_int, lambda d: "8",
+                      Text("Số giờ một phiên đăng nhập trên trình duyệt còn hiệu lực.",
+                           "Hours a browser login session lasts.")),
+    "LOGIN_WINDOW": (_positive_int, lambda d: "900",
+                     Text("Khoảng thời gian (giây) đếm số lần đăng nhập sai.",
+                          "Window (seconds) over which failed logins are counted.")),
+    "LOGIN_MAX_FAILURES": (_positive_int, lambda d: "5",
+                           Text("Số lần đăng nhập sai tối đa của một tên đăng nhập trong "
+                                "khoảng thời gian đó; sau đó phải chờ (HTTP 429).",
+                                "Failed logins allowed for one username within the window; "
+                                "then the caller must wait (HTTP 429).")),
+    "LOGIN_MAX_FAILURES_CLIENT": (_positive_int, lambda d: "20",
+                                  Text("Số lần đăng nhập sai tối đa từ một địa chỉ máy khách "
+                                       "trong khoảng thời gian đó (mọi tên đăng nhập).",
+                                       "Failed logins allowed from one client address within "
+                                       "the window (any username).")),
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
                      "Data folder (catalog, replicas, clamd, broker).")

@@ -12,6 +12,7 @@ from access_api.cli import (  # noqa: F401 - registers the commands
     jobs,
     runtime,
     submission,
+    users,
 )
 from access_api.cli.base import main
 

@@ -1,4 +1,4 @@
-"""Set-up and administration: init, db, settings, keys, agencies, fonds, accounts."""
+"""Set-up and administration: init, db, settings, keys, agencies, fonds (accounts: ``users``)."""
 
 from __future__ import annotations
 
@@ -142,32 +142,3 @@ def keys_init(obj: Context, force: bool) -> None:
     subject = admin.init_keys(obj.services, force=force)
     click.echo(_("Đã tạo khóa ký: {subject} ({folder})").format(subject=subject,
                                                                 folder=obj.settings.keys_dir))
-
-
-@main.group()
-def user() -> None:
-    """Tài khoản và mã truy cập API."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              help=N_("Vai trò (lặp lại được): admin, archivist, preservation_officer, submitter, "
-                      "reader."))
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help=N_("Mật khẩu (hỏi khi không nhập)."))
-@click.pass_obj
-def user_add(obj: Context, username: str, roles: tuple[str, ...], password: str) -> None:
-    """Thêm tài khoản."""
-    admin.add_user(obj.services, obj.identity, username, password, list(roles))
-    click.echo(_("Đã thêm tài khoản: {username}").format(username=username))
-
-
-@user.command("token")
-@click.argument("username")
-@click.option("--name", default="api", show_default=True,
-              help=N_("Tên gợi nhớ của mã truy cập."))
-@click.pass_obj
-def user_token(obj: Context, username: str, name: str) -> None:
-    """Cấp mã truy cập API (chỉ hiển thị một lần)."""
-    click.echo(admin.issue_api_token(obj.services, obj.identity, username, name))

@@ -1,4 +1,5 @@
-"""Set-up and administration: initialise an installation, agencies, fonds, accounts, keys.
+"""Set-up and administration: initialise an installation, agencies, fonds, keys (accounts:
+``access_api.services.accounts``).
 
 Every change is a unit of work whose audit-log entry (and, for a fonds, its snapshot) is
 copied next to the AIPs once committed.
@@ -16,11 +17,11 @@ from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import MirrorAuditLog, MirrorFonds, UnitOfWork
 from ingest import local_clamd
 from preservation import signing
-from preservation.accounts import create_user, ensure_first_admin, issue_token
+from preservation.accounts import ensure_first_admin
 from preservation.catalog import registry
-from preservation.catalog.models import Agency, User
-from preservation.errors import NotFound, ValidationFailed
-from preservation.issues import Noun, Report
+from preservation.catalog.models import Agency
+from preservation.errors import ValidationFailed
+from preservation.issues import Report
 from preservation.settings import SettingValue, in_effect
 
 FondsInput = registry.FondsInput
@@ -115,24 +116,6 @@ def list_fonds(ctx: ServiceContext) -> list[dict[str, Any]]:
                  "archives_time": f.archives_time, "languages": ";".join(f.languages),
                  "archive": f.archive_body.code}
                 for f in registry.list_fonds(session)]
-
-
-def add_user(ctx: ServiceContext, identity: Identity, username: str, password: str,
-             roles: list[str]) -> None:
-    with UnitOfWork(ctx) as uow:
-        create_user(uow.session, username, password, roles, actor=identity.actor)
-        uow.register(MirrorAuditLog())
-
-
-def issue_api_token(ctx: ServiceContext, identity: Identity, username: str, name: str) -> str:
-    """A new API token for ``username``; the token itself is returned once, never stored."""
-    with UnitOfWork(ctx) as uow:
-        account = uow.session.scalar(sa.select(User).where(User.username == username))
-        if account is None:
-            raise NotFound("GEN002", what=Noun.USER, key=username)
-        token = issue_token(uow.session, account, name, actor=identity.actor).token
-        uow.register(MirrorAuditLog())
-    return token
 
 
 def settings_in_effect() -> list[SettingValue]:

@@ -17,11 +17,12 @@ from storage.protocol import Storage
 
 class UserRole(StrEnum):
     """The account roles; ``Role.name`` in the catalog holds these values (migration 0001 seeds
-    them; an agency system's role is ``submitter``)."""
+    them, 0007 renames ``submitter`` to ``agency_submitter``: an agency system's role, bound to
+    one agency)."""
 
     ADMIN = "admin"
     ARCHIVIST = "archivist"
-    AGENCY_SUBMITTER = "submitter"
+    AGENCY_SUBMITTER = "agency_submitter"
     PRESERVATION_OFFICER = "preservation_officer"
     READER = "reader"
 
@@ -30,7 +31,7 @@ class UserRole(StrEnum):
 class Identity:
     """The caller of a service: recorded as the actor of audit-log entries and PREMIS events.
 
-    ``agency`` binds a ``submitter`` to one agency (its ``organ_id``)."""
+    ``agency`` binds an ``agency_submitter`` to one agency (its ``organ_id``)."""
 
     actor: str
     roles: frozenset[UserRole] = frozenset()

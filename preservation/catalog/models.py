@@ -521,6 +521,38 @@ class AccessRequestItem(Base):
 # --- accounts (#14) ---
 
 
+class LoginSession(Base):
+    """A browser login session: the cookie holds a random secret, the catalog its SHA-256.
+    Closed by logout (``revoked_at``), by its expiry, or at once when the account is
+    disabled."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (Index("ix_login_session_user_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    client: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed login, counted per username and per client address over a window (every
+    WSGI thread and process sees the same count)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username", "username", "at"),
+                      Index("ix_login_failure_client", "client", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(64))
+
+
 
 # --- submissions and uploads (#14) ---
 

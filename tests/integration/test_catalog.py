@@ -49,7 +49,7 @@ def test_models_match_the_migration(catalog):
 def test_roles_are_seeded(catalog):
     with catalog.session() as s:
         names = set(s.scalars(sa.select(Role.name)))
-    assert names == {"admin", "archivist", "preservation_officer", "submitter", "reader"}
+    assert names == {"admin", "archivist", "preservation_officer", "agency_submitter", "reader"}
 
 
 def test_audit_log_is_append_only_and_chained(catalog):

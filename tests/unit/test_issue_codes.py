@@ -58,6 +58,9 @@ FAMILIES = {
     "metadata": Family("metadata", "XML|EAD|ID|DATE|RET", ("preservation/metadata/*.py",)),
     "packaging": Family("packaging", "METS|PREM|SIP", ("preservation/packaging/*.py",
                                                        "ingest/sip.py", "ingest/sip_build.py")),
+    "accounts": Family("accounts", "ACC", ("preservation/accounts.py",
+                                           "access_api/services/accounts.py",
+                                           "access_api/api/auth.py", "access_api/api/accounts.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
 }
