@@ -26,7 +26,6 @@ from access_api.api import (
     catalog as catalog_api,
 )
 from access_api.api.base import BEARER
-from access_api.health import health
 from access_api.services.base import ServiceContext
 from preservation import __version__
 from preservation.catalog.db import Catalog
@@ -67,12 +66,5 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
     app.register_blueprint(packages.bp)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-
-    @app.get("/healthz")
-    @app.doc(hide=True)
-    def healthz() -> tuple[dict[str, Any], int]:
-        body = health(settings, catalog)
-        body["version"] = __version__
-        return body, 200 if body["status"] == "ok" else 503
 
     return app

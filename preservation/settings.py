@@ -73,6 +73,7 @@ class Settings:
     workers: int
     trust_dir: str
     keys_dir: str
+    metrics_public: bool = False
 
     @property
     def clamd_dir(self) -> Path:
@@ -294,6 +295,11 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     "KEYS_DIR": (str, lambda d: str(d / "keys"),
                  Text("Thư mục chứa khóa ký và chứng thư số của cơ quan lưu trữ.",
                       "Folder of the archive signing key and certificate.")),
+    "METRICS_PUBLIC": (_bool, lambda d: "false",
+                       Text("GET /metrics trả lời cả người gọi không có mã truy cập (mặc định chỉ "
+                            "cán bộ bảo quản và quản trị).",
+                            "GET /metrics answers anonymous callers too (by default only "
+                            "preservation officers and administrators).")),
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
                      "Data folder (catalog, replicas, clamd, broker).")
