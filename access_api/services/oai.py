@@ -84,7 +84,7 @@ class OaiError(Exception):
 
 
 def _bad(vi: str, en: str) -> OaiError:
-    return OaiError("OAI002", echo=False, reason=Text(vi, en))
+    return OaiError("OAI002", echo=False, problem=Text(vi, en))
 
 
 @dataclass(frozen=True)
