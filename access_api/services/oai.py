@@ -337,9 +337,9 @@ class Provider:
     # verbs ----------------------------------------------------------------------------------
 
     def _Identify(self, out: Response, args: Mapping[str, str]) -> None:
-        with self.ctx.catalog.session() as session:
-            earliest = session.scalar(sa.select(sa.func.min(Package.created_at)).where(
-                Package.kind == PackageKind.AIP))
+        with self.ctx.catalog.session() as session:  # of public records: nothing else shows
+            public = _public().subquery()
+            earliest = session.scalar(sa.select(sa.func.min(public.c.created_at)))
         el = out.sub(out.root, "Identify")
         out.sub(el, "repositoryName", self.archive_name)
         out.sub(el, "baseURL", self.base_url)
@@ -408,10 +408,14 @@ class Provider:
         pos: Position | None = None
         if "resumptionToken" in args:
             _, list_args, pos = read_token(args["resumptionToken"], verb)
+            try:
+                win = window(list_args)
+            except OaiError:  # arguments we never put in a token
+                raise OaiError("OAI003", token=args["resumptionToken"][:100]) from None
         else:
             self._format(args["metadataPrefix"])
             list_args = {k: v for k, v in args.items() if k in ("from", "until", "set")}
-        win = window(list_args)
+            win = window(list_args)
         query = _in(_public(), win)
         with self.ctx.catalog.session() as session:
             total = session.scalar(sa.select(sa.func.count()).select_from(

@@ -250,7 +250,8 @@ def test_identify_and_formats(archive):
     assert identify.baseURL == archive.url and identify.protocolVersion == "2.0"
     assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
     assert identify.deletedRecord == "no"
-    assert identify.earliestDatestamp == "2026-01-01T10:00:00Z"
+    # the earliest public datestamp (record 1 now has its version 2 of February)
+    assert identify.earliestDatestamp == "2026-01-02T10:00:00Z"
     formats = list(harvester(archive).ListMetadataFormats())
     assert [f.metadataPrefix for f in formats] == ["oai_dc"]
     one = list(harvester(archive).ListMetadataFormats(identifier=archive.identifier(2)))
@@ -305,6 +306,10 @@ def test_conditional_and_secret_records_do_not_exist(archive, n):
     ({"verb": "ListRecords", "resumptionToken": "eyJ2IjoxfQ.0000"}, "badResumptionToken"),
     ({"verb": "ListRecords", "resumptionToken": "A" * 5000}, "badResumptionToken"),
     ({"verb": "ListSets", "resumptionToken": "x"}, "badResumptionToken"),
+    ({"verb": "ListRecords", "resumptionToken": oai_service.make_token(
+        "ListRecords", "oai_dc", {"from": "hôm qua"},
+        oai_service.Position(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1, 2))},
+     "badResumptionToken"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
     ({"verb": "GetRecord", "metadataPrefix": "mods", "identifier": "oai:TTLTNA:x"},
      "cannotDisseminateFormat"),
