@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from access_api.services.aips import check_objid
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
-from ingest.jobs import Lease, claim
+from ingest.jobs import LOST_LIMIT, Lease, claim
 from preservation.catalog import queries
 from preservation.catalog.models import Job, Package, StoredCopy, utcnow
 from preservation.catalog.state import incomplete
@@ -191,6 +191,44 @@ def run_aip_audit_job(ctx: ServiceContext, job_id: str) -> AuditReport | None:
         row.result = {"objid": objid, "audit": report.to_dict(),
                       "problems": has_problems(report, repaired=False)}
     return report
+
+
+def recover_aip_audits(ctx: ServiceContext, send: Callable[[str], str]) -> list[str]:
+    """Send again every AIP audit job whose lease ran out (its message was lost, or its worker
+    died); one whose workers died ``LOST_LIMIT`` times is failed (``OPS006``). Run with each
+    scheduled audit: an audit re-reads and records, so running one twice does no harm.
+    Returns the ids sent again."""
+    now, timeout = time.time(), float(ctx.settings.job_visibility_timeout)
+    with ctx.catalog.session() as session:
+        stale = session.execute(sa.select(Job.id, Job.status, Job.attempts, Job.lease_until,
+                                          Job.payload).where(Job.kind == JOB_KIND,
+                                       Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+                                       sa.or_(Job.lease_until.is_(None),
+                                              Job.lease_until < now))).all()
+    resent: list[str] = []
+    for job_id, status, attempts, lease_until, payload in stale:
+        same = (Job.lease_until == lease_until if lease_until is not None
+                else Job.lease_until.is_(None))
+        given_up = attempts >= LOST_LIMIT
+        values: dict[str, Any] = {"lease_until": time.time() + timeout,
+                                  "status": JobStatus.QUEUED}
+        if given_up:
+            objid = str((payload or {}).get("objid", ""))
+            issue = Issue("OPS006", objid, {"objid": objid,
+                                            "detail": f"{attempts} runs lost with their worker"})
+            values = {"lease_until": None, "status": JobStatus.FAILED, "finished_at": utcnow(),
+                      "error": issue.message("en"), "result": {"error": issue.to_dict()}}
+        with ctx.catalog.session() as session:
+            won = session.execute(sa.update(Job).where(
+                Job.id == job_id, Job.status == status, Job.attempts == attempts, same)
+                .values(**values).execution_options(synchronize_session=False))
+            if not getattr(won, "rowcount", 0) or given_up:
+                continue  # another sweeper or a worker got there first
+        task_id = send(job_id)
+        with ctx.catalog.session() as session:
+            session.get_one(Job, job_id).celery_task_id = task_id
+        resent.append(job_id)
+    return resent
 
 
 # -- the summary officers read (GET /api/v1/audit/summary) ----------------------------------

@@ -165,6 +165,8 @@ def register_audit(app: Celery, settings: Settings) -> None:
     def run() -> dict[str, Any]:
         # locations opened afresh each run: a location's client is not kept across hours
         ctx = ServiceContext(settings, catalog, build_storages(settings))
+        audit.recover_aip_audits(ctx, lambda job_id: str(
+            app.send_task(audit.AIP_TASK, args=[job_id]).id))  # officers' audits lost
         return audit.scheduled(ctx, Identity.system("scheduler")).to_dict()
 
     register_audit_task(app, settings, run)

@@ -126,6 +126,48 @@ def test_an_audit_is_queued_then_run_as_the_worker_runs_it(archive, monkeypatch)
     assert all(e["agents"] for e in events["items"][-2:])
 
 
+def test_a_lost_audit_job_is_sent_again_then_given_up(archive):
+    khoso, _, _, objid = archive
+    ctx = ServiceContext(khoso.settings, khoso.catalog)
+    job_id = audit_service.queue_aip_audit(ctx, Identity.system(), objid, send=lambda j: "t1")
+    sent: list[str] = []
+    assert audit_service.recover_aip_audits(ctx, lambda j: sent.append(j) or "t2") == []
+    with khoso.catalog.session() as s:  # its message was lost: the lease runs out
+        s.execute(sa.update(Job).where(Job.id == job_id).values(lease_until=1.0))
+    assert audit_service.recover_aip_audits(ctx, lambda j: sent.append(j) or "t2") == [job_id]
+    (job,) = jobs(khoso)
+    assert (sent, job.status, job.celery_task_id) == ([job_id], "queued", "t2")
+    assert job.lease_until > 1.0
+    with khoso.catalog.session() as s:  # three workers died running it
+        s.execute(sa.update(Job).where(Job.id == job_id).values(
+            lease_until=1.0, status="running", attempts=3))
+    assert audit_service.recover_aip_audits(ctx, lambda j: sent.append(j) or "t3") == []
+    (job,) = jobs(khoso)
+    assert job.status == "failed" and job.result["error"]["code"] == "OPS006"
+    assert objid in job.error and len(sent) == 1
+
+
+def test_the_scheduled_audit_sends_lost_audit_jobs_again(archive, monkeypatch):
+    from access_api.services.wiring import register_audit
+    from preservation.jobs import make_celery
+
+    khoso, _, _, objid = archive
+    ctx = ServiceContext(khoso.settings, khoso.catalog)
+    job_id = audit_service.queue_aip_audit(ctx, Identity.system(), objid, send=lambda j: "t1")
+    with khoso.catalog.session() as s:
+        s.execute(sa.update(Job).where(Job.id == job_id).values(lease_until=1.0))
+    sent: list[tuple[str, ...]] = []
+    monkeypatch.setattr("celery.Celery.send_task",
+                        lambda self, name, args, **kw: sent.append((name, *args)) or
+                        type("R", (), {"id": "t2"})())
+    app = make_celery(khoso.settings)
+    register_audit(app, khoso.settings)
+    report = app.tasks["khoso.audit"]()  # one run of the periodic audit, as beat starts it
+    assert report["bad"] == 0  # the planned share of the copies, read
+    assert sent == [(audit_service.AIP_TASK, job_id)]
+    assert {j.celery_task_id for j in jobs(khoso)} == {"t2"}
+
+
 def test_a_queue_that_cannot_be_reached_leaves_no_job(archive):
     khoso, _, _, objid = archive
     ctx = ServiceContext(khoso.settings, khoso.catalog)
