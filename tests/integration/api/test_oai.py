@@ -352,3 +352,21 @@ def test_the_oai_endpoint_is_not_in_the_openapi_document(archive):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/oai" not in spec["paths"] and "/metrics" not in spec["paths"]
     assert "/healthz" not in spec["paths"]
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("verb=%ff", "badVerb"),
+    ("verb=Identify&%00=1", "badArgument"),
+    ("verb=ListRecords&metadataPrefix=oai_dc&from=%00", "badArgument"),
+    ("verb=ListRecords&metadataPrefix=oai_dc&set=%F0%9F%98%80", "badArgument"),
+    ("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:TTLTNA:%ff%00", "idDoesNotExist"),
+    ("verb=GetRecord&metadataPrefix=oai_%00dc&identifier=x", "cannotDisseminateFormat"),
+    ("verb=ListIdentifiers&resumptionToken=%00.%ff", "badResumptionToken"),
+])
+def test_hostile_bytes_get_a_valid_error_document(archive, query, code):
+    client = create_app(archive.khoso.settings, archive.khoso.catalog).test_client()
+    resp = client.get(f"/oai?{query}")
+    assert resp.status_code == 200 and resp.content_type == "text/xml; charset=utf-8"
+    doc = etree.fromstring(resp.data)
+    schema().assertValid(doc)
+    assert errors(doc) == [code]
