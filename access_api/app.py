@@ -26,7 +26,6 @@ from access_api.api import (
     catalog as catalog_api,
 )
 from access_api.api.base import BEARER
-from access_api.health import health
 from access_api.services.base import ServiceContext
 from preservation import __version__
 from preservation.catalog.db import Catalog
@@ -86,12 +85,5 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
                     responses["4XX"] = problem
                     responses.setdefault("503", problem)
         return spec
-
-    @app.get("/healthz")
-    @app.doc(hide=True)
-    def healthz() -> tuple[dict[str, Any], int]:
-        body = health(settings, catalog)
-        body["version"] = __version__
-        return body, 200 if body["status"] == "ok" else 503
 
     return app

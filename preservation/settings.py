@@ -78,6 +78,7 @@ class Settings:
     login_window: int
     login_max_failures: int
     login_max_failures_client: int
+    metrics_public: bool = False
 
     @property
     def clamd_dir(self) -> Path:
@@ -320,6 +321,11 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                        "trong khoảng thời gian đó (mọi tên đăng nhập).",
                                        "Failed logins allowed from one client address within "
                                        "the window (any username).")),
+    "METRICS_PUBLIC": (_bool, lambda d: "false",
+                       Text("GET /metrics trả lời cả người gọi không có mã truy cập (mặc định chỉ "
+                            "cán bộ bảo quản và quản trị).",
+                            "GET /metrics answers anonymous callers too (by default only "
+                            "preservation officers and administrators).")),
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
                      "Data folder (catalog, replicas, clamd, broker).")

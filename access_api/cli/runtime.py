@@ -163,16 +163,20 @@ def _logging_configured(**_: Any) -> None:
 @click.pass_obj
 def health(obj: Context, as_json: bool, quiet: bool) -> None:
     """Tình trạng danh mục, các vị trí lưu trữ và clamd, như GET /healthz. Mã thoát 0 khi mọi
-    thành phần hoạt động, 1 nếu không."""
-    from access_api.health import health as component_health
+    thành phần hoạt động (up), 1 khi suy giảm (degraded), 2 khi danh mục ngừng (down)."""
+    from access_api.services import health as health_service
 
-    report = component_health(obj.settings, obj.catalog())
+    report = health_service.health(obj.services, obj.identity)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     elif not quiet:
+        click.echo(_("Tình trạng: {status}").format(status=report["status"]))
         for name, part in report["components"].items():
             for item in part if isinstance(part, list) else [part]:
                 label = f"{name}:{item['name']}" if "name" in item else name
                 click.echo(f"{label}: {item['status']}"
                            + (f" ({item['detail']})" if item.get("detail") else ""))
-    raise SystemExit(0 if report["status"] == "ok" else 1)
+        for issue in report["issues"]:
+            click.echo(f"{issue['code']}: "
+                       + issue["message" if obj.lang == "vi" else "message_en"])
+    raise SystemExit(health_service.EXIT_CODES[report["status"]])

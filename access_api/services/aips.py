@@ -13,7 +13,7 @@ from typing import Any
 from access_api.services.base import Identity, ServiceContext, UserRole
 from preservation.catalog import queries
 from preservation.catalog.models import Package
-from preservation.errors import KhosoError, NotFound
+from preservation.errors import Forbidden, NotFound
 from preservation.issues import Noun
 
 READERS = (UserRole.ADMIN, UserRole.ARCHIVIST, UserRole.PRESERVATION_OFFICER)
@@ -36,6 +36,7 @@ class VersionView:
     file_count: int
     total_size: int
     copies: tuple[CopyView, ...]
+    critical: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,18 @@ class AipDetail:
 
 def _check(identity: Identity) -> None:
     if not identity.has(*READERS):
-        raise KhosoError("AUTH004")
+        raise Forbidden("AUTH004")
+
+
+OBJID_MAX = 200  # Package.objid's column
+
+
+def check_objid(objid: str) -> None:
+    """An OBJID no package can have is unknown (``GEN002``) before the catalog is asked:
+    PostgreSQL refuses a NUL in a text parameter, and the column holds 200 characters."""
+    if len(objid) > OBJID_MAX or any(ord(c) < 32 for c in objid):
+        raise NotFound("GEN002", what=Noun.AIP, key=objid[:OBJID_MAX].encode(
+            "unicode_escape").decode("ascii"))
 
 
 def _copies(pkg: Package) -> tuple[CopyView, ...]:
@@ -108,6 +120,7 @@ def show_aip(ctx: ServiceContext, identity: Identity, objid: str) -> AipDetail:
     """One package with every version, its copies and the events of all versions in time
     order; ``GEN002`` for an unknown OBJID."""
     _check(identity)
+    check_objid(objid)
     with ctx.catalog.session() as session:
         versions = queries.package_versions(session, objid, aip_only=True)
         if not versions:
@@ -126,5 +139,61 @@ def show_aip(ctx: ServiceContext, identity: Identity, objid: str) -> AipDetail:
         return AipDetail(objid, newest.label, newest.content_type,
                          any(p.critical for p in versions),
                          tuple(VersionView(p.version, p.status, p.created_at, p.file_count,
-                                           p.total_size, _copies(p)) for p in versions),
+                                           p.total_size, _copies(p), p.critical)
+                               for p in versions),
                          timeline)
+
+
+@dataclass(frozen=True)
+class AipListItem:
+    """A package as the API lists it: its newest version, the older ones under it."""
+
+    summary: AipSummary
+    superseded: tuple[VersionView, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary.to_dict(), "superseded": [asdict(v) for v in self.superseded]}
+
+
+def page_aips(ctx: ServiceContext, identity: Identity, *, critical: bool | None = None,
+              page: int = 1, size: int = 50) -> tuple[list[AipListItem], int]:
+    """One page of packages, each once (the newest first), and how many there are in all.
+    ``critical`` keeps the packages of which some version has (or has not) lost every good
+    copy."""
+    _check(identity)
+    with ctx.catalog.session() as session:
+        rows, total = queries.page_latest_aips(session, critical=critical,
+                                               offset=(page - 1) * size, limit=size)
+        older = queries.older_versions(session, [pkg.objid for pkg, _ in rows])
+        return [AipListItem(
+            AipSummary(pkg.objid, pkg.label, pkg.content_type, pkg.version, versions,
+                       pkg.status, pkg.critical or any(p.critical for p in older.get(pkg.objid, [])),
+                       pkg.file_count, pkg.total_size, len(pkg.copies),
+                       sum(1 for c in pkg.copies if c.last_check_result == "ok"), pkg.created_at),
+            tuple(VersionView(p.version, p.status, p.created_at, p.file_count, p.total_size,
+                              _copies(p), p.critical) for p in older.get(pkg.objid, [])))
+            for pkg, versions in rows], total
+
+
+def aip_events(ctx: ServiceContext, identity: Identity, objid: str, *, page: int = 1,
+               size: int = 50) -> tuple[list[EventView], int]:
+    """One page of the package's PREMIS timeline (every version, in time order) and the
+    number of its events; ``GEN002`` for an unknown OBJID."""
+    _check(identity)
+    check_objid(objid)
+    with ctx.catalog.session() as session:
+        versions = queries.package_versions(session, objid, aip_only=True)
+        if not versions:
+            raise NotFound("GEN002", what=Noun.AIP, key=objid)
+        ids = [p.id for p in versions]
+        number = {p.id: p.version for p in versions}
+        where = queries.copy_locations(session, ids)
+        events, total = queries.page_package_timeline(session, ids, offset=(page - 1) * size,
+                                                      limit=size)
+        return [EventView(
+            e.event_type, e.event_datetime, e.outcome, tuple(a.name for a in e.agents),
+            number.get(e.package_id or 0, 0),
+            where.get(e.stored_copy_id) if e.stored_copy_id else None,
+            e.object_identifier if e.object_identifier != objid else None,
+            (e.detail or "").split("\n", 1)[0]) for e in events], total
+

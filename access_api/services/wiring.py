@@ -165,6 +165,16 @@ def register_audit(app: Celery, settings: Settings) -> None:
     def run() -> dict[str, Any]:
         # locations opened afresh each run: a location's client is not kept across hours
         ctx = ServiceContext(settings, catalog, build_storages(settings))
+        audit.recover_aip_audits(ctx, lambda job_id: str(
+            app.send_task(audit.AIP_TASK, args=[job_id]).id))  # officers' audits lost
         return audit.scheduled(ctx, Identity.system("scheduler")).to_dict()
 
     register_audit_task(app, settings, run)
+
+    def run_aip(job_id: str) -> dict[str, Any] | None:
+        """One AIP's audit an officer asked for over the API (a ``job`` row of kind audit)."""
+        ctx = ServiceContext(settings, catalog, build_storages(settings))
+        report = audit.run_aip_audit_job(ctx, job_id)
+        return None if report is None else report.to_dict()
+
+    app.task(name=audit.AIP_TASK, acks_late=True, reject_on_worker_lost=True)(run_aip)

@@ -165,6 +165,56 @@ def latest_aips(session: Session, *, limit: int = 1000) -> list[tuple[Package, i
     return [(pkg, count) for pkg, count in session.execute(query).all()]
 
 
+def _newest_versions() -> sa.Subquery:
+    return (sa.select(Package.objid, sa.func.max(Package.version).label("version"),
+                      sa.func.count().label("versions"))
+            .where(Package.kind == PackageKind.AIP).group_by(Package.objid).subquery())
+
+
+def page_latest_aips(session: Session, *, critical: bool | None = None, offset: int = 0,
+                     limit: int = 50) -> tuple[list[tuple[Package, int]], int]:
+    """One page of ``latest_aips`` and the number of packages in all; ``critical`` keeps the
+    packages of which some version is (true) or none is (false) critical."""
+    newest = _newest_versions()
+    query = (sa.select(Package, newest.c.versions)
+             .join(newest, sa.and_(Package.objid == newest.c.objid,
+                                   Package.version == newest.c.version))
+             .where(Package.kind == PackageKind.AIP))
+    if critical is not None:
+        lost = sa.select(Package.objid).where(Package.kind == PackageKind.AIP, Package.critical)
+        query = query.where(Package.objid.in_(lost) if critical else Package.objid.not_in(lost))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.options(selectinload(Package.copies))
+                           .order_by(Package.created_at.desc(), Package.id.desc())
+                           .offset(offset).limit(limit)).all()
+    return [(pkg, count) for pkg, count in rows], total
+
+
+def older_versions(session: Session, objids: Sequence[str]) -> dict[str, list[Package]]:
+    """Every version but the newest of each package, oldest first, with their copies."""
+    if not objids:
+        return {}
+    out: dict[str, list[Package]] = {}
+    for pkg in session.scalars(sa.select(Package).where(
+            Package.kind == PackageKind.AIP, Package.objid.in_(list(objids)))
+            .options(selectinload(Package.copies)).order_by(Package.objid, Package.version)):
+        out.setdefault(pkg.objid, []).append(pkg)
+    return {objid: versions[:-1] for objid, versions in out.items() if len(versions) > 1}
+
+
+def page_package_timeline(session: Session, package_ids: Sequence[int], *, offset: int = 0,
+                          limit: int = 50) -> tuple[list[PremisEvent], int]:
+    """One page of ``package_timeline`` and the number of events in all."""
+    if not package_ids:
+        return [], 0
+    where = PremisEvent.package_id.in_(package_ids)
+    total = session.scalar(sa.select(sa.func.count(PremisEvent.id)).where(where)) or 0
+    events = list(session.scalars(
+        sa.select(PremisEvent).where(where).options(selectinload(PremisEvent.agents))
+        .order_by(PremisEvent.event_datetime, PremisEvent.id).offset(offset).limit(limit)))
+    return events, total
+
+
 def package_timeline(session: Session, package_ids: Sequence[int]) -> list[PremisEvent]:
     """The PREMIS events of these packages in the order they happened, with their agents."""
     if not package_ids:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from access_api.app import create_app
 from access_api.cli import main
 from tests.support.cli import cli_env, content_file
+from tests.support.officer import officer
 from tests.support.sips import make_sip
 
 
@@ -39,8 +40,9 @@ def test_healthz_reports_an_aip_with_no_good_copy(khoso):
     for replica in ("replica1", "replica2"):
         content_file(khoso, replica).write_bytes(b"gone")
     assert run(khoso, "audit", "--all", "--repair").exit_code == 1
-    body = create_app(khoso.settings, khoso.catalog).test_client().get("/healthz").get_json()
-    assert body["status"] == "degraded"
+    body = create_app(khoso.settings, khoso.catalog).test_client().get(
+        "/healthz", headers=officer(khoso.catalog)).get_json()
+    assert body["status"] == "degraded" and "OPS005" in [i["code"] for i in body["issues"]]
     assert body["components"]["preservation"]["status"] == "down"
     assert len(body["components"]["preservation"]["critical_aips"]) == 1
 

@@ -63,6 +63,12 @@ FAMILIES = {
                                            "access_api/api/auth.py", "access_api/api/accounts.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
+    "ops": Family("ops", "OPS|OAI", ("access_api/services/health.py",
+                                     "access_api/services/metrics.py",
+                                     "access_api/services/oai.py",
+                                     "access_api/services/audit.py",
+                                     "access_api/services/aips.py", "access_api/api/ops.py",
+                                     "access_api/api/aips.py", "access_api/api/oai.py")),
 }
 CODES = [(name, code) for name, family in FAMILIES.items() for code in sorted(family.declared())]
 
