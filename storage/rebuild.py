@@ -46,6 +46,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from preservation import search
 from preservation.catalog import audit as audit_log
 from preservation.catalog import state as catalog_state
 from preservation.catalog.db import Catalog
@@ -76,7 +77,6 @@ from preservation.catalog.records import (
 from preservation.catalog.vocab import CheckResult, PackageContent, PackageKind, PackageStatus
 from preservation.errors import KhosoError
 from preservation.events import FORMAT_IDENTIFICATION, REPLICATION
-from preservation import search
 from preservation.issues import Issue, Text
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.dates import TTDate

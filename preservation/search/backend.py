@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from preservation.catalog.models import SearchEntry
 
-ENTRY = SearchEntry.__table__
+ENTRY = cast(sa.Table, SearchEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,9 @@ class SqliteFts5:
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         for chunk in _chunks(ids):
-            s.execute(sa.text(
-                "INSERT INTO search_fts(rowid, title_f, body_f) "
-                "SELECT id, title_f, body_f FROM search_entry WHERE id IN (%s)"
-                % ",".join(str(int(i)) for i in chunk)))
+            ids_sql = ",".join(str(int(i)) for i in chunk)  # integers: nothing to quote
+            s.execute(sa.text("INSERT INTO search_fts(rowid, title_f, body_f) SELECT id, "
+                              f"title_f, body_f FROM search_entry WHERE id IN ({ids_sql})"))
 
     def removing(self, s: Session, where: sa.ColumnElement[bool]) -> None:
         rows = s.execute(sa.select(ENTRY.c.id, ENTRY.c.title_f, ENTRY.c.body_f).where(where))
@@ -97,7 +96,7 @@ class PostgresFullText:
     def match(self, words: Sequence[str]) -> Match:
         # plainto_tsquery reads no operators at all: the words are ANDed
         query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
-        tsv = sa.literal_column("search_entry.tsv")
+        tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
         return Match(None, None, tsv.op("@@")(query),
                      sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -70,10 +70,10 @@ def record_entry(aip: Aip, rf: Any) -> dict[str, Any]:
 def document_entry(aip: Aip, doc: Any, rf: Any | None,
                    ocr_text: str | None = None) -> dict[str, Any]:
     """``doc``, ``rf``: a ``Document``, a ``RecordFile`` or rows of their tables."""
-    title = next((getattr(doc, n) for n in DOCUMENT_TITLE if getattr(doc, n)), None)
-    title = title or doc.doc_code or doc.doc_id or ""
-    date = next((getattr(doc, n) for n in DOCUMENT_DATES if getattr(doc, n)), None)
-    date = date or (rf.start_date if rf is not None else None)
+    title: str = next((getattr(doc, n) for n in DOCUMENT_TITLE if getattr(doc, n)), None) \
+        or doc.doc_code or doc.doc_id or ""
+    date: str | None = next((getattr(doc, n) for n in DOCUMENT_DATES if getattr(doc, n)),
+                            None) or (rf.start_date if rf is not None else None)
     other = [getattr(doc, n) for n in DOCUMENT_TEXT if n not in DOCUMENT_TITLE]
     titles = [getattr(doc, n) for n in DOCUMENT_TITLE]
     file_code = rf.file_code if rf is not None else None
@@ -116,7 +116,7 @@ def entries_of(s: Session, aips: Iterable[Aip], chunk: int = 5000) -> Iterator[d
     by_package = {pid: aip for aip in aips for pid in aip.package_ids}
     by_record = {aip.record_file_id: aip for aip in by_package.values() if aip.record_file_id}
     records: dict[int, Any] = {}
-    rf_table, doc_table = RecordFile.__table__, Document.__table__
+    rf_table, doc_table = cast(sa.Table, RecordFile.__table__), cast(sa.Table, Document.__table__)
     for ids in _batches(list(by_record), 900):
         for rf in s.execute(sa.select(rf_table).where(rf_table.c.id.in_(ids))):
             records[rf.id] = rf
@@ -127,8 +127,7 @@ def entries_of(s: Session, aips: Iterable[Aip], chunk: int = 5000) -> Iterator[d
                  .order_by(doc_table.c.id).execution_options(yield_per=chunk))
         for doc in s.execute(query):
             aip = by_package[doc.package_id]
-            rf = records.get(doc.record_file_id) if doc.record_file_id else None
-            yield document_entry(aip, doc, rf)
+            yield document_entry(aip, doc, records.get(doc.record_file_id))
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:

@@ -31,8 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from preservation import __version__
-from preservation import search
+from preservation import __version__, search
 from preservation.catalog import audit, queries
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import persist_events
