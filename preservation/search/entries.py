@@ -56,11 +56,18 @@ def _mode(*modes: str | None) -> str:
     return next((m for m in modes if m), AccessMode.SECRET.value)
 
 
+def _doc_code(doc: Any) -> str | None:
+    """An AIP's văn bản keeps its archival code in ``docCode``, a photo or a recording in
+    ``arcDocCode`` (TT 05 Phụ lục II)."""
+    code: str | None = doc.doc_code or doc.arc_doc_code or doc.doc_id
+    return code
+
+
 def record_entry(aip: Aip, rf: Any) -> dict[str, Any]:
     """``rf``: a ``RecordFile`` or a row of its table."""
     other = [getattr(rf, name) for name in RECORD_TEXT]
     return {"objid": aip.objid, "kind": "record", "record_file_id": rf.id, "document_id": None,
-            "file_code": rf.file_code, "doc_code": None, "title": (rf.title or "")[:1000],
+            "file_code": rf.file_code or rf.arc_file_code, "doc_code": None, "title": (rf.title or "")[:1000],
             "mode": _mode(rf.mode), "fonds": aip.fonds, "type": None,
             "date": rf.start_date, "year": _year(rf.start_date), "organ_id": aip.organ_id,
             "body": _text(rf.title, rf.file_code, *other), "ocr_text": None,
@@ -71,15 +78,15 @@ def document_entry(aip: Aip, doc: Any, rf: Any | None,
                    ocr_text: str | None = None) -> dict[str, Any]:
     """``doc``, ``rf``: a ``Document``, a ``RecordFile`` or rows of their tables."""
     title: str = next((getattr(doc, n) for n in DOCUMENT_TITLE if getattr(doc, n)), None) \
-        or doc.doc_code or doc.doc_id or ""
+        or _doc_code(doc) or ""
     date: str | None = next((getattr(doc, n) for n in DOCUMENT_DATES if getattr(doc, n)),
                             None) or (rf.start_date if rf is not None else None)
     other = [getattr(doc, n) for n in DOCUMENT_TEXT if n not in DOCUMENT_TITLE]
     titles = [getattr(doc, n) for n in DOCUMENT_TITLE]
-    file_code = rf.file_code if rf is not None else None
+    file_code = (rf.file_code or rf.arc_file_code) if rf is not None else None
     return {"objid": aip.objid, "kind": "document",
             "record_file_id": rf.id if rf is not None else None, "document_id": doc.id,
-            "file_code": file_code, "doc_code": doc.doc_code or doc.doc_id,
+            "file_code": file_code, "doc_code": _doc_code(doc),
             "title": title[:1000], "mode": _mode(doc.mode, rf.mode if rf is not None else None),
             "fonds": aip.fonds, "type": doc.type_name, "date": date, "year": _year(date),
             "organ_id": aip.organ_id,

@@ -198,3 +198,12 @@ def test_openapi_documents_the_search(api):
     names = {p["name"] for p in operation["parameters"]}
     assert {"q", "fonds", "type", "from", "to", "mode", "kind", "page", "size"} <= names
     assert "422" in operation["responses"]
+
+
+def test_the_role_matrix_rows(api):
+    from tests.integration.api.matrix_search import ROWS
+
+    for method, url, expected in ROWS:
+        for role, status in expected.items():
+            response = api.open(url, method=method, headers=api.headers_by_role[role])
+            assert response.status_code == status, (url, role, response.get_json())
