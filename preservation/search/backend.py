@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from preservation.catalog.models import SearchEntry
 
 ENTRY = cast(sa.Table, SearchEntry.__table__)
+MMAP_BYTES = 4 << 30  # address space only: pages are the OS cache's, shared by connections
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,13 @@ class Match:
 class Backend(Protocol):
     name: str
 
-    def match(self, words: Sequence[str]) -> Match:
-        """Entries holding every one of the (folded, whole) words."""
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+        """Entries holding every one of the (folded, whole) words; ``ranked=False`` when only
+        the set matters (facets and totals), which spares scoring every matched entry."""
+        ...
+
+    def prepare(self, s: Session) -> None:
+        """Before a search on ``s``: whatever the connection needs to search fast."""
         ...
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
@@ -58,16 +64,22 @@ class SqliteFts5:
 
     name = "sqlite-fts5"
 
-    def match(self, words: Sequence[str]) -> Match:
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
         # Every word quoted: FTS5 then reads it as a string, never as syntax (NEAR, AND, *…)
         expression = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = sa.table("search_fts", sa.column("rowid"))
-        hits = (sa.select(fts.c.rowid.label("id"),
-                          sa.literal_column("bm25(search_fts, 10.0, 1.0)").label("rank"))
+        rank: sa.ColumnElement[Any] = sa.literal_column(
+            "bm25(search_fts, 10.0, 1.0)" if ranked else "0")
+        hits = (sa.select(fts.c.rowid.label("id"), rank.label("rank"))
                 .select_from(fts)
                 .where(sa.literal_column("search_fts").op("MATCH")(expression))
                 .subquery("m"))
         return Match(hits, hits.c.id == ENTRY.c.id, None, -hits.c.rank)
+
+    def prepare(self, s: Session) -> None:
+        # A search reads matched entries at random: through the OS page cache by memory map
+        # rather than a read() per page (2026-12-07, 1M documents: 2× faster joins).
+        s.execute(sa.text(f"PRAGMA mmap_size={MMAP_BYTES}"))
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         for chunk in _chunks(ids):
@@ -93,12 +105,15 @@ class PostgresFullText:
 
     name = "postgresql-tsvector"
 
-    def match(self, words: Sequence[str]) -> Match:
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
         # plainto_tsquery reads no operators at all: the words are ANDed
         query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
         tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
         return Match(None, None, tsv.op("@@")(query),
                      sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
+
+    def prepare(self, s: Session) -> None:
+        return None
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         return None
