@@ -16,6 +16,9 @@ from preservation.search.query import FACETS, KINDS
 bp = APIBlueprint("search", __name__, url_prefix="/api/v1" or None, tag="search")
 
 NO_NUL = validators.Regexp(r"^[^\x00]*$", error="NUL character")
+# The shape of a year or ISO date; the service checks the calendar (SRCH002) and the order.
+PERIOD = validators.Regexp(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+                           error="a year or an ISO date: 2020, 2020-05, 2020-05-31")
 
 
 class SearchIn(Schema):
@@ -27,9 +30,9 @@ class SearchIn(Schema):
                           metadata={"description": "Mã phông (fondCode)."})
     type = fields.String(validate=[validators.Length(max=2), NO_NUL],
                          metadata={"description": "Mã loại văn bản (typeName)."})
-    from_ = fields.String(data_key="from", validate=[validators.Length(max=40), NO_NUL],
+    from_ = fields.String(data_key="from", validate=PERIOD,
                           metadata={"description": "Từ năm hoặc ngày ISO (2020, 2020-05-31)."})
-    to = fields.String(validate=[validators.Length(max=40), NO_NUL],
+    to = fields.String(validate=PERIOD,
                        metadata={"description": "Đến năm hoặc ngày ISO (bao gồm)."})
     mode = fields.String(validate=validators.OneOf([m.value for m in AccessMode]))
     kind = fields.String(validate=validators.OneOf(list(KINDS)))
