@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest.context import IngestContext
 from ingest.steps.store_aip import finish_storing
+from preservation import search
 from preservation.catalog import audit
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import persist_events
@@ -127,6 +128,7 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
         doc_ids = _insert_documents(s, aip, rf.id if rf else None, pkg.id)
         bitstreams = _insert_bitstreams(s, aip, doc_ids, pkg.id)
         del doc_ids
+        search.index_aip(s, aip.objid)  # searchable exactly when the AIP is registered
         # Events name files by their path inside the TT 05 package (the bag's data/ folder).
         persist_events(s, ctx.events, package_id=pkg.id, bitstreams=bitstreams,
                        bitstream_prefix="data/")

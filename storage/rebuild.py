@@ -46,6 +46,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from preservation import search
 from preservation.catalog import audit as audit_log
 from preservation.catalog import state as catalog_state
 from preservation.catalog.db import Catalog
@@ -124,6 +125,7 @@ class RebuildReport:
     copies_damaged: int = 0  # of which found damaged or missing (for khoso audit --repair)
     rejections: int = 0  # rejected submissions restored
     audit_entries: int = 0  # audit-log entries restored (their chain verified)
+    search_entries: int = 0  # hồ sơ and tài liệu in the full-text index, rebuilt at the end
     seconds: float = 0.0
     aips_per_s: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -1103,6 +1105,10 @@ class _Rebuild:
         with self.catalog.session() as s:
             report.agents = s.scalar(sa.select(sa.func.count()).select_from(PremisAgent)) or 0
             report.agencies = s.scalar(sa.select(sa.func.count()).select_from(Agency)) or 0
+            # once, over what the rebuild wrote: versions are written one by one and only the
+            # last decides which is active
+            indexed = search.reindex(s)
+            report.search_entries = indexed.records + indexed.documents
         report.seconds = round(time.perf_counter() - began, 3)
         if report.seconds:
             report.aips_per_s = round(report.aips_rebuilt / report.seconds, 1)

@@ -11,6 +11,7 @@ from access_api.cli import (  # noqa: F401 - registers the commands
     issues,
     jobs,
     runtime,
+    search,
     submission,
     users,
 )

@@ -561,6 +561,39 @@ class LoginFailure(Base):
 # --- search index (#14) ---
 
 
+class SearchEntry(Base):
+    """One hồ sơ or tài liệu of an AIP's current version as full-text search sees it
+    (``preservation.search``): its facets, its original text for snippets, and its folded words.
+    The word index itself is the backend's: an FTS5 table kept by triggers on SQLite, a
+    generated ``tsvector`` column with a GIN index on PostgreSQL (migration 0009)."""
+
+    __tablename__ = "search_entry"
+    __table_args__ = (
+        one_of("kind", ("record", "document"), "kind"),
+        Index("ix_search_entry_objid", "objid"),
+        Index("ix_search_entry_mode_fonds", "mode", "fonds"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objid: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    record_file_id: Mapped[int | None] = mapped_column(Integer)
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    file_code: Mapped[str | None] = mapped_column(String(100))
+    doc_code: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(1000))
+    mode: Mapped[str] = mapped_column(String(2))  # effective: the document's, else its hồ sơ's
+    fonds: Mapped[str | None] = mapped_column(String(20))
+    type: Mapped[str | None] = mapped_column(String(2))  # typeName code (văn bản only)
+    date: Mapped[str | None] = mapped_column(String(10))  # ISO prefix: issued or start date
+    year: Mapped[int | None] = mapped_column(Integer)
+    organ_id: Mapped[str | None] = mapped_column(String(25))  # the submitting agency
+    body: Mapped[str] = mapped_column(Text, default="")  # original text, for snippets
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # digitisation fills it later
+    title_f: Mapped[str] = mapped_column(Text, default="")  # folded words (``search.fold``)
+    body_f: Mapped[str] = mapped_column(Text, default="")
+
+
+
 
 # --- access requests and DIPs (#14) ---
 

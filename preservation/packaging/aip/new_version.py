@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from preservation import __version__
+from preservation import __version__, search
 from preservation.catalog import audit, queries
 from preservation.catalog.db import Catalog
 from preservation.catalog.events import persist_events
@@ -425,6 +425,7 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
                   for r in replicas)
         _update_records(s, cur, changes)
         s.flush()
+        search.index_aip(s, cur.objid)  # the old version's entries replaced, same transaction
         persist_events(s, events, package_id=package_id)
         audit.record(s, actor, "package.new_version", "package", cur.objid,
                      version=bag.version, previous=cur.version, reason=reason,

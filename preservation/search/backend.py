@@ -1,0 +1,139 @@
+"""One interface to the word index, two backends chosen by the catalog's dialect.
+
+``search_entry`` (facets, original text, folded words) is the same on both; only matching,
+ranking and keeping the word index differ. Both receive already folded words
+(``search.fold``), so "ho so" and "Hồ Sơ" are the same query everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from preservation.catalog.models import SearchEntry
+
+ENTRY = cast(sa.Table, SearchEntry.__table__)
+MMAP_BYTES = 4 << 30  # address space only: pages are the OS cache's, shared by connections
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a query's words restrict and rank ``search_entry``: join ``source`` (if any) on
+    ``on``, keep ``where``, order by ``score`` (higher is better)."""
+
+    source: sa.FromClause | None
+    on: sa.ColumnElement[bool] | None
+    where: sa.ColumnElement[bool] | None
+    score: sa.ColumnElement[float]
+
+
+class Backend(Protocol):
+    name: str
+
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+        """Entries holding every one of the (folded, whole) words; ``ranked=False`` when only
+        the set matters (facets and totals), which spares scoring every matched entry."""
+        ...
+
+    def prepare(self, s: Session) -> None:
+        """Before a search on ``s``: whatever the connection needs to search fast."""
+        ...
+
+    def added(self, s: Session, ids: Sequence[int]) -> None:
+        """Entries ``ids`` were just inserted: index their words."""
+        ...
+
+    def removing(self, s: Session, where: sa.ColumnElement[bool]) -> None:
+        """Entries matching ``where`` are about to be deleted: forget their words."""
+        ...
+
+    def rebuilt(self, s: Session) -> None:
+        """``search_entry`` was refilled wholesale: rebuild the word index from it."""
+        ...
+
+
+class SqliteFts5:
+    """SQLite FTS5 with external content (``search_fts`` reads its text from
+    ``search_entry``), written explicitly here rather than by triggers so a full reindex can
+    fill ``search_entry`` first and build the word index in one pass. Ranked by bm25 with the
+    title weighing ten times the rest."""
+
+    name = "sqlite-fts5"
+
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+        # Every word quoted: FTS5 then reads it as a string, never as syntax (NEAR, AND, *…)
+        expression = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        fts = sa.table("search_fts", sa.column("rowid"))
+        rank: sa.ColumnElement[Any] = sa.literal_column(
+            "bm25(search_fts, 10.0, 1.0)" if ranked else "0")
+        hits = (sa.select(fts.c.rowid.label("id"), rank.label("rank"))
+                .select_from(fts)
+                .where(sa.literal_column("search_fts").op("MATCH")(expression))
+                .subquery("m"))
+        return Match(hits, hits.c.id == ENTRY.c.id, None, -hits.c.rank)
+
+    def prepare(self, s: Session) -> None:
+        # A search reads matched entries at random: through the OS page cache by memory map
+        # rather than a read() per page (2026-12-07, 1M documents: 2× faster joins).
+        s.execute(sa.text(f"PRAGMA mmap_size={MMAP_BYTES}"))
+
+    def added(self, s: Session, ids: Sequence[int]) -> None:
+        for chunk in _chunks(ids):
+            ids_sql = ",".join(str(int(i)) for i in chunk)  # integers: nothing to quote
+            s.execute(sa.text("INSERT INTO search_fts(rowid, title_f, body_f) SELECT id, "
+                              f"title_f, body_f FROM search_entry WHERE id IN ({ids_sql})"))
+
+    def removing(self, s: Session, where: sa.ColumnElement[bool]) -> None:
+        rows = s.execute(sa.select(ENTRY.c.id, ENTRY.c.title_f, ENTRY.c.body_f).where(where))
+        params = [{"id": r.id, "t": r.title_f, "b": r.body_f} for r in rows]
+        if params:  # external content: the old text tells FTS5 which words to forget
+            s.execute(sa.text("INSERT INTO search_fts(search_fts, rowid, title_f, body_f) "
+                              "VALUES ('delete', :id, :t, :b)"), params)
+
+    def rebuilt(self, s: Session) -> None:
+        s.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+
+
+class PostgresFullText:
+    """PostgreSQL full text: ``search_entry.tsv`` is generated from the folded words (title
+    weight A, the rest B, the ``simple`` configuration: no stemming, no stop words) under a GIN
+    index; ranked by ``ts_rank_cd``. Nothing to keep by hand."""
+
+    name = "postgresql-tsvector"
+
+    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+        # plainto_tsquery reads no operators at all: the words are ANDed
+        query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
+        tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
+        return Match(None, None, tsv.op("@@")(query),
+                     sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
+
+    def prepare(self, s: Session) -> None:
+        return None
+
+    def added(self, s: Session, ids: Sequence[int]) -> None:
+        return None
+
+    def removing(self, s: Session, where: sa.ColumnElement[bool]) -> None:
+        return None
+
+    def rebuilt(self, s: Session) -> None:
+        return None
+
+
+def backend_for(s: Session) -> Backend:
+    """The backend of the catalog ``s`` is connected to."""
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        return SqliteFts5()
+    if dialect == "postgresql":
+        return PostgresFullText()
+    raise ValueError(f"full-text search needs SQLite or PostgreSQL, not {dialect}")
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
