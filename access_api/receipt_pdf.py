@@ -27,6 +27,7 @@ def _size(n: int) -> str:
 
 
 def render(receipt: Receipt) -> bytes:
+    accepted = receipt.accepted_at.replace(microsecond=0) if receipt.accepted_at else None
     pdf = FPDF(format="A4")
     pdf.set_title(TITLE)
     pdf.set_author(receipt.archive_name)
@@ -55,7 +56,7 @@ def render(receipt: Receipt) -> bytes:
         ("Mã gói (OBJID)", receipt.objid),
         ("Mã hồ sơ lưu trữ (arcFileCode)", receipt.arc_file_code or "-"),
         ("Tiêu đề", receipt.title or "-"),
-        ("Thời điểm tiếp nhận", instant(receipt.accepted_at) or "-"),
+        ("Thời điểm tiếp nhận", instant(accepted) or "-"),
         ("Tổng số tệp tin", str(len(receipt.files))),
         ("Tổng dung lượng", f"{_size(receipt.total_size)} byte"),
         ("Công việc nộp lưu", f"{receipt.job_id} (người nộp: {receipt.submitted_by or '-'})"),
@@ -70,8 +71,8 @@ def render(receipt: Receipt) -> bytes:
     pdf.multi_cell(width, 6, "Danh mục tệp tin giao nhận, mỗi tệp với mã băm SHA-256 "
                    "kiểm tra khi tiếp nhận:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
-    pdf.set_font("DejaVu", "", 7)
-    with pdf.table(col_widths=(8, 62, 20, 90), text_align=("CENTER", "LEFT", "RIGHT", "LEFT"),
+    pdf.set_font("DejaVu", "", 6.5)
+    with pdf.table(col_widths=(8, 55, 17, 100), text_align=("CENTER", "LEFT", "RIGHT", "LEFT"),
                    line_height=4, headings_style=FontFace(emphasis="BOLD"),
                    first_row_as_headings=True) as table:
         header = table.row()

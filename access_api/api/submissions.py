@@ -13,6 +13,7 @@ from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields
 from flask import Response, request
+from werkzeug.exceptions import ClientDisconnected
 
 from access_api.api.base import Instant, identity, requires, services
 from access_api.errors import problem
@@ -37,6 +38,20 @@ def binary_body(*content_types: str) -> Callable[[Callable[..., Any]], Callable[
         return view
 
     return decorate
+
+
+class Body:
+    """``request.stream`` whose client going away reads as a broken connection (an
+    ``OSError``), which the service reports with the bytes received (``SUB005``)."""
+
+    def __init__(self) -> None:
+        self.stream = request.stream
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self.stream.read(size)
+        except ClientDisconnected as exc:
+            raise ConnectionResetError("the client disconnected") from exc
 
 
 @bp.after_request
@@ -78,7 +93,7 @@ def _job_url(job_id: str) -> str:
 @bp.output(SubmittedOut, status_code=202)
 @requires(*SUBMITTERS)
 def submit() -> tuple[dict[str, str], int, dict[str, str]]:
-    job_id = service.submit_stream(services(), identity(), request.stream,
+    job_id = service.submit_stream(services(), identity(), Body(),
                                    request.headers.get("Content-Type"), request.content_length)
     url = _job_url(job_id)
     return {"job": job_id, "status_url": url}, 202, {"Location": url}
@@ -179,7 +194,7 @@ def append_upload(upload_id: str) -> Any:
     if (refused := _version_refused()) is not None:
         return refused
     view = service.append(services(), identity(), upload_id, request.headers.get("Content-Type"),
-                          request.headers.get("Upload-Offset"), request.stream,
+                          request.headers.get("Upload-Offset"), Body(),
                           request.content_length)
     return "", 204, _tus_headers(view)
 

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -51,6 +51,12 @@ COMMIT_EVERY = 64 << 20  # a resumable upload's offset is committed at least thi
 QUEUE_RETRY = 60  # seconds a client waits when the queue is full
 BAG_INFO_MAX = 64 << 10
 TAR_MEMBERS_LOOKED_AT = 64  # bag-info.txt is among the first members of a bag made by a tool
+
+
+class Readable(Protocol):
+    """A request body: read a chunk at a time (b"" at its end)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class PayloadTooLarge(KhosoError):
@@ -130,13 +136,23 @@ def _staging_failed(exc: OSError) -> Unavailable:
     return Unavailable("SUB006", retry_after=60, reason=exc.strerror or type(exc).__name__)
 
 
-def _stream_to(stream: IO[bytes], target: Path, limit: int, ctx: ServiceContext) -> int:
+def _read(stream: Readable, received: int) -> bytes:
+    """The next chunk of the body; the connection breaking is the client's (``SUB005``), not
+    the archive's disk failing."""
+    try:
+        return stream.read(CHUNK)
+    except OSError as exc:
+        log.info("request body cut after %d bytes: %s", received, exc)
+        raise KhosoError("SUB005", received=received) from exc
+
+
+def _stream_to(stream: Readable, target: Path, limit: int, ctx: ServiceContext) -> int:
     """Copy ``stream`` into the new file ``target`` a chunk at a time, fsynced; on any failure
     (the client gone, past ``limit``, the disk) the partial file is removed."""
     written = 0
     try:
         with open(target, "xb") as out:
-            while chunk := stream.read(CHUNK):
+            while chunk := _read(stream, written):
                 written += len(chunk)
                 if written > limit:
                     raise _too_large(ctx)
@@ -226,7 +242,7 @@ def _queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | 
 
 
 @_catalog_errors
-def submit_stream(ctx: ServiceContext, identity: Identity, stream: IO[bytes],
+def submit_stream(ctx: ServiceContext, identity: Identity, stream: Readable,
                   content_type: str | None, length: int | None) -> str:
     """Stage a serialised bag sent as one body and queue its ingest; returns the job id."""
     agency = submitter_agency(identity)
@@ -399,7 +415,7 @@ def _set_offset(ctx: ServiceContext, upload_id: str, start: int, offset: int) ->
 
 @_catalog_errors
 def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type: str | None,
-           offset_header: str | None, stream: IO[bytes], length: int | None) -> UploadView:
+           offset_header: str | None, stream: Readable, length: int | None) -> UploadView:
     """Write a chunk at ``Upload-Offset``; what arrived is fsynced and counted even when the
     connection breaks (the client asks HEAD and resumes). The last byte submits the upload."""
     import fcntl
@@ -408,6 +424,8 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
         raise UnsupportedType("API005", content_type=content_type or "-", accepted=OFFSET_TYPE)
     with ctx.catalog.session() as s:
         row = _own(s, identity, upload_id)
+    if row.job_id is not None:
+        raise Conflict("SUB011", upload=upload_id, length=row.length, job=row.job_id)
     given = _header_int("Upload-Offset", offset_header, row.length)
     path = _file(ctx, upload_id)
     try:
@@ -431,7 +449,7 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
         out.seek(start)
         out.truncate(start)  # bytes past the committed offset: a crash's, never counted
         try:
-            while chunk := stream.read(CHUNK):
+            while chunk := _read(stream, offset - start):
                 if offset + len(chunk) > row.length:
                     sent = offset - start + len(chunk)
                     out.truncate(committed)  # this chunk is refused whole
