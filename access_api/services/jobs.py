@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -197,8 +198,11 @@ def page_jobs(ctx: ServiceContext, identity: Identity, *, state: JobState | None
         return [_view(j, with_issues=False) for j in jobs], total
 
 
+JOB_ID = re.compile(r"[0-9a-fA-F-]{1,36}")  # a UUID; anything else (NUL…) is never one
+
+
 def _job(session: Session, identity: Identity, job_id: str) -> Job:
-    job = queries.job_by_id(session, job_id[:36])
+    job = queries.job_by_id(session, job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None or not session.scalar(sa.select(sa.true()).where(
             Job.id == job.id, _visible(identity))):
         raise NotFound("GEN002", what=Noun.JOB, key=job_id[:60])

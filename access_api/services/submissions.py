@@ -245,8 +245,8 @@ def _queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | 
 def submit_stream(ctx: ServiceContext, identity: Identity, stream: Readable,
                   content_type: str | None, length: int | None) -> str:
     """Stage a serialised bag sent as one body and queue its ingest; returns the job id."""
-    agency = submitter_agency(identity)
     kind = _check_type(content_type)
+    agency = submitter_agency(identity)
     limit = ctx.settings.max_upload_bytes
     if length is not None and length > limit:
         raise _too_large(ctx)
@@ -354,7 +354,6 @@ def _file(ctx: ServiceContext, upload_id: str) -> Path:
 def create_upload(ctx: ServiceContext, identity: Identity, length_header: str | None,
                   metadata_header: str | None) -> UploadView:
     """A new resumable upload of ``Upload-Length`` bytes, owned by its creator."""
-    agency = submitter_agency(identity)
     limit = ctx.settings.max_upload_bytes
     text = (length_header or "").strip()
     if re.fullmatch(r"[0-9]{1,30}", text) and int(text) > limit:
@@ -365,6 +364,7 @@ def create_upload(ctx: ServiceContext, identity: Identity, length_header: str | 
     meta = parse_metadata(metadata_header)
     declared = meta.get("filetype") or meta.get("contentType") or meta.get("content-type")
     kind = _check_type(declared) if declared else ""
+    agency = submitter_agency(identity)
     clean_expired(ctx)
     _check_queue(ctx)
     folder = uploads_dir(ctx)
@@ -420,10 +420,10 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
     connection breaks (the client asks HEAD and resumes). The last byte submits the upload."""
     import fcntl
 
-    if media_type(content_type) != OFFSET_TYPE:
-        raise UnsupportedType("API005", content_type=content_type or "-", accepted=OFFSET_TYPE)
     with ctx.catalog.session() as s:
         row = _own(s, identity, upload_id)
+    if media_type(content_type) != OFFSET_TYPE:
+        raise UnsupportedType("API005", content_type=content_type or "-", accepted=OFFSET_TYPE)
     if row.job_id is not None:
         raise Conflict("SUB011", upload=upload_id, length=row.length, job=row.job_id)
     given = _header_int("Upload-Offset", offset_header, row.length)

@@ -317,3 +317,17 @@ def test_receipts_need_a_role_that_sees_jobs(khoso):
         assert c.get(path, headers=token_for(khoso, f"r{len(path)}", "reader")).status_code == 403
         assert c.get(path, headers=token_for(khoso, f"a{len(path)}", "archivist")
                      ).status_code == 404
+
+
+def test_every_endpoint_answers_each_role_as_the_matrix_says(khoso):
+    from tests.integration.api.matrix_submissions import ROWS
+    from tests.support.api_submissions import all_roles
+
+    heads = all_roles(khoso)
+    c = client(khoso)
+    for method, path, expected in ROWS:
+        for role, status in expected.items():
+            r = c.open(path, method=method, headers=heads[role])
+            assert r.status_code == status, (method, path, role, r.get_data(as_text=True))
+            if status >= 400 and method != "HEAD":
+                assert r.get_json()["code"], (method, path, role)
