@@ -58,6 +58,10 @@ FAMILIES = {
     "metadata": Family("metadata", "XML|EAD|ID|DATE|RET", ("preservation/metadata/*.py",)),
     "packaging": Family("packaging", "METS|PREM|SIP", ("preservation/packaging/*.py",
                                                        "ingest/sip.py", "ingest/sip_build.py")),
+    "submissions": Family("submissions", "SUB", ("access_api/services/submissions.py",
+                                                  "access_api/services/jobs.py",
+                                                  "access_api/api/submissions.py",
+                                                  "ingest/steps/validate_sip.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
 }
