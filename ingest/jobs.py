@@ -361,6 +361,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
                 job.error = issue.message("en")
                 job.result = {"accepted": False, "error": issue.to_dict(), "retry": False,
                               "lost": lost}
+                discard_source(job)
                 done["abandoned"].append(job_id)
                 continue
             job.status = JobStatus.QUEUED
