@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from apiflask import APIBlueprint, Schema, fields
+from apiflask import APIBlueprint, Schema, fields, validators
 from flask import Response, request
 from werkzeug.exceptions import ClientDisconnected
 
@@ -28,16 +28,47 @@ TUS = {"Tus-Resumable": service.TUS_VERSION}
 BINARY = {"type": "string", "format": "binary"}
 
 
-def binary_body(*content_types: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def binary_body(*content_types: str, min_length: int = 0,
+                ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document a raw request body (the view reads ``request.stream`` itself)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         spec = getattr(view, "_spec", None) or {}
-        view._spec = {**spec, "body": BINARY,  # type: ignore[attr-defined]
+        body = {**BINARY, "minLength": min_length} if min_length else BINARY
+        view._spec = {**spec, "body": body,  # type: ignore[attr-defined]
                       "content_type": list(content_types)}
         return view
 
     return decorate
+
+
+def headers_doc(schema: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document the tus headers a view reads itself: the service checks them, with the codes
+    tus clients expect (400 ``SUB008``), which APIFlask's own validation (422) would not give."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        spec = getattr(view, "_spec", None) or {}
+        view._spec = {**spec, "args": [*spec.get("args", []),  # type: ignore[attr-defined]
+                                       (schema, "headers")]}
+        return view
+
+    return decorate
+
+
+class CreateHeaders(Schema):
+    # the documented maximum is KHOSO_MAX_UPLOAD_BYTES' default; an instance set lower says
+    # 413 past its own (Tus-Max-Size tells a client which)
+    upload_length = fields.Integer(required=True, data_key="Upload-Length",
+                                   validate=validators.Range(min=1, max=64 * 2**30),
+                                   metadata={"description": "Bytes the upload will hold, at "
+                                                            "most Tus-Max-Size"})
+
+
+class PatchHeaders(Schema):
+    upload_offset = fields.Integer(required=True, data_key="Upload-Offset",
+                                   validate=validators.Range(min=0),
+                                   metadata={"description": "Bytes the upload holds already "
+                                                            "(HEAD says)"})
 
 
 class Body:
@@ -89,7 +120,7 @@ def _job_url(job_id: str) -> str:
         responses={202: "Queued", 400: "Empty or cut short", 401: "No token",
                    403: "Not a submitter, or another agency's bag", 413: "Too large",
                    415: "Not a serialised bag", 503: "Queue full or the archive down"})
-@binary_body(*service.ACCEPTED)
+@binary_body(*service.ACCEPTED, min_length=1)
 @bp.output(SubmittedOut, status_code=202)
 @requires(*SUBMITTERS)
 def submit() -> tuple[dict[str, str], int, dict[str, str]]:
@@ -157,6 +188,7 @@ def upload_options() -> tuple[str, int, dict[str, str]]:
         responses={400: "Bad header", 401: "No token", 403: "Not a submitter",
                    413: "Too large", 415: "Not a serialised bag", 412: "tus version",
                    503: "Queue full or the archive down"})
+@headers_doc(CreateHeaders)
 @bp.output(UploadOut, status_code=201)
 @requires(*SUBMITTERS)
 def create_upload() -> Any:
@@ -189,6 +221,7 @@ def show_upload(upload_id: str) -> Any:
                    413: "Past the upload's length", 415: "Wrong content type",
                    503: "Queue full or the archive down"})
 @binary_body(service.OFFSET_TYPE)
+@headers_doc(PatchHeaders)
 @requires(*SUBMITTERS)
 def append_upload(upload_id: str) -> Any:
     if (refused := _version_refused()) is not None:
