@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import tarfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -50,6 +51,7 @@ CHUNK = 1 << 20
 COMMIT_EVERY = 64 << 20  # a resumable upload's offset is committed at least this often
 QUEUE_RETRY = 60  # seconds a client waits when the queue is full
 BAG_INFO_MAX = 64 << 10
+PART_TTL = 86400  # seconds after which a partial single-request body is a dead server's
 TAR_MEMBERS_LOOKED_AT = 64  # bag-info.txt is among the first members of a bag made by a tool
 
 
@@ -515,7 +517,8 @@ def terminate(ctx: ServiceContext, identity: Identity, upload_id: str) -> None:
 
 @_catalog_errors
 def clean_expired(ctx: ServiceContext, limit: int = 100) -> int:
-    """Remove uploads past their expiry with their bytes; returns how many."""
+    """Remove uploads past their expiry with their bytes, and partial bodies a dead server
+    left (a day old); returns how many."""
     with ctx.catalog.session() as s:
         ids = list(s.scalars(sa.select(Upload.id).where(Upload.expires_at < utcnow())
                              .limit(limit)))
@@ -523,6 +526,15 @@ def clean_expired(ctx: ServiceContext, limit: int = 100) -> int:
             s.execute(sa.delete(Upload).where(Upload.id.in_(ids)))
     for upload_id in ids:
         _file(ctx, upload_id).unlink(missing_ok=True)
+    # a body being received when its server died: nobody finishes it
+    cutoff = time.time() - PART_TTL
+    for partial in (staging_dir(ctx).glob("*.part") if staging_dir(ctx).is_dir() else ()):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                ids.append(partial.name)
+        except OSError:
+            continue
     if ids:
-        log.info("removed %d expired upload(s)", len(ids))
+        log.info("removed %d expired upload(s) and stale partial bodies", len(ids))
     return len(ids)

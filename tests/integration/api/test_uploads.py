@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -192,9 +194,15 @@ def test_expired_uploads_are_unknown_and_cleaned(khoso):
             expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     assert c.head(url, headers=admin).status_code == 404
     assert patch(c, url, admin, 10, b"x").status_code == 404
+    staging = khoso.settings.data_dir / "submissions"
+    staging.mkdir(exist_ok=True)
+    (staging / "dead.part").write_bytes(b"PK")  # a body a killed server was receiving
+    os.utime(staging / "dead.part", (time.time() - 2 * 86400,) * 2)
+    (staging / "live.part").write_bytes(b"PK")
     fresh = create(c, admin, 5, filetype="application/zip")  # creating one sweeps the expired
     assert fresh.status_code == 201
     assert upload_files(khoso) == [fresh.get_json()["id"]]
+    assert sorted(p.name for p in staging.iterdir()) == ["live.part"]
     with khoso.catalog.session() as s:
         assert s.scalar(sa.select(sa.func.count(Upload.id))) == 1
 
