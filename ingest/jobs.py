@@ -165,9 +165,11 @@ class StepRecorder:
         self._wake.set()
 
     def tick(self, _stage: str, done: int, total: int) -> None:
+        """Progress within the step; never backwards (replication started during the read
+        pass reports its own counts while another stage of the step reports too)."""
         if total > 0:
             with self._lock:
-                self._part = min(1.0, max(0.0, done / total))
+                self._part = max(self._part, min(1.0, max(0.0, done / total)))
 
     def _current(self) -> tuple[str | None, float]:
         with self._lock:

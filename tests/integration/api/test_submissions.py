@@ -296,6 +296,7 @@ def test_the_worker_records_the_step_and_progress_of_a_running_job(khoso):
     try:
         recorder.step("scan_viruses", 4, 10)
         recorder.tick("scan", 5, 10)
+        recorder.tick("store", 1, 10)  # another stage's count: progress never goes back
         deadline = time.monotonic() + 10
         while row() != ("scan_viruses", 0.45) and time.monotonic() < deadline:
             time.sleep(0.05)
