@@ -448,6 +448,7 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
             raise PayloadTooLarge("SUB014", offset=given, sent=length, length=row.length)
         start = offset = row.offset
         committed = start
+        not_kept: Exception | None = None
         out.seek(start)
         out.truncate(start)  # bytes past the committed offset: a crash's, never counted
         try:
@@ -457,7 +458,10 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
                     out.truncate(committed)  # this chunk is refused whole
                     offset = committed
                     raise PayloadTooLarge("SUB014", offset=start, sent=sent, length=row.length)
-                out.write(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise _staging_failed(exc) from exc
                 offset += len(chunk)
                 if offset - committed >= COMMIT_EVERY:
                     out.flush()
@@ -470,8 +474,13 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
                 os.fsync(out.fileno())
                 if offset != committed:
                     _set_offset(ctx, upload_id, committed, offset)
-            except (OSError, sa.exc.SQLAlchemyError):
+            except (OSError, sa.exc.SQLAlchemyError) as exc:
                 log.exception("upload %s: could not keep the bytes received", upload_id)
+                not_kept = exc  # the offset stays at what was kept; the client resends
+    if isinstance(not_kept, OSError):
+        raise _staging_failed(not_kept) from not_kept
+    if not_kept is not None:
+        raise catalog_unavailable(not_kept) from not_kept
     if offset >= row.length:
         return _submit_upload(ctx, identity, upload_id)
     with ctx.catalog.session() as s:

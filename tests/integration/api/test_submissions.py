@@ -332,3 +332,16 @@ def test_every_endpoint_answers_each_role_as_the_matrix_says(khoso):
             assert r.status_code == status, (method, path, role, r.get_data(as_text=True))
             if status >= 400 and method != "HEAD":
                 assert r.get_json()["code"], (method, path, role)
+
+
+def test_the_archives_own_staging_failing_is_503_never_a_rejection(khoso):
+    admin = token_for(khoso, "quan-tri", "admin")
+    c = client(khoso)
+    (khoso.settings.data_dir / "submissions").write_text("not a folder")
+    (khoso.settings.data_dir / "uploads").write_text("not a folder")
+    r = post(c, zipped_sip(khoso.tmp / "d"), admin)
+    assert r.status_code == 503 and r.get_json()["code"] == "SUB006" and r.headers["Retry-After"]
+    r = c.post("/api/v1/uploads", headers={**admin, "Tus-Resumable": "1.0.0",
+                                            "Upload-Length": "10"})
+    assert r.status_code == 503 and r.get_json()["code"] == "SUB006"
+    assert jobs(khoso) == []
