@@ -184,6 +184,11 @@ class IngestContext:
     stored: Sequence[Replica] = field(default_factory=list)
     storing: Replicating | None = None  # a replication under way (``Services.start_replication``)
     progress: Progress | None = None
+    # (step name, index, number of steps) as each step starts: the job row records it
+    on_step: Callable[[str, int, int], None] | None = None
+    # the organ id an agency system submitted for (``Job.agency``): a bag naming another
+    # agency is refused (SUB001), whatever the submission's own checks found
+    submitted_for: str | None = None
 
     @property
     def sip_root(self) -> Path:

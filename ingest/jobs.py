@@ -62,10 +62,19 @@ def catalog_unavailable(exc: Exception) -> KhosoError:
 
 
 def create_job(catalog: Catalog, source: Path, actor: str, *,
-               lease: float = DEFAULT_LEASE) -> str:
+               lease: float = DEFAULT_LEASE, agency: str | None = None,
+               staged: bool = False) -> str:
+    """A queued ingest job. ``agency``: the organ id an agency system submitted for (the
+    worker refuses a bag naming another one); ``staged``: the source is the archive's own
+    copy of an uploaded body, removed once the job has an outcome."""
+    payload: dict[str, Any] = {"source": str(source.resolve())}
+    if agency is not None:
+        payload["agency"] = agency
+    if staged:
+        payload["staged"] = True
     with catalog.session() as s:
         job = Job(id=str(uuid.uuid4()), kind="ingest", status=JobStatus.QUEUED,
-                  payload={"source": str(source.resolve())}, created_by=actor,
+                  payload=payload, created_by=actor, agency=agency,
                   lease_until=time.time() + lease)
         s.add(job)
     return job.id
@@ -74,10 +83,15 @@ def create_job(catalog: Catalog, source: Path, actor: str, *,
 def submit(catalog: Catalog, app: Celery, source: Path, actor: str) -> str:
     lease = float(app.conf.get("khoso_job_visibility_timeout") or DEFAULT_LEASE)
     job_id = create_job(catalog, source, actor, lease=lease)
+    send(catalog, app, job_id)
+    return job_id
+
+
+def send(catalog: Catalog, app: Celery, job_id: str) -> None:
+    """Hand a created job to the workers through the broker."""
     result = app.send_task(TASK, args=[job_id])
     with catalog.session() as s:
         s.get_one(Job, job_id).celery_task_id = result.id
-    return job_id
 
 
 def retry_later(catalog: Catalog, app: Celery, job_id: str) -> None:
@@ -127,6 +141,72 @@ class Lease:
         self._thread.join()
 
 
+class StepRecorder:
+    """Writes the running job's step and progress (0..1 over the whole ingest) to its row.
+
+    Steps report progress from their own threads (replication), some while registration holds
+    the catalog's write lock: they only note it here, and this thread writes it — at most once
+    a second, at once when a step starts — never over a job that is no longer running."""
+
+    def __init__(self, catalog: Catalog, job_id: str, every: float = 1.0) -> None:
+        self.catalog, self.job_id, self.every = catalog, job_id, every
+        self._lock = threading.Lock()
+        self._step: str | None = None
+        self._base, self._span, self._part = 0.0, 0.0, 0.0
+        self._written: tuple[str | None, float] | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"steps:{job_id}")
+        self._thread.start()
+
+    def step(self, name: str, index: int, total: int) -> None:
+        with self._lock:
+            self._step, self._base, self._span, self._part = name, index / total, 1 / total, 0.0
+        self._wake.set()
+
+    def tick(self, _stage: str, done: int, total: int) -> None:
+        """Progress within the step; never backwards (replication started during the read
+        pass reports its own counts while another stage of the step reports too)."""
+        if total > 0:
+            with self._lock:
+                self._part = max(self._part, min(1.0, max(0.0, done / total)))
+
+    def _current(self) -> tuple[str | None, float]:
+        with self._lock:
+            return self._step, round(min(1.0, self._base + self._span * self._part), 4)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.every)
+            self._wake.clear()
+            self._write()
+
+    def _write(self) -> None:
+        now = self._current()
+        if now == self._written or now[0] is None:
+            return
+        try:
+            with self.catalog.session() as s:
+                s.execute(sa.update(Job).where(
+                    Job.id == self.job_id, Job.status == JobStatus.RUNNING).values(
+                    step=now[0], progress=now[1]).execution_options(synchronize_session=False))
+            self._written = now
+        except sa.exc.SQLAlchemyError as exc:  # shown late, never a reason to fail the job
+            log.warning("could not record the step of job %s: %s", self.job_id, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+
+
+def discard_source(job: Job) -> None:
+    """Remove the archive's staged copy of an uploaded body once its job has an outcome (a
+    rejected one was copied to quarantine with its report first)."""
+    if (job.payload or {}).get("staged"):
+        Path(job.payload["source"]).unlink(missing_ok=True)
+
+
 def claim(catalog: Catalog, job_id: str, timeout: float) -> tuple[Job, bool] | None:
     """Take the job for this process: (job, whether a dead attempt preceded), or None when it
     is finished or a live worker holds it. Compare-and-set, so two claimants never both win."""
@@ -165,15 +245,29 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
     if was_dead and services.discard_staged is not None:
         services.discard_staged(job_id)  # a dead attempt's staged copies: gone before we stage
     lease = Lease(catalog, job_id, job.attempts, timeout)
+    steps = StepRecorder(catalog, job_id)
+
+    def ticks(stage: str, done: int, total: int) -> None:
+        steps.tick(stage, done, total)
+        if progress is not None:
+            progress(stage, done, total)
+
     ctx = IngestContext(settings, services, source, settings.data_dir / "staging" / job_id,
-                        job_id, catalog=catalog, actor=actor, progress=progress)
+                        job_id, catalog=catalog, actor=actor, progress=ticks,
+                        on_step=steps.step, submitted_for=job.payload.get("agency"))
     try:
-        return run_ingest(ctx, catalog)
+        outcome = run_ingest(ctx, catalog)
+        steps.stop()
+        discard_source(job)
+        return outcome
     except KhosoError as exc:
         # A transient failure (a storage location or clamd down) leaves the job queued for a
         # retry; nothing was registered and what was written was removed, so retrying is safe.
         transient = exc.transient
         lease.stop()
+        steps.stop()
+        if not transient:
+            discard_source(job)
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
             job.status = JobStatus.QUEUED if transient else JobStatus.FAILED
@@ -208,6 +302,8 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         raise error from exc
     except Exception as exc:
         lease.stop()
+        steps.stop()
+        discard_source(job)
         with catalog.session() as s:
             job = s.get_one(Job, job_id)
             job.status, job.finished_at = JobStatus.FAILED, utcnow()
@@ -217,6 +313,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         raise
     finally:
         lease.stop()
+        steps.stop()
 
 
 def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
@@ -266,6 +363,7 @@ def recover_jobs(catalog: Catalog, timeout: float, send: Callable[[str], str],
                 job.error = issue.message("en")
                 job.result = {"accepted": False, "error": issue.to_dict(), "retry": False,
                               "lost": lost}
+                discard_source(job)
                 done["abandoned"].append(job_id)
                 continue
             job.status = JobStatus.QUEUED

@@ -78,6 +78,8 @@ def run_ingest(ctx: IngestContext, catalog: Catalog,
     ctx.events.directory = ctx.workspace  # the spool's temporary file, once it spills
     try:
         for index, step in enumerate(steps):
+            if ctx.on_step is not None:
+                ctx.on_step(step.name, index, len(steps))
             started = time.monotonic()
             result = _run_step(step, ctx)
             _log_step(ctx.job_id, step, result, time.monotonic() - started)

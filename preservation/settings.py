@@ -65,6 +65,8 @@ class Settings:
     retention_count_from: str
     max_upload_bytes: int
     max_files: int
+    max_queued_jobs: int
+    upload_expiry_days: int
     job_visibility_timeout: int
     format_identifier: str
     reject_not_scanned: bool
@@ -265,6 +267,16 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     "MAX_FILES": (_positive_int, lambda d: "200000",
                   Text("Số tệp nhiều nhất được nhận trong một gói nộp lưu.",
                        "Most files accepted in one submission.")),
+    "MAX_QUEUED_JOBS": (_positive_int, lambda d: "1000",
+                        Text("Số công việc chờ hoặc đang chạy nhiều nhất; khi hàng đợi đầy, "
+                             "nộp lưu qua API nhận 503 với Retry-After và không giữ lại gì.",
+                             "Most jobs queued or running; when the queue is full an API "
+                             "submission gets 503 with Retry-After and nothing is kept.")),
+    "UPLOAD_EXPIRY_DAYS": (_positive_int, lambda d: "7",
+                           Text("Số ngày một phiên tải lên có thể tiếp tục (tus) được giữ kể từ "
+                                "lần nhận dữ liệu cuối; quá hạn thì bị xóa.",
+                                "Days a resumable (tus) upload is kept after the last bytes "
+                                "arrived; expired ones are removed.")),
     "JOB_VISIBILITY_TIMEOUT": (_positive_int, lambda d: "3600",
                                Text("Số giây trước khi một công việc mà tiến trình xử lý đã nhận "
                                     "rồi bị dừng đột ngột được giao lại (với mọi broker: thời "

@@ -60,7 +60,9 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
             workers=s.workers, runs=s.audit_runs_per_day))
     info(_("  dừng: Ctrl+C"))
     try:
-        waitress_serve(app, host=host, port=port, threads=8, ident="khoso")
+        # waitress refuses bodies over 1 GiB by default: bags are as large as the setting says
+        waitress_serve(app, host=host, port=port, threads=8, ident="khoso",
+                       max_request_body_size=s.max_upload_bytes)
     except KeyboardInterrupt:  # Ctrl+C is how an operator stops it: no "Aborted!"
         info(_("đã dừng"))
     finally:

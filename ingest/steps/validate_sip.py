@@ -132,6 +132,9 @@ def validate_sip(ctx: IngestContext) -> StepResult:
     if ctx.form is SubmissionForm.UNBAGGED and sip.ead is not None:  # no bag-info to say it
         sip.organ_id = _organ_of(ctx, sip.ead.values.get("fileCode"))
     sip.agency_name = sip.agency_name or ctx.bag.info_value("Source-Organization")
+    if ctx.submitted_for is not None and sip.organ_id != ctx.submitted_for:
+        # an agency system submits only its own agency's records (``POST /api/v1/submissions``)
+        report.add("SUB001", "bag-info.txt", organ=sip.organ_id or "-", agency=ctx.submitted_for)
     if not sip.fond_code:
         report.add("ING001", "representations/rep1/METS.xml")
     elif not _fonds_known(ctx, sip.fond_code):

@@ -445,6 +445,12 @@ class Job(Base):
     # Unix time the job's claim ends: a running job's worker renews it while alive; a queued
     # job whose message may be lost (a dead worker held it) is sent again once it has passed.
     lease_until: Mapped[float | None] = mapped_column(Float)
+    # The step the worker is in and how far the whole ingest is (0..1), written as it goes
+    # (``ingest.jobs.StepRecorder``), and the agency (organ id) an agency system submitted
+    # for: what ``GET /api/v1/jobs`` filters an agency's jobs by (migration 0008).
+    step: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[float | None] = mapped_column(Float)
+    agency: Mapped[str | None] = mapped_column(String(25), index=True)
 
 
 class CatalogState(Base):
@@ -556,6 +562,23 @@ class LoginFailure(Base):
 
 # --- submissions and uploads (#14) ---
 
+
+class Upload(Timestamps, Base):
+    """A resumable (tus 1.0) upload of a serialised bag: its bytes go to a file under the data
+    folder named by ``id`` (never by the client's file name); ``offset`` is what is safely on
+    disk. Submitted as an ingest job once complete (``job_id``); removed once expired."""
+
+    __tablename__ = "upload"
+    __table_args__ = (Index("ix_upload_expires_at", "expires_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    agency: Mapped[str | None] = mapped_column(String(25))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    content_type: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    expires_at: Mapped[dt.datetime] = mapped_column()
 
 
 # --- search index (#14) ---

@@ -1,0 +1,175 @@
+"""A bag of N MiB uploaded through ``POST /api/v1/submissions`` of a running ``khoso serve``
+until its job is accepted, against ``khoso ingest --wait`` of the same bag in the same run.
+
+    tests/harness/services.sh start /tmp/svc-bench && set -a && . /tmp/svc-bench/env && set +a
+    .venv/bin/python bench/bench_api_upload.py               # 1024 MiB (the issue's figure)
+    .venv/bin/python bench/bench_api_upload.py --mib 256     # shorter
+
+The bag (one document: a PDF of N MiB in 64 MiB streams, as ``bench_ingest.py big``) is sent
+as a plain tar. Each side gets a fresh instance (SQLite catalog, two filesystem replicas, the
+harness's clamd; a hồ sơ is archived once per catalog). clamd caches a clean verdict by
+content, so the PDF is scanned once before either side (``--cold`` skips it: the CLI side,
+run first, would then pay clamd's parsing alone). The CLI side is the wall time of
+``khoso ingest --wait`` (process start included); the API side runs from the first byte sent
+to the job read as accepted by polling ``GET /api/v1/jobs/ID`` every 0.2 s, with the server
+and its worker already started. Goal: API ≤ 1.2 × CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+MiB = 1 << 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tar_of(bag: Path, dest: Path) -> Path:
+    with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as tf:
+        tf.add(bag, arcname="bag")
+    return dest
+
+
+def environment(instance: dict[str, str], **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHOSO_")
+           or k.startswith("KHOSO_TEST_")}
+    return {**env, **instance, "KHOSO_CLAMD_MANAGED": "false",
+            "PYTHONPATH": str(ROOT), **more}
+
+
+def cli_ingest(instance: dict[str, str], bag: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "access_api.cli", "ingest", "--wait", "--json",
+                           str(bag)], cwd=ROOT, env=environment(instance),
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"CLI ingest failed ({done.returncode}):\n{done.stdout[-2000:]}"
+                         f"\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def admin_token(instance: dict[str, str]) -> str:
+    from preservation.accounts import create_user, issue_token
+    from preservation.catalog.db import Catalog
+
+    catalog = Catalog(instance["KHOSO_DATABASE_URL"])
+    with catalog.session() as s:
+        user = create_user(s, "bench-admin", "mật-khẩu-dài-đủ-12", ["admin"])
+        token = issue_token(s, user, "bench").token
+    catalog.dispose()
+    return token
+
+
+def api_ingest(instance: dict[str, str], bag: Path, folder: Path) -> tuple[float, float]:
+    """(seconds until accepted, of which the upload) through a running khoso serve."""
+    port = free_port()
+    env = environment(instance, KHOSO_PORT=str(port),
+                      KHOSO_BROKER_URL=f"sqla+sqlite:///{folder / 'broker.sqlite'}")
+    token = admin_token(instance)
+    log = folder / "serve.log"
+    serve = subprocess.Popen([sys.executable, "-m", "access_api.cli", "serve"], cwd=ROOT,
+                             env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("khoso serve did not start: "
+                                     + log.read_text()[-2000:]) from None
+                time.sleep(0.2)
+        time.sleep(5)  # the worker process is up and polling the broker
+        size = bag.stat().st_size
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+        with open(bag, "rb") as body:
+            conn.request("POST", "/api/v1/submissions", body=body, headers={
+                **auth, "Content-Type": "application/x-tar", "Content-Length": str(size)})
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+        uploaded = time.perf_counter() - started
+        if response.status != 202:
+            raise SystemExit(f"submission refused: {response.status} {answer}")
+        job = answer["job"]
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", f"/api/v1/jobs/{job}", headers=auth)
+            state = json.loads(conn.getresponse().read())
+            conn.close()
+            if state["state"] in ("accepted", "rejected", "failed"):
+                break
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        if state["state"] != "accepted":
+            raise SystemExit(f"API ingest ended {state['state']}: {state['issues'][:3]}")
+        return seconds, uploaded
+    finally:
+        serve.terminate()
+        serve.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mib", type=int, default=1024, help="size of the bag's PDF (MiB)")
+    parser.add_argument("--clamd", default=os.environ.get("KHOSO_TEST_CLAMD"),
+                        help="clamd address (default: the harness's KHOSO_TEST_CLAMD)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--cold", action="store_true",
+                        help="do not scan the PDF with clamd first: the CLI side, run first, "
+                             "then pays clamd's parsing and the API side finds its cache")
+    args = parser.parse_args()
+    if not args.clamd:
+        raise SystemExit("no clamd: start the harness (tests/harness/services.sh) first")
+    from bench_ingest import make_big, make_instance, raw_instream
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-api-upload-"))
+    try:
+        bag = make_big(folder / "sip", args.mib, 64)
+        if not args.cold:  # both sides then meet clamd's cache alike (it keys by content)
+            for pdf in (bag / "data").rglob("*.pdf"):
+                raw_instream(args.clamd, pdf)
+        archive = tar_of(bag, folder / "sip.tar")
+        shutil.rmtree(folder / "sip")
+        size = archive.stat().st_size
+        print(f"bag: {size / MiB:.0f} MiB tar ({args.mib} MiB PDF)")
+        cli = cli_ingest(make_instance(folder / "cli", args.clamd), archive)
+        print(f"CLI  khoso ingest --wait: {cli:7.1f} s  ({size / MiB / cli:6.1f} MiB/s)")
+        (folder / "api").mkdir()
+        api, upload = api_ingest(make_instance(folder / "api", args.clamd), archive,
+                                 folder / "api")
+        print(f"API  POST + poll:         {api:7.1f} s  ({size / MiB / api:6.1f} MiB/s; "
+              f"upload {upload:.1f} s)")
+        ratio = api / cli
+        print(f"ratio API/CLI: {ratio:.2f} (goal <= 1.20: {'met' if ratio <= 1.2 else 'NOT met'})")
+    finally:
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
