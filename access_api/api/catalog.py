@@ -52,6 +52,10 @@ class FondsOut(Schema):
         "description": "Hồ sơ of this fonds the caller may see"})
 
 
+class FondsDetail(FondsOut):
+    """One fonds (the same fields as a list item)."""
+
+
 class DocumentSummary(Schema):
     docCode = fields.String(required=True)  # noqa: N815
     kind = fields.String(required=True, metadata={"description": "doc, pic or media"})
@@ -116,7 +120,7 @@ def list_fonds(query_data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/fonds/<fond_code>")
-@bp.output(FondsOut)
+@bp.output(FondsDetail)
 @bp.doc(responses={404: "No such fonds"})
 def get_fonds(fond_code: str) -> dict[str, Any]:
     """One phông: its ten TT 05 fields and how many of its hồ sơ the caller may see."""
