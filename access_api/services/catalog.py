@@ -255,7 +255,7 @@ def get_record(ctx: ServiceContext, identity: Identity, code: str) -> dict[str, 
             if may_see(identity, mode, access.organ_id):
                 documents.append({"docCode": doc_code(d), "kind": EAD_KIND[d.kind],
                                   "title": doc_title(d), "mode": mode})
-        documents.sort(key=lambda d: d["docCode"])  # a picture's ordinal is not a column
+        documents.sort(key=lambda d: d["docCode"] or "")  # a picture's ordinal is not a column
         fonds = s.get(Fonds, rf.fonds_id)
         body = {**tt05_values(rf, "hoso"), "fondCode": fonds.fond_code if fonds else None,
                 "objid": pkg.objid if pkg else None, "documents": documents,
