@@ -130,6 +130,7 @@ class DeliveryCache:
             yield
 
     def temp_file(self) -> Path:
+        self.tmp.mkdir(parents=True, exist_ok=True)
         return self.tmp / f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
 
     # -- hits ------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ class DeliveryCache:
     def admit(self, tmp: Path, sha256: str) -> BinaryIO:
         """Move a verified temporary file into the cache and open it."""
         data = self.data_path(sha256)
-        data.parent.mkdir(exist_ok=True)
+        data.parent.mkdir(parents=True, exist_ok=True)  # an operator may have emptied it
         os.chmod(tmp, 0o444)
         os.replace(tmp, data)
         f = open(data, "rb")  # noqa: SIM115 - handed to the response, which closes it
@@ -205,7 +206,9 @@ class DeliveryCache:
 
     def entries(self) -> list[tuple[float, int, str]]:
         """(last use, size, sha256) of every cached file."""
-        out = []
+        out: list[tuple[float, int, str]] = []
+        if not self.files.is_dir():
+            return out
         for folder in os.scandir(self.files):
             if not folder.is_dir():
                 continue
