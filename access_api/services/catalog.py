@@ -20,6 +20,7 @@ document a caller who is not staff opens is a VIEW in the access register.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +54,17 @@ from preservation.packaging.read import read_mets
 PACKAGE_EAD = "data/metadata/descriptive/EAD.xml"
 REP_METS = "data/representations/rep1/METS.xml"
 CONTENT_PREFIX = "data/representations/rep1/data/"
+MAX_CODE = 300
 GONE = (FileState.DESTROYED.value, FileState.TRANSFERRED.value)
 
 
 # -- codes ------------------------------------------------------------------------------------
+
+def storable(code: str) -> bool:
+    """Whether ``code`` could be a code the catalog holds: no control character (PostgreSQL
+    text refuses NUL outright) and no longer than a code column."""
+    return 0 < len(code) <= MAX_CODE and not any(unicodedata.category(c) == "Cc" for c in code)
+
 
 def code_candidates(settings_archive: str, code: str) -> list[str]:
     """The archival code ``code`` may stand for: itself, and ``{archive}.{code}`` when it is
@@ -67,6 +75,8 @@ def code_candidates(settings_archive: str, code: str) -> list[str]:
 
 
 def find_record(s: Session, archive: str, code: str) -> RecordFile | None:
+    if not storable(code):
+        return None
     candidates = code_candidates(archive, code)
     rows = list(s.scalars(sa.select(RecordFile).where(
         sa.or_(RecordFile.arc_file_code.in_(candidates), RecordFile.file_code.in_(candidates)),
@@ -76,6 +86,8 @@ def find_record(s: Session, archive: str, code: str) -> RecordFile | None:
 
 
 def find_document(s: Session, archive: str, code: str) -> Document | None:
+    if not storable(code):
+        return None
     candidates = code_candidates(archive, code)
     rows = list(s.scalars(sa.select(Document).where(
         sa.or_(Document.arc_doc_code.in_(candidates), Document.doc_code.in_(candidates)))
@@ -217,7 +229,8 @@ def list_fonds(ctx: ServiceContext, identity: Identity, *, page: int,
 def get_fonds(ctx: ServiceContext, identity: Identity, fond_code: str) -> dict[str, Any]:
     """The ten TT 05 Điều 4 fields of one fonds and how many of its hồ sơ the caller sees."""
     with ctx.catalog.session() as s:
-        f: Fonds | None = s.scalar(_fonds_query(ctx).where(Fonds.fond_code == fond_code))
+        f: Fonds | None = s.scalar(_fonds_query(ctx).where(Fonds.fond_code == fond_code)) \
+            if storable(fond_code) else None
         if f is None:
             raise NotFound("GEN002", what=Noun.FONDS, key=fond_code)
         return _fonds_dict(f, _record_counts(s, identity, [f.id]).get(f.id, 0))

@@ -175,7 +175,8 @@ def test_the_document_ead_is_the_stored_one_verified(khoso, archive):
 
 @pytest.mark.parametrize("url", [
     "/api/v1/records/NOPE", "/api/v1/records/TTLTNA.NOPE", "/api/v1/documents/X.0000001",
-    "/api/v1/records/%E1%BA%A0%00", "/api/v1/documents/..%2F..%2Fetc", "/api/v1/records/a/b/c"])
+    "/api/v1/records/%E1%BA%A0%00", "/api/v1/documents/..%2F..%2Fetc", "/api/v1/records/a/b/c",
+    "/api/v1/fonds/P%00", "/api/v1/documents/%00.0000001", "/api/v1/records/" + "x" * 5000])
 def test_unknown_codes_are_not_found_with_a_code(archive, url):
     resp = archive.get(url)
     assert resp.status_code == 404 and resp.get_json()["code"] in ("GEN002", "API002")
