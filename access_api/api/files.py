@@ -41,6 +41,8 @@ _FILE_RESPONSES: dict[int | str, Any] = {
           "content": {"application/octet-stream": {"schema": {"type": "string",
                                                               "format": "binary"}}}},
     304: "Not modified (If-None-Match holds the SHA-256)",
+    400: "Not a file name (ACS002)",
+    401: "An account is needed (AUTH003)",
     403: "Mode 02 without an approved access request (ACS001)",
     404: "No such document or file, or not visible to the caller",
     416: "Range not satisfiable (ACS003)",
@@ -140,7 +142,8 @@ def get_file(doc_code: str, name: str, query_data: dict[str, Any]) -> Response:
 @bp.output(FileSchema, content_type="application/pdf",
            description="A copy of the PDF with every page marked BẢN SAO, the archive's name "
                        "and the date")
-@bp.doc(responses={403: _FILE_RESPONSES[403], 404: _FILE_RESPONSES[404],
+@bp.doc(responses={400: _FILE_RESPONSES[400], 401: _FILE_RESPONSES[401],
+                   403: _FILE_RESPONSES[403], 404: _FILE_RESPONSES[404],
                    409: "Not a PDF (ACS005) or a PDF that cannot be marked (ACS006)",
                    503: _FILE_RESPONSES[503]})
 @requires()
