@@ -81,6 +81,8 @@ class Settings:
     login_max_failures: int
     login_max_failures_client: int
     metrics_public: bool = False
+    delivery_cache_bytes: int
+    delivery_cache_verify_hours: int
 
     @property
     def clamd_dir(self) -> Path:
@@ -338,6 +340,18 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                             "cán bộ bảo quản và quản trị).",
                             "GET /metrics answers anonymous callers too (by default only "
                             "preservation officers and administrators).")),
+    "DELIVERY_CACHE_BYTES": (_positive_int, lambda d: str(10 * 2**30),
+                             Text("Dung lượng lớn nhất (byte) của bộ đệm tệp đã kiểm chứng "
+                                  "(thư mục cache/ trong thư mục dữ liệu) dùng để phục vụ độc giả; "
+                                  "tệp ít dùng nhất bị xóa trước.",
+                                  "Largest size (bytes) of the verified delivery cache (cache/ "
+                                  "under the data folder) files are served from; the least "
+                                  "recently used go first.")),
+    "DELIVERY_CACHE_VERIFY_HOURS": (_positive_int, lambda d: "24",
+                                    Text("Tệp trong bộ đệm được băm lại trước khi phục vụ khi lần "
+                                         "kiểm chứng trước đã quá số giờ này.",
+                                         "A cached file is hashed again before it is served when "
+                                         "its last verification is older than this many hours.")),
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
                      "Data folder (catalog, replicas, clamd, broker).")

@@ -110,17 +110,21 @@ def copies_in_audit_order(session: Session, *, now: dt.datetime | None = None,
                           exclude_locations: Sequence[str] = (),
                           not_checked_since: dt.datetime | None = None,
                           objid: str | None = None) -> list[int]:
-    """Ids of audited copies: never checked, then failed reads due a retry, then oldest checked.
+    """Ids of audited copies: never checked, then failed reads due a retry and copies known
+    bad, then oldest checked.
 
     ``due_only`` keeps the overdue ones and the failed reads due a retry. ``not_checked_since``
     drops copies already checked after that instant (a run passes its start: each copy is read
     at most once per run). ``objid`` keeps one package's copies (every version)."""
     now = utc(now)
     retry = retry_due(now, retry_hours)
-    priority = sa.case((StoredCopy.last_check_at.is_(None), 0), (retry, 1), else_=2)
+    # A copy known bad (a delivery that read it found it changed or gone) is due at once: the
+    # next audit with repair restores it instead of waiting for the period to come round.
+    bad = StoredCopy.last_check_result.in_(BAD_RESULTS)
+    priority = sa.case((StoredCopy.last_check_at.is_(None), 0), (retry, 1), (bad, 1), else_=2)
     query = audited_copies().order_by(priority, StoredCopy.last_check_at, StoredCopy.id)
     if due_only:
-        query = query.where(sa.or_(overdue(now, period_days), retry))
+        query = query.where(sa.or_(overdue(now, period_days), retry, bad))
     if not_checked_since is not None:
         query = query.where(sa.or_(StoredCopy.last_check_at.is_(None),
                                    StoredCopy.last_check_at < utc(not_checked_since)))

@@ -1,0 +1,276 @@
+"""Does a verified download through ``khoso serve`` keep up with a plain read + SHA-256 of the
+same file? Goal: at least 80 % of the baseline's throughput.
+
+The file (``--mib`` MiB of random bytes, default 1024, named as a PDF) is *placed* as an AIP the
+catalog knows, not ingested: catalog rows (hồ sơ, document, package, bitstream, two stored
+copies) are written directly and the bytes are put into both filesystem replicas with
+``FilesystemStorage.put`` — an ingest would spend minutes in clamd and prove nothing about
+delivery. ``khoso serve --no-worker`` (waitress, as deployed) then serves it on loopback to a
+reader's token; the client streams it with ``http.client`` in 1 MiB reads, hashing as it
+receives, and checks the digest.
+
+- baseline: ``open`` + ``readinto`` 1 MiB + ``hashlib.sha256`` over the replica's file;
+- cold: the first download, a cache miss (the server reads a replica while hashing it into the
+  delivery cache, then sends);
+- warm: the next downloads (served from the verified cache).
+
+Every pass runs ``--repeat`` times (cold: the cache is emptied before each), best kept; the
+page cache holds the file throughout, so disks do not decide the comparison.
+
+    .venv/bin/python bench/bench_download.py [--mib 1024] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1 << 20
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from preservation.accounts import create_user, issue_token  # noqa: E402
+from preservation.catalog import registry  # noqa: E402
+from preservation.catalog.db import Catalog  # noqa: E402
+from preservation.catalog.models import (  # noqa: E402
+    Agency,
+    Bitstream,
+    Document,
+    Package,
+    RecordFile,
+    StoredCopy,
+)
+from preservation.settings import load_settings  # noqa: E402
+from storage.filesystem import FilesystemStorage  # noqa: E402
+
+ARCHIVE, FOND, ORGAN = "BENCH", "P1", "000.00.00.H41"
+
+
+@dataclass
+class Instance:
+    tmp: Path
+    env: dict[str, str]
+    catalog: Catalog
+    token: dict[str, str]
+    port: int
+    server: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return Path(tempfile.gettempdir()) / f"khoso-bench-serve-{self.port}.log"
+
+    def start(self) -> None:
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "access_api.cli", "-q", "serve", "--no-worker",
+             "--port", str(self.port)], env=self.env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"))  # noqa: SIM115
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/api/v1/fonds")
+                conn.getresponse().read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit("khoso serve did not answer in 60 s")
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(30)
+        self.catalog.dispose()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def instance(tmp: Path) -> Instance:
+    """A data folder with an SQLite catalog, two filesystem replicas and a token per role."""
+    data = tmp / "data"
+    replicas = {name: data / "replicas" / name for name in ("replica1", "replica2")}
+    for path in replicas.values():
+        path.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHOSO_")}
+    env.update({"KHOSO_DATA_DIR": str(data), "KHOSO_ARCHIVE_CODE": ARCHIVE,
+                "KHOSO_CLAMD_MANAGED": "false", "KHOSO_CLAMD": "tcp://127.0.0.1:9",
+                "KHOSO_STORAGE_LOCATIONS": ",".join(f"{n}=file://{p}"
+                                                    for n, p in replicas.items()),
+                "KHOSO_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)})
+    settings = load_settings({k: v for k, v in env.items() if k.startswith("KHOSO_")})
+    catalog = Catalog(settings.database_url)
+    catalog.upgrade()
+    tokens = {}
+    with catalog.session() as s:
+        body = registry.ensure_archive_body(s, ARCHIVE, "Kho lưu trữ đo hiệu năng", "lich_su")
+        registry.add_agency(s, ORGAN, "UBND tỉnh Nghệ An")
+        registry.add_fonds(s, body, registry.FondsInput(FOND, "Phông đo hiệu năng"))
+        for role in ("reader", "archivist"):
+            tokens[role] = issue_token(s, create_user(s, f"bench-{role}", "mật-khẩu-dài-đủ-12",
+                                                      [role]), "bench").token
+    return Instance(tmp, env, catalog, tokens, free_port())
+
+
+def place_record(inst: Instance, number: int, files: dict[str, bytes | Path],
+                 documents: int = 1) -> tuple[str, list[str]]:
+    """A hồ sơ of mode 01 with ``documents`` documents, the first holding ``files``, written to
+    both replicas and registered as an active AIP; (arcFileCode, [docCode…])."""
+    code = f"{ARCHIVE}.{ORGAN}.2001.{number:05d}"
+    prefix = f"{ARCHIVE}/{FOND}/{code}/v1"
+    stores = [FilesystemStorage(inst.env["KHOSO_STORAGE_LOCATIONS"].split(",")[i].split(
+        "file://")[1], name=f"replica{i + 1}") for i in range(2)]
+    facts = {}
+    for name, content in files.items():
+        path = f"data/representations/rep1/data/{name}"
+        if isinstance(content, Path):
+            digest = hashlib.sha256()
+            with open(content, "rb") as f:
+                while chunk := f.read(MiB):
+                    digest.update(chunk)
+            size, sha = content.stat().st_size, digest.hexdigest()
+        else:
+            size, sha = len(content), hashlib.sha256(content).hexdigest()
+        for store in stores:
+            with (open(content, "rb") if isinstance(content, Path) else _bytes(content)) as f:
+                store.put(f"{prefix}/{path}", f, expected_sha256=sha, size=size)
+        facts[path] = (size, sha)
+    with inst.catalog.session() as s:
+        fonds_id = s.execute(sa_text("SELECT id FROM fonds WHERE fond_code = :c"),
+                             {"c": FOND}).scalar_one()
+        agency = s.query(Agency).filter_by(organ_id=ORGAN).one()
+        rf = RecordFile(fonds_id=fonds_id, file_code=code, arc_file_code=code,
+                        title=f"Hồ sơ đo hiệu năng số {number}", maintenance="01", mode="01",
+                        languages=["01"], start_date="2001-01-02", end_date="2001-12-28",
+                        total_doc=documents, number_of_page=documents)
+        s.add(rf)
+        s.flush()
+        pkg = Package(objid=f"urn:{FOND}:uuid-bench-{number}", kind="AIP", status="active",
+                      record_file_id=rf.id, fonds_id=fonds_id, agency_id=agency.id,
+                      label=rf.title, total_size=sum(n for n, _ in facts.values()),
+                      file_count=len(facts))
+        s.add(pkg)
+        s.flush()
+        codes = []
+        for i in range(1, documents + 1):
+            doc = Document(record_file_id=rf.id, package_id=pkg.id, kind="van_ban",
+                           doc_code=f"{code}.{i:07d}", doc_ordinal=i, mode="01",
+                           languages=["01"], type_name="02", issued_date="2001-03-15",
+                           organ_name="UBND tỉnh Nghệ An", subject=f"Quyết định số {i}",
+                           number_of_page=1)
+            s.add(doc)
+            s.flush()
+            codes.append(doc.doc_code)
+            if i == 1:
+                for path, (size, sha) in facts.items():
+                    s.add(Bitstream(package_id=pkg.id, document_id=doc.id, path=path, size=size,
+                                    sha256=sha, mime="application/pdf", puid="fmt/276"))
+        for i in range(2):
+            s.add(StoredCopy(package_id=pkg.id, location=f"replica{i + 1}", key=prefix,
+                             sha256="0" * 64, size=pkg.total_size, last_check_result="ok"))
+    return code, codes
+
+
+def _bytes(data: bytes):  # type: ignore[no-untyped-def]
+    import io
+
+    return io.BytesIO(data)
+
+
+def sa_text(sql: str):  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    return sa.text(sql)
+
+
+def baseline(path: Path) -> tuple[float, str]:
+    buf = bytearray(MiB)
+    view = memoryview(buf)
+    digest = hashlib.sha256()
+    began = time.perf_counter()
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(view):
+            digest.update(view[:n])
+    return time.perf_counter() - began, digest.hexdigest()
+
+
+def download(inst: Instance, url: str, role: str = "reader") -> tuple[float, str, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=600)
+    buf = bytearray(MiB)
+    view = memoryview(buf)
+    digest = hashlib.sha256()
+    began = time.perf_counter()
+    conn.request("GET", url, headers={"Authorization": f"Bearer {inst.token[role]}"})
+    resp = conn.getresponse()
+    if resp.status != 200:
+        raise SystemExit(f"GET {url}: {resp.status} {resp.read()[:300]!r}; server log: "
+                         f"{inst.log}")
+    total = 0
+    while n := resp.readinto(view):
+        digest.update(view[:n])
+        total += n
+    conn.close()
+    return time.perf_counter() - began, digest.hexdigest(), total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="khoso-bench-download-"))
+    inst = instance(tmp)
+    try:
+        source = tmp / "big.pdf"
+        with open(source, "wb") as f:
+            for _ in range(args.mib):
+                f.write(os.urandom(MiB))
+        code, (doc,) = place_record(inst, 1, {"big.pdf": source})
+        source.unlink()
+        replica = next((tmp / "data" / "replicas" / "replica1").rglob("big.pdf"))
+        expected = baseline(replica)[1]
+        inst.start()
+        url = f"/api/v1/documents/{doc}/files/big.pdf"
+        size = args.mib * MiB
+        base = min(baseline(replica)[0] for _ in range(args.repeat))
+        cold = []
+        for _ in range(args.repeat):
+            shutil.rmtree(tmp / "data" / "cache" / "files", ignore_errors=True)
+            seconds, digest, total = download(inst, url)
+            assert digest == expected and total == size, "wrong bytes"
+            cold.append(seconds)
+        warm = []
+        for _ in range(args.repeat):
+            seconds, digest, total = download(inst, url)
+            assert digest == expected and total == size, "wrong bytes"
+            warm.append(seconds)
+
+        def line(name: str, seconds: float) -> str:
+            rate = size / MiB / seconds
+            return (f"{name:<34} {seconds:7.2f} s {rate:8.0f} MiB/s "
+                    f"{100 * base / seconds:5.0f} % of baseline")
+
+        print(f"{args.mib} MiB, best of {args.repeat}, file placed as an AIP (not ingested), "
+              f"khoso serve (waitress) on loopback, client hashes as it reads")
+        print(line("baseline read+SHA-256", base))
+        print(line("download, cold (cache miss)", min(cold)))
+        print(line("download, warm (verified cache)", min(warm)))
+    finally:
+        inst.stop()
+
+
+if __name__ == "__main__":
+    main()
