@@ -333,8 +333,8 @@ def withdraw(ctx: ServiceContext, identity: Identity, request_id: str) -> Reques
         return view(req)
 
 
-def _bad_period(path: str, reason: Text) -> None:
-    raise ValidationFailed(_one("REQ007", path, reason=reason), "REQ009")
+def _bad_period(path: str, why: Text) -> None:
+    raise ValidationFailed(_one("REQ007", path, why=why), "REQ009")
 
 
 def _one(code: str, path: str, **params: Any) -> Report:

@@ -58,6 +58,9 @@ FAMILIES = {
     "metadata": Family("metadata", "XML|EAD|ID|DATE|RET", ("preservation/metadata/*.py",)),
     "packaging": Family("packaging", "METS|PREM|SIP", ("preservation/packaging/*.py",
                                                        "ingest/sip.py", "ingest/sip_build.py")),
+    "dissemination": Family("dissemination", "REQ|DIP", (
+        "access_api/services/access_requests.py", "access_api/services/dips.py",
+        "preservation/packaging/dip/*.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
 }
