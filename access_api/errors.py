@@ -55,7 +55,7 @@ def problem(issue: Issue, status: int, issues: list[dict[str, Any]] | None = Non
 
 
 def issue_dict(issue: Issue) -> dict[str, Any]:
-    return {"code": issue.code, "severity": str(issue.severity), "path": issue.path,
+    return {"code": issue.code, "severity": issue.severity.value, "path": issue.path,
             "message": issue.message(lang()), "message_en": issue.message("en")}
 
 

@@ -15,7 +15,11 @@ from access_api.api.base import Instant, PageQuery, identity, page_of, paged, re
 from access_api.services import access_requests as service
 from access_api.services.base import UserRole
 from preservation.catalog.vocab import AccessRequestStatus
+from preservation.metadata.codelists import codelist
 
+# XML 1.0 cannot carry these (the values go into the DIP's EAD) and PostgreSQL refuses NUL
+TEXT = validators.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*$",
+                         error="XML 1.0 cannot carry a control character or a lone surrogate")
 bp = APIBlueprint("access_requests", __name__, url_prefix="/api/v1", tag="access-requests")
 
 ERRORS = {401: "Chưa đăng nhập (AUTH003)", 403: "Không có quyền (AUTH004, REQ004, REQ008)",
@@ -25,21 +29,21 @@ ERRORS = {401: "Chưa đăng nhập (AUTH003)", 403: "Không có quyền (AUTH00
 class RequestIn(Schema):
     """The DIP EAD request fields (TT 05 Phụ lục V) and the documents asked for."""
 
-    documents = fields.List(fields.String(validate=validators.Length(min=1, max=100)),
+    documents = fields.List(fields.String(validate=[validators.Length(min=1, max=100), TEXT]),
                             required=True,
                             validate=validators.Length(min=1, max=service.MAX_DOCUMENTS),
                             metadata={"description": "docCode (hoặc arcDocCode) của tài liệu"})
-    purpose = fields.String(required=True, validate=validators.Length(min=1, max=100),
+    purpose = fields.String(required=True, validate=validators.OneOf(codelist("purpose").codes),
                             metadata={"description": "01 Cá nhân, 02 Công vụ, 03 Công vụ đặc biệt"})
     purposeContent = fields.String(load_default=None, allow_none=True,
-                                   validate=validators.Length(max=500))
+                                   validate=[validators.Length(max=500), TEXT])
     feeObjectType = fields.String(load_default=None, allow_none=True,
-                                  validate=validators.Length(max=100),
+                                  validate=validators.OneOf(codelist("feeObjectType").codes),
                                   metadata={"description": "Đối tượng, 01–10"})
     researchTopic = fields.String(load_default=None, allow_none=True,
-                                  validate=validators.Length(max=250))
+                                  validate=[validators.Length(max=250), TEXT])
     description = fields.String(load_default=None, allow_none=True,
-                                validate=validators.Length(max=2000))
+                                validate=[validators.Length(max=2000), TEXT])
 
 
 class RequestOut(Schema):
@@ -74,7 +78,7 @@ class ListQuery(PageQuery):
 
 class ApproveIn(Schema):
     reason = fields.String(load_default=None, allow_none=True,
-                           validate=validators.Length(max=2000))
+                           validate=[validators.Length(max=2000), TEXT])
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
                                       default_timezone=dt.UTC)
     valid_days = fields.Integer(load_default=None, allow_none=True,
@@ -82,7 +86,7 @@ class ApproveIn(Schema):
 
 
 class RefuseIn(Schema):
-    reason = fields.String(required=True, validate=validators.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=[validators.Length(min=1, max=2000), TEXT])
 
 
 def _out(view: service.RequestView) -> dict[str, Any]:

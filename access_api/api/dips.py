@@ -12,7 +12,11 @@ from access_api.api.base import Instant, identity, requires, services
 from access_api.services import dips as service
 from access_api.services.access_requests import MAX_DOCUMENTS
 from preservation.catalog.vocab import DipState
+from preservation.metadata.codelists import codelist
 
+# XML 1.0 cannot carry these (the values go into the DIP's EAD) and PostgreSQL refuses NUL
+TEXT = validators.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*$",
+                         error="XML 1.0 cannot carry a control character or a lone surrogate")
 bp = APIBlueprint("dips", __name__, url_prefix="/api/v1", tag="dips")
 
 ERRORS = {401: "Chưa đăng nhập (AUTH003)",
@@ -25,15 +29,16 @@ class DipIn(Schema):
     documents; staff: any). ``purpose`` and the rest describe a DIP made without a request."""
 
     request = fields.String(load_default=None, allow_none=True,
-                            validate=validators.Length(min=1, max=36))
-    documents = fields.List(fields.String(validate=validators.Length(min=1, max=100)),
+                            validate=[validators.Length(min=1, max=36), TEXT])
+    documents = fields.List(fields.String(validate=[validators.Length(min=1, max=100), TEXT]),
                             load_default=None, allow_none=True,
                             validate=validators.Length(min=1, max=MAX_DOCUMENTS))
-    purpose = fields.String(load_default="01", validate=validators.OneOf(["01", "02", "03"]))
+    purpose = fields.String(load_default="01",
+                            validate=validators.OneOf(codelist("purpose").codes))
     purposeContent = fields.String(load_default=None, allow_none=True,
-                                   validate=validators.Length(max=500))
+                                   validate=[validators.Length(max=500), TEXT])
     researchTopic = fields.String(load_default=None, allow_none=True,
-                                  validate=validators.Length(max=250))
+                                  validate=[validators.Length(max=250), TEXT])
 
 
 class DipQueuedOut(Schema):

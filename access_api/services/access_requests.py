@@ -11,6 +11,7 @@ missing one, so a request never reveals that a secret document exists.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -34,6 +35,7 @@ from preservation.catalog.vocab import AccessAction, AccessRequestStatus
 from preservation.errors import Conflict, Forbidden, NotFound, Unauthorised, ValidationFailed
 from preservation.issues import Noun, Report, Text
 from preservation.metadata.codelists import codelist
+from preservation.metadata.xmlsafe import INVALID_CHARS
 
 DECIDERS = (UserRole.ADMIN, UserRole.ARCHIVIST)
 MAX_DOCUMENTS = 500  # documents in one request (and one DIP)
@@ -41,6 +43,11 @@ DEFAULT_VALID_DAYS = 15  # TT 05: a copy may be used/downloaded within 15 days
 MAX_VALID_DAYS = 366
 ANSWER_WITHIN_WORKING_DAYS = 6  # TT 05 Chương VI: requests are answered within 6 working days
 OBJECT = "access_request"
+# what an id khoso made looks like (a UUID); anything else is not found without a query, so
+# a NUL byte or 10 kB of text never reaches the database
+ID_FORM = re.compile(r"[0-9A-Za-z-]{1,36}")
+# text XML cannot carry (it would go into the DIP's EAD) and PostgreSQL refuses (NUL)
+BAD_TEXT = re.compile(f"[{INVALID_CHARS}]")
 
 
 def working_days_after(start: dt.date, days: int) -> dt.date:
@@ -146,7 +153,8 @@ def find_documents(session: Session, identity: Identity, codes: Sequence[str],
     def variants(code: str) -> tuple[str, ...]:
         return (code, prefix + code) if prefix and not code.startswith(prefix) else (code,)
 
-    wanted = list(dict.fromkeys(v for c in codes for v in variants(c)))
+    wanted = list(dict.fromkeys(v for c in codes if not BAD_TEXT.search(c) and len(c) <= 100
+                                for v in variants(c)))
     rows: dict[str, tuple[Document, RecordFile | None, str | None]] = {}
     for chunk in (wanted[i:i + 500] for i in range(0, len(wanted), 500)):
         query = (sa.select(Document, RecordFile, Agency.organ_id)
@@ -212,7 +220,7 @@ def create(ctx: ServiceContext, identity: Identity, *, documents: Sequence[str],
 def _load(s: Session, identity: Identity, request_id: str) -> AccessRequest:
     """The request, if the caller may see it (its requester, an archivist, an admin); anyone
     else gets the same 404 as for a request that does not exist."""
-    req = s.get(AccessRequest, request_id)
+    req = s.get(AccessRequest, request_id) if ID_FORM.fullmatch(request_id) else None
     if req is None or not (is_decider(identity) or req.requester == identity.actor):
         raise NotFound("GEN002", what=Noun.ACCESS_REQUEST, key=request_id)
     return req

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from access_api.services.access_requests import (
+    ID_FORM,
     find_documents,
     is_decider,
 )
@@ -173,9 +174,10 @@ def request_dip(ctx: ServiceContext, identity: Identity, *, request_id: str | No
         raise ValidationFailed(report, "DIP001")
     retention = dt.timedelta(days=ctx.settings.dip_retention_days)
     report = Report()
+    used_for = purpose_content or purpose
     with ctx.catalog.session() as s:
         if request_id is not None:
-            req = s.get(AccessRequest, request_id)
+            req = s.get(AccessRequest, request_id) if ID_FORM.fullmatch(request_id) else None
             if req is None or not (is_decider(identity) or req.requester == identity.actor):
                 raise NotFound("GEN002", what=Noun.ACCESS_REQUEST, key=request_id)
             if req.status != AccessRequestStatus.APPROVED:
@@ -186,7 +188,7 @@ def request_dip(ctx: ServiceContext, identity: Identity, *, request_id: str | No
             codes = [i.doc_code for i in sorted(req.items, key=lambda i: i.id)]
             docs = find_documents(s, identity, codes, report,
                                   archive_code=ctx.settings.archive_code)
-            owner = req.requester
+            owner, used_for = req.requester, req.purpose_content or req.purpose
             expires = min(req_expires, now + retention) if req_expires else now + retention
         else:
             docs = find_documents(s, identity, list(documents or ()), report,
@@ -211,7 +213,7 @@ def request_dip(ctx: ServiceContext, identity: Identity, *, request_id: str | No
                   documents=[d.doc_code for d in docs], created_at=now, expires_at=expires)
         s.add_all([job, dip])
         access_register.record(s, identity.actor, AccessAction.DIP, OBJECT, dip_id,
-                               purpose=purpose_content, request_id=request_id, step="requested",
+                               purpose=used_for, request_id=request_id, step="requested",
                                owner=owner, documents=dip.documents)
     try:
         task_id = (send or _send)(ctx, job.id)
@@ -225,7 +227,7 @@ def request_dip(ctx: ServiceContext, identity: Identity, *, request_id: str | No
 
 
 def _load(s: Session, identity: Identity, dip_id: str) -> Dip:
-    dip = s.get(Dip, dip_id)
+    dip = s.get(Dip, dip_id) if ID_FORM.fullmatch(dip_id) else None
     if dip is None or not (is_staff(identity) or dip.owner == identity.actor):
         raise NotFound("GEN002", what=Noun.DIP, key=dip_id)
     return dip
@@ -499,9 +501,10 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
     """The worker's task: claim the job (a second delivery does nothing), remove expired DIPs,
     build this one. A failure is recorded on the DIP and its job; a transient one (a location
     or the catalog down) leaves the job queued for a retry."""
-    from ingest.jobs import claim
+    from ingest.jobs import Lease, claim
 
-    taken = claim(ctx.catalog, job_id, float(ctx.settings.job_visibility_timeout))
+    timeout = float(ctx.settings.job_visibility_timeout)
+    taken = claim(ctx.catalog, job_id, timeout)
     if taken is None:
         return None
     job, _was_dead = taken
@@ -510,6 +513,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
         purge_expired(ctx)
     except Exception:  # noqa: BLE001 - housekeeping never stops a build
         log.exception("could not remove expired DIPs")
+    lease = Lease(ctx.catalog, job_id, job.attempts, timeout)  # renewed while we build
     try:
         return build(ctx, dip_id, actor=job.created_by or "worker")
     except ValidationFailed as exc:
@@ -529,3 +533,5 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
     except Exception as exc:
         _fail(ctx, dip_id, job_id, Issue("GEN005", "", {"detail": f"{type(exc).__name__}: {exc}"}))
         raise
+    finally:
+        lease.stop()

@@ -180,7 +180,7 @@ def register_dip(app: Celery, settings: Settings) -> None:
             return None
         return None if built is None else {"dip": built.id, "state": built.state}
 
-    app.task(name=dips.TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
+    app.task(name=dips.TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True,
              max_retries=None)(dip_task)
 
 

@@ -237,8 +237,8 @@ def test_hostile_request_bodies_leave_nothing_behind(archive):
         ({"documents": [DOC2] * 501, "purpose": "01"}, "API001", None),
         ({"documents": ["x" * 101], "purpose": "01"}, "API001", None),
         ({**good, "researchTopic": "đ" * 251}, "API001", None),
-        ({**good, "purpose": "99"}, "REQ009", ["REQ001"]),
-        ({**good, "feeObjectType": "11"}, "REQ009", ["REQ001"]),
+        ({**good, "purpose": "99"}, "API001", ["API008"]),
+        ({**good, "feeObjectType": "11"}, "API001", ["API008"]),
         ({"documents": [DOC2, "KHONG.CO"], "purpose": "01"}, "REQ009", ["REQ002"]),
         ({"documents": [DOC3], "purpose": "01"}, "REQ009", ["REQ002"]),
         ({"documents": [DOC2, DOC2], "purpose": "01"}, "REQ009", ["REQ003"]),
@@ -509,3 +509,16 @@ def test_bitstreams_of_a_document_are_its_content_files_only(archive):
         doc = s.scalars(sa.select(Document).where(Document.doc_code == DOC1)).one()
         paths = s.scalars(sa.select(Bitstream.path).where(Bitstream.document_id == doc.id)).all()
     assert [p.rsplit("/", 1)[-1] for p in paths] == ["tai-lieu-1.pdf"]
+
+
+def test_the_service_checks_the_tt05_codes_for_callers_other_than_http(archive):
+    from access_api.services import access_requests
+    from preservation.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as err:
+        access_requests.create(archive.ctx, _identity("doc-gia"), documents=[DOC2],
+                               purpose="99", fee_object_type="11")
+    assert err.value.code == "REQ009"
+    assert [(i.code, i.path) for i in err.value.report.issues] == [
+        ("REQ001", "purpose"), ("REQ001", "feeObjectType")]
+    assert "01, 02, 03" in err.value.report.issues[0].message("vi")
