@@ -399,7 +399,18 @@ def test_a_corrupted_replica_is_never_packaged_and_is_flagged(archive, tmp_path)
         assert event.event_type == "fixity check"
         assert event.outcome_data["listed"] == [["mismatch", event.outcome_data["listed"][0][1]]]
 
+    # the flagged copy is due: the next audit finds it and repairs it from the good one
+    from access_api.services import audit
+    from access_api.services.base import Identity
+
+    audit.audit(archive.ctx, Identity.system("scheduler"), due_only=True, repair=True)
+    assert bad.read_bytes() == original
+    with archive.khoso.catalog.session() as s:
+        copy = s.scalars(sa.select(StoredCopy).where(StoredCopy.location == "replica1")).one()
+        assert copy.last_check_result == "ok"
+
     # no good copy anywhere: the job fails with the archive's code, nothing to download
+    bad.write_bytes(b"hong")
     next(archive.khoso.replica("replica2").rglob("tai-lieu-2.png")).write_bytes(b"hong het")
     failed = archive.build({"documents": [DOC2]})
     shown = archive.call("GET", failed["status_url"], "reader").get_json()
@@ -522,3 +533,29 @@ def test_the_service_checks_the_tt05_codes_for_callers_other_than_http(archive):
     assert [(i.code, i.path) for i in err.value.report.issues] == [
         ("REQ001", "purpose"), ("REQ001", "feeObjectType")]
     assert "01, 02, 03" in err.value.report.issues[0].message("vi")
+
+
+def test_a_real_worker_builds_the_dip_asked_for_over_http(archive, tmp_path):
+    from tests.support.workers import start_worker, wait_for, worker_env
+
+    khoso = archive.khoso
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    settings = khoso.settings.__class__(**{**khoso.settings.__dict__, "broker_url": broker})
+    client = create_app(settings, khoso.catalog).test_client()
+    req = archive.approved()
+    resp = client.post("/api/v1/dips", json={"request": req["id"]}, headers=archive.h("reader"))
+    assert resp.status_code == 202
+    url = resp.get_json()["status_url"]
+    assert client.get(url, headers=archive.h("reader")).get_json()["state"] == "queued"
+    log = tmp_path / "worker.log"
+    worker = start_worker(worker_env(khoso, broker), log)
+    try:
+        wait_for(lambda: client.get(url, headers=archive.h("reader")).get_json()["state"]
+                 in ("ready", "failed"), 90, "the DIP job")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    shown = client.get(url, headers=archive.h("reader")).get_json()
+    assert shown["state"] == "ready", (shown, log.read_text(errors="replace")[-3000:])
+    data = client.get(shown["download_url"], headers=archive.h("reader")).get_data()
+    assert hashlib.sha256(data).hexdigest() == shown["sha256"]
