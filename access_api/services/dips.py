@@ -535,3 +535,42 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
         raise
     finally:
         lease.stop()
+
+
+LOST_LIMIT = 3  # runs whose worker died before a DIP job is given up (as ingest jobs are)
+
+
+def recover_jobs(ctx: ServiceContext, send: Callable[[ServiceContext, str], str], *,
+                 now: float | None = None) -> list[str]:
+    """Send again every DIP job whose lease ran out: its message was lost (the embedded
+    broker does not redeliver) or its worker died. The lease is taken first by
+    compare-and-set, so two sweepers never both send; ``claim`` makes a second delivery a
+    no-op. A job whose workers died ``LOST_LIMIT`` times fails with JOB061."""
+    now = now or time.time()
+    timeout = float(ctx.settings.job_visibility_timeout)
+    sent: list[str] = []
+    with ctx.catalog.session() as s:
+        stale = s.execute(sa.select(Job.id, Job.status, Job.attempts, Job.lease_until).where(
+            Job.kind == JOB_KIND, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            sa.or_(Job.lease_until.is_(None), Job.lease_until < now))).all()
+    for job_id, status, attempts, lease_until in stale:
+        same = (Job.lease_until == lease_until if lease_until is not None
+                else Job.lease_until.is_(None))
+        with ctx.catalog.session() as s:
+            won = cast("sa.CursorResult[Any]", s.execute(sa.update(Job).where(
+                Job.id == job_id, Job.status == status, Job.attempts == attempts, same)
+                .values(lease_until=time.time() + timeout)
+                .execution_options(synchronize_session=False))).rowcount
+            dip_id = s.scalar(sa.select(Dip.id).where(Dip.job_id == job_id))
+        if not won:
+            continue
+        if status == JobStatus.RUNNING and attempts >= LOST_LIMIT:
+            _fail(ctx, dip_id or "", job_id, Issue("JOB061", "", {"count": attempts}))
+            continue
+        try:
+            send(ctx, job_id)
+            sent.append(job_id)
+        except Exception:  # noqa: BLE001 - the broker is down: the next sweep tries again
+            log.exception("could not send DIP job %s again", job_id)
+    return sent
+

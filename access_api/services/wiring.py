@@ -30,7 +30,7 @@ from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.identify_process import shared as isolated_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import IngestContext, Services
-from ingest.jobs import register_tasks, retry_delay
+from ingest.jobs import Sweeper, register_tasks, retry_delay
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
     Job,
@@ -182,6 +182,19 @@ def register_dip(app: Celery, settings: Settings) -> None:
 
     app.task(name=dips.TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True,
              max_retries=None)(dip_task)
+
+    def send(ctx: ServiceContext, job_id: str) -> str:
+        return str(app.send_task(dips.TASK, args=[job_id]).id)
+
+    def start_sweeper(**_: object) -> None:
+        # its own engine: pool processes forked later must not share its connections
+        own = ServiceContext(settings, Catalog(settings.database_url), {})
+        Sweeper(max(1.0, settings.job_visibility_timeout / 2),
+                lambda: dips.recover_jobs(own, send))
+
+    from celery import signals
+
+    signals.worker_ready.connect(start_sweeper, weak=False)
 
 
 def register_audit(app: Celery, settings: Settings) -> None:

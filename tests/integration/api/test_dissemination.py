@@ -559,3 +559,27 @@ def test_a_real_worker_builds_the_dip_asked_for_over_http(archive, tmp_path):
     assert shown["state"] == "ready", (shown, log.read_text(errors="replace")[-3000:])
     data = client.get(shown["download_url"], headers=archive.h("reader")).get_data()
     assert hashlib.sha256(data).hexdigest() == shown["sha256"]
+
+
+def test_a_lost_dip_job_is_sent_again_and_given_up_after_three_dead_workers(archive):
+    queued = dips.request_dip(archive.ctx, _identity("doc-gia"), documents=[DOC2],
+                              send=lambda ctx, job: "lost")
+    sent: list[str] = []
+
+    def send(ctx, job):
+        sent.append(job)
+        return "again"
+
+    assert dips.recover_jobs(archive.ctx, send) == []  # its lease has not run out
+    with archive.khoso.catalog.session() as s:
+        s.get_one(Job, queued.job).lease_until = 1.0
+    assert dips.recover_jobs(archive.ctx, send) == [queued.job] and sent == [queued.job]
+    assert dips.recover_jobs(archive.ctx, send) == []  # re-leased: sent once
+    with archive.khoso.catalog.session() as s:
+        job = s.get_one(Job, queued.job)
+        job.status, job.attempts, job.lease_until = "running", 3, 1.0
+    assert dips.recover_jobs(archive.ctx, send) == []
+    with archive.khoso.catalog.session() as s:
+        assert s.get_one(Job, queued.job).status == "failed"
+        dip = s.get_one(Dip, queued.dip)
+        assert dip.state == "failed" and dip.error["code"] == "JOB061"
