@@ -72,6 +72,7 @@ class Settings:
     reject_not_scanned: bool
     audit_period_days: int
     audit_runs_per_day: int
+    dip_retention_days: int
     workers: int
     trust_dir: str
     keys_dir: str
@@ -304,6 +305,12 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                 "sao được chia cho lần đó.",
                                 "Scheduled audit runs per day; each reads its share of the "
                                 "copies.")),
+    "DIP_RETENTION_DAYS": (_positive_int, lambda d: "15",
+                           Text("Số ngày giữ gói DIP đã tạo để độc giả tải về (TT 05: bản sao "
+                                "được tải trong 15 ngày); quá hạn thì tệp bị xóa.",
+                                "Days a built DIP is kept for its reader to download (TT 05: "
+                                "copies are downloadable for 15 days); then its file is "
+                                "removed.")),
     "WORKERS": (_positive_int, lambda d: "1",
                 Text("Số tiến trình xử lý công việc mà khoso serve khởi động.",
                      "Worker processes khoso serve starts for jobs.")),

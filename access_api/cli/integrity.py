@@ -74,8 +74,10 @@ def report() -> None:
 
 @report.command("register")
 @click.argument("name", type=click.Choice(registers.NAMES))
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help=N_("Từ ngày (YYYY-MM-DD)."))
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help=N_("Đến ngày (YYYY-MM-DD), không kể ngày này."))
+@click.option("--since", "--from", "since", type=click.DateTime(["%Y-%m-%d"]),
+              help=N_("Từ ngày (YYYY-MM-DD)."))
+@click.option("--until", "--to", "until", type=click.DateTime(["%Y-%m-%d"]),
+              help=N_("Đến ngày (YYYY-MM-DD), không kể ngày này."))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True, help=N_("Định dạng kết quả."))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -83,7 +85,7 @@ def report() -> None:
 @click.pass_obj
 def report_register(obj: Context, name: str, since: dt.datetime | None,
                     until: dt.datetime | None, fmt: str, out: Path | None) -> None:
-    """Sổ nhật ký sao lưu, biên bản kiểm tra, biên bản xử lý sự cố (TT 05 Phụ lục VII)."""
+    """Sổ sách TT 05 Phụ lục VII và sổ khai thác sử dụng (so_khai_thac)."""
     if out is None:
         registers.write(obj.services, name, sys.stdout, fmt=fmt, since=since, until=until)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.identify_process import shared as isolated_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import IngestContext, Services
-from ingest.jobs import register_tasks
+from ingest.jobs import Sweeper, register_tasks, retry_delay
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
     Job,
@@ -38,6 +39,7 @@ from preservation.catalog.models import (
     PremisEvent,
     event_agent,
 )
+from preservation.errors import KhosoError
 from preservation.events import REPLICATION, Agent, Event, Outcome
 from preservation.settings import Settings
 from preservation.signing import load_signer
@@ -154,6 +156,45 @@ def register_worker_tasks(app: Celery, settings: Settings) -> None:
 
     register_tasks(app, settings, build_services, discard)
     register_audit(app, settings)
+    register_dip(app, settings)
+
+
+def register_dip(app: Celery, settings: Settings) -> None:
+    """The DIP builder (``access_api.services.dips.run_job``): one job per DIP asked for."""
+    from access_api.services import dips
+
+    catalog = Catalog(settings.database_url)
+
+    def dip_task(task: Any, job_id: str) -> dict[str, Any] | None:
+        ctx = ServiceContext(settings, catalog, build_storages(settings))
+        try:
+            built = dips.run_job(ctx, job_id)
+        except KhosoError as exc:
+            if exc.transient:  # a location or the catalog down: the archive's fault, retried
+                raise task.retry(countdown=retry_delay(task.request.retries)) from exc
+            logging.getLogger(__name__).error("DIP job %s failed: [%s] %s", job_id, exc.code,
+                                              exc.message("en"))
+            return None
+        except Exception:  # recorded on the DIP and its job
+            logging.getLogger(__name__).exception("DIP job %s failed", job_id)
+            return None
+        return None if built is None else {"dip": built.id, "state": built.state}
+
+    app.task(name=dips.TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)(dip_task)
+
+    def send(ctx: ServiceContext, job_id: str) -> str:
+        return str(app.send_task(dips.TASK, args=[job_id]).id)
+
+    def start_sweeper(**_: object) -> None:
+        # its own engine: pool processes forked later must not share its connections
+        own = ServiceContext(settings, Catalog(settings.database_url), {})
+        Sweeper(max(1.0, settings.job_visibility_timeout / 2),
+                lambda: dips.recover_jobs(own, send))
+
+    from celery import signals
+
+    signals.worker_ready.connect(start_sweeper, weak=False)
 
 
 def register_audit(app: Celery, settings: Settings) -> None:

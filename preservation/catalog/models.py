@@ -34,6 +34,7 @@ from preservation.catalog.vocab import (
     AccessRequestStatus,
     ArchiveKind,
     CheckResult,
+    DipState,
     DocumentKind,
     FileState,
     FondsStatus,
@@ -620,6 +621,28 @@ class SearchEntry(Base):
 
 # --- access requests and DIPs (#14) ---
 
+class Dip(Base):
+    """A DIP (gói thông tin khai thác, TT 05 Phụ lục V) built for a reader: for an approved
+    access request or for public documents. The ZIP lives under ``{data}/dips/`` until
+    ``expires_at`` (the request's expiry or the retention setting, the earlier) and is then
+    removed; the row stays as the record of what was given to whom."""
+
+    __tablename__ = "dip"
+    __table_args__ = (one_of("state", tuple(DipState), "state"),
+                      Index("ix_dip_owner", "owner"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    objid: Mapped[str] = mapped_column(String(60))  # METS OBJID, uuid-{UUID}
+    owner: Mapped[str] = mapped_column(String(80))
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("access_request.id"))
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(10), default=DipState.QUEUED.value)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[dt.datetime | None] = mapped_column()
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # --- catalog reads and files (#14) ---

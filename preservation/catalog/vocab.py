@@ -106,3 +106,15 @@ class AccessRequestStatus(StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
+
+
+class DipState(StrEnum):
+    """Where a DIP (gói thông tin khai thác) stands: queued for a worker, being built, ready
+    to download, failed (the archive could not read a good copy), or removed after its
+    retention."""
+
+    QUEUED = "queued"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+    REMOVED = "removed"

@@ -65,6 +65,9 @@ FAMILIES = {
                                                   "access_api/services/jobs.py",
                                                   "access_api/api/submissions.py",
                                                   "ingest/steps/validate_sip.py")),
+    "dissemination": Family("dissemination", "REQ|DIP", (
+        "access_api/services/access_requests.py", "access_api/services/dips.py",
+        "preservation/packaging/dip/*.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
     "ops": Family("ops", "OPS|OAI", ("access_api/services/health.py",
