@@ -81,9 +81,9 @@ class Settings:
     login_window: int
     login_max_failures: int
     login_max_failures_client: int
-    metrics_public: bool = False
     delivery_cache_bytes: int
     delivery_cache_verify_hours: int
+    metrics_public: bool = False
 
     @property
     def clamd_dir(self) -> Path:
