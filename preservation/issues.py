@@ -48,6 +48,7 @@ class KhosoPolicy(StrEnum):
     SUBMISSION_AGREEMENT = "thỏa thuận nộp lưu"  # Khoso-* keys of the BagIt profile
     SIP_SHEET = "bảng kê sip build"  # the sheet format of ``khoso sip build``
     UNBAGGED = "gói không túi BagIt"  # a TT 05 package without BagIt: its METS is its manifest
+    HTTP_API = "giao diện HTTP"  # requests to the API: paths, methods, bodies, sizes
 
 
 _NOTE = r"(?: \([^()]+\))?"
