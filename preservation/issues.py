@@ -49,6 +49,7 @@ class KhosoPolicy(StrEnum):
     SIP_SHEET = "bảng kê sip build"  # the sheet format of ``khoso sip build``
     UNBAGGED = "gói không túi BagIt"  # a TT 05 package without BagIt: its METS is its manifest
     ACCOUNT_SECURITY = "an toàn tài khoản"  # passwords, tokens, sessions, failed logins
+    HTTP_API = "giao diện HTTP"  # requests to the API: paths, methods, bodies, sizes
 
 
 _NOTE = r"(?: \([^()]+\))?"

@@ -117,3 +117,13 @@ def test_a_catalog_that_cannot_be_reached_is_503_not_the_callers_fault(khoso, tm
     body = resp.get_json()
     assert resp.status_code == 503 and body["code"] == "DB001", body
     assert resp.headers["Retry-After"] and "127.0.0.1" not in body["message"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/packages/a%00b", "/api/v1/packages?critical=%00",
+                                 "/api/v1/nowhere/%00"])
+def test_a_nul_anywhere_is_refused_before_any_query(khoso, client, url):
+    with khoso.catalog.session() as s:
+        token = issue_token(s, create_user(s, "bao-quan", "mật-khẩu-dài-đủ", ["preservation_officer"]),
+                            "t").token
+    resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 400 and resp.get_json()["code"] == "API006"
