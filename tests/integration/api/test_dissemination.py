@@ -602,3 +602,12 @@ def test_a_dip_that_fails_its_own_check_is_not_handed_out(archive, monkeypatch):
     with archive.khoso.catalog.session() as s:
         result = s.get_one(Job, queued["job"]).result
     assert [i["code"] for i in result["issues"]] == ["DIP012"]
+
+
+def test_a_huge_body_is_refused_before_it_is_read(archive):
+    body = json.dumps({"documents": ["X" * 90] * 20000, "purpose": "01"}).encode()
+    for url in ("/api/v1/access-requests", "/api/v1/dips"):
+        resp = archive.client.post(url, data=body, headers={
+            **archive.h("reader"), "Content-Type": "application/json"})
+        assert resp.status_code == 413 and resp.get_json()["code"] == "API004", url
+        assert str(1 << 20) in resp.get_json()["message_en"]
