@@ -152,9 +152,8 @@ def _http_issue(status: int, description: str) -> Issue:
         return Issue(code, "", {"path": request.path})
     if code == "API003":
         return Issue(code, "", {"method": request.method, "path": request.path})
-    if code == "API004":
-        from flask import current_app
-        return Issue(code, "", {"limit": current_app.config.get("MAX_CONTENT_LENGTH")})
+    if code == "API004":  # the request's own limit (an endpoint may set a smaller one)
+        return Issue(code, "", {"limit": request.max_content_length})
     if code == "API005":
         return Issue(code, "", {"content_type": request.content_type or "-",
                                 "accepted": "application/json"})

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
+from flask import request
 
 from access_api.api.base import Instant, PageQuery, identity, page_of, paged, requires, services
 from access_api.services import access_requests as service
@@ -24,6 +25,15 @@ bp = APIBlueprint("access_requests", __name__, url_prefix="/api/v1", tag="access
 
 ERRORS = {401: "Chưa đăng nhập (AUTH003)", 403: "Không có quyền (AUTH004, REQ004, REQ008)",
           404: "Không tìm thấy (GEN002)", 409: "Sai trạng thái (REQ005)"}
+
+JSON_LIMIT = 1 << 20  # a request body here is a few hundred codes at most, never 64 GiB
+
+
+@bp.before_request
+def small_bodies() -> None:
+    """Bodies of these endpoints are small JSON: a larger one is refused (413, API004) before
+    it is read, whatever the upload limit of the submission endpoints."""
+    request.max_content_length = JSON_LIMIT
 
 
 class RequestIn(Schema):

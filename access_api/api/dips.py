@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
-from flask import Response, send_file
+from flask import Response, request, send_file
 
 from access_api.api.base import Instant, identity, requires, services
 from access_api.services import dips as service
@@ -22,6 +22,15 @@ bp = APIBlueprint("dips", __name__, url_prefix="/api/v1", tag="dips")
 ERRORS = {401: "Chưa đăng nhập (AUTH003)",
           403: "Không có quyền (DIP004, DIP005, DIP007)", 404: "Không tìm thấy (GEN002)",
           409: "Sai trạng thái (DIP003, DIP006)", 503: "Hàng đợi không sẵn sàng (DIP010)"}
+
+JSON_LIMIT = 1 << 20  # a request body here is a few hundred codes at most, never 64 GiB
+
+
+@bp.before_request
+def small_bodies() -> None:
+    """Bodies of these endpoints are small JSON: a larger one is refused (413, API004) before
+    it is read, whatever the upload limit of the submission endpoints."""
+    request.max_content_length = JSON_LIMIT
 
 
 class DipIn(Schema):

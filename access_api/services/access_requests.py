@@ -43,6 +43,7 @@ DEFAULT_VALID_DAYS = 15  # TT 05: a copy may be used/downloaded within 15 days
 MAX_VALID_DAYS = 366
 ANSWER_WITHIN_WORKING_DAYS = 6  # TT 05 Chương VI: requests are answered within 6 working days
 OBJECT = "access_request"
+ICT = dt.timezone(dt.timedelta(hours=7))  # working days are Vietnam's
 # what an id khoso made looks like (a UUID); anything else is not found without a query, so
 # a NUL byte or 10 kB of text never reaches the database
 ID_FORM = re.compile(r"[0-9A-Za-z-]{1,36}")
@@ -114,7 +115,8 @@ def view(req: AccessRequest, now: dt.datetime | None = None) -> RequestView:
         purpose=req.purpose, purpose_content=req.purpose_content,
         fee_object_type=req.fee_object_type, research_topic=req.research_topic,
         description=req.description, created_at=created,
-        due_by=working_days_after(created.date(), ANSWER_WITHIN_WORKING_DAYS) if pending
+        due_by=working_days_after(created.astimezone(ICT).date(), ANSWER_WITHIN_WORKING_DAYS)
+        if pending
         else None,
         decided_by=req.decided_by, decided_at=_utc(req.decided_at), reason=req.reason,
         expires_at=expires)

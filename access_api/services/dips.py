@@ -72,6 +72,7 @@ from preservation.metadata.ead import EadRecord
 from preservation.packaging.dip.package import (
     DATA,
     DipDocument,
+    check_dip,
     data_name,
     folder_name,
     write_dip,
@@ -478,7 +479,13 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
                   archive_name=ctx.settings.archive_name,
                   fond_code=fonds.pop() if len(fonds) == 1 else None,
                   label=f"Gói thông tin khai thác {request.values['requestID']}")
-        size, sha256 = zip_dip(root, zip_path(ctx, dip_id), folder_name(objid))
+        target = zip_path(ctx, dip_id)
+        size, sha256 = zip_dip(root, target, folder_name(objid))
+        # what a receiver checks, checked before anyone receives it
+        checked = check_dip(target)
+        if checked.report.errors:
+            target.unlink(missing_ok=True)
+            raise ValidationFailed(checked.report, "DIP014")
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
         _flag(ctx, flagged, actor)

@@ -165,18 +165,23 @@ def zip_dip(root: Path, target: Path, folder: str) -> tuple[int, str]:
     renamed, so a reader never sees half a ZIP); returns its size and SHA-256. Content files
     are stored as they are (PDF, JPEG, MP4 are compressed already), metadata deflated."""
     partial = target.with_name(target.name + ".part")
-    with zipfile.ZipFile(partial, "w", allowZip64=True) as zf:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            rel = path.relative_to(root).as_posix()
-            method = zipfile.ZIP_DEFLATED if rel.endswith((".xml", ".xsd")) \
-                else zipfile.ZIP_STORED
-            zf.write(path, f"{folder}/{rel}", compress_type=method)
-    digest, size = hashlib.sha256(), 0
-    with open(partial, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    partial.replace(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(partial, "w", allowZip64=True) as zf:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = path.relative_to(root).as_posix()
+                method = zipfile.ZIP_DEFLATED if rel.endswith((".xml", ".xsd")) \
+                    else zipfile.ZIP_STORED
+                zf.write(path, f"{folder}/{rel}", compress_type=method)
+        digest, size = hashlib.sha256(), 0
+        with open(partial, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk leaves no half ZIP behind
+        raise
     return size, digest.hexdigest()
 
 

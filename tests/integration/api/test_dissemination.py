@@ -583,3 +583,31 @@ def test_a_lost_dip_job_is_sent_again_and_given_up_after_three_dead_workers(arch
         assert s.get_one(Job, queued.job).status == "failed"
         dip = s.get_one(Dip, queued.dip)
         assert dip.state == "failed" and dip.error["code"] == "JOB061"
+
+
+def test_a_dip_that_fails_its_own_check_is_not_handed_out(archive, monkeypatch):
+    from preservation.issues import Report
+    from preservation.packaging.dip.package import DipContents
+
+    def broken(path):
+        report = Report()
+        report.add("DIP012", "representations/rep1/data/x.pdf", file="x.pdf")
+        return DipContents(report=report)
+
+    monkeypatch.setattr(dips, "check_dip", broken)
+    queued = archive.build({"documents": [DOC2]})
+    shown = archive.call("GET", queued["status_url"], "reader").get_json()
+    assert shown["state"] == "failed" and shown["error"]["code"] == "DIP014"
+    assert not dips.zip_path(archive.ctx, queued["dip"]).exists()
+    with archive.khoso.catalog.session() as s:
+        result = s.get_one(Job, queued["job"]).result
+    assert [i["code"] for i in result["issues"]] == ["DIP012"]
+
+
+def test_a_huge_body_is_refused_before_it_is_read(archive):
+    body = json.dumps({"documents": ["X" * 90] * 20000, "purpose": "01"}).encode()
+    for url in ("/api/v1/access-requests", "/api/v1/dips"):
+        resp = archive.client.post(url, data=body, headers={
+            **archive.h("reader"), "Content-Type": "application/json"})
+        assert resp.status_code == 413 and resp.get_json()["code"] == "API004", url
+        assert str(1 << 20) in resp.get_json()["message_en"]

@@ -124,3 +124,17 @@ def test_two_files_of_one_name_are_kept_apart():
 ])
 def test_six_working_days(start, due):
     assert working_days_after(start, 6) == due
+
+
+def test_a_zip_that_cannot_be_finished_leaves_nothing(tmp_path, monkeypatch):
+    root = tmp_path / "pkg"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "a.pdf").write_bytes(b"%PDF")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "write", full)
+    with pytest.raises(OSError):
+        zip_dip(root, tmp_path / "out" / "dip.zip", "pkg")
+    assert list((tmp_path / "out").iterdir()) == []
