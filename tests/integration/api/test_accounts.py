@@ -314,6 +314,12 @@ def test_hostile_account_input_is_refused_with_a_code_and_makes_nothing(khoso, b
     assert user_count(khoso) == 1
 
 
+def test_an_account_named_before_the_username_rule_still_logs_in(khoso, api):
+    account(khoso, "Bảo Quản", "preservation_officer")
+    assert login(api, "Bảo Quản").status_code == 200
+    assert api.get("/api/v1/me").get_json()["username"] == "Bảo Quản"
+
+
 def test_the_last_enabled_admin_cannot_be_disabled(khoso, api):
     token = account(khoso, "quan-tri", "admin")
     refused = api.post("/api/v1/users/quan-tri/disable", headers=bearer(token))
