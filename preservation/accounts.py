@@ -32,7 +32,7 @@ from functools import cache
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from preservation.catalog import audit
 from preservation.catalog.models import (
@@ -209,8 +209,13 @@ def agency_id(session: Session, organ_id: str) -> int | None:
 
 def find_user(session: Session, username: str) -> User | None:
     """The account named ``username``; None for a name no account can have (no catalog query,
-    so hostile input never reaches the database)."""
-    if not USERNAME.fullmatch(username):
+    so hostile input never reaches the database). Names made before ``USERNAME`` was the rule
+    are still found."""
+    if not username or len(username) > 80 or "\x00" in username:
+        return None
+    try:
+        username.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON body
         return None
     return session.scalar(sa.select(User).where(User.username == username))
 
@@ -347,7 +352,8 @@ def token_record(session: Session, token: str) -> ApiToken | None:
     marks it used."""
     if not token or len(token) > 200:
         return None
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token))
+                         .options(joinedload(ApiToken.user).selectinload(User.roles)))
     now = utcnow()
     if row is None or token_state(row, now) is not TokenState.ACTIVE or not row.user.is_active:
         return None
@@ -398,7 +404,8 @@ def session_record(session: Session, secret: str) -> LoginSession | None:
     if not secret or len(secret) > 200:
         return None
     row = session.scalar(sa.select(LoginSession)
-                         .where(LoginSession.secret_hash == token_digest(secret)))
+                         .where(LoginSession.secret_hash == token_digest(secret))
+                         .options(joinedload(LoginSession.user).selectinload(User.roles)))
     now = utcnow()
     if (row is None or row.revoked_at is not None or aware(row.expires_at) <= now
             or not row.user.is_active):

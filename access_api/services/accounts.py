@@ -332,7 +332,10 @@ def login(ctx: ServiceContext, username: str, password: str, client: str) -> Log
     """Open a login session. A wrong password, an unknown or a disabled account all get the
     same ``ACC020`` after the same work (one password check); after too many failures for the
     username or the client within the window, ``ACC021`` (HTTP 429) until the oldest leaves
-    it, even with the right password. A legacy or weaker hash is replaced now."""
+    it, even with the right password. A legacy or weaker hash is replaced now. Attempts
+    already under way when the limit is reached still count (the check and the record are two
+    transactions), so concurrent guessing overshoots the limit by at most the attempts in
+    flight."""
     rules = limits(ctx)
     with ctx.catalog.session() as s:
         wait = core.login_wait(s, username, client, rules)

@@ -175,6 +175,23 @@ def test_unknown_usernames_are_limited_too_and_the_count_is_shared_by_every_proc
     assert login(second, "khong-co", "Sai mật khẩu 1").status_code == 429
 
 
+def test_failed_logins_from_many_threads_at_once_are_all_counted(khoso):
+    from concurrent.futures import ThreadPoolExecutor
+
+    account(khoso, "doc-gia", "reader")
+    app = create_app(settings_for(khoso, login_window=900), khoso.catalog)
+
+    def attempt(_n: int) -> int:
+        return login(app.test_client(), "doc-gia", "Sai mật khẩu 1").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(attempt, range(18)))
+    assert set(statuses) <= {401, 429} and statuses.count(401) >= 5
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count(LoginFailure.id))) == statuses.count(401)
+    assert login(app.test_client(), "doc-gia").status_code == 429
+
+
 def test_failures_from_one_client_address_are_limited_whatever_the_username(khoso):
     account(khoso, "doc-gia", "reader")
     client = create_app(settings_for(khoso, login_max_failures_client=3),
@@ -295,6 +312,12 @@ def test_hostile_account_input_is_refused_with_a_code_and_makes_nothing(khoso, b
     assert response.status_code == 422 and code in (
         {response.get_json()["code"]} | {i["code"] for i in response.get_json()["issues"]})
     assert user_count(khoso) == 1
+
+
+def test_an_account_named_before_the_username_rule_still_logs_in(khoso, api):
+    account(khoso, "Bảo Quản", "preservation_officer")
+    assert login(api, "Bảo Quản").status_code == 200
+    assert api.get("/api/v1/me").get_json()["username"] == "Bảo Quản"
 
 
 def test_the_last_enabled_admin_cannot_be_disabled(khoso, api):
