@@ -218,4 +218,5 @@ def register_audit(app: Celery, settings: Settings) -> None:
         report = audit.run_aip_audit_job(ctx, job_id)
         return None if report is None else report.to_dict()
 
-    app.task(name=audit.AIP_TASK, acks_late=True, reject_on_worker_lost=True)(run_aip)
+    app.task(name=audit.AIP_TASK, acks_late=True, reject_on_worker_lost=True,
+             shared=False)(run_aip)  # this app's settings, never another app's
