@@ -218,6 +218,11 @@ def test_a_corrupt_replica_is_never_served_and_is_flagged_then_repaired(khoso, a
         flagged = s.scalar(sa.select(AuditEntry).where(
             AuditEntry.action == "delivery.copy_flagged"))
         assert flagged.actor == "u-reader" and flagged.detail["location"] == "replica1"
+    # the check is in the package's event history in every location (a rebuild keeps it)
+    for replica in ("replica1", "replica2"):
+        history = "".join(p.read_text() for p in khoso.replica(replica).glob(
+            f"TTLTNA/P623/*{CODE}/_events/*.jsonl"))
+        assert '"fixity check"' in history and '"failure"' in history
     # the next audit (of copies due, which a copy known bad is) restores it
     report = run_audit(khoso.catalog, build_storages(khoso.settings), repair=True)
     assert report.repaired == 1
