@@ -337,3 +337,11 @@ def test_files_need_an_account(archive):
     for url in (URL, URL + "/copy"):
         resp = archive.get(url, "anonymous")
         assert resp.status_code == 401 and resp.get_json()["code"] == "AUTH003"
+
+
+def test_dates_never_stand_for_the_etag(khoso, archive):
+    resp = archive.get(URL, **{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    assert resp.status_code == 200 and resp.data == BODY and "Last-Modified" not in resp.headers
+    dated = archive.get(URL, Range="bytes=0-9", **{"If-Range": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    assert dated.status_code == 200 and dated.data == BODY
+    assert [e.action for e in entries(khoso)] == ["download", "download"]
