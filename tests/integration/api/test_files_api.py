@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import unicodedata
 from urllib.parse import quote
 
@@ -223,6 +224,12 @@ def test_a_corrupt_replica_is_never_served_and_is_flagged_then_repaired(khoso, a
         history = "".join(p.read_text() for p in khoso.replica(replica).glob(
             f"TTLTNA/P623/*{CODE}/_events/*.jsonl"))
         assert '"fixity check"' in history and '"failure"' in history
+    # the copy known bad is read last from now on: a second reader is not served from it
+    shutil.rmtree(khoso.settings.data_dir / "cache" / "files")
+    assert archive.get(URL).data == BODY
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).where(
+            PremisEvent.stored_copy_id == copy.id, PremisEvent.event_type == "fixity check")) == 1
     # the next audit (of copies due, which a copy known bad is) restores it
     report = run_audit(khoso.catalog, build_storages(khoso.settings), repair=True)
     assert report.repaired == 1
