@@ -352,3 +352,21 @@ def test_dates_never_stand_for_the_etag(khoso, archive):
     dated = archive.get(URL, Range="bytes=0-9", **{"If-Range": "Fri, 01 Jan 2100 00:00:00 GMT"})
     assert dated.status_code == 200 and dated.data == BODY
     assert [e.action for e in entries(khoso)] == ["download", "download"]
+
+
+def test_a_file_larger_than_the_whole_cache_is_verified_served_and_not_kept(khoso, archive):
+    from dataclasses import replace
+
+    from access_api.services.base import Identity, ServiceContext, UserRole
+    from access_api.services.delivery import deliver
+    from access_api.services.files import locate
+
+    ctx = ServiceContext(replace(khoso.settings, delivery_cache_bytes=len(BODY) - 1),
+                         khoso.catalog)
+    reader = Identity("u-reader", frozenset({UserRole.READER}))
+    target = locate(ctx, reader, CODE + ".0000001", VN_NAME)
+    delivered = deliver(ctx, reader, target.file)
+    with delivered.file as f:
+        assert not delivered.cached and f.read() == BODY
+    cache = khoso.settings.data_dir / "cache"
+    assert not list((cache / "files").rglob("*")) and not list((cache / "tmp").iterdir())
