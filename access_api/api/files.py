@@ -63,8 +63,9 @@ def _disposition(kind: str, name: str) -> str:
 
 def _headers(rv: Response, target: files_service.FileTarget, kind: str) -> None:
     rv.headers["Content-Disposition"] = _disposition(kind, target.name)
+    # No Last-Modified: an If-Modified-Since could then turn a registered download into a 304
+    # after the register was written; the ETag (the SHA-256) validates everything.
     rv.set_etag(target.sha256)
-    rv.last_modified = target.created_at
     rv.accept_ranges = "bytes"
     rv.cache_control.private = True
     rv.cache_control.no_cache = True
@@ -78,7 +79,8 @@ def _range(size: int, etag: str) -> tuple[int, int] | None | bool:
         return None
     if_range = request.headers.get("If-Range")
     if if_range and if_range.strip().startswith(('"', "W/")):
-        # an entity tag, compared strongly (RFC 9110 §13.1.5); a date is left to Werkzeug
+        # an entity tag, compared strongly (RFC 9110 §13.1.5); a date never matches (no
+        # Last-Modified is sent), so Werkzeug then sends the whole file
         given = if_range.strip()
         if given.startswith("W/") or given.strip('"') != etag:
             request.environ.pop("HTTP_RANGE", None)  # another representation: the whole file

@@ -345,7 +345,8 @@ def stored_file(s: Session, objid: str, path: str, name: str | None = None) -> S
 def bitstream_file(s: Session, b: Bitstream, objid: str, name: str | None = None) -> StoredFile:
     copies = s.scalars(sa.select(StoredCopy).where(StoredCopy.package_id == b.package_id)
                        .order_by(StoredCopy.id))
-    sources = tuple(Source(c.id, c.package_id, objid, c.location, c.key, b.path) for c in copies)
+    sources = tuple(Source(c.id, c.package_id, objid, c.location, c.key, b.path,
+                           c.last_check_result) for c in copies)
     return StoredFile(name or file_name(b.path), b.sha256, b.size, sources)
 
 

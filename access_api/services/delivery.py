@@ -38,6 +38,7 @@ from access_api.services.audit import check_events
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import MirrorAuditLog, UnitOfWork
 from preservation.catalog import audit as audit_log
+from preservation.catalog.vocab import CheckResult
 from preservation.errors import Unavailable
 from preservation.issues import Issue
 from storage.audit import record_checks
@@ -61,6 +62,7 @@ class Source:
     location: str
     prefix: str  # the package version's key prefix in that location
     path: str  # bag-relative
+    last_check: str = CheckResult.NOT_CHECKED  # the copy's last fixity check
 
     @property
     def key(self) -> str:
@@ -313,10 +315,15 @@ def flag_bad_copy(ctx: ServiceContext, identity: Identity, source: Source, f: St
     log.error("%s", issue.message("en"))
 
 
+_CHECK_RANK = {CheckResult.OK: 0, CheckResult.NOT_CHECKED: 1}
+
+
 def _order(sources: Sequence[Source], ctx: ServiceContext) -> list[Source]:
-    """Configured locations in their settings order (the first is the nearest)."""
+    """Copies whose last check passed first, copies known bad last (they are read all the
+    same: a repair may have fixed one since), each in the settings order of its location."""
     rank = {loc.name: i for i, loc in enumerate(ctx.settings.storage_locations)}
-    return sorted(sources, key=lambda s: rank.get(s.location, len(rank)))
+    return sorted(sources, key=lambda s: (_CHECK_RANK.get(CheckResult(s.last_check), 2),
+                                          rank.get(s.location, len(rank))))
 
 
 def deliver(ctx: ServiceContext, identity: Identity, f: StoredFile) -> Delivered:

@@ -66,7 +66,7 @@ def stamp_copy(source: BinaryIO, target: BinaryIO, *, archive_name: str,
                 for mark in marks.values():
                     mark.close()
     except pikepdf.PasswordError:
-        raise StampError("PDF được mã hóa / the PDF is encrypted") from None
+        raise StampError("the PDF is encrypted (a password is needed to open it)") from None
     except (pikepdf.PdfError, ValueError, KeyError) as exc:
         raise StampError(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) \
             from None

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import unicodedata
 from urllib.parse import quote
 
@@ -218,6 +219,17 @@ def test_a_corrupt_replica_is_never_served_and_is_flagged_then_repaired(khoso, a
         flagged = s.scalar(sa.select(AuditEntry).where(
             AuditEntry.action == "delivery.copy_flagged"))
         assert flagged.actor == "u-reader" and flagged.detail["location"] == "replica1"
+    # the check is in the package's event history in every location (a rebuild keeps it)
+    for replica in ("replica1", "replica2"):
+        history = "".join(p.read_text() for p in khoso.replica(replica).glob(
+            f"TTLTNA/P623/*{CODE}/_events/*.jsonl"))
+        assert '"fixity check"' in history and '"failure"' in history
+    # the copy known bad is read last from now on: a second reader is not served from it
+    shutil.rmtree(khoso.settings.data_dir / "cache" / "files")
+    assert archive.get(URL).data == BODY
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).where(
+            PremisEvent.stored_copy_id == copy.id, PremisEvent.event_type == "fixity check")) == 1
     # the next audit (of copies due, which a copy known bad is) restores it
     report = run_audit(khoso.catalog, build_storages(khoso.settings), repair=True)
     assert report.repaired == 1
@@ -332,3 +344,29 @@ def test_files_need_an_account(archive):
     for url in (URL, URL + "/copy"):
         resp = archive.get(url, "anonymous")
         assert resp.status_code == 401 and resp.get_json()["code"] == "AUTH003"
+
+
+def test_dates_never_stand_for_the_etag(khoso, archive):
+    resp = archive.get(URL, **{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    assert resp.status_code == 200 and resp.data == BODY and "Last-Modified" not in resp.headers
+    dated = archive.get(URL, Range="bytes=0-9", **{"If-Range": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    assert dated.status_code == 200 and dated.data == BODY
+    assert [e.action for e in entries(khoso)] == ["download", "download"]
+
+
+def test_a_file_larger_than_the_whole_cache_is_verified_served_and_not_kept(khoso, archive):
+    from dataclasses import replace
+
+    from access_api.services.base import Identity, ServiceContext, UserRole
+    from access_api.services.delivery import deliver
+    from access_api.services.files import locate
+
+    ctx = ServiceContext(replace(khoso.settings, delivery_cache_bytes=len(BODY) - 1),
+                         khoso.catalog)
+    reader = Identity("u-reader", frozenset({UserRole.READER}))
+    target = locate(ctx, reader, CODE + ".0000001", VN_NAME)
+    delivered = deliver(ctx, reader, target.file)
+    with delivered.file as f:
+        assert not delivered.cached and f.read() == BODY
+    cache = khoso.settings.data_dir / "cache"
+    assert not list((cache / "files").rglob("*")) and not list((cache / "tmp").iterdir())
