@@ -347,9 +347,9 @@ def token_state(row: ApiToken, now: dt.datetime | None = None) -> TokenState:
     return TokenState.ACTIVE
 
 
-def token_record(session: Session, token: str) -> ApiToken | None:
+def token_record(session: Session, token: str, *, touch: bool = True) -> ApiToken | None:
     """The usable token row of ``token`` (not revoked, not expired, its account enabled);
-    marks it used."""
+    marks it used (``touch``) when it was last marked more than ``TOUCH_EVERY`` ago."""
     if not token or len(token) > 200:
         return None
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token))
@@ -357,9 +357,13 @@ def token_record(session: Session, token: str) -> ApiToken | None:
     now = utcnow()
     if row is None or token_state(row, now) is not TokenState.ACTIVE or not row.user.is_active:
         return None
-    if row.last_used_at is None or aware(row.last_used_at) + TOUCH_EVERY < now:
+    if touch and needs_touch(row, now):
         row.last_used_at = now
     return row
+
+
+def needs_touch(row: ApiToken, now: dt.datetime) -> bool:
+    return row.last_used_at is None or aware(row.last_used_at) + TOUCH_EVERY < now
 
 
 def user_for_token(session: Session, token: str) -> User | None:

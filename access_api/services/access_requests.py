@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from access_api.services.base import Identity, ServiceContext, UserRole
-from access_api.services.policy import may_see
+from access_api.services.policy import effective_mode, may_see
 from preservation.catalog import access_register
 from preservation.catalog.models import (
     AccessRequest,
@@ -176,7 +176,8 @@ def find_documents(session: Session, identity: Identity, codes: Sequence[str],
             report.add("REQ003", where, doc=code)
             continue
         seen.add(canonical or code)
-        mode = None if row is None else (row[0].mode or (row[1].mode if row[1] else None))
+        mode = None if row is None else effective_mode(row[0].mode,
+                                                       row[1].mode if row[1] else None)
         if row is None or canonical is None or not may_see(identity, mode, row[2]):
             report.add("REQ002", where, doc=code)
             continue

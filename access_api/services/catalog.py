@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.delivery import Source, StoredFile, deliver
-from access_api.services.policy import is_staff, may_read, may_see, visible_modes
+from access_api.services.policy import effective_mode, is_staff, may_read, may_see, visible_modes
 from preservation.catalog import access_register
 from preservation.catalog.models import (
     AccessRequest,
@@ -138,7 +138,7 @@ def document_access(s: Session, identity: Identity, d: Document, *,
                     with_request: bool = True) -> Access:
     """The document's effective mode and agency; ``NotFound`` when the caller may not see it.
     With ``with_request``, the caller's approved request for it (what opens mode 02)."""
-    mode = d.mode or (d.record_file.mode if d.record_file is not None else None)
+    mode = effective_mode(d.mode, d.record_file.mode if d.record_file is not None else None)
     organ = _organ(s, d.package_id)
     if not may_see(identity, mode, organ):
         raise NotFound("GEN002", what=Noun.DOCUMENT, key=doc_code(d))
@@ -157,7 +157,8 @@ def document_access(s: Session, identity: Identity, d: Document, *,
 
 def register_view(s: Session, identity: Identity, object_type: str, object_id: str,
                   access: Access | None = None, **detail: Any) -> None:
-    """A VIEW in the access register for a caller who is not staff."""
+    """A VIEW in the access register for a caller who is not staff (the callers open the write
+    session only for them)."""
     if not is_staff(identity):
         access_register.record(s, identity.actor, AccessAction.VIEW, object_type, object_id,
                                purpose=access.purpose if access else None,
@@ -217,7 +218,7 @@ def _record_counts(s: Session, identity: Identity, fonds_ids: Sequence[int]) -> 
 def list_fonds(ctx: ServiceContext, identity: Identity, *, page: int,
                size: int) -> tuple[list[dict[str, Any]], int]:
     """The archive's fonds by code, a page at a time, each with the hồ sơ the caller sees."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         query = _fonds_query(ctx)
         total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         rows: list[Fonds] = list(s.scalars(query.order_by(Fonds.fond_code).offset((page - 1) * size)
@@ -228,7 +229,7 @@ def list_fonds(ctx: ServiceContext, identity: Identity, *, page: int,
 
 def get_fonds(ctx: ServiceContext, identity: Identity, fond_code: str) -> dict[str, Any]:
     """The ten TT 05 Điều 4 fields of one fonds and how many of its hồ sơ the caller sees."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         f: Fonds | None = s.scalar(_fonds_query(ctx).where(Fonds.fond_code == fond_code)) \
             if storable(fond_code) else None
         if f is None:
@@ -260,11 +261,11 @@ def _versions(s: Session, objid: str) -> list[dict[str, Any]]:
 
 def get_record(ctx: ServiceContext, identity: Identity, code: str) -> dict[str, Any]:
     """A hồ sơ with every TT 05 field, its documents the caller may see and its AIP versions."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         rf, pkg, access = _record(s, ctx, identity, code)
         documents = []
         for d in rf.documents:
-            mode = d.mode or rf.mode
+            mode = effective_mode(d.mode, rf.mode)
             if may_see(identity, mode, access.organ_id):
                 documents.append({"docCode": doc_code(d), "kind": EAD_KIND[d.kind],
                                   "title": doc_title(d), "mode": mode})
@@ -273,8 +274,11 @@ def get_record(ctx: ServiceContext, identity: Identity, code: str) -> dict[str, 
         body = {**tt05_values(rf, "hoso"), "fondCode": fonds.fond_code if fonds else None,
                 "objid": pkg.objid if pkg else None, "documents": documents,
                 "versions": _versions(s, pkg.objid) if pkg else []}
-        register_view(s, identity, "record", rf.arc_file_code or rf.file_code, access)
-        return body
+        seen = rf.arc_file_code or rf.file_code
+    if not is_staff(identity):  # the register is written apart: reads take no lock
+        with ctx.catalog.session() as s:
+            register_view(s, identity, "record", seen, access)
+    return body
 
 
 # -- tài liệu ---------------------------------------------------------------------------------
@@ -307,7 +311,7 @@ def file_name(path: str) -> str:
 def get_document(ctx: ServiceContext, identity: Identity, code: str) -> dict[str, Any]:
     """A document's TT 05 fields and its files, each with size, SHA-256, PUID and where to get
     it; ``access`` says whether the caller may receive the bytes (mode 02: with a request)."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         d, access = document_for(s, ctx, identity, code)
         kind = EAD_KIND[d.kind]
         arc_file = d.record_file.arc_file_code if d.record_file is not None else None
@@ -323,8 +327,10 @@ def get_document(ctx: ServiceContext, identity: Identity, code: str) -> dict[str
                 "kind": kind, "title": doc_title(d), "effectiveMode": access.mode,
                 "arcFileCode": arc_file, "access": "granted" if opened else "request_required",
                 "files": files}
-        register_view(s, identity, "document", code_, access)
-        return body
+    if not is_staff(identity):  # the register is written apart: reads take no lock
+        with ctx.catalog.session() as s:
+            register_view(s, identity, "document", code_, access)
+    return body
 
 
 # -- EAD as stored ------------------------------------------------------------------------------

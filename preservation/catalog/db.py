@@ -27,10 +27,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
     cur.close()
 
 
+READING = "khoso_reading"
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     """SQLite transactions take the write lock at BEGIN: two writers that both read the audit
-    log's last hash would otherwise fork the chain (and the second fail at commit)."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    log's last hash would otherwise fork the chain (and the second fail at commit). A reading
+    transaction (``Catalog.reading``) takes none: in WAL mode it runs beside the writer."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READING) else
+                         "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -52,12 +57,24 @@ class Catalog:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READING: True}),
+                                          expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
         with self.sessions() as s, s.begin():
             yield s
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it does not queue behind the write lock
+        (every ``session`` takes it at BEGIN), so API reads run side by side. Writing in it is
+        a bug: the write would wait for the lock with a stale snapshot and fail."""
+        with self.read_sessions() as s, s.begin():
+            yield s
+            if s.new or s.dirty or s.deleted:
+                raise RuntimeError("a reading transaction may not write")
 
     def ping(self) -> str:
         try:
