@@ -261,19 +261,7 @@ def baseline(catalog: Catalog, qs: list[str]) -> dict[str, Any]:
     return {"queries": out, "p50_ms": round(percentile([o["ms"] for o in out], 50), 1)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--db", help="catalog URL (default: a new SQLite file in --tmp)")
-    parser.add_argument("--tmp", default=None)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=14)
-    args = parser.parse_args()
-    tmp = Path(args.tmp or tempfile.mkdtemp(prefix="khoso-bench-search-"))
-    url = args.db or f"sqlite:///{tmp / 'catalog.sqlite'}"
-    catalog = Catalog(url)
-    catalog.upgrade()
-    report: dict[str, Any] = {"db": catalog.engine.dialect.name, "docs": args.docs}
+def build(catalog: Catalog, args: argparse.Namespace, report: dict[str, Any]) -> None:
     report["populate"] = populate(catalog, args.docs, args.seed)
     print(json.dumps(report, ensure_ascii=False), flush=True)
     with catalog.session() as s:
@@ -291,6 +279,25 @@ def main() -> None:
             c.execute(sa.text("ANALYZE"))
             c.commit()
     print(json.dumps(report["index_build"]), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--db", help="catalog URL (default: a new SQLite file in --tmp)")
+    parser.add_argument("--tmp", default=None)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--queries-only", action="store_true",
+                        help="search the catalog --db as it is (built by an earlier run)")
+    args = parser.parse_args()
+    tmp = Path(args.tmp or tempfile.mkdtemp(prefix="khoso-bench-search-"))
+    url = args.db or f"sqlite:///{tmp / 'catalog.sqlite'}"
+    catalog = Catalog(url)
+    catalog.upgrade()
+    report: dict[str, Any] = {"db": catalog.engine.dialect.name, "docs": args.docs}
+    if not args.queries_only:
+        build(catalog, args, report)
     qs = queries(args.queries, args.seed)
     report["search"] = run_queries(catalog, qs)
     print(json.dumps(report["search"], ensure_ascii=False), flush=True)

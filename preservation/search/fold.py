@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 NOT_WORD = re.compile(r"[\W_]+")
@@ -62,9 +63,14 @@ def query_words(q: str | None) -> list[str]:
     return list(seen)[:MAX_QUERY_WORDS]
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """``text`` folded, and for each folded character the index in ``text`` it came from:
     what maps a match in the folded text back to the original words for a snippet."""
+    if all(len(fold_char(c)) == 1 for c in set(text) if not c.isascii()):
+        # one folded character per character (NFC text: the usual case): offsets are equal
+        folded = fold(text)
+        if len(folded) == len(text):
+            return folded, range(len(text))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
