@@ -50,8 +50,7 @@ def may_read(identity: Identity, mode: str | None, organ_id: str | None = None, 
 def effective_mode(document_mode: str | None, record_mode: str | None) -> str:
     """A document's mode for access: the stricter of its own and its hồ sơ's (a public
     document in a secret hồ sơ is secret), a missing one read as the other."""
-    modes = [_mode(m) for m in (document_mode, record_mode) if m]
-    return max(modes).value if modes else AccessMode.SECRET.value
+    return AccessMode.strictest(document_mode, record_mode).value
 
 
 def _mode(mode: str | None) -> AccessMode:

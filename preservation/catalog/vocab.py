@@ -88,6 +88,17 @@ class AccessMode(StrEnum):
     CONDITIONAL = "02"  # Sử dụng có điều kiện: metadata; content through an approved request
     SECRET = "03"  # Mật: never shown to readers, not even counted
 
+    @classmethod
+    def strictest(cls, *modes: str | None) -> AccessMode:
+        """The mode that governs a document: the strictest of its own and its hồ sơ's (a
+        public document in a secret hồ sơ is secret). Missing ones are skipped; none, or an
+        unknown value, reads as secret."""
+        try:
+            given = [cls(m) for m in modes if m]
+        except ValueError:
+            return cls.SECRET
+        return max(given) if given else cls.SECRET
+
 
 class AccessAction(StrEnum):
     """What the access register (sổ khai thác sử dụng) records."""

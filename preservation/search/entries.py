@@ -52,8 +52,8 @@ def _year(date: str | None) -> int | None:
 
 
 def _mode(*modes: str | None) -> str:
-    """The first mode given, else the strictest (03): an entry without one stays hidden."""
-    return next((m for m in modes if m), AccessMode.SECRET.value)
+    """The strictest mode given (``AccessMode.strictest``): an entry without one stays hidden."""
+    return AccessMode.strictest(*modes).value
 
 
 def _doc_code(doc: Any) -> str | None:
