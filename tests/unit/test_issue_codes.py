@@ -59,6 +59,7 @@ FAMILIES = {
     "packaging": Family("packaging", "METS|PREM|SIP", ("preservation/packaging/*.py",
                                                        "ingest/sip.py", "ingest/sip_build.py")),
     "submissions": Family("submissions", "SUB", ("access_api/services/submissions.py",
+                                                  "access_api/services/uploads.py",
                                                   "access_api/services/jobs.py",
                                                   "access_api/api/submissions.py",
                                                   "ingest/steps/validate_sip.py")),
