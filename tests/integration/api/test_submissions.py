@@ -237,6 +237,9 @@ def test_a_broker_down_is_503_and_leaves_no_job_to_run(khoso):
     assert "Retry-After" in r.headers
     assert staged(khoso) == []
     assert [j.status for j in jobs(khoso)] == [JobStatus.CANCELLED]
+    failed = client(khoso).get("/api/v1/jobs?state=failed", headers=admin).get_json()
+    assert failed["total"] == 1 and failed["items"][0]["state"] == "failed"
+    assert client(khoso).get("/api/v1/jobs?state=queued", headers=admin).get_json()["total"] == 0
 
 
 def test_jobs_are_listed_paged_by_state_and_an_agency_sees_only_its_own(khoso):
