@@ -18,13 +18,14 @@ from werkzeug.exceptions import ClientDisconnected
 from access_api.api.base import Instant, identity, requires, services
 from access_api.errors import problem
 from access_api.services import submissions as service
+from access_api.services import uploads
 from access_api.services.base import UserRole
 from preservation.issues import Issue
 
 bp = APIBlueprint("submissions", __name__, url_prefix="/api/v1" or None, tag="submissions")
 
 SUBMITTERS = (UserRole.AGENCY_SUBMITTER, UserRole.ARCHIVIST)
-TUS = {"Tus-Resumable": service.TUS_VERSION}
+TUS = {"Tus-Resumable": uploads.TUS_VERSION}
 BINARY = {"type": "string", "format": "binary"}
 
 
@@ -89,7 +90,7 @@ class Body:
 def tus_resumable(response: Response) -> Response:
     """tus: every answer about an upload names the protocol version (errors too)."""
     if request.path.startswith("/api/v1/uploads"):
-        response.headers.setdefault("Tus-Resumable", service.TUS_VERSION)
+        response.headers.setdefault("Tus-Resumable", uploads.TUS_VERSION)
     return response
 
 
@@ -146,7 +147,7 @@ class UploadOut(Schema):
     expires_at = Instant(required=True)
 
 
-def _upload(view: service.UploadView) -> dict[str, Any]:
+def _upload(view: uploads.UploadView) -> dict[str, Any]:
     return {"id": view.id, "length": view.length, "offset": view.offset,
             "complete": view.complete, "content_type": view.content_type,
             "filename": view.filename, "job": view.job_id,
@@ -154,7 +155,7 @@ def _upload(view: service.UploadView) -> dict[str, Any]:
             "created_at": view.created_at, "expires_at": view.expires_at}
 
 
-def _tus_headers(view: service.UploadView) -> dict[str, str]:
+def _tus_headers(view: uploads.UploadView) -> dict[str, str]:
     headers = {**TUS, "Upload-Offset": str(view.offset), "Upload-Length": str(view.length),
                "Cache-Control": "no-store"}
     if view.job_id:
@@ -165,19 +166,19 @@ def _tus_headers(view: service.UploadView) -> dict[str, str]:
 def _version_refused() -> Response | None:
     """tus: a request naming another protocol version gets 412 (none named: taken as 1.0.0)."""
     version = request.headers.get("Tus-Resumable")
-    if version is None or version.strip() == service.TUS_VERSION:
+    if version is None or version.strip() == uploads.TUS_VERSION:
         return None
     response = problem(Issue("SUB012", "", {"version": version[:20]}), 412)
-    response.headers["Tus-Version"] = service.TUS_VERSION
+    response.headers["Tus-Version"] = uploads.TUS_VERSION
     return response
 
 
 @bp.route("/uploads", methods=["OPTIONS"])
 @bp.doc(summary="Khả năng tus của máy chủ (tus discovery)", responses={204: "tus headers"})
 def upload_options() -> tuple[str, int, dict[str, str]]:
-    return "", 204, {**TUS, "Tus-Version": service.TUS_VERSION,
+    return "", 204, {**TUS, "Tus-Version": uploads.TUS_VERSION,
                      "Tus-Max-Size": str(services().settings.max_upload_bytes),
-                     "Tus-Extension": ",".join(service.TUS_EXTENSIONS)}
+                     "Tus-Extension": ",".join(uploads.TUS_EXTENSIONS)}
 
 
 @bp.post("/uploads", provide_automatic_options=False)
@@ -194,7 +195,7 @@ def upload_options() -> tuple[str, int, dict[str, str]]:
 def create_upload() -> Any:
     if (refused := _version_refused()) is not None:
         return refused
-    view = service.create_upload(services(), identity(), request.headers.get("Upload-Length"),
+    view = uploads.create_upload(services(), identity(), request.headers.get("Upload-Length"),
                                  request.headers.get("Upload-Metadata"))
     return _upload(view), 201, {**_tus_headers(view), "Location": f"/api/v1/uploads/{view.id}"}
 
@@ -206,7 +207,7 @@ def create_upload() -> Any:
 @bp.output(UploadOut)
 @requires(*SUBMITTERS)
 def show_upload(upload_id: str) -> Any:
-    view = service.show_upload(services(), identity(), upload_id)
+    view = uploads.show_upload(services(), identity(), upload_id)
     return _upload(view), 200, _tus_headers(view)
 
 
@@ -220,13 +221,13 @@ def show_upload(upload_id: str) -> Any:
                    409: "Offset mismatch or already submitted", 412: "tus version",
                    413: "Past the upload's length", 415: "Wrong content type",
                    503: "Queue full or the archive down"})
-@binary_body(service.OFFSET_TYPE)
+@binary_body(uploads.OFFSET_TYPE)
 @headers_doc(PatchHeaders)
 @requires(*SUBMITTERS)
 def append_upload(upload_id: str) -> Any:
     if (refused := _version_refused()) is not None:
         return refused
-    view = service.append(services(), identity(), upload_id, request.headers.get("Content-Type"),
+    view = uploads.append(services(), identity(), upload_id, request.headers.get("Content-Type"),
                           request.headers.get("Upload-Offset"), Body(),
                           request.content_length)
     return "", 204, _tus_headers(view)
@@ -240,5 +241,5 @@ def append_upload(upload_id: str) -> Any:
 def delete_upload(upload_id: str) -> Any:
     if (refused := _version_refused()) is not None:
         return refused
-    service.terminate(services(), identity(), upload_id)
+    uploads.terminate(services(), identity(), upload_id)
     return "", 204, TUS

@@ -62,6 +62,7 @@ FAMILIES = {
                                            "access_api/services/accounts.py",
                                            "access_api/api/auth.py", "access_api/api/accounts.py")),
     "submissions": Family("submissions", "SUB", ("access_api/services/submissions.py",
+                                                  "access_api/services/uploads.py",
                                                   "access_api/services/jobs.py",
                                                   "access_api/api/submissions.py",
                                                   "ingest/steps/validate_sip.py")),

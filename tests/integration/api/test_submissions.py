@@ -174,6 +174,8 @@ def test_the_other_agencys_bag_is_refused_at_submission_or_by_the_worker(khoso):
     r = post(c, zipped_sip(khoso.tmp / "z"), other)  # bag-info read from the zip directory
     assert r.status_code == 403 and r.get_json()["code"] == "SUB001"
     assert ORGAN in r.get_json()["message"] and OTHER_ORGAN in r.get_json()["message"]
+    r = post(c, tarred_sip(khoso.tmp / "t"), other, "application/x-tar")  # a plain tar's head
+    assert r.status_code == 403 and r.get_json()["code"] == "SUB001"
     assert staged(khoso) == [] and jobs(khoso) == []
     # a .tar.gz is not opened at submission: the worker refuses it from the job's agency
     r = post(c, tarred_sip(khoso.tmp / "g", gz=True), other, "application/gzip")
@@ -237,6 +239,9 @@ def test_a_broker_down_is_503_and_leaves_no_job_to_run(khoso):
     assert "Retry-After" in r.headers
     assert staged(khoso) == []
     assert [j.status for j in jobs(khoso)] == [JobStatus.CANCELLED]
+    failed = client(khoso).get("/api/v1/jobs?state=failed", headers=admin).get_json()
+    assert failed["total"] == 1 and failed["items"][0]["state"] == "failed"
+    assert client(khoso).get("/api/v1/jobs?state=queued", headers=admin).get_json()["total"] == 0
 
 
 def test_jobs_are_listed_paged_by_state_and_an_agency_sees_only_its_own(khoso):
