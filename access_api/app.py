@@ -69,9 +69,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
 
     @app.spec_processor
     def every_refusal_documented(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
-        """Every operation may answer a problem document: any 4xx (bad input, no token, no
-        right, not found, too large, too many) and 503 (the archive cannot now). The codes
-        themselves are the contract (``khoso issues``), so one range entry says it all."""
+        """Refusals are problem documents: each operation names 503 (the archive cannot
+        now) and, behind a token, 401 and 403, beside the statuses its blueprint lists."""
         assert isinstance(spec, dict)  # SPEC_PROCESSOR_PASS_OBJECT is off: the dict form
         spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         problem = {"description": "Problem document (lỗi có mã ổn định)", "content": {
@@ -80,10 +79,10 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
             for method, operation in path.items():
                 if method in ("get", "put", "post", "delete", "patch", "head", "options"):
                     responses = operation.setdefault("responses", {})
-                    for key in [k for k in responses if k.startswith("4")]:
-                        responses.pop(key)
-                    responses["4XX"] = problem
                     responses.setdefault("503", problem)
+                    if operation.get("security"):
+                        responses.setdefault("401", problem)
+                        responses.setdefault("403", problem)
         return spec
 
     return app

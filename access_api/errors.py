@@ -107,14 +107,6 @@ def register(app: APIFlask) -> None:
         headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
         return problem(_http_issue(status, exc.description or ""), status, [], headers)
 
-    @app.before_request
-    def no_nul_anywhere() -> Response | None:
-        """A NUL in the path or the query is never a valid code or name, and PostgreSQL
-        refuses it in any string: refused here, before it reaches a query."""
-        if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
-            return problem(Issue("API006", "", {"reason": "NUL"}), 400)
-        return None
-
     @app.errorhandler(sa.exc.DataError)
     def value_the_catalog_refuses(exc: Exception) -> Response:
         """A value the catalog cannot hold (too long for its column, a character it refuses)

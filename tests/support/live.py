@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,8 @@ class Live:
 
     def call(self, method: str, path: str, *, token: str | None = None,
              body: bytes | None = None, headers: dict[str, str] | None = None,
-             json_body: Any = None) -> tuple[int, dict[str, str], bytes]:
-        """One request; the status, headers and body whatever the status."""
+             json_body: Any = None) -> tuple[int, Message, bytes]:
+        """One request; the status, headers (any case) and body whatever the status."""
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
@@ -42,9 +43,9 @@ class Live:
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=hdrs)
         try:
             with urllib.request.urlopen(request, timeout=60) as resp:
-                return resp.status, dict(resp.headers), resp.read()
+                return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read()
+            return err.code, err.headers, err.read()
 
     def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         status, _, body = self.call(method, path, **kwargs)

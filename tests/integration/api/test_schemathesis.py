@@ -27,7 +27,11 @@ def run_schemathesis(url: str, token: str | None, tmp_path: Path) -> subprocess.
             "--checks", "not_a_server_error,response_schema_conformance",
             "--phases", "examples,coverage,fuzzing", "--max-examples", EXAMPLES,
             "--workers", "1", "--no-color", "--seed", "14",
-            "--suppress-health-check", "all", "--max-failures", "20"]
+            "--suppress-health-check", "all", "--max-failures", "20",
+            # binary bodies (a bag, a tus chunk): schemathesis has no serializer for them on the
+            # command line; test_submissions_schema runs them with one
+            "--exclude-name", "POST /api/v1/submissions",
+            "--exclude-name", "PATCH /api/v1/uploads/{upload_id}"]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
     return subprocess.run(args, capture_output=True, text=True, timeout=900, cwd=tmp_path)
@@ -48,4 +52,4 @@ def test_no_server_error_and_no_response_off_its_schema(khoso, tmp_path):
             selected = re.search(r"Selected: (\d+)/(\d+)", done.stdout)
             tested = re.search(r"Tested: (\d+)", done.stdout)
             assert selected and tested, report
-            assert int(tested.group(1)) == int(selected.group(2)) > 0, report
+            assert int(tested.group(1)) == int(selected.group(1)) > 40, report
