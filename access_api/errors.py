@@ -69,8 +69,9 @@ def _field_issues(detail: dict[str, Any]) -> list[dict[str, Any]]:
             for key, inner in value.items():
                 walk(f"{where}.{key}" if where else str(key), inner)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            for message in value:
-                out.append(issue_dict(Issue("API008", where, {"field": where, "reason": message})))
+            for message in value:  # marshmallow's sentences end with a period; ours add one
+                out.append(issue_dict(Issue("API008", where, {"field": where,
+                                                              "reason": message.rstrip(".")})))
         else:
             out.append(issue_dict(Issue("API008", where, {"field": where, "reason": str(value)})))
 

@@ -15,7 +15,7 @@ from preservation.catalog.vocab import JobStatus
 # Vietnamese msgids of the outcome and severity values, translated where they are printed.
 OUTCOMES = {"pending": N_("đang chờ"), "accepted": N_("được tiếp nhận"),
             "rejected": N_("bị từ chối"), "system_error": N_("lỗi hệ thống"),
-            "cancelled": N_("đã hủy")}
+            "cancelled": N_("đã hủy"), "done": N_("đã xong")}
 SEVERITIES = {"error": N_("lỗi"), "warning": N_("cảnh báo"), "info": N_("thông tin")}
 
 

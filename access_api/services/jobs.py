@@ -42,6 +42,7 @@ class JobState(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     FAILED = "failed"
+    DONE = "done"  # a job that is not a submission (an audit, a DIP) finished its work
 
 
 class JobOutcome(StrEnum):
@@ -52,6 +53,7 @@ class JobOutcome(StrEnum):
     REJECTED = "rejected"  # the SIP failed a check: the agency's problem, with its report
     SYSTEM_ERROR = "system_error"  # the archive failed (not the agency's fault)
     CANCELLED = "cancelled"
+    DONE = "done"  # not a submission (an audit, a DIP): it did its work
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class JobView:
     @property
     def api_state(self) -> JobState:
         return {JobOutcome.ACCEPTED: JobState.ACCEPTED, JobOutcome.REJECTED: JobState.REJECTED,
+                JobOutcome.DONE: JobState.DONE,
                 JobOutcome.SYSTEM_ERROR: JobState.FAILED, JobOutcome.CANCELLED: JobState.FAILED,
                 }.get(self.outcome, JobState.RUNNING if self.state == JobStatus.RUNNING
                       else JobState.QUEUED)
@@ -113,11 +116,13 @@ def _visible(identity: Identity) -> sa.ColumnElement[bool]:
 
 
 def _state_filter(state: JobState) -> sa.ColumnElement[bool]:
-    rejected = Job.result["failed_step"].as_string().is_not(None)
+    submission = Job.kind == "ingest"
+    rejected = sa.and_(submission, Job.result["failed_step"].as_string().is_not(None))
     return {
         JobState.QUEUED: Job.status == JobStatus.QUEUED,
         JobState.RUNNING: Job.status == JobStatus.RUNNING,
-        JobState.ACCEPTED: Job.status == JobStatus.SUCCEEDED,
+        JobState.ACCEPTED: sa.and_(Job.status == JobStatus.SUCCEEDED, submission),
+        JobState.DONE: sa.and_(Job.status == JobStatus.SUCCEEDED, sa.not_(submission)),
         JobState.REJECTED: sa.and_(Job.status == JobStatus.FAILED, rejected),
         JobState.FAILED: sa.or_(Job.status == JobStatus.CANCELLED, sa.and_(
             Job.status == JobStatus.FAILED, sa.not_(sa.func.coalesce(rejected, False)))),
@@ -130,6 +135,8 @@ def _outcome(job: Job) -> JobOutcome:
         return JobOutcome.PENDING
     if job.status == JobStatus.CANCELLED:
         return JobOutcome.CANCELLED
+    if job.kind != "ingest":  # an audit or a DIP has no SIP to accept or reject
+        return JobOutcome.DONE if job.status == JobStatus.SUCCEEDED else JobOutcome.SYSTEM_ERROR
     if result.get("accepted"):
         return JobOutcome.ACCEPTED
     return JobOutcome.REJECTED if "failed_step" in result else JobOutcome.SYSTEM_ERROR

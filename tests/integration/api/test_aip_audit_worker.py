@@ -45,3 +45,5 @@ def test_a_worker_runs_the_queued_audit_of_one_aip(khoso, tmp_path):
                         ).get_json()["versions"][0]["copies"]
     assert {c["location"]: c["status"] for c in copies} == {"replica1": "ok",
                                                             "replica2": "mismatch"}
+    followed = client.get(f"/api/v1/jobs/{job_id}", headers=officer(khoso.catalog, "b3"))
+    assert followed.get_json()["state"] == "done"  # an audit is neither accepted nor rejected

@@ -129,3 +129,13 @@ def test_a_nul_anywhere_is_a_4xx_never_a_500(khoso, client, url):
     resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code in (400, 404) and resp.get_json()["code"] in ("API002", "API006",
                                                                           "GEN002", "GEN004")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/search?q=ho+so&pgae=2", "/api/v1/fonds?size=5&mdoe=01"])
+def test_an_unknown_query_parameter_is_refused_by_name(client, url):
+    resp = client.get(url, headers={"Accept-Language": "en"})
+    body = resp.get_json()
+    assert resp.status_code == 422 and body["code"] == "API001", body
+    [issue] = body["issues"]
+    assert issue["code"] == "API008" and issue["path"] in ("query.pgae", "query.mdoe")
+    assert issue["message"] == f"Invalid value at {issue['path']}: Unknown field."

@@ -273,9 +273,10 @@ def test_jobs_are_listed_paged_by_state_and_an_agency_sees_only_its_own(khoso):
     assert c.get("/api/v1/jobs", headers=officer).get_json()["total"] == 2
     assert c.get("/api/v1/jobs", headers=reader).status_code == 403
     assert c.get("/api/v1/jobs").status_code == 401
-    for bad in ("state=done", "page=0", "size=1001", "size=x", "page=-1"):
+    for bad in ("state=finished", "page=0", "size=1001", "size=x", "page=-1", "sate=done"):
         r = c.get(f"/api/v1/jobs?{bad}", headers=officer)
         assert r.status_code == 422 and r.get_json()["code"] == "API001", bad
+    assert c.get("/api/v1/jobs?state=done", headers=officer).get_json()["total"] == 0
     for unknown in ("nope", "0" * 36, "x" * 500, "%00"):
         r = c.get(f"/api/v1/jobs/{unknown}", headers=officer)
         assert r.status_code == 404 and r.get_json()["code"] == "GEN002", unknown
