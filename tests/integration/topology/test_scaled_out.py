@@ -177,6 +177,9 @@ def test_scaled_out_topology_loses_no_job_and_leaves_no_orphan(
         tmp_path, pg_schema_url, redis_url, s3_endpoint, clamd_address):
     import redis as redis_client
 
+    # a Redis database of its own: test_worker's Redis broker (database 10) may run meanwhile
+    # in the other test process (make test runs two)
+    redis_url = redis_url.rsplit("/", 1)[0] + "/11"
     redis_client.Redis.from_url(redis_url).flushdb()
     topo = Topology(tmp_path, pg_schema_url, redis_url, s3_endpoint, clamd_address)
     for args in (("init",), ("agency", "add", ORGAN, "UBND huyện Nghi Lộc"),
