@@ -258,7 +258,7 @@ def cache_for(ctx: ServiceContext) -> DeliveryCache:
 
 # -- reading one copy ------------------------------------------------------------------------
 
-def _read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path) -> FixityResult:
+def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path) -> FixityResult:
     """Stream one copy into ``target`` while hashing it: the fixity result of that read."""
     checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
     digest, count = hashlib.sha256(), 0
@@ -318,7 +318,7 @@ def flag_bad_copy(ctx: ServiceContext, identity: Identity, source: Source, f: St
 _CHECK_RANK = {CheckResult.OK: 0, CheckResult.NOT_CHECKED: 1}
 
 
-def _order(sources: Sequence[Source], ctx: ServiceContext) -> list[Source]:
+def in_read_order(sources: Sequence[Source], ctx: ServiceContext) -> list[Source]:
     """Copies whose last check passed first, copies known bad last (they are read all the
     same: a repair may have fixed one since), each in the settings order of its location."""
     rank = {loc.name: i for i, loc in enumerate(ctx.settings.storage_locations)}
@@ -338,10 +338,10 @@ def deliver(ctx: ServiceContext, identity: Identity, f: StoredFile) -> Delivered
         if opened is not None:
             return opened
         tried = []
-        for source in _order(f.sources, ctx):
+        for source in in_read_order(f.sources, ctx):
             target = cache.temp_file()
             try:
-                found = _read_copy(ctx, source, f, target)
+                found = read_copy(ctx, source, f, target)
                 if found.ok:
                     if f.size > cache.max_bytes:  # served once, never kept
                         handle = open(target, "rb")  # noqa: SIM115 - the response closes it

@@ -13,7 +13,6 @@ built and downloaded is in the access register.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import shutil
 import time
@@ -32,10 +31,17 @@ from access_api.services.access_requests import (
     is_decider,
 )
 from access_api.services.base import Identity, ServiceContext
+from access_api.services.catalog import bitstream_file
+from access_api.services.delivery import (
+    Source,
+    StoredFile,
+    flag_bad_copy,
+    in_read_order,
+    read_copy,
+)
 from access_api.services.policy import is_staff, may_read
 from preservation import __version__
 from preservation.catalog import access_register
-from preservation.catalog.events import persist_events
 from preservation.catalog.models import (
     AccessRequest,
     Bitstream,
@@ -44,14 +50,12 @@ from preservation.catalog.models import (
     Job,
     Package,
     RecordFile,
-    StoredCopy,
     utcnow,
 )
 from preservation.catalog.records import EAD_KIND, document_ead
 from preservation.catalog.vocab import (
     AccessAction,
     AccessRequestStatus,
-    CheckResult,
     DipState,
     JobStatus,
     PackageStatus,
@@ -65,7 +69,6 @@ from preservation.errors import (
     Unavailable,
     ValidationFailed,
 )
-from preservation.events import FIXITY_CHECK, Event, Outcome
 from preservation.issues import Issue, Noun, Report
 from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord
@@ -78,8 +81,7 @@ from preservation.packaging.dip.package import (
     write_dip,
     zip_dip,
 )
-from preservation.packaging.model import CHUNK
-from storage.errors import StorageError
+from storage.protocol import FixityOutcome, FixityResult
 
 log = logging.getLogger(__name__)
 
@@ -301,86 +303,54 @@ def _fail(ctx: ServiceContext, dip_id: str, job_id: str, issue: Issue,
                           "issues": [i.to_dict() for i in (report.issues if report else [])]}
 
 
-@dataclass(frozen=True)
-class _Source:
-    """One content file to put in the DIP: where its bytes are and what they must hash to."""
-
-    path: str  # bag path, data/representations/rep1/data/…
-    sha256: str
-    size: int
-    copies: tuple[tuple[int, str, str], ...]  # (stored copy id, location, key)
-
-
-def _sources(s: Session, doc: Document) -> list[_Source]:
+def _sources(s: Session, doc: Document) -> list[StoredFile]:
     """The document's content files in the current version of its AIP (content files are never
-    rewritten by a metadata version: they live in the version that brought them)."""
+    rewritten by a metadata version: they live in the version that brought them), each with
+    every stored copy of it."""
     rows = s.execute(sa.select(Bitstream, Package).join(Package, Package.id == Bitstream.package_id)
                      .where(Bitstream.document_id == doc.id,
                             Package.status.in_((PackageStatus.ACTIVE, PackageStatus.SUPERSEDED)))
                      .order_by(Bitstream.path, Package.version.desc())).all()
-    out: dict[str, _Source] = {}
+    out: dict[str, StoredFile] = {}
     for b, pkg in rows:
-        if b.path in out:
-            continue
-        copies = s.scalars(sa.select(StoredCopy).where(StoredCopy.package_id == pkg.id)
-                           .order_by(StoredCopy.id)).all()
-        ordered = sorted(copies, key=lambda c: c.last_check_result != CheckResult.OK)
-        out[b.path] = _Source(b.path, b.sha256, b.size,
-                              tuple((c.id, c.location, f"{c.key}/{b.path}") for c in ordered))
+        if b.path not in out:
+            out[b.path] = bitstream_file(s, b, pkg.objid, name=b.path)
     return list(out.values())
 
 
-def _fetch(ctx: ServiceContext, source: _Source, target: Path, warnings: Report,
-           flagged: list[tuple[int, str, str, int]]) -> None:
-    """Copy the first good copy of ``source`` to ``target``; DIP008 if there is none."""
-    tried: list[str] = []
+Flagged = tuple[Source, StoredFile, FixityResult]
+
+
+def _fetch(ctx: ServiceContext, f: StoredFile, target: Path, warnings: Report,
+           flagged: list[Flagged]) -> None:
+    """Copy the first good copy of ``f`` to ``target`` with the delivery's verified reader
+    (bounded by the size, hashed as read); copies found bad are kept for ``_flag``. DIP008 if
+    no copy is good: the archive's fault."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    for copy_id, location, key in source.copies:
-        tried.append(location)
-        storage = ctx.storages.get(location)
-        if storage is None:
-            continue
-        digest, size = hashlib.sha256(), 0
-        try:
-            with storage.open(key) as f, open(target, "wb") as out:
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-        except (StorageError, OSError) as exc:  # unreadable: says nothing about the bytes
-            log.warning("DIP: cannot read %s from %s: %s", key, location, exc)
-            continue
-        if digest.hexdigest() == source.sha256 and size == source.size:
+    tried: list[str] = []
+    for source in in_read_order(f.sources, ctx):
+        tried.append(source.location)
+        found = read_copy(ctx, source, f, target)
+        if found.outcome is FixityOutcome.OK:
             return
-        reason = f"{digest.hexdigest()[:12]}… ≠ {source.sha256[:12]}…, {size} byte"
-        warnings.add("DIP009", source.path, file=source.path, location=location, reason=reason)
-        flagged.append((copy_id, location, source.path, size))
+        if found.outcome is FixityOutcome.UNREADABLE:  # says nothing about the bytes
+            log.warning("DIP: cannot read %s from %s: %s", source.key, source.location,
+                        found.detail)
+            continue
+        reason = (f"{(found.actual_sha256 or '-')[:12]}… ≠ {f.sha256[:12]}…, "
+                  f"{found.bytes_read} byte")
+        warnings.add("DIP009", f.name, file=f.name, location=source.location, reason=reason)
+        flagged.append((source, f, found))
     target.unlink(missing_ok=True)
-    raise KhosoError("DIP008", source.path, file=source.path, tried=", ".join(tried) or "-")
+    raise KhosoError("DIP008", f.name, file=f.name, tried=", ".join(tried) or "-")
 
 
-def _flag(ctx: ServiceContext, flagged: Sequence[tuple[int, str, str, int]], actor: str) -> None:
-    """A copy that failed its SHA-256 is marked bad and due for the audit (which restores it
-    from a good copy), with the fixity check event that says what was found."""
-    if not flagged:
-        return
-    with ctx.catalog.session() as s:
-        for copy_id, location, path, size in flagged:
-            copy = s.get(StoredCopy, copy_id)
-            if copy is None:
-                continue
-            copy.last_check_result = CheckResult.MISMATCH
-            copy.last_check_at = None  # due now: the next audit re-reads and repairs it
-            copy.last_check_detail = f"DIP build: {path} failed its SHA-256 check"
-            objid = s.scalar(sa.select(Package.objid).where(Package.id == copy.package_id))
-            event = Event(FIXITY_CHECK, Outcome.FAILURE,
-                          f"SHA-256 while building a DIP; location={location}; key={copy.key}; "
-                          f"actor={actor}", outcome_detail=f"mismatch: {path}",
-                          object_identifier=objid,
-                          outcome_data={"location": location, "key": copy.key, "objects": 1,
-                                        "mismatch": 1, "missing": 0, "bytes": size,
-                                        "listed": [["mismatch", path]]})
-            persist_events(s, [event], package_id=copy.package_id, stored_copy_id=copy.id)
+def _flag(ctx: ServiceContext, flagged: Sequence[Flagged], actor: str) -> None:
+    """Each copy that failed its SHA-256 is recorded as the audit and the delivery record one
+    (its last check, a failed fixity check event mirrored to ``_events``, an audit-log entry),
+    so the next ``khoso audit --repair`` restores it from a good copy."""
+    for source, f, found in flagged:
+        flag_bad_copy(ctx, Identity(actor), source, f, found)
 
 
 def _dip_record(doc: Document, rf: RecordFile | None, archive_code: str) -> EadRecord:
@@ -437,7 +407,7 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
     workspace = dips_dir(ctx) / f".build-{dip_id}"
     shutil.rmtree(workspace, ignore_errors=True)
     warnings = Report()
-    flagged: list[tuple[int, str, str, int]] = []
+    flagged: list[Flagged] = []
     with ctx.catalog.session() as s:
         dip = s.get_one(Dip, dip_id)
         dip.state = DipState.BUILDING.value
@@ -469,7 +439,7 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
         for code, record, sources, _fond in plan:
             files = []
             for src in sources:
-                name = data_name(PurePosixPath(src.path).name, taken, code)
+                name = data_name(PurePosixPath(src.name).name, taken, code)
                 _fetch(ctx, src, root / DATA / name, warnings, flagged)
                 files.append((name, src.sha256))
             documents.append(DipDocument(record, tuple(files)))
@@ -500,7 +470,7 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
         access_register.record(s, actor, AccessAction.DIP, OBJECT, dip_id,
                                request_id=dip.request_id, step="built", owner=owner,
                                sha256=sha256, size=size, documents=codes,
-                               flagged=[f"{loc}:{p}" for _, loc, p, _ in flagged])
+                               flagged=[f"{src.location}:{f.name}" for src, f, _ in flagged])
         return _view(dip)
 
 
