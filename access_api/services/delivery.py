@@ -328,7 +328,18 @@ def in_read_order(sources: Sequence[Source], ctx: ServiceContext) -> list[Source
 
 def deliver(ctx: ServiceContext, identity: Identity, f: StoredFile) -> Delivered:
     """The file's verified bytes, opened: from the cache, or fetched from the first location
-    whose copy verifies (bad copies on the way are flagged). ``ACS004`` (503) when none does."""
+    whose copy verifies (bad copies on the way are flagged). ``ACS004`` (503) when none does,
+    and when the archive's own cache folder fails (full, unwritable): never a 500, and never a
+    copy flagged for the archive's own disk."""
+    try:
+        return _deliver(ctx, identity, f)
+    except OSError as exc:
+        log.error("delivery cache failed for %s: %s", f.name, exc)
+        raise Unavailable("ACS004", f.name, retry_after=RETRY_AFTER, name=f.name,
+                          tried=f"cache: {exc.strerror or exc}") from exc
+
+
+def _deliver(ctx: ServiceContext, identity: Identity, f: StoredFile) -> Delivered:
     cache = cache_for(ctx)
     opened = _cached(ctx, identity, cache, f)
     if opened is not None:

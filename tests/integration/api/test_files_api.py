@@ -370,3 +370,20 @@ def test_a_file_larger_than_the_whole_cache_is_verified_served_and_not_kept(khos
         assert not delivered.cached and f.read() == BODY
     cache = khoso.settings.data_dir / "cache"
     assert not list((cache / "files").rglob("*")) and not list((cache / "tmp").iterdir())
+
+
+def test_a_cache_folder_that_cannot_be_written_is_the_archives_503_and_flags_nothing(
+        khoso, archive):
+    """The archive's own disk failing (here: its cache folder is a file) is never taken for
+    damaged copies: 503 with a code, no copy flagged, nothing sent."""
+    cache = khoso.settings.data_dir / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.write_text("not a folder")
+    try:
+        resp = archive.get(URL)
+    finally:
+        cache.unlink()
+    assert resp.status_code == 503 and resp.get_json()["code"] == "ACS004", resp.get_data()
+    assert resp.headers["Retry-After"] and entries(khoso) == []
+    with khoso.catalog.session() as s:
+        assert "mismatch" not in set(s.scalars(sa.select(StoredCopy.last_check_result)))
