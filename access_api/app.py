@@ -14,14 +14,20 @@ from access_api.api import (
     access_requests,
     accounts,
     aips,
+    digitisation,
     dips,
+    disposal,
+    extraction,
     files,
+    formats,
     jobs,
     oai,
     ops,
     reports,
+    repository,
     search,
     submissions,
+    transfers,
 )
 from access_api.api import (
     catalog as catalog_api,
@@ -33,7 +39,8 @@ from preservation.catalog.db import Catalog
 from preservation.settings import Settings
 
 BLUEPRINTS = (accounts, submissions, jobs, catalog_api, files, search, access_requests, dips,
-              reports, aips, oai, ops)
+              reports, aips, oai, ops, disposal, transfers, repository, digitisation, extraction,
+              formats)
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -2,7 +2,10 @@
 # Installs the Debian packages khoso needs, only those missing. Used by `make install` and by the
 # images in this folder. Needs root to install; without root it names what is missing and stops.
 set -eu
-want="clamav clamav-daemon redis-server postgresql curl iproute2 fonts-dejavu-core"
+# tesseract, ghostscript, poppler and Liberation (Times New Roman's metric twin): digitisation,
+# PDF/A and reports (#15, #16)
+want="clamav clamav-daemon redis-server postgresql curl iproute2 fonts-dejavu-core tesseract-ocr
+  tesseract-ocr-vie ghostscript poppler-utils fonts-liberation2"
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -50,6 +50,13 @@ class KhosoPolicy(StrEnum):
     UNBAGGED = "gói không túi BagIt"  # a TT 05 package without BagIt: its METS is its manifest
     ACCOUNT_SECURITY = "an toàn tài khoản"  # passwords, tokens, sessions, failed logins
     HTTP_API = "giao diện HTTP"  # requests to the API: paths, methods, bodies, sizes
+    DISPOSAL = "hủy tài liệu"  # appraisal, legal holds, destruction cases and their order
+    TRANSFER = "nộp lưu"  # transfers to the historical archive between khoso instances
+    PAPER_REPOSITORY = "kho tài liệu giấy"  # repositories, shelves, boxes, paper check-out
+    REPORTS = "báo cáo và sổ sách"  # report names, parameters and output formats
+    DIGITISATION = "số hóa"  # page images, OCR, PDF/A and the digitising archive's signature
+    METADATA_EXTRACTION = "bóc tách thông tin"  # fields proposed from OCR text
+    FORMAT_MIGRATION = "chuyển đổi định dạng"  # preservation actions on held formats
 
 
 _NOTE = r"(?: \([^()]+\))?"
@@ -60,7 +67,9 @@ _CITATION = "|".join((
     r"TT 05/2025/TT-BNV (?:Điều \d+(?: khoản \d+(?: điểm [a-zđ])?)?"
     r"|Phụ lục [IVX]+(?:–[IVX]+)?|Chương [IVX]+)" + _NOTE,
     r"TT 10/2022/TT-BNV",
-    r"NĐ (?:30/2020|113/2025)/NĐ-CP Điều \d+(?: khoản \d+)?",
+    r"TT 06/2025/TT-BNV(?: Điều \d+(?: khoản \d+)?)?" + _NOTE,
+    r"Luật Lưu trữ 2024 Điều \d+(?: khoản \d+(?: điểm [a-zđ])?)?" + _NOTE,
+    r"NĐ (?:30/2020|113/2025)/NĐ-CP (?:Điều \d+(?: khoản \d+)?|Phụ lục [IVX]+)",
     r"QĐ 20/2020/QĐ-TTg",
     r"E-ARK CSIP(?: CSIP(?:STR)?\d+)?" + _NOTE,
     r"METS 1\.12" + _NOTE,

@@ -84,6 +84,20 @@ class Settings:
     delivery_cache_bytes: int
     delivery_cache_verify_hours: int
     metrics_public: bool = False
+    # --- #15 disposal (fields with defaults) ---
+
+    # --- #15 transfers (fields with defaults) ---
+
+    # --- #15 paper repository (fields with defaults) ---
+
+    # --- #15 reports (fields with defaults) ---
+
+    # --- #16 digitisation (fields with defaults) ---
+
+    # --- #16 extraction and queue (fields with defaults) ---
+
+    # --- #16 format migration (fields with defaults) ---
+
 
     @property
     def clamd_dir(self) -> Path:
@@ -359,6 +373,20 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                          "kiểm chứng trước đã quá số giờ này.",
                                          "A cached file is hashed again before it is served when "
                                          "its last verification is older than this many hours.")),
+    # --- #15 disposal ---
+
+    # --- #15 transfers ---
+
+    # --- #15 paper repository ---
+
+    # --- #15 reports ---
+
+    # --- #16 digitisation ---
+
+    # --- #16 extraction and queue ---
+
+    # --- #16 format migration ---
+
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",
                      "Data folder (catalog, replicas, clamd, broker).")

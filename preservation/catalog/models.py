@@ -650,3 +650,24 @@ class Dip(Base):
 
 
 # --- operations (#14) ---
+
+
+# --- #15 retention, holds and destruction (0013) ---
+
+
+# --- #15 transfers to the historical archive (0014) ---
+
+
+# --- #15 the paper repository (0015) ---
+
+
+# --- #15 registers and reports (0016) ---
+
+
+# --- #16 digitisation (0017) ---
+
+
+# --- #16 metadata extraction and the digitisation queue (0018) ---
+
+
+# --- #16 format migration and the format register (0019) ---

@@ -129,3 +129,24 @@ class DipState(StrEnum):
     READY = "ready"
     FAILED = "failed"
     REMOVED = "removed"
+
+
+# --- #15 retention, holds and destruction ---
+
+
+# --- #15 transfers to the historical archive ---
+
+
+# --- #15 the paper repository ---
+
+
+# --- #15 registers and reports ---
+
+
+# --- #16 digitisation ---
+
+
+# --- #16 metadata extraction and the digitisation queue ---
+
+
+# --- #16 format migration and the format register ---

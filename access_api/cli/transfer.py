@@ -1,0 +1,1 @@
+"""Commands of this area (#15/#16)."""

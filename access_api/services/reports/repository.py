@@ -1,0 +1,1 @@
+"""Reports of this area, registered in ``spec.REPORTS`` (#15)."""
