@@ -54,7 +54,14 @@ class HitOut(Schema):
 
 
 class SearchOut(Schema):
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={
+        "description": "Số mục tìm thấy; ước tính khi exact là false."})
+    exact = fields.Boolean(required=True, metadata={
+        "description": "true: total và facets là số đếm chính xác. false (truy vấn khớp hơn "
+                       "1.000 mục): total và facets được ước tính từ một mẫu trải đều toàn bộ "
+                       "chỉ mục, và hits là các mục liên quan nhất trong ranked mục của mẫu."})
+    ranked = fields.Integer(required=True, metadata={
+        "description": "Số mục được xếp hạng; chỉ phân trang được trong số này (SRCH004)."})
     page = fields.Integer(required=True)
     size = fields.Integer(required=True)
     hits = fields.List(fields.Nested(HitOut), required=True)
@@ -64,7 +71,8 @@ class SearchOut(Schema):
 
 
 def render(result: SearchResult, page: int, size: int) -> dict[str, Any]:
-    return {"total": result.total, "page": page, "size": size,
+    return {"total": result.total, "exact": result.exact, "ranked": result.ranked,
+            "page": page, "size": size,
             "hits": [{"kind": h.kind, "fileCode": h.file_code, "docCode": h.doc_code,
                       "title": h.title, "snippet": h.snippet,
                       "highlights": [list(s) for s in h.highlights], "mode": h.mode,

@@ -54,14 +54,19 @@ def search_query(obj: Context, words: tuple[str, ...], fonds: str | None, type_:
         q=" ".join(words), fonds=fonds, type=type_, date_from=date_from, date_to=date_to,
         mode=mode, kind=kind, page=page, size=size))
     if as_json:
-        click.echo(json.dumps({"total": result.total, "page": page, "size": size,
+        click.echo(json.dumps({"total": result.total, "exact": result.exact,
+                               "ranked": result.ranked, "page": page, "size": size,
                                "hits": [{"kind": h.kind, "fileCode": h.file_code,
                                          "docCode": h.doc_code, "title": h.title,
                                          "snippet": h.snippet, "mode": h.mode}
                                         for h in result.hits],
                                "facets": result.facets}, ensure_ascii=False, indent=2))
         return
-    info(_("{total} kết quả", obj.lang).format(total=result.total))
+    if result.exact:
+        info(_("{total} kết quả", obj.lang).format(total=result.total))
+    else:
+        info(_("Khoảng {total} kết quả (ước tính từ một mẫu; xếp hạng {ranked} mục tiêu biểu)",
+               obj.lang).format(total=result.total, ranked=result.ranked))
     for h in result.hits:
         click.echo(f"[{h.mode}] {h.doc_code or h.file_code}  {h.title}")
         click.echo(f"    {h.snippet}")

@@ -74,7 +74,13 @@ def run_search(ctx: ServiceContext, identity: Identity, params: SearchParams
                               kind=params.kind or None, page=params.page, size=params.size,
                               scope=scope(identity))
     with ctx.catalog.session() as s:
-        return index.search(s, query)
+        result = index.search(s, query)
+    if not result.exact and (params.page - 1) * params.size >= result.ranked:
+        last = max(1, -(-result.ranked // params.size))
+        report.add("SRCH004", "page", page=params.page, last=last, total=result.total,
+                   ranked=result.ranked)
+        raise ValidationFailed(report, "SRCH001")
+    return result
 
 
 def reindex(ctx: ServiceContext, identity: Identity) -> index.Reindexed:

@@ -34,9 +34,11 @@ class Match:
 class Backend(Protocol):
     name: str
 
-    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+    def match(self, words: Sequence[str], *, ranked: bool = True,
+              within: tuple[int, int] | None = None) -> Match:
         """Entries holding every one of the (folded, whole) words; ``ranked=False`` when only
-        the set matters (facets and totals), which spares scoring every matched entry."""
+        the set matters (facets and totals), which spares scoring every matched entry;
+        ``within``: only ids in this closed range, found without reading the others."""
         ...
 
     def prepare(self, s: Session) -> None:
@@ -64,16 +66,19 @@ class SqliteFts5:
 
     name = "sqlite-fts5"
 
-    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+    def match(self, words: Sequence[str], *, ranked: bool = True,
+              within: tuple[int, int] | None = None) -> Match:
         # Every word quoted: FTS5 then reads it as a string, never as syntax (NEAR, AND, *…)
         expression = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = sa.table("search_fts", sa.column("rowid"))
         rank: sa.ColumnElement[Any] = sa.literal_column(
             "bm25(search_fts, 10.0, 1.0)" if ranked else "0")
-        hits = (sa.select(fts.c.rowid.label("id"), rank.label("rank"))
-                .select_from(fts)
-                .where(sa.literal_column("search_fts").op("MATCH")(expression))
-                .subquery("m"))
+        matching = (sa.select(fts.c.rowid.label("id"), rank.label("rank"))
+                    .select_from(fts)
+                    .where(sa.literal_column("search_fts").op("MATCH")(expression)))
+        if within is not None:  # a rowid range FTS5 seeks to in each word's list
+            matching = matching.where(fts.c.rowid.between(*within))
+        hits = matching.subquery("m")
         return Match(hits, hits.c.id == ENTRY.c.id, None, -hits.c.rank)
 
     def prepare(self, s: Session) -> None:
@@ -105,12 +110,15 @@ class PostgresFullText:
 
     name = "postgresql-tsvector"
 
-    def match(self, words: Sequence[str], *, ranked: bool = True) -> Match:
+    def match(self, words: Sequence[str], *, ranked: bool = True,
+              within: tuple[int, int] | None = None) -> Match:
         # plainto_tsquery reads no operators at all: the words are ANDed
         query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
         tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
-        return Match(None, None, tsv.op("@@")(query),
-                     sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
+        where: sa.ColumnElement[bool] = tsv.op("@@")(query)
+        if within is not None:
+            where = sa.and_(ENTRY.c.id.between(*within), where)
+        return Match(None, None, where, sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
 
     def prepare(self, s: Session) -> None:
         return None
