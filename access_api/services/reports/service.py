@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -208,20 +207,16 @@ def write_file(ctx: ServiceContext, identity: Identity, name: str, fmt: str, pat
 
 
 def spooled(ctx: ServiceContext, identity: Identity, name: str, fmt: str, **given: Any
-            ) -> tuple[Rendered, Iterator[bytes]]:
-    """Render into a temporary file (memory stays flat whatever the size) and hand back its
-    chunks: errors surface before the response starts, never halfway through a download."""
+            ) -> tuple[Rendered, BinaryIO, int]:
+    """Render into a temporary file (memory stays flat whatever the size) and hand it back at
+    its start with its size: errors surface before a response starts, never halfway through
+    a download. The caller closes the file (the web server does, once it is sent)."""
     spool = tempfile.TemporaryFile()
     try:
         done = render(ctx, identity, name, fmt, spool, **given)
+        size = spool.tell()
+        spool.seek(0)
     except BaseException:
         spool.close()
         raise
-
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            spool.seek(0)
-            while block := spool.read(64 * 1024):
-                yield block
-
-    return done, chunks()
+    return done, spool, size
