@@ -29,7 +29,8 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
 
 
 def _value(value: Any) -> Any:
-    """Numbers and dates stay typed (the spreadsheet sums and sorts them); text is NFC."""
+    """Numbers stay numbers (the spreadsheet sums them); dates read dd/mm/yyyy as on the
+    printed forms; text is NFC."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return text(value)
