@@ -8,6 +8,8 @@ thời gian bắt đầu – kết thúc, thời hạn bảo quản, số tờ, 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 from access_api.services import registers
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.reports import lookup
+from access_api.services.reports.sheet import text
 from access_api.services.reports.spec import Column, ReportParam, ReportParams, ReportSpec, register
 from preservation.catalog.models import Document, Fonds, RecordFile
 from preservation.catalog.vocab import FileState
@@ -24,6 +27,7 @@ from preservation.metadata.codelists import codelist
 from storage.registers import REGISTERS, build_register
 
 BATCH = 1000
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 Q = TypeVar("Q", bound=sa.Select)
 PERMANENT = "01"
 STAFF = (UserRole.ADMIN, UserRole.ARCHIVIST)
@@ -44,6 +48,17 @@ def retention(code: str | None, years: int | None, lang: str) -> str:
         return codelist("maintenance").label(code, lang)
     except KeyError:
         return code
+
+
+def day(value: str | None) -> dt.date | str:
+    """A catalog date (ISO 8601 when complete) as a date, so that it prints dd/mm/yyyy; a
+    partial one (``03/2001``, ``2001``) as it is."""
+    if value and ISO_DAY.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value or ""
 
 
 def _label(name: str, code: str | None, lang: str) -> str:
@@ -101,7 +116,7 @@ MUC_LUC_HO_SO = (
 
 
 def _record_row(i: int, r: RecordFile, lang: str) -> list[Any]:
-    return [i, r.file_code, r.arc_file_code or "", r.title, r.start_date, r.end_date,
+    return [i, r.file_code, r.arc_file_code or "", r.title, day(r.start_date), day(r.end_date),
             retention(r.maintenance, r.retention_years, lang), r.number_of_paper,
             r.total_doc, r.paper_file_code or "", _note(r, lang)]
 
@@ -154,13 +169,15 @@ MUC_LUC_VAN_BAN = (
 
 def muc_luc_van_ban_rows(ctx: ServiceContext, params: ReportParams) -> Iterator[Sequence[Any]]:
     record = lookup.hoso(ctx, params.hoso or "", params.fonds)
+    # the document's number in its hồ sơ, else its code (which ends in that number); a
+    # document without a number after the numbered ones on every database
     query = sa.select(Document).where(Document.record_file_id == record.id).order_by(
-        Document.doc_ordinal, Document.id)
+        Document.doc_ordinal.is_(None), Document.doc_ordinal, Document.doc_code, Document.id)
     lang = params.lang
     for i, d in enumerate(_stream(ctx, query), 1):
         number = "/".join(p for p in (d.code_number, d.code_notation) if p)
         subject = d.subject or d.image_title or d.movie_title or d.event_name or ""
-        yield [d.doc_ordinal or i, number, d.issued_date or d.photo_time or d.record_date or "",
+        yield [i, number, day(d.issued_date or d.photo_time or d.record_date),
                _label("typeName", d.type_name, lang), subject, d.organ_name or d.photographer
                or d.recorder or "", d.number_of_page, d.arc_doc_code or d.doc_code or "",
                d.description or ""]
@@ -174,9 +191,9 @@ def muc_luc_van_ban_preamble(ctx: ServiceContext, params: ReportParams) -> list[
     vi = params.lang == "vi"
     return [_fonds_line(ctx, fond_code, params.lang),
             (f"Hồ sơ số {r.file_code}: {r.title}" if vi else f"File {r.file_code}: {r.title}"),
-            (f"Thời gian: {r.start_date} – {r.end_date}; thời hạn bảo quản: "
+            (f"Thời gian: {text(day(r.start_date))} – {text(day(r.end_date))}; thời hạn bảo quản: "
              f"{retention(r.maintenance, r.retention_years, 'vi')}" if vi else
-             f"Dates: {r.start_date} – {r.end_date}; retention: "
+             f"Dates: {text(day(r.start_date))} – {text(day(r.end_date))}; retention: "
              f"{retention(r.maintenance, r.retention_years, 'en')}")]
 
 
@@ -226,7 +243,7 @@ def _danh_muc(ctx: ServiceContext, params: ReportParams, permanent: bool
         for i, (r, fond_code) in enumerate(s.execute(query.execution_options(yield_per=BATCH)), 1):
             middle = (_label("confidenceLevel", r.confidence_level, lang) if permanent
                       else r.retention_expires_on)
-            yield [i, fond_code, r.file_code, r.title, r.start_date, r.end_date,
+            yield [i, fond_code, r.file_code, r.title, day(r.start_date), day(r.end_date),
                    retention(r.maintenance, r.retention_years, lang), middle,
                    r.number_of_paper, r.total_doc, _note(r, lang)]
 
