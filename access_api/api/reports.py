@@ -40,7 +40,7 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 
 def _file(name: str, fmt: str, **given: Any) -> Response:
     done, spool, size = reports.spooled(services(), identity(), name, fmt, **given)
-    rv = Response(wrap_file(request.environ, spool), mimetype=done.media_type,
+    rv = Response(wrap_file(request.environ, spool), content_type=done.media_type,
                   direct_passthrough=True)
     rv.content_length = size
     rv.headers["Content-Disposition"] = f'attachment; filename="{done.filename}"'

@@ -23,7 +23,7 @@ ICT = dt.timezone(dt.timedelta(hours=7), "ICT")
 ORIGINS = {"01": "born_digital", "02": "digitised", "03": "mixed"}
 TRANSFER_YEARS = 3  # the Hà Nội plan: permanent hồ sơ transferred within 3 years
 MONTHS = 12
-_YEAR = re.compile(r"(\d{4})\s*$")
+_YEAR = re.compile(r"(\d{4})")  # the year of 2001-12-31, 31/12/2001, 12/2001 or 2001
 
 
 def _share(part: int, whole: int) -> float:
