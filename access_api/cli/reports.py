@@ -8,14 +8,15 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from access_api.cli.base import Context, KhosoCommand, KhosoGroup, main
-from access_api.i18n import N_, _
+from access_api.i18n import N_, _, current_language
 from access_api.services import registers
 from access_api.services.reports import service
-from access_api.services.reports.spec import REPORTS, ReportFormat
+from access_api.services.reports.spec import REPORTS, ReportFormat, ReportSpec
 from preservation.errors import NotFound
 
 
@@ -63,6 +64,23 @@ def report_list(obj: Context, as_json: bool) -> None:
         click.echo(f"{s.name:<{width}}  {s.title.label(obj.lang)}" + (f"  ({needs})" if needs else ""))
 
 
+class ReportCommand(KhosoCommand):
+    """A registered report: its help is its title in the chosen language (titles are
+    ``Text`` in both languages, not gettext messages)."""
+
+    def __init__(self, spec: ReportSpec, **kwargs: Any) -> None:
+        super().__init__(spec.name, help=spec.title.vi, **kwargs)
+        self.spec = spec
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(self.spec.title.label(current_language()))
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.spec.title.label(current_language())
+
+
 def _report_command(name: str) -> click.Command:
     spec = REPORTS[name]
 
@@ -86,8 +104,7 @@ def _report_command(name: str) -> click.Command:
         click.Option(["--out"], required=True, type=click.Path(path_type=Path),
                      help=N_("Tệp kết quả.")),
     ]
-    return KhosoCommand(name, callback=run, params=params, help=spec.title.vi,
-                        short_help=spec.title.vi)
+    return ReportCommand(spec, callback=run, params=params)
 
 
 @report.command("register")
