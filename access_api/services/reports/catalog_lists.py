@@ -101,7 +101,7 @@ def _period_line(params: ReportParams) -> list[str]:
 # --- mục lục hồ sơ (per fonds) ---
 
 MUC_LUC_HO_SO = (
-    Column("no", Text("STT", "No."), 6, "center"),
+    Column("no", Text("STT", "No."), 7, "center"),
     Column("file_code", Text("Số ký hiệu hồ sơ", "File code"), 22),
     Column("arc_file_code", Text("Mã hồ sơ lưu trữ", "Archival file code"), 24),
     Column("title", Text("Tiêu đề hồ sơ", "Title"), 50),
@@ -155,7 +155,7 @@ register(ReportSpec(
 # --- mục lục văn bản (per hồ sơ) ---
 
 MUC_LUC_VAN_BAN = (
-    Column("no", Text("STT", "No."), 6, "center"),
+    Column("no", Text("STT", "No."), 7, "center"),
     Column("number", Text("Số, ký hiệu văn bản", "Number and notation"), 18),
     Column("issued", Text("Ngày tháng năm văn bản", "Date"), 12, "center"),
     Column("type", Text("Tên loại văn bản", "Document type"), 14),
@@ -206,7 +206,7 @@ register(ReportSpec(
 # --- danh mục tài liệu bảo quản có thời hạn / vĩnh viễn ---
 
 DANH_MUC = (
-    Column("no", Text("STT", "No."), 6, "center"),
+    Column("no", Text("STT", "No."), 7, "center"),
     Column("fonds", Text("Mã phông", "Fonds"), 10, "center"),
     Column("file_code", Text("Số ký hiệu hồ sơ", "File code"), 22),
     Column("title", Text("Tiêu đề hồ sơ", "Title"), 46),
@@ -268,7 +268,7 @@ register(ReportSpec(
 
 # --- sổ khai thác sử dụng (the access register) ---
 
-ACCESS_WIDTHS = {"no": 6, "at": 16, "actor": 12, "action": 10, "object_type": 10,
+ACCESS_WIDTHS = {"no": 7, "at": 16, "actor": 12, "action": 10, "object_type": 10,
                  "object_id": 24, "title": 30, "purpose": 20, "request_id": 14, "detail": 20}
 ACCESS_EN = {"no": "No.", "at": "Time", "actor": "User", "action": "Use",
              "object_type": "Object type", "object_id": "Object", "title": "Title",
