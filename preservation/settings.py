@@ -91,6 +91,8 @@ class Settings:
     # --- #15 paper repository (fields with defaults) ---
 
     # --- #15 reports (fields with defaults) ---
+    report_font_dir: str = "/usr/share/fonts/truetype/liberation2"
+    report_place: str = ""
 
     # --- #16 digitisation (fields with defaults) ---
 
@@ -380,6 +382,18 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     # --- #15 paper repository ---
 
     # --- #15 reports ---
+    "REPORT_FONT_DIR": (str, lambda d: "/usr/share/fonts/truetype/liberation2",
+                        Text("Thư mục phông chữ in báo cáo PDF: LiberationSerif-Regular.ttf, "
+                             "-Bold.ttf, -Italic.ttf (phông tương đương Times New Roman, đủ dấu "
+                             "tiếng Việt; gói Debian fonts-liberation2).",
+                             "Folder of the PDF reports' font: LiberationSerif-Regular.ttf, "
+                             "-Bold.ttf, -Italic.ttf (Times New Roman's metric twin, covering "
+                             "Vietnamese; Debian package fonts-liberation2).")),
+    "REPORT_PLACE": (str, lambda d: "",
+                     Text("Địa danh ghi ở dòng ngày tháng của biên bản (ví dụ «Hà Nội»); để "
+                          "trống thì in chỗ trống để điền tay.",
+                          "Place name printed in the date line of minutes (e.g. 'Hà Nội'); "
+                          "empty leaves a blank to fill in by hand.")),
 
     # --- #16 digitisation ---
 

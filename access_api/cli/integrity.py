@@ -1,11 +1,8 @@
-"""Fixity and recovery: audit, registers, catalog rebuild."""
+"""Fixity and recovery: audit, catalog rebuild (the registers are in ``reports``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +10,7 @@ import click
 from access_api.cli.base import Context, main, progress_printer
 from access_api.i18n import N_, _
 from access_api.services import audit as audit_service
-from access_api.services import rebuild, registers
+from access_api.services import rebuild
 
 
 @main.command()
@@ -65,33 +62,6 @@ def echo_problems(problems: list[dict[str, Any]], lang: str) -> None:
         click.echo(_("Đối tượng có vấn đề:"))
         for line in lines:
             click.echo(line)
-
-
-@main.group()
-def report() -> None:
-    """Báo cáo, sổ sách."""
-
-
-@report.command("register")
-@click.argument("name", type=click.Choice(registers.NAMES))
-@click.option("--since", "--from", "since", type=click.DateTime(["%Y-%m-%d"]),
-              help=N_("Từ ngày (YYYY-MM-DD)."))
-@click.option("--until", "--to", "until", type=click.DateTime(["%Y-%m-%d"]),
-              help=N_("Đến ngày (YYYY-MM-DD), không kể ngày này."))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True, help=N_("Định dạng kết quả."))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help=N_("Tệp kết quả (mặc định in ra màn hình)."))
-@click.pass_obj
-def report_register(obj: Context, name: str, since: dt.datetime | None,
-                    until: dt.datetime | None, fmt: str, out: Path | None) -> None:
-    """Sổ sách TT 05 Phụ lục VII và sổ khai thác sử dụng (so_khai_thac)."""
-    if out is None:
-        registers.write(obj.services, name, sys.stdout, fmt=fmt, since=since, until=until)
-    else:
-        with out.open("w", encoding="utf-8", newline="") as f:
-            rows = registers.write(obj.services, name, f, fmt=fmt, since=since, until=until)
-        click.echo(_("Đã ghi: {out} ({rows} dòng)").format(out=out, rows=rows))
 
 
 @main.group("catalog")

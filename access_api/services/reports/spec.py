@@ -15,6 +15,8 @@ from typing import Any
 from access_api.services.base import ServiceContext, UserRole
 from preservation.issues import Text
 
+ICT = dt.timezone(dt.timedelta(hours=7), "ICT")
+
 
 class ReportParam(StrEnum):
     """The parameters a report may take (``--fonds``, ``--hoso``, ``--from``, ``--to``)."""
@@ -40,6 +42,9 @@ class Column:
     align: str = "left"  # left | center | right
     wrap: bool = True
 
+    def label(self, lang: str = "vi") -> str:
+        return self.title.label(lang)
+
 
 @dataclass(frozen=True)
 class ReportParams:
@@ -48,6 +53,21 @@ class ReportParams:
     since: dt.date | None = None
     until: dt.date | None = None  # inclusive
     lang: str = "vi"
+
+    def given(self) -> frozenset[ReportParam]:
+        """The parameters the caller gave."""
+        values = {ReportParam.FONDS: self.fonds, ReportParam.HOSO: self.hoso,
+                  ReportParam.SINCE: self.since, ReportParam.UNTIL: self.until}
+        return frozenset(p for p, v in values.items() if v is not None)
+
+    def window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """``[since, until]`` as instants ``[start, end)``: the days are Vietnam days (UTC+7),
+        ``until`` inclusive, so ``--to 2026-12-31`` covers the whole of that day."""
+        start = (dt.datetime.combine(self.since, dt.time(), ICT)
+                 if self.since is not None else None)
+        end = (dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), ICT)
+               if self.until is not None else None)
+        return start, end
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,11 @@ class ReportSpec:
     signers: tuple[Text, ...] = ()
     landscape: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def takes(self) -> frozenset[ReportParam]:
+        """Every parameter the report accepts, the required ones included."""
+        return self.required | self.accepted
 
 
 REPORTS: dict[str, ReportSpec] = {}
