@@ -26,6 +26,7 @@ from access_api.services.disposal.common import (
     MANAGERS,
     OBJECT_CASE,
     STAFF,
+    aip_versions,
     find_record,
     iso,
     load_case,
@@ -75,6 +76,8 @@ def _check_record(s: Session, ctx: ServiceContext, code: str, case_id: str | Non
         DisposalListing.record_file_id == rf.id))
     if listed is None:
         raise Conflict("DES007", record=record_code(rf))
+    if not aip_versions(s, rf.id):
+        raise Conflict("DES025", record=record_code(rf))
     return rf.id
 
 

@@ -93,7 +93,7 @@ def refuse_if_held(s: Session, rf: RecordFile) -> None:
     hold = active_hold(s, rf.id)
     if hold is not None:
         raise Conflict("DES004", record=record_code(rf), hold=hold.id, by=hold.placed_by,
-                       reason=hold.reason)
+                       hold_reason=hold.reason)
 
 
 def refuse_if_destroyed(s: Session, rf: RecordFile) -> None:
