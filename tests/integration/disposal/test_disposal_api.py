@@ -199,6 +199,19 @@ def test_destruction_end_to_end(world: World, tmp_path):
                 "disposal.case.opinion", "disposal.case.decide",
                 "disposal.case.execute"} <= actions
 
+    # the destruction file as a report: its rows are the tombstones
+    from access_api.services.base import ServiceContext
+    from access_api.services.reports import REPORTS
+    from access_api.services.reports.spec import ReportParams
+
+    spec = REPORTS["ho_so_huy"]
+    ctx = ServiceContext(world.khoso.settings, world.khoso.catalog)
+    rows = list(spec.rows(ctx, ReportParams(hoso=case_id)))
+    assert {r[1] for r in rows} == set(stones)
+    assert all(r[5] == len(stones[r[1]]["files"]) for r in rows)
+    preamble = spec.preamble(ctx, ReportParams(hoso=case_id))
+    assert any("12/QĐ-SNV" in line for line in preamble)
+
     # after: executing or deciding again, adding a destroyed record
     assert problem_codes(post(world, "luu-tru", f"/cases/{case_id}/execute"))[0] == "DES028"
     gone = post(world, "luu-tru", "/cases", {"title": "t", "explanation": "e",

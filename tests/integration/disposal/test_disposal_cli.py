@@ -72,3 +72,21 @@ def test_the_daily_job_is_scheduled_and_scans(khoso, env):
     result = app.tasks[TASK]()
     assert result["codes"] == [f"TTLTNA.{EXPIRED}"]
     assert app.tasks[TASK]()["listed"] == 0
+
+
+def test_danh_muc_het_gia_tri_report_rows_match_the_catalog(khoso, env):
+    from access_api.services.base import ServiceContext
+    from access_api.services.reports import REPORTS
+    from access_api.services.reports.spec import ReportParams
+
+    spec = REPORTS["danh_muc_het_gia_tri"]
+    ctx = ServiceContext(khoso.settings, khoso.catalog)
+    assert list(spec.rows(ctx, ReportParams())) == []
+    run(env, "disposal", "scan")
+    rows = list(spec.rows(ctx, ReportParams()))
+    assert [(r[0], r[1], r[4], r[6]) for r in rows] == [
+        (1, f"TTLTNA.{EXPIRED}", "06", "Hết thời hạn bảo quản")]
+    assert rows[0][5] == "2011-12-31"  # 31/12 of 2001 + 10 years
+    assert list(spec.rows(ctx, ReportParams(fonds="KHAC"))) == []
+    english = list(spec.rows(ctx, ReportParams(lang="en")))
+    assert english[0][6] == "Retention expired"
