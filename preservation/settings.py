@@ -85,6 +85,8 @@ class Settings:
     delivery_cache_verify_hours: int
     metrics_public: bool = False
     # --- #15 disposal (fields with defaults) ---
+    disposal_execute_days: int = 15
+    disposal_scan_hour: int = 2
 
     # --- #15 transfers (fields with defaults) ---
 
@@ -128,6 +130,17 @@ def _bool(text: str) -> bool:
     if low in {"0", "false", "no", "off"}:
         return False
     raise _Expected("cần true hoặc false", "expected true/false")
+
+
+def _hour(text: str) -> int:
+    """An hour of the day, 0–23 (the daily disposal scan)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 23:
+        raise _Expected("cần một giờ từ 0 đến 23", "must be an hour from 0 to 23")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -376,6 +389,19 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                          "A cached file is hashed again before it is served when "
                                          "its last verification is older than this many hours.")),
     # --- #15 disposal ---
+    "DISPOSAL_EXECUTE_DAYS": (_positive_int, lambda d: "15",
+                              Text("Số ngày kể từ quyết định hủy của người có thẩm quyền mà việc "
+                                   "hủy phải được thực hiện (TT 06/2025: 15 ngày); quá hạn thì "
+                                   "cần một quyết định mới.",
+                                   "Days after the competent person's decision within which a "
+                                   "destruction must be executed (TT 06/2025: 15); past them a "
+                                   "new decision is needed.")),
+    "DISPOSAL_SCAN_HOUR": (_hour, lambda d: "2",
+                           Text("Giờ (UTC, 0–23) chạy hằng ngày việc rà soát đưa tài liệu hết "
+                                "thời hạn bảo quản và tài liệu trùng lặp vào Danh mục tài liệu "
+                                "hết giá trị.",
+                                "Hour (UTC, 0–23) of the daily scan that lists expired and "
+                                "duplicate records as of no further value.")),
 
     # --- #15 transfers ---
 

@@ -392,6 +392,12 @@ class S3Storage:
 
     # -- delete, list, health -------------------------------------------------------------
 
+    def head(self, key: str) -> dict[str, Any]:
+        """The object's S3 headers (Object Lock retention, legal hold…): what
+        ``storage.retention`` asks before a destruction deletes anything."""
+        validate_key(key)
+        return dict(self._call("stat", key, self.client.head_object, Key=key))
+
     def delete(self, key: str) -> None:
         """Delete every version of ``key``: destruction must not leave old versions readable."""
         validate_key(key)

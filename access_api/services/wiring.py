@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from celery import Celery
 
 from access_api.services.base import Identity, ServiceContext, build_storages
+from access_api.services.disposal.jobs import register_disposal_scan
 from access_api.services.uow import (
     AppendEvents,
     MirrorAgency,
@@ -157,6 +158,7 @@ def register_worker_tasks(app: Celery, settings: Settings) -> None:
     register_tasks(app, settings, build_services, discard)
     register_audit(app, settings)
     register_dip(app, settings)
+    register_disposal_scan(app, settings)
 
 
 def register_dip(app: Celery, settings: Settings) -> None:

@@ -654,6 +654,132 @@ class Dip(Base):
 
 # --- #15 retention, holds and destruction (0013) ---
 
+from preservation.catalog.vocab import (  # noqa: E402 - this area's vocabularies
+    CouncilOpinion,
+    DisposalCaseStatus,
+    DisposalReason,
+)
+
+
+class DisposalListing(Base):
+    """One hồ sơ in the Danh mục tài liệu hết giá trị (status "Xem xét hủy", TT 05 Điều 48):
+    put there by the appraisal scan because its retention ran out or it duplicates another
+    hồ sơ (``detail`` names which). Removed when a legal hold is placed on the hồ sơ."""
+
+    __tablename__ = "disposal_listing"
+    __table_args__ = (one_of("reason", tuple(DisposalReason), "reason"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_file_id: Mapped[int] = mapped_column(ForeignKey("record_file.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    listed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    listed_by: Mapped[str] = mapped_column(String(80))
+
+
+class LegalHold(Base):
+    """A legal hold (lệnh phong tỏa) on a hồ sơ: while ``lifted_at`` is empty the hồ sơ is left
+    out of the Danh mục tài liệu hết giá trị and cannot be destroyed."""
+
+    __tablename__ = "legal_hold"
+    __table_args__ = (Index("ix_legal_hold_record_file_id", "record_file_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_file_id: Mapped[int] = mapped_column(ForeignKey("record_file.id"))
+    reason: Mapped[str] = mapped_column(String(2000))
+    placed_by: Mapped[str] = mapped_column(String(80))
+    placed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lifted_by: Mapped[str | None] = mapped_column(String(80))
+    lifted_at: Mapped[dt.datetime | None] = mapped_column()
+    lift_reason: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DisposalCase(Base):
+    """A destruction case (hồ sơ hủy): the list, the bản thuyết minh, the council, the
+    competent person's decision (a signed PDF kept in every storage location) and its
+    execution, which must start within ``deadline`` (15 days after the decision, TT 06/2025).
+    ``decisions`` keeps every decision made, a later one replacing one whose deadline passed."""
+
+    __tablename__ = "disposal_case"
+    __table_args__ = (one_of("status", tuple(DisposalCaseStatus), "status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    title: Mapped[str] = mapped_column(String(500))
+    explanation: Mapped[str] = mapped_column(Text)
+    proposer: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default=DisposalCaseStatus.REVIEW.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    deadline: Mapped[dt.datetime | None] = mapped_column()
+    execution_started_at: Mapped[dt.datetime | None] = mapped_column()
+    executed_by: Mapped[str | None] = mapped_column(String(80))
+    executed_at: Mapped[dt.datetime | None] = mapped_column()
+    record_key: Mapped[str | None] = mapped_column(String(1024))  # the destruction file's folder
+
+    items: Mapped[list[DisposalCaseItem]] = relationship(
+        back_populates="case", order_by="DisposalCaseItem.id")
+    council: Mapped[list[CouncilMember]] = relationship(
+        back_populates="case", order_by="CouncilMember.id")
+
+
+class DisposalCaseItem(Base):
+    """One hồ sơ a destruction case proposes to destroy."""
+
+    __tablename__ = "disposal_case_item"
+    __table_args__ = (UniqueConstraint("case_id", "record_file_id", name="case_record"),
+                      Index("ix_disposal_case_item_record_file_id", "record_file_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("disposal_case.id"))
+    record_file_id: Mapped[int] = mapped_column(ForeignKey("record_file.id"))
+    added_by: Mapped[str] = mapped_column(String(80))
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[DisposalCase] = relationship(back_populates="items")
+    record_file: Mapped[RecordFile] = relationship()
+
+
+class CouncilMember(Base):
+    """A member of a case's Hội đồng xét hủy (an account named on the case) and the opinion
+    they recorded in the system."""
+
+    __tablename__ = "disposal_council_member"
+    __table_args__ = (UniqueConstraint("case_id", "username", name="case_username"),
+                      one_of("opinion", tuple(CouncilOpinion), "opinion"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("disposal_case.id"))
+    username: Mapped[str] = mapped_column(String(80))
+    opinion: Mapped[str | None] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    opinion_at: Mapped[dt.datetime | None] = mapped_column()
+
+    case: Mapped[DisposalCase] = relationship(back_populates="council")
+
+
+class Tombstone(Base):
+    """What is kept forever of a destroyed hồ sơ: its identifiers, title, retention, the
+    SHA-256 of every destroyed file, the decision, who executed it, when, and which storage
+    locations were wiped. Never updated or deleted (also in the destruction file in storage)."""
+
+    __tablename__ = "tombstone"
+    __table_args__ = (Index("ix_tombstone_arc_file_code", "arc_file_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("disposal_case.id"))
+    record_file_id: Mapped[int | None] = mapped_column(Integer)
+    arc_file_code: Mapped[str | None] = mapped_column(String(100))
+    file_code: Mapped[str] = mapped_column(String(100))
+    fond_code: Mapped[str | None] = mapped_column(String(20))
+    objid: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(1000))
+    maintenance: Mapped[str] = mapped_column(String(2))
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[str | None] = mapped_column(String(10))
+    end_date: Mapped[str | None] = mapped_column(String(10))
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    locations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    executed_by: Mapped[str] = mapped_column(String(80))
+    executed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
 
 # --- #15 transfers to the historical archive (0014) ---
 

@@ -134,6 +134,30 @@ class DipState(StrEnum):
 # --- #15 retention, holds and destruction ---
 
 
+class DisposalReason(StrEnum):
+    """Why a hồ sơ is in the Danh mục tài liệu hết giá trị (TT 05 Điều 48)."""
+
+    EXPIRED = "expired"  # its retention (thời hạn bảo quản) has run out
+    DUPLICATE_SHA256 = "duplicate_sha256"  # every content file is held by another hồ sơ
+    DUPLICATE_METADATA = "duplicate_metadata"  # every văn bản's số, ký hiệu, cơ quan, ngày
+
+
+class DisposalCaseStatus(StrEnum):
+    """A destruction case (hồ sơ hủy): the council reviews it, the competent person decides
+    (approves) it, an archivist executes it within 15 days."""
+
+    REVIEW = "review"
+    APPROVED = "approved"
+    EXECUTED = "executed"
+
+
+class CouncilOpinion(StrEnum):
+    """A Hội đồng xét hủy member's opinion on a case."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+
+
 # --- #15 transfers to the historical archive ---
 
 

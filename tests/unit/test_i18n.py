@@ -25,6 +25,7 @@ SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes"
          "access_api.cli.issues", "access_api.cli.jobs", "access_api.cli.submission",
          "access_api.cli.admin", "access_api.cli.aip", "access_api.cli.integrity",
          "access_api.cli.users", "access_api.cli.search", "access_api.cli.reports"}
+         "access_api.cli.users", "access_api.cli.search", "access_api.cli.disposal"}
 
 
 def _swept(callback) -> bool:

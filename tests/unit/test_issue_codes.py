@@ -77,6 +77,9 @@ FAMILIES = {
                                      "access_api/services/audit.py",
                                      "access_api/services/aips.py", "access_api/api/ops.py",
                                      "access_api/api/aips.py", "access_api/api/oai.py")),
+    "disposal": Family("disposal", "DES", ("access_api/services/disposal/*.py",
+                                           "access_api/api/disposal.py",
+                                           "access_api/cli/disposal.py")),
 }
 CODES = [(name, code) for name, family in FAMILIES.items() for code in sorted(family.declared())]
 

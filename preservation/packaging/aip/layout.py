@@ -230,3 +230,11 @@ def audit_batch_range(key: str) -> tuple[int, int] | None:
     parts = key.split("/")
     m = _AUDIT_BATCH.fullmatch(parts[-1])
     return (int(m[1]), int(m[2])) if m and len(parts) == 3 and parts[1] == AUDIT_DIR else None
+
+
+DISPOSAL_DIR = "_disposal"
+
+
+def disposal_prefix(archive_code: str, case_id: str) -> str:
+    """``{archive}/_disposal/{case}/``: a destruction case's file (hồ sơ hủy), kept forever."""
+    return f"{archive_code}/{DISPOSAL_DIR}/{case_id}/"

@@ -1,0 +1,261 @@
+"""Appraisal: put expired and duplicate hồ sơ into the Danh mục tài liệu hết giá trị with the
+status "Xem xét hủy" (TT 05 Điều 48). Idempotent: a hồ sơ is listed once; permanent (01),
+held, destroyed and transferred hồ sơ never are.
+
+A hồ sơ is a duplicate when all of it is held by an earlier hồ sơ (the one kept): every content
+file's SHA-256 is also a content file of that one, or every văn bản's (số, ký hiệu, cơ quan ban
+hành, ngày) is also a văn bản of that one. A hồ sơ sharing only some documents is not listed:
+khoso destroys whole hồ sơ (AIPs), never single documents inside one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from access_api.services.base import Identity, ServiceContext
+from access_api.services.disposal.common import (
+    MANAGERS,
+    OBJECT_RECORD,
+    PERMANENT,
+    held_ids,
+    iso,
+    record_code,
+    require,
+)
+from preservation.catalog import audit
+from preservation.catalog.models import (
+    Bitstream,
+    DisposalCase,
+    DisposalCaseItem,
+    DisposalListing,
+    Document,
+    Fonds,
+    Package,
+    RecordFile,
+    utcnow,
+)
+from preservation.catalog.vocab import (
+    DisposalCaseStatus,
+    DisposalReason,
+    FileState,
+    PackageKind,
+    PackageStatus,
+)
+from preservation.metadata.dates import TTDate
+from preservation.metadata.retention import RetentionRule, expiry
+
+BATCH = 1000
+LISTED_IN_AUDIT = 500  # codes named in the scan's audit entry; the counts cover all
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    expired: int = 0
+    duplicates: int = 0
+    codes: tuple[str, ...] = ()
+    skipped_held: int = 0
+    today: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expired": self.expired, "duplicates": self.duplicates,
+                "listed": len(self.codes), "codes": list(self.codes),
+                "skipped_held": self.skipped_held, "today": self.today}
+
+
+@dataclass
+class _Listing:
+    rows: list[tuple[int, DisposalReason, dict[str, Any]]] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+    def add(self, rf_id: int, reason: DisposalReason, detail: dict[str, Any]) -> None:
+        if rf_id not in self.seen:
+            self.seen.add(rf_id)
+            self.rows.append((rf_id, reason, detail))
+
+
+def _candidates() -> sa.Select[Any]:
+    """Hồ sơ that may be listed: kept for a limited term, in use, with a stored AIP, not
+    listed yet (held ones are counted apart)."""
+    has_aip = sa.exists().where(Package.record_file_id == RecordFile.id,
+                                Package.kind == PackageKind.AIP.value,
+                                Package.status == PackageStatus.ACTIVE.value)
+    listed = sa.exists().where(DisposalListing.record_file_id == RecordFile.id)
+    return sa.select(RecordFile.id).where(
+        RecordFile.state == FileState.ACTIVE.value, RecordFile.maintenance != PERMANENT,
+        has_aip, ~listed)
+
+
+def expired_ids(s: Session, today: dt.date, rule: RetentionRule) -> Iterator[tuple[int, str]]:
+    """(id, expiry) of candidates whose retention ran out before ``today``, by ``rule``. The
+    stored expiry (computed at ingest) narrows the search; the date is computed again with the
+    configured rule, which moves it at most within the same year."""
+    query = (_candidates().add_columns(RecordFile.end_date, RecordFile.maintenance,
+                                       RecordFile.retention_years)
+             .where(RecordFile.retention_expires_on.is_not(None),
+                    RecordFile.retention_expires_on < today + dt.timedelta(days=366))
+             .order_by(RecordFile.id).execution_options(yield_per=BATCH))
+    for rf_id, end_date, maintenance, years in s.execute(query):
+        try:
+            last = expiry(TTDate.parse(end_date, allow_partial=True), maintenance, years, rule)
+        except Exception:  # noqa: BLE001 - a row ingest validated; an odd one is not listed
+            continue
+        if last is not None and last < today:
+            yield rf_id, last.isoformat()
+
+
+def _content(s: Session) -> sa.Subquery:
+    """(hồ sơ, SHA-256) of the content files of each hồ sơ's current AIP version."""
+    return (sa.select(Package.record_file_id.label("rf"), Bitstream.sha256.label("sha"))
+            .join(Bitstream, Bitstream.package_id == Package.id)
+            .where(Package.kind == PackageKind.AIP.value,
+                   Package.status == PackageStatus.ACTIVE.value,
+                   Package.record_file_id.is_not(None), Bitstream.document_id.is_not(None))
+            .distinct().subquery())
+
+
+def _keys(s: Session) -> sa.Subquery:
+    """(hồ sơ, số, ký hiệu, cơ quan, ngày) of each văn bản that has all four."""
+    d = Document
+    return (sa.select(d.record_file_id.label("rf"), d.code_number.label("a"),
+                      d.code_notation.label("b"), d.organ_name.label("c"),
+                      d.issued_date.label("d"))
+            .join(RecordFile, RecordFile.id == d.record_file_id)
+            .where(d.record_file_id.is_not(None), RecordFile.state != FileState.DESTROYED.value,
+                   d.code_number.is_not(None), d.code_notation.is_not(None),
+                   d.organ_name.is_not(None), d.issued_date.is_not(None))
+            .distinct().subquery())
+
+
+def _covered(s: Session, items: sa.Subquery, on: list[str], total: Any
+             ) -> dict[int, int]:
+    """For each hồ sơ, the earliest other hồ sơ holding every one of its items."""
+    a, b = items.alias("a"), items.alias("b")
+    shared = (sa.select(a.c.rf, b.c.rf.label("other"), sa.func.count().label("n"))
+              .join(b, sa.and_(*(a.c[k] == b.c[k] for k in on), a.c.rf != b.c.rf))
+              .group_by(a.c.rf, b.c.rf).subquery())
+    totals = total.subquery()
+    rows = s.execute(sa.select(shared.c.rf, sa.func.min(shared.c.other))
+                     .join(totals, totals.c.rf == shared.c.rf)
+                     .where(shared.c.n == totals.c.n, shared.c.other < shared.c.rf)
+                     .group_by(shared.c.rf))
+    return {rf: other for rf, other in rows}
+
+
+def duplicate_ids(s: Session) -> Iterator[tuple[int, DisposalReason, int]]:
+    """(id, reason, id of the hồ sơ kept) of every candidate duplicating an earlier hồ sơ."""
+    content = _content(s)
+    by_sha = _covered(s, content, ["sha"], sa.select(content.c.rf, sa.func.count().label("n"))
+                      .group_by(content.c.rf))
+    keys = _keys(s)
+    docs_total = (sa.select(Document.record_file_id.label("rf"), sa.func.count().label("n"))
+                  .where(Document.record_file_id.is_not(None))
+                  .group_by(Document.record_file_id))
+    by_meta = _covered(s, keys, ["a", "b", "c", "d"], docs_total)
+    candidates = set(s.scalars(_candidates()))
+    for rf_id, other in sorted(by_sha.items()):
+        if rf_id in candidates:
+            yield rf_id, DisposalReason.DUPLICATE_SHA256, other
+    for rf_id, other in sorted(by_meta.items()):
+        if rf_id in candidates and rf_id not in by_sha:
+            yield rf_id, DisposalReason.DUPLICATE_METADATA, other
+
+
+def scan(ctx: ServiceContext, identity: Identity, *, today: dt.date | None = None) -> ScanResult:
+    """List what ran out or duplicates another hồ sơ, once; one audit entry for the run."""
+    require(identity, *MANAGERS)
+    today = today or utcnow().date()
+    rule = RetentionRule(count_from="end_date" if ctx.settings.retention_count_from == "end_date"
+                         else "end_year")
+    listing = _Listing()
+    with ctx.catalog.session() as s:
+        held = set(s.scalars(held_ids(s)))
+        skipped: set[int] = set()
+        for rf_id, last in expired_ids(s, today, rule):
+            if rf_id in held:
+                skipped.add(rf_id)
+                continue
+            listing.add(rf_id, DisposalReason.EXPIRED, {"expired_on": last})
+        for rf_id, reason, other in duplicate_ids(s):
+            if rf_id in held:
+                skipped.add(rf_id)
+                continue
+            kept = s.get(RecordFile, other)
+            listing.add(rf_id, reason, {"duplicate_of": record_code(kept) if kept else None})
+        codes = []
+        for rf_id, reason, detail in listing.rows:
+            rf = s.get(RecordFile, rf_id)
+            if rf is None:
+                continue
+            s.add(DisposalListing(record_file_id=rf_id, reason=reason.value, detail=detail,
+                                  listed_at=utcnow(), listed_by=identity.actor))
+            rf.state = FileState.REVIEW_DISPOSAL.value
+            codes.append(record_code(rf))
+        result = ScanResult(
+            expired=sum(1 for r in listing.rows if r[1] is DisposalReason.EXPIRED),
+            duplicates=sum(1 for r in listing.rows if r[1] is not DisposalReason.EXPIRED),
+            codes=tuple(codes), skipped_held=len(skipped), today=today.isoformat())
+        audit.record(s, identity.actor, "disposal.scan", OBJECT_RECORD, None,
+                     expired=result.expired, duplicates=result.duplicates,
+                     skipped_held=result.skipped_held, codes=codes[:LISTED_IN_AUDIT],
+                     today=today.isoformat())
+    return result
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """One line of the Danh mục tài liệu hết giá trị."""
+
+    code: str
+    title: str
+    fond_code: str | None
+    start_date: str | None
+    end_date: str | None
+    maintenance: str
+    retention_years: int | None
+    expires_on: str | None
+    reason: str
+    detail: dict[str, Any]
+    listed_at: str | None
+    case: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "fond_code": self.fond_code,
+                "start_date": self.start_date, "end_date": self.end_date,
+                "maintenance": self.maintenance, "retention_years": self.retention_years,
+                "expires_on": self.expires_on, "reason": self.reason,
+                "duplicate_of": self.detail.get("duplicate_of"), "listed_at": self.listed_at,
+                "status": "Xem xét hủy", "case": self.case}
+
+
+def listing_query(fonds: str | None = None) -> sa.Select[Any]:
+    case = (sa.select(DisposalCaseItem.case_id).join(DisposalCase)
+            .where(DisposalCaseItem.record_file_id == RecordFile.id,
+                   DisposalCase.status != DisposalCaseStatus.EXECUTED.value).limit(1).scalar_subquery())
+    query = (sa.select(DisposalListing, RecordFile, Fonds.fond_code, case.label("case"))
+             .join(RecordFile, RecordFile.id == DisposalListing.record_file_id)
+             .join(Fonds, Fonds.id == RecordFile.fonds_id)
+             .order_by(Fonds.fond_code, RecordFile.file_code, RecordFile.id))
+    return query if fonds is None else query.where(Fonds.fond_code == fonds)
+
+
+def listing_view(row: Any) -> ListingView:
+    entry, rf, fond_code, case = row
+    return ListingView(record_code(rf), rf.title, fond_code, rf.start_date, rf.end_date,
+                       rf.maintenance, rf.retention_years,
+                       rf.retention_expires_on.isoformat() if rf.retention_expires_on else None,
+                       entry.reason, dict(entry.detail or {}), iso(entry.listed_at), case)
+
+
+def list_listed(ctx: ServiceContext, identity: Identity, *, fonds: str | None = None,
+                page: int = 1, size: int = 50) -> tuple[list[ListingView], int]:
+    require(identity, *MANAGERS)
+    query = listing_query(fonds)
+    with ctx.catalog.session() as s:
+        total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        rows = s.execute(query.offset((page - 1) * size).limit(size)).all()
+        return [listing_view(r) for r in rows], total
