@@ -93,6 +93,18 @@ def _content_files(s: Session, doc: Document) -> list[StoredFile]:
     return list(out.values())
 
 
+def _ordinal(doc: Document, arc_file_code: str, fallback: int) -> int:
+    """The document's ordinal in its hồ sơ: its own column, else the last part of its archival
+    code (``{arcFileCode}.0000002``; pictures and recordings keep only that), else its place."""
+    if doc.doc_ordinal:
+        return doc.doc_ordinal
+    for code in (doc.arc_doc_code, doc.doc_code):
+        tail = (code or "").removeprefix(f"{arc_file_code}.")
+        if code and tail != code and tail.isdigit():
+            return int(tail)
+    return fallback
+
+
 def _plan(s: Session, ctx: ServiceContext, record_file_id: int) -> _Plan:
     rf = s.get_one(RecordFile, record_file_id)
     code = rf.arc_file_code or rf.file_code
@@ -110,14 +122,20 @@ def _plan(s: Session, ctx: ServiceContext, record_file_id: int) -> _Plan:
     agency_name = agency.name if agency is not None else organ_id
     values = dict(record_file_ead(rf, "SIP").values)
     values["fileCode"] = file_code
-    docs = list(rf.documents)
+    docs = sorted(rf.documents, key=lambda d: _ordinal(d, code, 0))
     values["totalDoc"] = len(docs)
     package = EadRecord("SIP", "hoso", values)
     documents = []
     for position, doc in enumerate(docs, 1):
         record = document_ead(doc, "SIP")
         dvalues = dict(record.values)
-        ordinal = doc.doc_ordinal or position
+        ordinal = _ordinal(doc, code, position)
+        # values the AIP's document table does not keep come from the hồ sơ (as for a DIP)
+        dvalues.setdefault("maintenance", rf.maintenance)
+        dvalues.setdefault("mode", rf.mode)
+        dvalues.setdefault("riskRecovery", bool(rf.risk_recovery))
+        if EAD_KIND[doc.kind] != "pic" and "language" not in dvalues and rf.languages:
+            dvalues["language"] = tuple(rf.languages)
         if "docCode" in dvalues or EAD_KIND[doc.kind] != "doc":
             dvalues["docCode"] = f"{file_code}.{ordinal:07d}"
         if EAD_KIND[doc.kind] == "doc" and "docId" not in dvalues:

@@ -321,6 +321,13 @@ def warnings(ctx: ServiceContext, *, on: dt.date | None = None) -> list[Issue]:
     return found
 
 
+def warnings_for(ctx: ServiceContext, identity: Identity, *,
+                 on: dt.date | None = None) -> list[Issue]:
+    """``warnings`` for an archivist asking."""
+    _decider(identity)
+    return warnings(ctx, on=on)
+
+
 def scheduled_warnings(ctx: ServiceContext) -> list[Issue]:
     """The daily job: today's warnings logged and written to the audit log (one entry)."""
     found = warnings(ctx)
@@ -605,10 +612,19 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
 LIST_NAME = "muc-luc-ho-so-nop-luu.json"
 
 
+def _media_folder(ctx: ServiceContext, transfer_id: str) -> Path:
+    """``{data}/transfers/media/{id}/{n}``: a new folder for each export of the transfer."""
+    base = ctx.settings.data_dir / "transfers" / "media" / transfer_id
+    n = 1
+    while (base / str(n)).exists():
+        n += 1
+    return base / str(n)
+
+
 def export_media(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
                  folder: Path | None = None) -> TransferView:
     """Write each hồ sơ to send as ``{n}-{OBJID}.zip`` in ``folder`` (default
-    ``{data}/transfers/media/{id}``, which must be empty or absent) with the mục lục hồ sơ nộp
+    ``{data}/transfers/media/{id}/{n}``; one given must be empty or absent) with the mục lục hồ sơ nộp
     lưu (JSON: each hồ sơ's code, title, OBJID, bag file and content files with SHA-256). The
     receiving side's receipts come back through ``record_receipt``."""
     _decider(identity)
@@ -618,7 +634,7 @@ def export_media(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
             raise _wrong_state(t, SEND)
         todo = [(i.id, i.record_file_id, i.arc_file_code, i.title) for i in _to_send(t)]
         view = _view(t)
-    target = folder or ctx.settings.data_dir / "transfers" / "media" / transfer_id
+    target = folder or _media_folder(ctx, transfer_id)
     try:
         target.mkdir(parents=True, exist_ok=True)
         if any(target.iterdir()):
@@ -677,9 +693,12 @@ def record_receipt(ctx: ServiceContext, identity: Identity, transfer_id: str,
     archive = ctx.settings.archive_code
     with UnitOfWork(ctx) as uow:
         t = _load(uow.session, transfer_id)
-        if t.delivery != TransferDelivery.MEDIA:
+        if t.delivery != TransferDelivery.MEDIA or t.status not in (
+                TransferStatus.PROCESSING, TransferStatus.FAILED, TransferStatus.PASSED):
             raise _wrong_state(t, RECEIVE)
-        item = next((i for i in t.items if i.status == TransferStatus.PROCESSING
+        # a receipt may also correct one typed wrong (Không đạt by TRF015)
+        item = next((i for i in t.items
+                     if i.status in (TransferStatus.PROCESSING, TransferStatus.FAILED) and i.sent
                      and arc.endswith("." + agency_file_code(i.arc_file_code, archive))), None)
         if item is None:
             raise NotFound("TRF022", record=arc[:100], id=t.id)
@@ -751,6 +770,15 @@ class Handover:
     transfer: TransferView
     period: str  # thời gian của hồ sơ, tài liệu
     condition: str  # tình trạng tài liệu giao nộp
+    sender: str
+    receiver: str
+
+    def to_dict(self, rows: Iterator[Sequence[Any]]) -> dict[str, Any]:
+        return {"transfer": self.transfer.id, "ten_khoi_tai_lieu": self.transfer.title,
+                "thoi_gian": self.period, "tong_so_ho_so": len(self.transfer.items),
+                "tong_so_tep": sum(i.files for i in self.transfer.items),
+                "tinh_trang": self.condition, "ben_giao": self.sender,
+                "ben_nhan": self.receiver, "muc_luc": [list(r) for r in rows]}
 
 
 def find_transfer(ctx: ServiceContext, key: str) -> str:
@@ -765,7 +793,9 @@ def find_transfer(ctx: ServiceContext, key: str) -> str:
     return found
 
 
-def handover(ctx: ServiceContext, transfer_id: str) -> Handover:
+def handover(ctx: ServiceContext, identity: Identity, transfer_id: str) -> Handover:
+    """The facts of the biên bản giao nhận (NĐ 30/2020 Phụ lục V) of one transfer."""
+    _decider(identity)
     with ctx.catalog.session() as s:
         t = _load(s, transfer_id)
         view = _view(t)
@@ -775,7 +805,7 @@ def handover(ctx: ServiceContext, transfer_id: str) -> Handover:
                                                         TransferStatus.COMPLETED))
     condition = (f"{passed}/{len(view.items)} hồ sơ đã được bên nhận xác nhận đủ tệp, đúng mã "
                  f"băm SHA-256")
-    return Handover(view, period, condition)
+    return Handover(view, period, condition, ctx.settings.archive_name, view.receiver)
 
 
 def handover_rows(ctx: ServiceContext, transfer_id: str) -> Iterator[Sequence[Any]]:
