@@ -69,6 +69,7 @@ from storage.sidecar import event_record
 
 log = logging.getLogger(__name__)
 OBJECT = "transfer"
+WARN_TASK = "khoso.transfer_warnings"
 DECIDERS = (UserRole.ADMIN, UserRole.ARCHIVIST)
 MAX_RECORDS = 5000  # hồ sơ in one transfer
 ID_FORM = re.compile(r"[0-9a-f-]{36}")
