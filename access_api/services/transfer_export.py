@@ -28,7 +28,7 @@ from ingest.sip_build import build_sip_from_records
 from preservation.catalog.models import Agency, Bitstream, Document, Package, RecordFile
 from preservation.catalog.records import EAD_KIND, document_ead, record_file_ead
 from preservation.catalog.vocab import PackageKind, PackageStatus
-from preservation.errors import KhosoError, NotFound, ValidationFailed
+from preservation.errors import KhosoError, NotFound, Unavailable, ValidationFailed
 from preservation.issues import Report, Text
 from preservation.metadata.ead import EadRecord, check_values
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
@@ -179,8 +179,8 @@ def _fetch(ctx: ServiceContext, identity: Identity, code: str, f: StoredFile,
             continue
         flag_bad_copy(ctx, identity, source, f, found)
     target.unlink(missing_ok=True)
-    raise KhosoError("TRF019", f.name, file=f.name.removeprefix(CONTENT), record=code,
-                     tried=", ".join(tried) or "-")
+    raise Unavailable("TRF019", f.name, file=f.name.removeprefix(CONTENT), record=code,
+                      tried=", ".join(tried) or "-", retry_after=300)
 
 
 def export_sip(ctx: ServiceContext, identity: Identity, record_file_id: int, workspace: Path,
