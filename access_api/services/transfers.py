@@ -329,9 +329,9 @@ def warnings_for(ctx: ServiceContext, identity: Identity, *,
     return warnings(ctx, on=on)
 
 
-def scheduled_warnings(ctx: ServiceContext) -> list[Issue]:
+def scheduled_warnings(ctx: ServiceContext, *, on: dt.date | None = None) -> list[Issue]:
     """The daily job: today's warnings logged and written to the audit log (one entry)."""
-    found = warnings(ctx)
+    found = warnings(ctx, on=on)
     for issue in found:
         log.warning("%s", issue.message("en"))
     if found:
