@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from access_api.services.base import ServiceContext
 from access_api.services.reports import REPORTS
 from access_api.services.reports.spec import ReportParams
-from access_api.services.base import ServiceContext
 from preservation.errors import NotFound
 from tests.support.cli import cli_env, run
 from tests.support.sips import make_sip
