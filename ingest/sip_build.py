@@ -400,9 +400,29 @@ def build_sip(src: Path, sheet: Path, out: Path, *, organ_id: str, agency_name: 
     return result.out
 
 
+def build_sip_from_records(src: Path, out: Path, *, content: str, package: EadRecord,
+                           documents: list[tuple[EadRecord, list[str]]], organ_id: str,
+                           agency_name: str, fond_code: str | None,
+                           software: tuple[str, str] = ("khoso", __version__)) -> str:
+    """Build the SIP bag at ``out`` from records already checked by the caller (a transfer
+    exports a hồ sơ the archive holds: its EADs come from the catalog, not from a sheet), each
+    document with its files relative to ``src``; ``out`` is complete or absent. Returns the
+    package's OBJID."""
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex}"
+    try:
+        objid = _build(tmp, src, content, package, documents, organ_id=organ_id,
+                       agency_name=agency_name, fond_code=fond_code, software=software,
+                       agreement=None)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return objid
+
+
 def _build(tmp: Path, src: Path, content: str, package: EadRecord,
            documents: list[tuple[EadRecord, list[str]]], *, organ_id: str, agency_name: str,
-           fond_code: str | None, software: tuple[str, str], agreement: str | None) -> None:
+           fond_code: str | None, software: tuple[str, str], agreement: str | None) -> str:
     data, created = tmp / "data", now()
     data.mkdir(parents=True)
     payload: dict[str, tuple[int, str]] = {}
@@ -453,3 +473,4 @@ def _build(tmp: Path, src: Path, content: str, package: EadRecord,
         "Bagging-Date": created.date().isoformat(),
         "Bag-Software-Agent": f"{software[0]} {software[1]}",
     })
+    return objid

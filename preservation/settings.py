@@ -89,6 +89,11 @@ class Settings:
     disposal_scan_hour: int = 2
 
     # --- #15 transfers (fields with defaults) ---
+    transfer_notice_months: int = 12
+    transfer_due_years: int = 5
+    transfer_target_years: int = 3
+    transfer_warn_days: int = 30
+    transfer_remote_timeout: int = 30
 
     # --- #15 paper repository (fields with defaults) ---
 
@@ -404,6 +409,32 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                 "duplicate records as of no further value.")),
 
     # --- #15 transfers ---
+    "TRANSFER_NOTICE_MONTHS": (_positive_int, lambda d: "12",
+                               Text("Số tháng tối thiểu giữa ngày đăng ký nộp lưu và ngày dự kiến "
+                                    "nộp (TT 05: đăng ký trước 12 tháng).",
+                                    "Minimum months between registering a transfer and its "
+                                    "planned date (TT 05: register 12 months ahead).")),
+    "TRANSFER_DUE_YEARS": (_positive_int, lambda d: "5",
+                           Text("Hạn nộp lưu hồ sơ vĩnh viễn vào lưu trữ lịch sử, tính bằng năm "
+                                "từ năm hồ sơ vào kho (Luật Lưu trữ 2024 Điều 17: tối đa 05 năm).",
+                                "Years from the year a permanent hồ sơ entered this archive to "
+                                "its transfer deadline (Archives Law 2024 art. 17: at most 5).")),
+    "TRANSFER_TARGET_YEARS": (_positive_int, lambda d: "3",
+                              Text("Chỉ tiêu kế hoạch: số năm để nộp lưu hồ sơ vĩnh viễn (kế hoạch "
+                                   "Hà Nội: 80 % trong 03 năm); báo cáo tỷ lệ đạt.",
+                                   "Plan target: years within which permanent hồ sơ should be "
+                                   "transferred (Hà Nội plan: 80 % within 3); the share is "
+                                   "reported.")),
+    "TRANSFER_WARN_DAYS": (_positive_int, lambda d: "30",
+                           Text("Số ngày báo trước khi đến hạn nộp lưu (cảnh báo hằng ngày vào "
+                                "nhật ký kiểm tra).",
+                                "Days before a transfer deadline that warnings start (written "
+                                "daily to the audit log).")),
+    "TRANSFER_REMOTE_TIMEOUT": (_positive_int, lambda d: "30",
+                                Text("Thời gian chờ (giây) mỗi lần gọi kho lưu trữ lịch sử nhận "
+                                     "nộp lưu.",
+                                     "Seconds to wait for each call to the receiving historical "
+                                     "archive.")),
 
     # --- #15 paper repository ---
 

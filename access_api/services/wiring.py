@@ -159,6 +159,26 @@ def register_worker_tasks(app: Celery, settings: Settings) -> None:
     register_audit(app, settings)
     register_dip(app, settings)
     register_disposal_scan(app, settings)
+    register_transfer_warnings(app, settings)
+
+
+def register_transfer_warnings(app: Celery, settings: Settings) -> None:
+    """The daily transfer-deadline warnings (``transfers.scheduled_warnings``): hồ sơ due at
+    the historical archive within KHOSO_TRANSFER_WARN_DAYS, written to the log and the audit
+    log."""
+    from access_api.services import transfers
+
+    def warn_task() -> int:
+        ctx = ServiceContext(settings, Catalog(settings.database_url), build_storages(settings))
+        try:
+            return len(transfers.scheduled_warnings(ctx))
+        finally:
+            ctx.catalog.dispose()
+
+    app.task(name=transfers.WARN_TASK)(warn_task)
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}),
+                              "khoso-transfer-warnings": {"task": transfers.WARN_TASK,
+                                                          "schedule": 86400}}
 
 
 def register_dip(app: Celery, settings: Settings) -> None:

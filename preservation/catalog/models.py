@@ -42,6 +42,8 @@ from preservation.catalog.vocab import (
     PackageContent,
     PackageKind,
     PackageStatus,
+    TransferDelivery,
+    TransferStatus,
 )
 from preservation.events import Outcome, new_uuid
 
@@ -782,6 +784,62 @@ class Tombstone(Base):
 
 
 # --- #15 transfers to the historical archive (0014) ---
+
+
+class Transfer(Base):
+    """Một lần nộp lưu (a transfer to the historical archive): registered at least 12 months
+    before ``planned_on`` (TT 05 Chương IV), for hồ sơ of one fonds; sent as SIP_hoso bags to
+    another khoso (``remote_url``: never its token) or written to media (``media_dir``)."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (one_of("status", tuple(TransferStatus), "status"),
+                      one_of("delivery", tuple(TransferDelivery), "delivery"),
+                      Index("ix_transfer_fonds_id", "fonds_id"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    fonds_id: Mapped[int] = mapped_column(ForeignKey("fonds.id"))
+    title: Mapped[str] = mapped_column(String(500))  # tên khối tài liệu giao nộp
+    receiver: Mapped[str] = mapped_column(String(300))  # the historical archive
+    planned_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=TransferStatus.PENDING.value)
+    delivery: Mapped[str | None] = mapped_column(String(8))
+    remote_url: Mapped[str | None] = mapped_column(String(500))
+    media_dir: Mapped[str | None] = mapped_column(String(1024))
+    registered_by: Mapped[str] = mapped_column(String(80))
+    registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    completed_at: Mapped[dt.datetime | None] = mapped_column()
+
+    fonds: Mapped[Fonds] = relationship()
+    items: Mapped[list[TransferItem]] = relationship(back_populates="transfer",
+                                                     order_by="TransferItem.id")
+
+
+class TransferItem(Base):
+    """One hồ sơ of a transfer: the SIP sent (OBJID, its content files with SHA-256), the
+    receiving side's job and receipt (checked against what was sent), and its status."""
+
+    __tablename__ = "transfer_item"
+    __table_args__ = (one_of("status", tuple(TransferStatus), "status"),
+                      UniqueConstraint("transfer_id", "record_file_id", name="transfer_record"),
+                      Index("ix_transfer_item_record_file_id", "record_file_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("transfer.id"))
+    record_file_id: Mapped[int] = mapped_column(ForeignKey("record_file.id"))
+    arc_file_code: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(12), default=TransferStatus.PENDING.value)
+    objid: Mapped[str | None] = mapped_column(String(60))
+    sent: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    remote_job: Mapped[str | None] = mapped_column(String(36))
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_arc_file_code: Mapped[str | None] = mapped_column(String(100))
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+
+    transfer: Mapped[Transfer] = relationship(back_populates="items")
+    record_file: Mapped[RecordFile] = relationship()
 
 
 # --- #15 the paper repository (0015) ---

@@ -161,6 +161,26 @@ class CouncilOpinion(StrEnum):
 # --- #15 transfers to the historical archive ---
 
 
+class TransferStatus(StrEnum):
+    """Where a transfer (nộp lưu) and each of its hồ sơ stand: Chờ tiếp nhận → Đang xử lý →
+    Đạt / Không đạt → Hoàn thành. A hồ sơ is ``passed`` only when the receiving archive's
+    receipt matched what was sent; ``completed`` once the sender marked its copies
+    transferred."""
+
+    PENDING = "pending"  # Chờ tiếp nhận: registered, not (successfully) sent yet
+    PROCESSING = "processing"  # Đang xử lý: sent, the receiving archive is checking it
+    PASSED = "passed"  # Đạt: received, its receipt matches what was sent
+    FAILED = "failed"  # Không đạt: refused by the receiver, or its receipt does not match
+    COMPLETED = "completed"  # Hoàn thành: the sender's copies are marked transferred
+
+
+class TransferDelivery(StrEnum):
+    """How the SIP_hoso bags go: to another khoso's submission API, or as files on media."""
+
+    REMOTE = "remote"
+    MEDIA = "media"
+
+
 # --- #15 the paper repository ---
 
 

@@ -1,0 +1,104 @@
+"""A transfer on media between two khoso instances, through the sender's API: the bags and the
+mục lục written to a folder, each bag ingested by the receiving khoso as any SIP, its receipt
+recorded at the sender and checked, then the sender's copies marked transferred."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from access_api.services import build_services, jobs
+from access_api.services.base import Identity, ServiceContext
+from ingest.jobs import create_job, run_job
+from preservation.catalog.models import PremisEvent, RecordFile
+from tests.support.api_submissions import client, token_for
+from tests.support.sips import make_sip
+from tests.support.transfers import RECEIVER_CODE, planned, receiving_khoso
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(khoso, tmp_path, clamd_address):
+    outcome = khoso.ingest(make_sip(tmp_path / "sip"))
+    assert outcome.accepted
+    receiver = receiving_khoso(tmp_path / "recv", clamd_address)
+    yield khoso, receiver, outcome
+    receiver.catalog.dispose()
+
+
+def _receive(receiver, bag_zip):
+    job = create_job(receiver.catalog, bag_zip, "luu-tru-lich-su")
+    outcome = run_job(receiver.settings, receiver.catalog, job,
+                      services=build_services(receiver.settings))
+    assert outcome.accepted, outcome
+    return jobs.receipt(ServiceContext(receiver.settings, receiver.catalog),
+                        Identity.system("test"), job)
+
+
+def test_media_transfer_ends_with_the_copies_marked_transferred(world, tmp_path):
+    khoso, receiver, outcome = world
+    api = client(khoso)
+    head = token_for(khoso, "luu-tru-vien", "archivist")
+    with khoso.catalog.session() as s:
+        code = s.scalar(sa.select(RecordFile.arc_file_code))
+    resp = api.post("/api/v1/transfers", headers=head, json={
+        "fonds": "P623", "title": "Tài liệu UBND huyện Nghi Lộc 2001", "receiver": "TTLT lịch sử",
+        "planned_on": planned(), "records": [code]})
+    assert resp.status_code == 201, resp.json
+    tid = resp.json["id"]
+    assert resp.json["status"] == "pending" and resp.json["items"][0]["arcFileCode"] == code
+    # completing before any receipt is refused, nothing changes
+    resp = api.post(f"/api/v1/transfers/{tid}/complete", headers=head)
+    assert resp.status_code == 409 and resp.json["code"] == "TRF009"
+    resp = api.post(f"/api/v1/transfers/{tid}/export", headers=head)
+    assert resp.status_code == 200, resp.json
+    assert resp.json["status"] == "processing" and resp.json["delivery"] == "media"
+    folder = khoso.settings.data_dir / "transfers" / "media" / tid / "1"
+    assert resp.json["media_dir"] == str(folder)
+    listing = json.loads((folder / "muc-luc-ho-so-nop-luu.json").read_text(encoding="utf-8"))
+    (entry,) = listing["records"]
+    assert entry["arcFileCode"] == code and entry["fileCode"] == "H49.64.33.2001.160"
+    receipt = _receive(receiver, folder / entry["bag"])
+    assert receipt.arc_file_code == f"{RECEIVER_CODE}.H49.64.33.2001.160"
+    body = {"job": receipt.job_id, "objid": receipt.objid, "arcFileCode": receipt.arc_file_code,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256}
+                      for f in receipt.files]}
+    # a receipt whose digest differs is Không đạt, and completing is still refused
+    bad = dict(body, files=[dict(f, sha256="0" * 64) for f in body["files"]])
+    resp = api.post(f"/api/v1/transfers/{tid}/receipts", headers=head, json=bad)
+    assert resp.status_code == 200 and resp.json["status"] == "failed"
+    assert resp.json["items"][0]["problem"]["code"] == "TRF015"
+    assert api.post(f"/api/v1/transfers/{tid}/complete", headers=head).json["code"] == "TRF009"
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(RecordFile.state)) == "active"
+    # the right receipt: Đạt, then the copies are marked transferred
+    resp = api.post(f"/api/v1/transfers/{tid}/receipts", headers=head, json=body)
+    assert resp.status_code == 200 and resp.json["status"] == "passed", resp.json
+    item = resp.json["items"][0]
+    assert item["remote_arcFileCode"] == receipt.arc_file_code and item["problem"] is None
+    resp = api.post(f"/api/v1/transfers/{tid}/complete", headers=head)
+    assert resp.status_code == 200 and resp.json["status"] == "completed"
+    with khoso.catalog.session() as s:
+        assert s.scalar(sa.select(RecordFile.state)) == "transferred"
+        events = s.scalars(sa.select(PremisEvent).where(PremisEvent.event_type == "transfer")).all()
+        assert len(events) == 1 and events[0].outcome == "success"
+        assert receipt.arc_file_code in events[0].detail
+    # mirrored next to the AIP in every location
+    for name in ("replica1", "replica2"):
+        text = "".join(p.read_text(encoding="utf-8") for p in khoso.replica(name).rglob("*")
+                       if p.is_file() and "_events" in p.as_posix())
+        assert '"event_type": "transfer"' in text
+    # wrong order: nothing more to do
+    for action in ("complete", "export"):
+        resp = api.post(f"/api/v1/transfers/{tid}/{action}", headers=head)
+        assert resp.status_code == 409 and resp.json["code"] == "TRF008", resp.json
+    assert api.post(f"/api/v1/transfers/{tid}/receipts", headers=head,
+                    json=body).json["code"] == "TRF008"
+    handover = api.get(f"/api/v1/transfers/{tid}/handover", headers=head).json
+    assert handover["tong_so_ho_so"] == 1 and handover["tong_so_tep"] == 2
+    assert handover["thoi_gian"] == "2001–2001"
+    assert handover["muc_luc"][0][1:3] == [code, receipt.arc_file_code]
+
