@@ -9,7 +9,6 @@ nothing behind (the transaction is rolled back)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -42,11 +41,11 @@ from preservation.catalog.models import (
     utcnow,
 )
 from preservation.catalog.vocab import FileState, PaperCondition
-from preservation.errors import Conflict, NotFound, ValidationFailed
+from preservation.errors import Conflict, KhosoError, NotFound, ValidationFailed
 from preservation.issues import Report, Text
 from preservation.metadata.codelists import codelist
+from preservation.metadata.identifiers import PaperFileCode
 
-PAPER_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 PAPER_FILE = Text("hồ sơ giấy", "Paper hồ sơ")
 FONDS = Text("phông", "Fonds")
 PLAN_ENTRY = Text("hồ sơ trong danh mục", "File plan entry")
@@ -86,8 +85,20 @@ class PaperFileView:
         return asdict(self)
 
 
+def valid_code(code: str) -> bool:
+    """The form the catalog accepts for ``paperFileCode`` (``PaperFileCode``), so that a paper
+    hồ sơ and the digitised record that names it can always meet."""
+    if not code or len(code) > 100 or BAD_TEXT.search(code):
+        return False
+    try:
+        PaperFileCode.parse(code)
+    except KhosoError:
+        return False
+    return True
+
+
 def check_code(code: str) -> None:
-    if not PAPER_CODE.fullmatch(code or ""):
+    if not valid_code(code):
         report = Report()
         report.add("KHO010", "code", hoso=(code or "")[:100])
         raise ValidationFailed(report, "KHO007")
@@ -96,7 +107,7 @@ def check_code(code: str) -> None:
 def paper_row(s: Session, code: str, *, lock: bool = False) -> PaperFile:
     query = sa.select(PaperFile).where(PaperFile.code == code)
     row = s.scalar(query.with_for_update() if lock else query) \
-        if PAPER_CODE.fullmatch(code) else None
+        if valid_code(code) else None
     if row is None:
         raise NotFound("KHO001", what=PAPER_FILE, key=code[:100])
     return row
@@ -379,20 +390,22 @@ class FilePlan:
                 "entries": [asdict(e) for e in self.entries]}
 
 
-def _plan(s: Session, organ_id: str, agency_id: int, year: int) -> FilePlan:
-    held = (sa.select(RecordFile.file_code,
-                      sa.func.min(sa.func.coalesce(RecordFile.arc_file_code,
-                                                   RecordFile.file_code)).label("record"))
-            .where(RecordFile.state != FileState.DRAFT.value)
-            .group_by(RecordFile.file_code).subquery())
+def _plan(s: Session, archive_code: str, organ_id: str, agency_id: int, year: int) -> FilePlan:
+    """The plan with each entry's hồ sơ in the catalog: the agency's fileCode, or the
+    archival code the archive gave it (``{archive code}.{fileCode}``, what an AIP carries)."""
+    record = (sa.select(sa.func.coalesce(RecordFile.arc_file_code, RecordFile.file_code))
+              .where(sa.or_(RecordFile.file_code == FilePlanEntry.file_code,
+                            RecordFile.arc_file_code
+                            == sa.literal(f"{archive_code}.") + FilePlanEntry.file_code),
+                     RecordFile.state != FileState.DRAFT.value)
+              .order_by(RecordFile.id).limit(1).correlate(FilePlanEntry).scalar_subquery())
     rows = s.execute(
         sa.select(FilePlanEntry.file_code, FilePlanEntry.title, FilePlanEntry.maintenance,
-                  held.c.record)
-        .outerjoin(held, held.c.file_code == FilePlanEntry.file_code)
+                  record)
         .where(FilePlanEntry.agency_id == agency_id, FilePlanEntry.year == year)
         .order_by(FilePlanEntry.file_code)).all()
-    entries = tuple(PlanEntry(code, title, m, record is not None, record)
-                    for code, title, m, record in rows)
+    entries = tuple(PlanEntry(code, title, m, found is not None, found)
+                    for code, title, m, found in rows)
     return FilePlan(organ_id, year, len(entries), sum(e.submitted for e in entries), entries)
 
 
@@ -430,14 +443,17 @@ def add_plan_entries(ctx: ServiceContext, identity: Identity, *, agency: str, ye
         unique(s, PLAN_ENTRY, f"{agency}/{year}")
         audit.record(s, identity.actor, "paper.file_plan_add", "file_plan", f"{agency}/{year}",
                      entries=[e["file_code"] for e in entries])
-        return _plan(s, agency, org.id, year)
+        return _plan(s, ctx.settings.archive_code, agency, org.id, year)
 
 
 def file_plan(ctx: ServiceContext, identity: Identity, *, agency: str, year: int) -> FilePlan:
     require(identity)
+    checks = Checks()
+    checks.number("year", year, 1900, 2100)
+    checks.done()
     with ctx.catalog.reading() as s:
         if BAD_TEXT.search(agency):
             raise NotFound("KHO001", what=AGENCY, key=agency[:100])
         org = agency_row(s, agency)
-        return _plan(s, agency, org.id, year)
+        return _plan(s, ctx.settings.archive_code, agency, org.id, year)
 
