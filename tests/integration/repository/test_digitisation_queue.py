@@ -14,8 +14,12 @@ from preservation.catalog import access_register
 from preservation.catalog.models import AuditEntry, DigitisationItem, Document
 from preservation.catalog.vocab import AccessAction
 from preservation.errors import Conflict, NotFound, ValidationFailed
-from tests.integration.repository.test_repository_api import PAPER, _get, _paper, _post, _store
 from tests.support.catalog_api import make_api
+from tests.support.paper_repository import PAPER
+from tests.support.paper_repository import get as _get
+from tests.support.paper_repository import paper as _paper
+from tests.support.paper_repository import post as _post
+from tests.support.paper_repository import store as _store
 from tests.support.sips import make_sip
 
 

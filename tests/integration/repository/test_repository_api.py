@@ -11,41 +11,14 @@ import sqlalchemy as sa
 
 from preservation.catalog.models import AuditEntry, PaperFile, PaperLoan, PaperRepository
 from tests.support.catalog_api import make_api
+from tests.support.paper_repository import PAPER, TODAY
+from tests.support.paper_repository import codes as _codes
+from tests.support.paper_repository import get as _get
+from tests.support.paper_repository import paper as _paper
+from tests.support.paper_repository import post as _post
+from tests.support.paper_repository import store as _store
 from tests.support.sheets import FILE_CODE
 from tests.support.sips import ORGAN, make_sip
-
-PAPER = "TTLTNA.K1/G2/H3.15"  # the catalog's PaperFileCode form, slashes included
-TODAY = dt.date.today()
-
-
-def _post(api, url, body, role="archivist", method="post"):
-    return getattr(api.client, method)(url, json=body, headers=api.headers(role))
-
-
-def _get(api, url, role="archivist"):
-    return api.client.get(url, headers=api.headers(role))
-
-
-def _store(api, *, capacity=2):
-    assert _post(api, "/api/v1/repositories", {"code": "K1", "name": "Kho số 1",
-                                               "area_m2": 120.5}).status_code == 201
-    assert _post(api, "/api/v1/repositories/K1/shelves", {"code": "G2"}).status_code == 201
-    resp = _post(api, "/api/v1/repositories/K1/boxes",
-                 {"shelf": "G2", "code": "H3", "capacity": capacity})
-    assert resp.status_code == 201, resp.json
-    assert _post(api, "/api/v1/repositories/K1/boxes",
-                 {"shelf": "G2", "code": "H4", "capacity": 5}).status_code == 201
-
-
-def _paper(api, code=PAPER, box="H3", **extra):
-    body = {"code": code, "repository": "K1", "shelf": "G2", "box": box,
-            "title": "Hồ sơ thành lập Sở Nội vụ (bản giấy)", "maintenance": "01",
-            "page_count": 40, "condition": "good", "fonds": "P623", "year": 2001, **extra}
-    return _post(api, "/api/v1/paper-files", body)
-
-
-def _codes(resp):
-    return [resp.json["code"], *(i["code"] for i in resp.json.get("issues", []))]
 
 
 def test_repository_shelves_boxes_and_equipment(khoso):

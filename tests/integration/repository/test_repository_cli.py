@@ -9,9 +9,11 @@ import json
 import sqlalchemy as sa
 
 from preservation.catalog.models import PaperLoan
-from tests.integration.repository.test_repository_api import PAPER, TODAY, _paper, _post
 from tests.support.catalog_api import make_api
 from tests.support.cli import cli_env, run
+from tests.support.paper_repository import PAPER, TODAY
+from tests.support.paper_repository import paper as _paper
+from tests.support.paper_repository import post as _post
 
 
 def test_repository_and_queue_commands(khoso):

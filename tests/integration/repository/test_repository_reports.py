@@ -12,8 +12,11 @@ from access_api.services.reports import REPORTS
 from access_api.services.reports.repository import ICT
 from access_api.services.reports.spec import ReportParams
 from preservation.catalog.models import PaperFile, PaperLoan, RepositoryEquipment
-from tests.integration.repository.test_repository_api import PAPER, TODAY, _paper, _post, _store
 from tests.support.catalog_api import make_api
+from tests.support.paper_repository import PAPER, TODAY
+from tests.support.paper_repository import paper as _paper
+from tests.support.paper_repository import post as _post
+from tests.support.paper_repository import store as _store
 
 
 def _rows(khoso, name, **params):
