@@ -96,6 +96,9 @@ class Settings:
     transfer_remote_timeout: int = 30
 
     # --- #15 paper repository (fields with defaults) ---
+    paper_loan_days: int = 30
+    digitisation_permanent_points: int = 40
+    digitisation_use_points: int = 5
 
     # --- #15 reports (fields with defaults) ---
     report_font_dir: str = "/usr/share/fonts/truetype/liberation2"
@@ -437,6 +440,20 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                      "archive.")),
 
     # --- #15 paper repository ---
+    "PAPER_LOAN_DAYS": (_positive_int, lambda d: "30",
+                        Text("Số ngày mặc định được mượn hồ sơ giấy khi xuất kho (hạn trả).",
+                             "Default number of days a paper hồ sơ is lent when checked out "
+                             "(its due date).")),
+    "DIGITISATION_PERMANENT_POINTS": (_positive_int, lambda d: "40",
+                                      Text("Điểm ưu tiên số hóa cộng cho hồ sơ bảo quản vĩnh "
+                                           "viễn (thời hạn 01).",
+                                           "Digitisation priority points for a permanent "
+                                           "hồ sơ (retention 01).")),
+    "DIGITISATION_USE_POINTS": (_positive_int, lambda d: "5",
+                                Text("Điểm ưu tiên số hóa cho mỗi lần hồ sơ được khai thác "
+                                     "(mượn, xem, yêu cầu), tối đa 10 lần.",
+                                     "Digitisation priority points per use of the hồ sơ "
+                                     "(loan, view, request), counted up to 10 uses.")),
 
     # --- #15 reports ---
     "REPORT_FONT_DIR": (str, lambda d: "/usr/share/fonts/truetype/liberation2",

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from preservation.catalog.vocab import (
@@ -34,8 +35,11 @@ from preservation.catalog.vocab import (
     AccessRequestStatus,
     ArchiveKind,
     CheckResult,
+    DigitisationState,
     DipState,
     DocumentKind,
+    EquipmentCondition,
+    EquipmentKind,
     FileState,
     FondsStatus,
     JobStatus,
@@ -44,6 +48,7 @@ from preservation.catalog.vocab import (
     PackageStatus,
     TransferDelivery,
     TransferStatus,
+    PaperCondition,
 )
 from preservation.events import Outcome, new_uuid
 
@@ -843,6 +848,179 @@ class TransferItem(Base):
 
 
 # --- #15 the paper repository (0015) ---
+# Kho lưu trữ giấy: repositories, their shelves and boxes, equipment, the staff responsible
+# for archives per agency, the paper hồ sơ in the boxes, their check-outs (sổ xuất / sổ nhập),
+# each agency's annual file plan (danh mục hồ sơ) and the digitisation queue (#16).
+
+
+class PaperRepository(Timestamps, Base):
+    """Kho lưu trữ: a room or building holding paper records, with its floor area."""
+
+    __tablename__ = "paper_repository"
+    __table_args__ = (CheckConstraint("area_m2 > 0", name="area_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    area_m2: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(500))
+
+
+class PaperShelf(Base):
+    """Giá: a shelf (rack) in a repository."""
+
+    __tablename__ = "paper_shelf"
+    __table_args__ = (UniqueConstraint("repository_id", "code", name="repository_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("paper_repository.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    repository: Mapped[PaperRepository] = relationship()
+
+
+class PaperBox(Base):
+    """Hộp: a box on a shelf, holding at most ``capacity`` paper hồ sơ."""
+
+    __tablename__ = "paper_box"
+    __table_args__ = (UniqueConstraint("shelf_id", "code", name="shelf_code"),
+                      CheckConstraint("capacity > 0", name="capacity_positive"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("paper_shelf.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    capacity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    shelf: Mapped[PaperShelf] = relationship()
+
+
+class RepositoryEquipment(Timestamps, Base):
+    """Trang thiết bị kho: one kind of equipment in a repository, its condition and service
+    dates (``next_service_on`` past today: overdue)."""
+
+    __tablename__ = "repository_equipment"
+    __table_args__ = (one_of("kind", tuple(EquipmentKind), "kind"),
+                      one_of("condition", tuple(EquipmentCondition), "condition"),
+                      CheckConstraint("quantity > 0", name="quantity_positive"),
+                      Index("ix_repository_equipment_next", "next_service_on"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("paper_repository.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    condition: Mapped[str] = mapped_column(String(15))
+    last_service_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_service_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(2000))
+
+    repository: Mapped[PaperRepository] = relationship()
+
+
+class ArchiveStaff(Timestamps, Base):
+    """Người làm lưu trữ: a person responsible for archives at an agency."""
+
+    __tablename__ = "archive_staff"
+    __table_args__ = (Index("ix_archive_staff_agency_id", "agency_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(200))
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency] = relationship()
+
+
+class PaperFile(Timestamps, Base):
+    """A paper hồ sơ in a box: its ``paperFileCode`` (TT 05: the code a digitised hồ sơ's
+    EAD names it by, ``RecordFile.paper_file_code``), pages, condition and the archivist's
+    digitisation priority override."""
+
+    __tablename__ = "paper_file"
+    __table_args__ = (one_of("condition", tuple(PaperCondition), "condition"),
+                      CheckConstraint("page_count >= 0", name="pages_not_negative"),
+                      CheckConstraint("priority_override BETWEEN -100 AND 100",
+                                      name="override_range"),
+                      Index("ix_paper_file_box_id", "box_id"),
+                      Index("ix_paper_file_fonds_id", "fonds_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    box_id: Mapped[int] = mapped_column(ForeignKey("paper_box.id"))
+    fonds_id: Mapped[int | None] = mapped_column(ForeignKey("fonds.id"))
+    title: Mapped[str] = mapped_column(String(1000))
+    maintenance: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int | None] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    condition: Mapped[str] = mapped_column(String(10))
+    registered_by: Mapped[str] = mapped_column(String(80))
+    priority_override: Mapped[int] = mapped_column(Integer, default=0)
+    override_reason: Mapped[str | None] = mapped_column(String(1000))
+
+    box: Mapped[PaperBox] = relationship()
+    fonds: Mapped[Fonds | None] = relationship()
+
+
+class PaperLoan(Base):
+    """One check-out of a paper hồ sơ (sổ xuất) and its return (sổ nhập). At most one loan of
+    a hồ sơ is open: a partial unique index, so two archivists at once cannot both lend it."""
+
+    __tablename__ = "paper_loan"
+    __table_args__ = (
+        Index("ix_paper_loan_open", "paper_file_id", unique=True,
+              sqlite_where=sa_text("returned_at IS NULL"),
+              postgresql_where=sa_text("returned_at IS NULL")),
+        Index("ix_paper_loan_out_at", "out_at"),
+        Index("ix_paper_loan_returned_at", "returned_at"),
+        one_of("return_condition", tuple(PaperCondition), "return_condition"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_file_id: Mapped[int] = mapped_column(ForeignKey("paper_file.id"))
+    borrower: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(1000))
+    out_by: Mapped[str] = mapped_column(String(80))
+    out_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    returned_at: Mapped[dt.datetime | None] = mapped_column()
+    returned_by: Mapped[str | None] = mapped_column(String(80))
+    return_condition: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(2000))
+
+    paper_file: Mapped[PaperFile] = relationship()
+
+
+class FilePlanEntry(Base):
+    """One hồ sơ an agency plans to make in a year (danh mục hồ sơ), matched by its fileCode
+    against the hồ sơ the catalog holds."""
+
+    __tablename__ = "file_plan_entry"
+    __table_args__ = (UniqueConstraint("agency_id", "year", "file_code", name="agency_year_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    file_code: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(1000))
+    maintenance: Mapped[str | None] = mapped_column(String(2))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DigitisationItem(Base):
+    """A paper hồ sơ in the digitisation plan and how far it is (``DigitisationState``)."""
+
+    __tablename__ = "digitisation_item"
+    __table_args__ = (one_of("state", tuple(DigitisationState), "state"),
+                      CheckConstraint("pages IS NULL OR pages >= 0", name="pages_not_negative"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_file_id: Mapped[int] = mapped_column(ForeignKey("paper_file.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(12))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    objid: Mapped[str | None] = mapped_column(String(200))
+    planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+
+    paper_file: Mapped[PaperFile] = relationship()
 
 
 # --- #15 registers and reports (0016) ---

@@ -184,6 +184,47 @@ class TransferDelivery(StrEnum):
 # --- #15 the paper repository ---
 
 
+class EquipmentKind(StrEnum):
+    """Trang thiết bị kho lưu trữ: what a repository is equipped with (TT 05 Điều 27 asks for
+    the environment of the repository to be kept; these are what keeps it)."""
+
+    DEHUMIDIFIER = "dehumidifier"  # máy hút ẩm
+    AIR_CONDITIONER = "air_conditioner"  # điều hòa không khí
+    FIRE_EXTINGUISHER = "fire_extinguisher"  # bình chữa cháy
+    FIRE_ALARM = "fire_alarm"  # hệ thống báo cháy
+    SHELVING = "shelving"  # giá, tủ
+    THERMOHYGROMETER = "thermohygrometer"  # nhiệt ẩm kế
+    CAMERA = "camera"  # camera giám sát
+    VENTILATION = "ventilation"  # quạt thông gió
+    OTHER = "other"
+
+
+class EquipmentCondition(StrEnum):
+    GOOD = "good"  # tốt
+    NEEDS_SERVICE = "needs_service"  # cần bảo dưỡng
+    BROKEN = "broken"  # hỏng
+    RETIRED = "retired"  # thanh lý
+
+
+class PaperCondition(StrEnum):
+    """Tình trạng vật lý of a paper hồ sơ; TT 05's ``format`` codes 01 Tốt, 02 Bình thường,
+    03 Hỏng map onto good, worn and damaged (``TT05_FORMAT``)."""
+
+    GOOD = "good"  # tốt
+    WORN = "worn"  # bình thường, đã cũ
+    FADED = "faded"  # chữ mờ, phai màu
+    DAMAGED = "damaged"  # hư hỏng (rách, mục, ẩm mốc)
+
+
+class DigitisationState(StrEnum):
+    """Where a paper hồ sơ is in the digitisation plan; each step only from the one before."""
+
+    PLANNED = "planned"  # đã đưa vào kế hoạch
+    IN_PROGRESS = "in_progress"  # đang số hóa
+    DONE = "done"  # đã số hóa
+    VERIFIED = "verified"  # đã kiểm tra, nghiệm thu
+
+
 # --- #15 registers and reports ---
 
 
