@@ -110,7 +110,7 @@ def _check_one(path: Path, limits: PageLimits, min_dpi: int, drawings: bool, rep
     except PermissionError as exc:
         report.add("DIG002", name, file=name, reason=exc.strerror or type(exc).__name__)
     except Image.UnidentifiedImageError:
-        report.add("DIG003", name, file=name, format="?")
+        report.add("DIG020", name, file=name)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow signals a truncated or corrupt stream with any of these
         report.add("DIG004", name, file=name, reason=str(exc) or type(exc).__name__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -154,12 +155,25 @@ def _font_factory(font: Path) -> Any:
     return _Factory()
 
 
+def _import_pyhanko_signers() -> Any:
+    """pyHanko's signer module imports cryptography's DSA type, which warns on every import
+    (CryptographyDeprecationWarning) and would print on an operator's console; khoso signs
+    with EC or RSA keys only."""
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        from pyhanko.sign import signers
+    return signers
+
+
 def pyhanko_signer(archive: ArchiveSigner) -> Any:
     from asn1crypto import keys as akeys
     from asn1crypto import x509 as ax509
     from cryptography.hazmat.primitives import serialization as ser
-    from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signers = _import_pyhanko_signers()
 
     cert = ax509.Certificate.load(archive.certificate.public_bytes(ser.Encoding.DER))
     key = akeys.PrivateKeyInfo.load(archive.key.private_bytes(
@@ -175,7 +189,9 @@ def sign_pdfa(source: IO[bytes], output: IO[bytes], *, archive: ArchiveSigner,
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.sign import fields, signers
+
+    signers = _import_pyhanko_signers()
+    from pyhanko.sign import fields
     from pyhanko.stamp import TextStampStyle
 
     class _TimedSigner(signers.PdfSigner):
