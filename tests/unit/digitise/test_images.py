@@ -25,7 +25,10 @@ def page(path: Path, *, dpi: int | None = 200, mode: str = "RGB", size=(400, 560
     return path
 
 
-def refused(pages, limits=PageLimits(), **kw) -> ValidationFailed:
+DEFAULT = PageLimits()
+
+
+def refused(pages, limits=DEFAULT, **kw) -> ValidationFailed:
     with pytest.raises(ValidationFailed) as info:
         check_pages(pages, limits, **kw)
     assert info.value.code == "DIG018"
