@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -155,16 +157,16 @@ def _font_factory(font: Path) -> Any:
     return _Factory()
 
 
-def _import_pyhanko_signers() -> Any:
-    """pyHanko's signer module imports cryptography's DSA type, which warns on every import
+@contextmanager
+def _no_dsa_warning() -> Iterator[None]:
+    """pyHanko's signer module imports cryptography's DSA type, which warns on import
     (CryptographyDeprecationWarning) and would print on an operator's console; khoso signs
     with EC or RSA keys only."""
     from cryptography.utils import CryptographyDeprecationWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        from pyhanko.sign import signers
-    return signers
+        yield
 
 
 def pyhanko_signer(archive: ArchiveSigner) -> Any:
@@ -173,7 +175,8 @@ def pyhanko_signer(archive: ArchiveSigner) -> Any:
     from cryptography.hazmat.primitives import serialization as ser
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    signers = _import_pyhanko_signers()
+    with _no_dsa_warning():
+        from pyhanko.sign import signers
 
     cert = ax509.Certificate.load(archive.certificate.public_bytes(ser.Encoding.DER))
     key = akeys.PrivateKeyInfo.load(archive.key.private_bytes(
@@ -190,8 +193,8 @@ def sign_pdfa(source: IO[bytes], output: IO[bytes], *, archive: ArchiveSigner,
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
 
-    signers = _import_pyhanko_signers()
-    from pyhanko.sign import fields
+    with _no_dsa_warning():
+        from pyhanko.sign import fields, signers
     from pyhanko.stamp import TextStampStyle
 
     class _TimedSigner(signers.PdfSigner):
