@@ -29,8 +29,7 @@ def digitise() -> None:
 @click.pass_obj
 def digitise_pdf_command(obj: Context, images: tuple[Path, ...], out: Path,
                          agency_name: str | None, drawings: bool, as_json: bool) -> None:
-    """Ghép các ảnh trang (TIFF, JPEG, PNG; theo thứ tự đưa vào) thành một tệp PDF/A hai lớp có
-    lớp chữ tiếng Việt và chữ ký số của kho."""
+    """Ghép ảnh trang (TIFF, JPEG, PNG; theo thứ tự) thành một PDF/A hai lớp có chữ ký số."""
     done = digitise_pdf(obj.services, obj.identity, list(images), out,
                         agency_name=agency_name, drawings=drawings)
     times = {"check": done.times.check, "ocr": done.times.ocr, "verify": done.times.verify,
