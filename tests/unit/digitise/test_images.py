@@ -178,3 +178,15 @@ def test_every_problem_of_every_page_is_reported_at_once(tmp_path):
     pages = [page(tmp_path / "p1.png", dpi=100), page(tmp_path / "p2.png", mode="L"),
              page(tmp_path / "p3.png"), page(tmp_path / "p5.png", dpi=None)]
     assert sorted(codes(refused(pages))) == ["DIG005", "DIG006", "DIG007", "DIG011"]
+
+
+def test_a_page_that_asks_to_be_turned_by_exif_is_refused(tmp_path):
+    img = Image.new("RGB", (400, 300), (240, 240, 230))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    img.save(tmp_path / "phone.jpg", dpi=(200, 200), exif=exif)
+    exc = refused([tmp_path / "phone.jpg"])
+    assert codes(exc) == ["DIG021"] and exc.report.issues[0].params["orientation"] == 6
+    exif[0x0112] = 1
+    img.save(tmp_path / "upright.jpg", dpi=(200, 200), exif=exif)
+    assert check_pages([tmp_path / "upright.jpg"], DEFAULT)
