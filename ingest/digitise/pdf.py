@@ -34,7 +34,7 @@ class StageTimes:
 
     check: float
     ocr: float  # img2pdf + ocrmypdf (Tesseract and PDF/A conversion in one tool)
-    verify: float  # siegfried + pdftotext on the PDF/A, and again after signing
+    verify: float  # siegfried + pdftotext on the PDF/A; the signature and siegfried after signing
     sign: float
     total: float
 
@@ -105,6 +105,8 @@ def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
             tools.pop("pyhanko", None)
             _copy(ocr_pdf, signed_pdf)
         t_sign = time.perf_counter()
+        if signer is not None:
+            _check_own_signature(signed_pdf, signer)
         puid = pdfa.identify(signed_pdf)
         if puid != pdfa.PDFA_2B:
             raise Unavailable("DIG032", puid=puid or "?")
@@ -163,6 +165,20 @@ def _sign(source: Path, target: Path, signer: ArchiveSigner, text: stamp_sign.St
             raise
         except Exception as exc:  # noqa: BLE001 - pyHanko's many error types: the archive's fault
             raise Unavailable("DIG034", reason=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_own_signature(path: Path, signer: ArchiveSigner) -> None:
+    """The signature just written validates with the archive's own certificate as the trust
+    anchor and covers the whole file (pyHanko's ``bottom_line`` alone would accept bytes
+    appended after it); else DIG036, and nothing is published."""
+    from ingest.adapters.signatures import PdfSignatureVerifier
+
+    checks = PdfSignatureVerifier([signer.certificate]).verify(path).checks
+    if len(checks) != 1 or not (checks[0].intact and checks[0].valid
+                                and checks[0].covers_entire_file):
+        found = ", ".join(f"intact={c.intact} valid={c.valid} coverage={c.coverage}"
+                          for c in checks) or "no signature"
+        raise Unavailable("DIG036", reason=found)
 
 
 def _copy(source: Path, target: Path) -> None:

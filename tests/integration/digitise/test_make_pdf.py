@@ -212,3 +212,13 @@ def test_a_full_disk_while_writing_leaves_no_partial_file(one_page, archive, mon
     assert info.value.code == "DIG033"
     assert "No space left" in info.value.message("en")
     assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
+
+
+def test_a_signing_key_that_does_not_match_its_certificate_publishes_nothing(one_page, archive):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    wrong = ArchiveSigner(ec.generate_private_key(ec.SECP256R1()), archive.certificate)
+    with pytest.raises(Unavailable) as info:
+        make_pdf([one_page], one_page.parent / "o.pdf", agency_name=AGENCY, signer=wrong)
+    assert info.value.code == "DIG036" and "valid=False" in info.value.message("en")
+    assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
