@@ -22,9 +22,12 @@ from pathlib import Path
 from ingest.digitise import pdfa, stamp_sign
 from ingest.digitise.images import MIN_DPI, PageImage, PageLimits, check_pages
 from preservation.errors import Conflict, KhosoError, Unavailable, ValidationFailed
+from preservation.events import Agent
 from preservation.issues import Issue, Report
 from preservation.signing import ArchiveSigner
 
+_TOOL_NAMES = {"tesseract": "Tesseract OCR", "ocrmypdf": "OCRmyPDF", "img2pdf": "img2pdf",
+               "pyhanko": "pyHanko", "ghostscript": "Ghostscript"}
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 
 
@@ -59,6 +62,14 @@ class DigitisedPdf:
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    def software_agents(self) -> tuple[Agent, ...]:
+        """Each tool that made the file as a PREMIS software agent (for a ``digitization``
+        event), Tesseract with its language data."""
+        return tuple(
+            Agent(f"{tool}-{version}", f"{_TOOL_NAMES.get(tool, tool)} {version}",
+                  note=f"-l {self.ocr_language}" if tool == "tesseract" else None)
+            for tool, version in sorted(self.tools.items()))
 
 
 def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,

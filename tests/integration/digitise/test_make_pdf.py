@@ -129,6 +129,8 @@ def test_the_result_records_tools_times_and_digest(made):
     assert result.page_count == 3 and result.signed and result.signed_at.isoformat() == ISO
     assert {"tesseract", "ocrmypdf", "img2pdf", "pyhanko"} <= set(result.tools)
     assert result.tools["tesseract"].startswith("5.")
+    agents = {a.name.split()[0]: a for a in result.software_agents()}
+    assert agents["Tesseract"].note == "-l vie" and agents["pyHanko"].agent_type == "software"
     assert result.times.ocr > 0 and result.times.sign > 0 and result.times.total >= (
         result.times.ocr + result.times.sign)
     assert result.warnings == ()
