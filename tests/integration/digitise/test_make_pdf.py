@@ -224,3 +224,29 @@ def test_a_signing_key_that_does_not_match_its_certificate_publishes_nothing(one
         make_pdf([one_page], one_page.parent / "o.pdf", agency_name=AGENCY, signer=wrong)
     assert info.value.code == "DIG036" and "valid=False" in info.value.message("en")
     assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_ocr_past_its_time_is_stopped_with_every_child_process(one_page, tmp_path):
+    from ingest.digitise.images import check_pages
+
+    work = tmp_path / "work"
+    work.mkdir()
+    pdfa.assemble(check_pages([one_page], PageLimits()), work / "images.pdf")
+    out = work / "ocr-timeout-probe.pdf"
+    with pytest.raises(Unavailable) as info:
+        pdfa.ocr_to_pdfa(work / "images.pdf", out, jobs=1, page_timeout=60, pages=1,
+                         timeout=3)
+    assert info.value.code == "DIG035" and info.value.transient
+    # ocrmypdf names ``out``; its workers and Tesseract name their files in TMPDIR (``work``)
+    assert _processes_naming(str(work)) == [] and not out.exists()
