@@ -93,6 +93,11 @@ class Settings:
     # --- #15 reports (fields with defaults) ---
 
     # --- #16 digitisation (fields with defaults) ---
+    digitise_jobs: int = 2
+    digitise_max_pages: int = 2000
+    digitise_max_page_pixels: int = 200_000_000
+    digitise_page_timeout: int = 120
+    digitise_font: str = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 
     # --- #16 extraction and queue (fields with defaults) ---
 
@@ -382,6 +387,28 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     # --- #15 reports ---
 
     # --- #16 digitisation ---
+    "DIGITISE_JOBS": (_positive_int, lambda d: str(os.cpu_count() or 1),
+                      Text("Số tiến trình nhận dạng chữ (OCR) chạy song song khi số hóa; mặc định "
+                           "bằng số lõi của máy.",
+                           "OCR processes run in parallel when digitising; by default the "
+                           "machine's core count.")),
+    "DIGITISE_MAX_PAGES": (_positive_int, lambda d: "2000",
+                           Text("Số ảnh trang nhiều nhất trong một tệp PDF/A số hóa.",
+                                "Most page images in one digitised PDF/A.")),
+    "DIGITISE_MAX_PAGE_PIXELS": (_positive_int, lambda d: "200000000",
+                                 Text("Số điểm ảnh lớn nhất của một ảnh trang (chống ảnh giải nén "
+                                      "quá lớn; A0 ở 300 dpi khoảng 140 triệu).",
+                                      "Most pixels in one page image (guards against "
+                                      "decompression bombs; A0 at 300 dpi is about 140 million).")),
+    "DIGITISE_PAGE_TIMEOUT": (_positive_int, lambda d: "120",
+                              Text("Số giây cho phép nhận dạng chữ mỗi trang trước khi bước OCR bị "
+                                   "dừng.",
+                                   "Seconds allowed per page for OCR before the step is stopped.")),
+    "DIGITISE_FONT": (str, lambda d: "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+                      Text("Phông TrueType của dòng chữ ký số (Times New Roman hoặc Liberation "
+                           "Serif cùng kích thước), được nhúng vào PDF/A.",
+                           "TrueType font of the signature text (Times New Roman or its metric "
+                           "twin Liberation Serif), embedded in the PDF/A.")),
 
     # --- #16 extraction and queue ---
 
