@@ -59,7 +59,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DIGITIZATION = "digitization"  # the PREMIS event of making the digital copy of a paper original
+# The PREMIS event of digitising a paper original. The LoC eventType vocabulary, which khoso
+# writes verbatim (``preservation.packaging.premis.EVENT_TYPES``), has no "digitization": its
+# term for producing a digital image of a physical object is "imaging"; the event's detail
+# starts with "digitization" so both words find it.
+DIGITIZATION = "imaging"
 CONFIDENCE_DIGITISED = "02"  # confidenceLevel: Số hóa (TT 05 Phụ lục I)
 IMAGE_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
 SHEET_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -292,7 +296,7 @@ def _event(options: Options, doc: PlannedDocument, result: DigitisedDocument) ->
     for tool, version in result.tools:
         agents.append((Agent(f"{tool}-{version}", f"{tool} {version}"), "software"))
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
-    detail = (f"{result.pages} page image(s) of paper file {options.paper_file_code} "
+    detail = (f"digitization (số hóa): {result.pages} page image(s) of paper file {options.paper_file_code} "
               f"(folder {doc.folder}) -> signed two-layer PDF/A {result.pdf.name}; "
               f"OCR {result.engine}")
     outcome = "; ".join(filter(None, [
@@ -362,7 +366,7 @@ class Digitisation:
     def _refused(self, ctx: IngestContext, report: Report) -> StepResult:
         codes = "; ".join(sorted(report.codes())) or "refused"
         return StepResult.of(report, [Event(DIGITIZATION, Outcome.FAILURE,
-                                            f"hồ sơ {self.options.file_code} not digitised",
+                                            f"digitization of hồ sơ {self.options.file_code} refused",
                                             outcome_detail=codes,
                                             object_identifier=ctx.job_id)])
 

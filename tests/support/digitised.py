@@ -27,12 +27,13 @@ TEXTS: list[list[str]] = [
 
 def render_page(path: Path, text: str, *, dpi: int = 200, mode: str = "RGB",
                 fmt: str | None = None) -> Path:
-    """A page of about 6 x 2.4 inches with ``text`` in 16 pt serif, black on white."""
+    """A page of 6.2 x 3 inches with ``text`` in 16 pt serif, black on white, below the top
+    inch (where the digitising archive's signature goes, top right of the first page)."""
     size = int(16 * dpi / 72)
-    img = Image.new(mode, (int(6.2 * dpi), int(2.4 * dpi)), "white")
+    img = Image.new(mode, (int(6.2 * dpi), int(3 * dpi)), "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.truetype(str(FONT), size)
-    y = int(0.3 * dpi)
+    y = int(1.0 * dpi)
     for line in text.splitlines():
         draw.text((int(0.3 * dpi), y), line, fill="black", font=font)
         y += int(size * 1.6)
