@@ -7,26 +7,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ingest.digitise.images import PageLimits, check_pages
 from ingest.digitise.importer import PAGE_BREAK, DigitisedDocument, Digitiser
+from ingest.digitise.pdf import make_pdf
 from preservation.settings import Settings
 from preservation.signing import load_signer
 
 
-def digitiser(settings: Settings) -> Digitiser:
+class ArchiveDigitiser:
     """Signs with the archive's key (``khoso keys init``); TT 05 Điều 8 khoản 1: the digitising
     archive's name and the signing time show at the top right of the first page."""
-    from ingest.digitise.images import PageLimits
-    from ingest.digitise.pdf import make_pdf
 
-    signer = load_signer(Path(settings.keys_dir))
-    limits = PageLimits(max_pages=settings.digitise_max_pages,
-                        max_page_pixels=settings.digitise_max_page_pixels)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.signer = load_signer(Path(settings.keys_dir))
+        self.limits = PageLimits(max_pages=settings.digitise_max_pages,
+                                 max_page_pixels=settings.digitise_max_page_pixels)
 
-    def run(pages: Sequence[Path], out: Path) -> DigitisedDocument:
-        made = make_pdf(pages, out, agency_name=settings.archive_name, signer=signer,
-                        jobs=settings.digitise_jobs, limits=limits,
-                        font=Path(settings.digitise_font),
-                        page_timeout=settings.digitise_page_timeout)
+    def check(self, pages: Sequence[Path]) -> None:
+        check_pages(list(pages), self.limits)
+
+    def __call__(self, pages: Sequence[Path], out: Path) -> DigitisedDocument:
+        s = self.settings
+        made = make_pdf(pages, out, agency_name=s.archive_name, signer=self.signer,
+                        jobs=s.digitise_jobs, limits=self.limits, font=Path(s.digitise_font),
+                        page_timeout=s.digitise_page_timeout)
         tesseract = made.tools.get("tesseract", "?")
         times = made.times
         return DigitisedDocument(
@@ -38,4 +43,6 @@ def digitiser(settings: Settings) -> Digitiser:
                      "total": round(times.total, 3)},
             signer=made.signer)
 
-    return run
+
+def digitiser(settings: Settings) -> Digitiser:
+    return ArchiveDigitiser(settings)

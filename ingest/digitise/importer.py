@@ -34,8 +34,9 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -47,7 +48,7 @@ from ingest.unpack import unpack
 from preservation.catalog.models import Agency, DocumentOcrText, Package, RecordFile
 from preservation.errors import KhosoError, Unavailable
 from preservation.events import Agent, Event, Outcome
-from preservation.issues import Report
+from preservation.issues import Issue, Report
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.identifiers import FileCode, PaperFileCode, arc_file_code_of
 from preservation.packaging.model import REP1
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The PREMIS event of digitising a paper original. The LoC eventType vocabulary, which khoso
 # writes verbatim (``preservation.packaging.premis.EVENT_TYPES``), has no "digitization": its
@@ -103,9 +105,14 @@ class DigitisedDocument:
     signer: str = ""
 
 
-# (page images in order, the PDF to write) -> the signed PDF/A. Raises KhosoError: a refused
-# page (not transient) or the archive's tools failing (transient, Unavailable).
-Digitiser = Callable[[Sequence[Path], Path], DigitisedDocument]
+class Digitiser(Protocol):
+    """Page images to one signed PDF/A (``ingest.digitise.adapter``). Both raise KhosoError:
+    a refused page (``ValidationFailed``) or the archive's own tools failing (transient)."""
+
+    def check(self, pages: Sequence[Path]) -> None:
+        """Refuse the pages before any OCR runs (cheap: headers and pixels only)."""
+
+    def __call__(self, pages: Sequence[Path], out: Path) -> DigitisedDocument: ...
 
 
 @dataclass(frozen=True)
@@ -309,6 +316,18 @@ def _event(options: Options, doc: PlannedDocument, result: DigitisedDocument) ->
                                "paper_file_code": options.paper_file_code})
 
 
+def _relative(issue: Issue, root: Path) -> Issue:
+    """A page's issue naming the page by its path in the folder, not on the archive's disk."""
+    def rel(value: Any) -> Any:
+        if isinstance(value, str):
+            for base in {str(root), str(root.resolve())}:
+                if value.startswith(f"{base}/"):
+                    return value[len(base) + 1:]
+        return value
+
+    return Issue(issue.code, rel(issue.path), {k: rel(v) for k, v in issue.params.items()})
+
+
 @dataclass
 class Digitisation:
     """One digitisation job's state between its first step and its registration."""
@@ -331,22 +350,18 @@ class Digitisation:
             return self._refused(ctx, report)
         options = dataclasses.replace(self.options,
                                       paper_file_code=plan.hoso["paperFileCode"])
+        for doc in plan.documents:  # every page of every document, before any OCR
+            self._guard(doc, root, report, partial(self.digitiser.check, doc.pages))
+        if not report.ok:
+            return self._refused(ctx, report)
         pdfs = work / "pdf"
         pdfs.mkdir(parents=True)
         made: list[tuple[PlannedDocument, DigitisedDocument]] = []
         for doc in plan.documents:
             out = pdfs / document_name(options.file_code, doc.ordinal)
-            try:
-                made.append((doc, self.digitiser(doc.pages, out)))
-            except KhosoError as exc:
-                if exc.transient:
-                    raise
-                report.add("DIG115", doc.folder, row=doc.row, folder=doc.folder,
-                           reason=f"{exc.code}: {exc.message('en')}")
-                report.extend(i for i in getattr(exc, "report", Report()).issues)
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise Unavailable("DIG114", retry_after=60, document=out.name,
-                                  reason=f"{type(exc).__name__}: {exc}"[:300]) from exc
+            result = self._guard(doc, root, report, partial(self.digitiser, doc.pages, out))
+            if result is not None:
+                made.append((doc, result))
         if not report.ok:
             return self._refused(ctx, report)
         sheet = work / "sheet.json"
@@ -362,6 +377,24 @@ class Digitisation:
         self.texts = {result.pdf.name: result for _, result in made}
         ctx.source = built.out  # the pipeline goes on from ``receive`` with the SIP bag
         return StepResult.of(report, [_event(options, d, r) for d, r in made])
+
+    @staticmethod
+    def _guard(doc: PlannedDocument, root: Path, report: Report,
+               run: Callable[[], T]) -> T | None:
+        """``run``'s result; a refusal of the pages reported (DIG115 and the page's own codes,
+        paths relative to the folder); the archive's own failures raised for a retry."""
+        try:
+            return run()
+        except KhosoError as exc:
+            if exc.transient:
+                raise
+            report.add("DIG115", doc.folder, row=doc.row, folder=doc.folder,
+                       reason=f"{exc.code}: {exc.message('en')}")
+            report.extend(_relative(i, root) for i in getattr(exc, "report", Report()).issues)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise Unavailable("DIG114", retry_after=60, document=doc.folder,
+                              reason=f"{type(exc).__name__}: {exc}"[:300]) from exc
+        return None
 
     def _refused(self, ctx: IngestContext, report: Report) -> StepResult:
         codes = "; ".join(sorted(report.codes())) or "refused"
