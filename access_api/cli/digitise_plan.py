@@ -18,7 +18,7 @@ from ingest.digitise.importer import Options
 @digitise.command("import")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--hoso", "file_code", required=True,
-              help=N_("Mã hồ sơ (fileCode), dạng {mã cơ quan}.{năm}.{số hồ sơ}."))
+              help=N_("Mã hồ sơ (fileCode): mã cơ quan.năm.số hồ sơ, ví dụ H49.64.33.2001.160."))
 @click.option("--fond", "fond_code", required=True, help=N_("Mã phông."))
 @click.option("--paper-code", "paper_file_code",
               help=N_("Mã hồ sơ gốc giấy (paperFileCode), nếu bảng kê chưa ghi."))
