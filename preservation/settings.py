@@ -95,7 +95,7 @@ class Settings:
     # --- #16 digitisation (fields with defaults) ---
     digitise_jobs: int = 2
     digitise_max_pages: int = 2000
-    digitise_max_page_pixels: int = 200_000_000
+    digitise_max_page_pixels: int = 150_000_000
     digitise_page_timeout: int = 120
     digitise_font: str = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 
@@ -395,7 +395,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
     "DIGITISE_MAX_PAGES": (_positive_int, lambda d: "2000",
                            Text("Số ảnh trang nhiều nhất trong một tệp PDF/A số hóa.",
                                 "Most page images in one digitised PDF/A.")),
-    "DIGITISE_MAX_PAGE_PIXELS": (_positive_int, lambda d: "200000000",
+    "DIGITISE_MAX_PAGE_PIXELS": (_positive_int, lambda d: "150000000",
                                  Text("Số điểm ảnh lớn nhất của một ảnh trang (chống ảnh giải nén "
                                       "quá lớn; A0 ở 300 dpi khoảng 140 triệu).",
                                       "Most pixels in one page image (guards against "

@@ -5,6 +5,8 @@ Decisions written down here:
 - Only 24-bit RGB (8 bits per channel) is accepted. TT 05 asks for "colour as the original, bit
   depth ≥ 24-bit": a greyscale (8-bit) or bitonal (1-bit) scan is below 24 bits whatever the
   original looks like, so it is refused (DIG007); a grey original scanned in colour stays grey.
+- A page whose EXIF/TIFF orientation asks a viewer to turn it is refused (DIG021): the PDF page,
+  the OCR and the signature's top-right corner must all see the same upright page.
 - Alpha channels are refused (DIG008): a scan has none and img2pdf cannot embed one losslessly.
 - A page is decoded in full: that is the only way to find a truncated JPEG/PNG/TIFF (DIG004).
   The pixel count is checked from the header before decoding (DIG009), and Pillow's own
@@ -53,10 +55,11 @@ class PageImage:
 class PageLimits:
     min_dpi: int = MIN_DPI
     max_pages: int = 2000
-    max_page_pixels: int = 200_000_000
+    max_page_pixels: int = 150_000_000
 
 
 _NUMBER = re.compile(r"(\d+)$")
+_ORIENTATION = 0x0112  # EXIF/TIFF Orientation: 1 is "as stored"
 
 
 def check_pages(pages: Sequence[Path], limits: PageLimits, *, drawings: bool = False
@@ -110,7 +113,7 @@ def _check_one(path: Path, limits: PageLimits, min_dpi: int, drawings: bool, rep
     except PermissionError as exc:
         report.add("DIG002", name, file=name, reason=exc.strerror or type(exc).__name__)
     except Image.UnidentifiedImageError:
-        report.add("DIG003", name, file=name, format="?")
+        report.add("DIG020", name, file=name)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow signals a truncated or corrupt stream with any of these
         report.add("DIG004", name, file=name, reason=str(exc) or type(exc).__name__)
@@ -144,6 +147,9 @@ def _open_and_check(path: Path, limit: int, min_dpi: int, drawings: bool, report
             report.add("DIG008", name, file=name)
         elif mode != "RGB":
             report.add("DIG007", name, file=name, mode=_describe_mode(mode))
+        orientation = img.getexif().get(_ORIENTATION, 1)
+        if orientation not in (1, None):
+            report.add("DIG021", name, file=name, orientation=orientation)
         dpi = _dpi(img)
         if dpi is None:
             report.add("DIG005", name, file=name)

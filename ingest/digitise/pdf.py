@@ -87,6 +87,7 @@ def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
     t_check = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     when = (signed_at or dt.datetime.now(dt.UTC)).astimezone(stamp_sign.VIETNAM)
+    when = when.replace(microsecond=0)
     with _work_folder(out) as work:
         images_pdf, ocr_pdf, signed_pdf = work / "images.pdf", work / "ocr.pdf", work / "out.pdf"
         pdfa.assemble(checked, images_pdf)
