@@ -144,3 +144,38 @@ def test_a_hostile_zip_is_refused_and_writes_nothing_outside(tmp_path: Path) -> 
     report = Report()
     assert _scans_root(tmp_path / "absent", tmp_path / "work3", report) is None
     assert {i.code for i in report.errors} == {"DIG116"}
+
+
+def test_a_refusal_is_reported_relative_to_the_folder_and_a_tool_failure_is_retried(
+        tmp_path: Path) -> None:
+    from ingest.digitise.importer import Digitisation, PlannedDocument
+    from preservation.errors import KhosoError, Unavailable, ValidationFailed
+    from preservation.issues import Issue
+
+    root = tmp_path / "scan"
+    page = root / "tai-lieu-1" / "001.png"
+    doc = PlannedDocument(3, 1, {}, "tai-lieu-1", (page,))
+
+    def refuse() -> None:
+        raise ValidationFailed(Report([Issue("DIG006", str(page), {
+            "file": str(page), "dpi": "100 x 100", "min_dpi": 200})]), "DIG018")
+
+    report = Report()
+    assert Digitisation._guard(doc, root, report, refuse) is None
+    assert [(i.code, i.path) for i in report.errors] == [("DIG115", "tai-lieu-1"),
+                                                        ("DIG006", "tai-lieu-1/001.png")]
+    assert report.errors[1].params["file"] == "tai-lieu-1/001.png"  # not the archive's disk
+
+    def broken() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(Unavailable) as caught:
+        Digitisation._guard(doc, root, Report(), broken)
+    assert caught.value.code == "DIG114" and caught.value.transient
+
+    def down() -> None:
+        raise Unavailable("DIG030", tool="tesseract", reason="missing")
+
+    with pytest.raises(KhosoError) as again:
+        Digitisation._guard(doc, root, Report(), down)
+    assert again.value.code == "DIG030"
