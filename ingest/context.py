@@ -29,6 +29,8 @@ from preservation.issues import Issue, Report
 from preservation.settings import Settings
 
 if TYPE_CHECKING:  # ingest.aip builds these from a context: type-only, no circle at run time
+    from sqlalchemy.orm import Session
+
     from ingest.aip import BuiltAip, Described
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -141,6 +143,10 @@ class Services:
     occupancy: Callable[[str], Occupancy | None] | None = None
     # (AIP key prefix) -> objects removed: the leftovers of this job's own killed attempt
     purge_own: Callable[[str], int] | None = None
+    # (session, ctx, package id, bag path of each data file -> its document id), inside the
+    # registering transaction before the search index is built: what an ingest of another
+    # origin adds to the catalog (a digitisation's OCR text, ``ingest.digitise.importer``)
+    on_register: Callable[[Session, IngestContext, int, dict[str, int]], None] | None = None
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from celery import Celery
 
 from ingest.context import IngestContext, Services
-from ingest.pipeline import IngestOutcome, run_ingest
+from ingest.pipeline import STEPS, IngestOutcome, run_ingest
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import Job, utcnow
 from preservation.catalog.vocab import JobStatus
@@ -242,6 +242,11 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
         return None
     job, was_dead = taken
     source, actor = Path(job.payload["source"]), job.created_by or "system"
+    steps_of_job = STEPS
+    if (digitise := job.payload.get("digitise")) is not None:
+        # page images of a paper hồ sơ: made into signed PDF/A first, then ingested (#16)
+        from ingest.digitise.importer import prepare
+        steps_of_job, services = prepare(digitise, settings, services)
     if was_dead and services.discard_staged is not None:
         services.discard_staged(job_id)  # a dead attempt's staged copies: gone before we stage
     lease = Lease(catalog, job_id, job.attempts, timeout)
@@ -256,7 +261,7 @@ def run_job(settings: Settings, catalog: Catalog, job_id: str, *, services: Serv
                         job_id, catalog=catalog, actor=actor, progress=ticks,
                         on_step=steps.step, submitted_for=job.payload.get("agency"))
     try:
-        outcome = run_ingest(ctx, catalog)
+        outcome = run_ingest(ctx, catalog, steps_of_job)
         steps.stop()
         discard_source(job)
         return outcome

@@ -127,6 +127,8 @@ def register_aip(ctx: IngestContext, catalog: Catalog) -> int:
         s.flush()
         doc_ids = _insert_documents(s, aip, rf.id if rf else None, pkg.id)
         bitstreams = _insert_bitstreams(s, aip, doc_ids, pkg.id)
+        if ctx.services.on_register is not None:
+            ctx.services.on_register(s, ctx, pkg.id, doc_ids)
         del doc_ids
         search.index_aip(s, aip.objid)  # searchable exactly when the AIP is registered
         # Events name files by their path inside the TT 05 package (the bag's data/ folder).

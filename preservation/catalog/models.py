@@ -1027,6 +1027,18 @@ class DigitisationItem(Base):
 
 
 # --- #16 digitisation (0017) ---
+class DocumentOcrText(Base):
+    """The OCR text of a digitised document (its PDF/A's text layer, per page joined by a form
+    feed): what full-text search indexes (``SearchEntry.ocr_text``) and a reindex reads again."""
+
+    __tablename__ = "document_ocr_text"
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("package.id"), index=True)
+    pages: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(200))  # OCR engine and version
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
 
 
 # --- #16 metadata extraction and the digitisation queue (0018) ---

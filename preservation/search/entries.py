@@ -15,7 +15,14 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from preservation.catalog.models import Agency, Document, Fonds, Package, RecordFile
+from preservation.catalog.models import (
+    Agency,
+    Document,
+    DocumentOcrText,
+    Fonds,
+    Package,
+    RecordFile,
+)
 from preservation.catalog.vocab import AccessMode, PackageKind, PackageStatus
 from preservation.search.fold import index_text
 
@@ -124,17 +131,21 @@ def entries_of(s: Session, aips: Iterable[Aip], chunk: int = 5000) -> Iterator[d
     by_record = {aip.record_file_id: aip for aip in by_package.values() if aip.record_file_id}
     records: dict[int, Any] = {}
     rf_table, doc_table = cast(sa.Table, RecordFile.__table__), cast(sa.Table, Document.__table__)
+    ocr_table = cast(sa.Table, DocumentOcrText.__table__)
     for ids in _batches(list(by_record), 900):
         for rf in s.execute(sa.select(rf_table).where(rf_table.c.id.in_(ids))):
             records[rf.id] = rf
             yield record_entry(by_record[rf.id], rf)
     # Core rows, not ORM objects: no identity map filled with a million documents
     for ids in _batches(list(by_package), 900):
-        query = (sa.select(doc_table).where(doc_table.c.package_id.in_(ids))
+        # a digitised document's OCR text (``DocumentOcrText``) joins its words to body_f
+        query = (sa.select(doc_table, ocr_table.c.text.label("ocr_text"))
+                 .outerjoin(ocr_table, ocr_table.c.document_id == doc_table.c.id)
+                 .where(doc_table.c.package_id.in_(ids))
                  .order_by(doc_table.c.id).execution_options(yield_per=chunk))
         for doc in s.execute(query):
             aip = by_package[doc.package_id]
-            yield document_entry(aip, doc, records.get(doc.record_file_id))
+            yield document_entry(aip, doc, records.get(doc.record_file_id), doc.ocr_text)
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
