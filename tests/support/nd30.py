@@ -31,7 +31,7 @@ FONTS = {
 
 # (cơ quan chủ quản, cơ quan ban hành (lines), its abbreviation in ký hiệu, place, units)
 ORGANS: tuple[tuple[str, tuple[str, ...], str, str, tuple[str, ...]], ...] = (
-    ("", ("ỦY BAN NHÂN DÂN",), "UBND", "Đà Nẵng", ("VP", "KT", "NC")),
+    ("", ("ỦY BAN NHÂN DÂN", "THÀNH PHỐ ĐÀ NẴNG"), "UBND", "Đà Nẵng", ("VP", "KT", "NC")),
     ("UBND TỈNH QUẢNG NAM", ("SỞ NỘI VỤ",), "SNV", "Quảng Nam", ("TCBC", "VP", "CCVC")),
     ("", ("BỘ NỘI VỤ",), "BNV", "Hà Nội", ("VTLT", "TCBC", "CQĐP")),
     ("BỘ NỘI VỤ", ("CỤC VĂN THƯ VÀ LƯU TRỮ", "NHÀ NƯỚC"), "VTLTNN", "Hà Nội", ("NVTW", "VP")),
@@ -75,6 +75,8 @@ TOPICS = ("công tác văn thư, lưu trữ năm {y}", "chuyển đổi số tro
           "kỳ họp thứ mười một Hội đồng nhân dân", "đào tạo, bồi dưỡng cán bộ, công chức",
           "chỉnh lý tài liệu tồn đọng của các phòng ban", "phòng, chống dịch bệnh",
           "kiểm kê tài sản công", "chế độ báo cáo thống kê ngành nội vụ")
+RECIPIENTS = ("Ủy ban nhân dân các huyện, thị xã", "Các sở, ban, ngành thuộc tỉnh",
+              "Trung tâm Lưu trữ lịch sử", "Văn phòng Ủy ban nhân dân tỉnh")
 BODY = ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
         "Căn cứ Luật Lưu trữ ngày 21 tháng 6 năm 2024;",
         "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư;",
@@ -223,6 +225,9 @@ def render(sample: Sample) -> Image.Image:
             centred(part, w // 2, y, font(bold, 13.5))
             y += int(line * 1.05)
         y += line
+    else:
+        centred(f"Kính gửi: {rng.choice(RECIPIENTS)}", w // 2, y, font(regular, 14))
+        y += int(line * 2)
     body = font(regular, 13.5)
     x0 = int(1.2 * dpi)
     for para in rng.sample(BODY, 4):
