@@ -112,6 +112,7 @@ class Settings:
     digitise_font: str = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 
     # --- #16 extraction and queue (fields with defaults) ---
+    extraction_max_text: int = 1_000_000
 
     # --- #16 format migration (fields with defaults) ---
 
@@ -499,6 +500,12 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                            "twin Liberation Serif), embedded in the PDF/A.")),
 
     # --- #16 extraction and queue ---
+    "EXTRACTION_MAX_TEXT": (_positive_int, lambda d: "1000000",
+                            Text("Số ký tự lớn nhất của văn bản gửi kèm yêu cầu bóc tách thông "
+                                 "tin (POST …/extraction); văn bản dài hơn bị từ chối (EXT002).",
+                                 "Most characters of the text sent with a metadata-extraction "
+                                 "request (POST …/extraction); a longer text is refused "
+                                 "(EXT002).")),
 
     # --- #16 format migration ---
 

@@ -1043,5 +1043,38 @@ class DocumentOcrText(Base):
 
 # --- #16 metadata extraction and the digitisation queue (0018) ---
 
+from preservation.catalog.vocab import ExtractionSource, ExtractionStatus  # noqa: E402
+
+
+class ExtractionProposal(Base):
+    """Bóc tách thông tin: the fields khoso read from one văn bản's OCR text (or text sent with
+    the request), each with its confidence and evidence line, and what an archivist made of
+    them. The newest row of a document is its current proposal; a new run supersedes a
+    pending one. ``final`` holds the values confirmed (with ``corrected`` naming the fields the
+    archivist changed) and ``version`` the AIP version the confirmation made, if any."""
+
+    __tablename__ = "extraction_proposal"
+    __table_args__ = (one_of("status", tuple(ExtractionStatus), "status"),
+                      one_of("source", tuple(ExtractionSource), "source"),
+                      Index("ix_extraction_proposal_document", "document_id", "created_at"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    doc_code: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default=ExtractionStatus.PROPOSED.value)
+    source: Mapped[str] = mapped_column(String(4))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    text_chars: Mapped[int] = mapped_column(Integer)
+    extractor: Mapped[str] = mapped_column(String(40))  # rules version, for re-evaluation
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    final: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    corrected: Mapped[list[str] | None] = mapped_column(JSON)
+    objid: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
 
 # --- #16 format migration and the format register (0019) ---

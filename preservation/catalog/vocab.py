@@ -233,5 +233,22 @@ class DigitisationState(StrEnum):
 
 # --- #16 metadata extraction and the digitisation queue ---
 
+class ExtractionStatus(StrEnum):
+    """Where a metadata-extraction proposal stands: proposed by khoso, confirmed as proposed
+    or corrected by an archivist, or superseded by a newer run on the same document."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    CORRECTED = "corrected"
+    SUPERSEDED = "superseded"
+
+
+class ExtractionSource(StrEnum):
+    """Which text a proposal was read from: the document's OCR text in the search index, or
+    text sent with the request."""
+
+    OCR = "ocr"
+    TEXT = "text"
+
 
 # --- #16 format migration and the format register ---
