@@ -134,7 +134,7 @@ def build_services(settings: Settings) -> Services:
         after_reject=_after_reject(settings, storages),
         scanner=ClamdScanner(settings.clamd, timeout=settings.clamd_timeout),
         identifier=isolated_identifier(settings.format_identifier),
-        policy=FormatPolicy.load(),
+        policy=FormatPolicy.load(migrate_on_ingest=settings.migrate_on_ingest),
         pdf_verifier=PdfSignatureVerifier(roots),
         cms_verifier=DetachedCmsVerifier(roots),
         replicate=lambda objects, progress=None: replicate(objects, storages, progress=progress),
