@@ -153,27 +153,35 @@ def queue_migrations(ctx: ServiceContext, identity: Identity, puid: str, *,
 
 def queue_aip(ctx: ServiceContext, actor: str, objid: str, puids: Sequence[str], *,
               send: Callable[[str], str] | None = None) -> str:
-    """The job migrating ``puids`` in ``objid`` (the queued or running one if there is one).
-    OPS007 (503) when the queue cannot be reached; then no job is left behind."""
+    """The job migrating ``puids`` in ``objid``: the queued or running one if there is one (a
+    queued one whose lease ran out, its message lost, is sent again). OPS007 (503) when the
+    queue cannot be reached; then no new job is left behind."""
     timeout = float(ctx.settings.job_visibility_timeout)
+    resend = None
     with ctx.catalog.session() as s:
         for job in s.scalars(sa.select(Job).where(
                 Job.kind == JOB_KIND, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))):
-            if (job.payload or {}).get("objid") == objid:
+            if (job.payload or {}).get("objid") != objid:
+                continue
+            if job.status == JobStatus.RUNNING or (job.lease_until or 0) > time.time():
                 return job.id
-        row = Job(kind=JOB_KIND, status=JobStatus.QUEUED, created_by=actor,
-                  payload={"objid": objid, "puids": sorted(set(puids))},
-                  lease_until=time.time() + timeout)
-        s.add(row)
-        s.flush()
-        job_id = row.id
+            job.lease_until, resend = time.time() + timeout, job.id
+            break
+        if resend is None:
+            row = Job(kind=JOB_KIND, status=JobStatus.QUEUED, created_by=actor,
+                      payload={"objid": objid, "puids": sorted(set(puids))},
+                      lease_until=time.time() + timeout)
+            s.add(row)
+            s.flush()
+        job_id = resend or row.id
     sender = send or (lambda jid: str(make_celery(ctx.settings).send_task(TASK, args=[jid]).id))
     try:
         task_id = sender(job_id)
     except Exception as exc:  # noqa: BLE001 - any broker failure: nothing is queued
         log.warning("could not queue the migration of %s: %s", objid, exc)
-        with ctx.catalog.session() as s:
-            s.execute(sa.delete(Job).where(Job.id == job_id))
+        if resend is None:
+            with ctx.catalog.session() as s:
+                s.execute(sa.delete(Job).where(Job.id == job_id))
         raise Unavailable("OPS007", retry_after=30) from exc
     with ctx.catalog.session() as s:
         s.get_one(Job, job_id).celery_task_id = task_id
