@@ -46,7 +46,7 @@ class Converter(Protocol):
 def refused(name: str, target: MigrationTarget, vi: str, en: str) -> KhosoError:
     """MIG002: this file could not be migrated, and why (both languages)."""
     return KhosoError("MIG002", name, file=name, target=TARGET_NAMES[target],
-                      reason=Text(vi, en))
+                      why=Text(vi, en))
 
 
 def converter_for(target: MigrationTarget, *, timeout: float) -> Converter:

@@ -24,7 +24,7 @@ CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes",
          "access_api.cli.issues", "access_api.cli.jobs", "access_api.cli.submission",
          "access_api.cli.admin", "access_api.cli.aip", "access_api.cli.integrity",
-         "access_api.cli.users", "access_api.cli.search"}
+         "access_api.cli.users", "access_api.cli.search", "access_api.cli.migrate"}
 
 
 def _swept(callback) -> bool:

@@ -318,7 +318,7 @@ def new_migrated_version(settings: Settings, catalog: Catalog, *, planned: Plan,
         or cur.files[m.candidate.source].sha256 != m.candidate.sha256
         or m.candidate.target_path in cur.files for m in migrated)
     if not migrated or stale or cur is None:
-        report.add("MIG006", objid, objid=objid, reason=_STALE if migrated else _NOTHING)
+        report.add("MIG006", objid, objid=objid, why=_STALE if migrated else _NOTHING)
         return VersionOutcome(False, report, objid), []
     try:
         rep = read_mets(_read(cur, read, REP_METS), rep=True)[0]
