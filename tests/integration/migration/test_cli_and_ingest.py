@@ -44,8 +44,8 @@ def test_formats_then_migrate_now_then_nothing_left(khoso: Khoso) -> None:
     held = json.loads(run(khoso, "formats", "--json").output)
     assert {f["puid"]: f["files"] for f in held["formats"]} == {
         "fmt/276": 1, "fmt/11": 1, "fmt/477": 1}
-    again = run(khoso, "migrate", "--puid", "fmt/276", "--dry-run", lang="en")
-    assert "0 AIPs to migrate (0 files), 1 AIPs migrated before" in again.output
+    again = run(khoso, "migrate", "--puid", "fmt/276", "--dry-run")
+    assert "0 AIP cần chuyển đổi (0 tệp), 1 AIP đã chuyển đổi trước đó" in again.output
 
 
 def test_migrate_reports_a_failure_and_exits_1(khoso: Khoso) -> None:
