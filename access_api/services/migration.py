@@ -337,7 +337,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
         failed = result.outcome == MigrationOutcome.FAILED
         row.status = JobStatus.FAILED if failed else JobStatus.SUCCEEDED
         row.finished_at, row.lease_until = utcnow(), None
-        row.result = result.to_dict()
+        row.result = {**result.to_dict(), "issues": result.failed}  # shown by GET /jobs/{id}
         if failed:
             row.error = str(result.failed[0].get("message_en", ""))
     return result

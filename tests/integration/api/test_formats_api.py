@@ -76,6 +76,8 @@ def test_post_migrations_queues_one_job_per_aip_and_skips_a_migrated_one(
     with khoso.catalog.session() as s:
         job = s.get(Job, job_id)
         assert job.status == "succeeded" and job.result["outcome"] == "migrated"
+    shown = client.get(f"/api/v1/jobs/{job_id}", headers=auth).get_json()
+    assert (shown["objid"], shown["state"], shown["issues"]) == (objid, "done", [])
     after = client.post("/api/v1/migrations", json={"puid": "fmt/276"}, headers=auth)
     assert after.get_json()["aips"] == [{"objid": objid, "files": [], "already": [PDF],
                                          "job": None}]
