@@ -29,7 +29,8 @@ from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork, run_operations
 from access_api.services.versions import _reader
 from ingest.adapters.format_policy import FormatPolicy
-from ingest.adapters.formats import FormatIdentifier, make_identifier
+from ingest.adapters.formats import FormatIdentifier
+from ingest.adapters.identify_process import shared as shared_identifier
 from ingest.adapters.migrate import EXPECTED_PUIDS, TARGET_NAMES, converter_for
 from ingest.jobs import Lease, claim
 from preservation import signing
@@ -251,8 +252,9 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
     read = _reader(ctx)
     folder = Path(tempfile.mkdtemp(prefix="khoso-convert-"))
     try:
+        # the process's identification helper, as ingest's: its signatures load once
         done, failed = _convert(ctx, planned, folder, read,
-                                make_identifier(ctx.settings.format_identifier))
+                                shared_identifier(ctx.settings.format_identifier))
         issues = [f.issue.to_dict() for f in failed]
         if not done:
             _failed_only(ctx, identity, objid, failed)
