@@ -45,7 +45,7 @@ from preservation.catalog.vocab import (
     PackageStatus,
 )
 from preservation.errors import Forbidden, KhosoError, NotFound, Unavailable, ValidationFailed
-from preservation.events import REPLICATION, Agent, Event, Outcome
+from preservation.events import Agent
 from preservation.issues import Issue, Noun, Report
 from preservation.jobs import make_celery
 from preservation.packaging.aip import migrated_version as mv
@@ -261,7 +261,7 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
             return AipMigration(objid, MigrationOutcome.FAILED, failed=issues,
                                 already=list(planned.already))
         with UnitOfWork(ctx) as uow:
-            outcome, _ = mv.new_migrated_version(
+            outcome, stored = mv.new_migrated_version(
                 ctx.settings, ctx.catalog, planned=planned, migrated=done, failed=failed,
                 actor=identity.actor,
                 replicate=lambda objects, progress=None: replicate(objects, storages,
@@ -272,12 +272,11 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
             assert outcome.key_prefix is not None and outcome.package_id is not None
             created = uow.session.get(Package, outcome.package_id)
             created_at = iso(created.created_at) if created is not None else None
-            records = [{**event_record(Event(REPLICATION, Outcome.SUCCESS,
-                                             f"key={outcome.key_prefix}",
-                                             object_identifier=objid),
-                                       objid=objid, link_copy=False,
-                                       copy={"location": st.name, "key": outcome.key_prefix}),
-                        "package_created_at": created_at} for st in storages]
+            # the registered replication events themselves (same UUIDs), for a catalog
+            # rebuilt from one location to get them back as they are here
+            records = [{**event_record(e, objid=objid, link_copy=False,
+                                       copy={"location": location, "key": outcome.key_prefix}),
+                        "package_created_at": created_at} for e, location in stored]
             uow.register(AppendEvents(outcome.key_prefix, records))
             uow.register(MirrorAuditLog())
     finally:

@@ -254,6 +254,7 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, bag: _Bag, prefi
         pkg.fonds_id, pkg.agency_id, pkg.critical = old.fonds_id, old.agency_id, False
         pkg.label = old.label
         pkg.total_size, pkg.file_count = size, len(bag.held)
+        rows: dict[str, Bitstream] = {}
         for p, (n, d) in sorted(bag.held.items()):
             m = by_target.get(p)
             puid: str | None
@@ -264,10 +265,11 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, bag: _Bag, prefi
             else:  # metadata khoso wrote: known by construction
                 puid, name = own_format(p) if p.startswith("data/") else (None, None)
                 doc = None
-            s.add(Bitstream(package_id=package_id, path=p, size=n, sha256=d, puid=puid,
-                            format_name=name, document_id=doc, mime=(
-                                "application/pkcs7-signature" if p.endswith(".p7s")
-                                else mime_for(p))))
+            rows[p] = Bitstream(package_id=package_id, path=p, size=n, sha256=d, puid=puid,
+                                format_name=name, document_id=doc, mime=(
+                                    "application/pkcs7-signature" if p.endswith(".p7s")
+                                    else mime_for(p)))
+        s.add_all(rows.values())
         at = utcnow()
         s.add_all(StoredCopy(package_id=package_id, location=r.location, key=prefix,
                              sha256=tag_digest, size=size, stored_at=at, last_check_at=at,
@@ -276,7 +278,9 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, bag: _Bag, prefi
                   for r in replicas)
         s.flush()
         search.index_aip(s, cur.objid)
-        persist_events(s, events, package_id=package_id)
+        # events about a file this version holds point at it, as ingest and a rebuild link them
+        persist_events(s, events, package_id=package_id,
+                       bitstreams={p: b.id for p, b in rows.items()}, bitstream_prefix="data/")
         audit.record(s, actor, "package.migration", "package", cur.objid,
                      version=bag.version, previous=cur.version,
                      migrated={_rel(m.candidate.source): _rel(m.candidate.target_path)
@@ -305,10 +309,12 @@ def record_failures(catalog: Catalog, objid: str, failed: Sequence[NotMigrated],
 def new_migrated_version(settings: Settings, catalog: Catalog, *, planned: Plan,
                          migrated: Sequence[Migrated], failed: Sequence[NotMigrated],
                          actor: str, replicate: Callable[..., list[Any]], signer: Any,
-                         read: Callable[[str], bytes]) -> tuple[VersionOutcome, list[Event]]:
+                         read: Callable[[str], bytes],
+                         ) -> tuple[VersionOutcome, list[tuple[Event, str]]]:
     """Make v(N+1) of ``planned.objid`` holding ``migrated`` (at least one); refuse (MIG006,
     nothing written) when the active version is no longer the planned one or an original
-    changed since. Returns the outcome and the events registered with it."""
+    changed since. Returns the outcome and its replication events with their location, for
+    the caller to mirror beside the AIP."""
     report = Report()
     objid = planned.objid
     with catalog.session() as s:
@@ -345,18 +351,18 @@ def new_migrated_version(settings: Settings, catalog: Catalog, *, planned: Plan,
             digest = _tags(bag, cur, settings, signer)
             replicas = replicate([ObjectToStore(f"{prefix}/{p}", bag.folder / p, d, n)
                                   for p, (n, d) in sorted(bag.held.items())])
-        stored = [Event(REPLICATION, Outcome.SUCCESS,
-                        f"location={r.location}; key={prefix}; objects={r.objects}; "
-                        f"bytes={r.bytes}; every object verified by SHA-256",
-                        object_identifier=objid, agents=((khoso_agent(), "executing program"),))
-                  for r in replicas]
-        _register(catalog, cur, package_id, bag, prefix, digest, replicas, [*events, *stored],
-                  actor, migrated, failed)
+        stored = [(Event(REPLICATION, Outcome.SUCCESS,
+                         f"location={r.location}; key={prefix}; objects={r.objects}; "
+                         f"bytes={r.bytes}; every object verified by SHA-256",
+                         object_identifier=objid, agents=((khoso_agent(), "executing program"),)),
+                   r.location) for r in replicas]
+        _register(catalog, cur, package_id, bag, prefix, digest, replicas,
+                  [*events, *(e for e, _ in stored)], actor, migrated, failed)
     except BaseException:
         _release(catalog, package_id)
         raise
     return (VersionOutcome(True, report, objid, version, package_id, prefix,
-                           tuple(sorted(bag.held))), [*events, *stored])
+                           tuple(sorted(bag.held))), stored)
 
 
 _STALE = Text("phiên bản đang dùng hoặc tệp gốc đã thay đổi trong lúc chuyển đổi",
