@@ -144,7 +144,7 @@ def queue_migrations(ctx: ServiceContext, identity: Identity, puid: str, *,
         planned = mv.plan(ctx.catalog, objid, {puid: target})
         if planned is None:
             continue
-        files = [c.source for c in planned.candidates]
+        files = [c.source for c in (*planned.candidates, *planned.clashes)]
         job = None
         if files and not dry_run:
             job = queue_aip(ctx, identity.actor, objid, [puid], send=send)
@@ -246,7 +246,10 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
     planned = mv.plan(ctx.catalog, objid, wanted)
     if planned is None:
         raise NotFound("GEN002", what=Noun.AIP, key=objid)
-    if not planned.candidates:
+    clashes = [mv.NotMigrated(c, Issue("MIG007", c.source.removeprefix("data/"), {
+        "file": c.source.removeprefix("data/"), "target": c.target_path.removeprefix("data/")}))
+        for c in planned.clashes]
+    if not planned.candidates and not clashes:
         return AipMigration(objid, MigrationOutcome.NOTHING_TO_DO, already=list(planned.already))
     storages = list(ctx.storages.values())
     read = _reader(ctx)
@@ -255,6 +258,7 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
         # the process's identification helper, as ingest's: its signatures load once
         done, failed = _convert(ctx, planned, folder, read,
                                 shared_identifier(ctx.settings.format_identifier))
+        failed = [*clashes, *failed]
         issues = [f.issue.to_dict() for f in failed]
         if not done:
             _failed_only(ctx, identity, objid, failed)

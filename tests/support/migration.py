@@ -40,10 +40,12 @@ def encrypted_pdf(tmp: Path) -> bytes:
     return (tmp / "enc.pdf").read_bytes()
 
 
-def ingest(khoso: Khoso, folder: str = "sip", **contents: bytes) -> tuple[str, Path]:
+def ingest(khoso: Khoso, folder: str = "sip", file_code: str | None = None,
+           **contents: bytes) -> tuple[str, Path]:
     """An AIP of two documents (tai-lieu-1.pdf, tai-lieu-2.png unless ``contents`` says else);
     returns its OBJID and its entity folder relative to a replica."""
-    outcome = khoso.ingest(make_sip(khoso.tmp / folder, contents=contents or None))
+    outcome = khoso.ingest(make_sip(khoso.tmp / folder, contents=contents or None,
+                                    file_code=file_code))
     assert outcome.accepted, outcome.report
     (v1,) = [p for p in khoso.replica("replica1").glob("TTLTNA/*/*/v1")
              if outcome.objid.split(":")[-1] in (p / "data/METS.xml").read_text()]

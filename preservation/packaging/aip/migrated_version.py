@@ -95,6 +95,8 @@ class Plan:
     version: int
     candidates: tuple[Candidate, ...]
     already: tuple[str, ...]  # sources whose migrated file is in the version already
+    # sources whose migrated file's name is taken by a file the agency sent (never overwritten)
+    clashes: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,19 +127,23 @@ def plan(catalog: Catalog, objid: str, targets: Mapping[str, MigrationTarget]) -
         if cur is None:
             return None
         formats = _formats(s, cur)
-    todo, done = [], []
+    todo, done, clashes = [], [], []
     for path, held in sorted(cur.files.items()):
         puid, name = formats.get(path, (None, None))
         if not path.startswith(CONTENT) or puid is None or puid not in targets:
             continue
         target = targets[puid]
         to = migrated_path(path, target)
-        if to in cur.files:
+        candidate = Candidate(path, to, target, held.sha256, held.size, puid, name,
+                              f"{cur.prefixes[held.version]}/{path}", held.version)
+        there = cur.files.get(to)
+        if there is None:
+            todo.append(candidate)
+        elif there.version > held.version:  # a later version added it: a migration did
             done.append(path)
-            continue
-        todo.append(Candidate(path, to, target, held.sha256, held.size, puid, name,
-                              f"{cur.prefixes[held.version]}/{path}", held.version))
-    return Plan(objid, cur.version, tuple(todo), tuple(done))
+        else:  # the agency sent a file of that name with the original
+            clashes.append(candidate)
+    return Plan(objid, cur.version, tuple(todo), tuple(done), tuple(clashes))
 
 
 def read_verified(c: Candidate, read: Callable[[str], bytes]) -> bytes:

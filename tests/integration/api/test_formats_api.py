@@ -98,3 +98,16 @@ def test_a_puid_the_archive_cannot_migrate_is_refused_with_its_code(khoso: Khoso
     with khoso.catalog.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Job).where(
             Job.kind == "migration")) == 0
+
+
+def test_a_bad_register_query_is_a_422_and_a_strange_fonds_just_matches_nothing(
+        khoso: Khoso) -> None:
+    ingest(khoso)
+    client, auth = _client(khoso)
+    for query in ("at_risk=maybe", "fonds=", f"fonds={'P' * 26}", "page=1", "puid=fmt/1"):
+        resp = client.get(f"/api/v1/formats?{query}", headers=auth)
+        assert resp.status_code == 422, (query, resp.get_json())
+        assert resp.get_json()["code"].startswith("API"), resp.get_json()
+    for fonds in ("P623' OR '1'='1", "../P623", "%", "P_23"):
+        resp = client.get("/api/v1/formats", query_string={"fonds": fonds}, headers=auth)
+        assert resp.status_code == 200 and resp.get_json()["formats"] == [], fonds

@@ -160,3 +160,20 @@ def test_only_officers_migrate_and_an_unknown_aip_is_404(khoso: Khoso) -> None:
         migration.migrate_aip(ctx, OFFICER,
                               "urn:P623:uuid-00000000-0000-0000-0000-000000000000")
     assert err.value.code == "GEN002"
+
+
+def test_a_name_the_agency_already_used_is_never_overwritten(khoso: Khoso) -> None:
+    """The agency sent ``tai-lieu-1.pdfa-2b.pdf`` beside ``tai-lieu-1.pdf`` (as the catalog
+    records v1): that name is not a migration, so the PDF is refused (MIG007), not skipped."""
+    objid, entity = ingest(khoso)
+    with khoso.catalog.session() as s:
+        v1 = s.scalars(sa.select(Package).where(Package.objid == objid)).one()
+        s.add(Bitstream(package_id=v1.id, path=PDFA, size=1, sha256="0" * 64, puid="fmt/477",
+                        mime="application/pdf"))
+
+    result = migration.migrate_aip(context(khoso), OFFICER, objid, ["fmt/276"])
+
+    assert result.outcome == MigrationOutcome.FAILED and result.already == []
+    assert [i["code"] for i in result.failed] == ["MIG007"]
+    assert "tai-lieu-1.pdfa-2b.pdf" in result.failed[0]["message"]
+    assert not (khoso.replica("replica1") / entity / "v2").exists()
