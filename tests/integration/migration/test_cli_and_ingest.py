@@ -41,6 +41,11 @@ def test_formats_then_migrate_now_then_nothing_left(khoso: Khoso) -> None:
     (result,) = json.loads(done.output)["results"]
     assert result["outcome"] == "migrated" and result["migrated"] == {PDF: PDFA}
 
+    shown = json.loads(run(khoso, "aip", "show", objid, "--json").output)
+    assert [(v["version"], v["status"]) for v in shown["versions"]] == [
+        (1, "superseded"), (2, "active")]
+    assert any((e["type"], e["outcome"], e["version"]) == ("migration", "success", 2)
+               for e in shown["timeline"])
     held = json.loads(run(khoso, "formats", "--json").output)
     assert {f["puid"]: f["files"] for f in held["formats"]} == {
         "fmt/276": 1, "fmt/11": 1, "fmt/477": 1}
