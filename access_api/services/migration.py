@@ -13,6 +13,7 @@ is the archive's fault: nothing is written and the job is retried.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
@@ -49,6 +50,7 @@ from preservation.events import Agent
 from preservation.issues import Issue, Noun, Report
 from preservation.jobs import make_celery
 from preservation.packaging.aip import migrated_version as mv
+from storage.errors import StorageError
 from storage.replication import replicate
 from storage.sidecar import event_record, iso
 
@@ -204,8 +206,37 @@ def after_ingest(ctx: ServiceContext, objid: str, puids: Iterable[str | None], *
 
 # -- one AIP ----------------------------------------------------------------------------------
 
+def _fetch(ctx: ServiceContext, c: mv.Candidate, dest: Path) -> None:
+    """The original streamed to ``dest`` from the first location whose copy has the SHA-256
+    the catalog recorded (a bad copy is passed over, as the audit will find it); VER009 when
+    none has, transient when every location failed for a reason retrying may cure."""
+    reasons: list[str] = []
+    transient = True
+    for storage in ctx.storages.values():
+        digest = hashlib.sha256()
+        try:
+            with storage.open(c.key) as f, open(dest, "wb") as out:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except StorageError as exc:
+            transient = transient and exc.transient
+            reasons.append(f"{storage.name}: {exc.code}")
+            continue
+        if digest.hexdigest() == c.sha256:
+            return
+        transient = False
+        reasons.append(f"{storage.name}: SHA-256 mismatch")
+    error = KhosoError("VER009", c.source, version=c.version,
+                       reason="; ".join(reasons) or "no storage location")
+    if transient and reasons:
+        raise Unavailable("VER009", c.source, version=c.version,
+                          reason="; ".join(reasons)) from error
+    raise error
+
+
 def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
-             read: Callable[[str], bytes], identifier: FormatIdentifier,
+             identifier: FormatIdentifier,
              ) -> tuple[list[mv.Migrated], list[mv.NotMigrated]]:
     done: list[mv.Migrated] = []
     failed: list[mv.NotMigrated] = []
@@ -213,7 +244,7 @@ def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
         name = c.source.removeprefix("data/")
         source = folder / f"{i}-source{Path(c.source).suffix}"
         out = folder / f"{i}-migrated{Path(c.target_path).suffix}"
-        source.write_bytes(mv.read_verified(c, read))  # VER009 when no copy is intact
+        _fetch(ctx, c, source)
         converter = converter_for(c.target, timeout=float(ctx.settings.migration_timeout))
         try:
             run = converter.convert(source, out, name=name)
@@ -256,7 +287,7 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
     folder = Path(tempfile.mkdtemp(prefix="khoso-convert-"))
     try:
         # the process's identification helper, as ingest's: its signatures load once
-        done, failed = _convert(ctx, planned, folder, read,
+        done, failed = _convert(ctx, planned, folder,
                                 shared_identifier(ctx.settings.format_identifier))
         failed = [*clashes, *failed]
         issues = [f.issue.to_dict() for f in failed]

@@ -21,7 +21,6 @@ nothing) → one transaction. Files that could not be migrated are recorded as f
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -144,20 +143,6 @@ def plan(catalog: Catalog, objid: str, targets: Mapping[str, MigrationTarget]) -
         else:  # the agency sent a file of that name with the original
             clashes.append(candidate)
     return Plan(objid, cur.version, tuple(todo), tuple(done), tuple(clashes))
-
-
-def read_verified(c: Candidate, read: Callable[[str], bytes]) -> bytes:
-    """The original's bytes, believed only with the SHA-256 the catalog recorded (VER009)."""
-    try:
-        data = read(c.key)
-    except KhosoError as exc:
-        if exc.transient:
-            raise
-        raise KhosoError("VER009", c.source, version=c.version,
-                         reason=str(exc).splitlines()[0][:200]) from None
-    if hashlib.sha256(data).hexdigest() != c.sha256:
-        raise KhosoError("VER009", c.source, version=c.version, reason="SHA-256 mismatch")
-    return data
 
 
 def _formats(s: Session, cur: _Current) -> dict[str, tuple[str | None, str | None]]:

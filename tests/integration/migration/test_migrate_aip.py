@@ -14,7 +14,7 @@ from access_api.services import migration
 from access_api.services.base import Identity
 from preservation.catalog.models import AuditEntry, Bitstream, Package, PremisEvent
 from preservation.catalog.vocab import MigrationOutcome
-from preservation.errors import Forbidden, NotFound
+from preservation.errors import Forbidden, KhosoError, NotFound
 from preservation.packaging.read import read_mets
 from preservation.packaging.validate import validate_mets, validate_premis
 from tests.support.khoso import Khoso
@@ -177,3 +177,26 @@ def test_a_name_the_agency_already_used_is_never_overwritten(khoso: Khoso) -> No
     assert [i["code"] for i in result.failed] == ["MIG007"]
     assert "tai-lieu-1.pdfa-2b.pdf" in result.failed[0]["message"]
     assert not (khoso.replica("replica1") / entity / "v2").exists()
+
+
+def test_a_damaged_copy_is_passed_over_and_no_good_copy_refuses(khoso: Khoso) -> None:
+    objid, entity = ingest(khoso)
+    damaged = khoso.replica("replica1") / entity / "v1" / PDF
+    good = damaged.read_bytes()
+    damaged.chmod(0o644)
+    damaged.write_bytes(good.replace(b"Quy", b"Qxy", 1))
+    assert damaged.read_bytes() != good and len(damaged.read_bytes()) == len(good)
+
+    result = migration.migrate_aip(context(khoso), OFFICER, objid)  # from replica2
+
+    assert result.outcome == MigrationOutcome.MIGRATED
+    other, entity2 = ingest(khoso, "sip2", file_code="H49.64.33.2001.161")
+    for name in REPLICAS:
+        copy = khoso.replica(name) / entity2 / "v1" / PDF
+        copy.chmod(0o644)
+        copy.write_bytes(b"%PDF-1.7 not what was stored")
+    with pytest.raises(KhosoError) as err:
+        migration.migrate_aip(context(khoso), OFFICER, other)
+    assert err.value.code == "VER009" and not err.value.transient
+    assert "SHA-256" in err.value.message("en")
+    assert not (khoso.replica("replica1") / entity2 / "v2").exists()
