@@ -115,6 +115,8 @@ class Settings:
     extraction_max_text: int = 1_000_000
 
     # --- #16 format migration (fields with defaults) ---
+    migrate_on_ingest: str = "off"
+    migration_timeout: int = 600
 
 
     @property
@@ -508,6 +510,20 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Callable[[Path], str], Text]] = {
                                  "(EXT002).")),
 
     # --- #16 format migration ---
+    "MIGRATE_ON_INGEST": (_choice("off", "queue"), lambda d: "off",
+                          Text("Tệp được tiếp nhận với cảnh báo FMT005 mà kho chuyển đổi được "
+                               "(PDF thường sang PDF/A-2b, GIF 87a sang TIFF): off = chỉ chuyển "
+                               "đổi khi cán bộ bảo quản chạy khoso migrate hoặc gọi API; queue = "
+                               "xếp một công việc chuyển đổi cho gói AIP ngay sau khi lưu.",
+                               "Files ingested with FMT005 that the archive can migrate (plain "
+                               "PDF to PDF/A-2b, GIF 87a to TIFF): off = migrated only when a "
+                               "preservation officer runs khoso migrate or calls the API; queue "
+                               "= a migration job is queued for the AIP once it is stored.")),
+    "MIGRATION_TIMEOUT": (_positive_int, lambda d: "600",
+                          Text("Số giây tối đa Ghostscript được chạy để chuyển một tệp PDF "
+                               "sang PDF/A; quá hạn thì tệp đó không được chuyển đổi.",
+                               "Longest time (seconds) Ghostscript may run to convert one PDF "
+                               "to PDF/A; past it the file is not migrated.")),
 
 }
 _DATA_DIR_DOC = Text("Thư mục dữ liệu của kho (danh mục, bản sao, clamd, hàng đợi công việc).",

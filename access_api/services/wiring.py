@@ -78,7 +78,22 @@ def _after_register(settings: Settings,
         run_operations(_context(settings, catalog, storages), [
             MirrorFonds(aip.fond_code), *agency,
             AppendEvents(aip.key_prefix, records), MirrorAuditLog()])
+        _migrate_after_ingest(_context(settings, catalog, storages), aip.objid,
+                              [f.format.puid for f in ctx.files.values() if f.format])
     return after_register
+
+
+def _migrate_after_ingest(ctx: ServiceContext, objid: str, puids: list[str | None]) -> None:
+    """KHOSO_MIGRATE_ON_INGEST=queue: the AIP's migration job, as FMT005 told the agency. The
+    AIP is stored whatever happens here: a queue that cannot be reached is logged, and an
+    officer can still run ``khoso migrate``."""
+    from access_api.services import migration
+
+    try:
+        migration.after_ingest(ctx, objid, puids)
+    except KhosoError as exc:
+        logging.getLogger(__name__).error("could not queue the migration of %s: [%s] %s",
+                                          objid, exc.code, exc.message("en"))
 
 
 def _after_reject(settings: Settings, storages: list[Storage]
@@ -135,7 +150,7 @@ def build_services(settings: Settings) -> Services:
         after_reject=_after_reject(settings, storages),
         scanner=ClamdScanner(settings.clamd, timeout=settings.clamd_timeout),
         identifier=isolated_identifier(settings.format_identifier),
-        policy=FormatPolicy.load(),
+        policy=FormatPolicy.load(migrate_on_ingest=settings.migrate_on_ingest),
         pdf_verifier=PdfSignatureVerifier(roots),
         cms_verifier=DetachedCmsVerifier(roots),
         replicate=lambda objects, progress=None: replicate(objects, storages, progress=progress),
@@ -179,6 +194,32 @@ def register_transfer_warnings(app: Celery, settings: Settings) -> None:
     app.conf.beat_schedule = {**(app.conf.beat_schedule or {}),
                               "khoso-transfer-warnings": {"task": transfers.WARN_TASK,
                                                           "schedule": 86400}}
+    register_migration(app, settings)
+
+
+def register_migration(app: Celery, settings: Settings) -> None:
+    """One AIP's format migration (``access_api.services.migration.run_job``) per job."""
+    from access_api.services import migration
+
+    catalog = Catalog(settings.database_url)
+
+    def migration_task(task: Any, job_id: str) -> dict[str, Any] | None:
+        ctx = ServiceContext(settings, catalog, build_storages(settings))
+        try:
+            done = migration.run_job(ctx, job_id)
+        except KhosoError as exc:
+            if exc.transient:  # a tool or a location missing: the archive's fault, retried
+                raise task.retry(countdown=retry_delay(task.request.retries)) from exc
+            logging.getLogger(__name__).error("migration job %s failed: [%s] %s", job_id,
+                                              exc.code, exc.message("en"))
+            return None
+        except Exception:  # recorded on its job
+            logging.getLogger(__name__).exception("migration job %s failed", job_id)
+            return None
+        return None if done is None else done.to_dict()
+
+    app.task(name=migration.TASK, bind=True, shared=False, acks_late=True,
+             reject_on_worker_lost=True, max_retries=None)(migration_task)
 
 
 def register_dip(app: Celery, settings: Settings) -> None:

@@ -1078,3 +1078,7 @@ class ExtractionProposal(Base):
 
 
 # --- #16 format migration and the format register (0019) ---
+
+# The format register (``GET /api/v1/formats``) and ``khoso migrate --puid`` find files by
+# PRONOM identifier: without it, both read every bitstream row of the catalog.
+Index("ix_bitstream_puid", Bitstream.puid, Bitstream.package_id)

@@ -252,3 +252,26 @@ class ExtractionSource(StrEnum):
 
 
 # --- #16 format migration and the format register ---
+
+class MigrateOnIngest(StrEnum):
+    """``KHOSO_MIGRATE_ON_INGEST``: what happens to a file ingested with FMT005 that khoso can
+    migrate. ``off``: nothing until an officer runs ``khoso migrate`` / the API; ``queue``: a
+    migration job is queued for the AIP once it is stored."""
+
+    OFF = "off"
+    QUEUE = "queue"
+
+
+class MigrationTarget(StrEnum):
+    """The preservation formats khoso migrates to (the ``migrate_to`` of a format-policy rule)."""
+
+    PDFA_2B = "pdfa-2b"
+    TIFF = "tiff"
+
+
+class MigrationOutcome(StrEnum):
+    """What one AIP's migration job did."""
+
+    MIGRATED = "migrated"  # a new version holds the migrated files
+    NOTHING_TO_DO = "nothing_to_do"  # every file of those formats is migrated already
+    FAILED = "failed"  # no file could be migrated; the AIP is as it was

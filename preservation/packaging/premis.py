@@ -96,6 +96,18 @@ def _pair(wrapper: str, prefix: str, type_: str, value: str, role: tuple[str, st
             f"<{prefix}Value>{_text(value)}</{prefix}Value>{extra}</{wrapper}>")
 
 
+@dataclass(frozen=True)
+class Relationship:
+    """A PREMIS ``relationship`` of an object, e.g. a migrated file's ``derivation`` /
+    ``has source`` to its original, with the event that made it."""
+
+    type: str
+    sub_type: str
+    object_type: str
+    object_value: str
+    event_uuid: str | None = None
+
+
 class PremisWriter:
     """``with PremisWriter(out) as w: w.object(...); w.event(...); w.agent(...)``.
 
@@ -161,7 +173,8 @@ class PremisWriter:
                original_name: str | None = None, signatures: Iterable[Signature] = (),
                storage_location: str | None = None, storage_location_type: str = "URI",
                storage_medium: str | None = None, xml_id: str | None = None,
-               linking_events: Iterable[tuple[str, str]] = ()) -> None:
+               linking_events: Iterable[tuple[str, str]] = (),
+               relationships: Iterable[Relationship] = ()) -> None:
         """One ``object``. A ``file`` needs a format (``format_name`` and/or ``puid``);
         characteristics and signatures are refused on other categories rather than dropped."""
         if not self._open:
@@ -198,6 +211,14 @@ class PremisWriter:
                       _leaf("signatureMethod", sig.method), _leaf("signatureValue", sig.value),
                       _leaf("signatureValidationRules", sig.validation_rules),
                       "</signature></signatureInformation>"]
+        for rel in relationships:
+            parts += ["<relationship>", _leaf("relationshipType", rel.type),
+                      _leaf("relationshipSubType", rel.sub_type),
+                      _pair("relatedObjectIdentifier", "relatedObjectIdentifier",
+                            rel.object_type, rel.object_value),
+                      _pair("relatedEventIdentifier", "relatedEventIdentifier", "UUID",
+                            rel.event_uuid) if rel.event_uuid else "",
+                      "</relationship>"]
         for type_, value in linking_events:
             parts.append(_pair("linkingEventIdentifier", "linkingEventIdentifier", type_, value))
         parts.append("</object>")

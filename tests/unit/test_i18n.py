@@ -30,6 +30,7 @@ SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes"
          "access_api.cli.users", "access_api.cli.search", "access_api.cli.repository"}
          "access_api.cli.users", "access_api.cli.search",
          "access_api.cli.digitise", "access_api.cli.digitise_plan"}
+         "access_api.cli.users", "access_api.cli.search", "access_api.cli.migrate"}
 
 
 def _swept(callback) -> bool:

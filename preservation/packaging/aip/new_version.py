@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -271,6 +271,20 @@ class _Bag:
         if path.startswith("data/"):
             self.logical[path] = _Held(self.version, len(data), digest, mime_for(path), now())
 
+    def copy(self, path: str, source: Path, mime: str) -> tuple[int, str]:
+        """A file made elsewhere (a migrated file), hashed as it is copied in."""
+        target = self.folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        with open(source, "rb") as src, open(target, "wb") as out:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        self.held[path] = (size, digest.hexdigest())
+        self.logical[path] = _Held(self.version, size, digest.hexdigest(), mime, now())
+        return size, digest.hexdigest()
+
     def entry(self, path: str) -> FileEntry:
         h = self.logical[path]
         return FileEntry(path.removeprefix("data/"), h.size, h.sha256, h.mime, h.created)
@@ -286,12 +300,19 @@ def _premis(event: Event, objid: str) -> bytes:
     return out.getvalue()
 
 
-def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis: str,
-          settings: Settings) -> None:
+def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, label: str, premis: str,
+          settings: Settings, derived: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Both METS of the new version from rep1's METS of version N. ``derived`` maps a data
+    file (``data/…``) to files made from it (a migration): each is listed right after its
+    source, in the same document's ``MetadataLink/File`` div."""
     created = now()
-    label = str(changes.package.values.get("title") or cur.label or cur.objid)
+    derived = derived or {}
+
+    def with_derived(path: str) -> list[FileEntry]:
+        return [bag.entry(p) for p in (f"data/{path}", *derived.get(f"data/{path}", ()))]
+
     documents = [DocumentEntry(bag.entry(f"data/{d.ead.path}"),
-                               tuple(bag.entry(f"data/{f.path}") for f in d.files if f.path),
+                               tuple(e for f in d.files if f.path for e in with_derived(f.path)),
                                dmd_id=d.dmd_id)
                  for d in rep.documents if d.ead and d.ead.path]
     agency = next((a.name for a in rep.agents if a.type == "ORGANIZATION" and a.name),
@@ -308,8 +329,9 @@ def _mets(bag: _Bag, cur: _Current, rep: MetsDocument, changes: _Changes, premis
                    documents=documents, label=label,
                    premis=bag.entry(f"data/{rep.premis.path}") if rep.premis else None,
                    documentation=listed(DOCUMENTATION[1]), other_metadata=listed(OTHER_METADATA[1]),
-                   loose=[bag.entry(f"data/{f.path}") for i, f in rep.files.items()
-                          if f.path and f.group in ("Data", "Holeyfile") and i not in linked])
+                   loose=[e for i, f in rep.files.items()
+                          if f.path and f.group in ("Data", "Holeyfile") and i not in linked
+                          for e in with_derived(f.path)])
     bag.write(REP_METS, out.getvalue())
     out = io.BytesIO()
     write_root_mets(out, objid=cur.objid, label=label, package_type=PackageKind.AIP,
@@ -483,7 +505,9 @@ def new_metadata_version(settings: Settings, catalog: Catalog, *, objid: str,
                 bag.write(path, data)
             premis = f"data/metadata/preservation/PREMIS_v{version}.xml"
             bag.write(premis, _premis(event, objid))
-            _mets(bag, cur, rep, changes, premis, settings)
+            _mets(bag, cur, rep,
+                  str(changes.package.values.get("title") or cur.label or cur.objid), premis,
+                  settings)
             digest = _tags(bag, cur, settings, signer)
             replicas = replicate([ObjectToStore(f"{prefix}/{p}", bag.folder / p, d, n)
                                   for p, (n, d) in sorted(bag.held.items())])

@@ -1,9 +1,13 @@
-"""format_migration: reserved for #16 format migration and the format register (a no-op until its work lands)
+"""format_migration: the format register and format migration find files by PRONOM identifier
+(``ix_bitstream_puid``). Migrations are recorded as AIP versions, PREMIS events and jobs, which
+need no table of their own.
 
 Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 12:45:00
 """
+
+from alembic import op
 
 revision = "0019"
 down_revision = "0018"
@@ -12,8 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_bitstream_puid", "bitstream", ["puid", "package_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_bitstream_puid", table_name="bitstream")
