@@ -46,9 +46,9 @@ from preservation.catalog.vocab import (
     PackageContent,
     PackageKind,
     PackageStatus,
+    PaperCondition,
     TransferDelivery,
     TransferStatus,
-    PaperCondition,
 )
 from preservation.events import Outcome, new_uuid
 

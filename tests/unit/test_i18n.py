@@ -21,16 +21,12 @@ PO = ROOT / "access_api" / "locale" / "en" / "LC_MESSAGES" / "khoso.po"
 CLICK_PO = ROOT / "access_api" / "locale" / "vi" / "LC_MESSAGES" / "click.po"
 # Command modules whose help texts are Vietnamese msgids; the integrator adds each module here
 # as it moves onto access_api.i18n.
-SWEPT = {"access_api.cli.base", "access_api.cli.runtime", "access_api.cli.codes",
-         "access_api.cli.issues", "access_api.cli.jobs", "access_api.cli.submission",
-         "access_api.cli.admin", "access_api.cli.aip", "access_api.cli.integrity",
-         "access_api.cli.users", "access_api.cli.search", "access_api.cli.reports"}
-         "access_api.cli.users", "access_api.cli.search", "access_api.cli.disposal"}
-         "access_api.cli.users", "access_api.cli.search", "access_api.cli.transfer"}
-         "access_api.cli.users", "access_api.cli.search", "access_api.cli.repository"}
-         "access_api.cli.users", "access_api.cli.search",
-         "access_api.cli.digitise", "access_api.cli.digitise_plan"}
-         "access_api.cli.users", "access_api.cli.search", "access_api.cli.migrate"}
+SWEPT = {"access_api.cli.admin", "access_api.cli.aip", "access_api.cli.base",
+         "access_api.cli.codes", "access_api.cli.digitise", "access_api.cli.digitise_plan",
+         "access_api.cli.disposal", "access_api.cli.integrity", "access_api.cli.issues",
+         "access_api.cli.jobs", "access_api.cli.migrate", "access_api.cli.reports",
+         "access_api.cli.repository", "access_api.cli.runtime", "access_api.cli.search",
+         "access_api.cli.submission", "access_api.cli.transfer", "access_api.cli.users"}
 
 
 def _swept(callback) -> bool:
