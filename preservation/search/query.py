@@ -8,12 +8,14 @@ an entry the caller may not see counts in no total and no facet.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler as Compiled
 
 from preservation.search import rank
 from preservation.search.backend import ENTRY, Match, backend_for
@@ -139,22 +141,41 @@ def _candidates(s: Session, query: SearchQuery, words: Sequence[str], *,
     return select if limit is None else select.limit(limit)
 
 
-def _sample(s: Session, query: SearchQuery, words: Sequence[str], rows: list[Any]
-            ) -> tuple[list[Any], list[float]]:
+def _rows(s: Session, statement: sa.Select[Any] | Compiled,
+          values: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """``statement``'s rows as plain tuples, fetched by the driver in one call: going through
+    SQLAlchemy's result row by row cost as much as the search itself (2026-12-07, 2,000
+    sampled rows: 10 ms)."""
+    conn = s.connection()
+    compiled = statement if isinstance(statement, Compiled) else statement.compile(
+        dialect=conn.dialect)
+    state = compiled.construct_expanded_state(values)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if state.positiontup is not None:
+            cursor.execute(state.statement, state.positional_parameters)
+        else:
+            cursor.execute(state.statement, state.parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _sample(s: Session, query: SearchQuery, words: Sequence[str], rows: list[tuple[Any, ...]]
+            ) -> list[tuple[list[tuple[Any, ...]], float]]:
     """Past ``EXACT_LIMIT`` (``rows``: the first matches in id order): up to ``PER_BLOCK``
     matches from each of ``BLOCKS`` id ranges spread evenly over the index, each sized to hold
-    about half that by the density the first matches show; and each sampled row's weight,
-    the matches it stands for (its stride over what its range's reading covered)."""
+    about half that by the density the first matches show; each range's rows with their
+    weight, the matches each stands for (its stride over what the range's reading covered)."""
     c = ENTRY.c
     low = s.scalar(sa.select(sa.func.min(c.id)))
     high = s.scalar(sa.select(sa.func.max(c.id)))
-    density = len(rows) / max(1, rows[-1].id - low + 1)  # matches per id
+    density = len(rows) / max(1, rows[-1][0] - low + 1)  # matches per id
     stride = (high - low + 1) / BLOCKS
     width = max(1, min(int(stride), int(PER_BLOCK / 2 / max(density, 1e-9))))
-    block = _candidates(s, query, words, within=(sa.bindparam("lo"), sa.bindparam("hi")),
-                        limit=PER_BLOCK)
-    sample: list[Any] = []
-    weights: list[float] = []
+    block = _candidates(s, query, words, within=(sa.bindparam("lo", 0), sa.bindparam("hi", 0)),
+                        limit=PER_BLOCK).compile(dialect=s.get_bind().dialect)
+    out = []
     for i in range(BLOCKS):
         # each range placed at a fixed pseudo-random point of its stride: evenly spaced ranges
         # could fall in step with a period of the data (every other hồ sơ, say) and see one
@@ -162,23 +183,22 @@ def _sample(s: Session, query: SearchQuery, words: Sequence[str], rows: list[Any
         slack = max(0, int(stride) - width)
         start = low + int(i * stride) + (i * 2654435761 + 97) % 1009 * slack // 1009
         end = min(high, start + width - 1)
-        got = list(s.execute(block, {"lo": start, "hi": end}))
-        covered = (got[-1].id if len(got) == PER_BLOCK else end) - start + 1
-        sample += got
-        weights += [stride / covered] * len(got)
-    return sample, weights
+        got = _rows(s, block, {"lo": start, "hi": end})
+        covered = (got[-1][0] if len(got) == PER_BLOCK else end) - start + 1
+        out.append((got, stride / covered))
+    return out
 
 
-def _facets(rows: Sequence[Any], weights: Sequence[float] | None
+def _facets(blocks: Sequence[tuple[Sequence[tuple[Any, ...]], float]]
             ) -> dict[str, dict[str, int]]:
+    """Counts by facet value (columns 1.. of each row), each block's scaled by its weight."""
     counts: dict[str, dict[str, float]] = {f: {} for f in FACETS}
-    for n, row in enumerate(rows):
-        w = 1.0 if weights is None else weights[n]
-        for f in FACETS:
-            value = getattr(row, f)
-            if value is not None:
-                key = str(value)
-                counts[f][key] = counts[f].get(key, 0) + w
+    for rows, weight in blocks:
+        for n, f in enumerate(FACETS, 1):
+            for value, k in Counter(row[n] for row in rows).items():
+                if value is not None:
+                    key = str(value)
+                    counts[f][key] = counts[f].get(key, 0) + k * weight
     return {f: {k: max(1, round(n)) for k, n in v.items()} for f, v in counts.items()}
 
 
@@ -187,9 +207,9 @@ def _ranked(s: Session, words: Sequence[str], ids: list[int]) -> list[int]:
     c = ENTRY.c
     texts: dict[int, tuple[str, str]] = {}
     for chunk in range(0, len(ids), 900):
-        texts.update((r.id, (r.title_f, r.body_f)) for r in s.execute(
-            sa.select(c.id, c.title_f, sa.func.substr(c.body_f, 1, rank.BODY_CHARS)
-                      .label("body_f")).where(c.id.in_(ids[chunk:chunk + 900]))))
+        texts.update((i, (t, b)) for i, t, b in _rows(s, sa.select(
+            c.id, c.title_f, sa.func.substr(c.body_f, 1, rank.BODY_CHARS))
+            .where(c.id.in_(ids[chunk:chunk + 900]))))
     known = [i for i in ids if i in texts]
     scored = rank.scores(words, [texts[i] for i in known])
     return [i for _, i in sorted(zip(scored, known, strict=True), key=lambda p: (-p[0], p[1]))]
@@ -205,17 +225,18 @@ def search(s: Session, query: SearchQuery) -> SearchResult:
     words = query_words(query.q)
     backend_for(s).prepare(s)
     c = ENTRY.c
-    rows = list(s.execute(_candidates(s, query, words, limit=EXACT_LIMIT + 1)))
+    rows = _rows(s, _candidates(s, query, words, limit=EXACT_LIMIT + 1))
     exact = len(rows) <= EXACT_LIMIT
-    weights: list[float] | None = None
+    blocks = [(rows, 1.0)] if exact else _sample(s, query, words, rows)
     if not exact:
-        rows, weights = _sample(s, query, words, rows)
-    counts = _facets(rows, weights)
-    total = len(rows) if weights is None else max(EXACT_LIMIT + 1, round(sum(weights)))
+        rows = [row for got, _ in blocks for row in got]
+    counts = _facets(blocks)
+    total = len(rows) if exact else max(EXACT_LIMIT + 1,
+                                        round(sum(len(got) * w for got, w in blocks)))
     start = (query.page - 1) * query.size
     if words:
-        step = 1 if exact else max(1, len(rows) // RANK_SAMPLE)
-        order = _ranked(s, words, [r.id for r in rows[::step]])
+        step = 1 if exact else -(-len(rows) // RANK_SAMPLE)
+        order = _ranked(s, words, [r[0] for r in rows[::step]])
         ranked = len(order)
         ids = order[start:start + query.size]
     else:  # a listing: in code order over everything the filters keep
