@@ -129,6 +129,10 @@ def test_paper_file_linked_to_the_digitised_record_and_box_capacity(khoso, tmp_p
         resp = _paper(api, code, box="H4")
         assert resp.status_code == 422, code
         assert resp.json["code"] in ("KHO007", "API001"), resp.json
+    no_dots = _paper(api, "khong-co-dau-cham", box="H4")
+    assert _codes(no_dots) == ["KHO007", "KHO010"]
+    assert "[Mã cơ quan lưu trữ].[Số kho/giá/hộp].[Số hồ sơ giấy]" in \
+        no_dots.json["issues"][0]["message"]
     assert _paper(api, "TTLTNA.K1.99", box="H9").json["code"] == "KHO001"
     assert _paper(api, "TTLTNA.K1.98", box="H4", fonds="P999").json["code"] == "KHO001"
     assert _paper(api, "TTLTNA.K1.97", box="H4", page_count=-1).status_code == 422
