@@ -132,9 +132,24 @@ def queue_rows(s: Session, ctx: ServiceContext, *, fonds: str | None = None,
     if code is not None:
         query = query.where(PaperFile.code == code)
     if not include_done:
-        query = query.where(sa.or_(DigitisationItem.state.is_(None), DigitisationItem.state.in_(
-            (DigitisationState.PLANNED.value, DigitisationState.IN_PROGRESS.value))))
+        query = query.where(_waiting())
     return query.order_by(score.desc(), PaperFile.code)
+
+
+def _count(*, fonds: str | None, include_done: bool) -> sa.Select[Any]:
+    """How many hồ sơ the queue holds, without computing their scores."""
+    query = (sa.select(sa.func.count()).select_from(PaperFile)
+             .outerjoin(DigitisationItem, DigitisationItem.paper_file_id == PaperFile.id))
+    if fonds is not None:
+        query = query.join(Fonds, Fonds.id == PaperFile.fonds_id).where(Fonds.fond_code == fonds)
+    if not include_done:
+        query = query.where(_waiting())
+    return query
+
+
+def _waiting() -> sa.ColumnElement[bool]:
+    return sa.or_(DigitisationItem.state.is_(None), DigitisationItem.state.in_(
+        (DigitisationState.PLANNED.value, DigitisationState.IN_PROGRESS.value)))
 
 
 def _entry(ctx: ServiceContext, row: Any) -> QueueEntry:
@@ -155,8 +170,7 @@ def queue(ctx: ServiceContext, identity: Identity, *, fonds: str | None = None,
     require(identity)
     with ctx.catalog.reading() as s:
         query = queue_rows(s, ctx, fonds=fonds, include_done=include_done)
-        total = s.scalar(sa.select(sa.func.count()).select_from(query.order_by(None)
-                                                                .subquery())) or 0
+        total = s.scalar(_count(fonds=fonds, include_done=include_done)) or 0
         rows = s.execute(query.offset((page - 1) * size).limit(size)).all()
         return [_entry(ctx, r) for r in rows], total
 

@@ -129,6 +129,10 @@ def test_paper_file_linked_to_the_digitised_record_and_box_capacity(khoso, tmp_p
         resp = _paper(api, code, box="H4")
         assert resp.status_code == 422, code
         assert resp.json["code"] in ("KHO007", "API001"), resp.json
+    no_dots = _paper(api, "khong-co-dau-cham", box="H4")
+    assert _codes(no_dots) == ["KHO007", "KHO010"]
+    assert "[Mã cơ quan lưu trữ].[Số kho/giá/hộp].[Số hồ sơ giấy]" in \
+        no_dots.json["issues"][0]["message"]
     assert _paper(api, "TTLTNA.K1.99", box="H9").json["code"] == "KHO001"
     assert _paper(api, "TTLTNA.K1.98", box="H4", fonds="P999").json["code"] == "KHO001"
     assert _paper(api, "TTLTNA.K1.97", box="H4", page_count=-1).status_code == 422
@@ -218,3 +222,33 @@ def test_staff_and_file_plan_against_the_catalog(khoso, tmp_path):
     assert _get(api, "/api/v1/file-plans/H00.00.00/2001").status_code == 404
     again = _get(api, f"/api/v1/file-plans/{ORGAN}/2001")
     assert again.json["submitted"] == 1 and again.json["planned"] == 2
+
+
+def test_hostile_paper_input_loses_nothing(khoso):
+    api = make_api(khoso)
+    _store(api)
+    assert _paper(api).status_code == 201
+    for extra in ({"title": "x" * 1001}, {"title": ""}, {"maintenance": "99"},
+                  {"condition": "burnt"}, {"page_count": 10**12}, {"year": -3},
+                  {"fonds": "P\x00"}, {"repository": "K1'; DROP TABLE paper_file;--"},
+                  {"surprise": 1}):
+        resp = _paper(api, "TTLTNA.K1.77", box="H4", **extra)
+        assert resp.status_code == 422, (extra, resp.json)
+    for body in ({"borrower": "b" * 201, "purpose": "P"}, {"borrower": "B", "purpose": "\x07"},
+                 {"borrower": "B", "purpose": "P", "due_on": "mai"},
+                 {"borrower": "B", "purpose": "P",
+                  "due_on": str(TODAY + dt.timedelta(days=400))}):
+        resp = _post(api, f"/api/v1/paper-files/{PAPER}/check-out", body)
+        assert resp.status_code == 422, (body, resp.json)
+    not_object = api.client.post("/api/v1/paper-files", json=["x"], headers=api.headers("admin"))
+    assert not_object.status_code == 422
+    huge = api.client.post("/api/v1/paper-files", data=b"{" + b" " * (5 << 20) + b"}",
+                           headers={**api.headers("archivist"),
+                                    "Content-Type": "application/json"})
+    assert huge.status_code == 413
+    for garbage in ("%00", "x" * 3000, "TTLTNA.K1.1%0A", "../../etc/passwd", "💥.💥.💥"):
+        assert _get(api, f"/api/v1/paper-files/{garbage}").status_code == 404, garbage
+        assert _get(api, f"/api/v1/digitisation-queue/{garbage}").status_code == 404, garbage
+    with khoso.catalog.session() as s:
+        assert s.scalars(sa.select(PaperFile.code)).all() == [PAPER]
+        assert s.scalar(sa.select(sa.func.count()).select_from(PaperLoan)) == 0
