@@ -89,6 +89,8 @@ def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
                         max_page_pixels=base.max_page_pixels)
     checked = check_pages([Path(p) for p in pages], limits, drawings=drawings)
     if signer is not None:
+        if not Path(font).is_file():
+            raise Unavailable("DIG030", tool=f"font {font}", reason="font file not found")
         problem = stamp_sign.agency_name_problem(agency_name, font)
         if problem is not None:
             raise ValidationFailed(Report([Issue("DIG015", "agency_name",
@@ -165,8 +167,6 @@ def _work_folder(out: Path) -> Iterator[Path]:
 
 def _sign(source: Path, target: Path, signer: ArchiveSigner, text: stamp_sign.StampText,
           font: Path, when: dt.datetime) -> None:
-    if not font.is_file():
-        raise Unavailable("DIG030", tool=f"font {font}", reason="font file not found")
     with source.open("rb") as src, target.open("wb") as dst:
         try:
             stamp_sign.sign_pdfa(src, dst, archive=signer, text=text, font=font, signed_at=when)

@@ -160,6 +160,14 @@ def test_an_agency_name_the_font_cannot_show_is_refused_before_any_ocr(one_page,
     assert [i.code for i in info.value.report.issues] == ["DIG015"]
 
 
+def test_a_missing_stamp_font_is_the_archives_fault_found_before_any_ocr(one_page, archive):
+    with pytest.raises(Unavailable) as info:
+        make_pdf([one_page], one_page.parent / "o.pdf", agency_name=AGENCY, signer=archive,
+                 font=one_page.parent / "TimesNewRoman.ttf")
+    assert info.value.code == "DIG030" and "TimesNewRoman.ttf" in info.value.message("vi")
+    assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
+
+
 def test_an_existing_output_is_never_overwritten(one_page, archive):
     out = one_page.parent / "exists.pdf"
     out.write_bytes(b"keep me")
