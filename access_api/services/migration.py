@@ -360,7 +360,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
                 row.error = exc.message("en")
             else:
                 issue = exc.issue if isinstance(exc, KhosoError) else Issue(
-                    "OPS006", objid, {"objid": objid,
+                    "MIG008", objid, {"objid": objid,
                                       "detail": f"{type(exc).__name__}: {exc}"[:500]})
                 row.status, row.finished_at, row.lease_until = (JobStatus.FAILED, utcnow(),
                                                                 None)
@@ -384,7 +384,7 @@ def recover_jobs(ctx: ServiceContext, send: Callable[[str], str], *,
     """Send again every migration job whose lease ran out: its message was lost (the embedded
     broker does not redeliver) or its worker died. The lease is taken first by compare-and-set,
     so two sweepers never both send, and ``claim`` makes a second delivery a no-op. A job whose
-    workers died ``LOST_LIMIT`` times fails (OPS006); its AIP is as the last run left it (a
+    workers died ``LOST_LIMIT`` times fails (MIG008); its AIP is as the last run left it (a
     version is registered whole or not at all). Returns the ids sent again."""
     now = now or time.time()
     timeout = float(ctx.settings.job_visibility_timeout)
@@ -401,7 +401,7 @@ def recover_jobs(ctx: ServiceContext, send: Callable[[str], str], *,
         values: dict[str, Any] = {"lease_until": time.time() + timeout}
         if given_up:
             objid = str((payload or {}).get("objid", ""))
-            issue = Issue("OPS006", objid, {"objid": objid,
+            issue = Issue("MIG008", objid, {"objid": objid,
                                             "detail": f"{attempts} runs lost with their worker"})
             values = {"lease_until": None, "status": JobStatus.FAILED, "finished_at": utcnow(),
                       "error": issue.message("en"), "result": {"objid": objid,

@@ -85,5 +85,5 @@ def test_a_lost_job_is_sent_again_and_one_lost_too_often_fails(khoso: Khoso) -> 
     assert migration.recover_jobs(ctx, lambda j: sent.append(j) or "t") == []
     with khoso.catalog.session() as s:
         job = s.get(Job, job_id)
-        assert job.status == "failed" and job.result["error"]["code"] == "OPS006"
+        assert job.status == "failed" and job.result["error"]["code"] == "MIG008"
     assert sent == [job_id]
