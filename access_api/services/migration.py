@@ -33,7 +33,7 @@ from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.formats import FormatIdentifier
 from ingest.adapters.identify_process import shared as shared_identifier
 from ingest.adapters.migrate import EXPECTED_PUIDS, TARGET_NAMES, converter_for
-from ingest.jobs import Lease, claim
+from ingest.jobs import LOST_LIMIT, Lease, claim
 from preservation import signing
 from preservation.catalog import queries
 from preservation.catalog.models import Bitstream, Job, Package, utcnow
@@ -360,7 +360,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
                 row.error = exc.message("en")
             else:
                 issue = exc.issue if isinstance(exc, KhosoError) else Issue(
-                    "OPS006", objid, {"objid": objid,
+                    "MIG008", objid, {"objid": objid,
                                       "detail": f"{type(exc).__name__}: {exc}"[:500]})
                 row.status, row.finished_at, row.lease_until = (JobStatus.FAILED, utcnow(),
                                                                 None)
@@ -377,3 +377,47 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
         if failed:
             row.error = str(result.failed[0].get("message_en", ""))
     return result
+
+
+def recover_jobs(ctx: ServiceContext, send: Callable[[str], str], *,
+                 now: float | None = None) -> list[str]:
+    """Send again every migration job whose lease ran out: its message was lost (the embedded
+    broker does not redeliver) or its worker died. The lease is taken first by compare-and-set,
+    so two sweepers never both send, and ``claim`` makes a second delivery a no-op. A job whose
+    workers died ``LOST_LIMIT`` times fails (MIG008); its AIP is as the last run left it (a
+    version is registered whole or not at all). Returns the ids sent again."""
+    now = now or time.time()
+    timeout = float(ctx.settings.job_visibility_timeout)
+    with ctx.catalog.session() as s:
+        stale = s.execute(sa.select(Job.id, Job.status, Job.attempts, Job.lease_until,
+                                    Job.payload).where(
+            Job.kind == JOB_KIND, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            sa.or_(Job.lease_until.is_(None), Job.lease_until < now))).all()
+    sent: list[str] = []
+    for job_id, status, attempts, lease_until, payload in stale:
+        same = (Job.lease_until == lease_until if lease_until is not None
+                else Job.lease_until.is_(None))
+        given_up = status == JobStatus.RUNNING and attempts >= LOST_LIMIT
+        values: dict[str, Any] = {"lease_until": time.time() + timeout}
+        if given_up:
+            objid = str((payload or {}).get("objid", ""))
+            issue = Issue("MIG008", objid, {"objid": objid,
+                                            "detail": f"{attempts} runs lost with their worker"})
+            values = {"lease_until": None, "status": JobStatus.FAILED, "finished_at": utcnow(),
+                      "error": issue.message("en"), "result": {"objid": objid,
+                                                               "error": issue.to_dict()}}
+        with ctx.catalog.session() as s:
+            won = s.execute(sa.update(Job).where(
+                Job.id == job_id, Job.status == status, Job.attempts == attempts, same)
+                .values(**values).execution_options(synchronize_session=False))
+            if not getattr(won, "rowcount", 0) or given_up:
+                continue
+        try:
+            task_id = send(job_id)
+        except Exception:  # noqa: BLE001 - the broker is down: the next sweep tries again
+            log.exception("could not send migration job %s again", job_id)
+            continue
+        with ctx.catalog.session() as s:
+            s.get_one(Job, job_id).celery_task_id = task_id
+        sent.append(job_id)
+    return sent

@@ -221,6 +221,16 @@ def register_migration(app: Celery, settings: Settings) -> None:
     app.task(name=migration.TASK, bind=True, shared=False, acks_late=True,
              reject_on_worker_lost=True, max_retries=None)(migration_task)
 
+    def start_sweeper(**_: object) -> None:
+        # its own engine: pool processes forked later must not share its connections
+        own = ServiceContext(settings, Catalog(settings.database_url), {})
+        Sweeper(max(1.0, settings.job_visibility_timeout / 2), lambda: migration.recover_jobs(
+            own, lambda job_id: str(app.send_task(migration.TASK, args=[job_id]).id)))
+
+    from celery import signals
+
+    signals.worker_ready.connect(start_sweeper, weak=False)
+
 
 def register_dip(app: Celery, settings: Settings) -> None:
     """The DIP builder (``access_api.services.dips.run_job``): one job per DIP asked for."""

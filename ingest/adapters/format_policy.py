@@ -27,10 +27,11 @@ from profiles import PROFILE_DIR
 DEFAULT_POLICY = PROFILE_DIR / "format-policy.json"
 
 
-_QUEUED = ("Khi gói AIP được lưu, kho xếp lịch chuyển đổi tệp sang {target}: bản chuyển đổi được "
-           "thêm vào một phiên bản AIP mới, bản gốc giữ nguyên.",
-           "Once the AIP is stored, the archive queues the file's migration to {target}: the "
-           "migrated copy is added in a new AIP version and the original is kept unchanged.")
+_QUEUED = ("Khi gói AIP được lưu, kho xếp lịch chuyển đổi tệp sang {target}; nếu chuyển đổi "
+           "được, bản chuyển đổi được thêm vào một phiên bản AIP mới, bản gốc giữ nguyên.",
+           "Once the AIP is stored, the archive queues the file's migration to {target}; if it "
+           "succeeds, the migrated copy is added in a new AIP version and the original is kept "
+           "unchanged.")
 _AVAILABLE = ("Kho không tự chuyển đổi khi tiếp nhận; cán bộ bảo quản có thể chuyển đổi tệp sang "
               "{target} (lệnh khoso migrate hoặc API POST /api/v1/migrations) thành một phiên bản "
               "AIP mới, bản gốc giữ nguyên.",

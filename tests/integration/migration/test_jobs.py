@@ -4,6 +4,8 @@ writes nothing, and the job then succeeds once the tool is there."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -66,3 +68,22 @@ def test_a_missing_tool_requeues_the_job_and_writes_nothing(khoso: Khoso,
     assert result is not None and result.version == 2
     with khoso.catalog.session() as s:
         assert s.get(Job, job_id).status == "succeeded"
+
+
+def test_a_lost_job_is_sent_again_and_one_lost_too_often_fails(khoso: Khoso) -> None:
+    objid, _ = ingest(khoso)
+    job_id = _queue(khoso, objid)
+    ctx = context(khoso)
+    sent: list[str] = []
+    assert migration.recover_jobs(ctx, lambda j: sent.append(j) or "t") == []  # lease alive
+    later = time.time() + khoso.settings.job_visibility_timeout + 1
+    assert migration.recover_jobs(ctx, lambda j: sent.append(j) or "t", now=later) == [job_id]
+    assert sent == [job_id]
+    with khoso.catalog.session() as s:  # a worker took it and died, LOST_LIMIT times
+        job = s.get(Job, job_id)
+        job.status, job.attempts, job.lease_until = "running", 3, 0.0
+    assert migration.recover_jobs(ctx, lambda j: sent.append(j) or "t") == []
+    with khoso.catalog.session() as s:
+        job = s.get(Job, job_id)
+        assert job.status == "failed" and job.result["error"]["code"] == "MIG008"
+    assert sent == [job_id]
