@@ -22,9 +22,12 @@ from pathlib import Path
 from ingest.digitise import pdfa, stamp_sign
 from ingest.digitise.images import MIN_DPI, PageImage, PageLimits, check_pages
 from preservation.errors import Conflict, KhosoError, Unavailable, ValidationFailed
+from preservation.events import Agent
 from preservation.issues import Issue, Report
 from preservation.signing import ArchiveSigner
 
+_TOOL_NAMES = {"tesseract": "Tesseract OCR", "ocrmypdf": "OCRmyPDF", "img2pdf": "img2pdf",
+               "pyhanko": "pyHanko", "ghostscript": "Ghostscript"}
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 
 
@@ -34,7 +37,7 @@ class StageTimes:
 
     check: float
     ocr: float  # img2pdf + ocrmypdf (Tesseract and PDF/A conversion in one tool)
-    verify: float  # siegfried + pdftotext on the PDF/A, and again after signing
+    verify: float  # siegfried + pdftotext on the PDF/A; the signature and siegfried after signing
     sign: float
     total: float
 
@@ -43,7 +46,7 @@ class StageTimes:
 class DigitisedPdf:
     path: Path
     pages: tuple[PageImage, ...]
-    page_texts: tuple[str, ...]  # the text layer of each page, as pdftotext reads it
+    page_texts: tuple[str, ...]  # the text layer of each page as pdftotext reads it, NFC
     sha256: str
     size: int
     puid: str  # siegfried's identification of the signed file (fmt/477: PDF/A-2b)
@@ -59,6 +62,14 @@ class DigitisedPdf:
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    def software_agents(self) -> tuple[Agent, ...]:
+        """Each tool that made the file as a PREMIS software agent (for a ``digitization``
+        event), Tesseract with its language data."""
+        return tuple(
+            Agent(f"{tool}-{version}", f"{_TOOL_NAMES.get(tool, tool)} {version}",
+                  note=f"-l {self.ocr_language}" if tool == "tesseract" else None)
+            for tool, version in sorted(self.tools.items()))
 
 
 def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
@@ -78,6 +89,8 @@ def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
                         max_page_pixels=base.max_page_pixels)
     checked = check_pages([Path(p) for p in pages], limits, drawings=drawings)
     if signer is not None:
+        if not Path(font).is_file():
+            raise Unavailable("DIG030", tool=f"font {font}", reason="font file not found")
         problem = stamp_sign.agency_name_problem(agency_name, font)
         if problem is not None:
             raise ValidationFailed(Report([Issue("DIG015", "agency_name",
@@ -105,6 +118,8 @@ def make_pdf(pages: Sequence[Path], out: Path, *, agency_name: str,
             tools.pop("pyhanko", None)
             _copy(ocr_pdf, signed_pdf)
         t_sign = time.perf_counter()
+        if signer is not None:
+            _check_own_signature(signed_pdf, signer)
         puid = pdfa.identify(signed_pdf)
         if puid != pdfa.PDFA_2B:
             raise Unavailable("DIG032", puid=puid or "?")
@@ -152,8 +167,6 @@ def _work_folder(out: Path) -> Iterator[Path]:
 
 def _sign(source: Path, target: Path, signer: ArchiveSigner, text: stamp_sign.StampText,
           font: Path, when: dt.datetime) -> None:
-    if not font.is_file():
-        raise Unavailable("DIG030", tool=f"font {font}", reason="font file not found")
     with source.open("rb") as src, target.open("wb") as dst:
         try:
             stamp_sign.sign_pdfa(src, dst, archive=signer, text=text, font=font, signed_at=when)
@@ -163,6 +176,20 @@ def _sign(source: Path, target: Path, signer: ArchiveSigner, text: stamp_sign.St
             raise
         except Exception as exc:  # noqa: BLE001 - pyHanko's many error types: the archive's fault
             raise Unavailable("DIG034", reason=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_own_signature(path: Path, signer: ArchiveSigner) -> None:
+    """The signature just written validates with the archive's own certificate as the trust
+    anchor and covers the whole file (pyHanko's ``bottom_line`` alone would accept bytes
+    appended after it); else DIG036, and nothing is published."""
+    from ingest.adapters.signatures import PdfSignatureVerifier
+
+    checks = PdfSignatureVerifier([signer.certificate]).verify(path).checks
+    if len(checks) != 1 or not (checks[0].intact and checks[0].valid
+                                and checks[0].covers_entire_file):
+        found = ", ".join(f"intact={c.intact} valid={c.valid} coverage={c.coverage}"
+                          for c in checks) or "no signature"
+        raise Unavailable("DIG036", reason=found)
 
 
 def _copy(source: Path, target: Path) -> None:

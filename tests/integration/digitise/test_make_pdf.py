@@ -129,6 +129,8 @@ def test_the_result_records_tools_times_and_digest(made):
     assert result.page_count == 3 and result.signed and result.signed_at.isoformat() == ISO
     assert {"tesseract", "ocrmypdf", "img2pdf", "pyhanko"} <= set(result.tools)
     assert result.tools["tesseract"].startswith("5.")
+    agents = {a.name.split()[0]: a for a in result.software_agents()}
+    assert agents["Tesseract"].note == "-l vie" and agents["pyHanko"].agent_type == "software"
     assert result.times.ocr > 0 and result.times.sign > 0 and result.times.total >= (
         result.times.ocr + result.times.sign)
     assert result.warnings == ()
@@ -156,6 +158,14 @@ def test_an_agency_name_the_font_cannot_show_is_refused_before_any_ocr(one_page,
     with pytest.raises(ValidationFailed) as info:
         make_pdf([one_page], one_page.parent / "o.pdf", agency_name="档案馆", signer=archive)
     assert [i.code for i in info.value.report.issues] == ["DIG015"]
+
+
+def test_a_missing_stamp_font_is_the_archives_fault_found_before_any_ocr(one_page, archive):
+    with pytest.raises(Unavailable) as info:
+        make_pdf([one_page], one_page.parent / "o.pdf", agency_name=AGENCY, signer=archive,
+                 font=one_page.parent / "TimesNewRoman.ttf")
+    assert info.value.code == "DIG030" and "TimesNewRoman.ttf" in info.value.message("vi")
+    assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
 
 
 def test_an_existing_output_is_never_overwritten(one_page, archive):
@@ -212,3 +222,39 @@ def test_a_full_disk_while_writing_leaves_no_partial_file(one_page, archive, mon
     assert info.value.code == "DIG033"
     assert "No space left" in info.value.message("en")
     assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
+
+
+def test_a_signing_key_that_does_not_match_its_certificate_publishes_nothing(one_page, archive):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    wrong = ArchiveSigner(ec.generate_private_key(ec.SECP256R1()), archive.certificate)
+    with pytest.raises(Unavailable) as info:
+        make_pdf([one_page], one_page.parent / "o.pdf", agency_name=AGENCY, signer=wrong)
+    assert info.value.code == "DIG036" and "valid=False" in info.value.message("en")
+    assert sorted(p.name for p in one_page.parent.iterdir()) == ["scan.png"]
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_ocr_past_its_time_is_stopped_with_every_child_process(one_page, tmp_path):
+    from ingest.digitise.images import check_pages
+
+    work = tmp_path / "work"
+    work.mkdir()
+    pdfa.assemble(check_pages([one_page], PageLimits()), work / "images.pdf")
+    out = work / "ocr-timeout-probe.pdf"
+    with pytest.raises(Unavailable) as info:
+        pdfa.ocr_to_pdfa(work / "images.pdf", out, jobs=1, page_timeout=60, pages=1,
+                         timeout=3)
+    assert info.value.code == "DIG035" and info.value.transient
+    # ocrmypdf names ``out``; its workers and Tesseract name their files in TMPDIR (``work``)
+    assert _processes_naming(str(work)) == [] and not out.exists()
