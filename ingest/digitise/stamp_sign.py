@@ -202,9 +202,9 @@ def sign_pdfa(source: IO[bytes], output: IO[bytes], *, archive: ArchiveSigner,
             return session
 
         def register_extensions(self, pdf_out: Any, *, md_algorithm: str) -> None:
-            """None: pyHanko marks an ECDSA P-256 signature with the ISO 32002 extension and
-            raises the file to PDF 2.0, which PDF/A-2 (PDF 1.7) forbids; the ESIC extension
-            for PAdES is kept (PDF 1.7 extension level)."""
+            """PAdES's ESIC extension only (a PDF 1.7 extension level). pyHanko would also
+            mark an ECDSA P-256 signature with the ISO 32002 extension and raise the file to
+            PDF 2.0, which PDF/A-2 (based on PDF 1.7) does not allow."""
             from pyhanko.sign.signers import constants
 
             pdf_out.ensure_output_version(version=(1, 7))
