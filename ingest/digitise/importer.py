@@ -9,6 +9,9 @@ document row's ``file`` cell; pages are taken in natural name order (``2.tif`` b
     FOLDER/hoso.csv          kind,file,fileCode,title,… (paperFileCode, or --paper-code)
     FOLDER/qd-125/001.tif …  the pages of the document whose row says file = qd-125
 
+A hồ sơ digitised whole as one PDF has one document row with ``file`` = ``.`` and its pages at
+the top of the folder; its PDF takes the mã hồ sơ alone as its name.
+
 Why an internal SIP: each document becomes one signed two-layer PDF/A (``make_pdf`` of
 :mod:`ingest.digitise`), named per TT 05 Điều 8 khoản 1 điểm d (mã hồ sơ + "." + số thứ tự
 tài liệu), and the sheet is rewritten to name those PDFs with ``confidenceLevel`` 02 and the
@@ -70,6 +73,7 @@ CONFIDENCE_DIGITISED = "02"  # confidenceLevel: Số hóa (TT 05 Phụ lục I)
 IMAGE_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
 SHEET_SUFFIXES = (".csv", ".xlsx", ".json")
 PAGE_BREAK = "\f"  # between the OCR text of two pages
+WHOLE = "."  # the ``file`` cell of the one document row when the whole hồ sơ is one PDF
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,10 @@ def _natural(name: str) -> list[object]:
     return [int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", name)]
 
 
-def document_name(file_code: str, ordinal: int) -> str:
-    """TT 05 Điều 8 khoản 1 điểm d: mã hồ sơ + "." + số thứ tự tài liệu trong hồ sơ."""
-    return f"{file_code}.{ordinal}.pdf"
+def document_name(file_code: str, ordinal: int, *, whole: bool = False) -> str:
+    """TT 05 Điều 8 khoản 1 điểm d: mã hồ sơ + "." + số thứ tự tài liệu trong hồ sơ; the
+    whole hồ sơ digitised as one PDF takes the mã hồ sơ alone."""
+    return f"{file_code}.pdf" if whole else f"{file_code}.{ordinal}.pdf"
 
 
 def check_codes(options: Options, report: Report) -> None:
@@ -173,8 +178,7 @@ def _pages(root: Path, folder: Path, row: int, report: Report) -> tuple[Path, ..
     """The page images of one document's folder in natural order; anything else is DIG107."""
     pages = []
     for entry in sorted(folder.iterdir(), key=lambda p: _natural(p.name)):
-        if entry.is_symlink() or not entry.is_file() or \
-                entry.suffix.lower() not in IMAGE_SUFFIXES:
+        if not _is_page(entry):
             rel = entry.relative_to(root).as_posix()
             report.add("DIG107", rel, file=rel)
         else:
@@ -222,8 +226,16 @@ def plan_folder(root: Path, options: Options) -> Plan:
     if not doc_rows:
         report.add("DIG111", sheet.name)
     real = root.resolve()
+    whole = len(doc_rows) == 1 and doc_rows[0][1].get(FILE, "").strip() == WHOLE
     for ordinal, (n, cells) in enumerate(doc_rows, 1):
         name = cells.get(FILE, "").strip().strip("/")
+        if whole:  # the whole hồ sơ as one PDF: its pages at the top of the folder
+            pages = tuple(e for e in sorted(root.iterdir(), key=lambda p: _natural(p.name))
+                          if _is_page(e))
+            if not pages:
+                report.add("DIG106", WHOLE, folder=WHOLE, row=n)
+            plan.documents.append(PlannedDocument(n, ordinal, cells, WHOLE, pages))
+            continue
         folder = (root / name).resolve() if name else root
         if not name or not folder.is_relative_to(real) or folder == real or \
                 (root / name).is_symlink() or not folder.is_dir():
@@ -239,9 +251,14 @@ def plan_folder(root: Path, options: Options) -> Plan:
         if entry.is_dir() and not entry.is_symlink():
             if entry.name not in named:
                 report.add("DIG108", entry.name, folder=entry.name)
-        else:
+        elif not (whole and _is_page(entry)):
             report.add("DIG107", entry.name, file=entry.name)
     return plan
+
+
+def _is_page(entry: Path) -> bool:
+    return not entry.is_symlink() and entry.is_file() and \
+        entry.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _scans_root(source: Path, work: Path, report: Report) -> Path | None:
@@ -358,7 +375,8 @@ class Digitisation:
         pdfs.mkdir(parents=True)
         made: list[tuple[PlannedDocument, DigitisedDocument]] = []
         for doc in plan.documents:
-            out = pdfs / document_name(options.file_code, doc.ordinal)
+            out = pdfs / document_name(options.file_code, doc.ordinal,
+                                       whole=doc.folder == WHOLE)
             result = self._guard(doc, root, report, partial(self.digitiser, doc.pages, out))
             if result is not None:
                 made.append((doc, result))

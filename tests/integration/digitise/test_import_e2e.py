@@ -18,6 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from access_api.app import create_app
 from access_api.services import digitisation as service
 from access_api.services.base import Identity, ServiceContext, UserRole
+from access_api.services.search import reindex
 from ingest.digitise.importer import DIGITIZATION, Options
 from preservation.catalog.models import (
     AuditEntry,
@@ -153,6 +154,10 @@ def test_a_paper_hoso_digitised_end_to_end(khoso, tmp_path):
     assert [h["docCode"] for h in body["hits"]] == [f"{ARC}.0000002"]
     body = client.get("/api/v1/search", query_string={"q": "Ban Tổ chức chính quyền"}).get_json()
     assert [h["docCode"] for h in body["hits"]] == [f"{ARC}.0000001"]
+    # a whole reindex reads the OCR text again from the catalog (document_ocr_text)
+    reindex(ctx, Identity.system("tester"))
+    body = client.get("/api/v1/search", query_string={"q": "phuong an sap xep"}).get_json()
+    assert [h["docCode"] for h in body["hits"]] == [f"{ARC}.0000002"]
     result = run(cli_env(khoso), "search", "query", "thuong", "truc", "--json")
     assert result.exit_code == 0, result.output
     assert [h["docCode"] for h in as_json(result)["hits"]] == [f"{ARC}.0000002"]

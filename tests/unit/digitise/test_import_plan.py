@@ -179,3 +179,28 @@ def test_a_refusal_is_reported_relative_to_the_folder_and_a_tool_failure_is_retr
     with pytest.raises(KhosoError) as again:
         Digitisation._guard(doc, root, Report(), down)
     assert again.value.code == "DIG030"
+
+
+def test_the_whole_hoso_as_one_pdf_takes_the_pages_at_the_top(tmp_path: Path) -> None:
+    from ingest.digitise.importer import WHOLE
+    from tests.support.digitised import render_page
+
+    folder = tmp_path / "scan"
+    table = rows(count=1)
+    table[1]["file"] = WHOLE
+    folder.mkdir()
+    write_sheet(folder / "hoso.csv", table)
+    for name in ("10.png", "2.png", "1.png"):
+        render_page(folder / name, "Trang")
+    plan = plan_folder(folder, OPTIONS)
+    assert plan.report.ok, plan.report.to_dict()
+    assert [p.name for p in plan.documents[0].pages] == ["1.png", "2.png", "10.png"]
+    assert document_name(FILE_CODE, 1, whole=True) == f"{FILE_CODE}.pdf"
+    (folder / "ghi-chu.txt").write_text("x", encoding="utf-8")
+    (folder / "thua").mkdir()
+    assert {(i.code, i.path) for i in plan_folder(folder, OPTIONS).report.errors} == {
+        ("DIG107", "ghi-chu.txt"), ("DIG108", "thua")}
+    table = rows(count=2)
+    table[1]["file"] = WHOLE  # "." with other documents: a folder is needed
+    write_sheet(folder / "hoso.csv", table)
+    assert "DIG105" in codes(plan_folder(folder, OPTIONS))
