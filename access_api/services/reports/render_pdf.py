@@ -8,6 +8,7 @@ flat; the font is Liberation Serif (Times New Roman's metric twin, every Vietnam
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,6 +18,7 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -45,6 +47,24 @@ def fonts(folder: str) -> tuple[str, str, str]:
         pdfmetrics.registerFont(font)
         names[name] = font.fontName
     return names[REGULAR], names[BOLD], names[ITALIC]
+
+
+def _compact(canvas: Canvas) -> None:
+    """Compress the page just finished now rather than at ``save``: reportlab keeps every
+    page's drawing operators as text until then, which grows by ~2.5 MB per 1,000 rows
+    (2026-12-07: 406 MB peak for 100,000 rows before, see bench_reports.py). Internals of
+    reportlab 4; when they differ the page is left as it was (compressed at save)."""
+    try:
+        page = canvas._doc.Pages.pages[-1]
+        stream = page.stream
+    except (AttributeError, IndexError):
+        return
+    if not stream or page.Contents:
+        return
+    data = stream.encode("utf8") if isinstance(stream, str) else stream
+    compressed = PDFStream(content=zlib.compress(data), filters=[])
+    compressed.dictionary["Filter"] = PDFArray([PDFName("FlateDecode")])
+    page.Contents, page.stream = compressed, None
 
 
 class Widths:
@@ -225,6 +245,7 @@ class _Pen:
     def new_page(self) -> float:
         self.footer()
         self.canvas.showPage()
+        _compact(self.canvas)
         self.page += 1
         return self.row(self.height - MARGIN_TOP, self.sheet.labels(), self.bold, header=True)
 
@@ -232,6 +253,7 @@ class _Pen:
         if y - SIGNATURE_HEIGHT < MARGIN_BOTTOM + FOOTER:
             self.footer()
             self.canvas.showPage()
+            _compact(self.canvas)
             self.page += 1
             y = self.height - MARGIN_TOP
         place = self.sheet.place or "…………"
