@@ -173,7 +173,7 @@ def dashboard(ctx: ServiceContext, identity: Identity, *, now: dt.datetime | Non
         raise Forbidden("AUTH004")
     now = now or dt.datetime.now(dt.UTC)
     held = RecordFile.state.notin_([FileState.DESTROYED.value, FileState.TRANSFERRED.value])
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         records = _origins(s, RecordFile.confidence_level, held)
         documents = _origins(s, Document.confidence_level, sa.or_(
             Document.record_file_id.is_(None),

@@ -78,7 +78,7 @@ def _note(record: RecordFile, lang: str) -> str:
 
 
 def _stream(ctx: ServiceContext, query: sa.Select[Any]) -> Iterator[Any]:
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         yield from s.execute(query.execution_options(yield_per=BATCH)).scalars()
 
 
@@ -135,7 +135,7 @@ def muc_luc_ho_so_rows(ctx: ServiceContext, params: ReportParams) -> Iterator[Se
 
 
 def _count(ctx: ServiceContext, query: sa.Select[Any]) -> int:
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         return s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 
@@ -185,7 +185,7 @@ def muc_luc_van_ban_rows(ctx: ServiceContext, params: ReportParams) -> Iterator[
 
 def muc_luc_van_ban_preamble(ctx: ServiceContext, params: ReportParams) -> list[str]:
     r = lookup.hoso(ctx, params.hoso or "", params.fonds)
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         fonds = s.get(Fonds, r.fonds_id)
         fond_code = fonds.fond_code if fonds else ""
     vi = params.lang == "vi"
@@ -239,7 +239,7 @@ def _danh_muc(ctx: ServiceContext, params: ReportParams, permanent: bool
             query = query.where(RecordFile.retention_expires_on <= params.until)
     query = query.order_by(Fonds.fond_code, RecordFile.file_code, RecordFile.id)
     lang = params.lang
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         for i, (r, fond_code) in enumerate(s.execute(query.execution_options(yield_per=BATCH)), 1):
             middle = (_label("confidenceLevel", r.confidence_level, lang) if permanent
                       else r.retention_expires_on)
@@ -314,7 +314,7 @@ def _preservation_register(name: str) -> ReportSpec:
 
     def rows(ctx: ServiceContext, params: ReportParams) -> Iterator[Sequence[Any]]:
         since, until = params.window()
-        with ctx.catalog.session() as s:
+        with ctx.catalog.reading() as s:
             built = build_register(s, name, since=since, until=until)
         for row in built:
             yield [row.get(key, "") for key, _ in reg.columns]

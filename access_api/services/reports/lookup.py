@@ -12,7 +12,7 @@ from preservation.errors import KhosoError, NotFound
 def fonds(ctx: ServiceContext, code: str) -> Fonds:
     """The fonds ``code`` (the archive's own first, when two archive bodies share a code);
     404 RPT006 when there is none."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         found = s.scalars(sa.select(Fonds).join(ArchiveBody).where(Fonds.fond_code == code)
                           .order_by((ArchiveBody.code == ctx.settings.archive_code).desc(),
                                     Fonds.id)).first()
@@ -24,7 +24,7 @@ def fonds(ctx: ServiceContext, code: str) -> Fonds:
 def hoso(ctx: ServiceContext, code: str, fond_code: str | None = None) -> RecordFile:
     """The hồ sơ by its archival file code, else by its file code (within ``fond_code`` when
     given); 404 RPT007 when none, RPT008 when the file code is not unique."""
-    with ctx.catalog.session() as s:
+    with ctx.catalog.reading() as s:
         found = s.scalar(sa.select(RecordFile).where(RecordFile.arc_file_code == code))
         if found is not None and (fond_code is None or fonds(ctx, fond_code).id == found.fonds_id):
             return found

@@ -106,3 +106,27 @@ def test_registers_follow_the_period(world):
     access = json_doc(rendered(world, "so_khai_thac", "json"))
     assert [r["action"] for r in access["rows"]] == ["Tải tệp"]
     assert access["rows"][0]["title"].startswith("Hồ sơ về việc thành lập Sở Nội vụ")
+
+
+def test_a_file_code_in_two_fonds_needs_the_fonds(world, khoso):
+    import sqlalchemy as sa
+
+    from preservation.catalog import registry
+    from preservation.catalog.models import ArchiveBody, RecordFile
+    from preservation.errors import KhosoError, NotFound
+
+    with khoso.catalog.session() as s:
+        body = s.scalars(sa.select(ArchiveBody)).first()
+        other = registry.add_fonds(s, body, registry.FondsInput("P700", "Phông Sở Tư pháp"))
+        for fonds_id in (other.id, s.scalar(sa.select(RecordFile.fonds_id).limit(1))):
+            s.add(RecordFile(fonds_id=fonds_id, file_code="HS-TRUNG", title="Hồ sơ trùng mã",
+                             maintenance="01", mode="01", start_date="2001-01-01",
+                             end_date="2001-12-31"))
+    with pytest.raises(KhosoError) as caught:
+        rendered(world, "muc_luc_van_ban", "json", hoso="HS-TRUNG")
+    assert caught.value.code == "RPT008" and "P623, P700" in caught.value.message("vi")
+    doc = json_doc(rendered(world, "muc_luc_van_ban", "json", hoso="HS-TRUNG", fonds="P700"))
+    assert doc["rows"] == [] and any("Phông Sở Tư pháp" in line for line in doc["preamble"])
+    with pytest.raises(NotFound) as missing:
+        rendered(world, "muc_luc_van_ban", "json", hoso=world.arc_file_code, fonds="P700")
+    assert missing.value.code == "RPT007"

@@ -95,6 +95,10 @@ def test_access_register_keeps_its_paged_json_and_prints(world, tmp_path):
     ("/api/v1/reports/danh_muc_vinh_vien?hoso=X", 422, "RPT010"),
     ("/api/v1/reports/muc_luc_ho_so?fonds=P623&format=docx", 422, "API001"),
     ("/api/v1/reports/muc_luc_ho_so?fonds=P623&fondz=1", 422, "API001"),
+    ("/api/v1/reports/muc_luc_ho_so?fonds=" + "P" * 101, 422, "API001"),
+    ("/api/v1/reports/muc_luc_van_ban?hoso=..%2F..%2Fetc%2Fpasswd", 404, "RPT007"),
+    ("/api/v1/reports/%2E%2E%2Fmuc_luc_ho_so", 404, "API002"),
+    ("/api/v1/reports/muc_luc_ho_so?fonds=P623&lang=fr", 422, "API001"),
 ])
 def test_bad_input_has_its_code(world, url, status, code):
     _, api = world
