@@ -15,6 +15,7 @@ The score, so that an archivist can see why one hồ sơ comes before another:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +32,9 @@ from preservation.catalog.models import (
     AccessRequestItem,
     DigitisationItem,
     Document,
+    DocumentOcrText,
     Fonds,
+    Package,
     PaperFile,
     PaperLoan,
     RecordFile,
@@ -40,6 +43,8 @@ from preservation.catalog.models import (
 from preservation.catalog.vocab import DigitisationState, PaperCondition
 from preservation.errors import Conflict, ValidationFailed
 from preservation.issues import Report, Text
+
+log = logging.getLogger(__name__)
 
 USES_CAP = 10
 CONDITION_POINTS = {PaperCondition.DAMAGED: 30, PaperCondition.FADED: 20,
@@ -268,6 +273,32 @@ def mark_digitised(session: Session, paper_file_code: str, *, pages: int, objid:
     audit.record(session, actor, "digitisation.digitised", "paper_file", paper_file_code,
                  pages=pages, objid=objid)
     return item
+
+
+def paper_digitised(session: Session, ctx: Any, package_id: int,
+                    documents: dict[str, int]) -> None:
+    """``Services.on_register`` (wired by ``wiring.build_services``): when the AIP just
+    registered came from a digitisation (its documents have OCR text from the import) and its
+    ``paperFileCode`` names a paper hồ sơ of the repository, that hồ sơ is done in the queue,
+    with the pages scanned and the OBJID. A digitisation outside the paper register, or a paper
+    hồ sơ already done, leaves the queue as it is: the AIP is stored all the same."""
+    pages = session.scalars(sa.select(DocumentOcrText.pages)
+                            .where(DocumentOcrText.package_id == package_id)).all()
+    if not pages:
+        return  # not a digitisation
+    code = session.scalar(sa.select(RecordFile.paper_file_code)
+                          .join(Package, Package.record_file_id == RecordFile.id)
+                          .where(Package.id == package_id))
+    if not code or session.scalar(sa.select(PaperFile.id)
+                                  .where(PaperFile.code == code)) is None:
+        return
+    objid = session.scalar(sa.select(Package.objid).where(Package.id == package_id)) or ""
+    try:
+        with session.begin_nested():
+            mark_digitised(session, code, pages=sum(pages), objid=objid)
+    except Conflict as exc:
+        log.warning("paper hồ sơ %s digitised again (%s): the queue keeps its first record",
+                    code, exc.code)
 
 
 def checks_why() -> Text:

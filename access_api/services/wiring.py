@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from celery import Celery
 
+from access_api.services import digitisation_queue
 from access_api.services.base import Identity, ServiceContext, build_storages
 from access_api.services.disposal.jobs import register_disposal_scan
 from access_api.services.uow import (
@@ -162,6 +163,7 @@ def build_services(settings: Settings) -> Services:
         purge_own=lambda prefix: purge(storages, prefix),
         signer=load_signer(Path(settings.keys_dir)),
         reject_not_scanned=settings.reject_not_scanned,
+        on_register=digitisation_queue.paper_digitised,
     )
 
 

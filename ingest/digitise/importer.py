@@ -469,7 +469,15 @@ def prepare(payload: dict[str, Any], settings: Settings, services: Services, *,
     state = Digitisation(options, digitiser or production_digitiser(settings),
                          settings.archive_name)
     step = Step("digitise", DIGITIZATION, state.step)
-    changed: dict[str, Any] = {"on_register": state.on_register}
+    after = services.on_register  # the archive's own hook (the paper queue), kept
+
+    def on_register(session: Session, ctx: IngestContext, package_id: int,
+                    documents: dict[str, int]) -> None:
+        state.on_register(session, ctx, package_id, documents)
+        if after is not None:
+            after(session, ctx, package_id, documents)
+
+    changed: dict[str, Any] = {"on_register": on_register}
     if isinstance(services.pdf_verifier, PdfSignatureVerifier):
         # the archive signed these PDFs itself: its own certificate is a trust root for them
         own = load_signer(Path(settings.keys_dir)).certificate
