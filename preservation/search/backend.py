@@ -33,12 +33,16 @@ class Match:
 
 class Backend(Protocol):
     name: str
+    whole_lists: bool
+    """Matching through the word index reads each word's whole list of entries before the
+    first row comes out (PostgreSQL's GIN bitmap), rather than stopping at a ``LIMIT`` (FTS5)."""
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
         """Entries holding every one of the (folded, whole) words; ``ranked=False`` when only
         the set matters (facets and totals), which spares scoring every matched entry;
-        ``within``: only ids in this closed range, found without reading the others."""
+        ``within``: only ids in this closed range, found without reading the others;
+        ``per_row``: the caller restricts the rows itself, check each one's words."""
         ...
 
     def prepare(self, s: Session) -> None:
@@ -65,9 +69,10 @@ class SqliteFts5:
     title weighing ten times the rest."""
 
     name = "sqlite-fts5"
+    whole_lists = False
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
         # Every word quoted: FTS5 then reads it as a string, never as syntax (NEAR, AND, *…)
         expression = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = sa.table("search_fts", sa.column("rowid"))
@@ -109,19 +114,28 @@ class PostgresFullText:
     index; ranked by ``ts_rank_cd``. Nothing to keep by hand."""
 
     name = "postgresql-tsvector"
+    whole_lists = True
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
         # plainto_tsquery reads no operators at all: the words are ANDed
         query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
         tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
         where: sa.ColumnElement[bool] = tsv.op("@@")(query)
-        if within is not None:
-            where = sa.and_(ENTRY.c.id.between(*within), where)
+        if per_row and within is None:
+            where = sa.func.ts_match_vq(tsv, query, type_=sa.Boolean)
+        elif within is not None:
+            # within a range, each row's words are checked (``ts_match_vq`` is ``@@`` in a form
+            # the GIN index does not take): the index would read the words' whole lists for a
+            # handful of rows (2026-12-07, 1M documents: 100 ms a range for a common word)
+            where = sa.and_(ENTRY.c.id.between(*within),
+                            sa.func.ts_match_vq(tsv, query, type_=sa.Boolean))
         return Match(None, None, where, sa.func.ts_rank_cd(tsv, query, type_=sa.Float))
 
     def prepare(self, s: Session) -> None:
-        return None
+        # a bitmap of a common word's entries fits exactly, not lossily (no recheck of every
+        # row of its pages: 2026-12-07, 14,000 matches read in half the time)
+        s.execute(sa.text("SET LOCAL work_mem = '32MB'"))
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         return None

@@ -106,10 +106,11 @@ def _filters(query: SearchQuery) -> list[sa.ColumnElement[bool]]:
 
 
 def _base(s: Session, query: SearchQuery, words: Sequence[str], columns: Sequence[Any], *,
-          ranked: bool = True, within: tuple[int, int] | None = None
+          ranked: bool = True, within: tuple[int, int] | None = None, per_row: bool = False
           ) -> tuple[sa.Select[Any], Match | None]:
     select = sa.select(*columns).select_from(ENTRY)
-    match = backend_for(s).match(words, ranked=ranked, within=within) if words else None
+    match = (backend_for(s).match(words, ranked=ranked, within=within, per_row=per_row)
+             if words else None)
     if match is not None:
         if match.source is not None and match.on is not None:
             select = select.join(match.source, match.on)
@@ -126,6 +127,12 @@ BLOCKS = 20
 """Id ranges a sample is spread over (the index grows in id order: old and new records alike)."""
 PER_BLOCK = 100
 """Matches read at most from each range: the sample's cost is bounded whatever the words."""
+DENSE_LIMIT = 5_000
+"""Where the word index reads whole lists (PostgreSQL), a query whose matches, by a first look
+at some entries, may number at most this many is answered through the index; past it, from
+entries checked one by one in id ranges."""
+PEEK = 100
+"""Ids in each of the ``BLOCKS`` ranges that first look checks one by one."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
@@ -167,10 +174,32 @@ def _sample(s: Session, query: SearchQuery, words: Sequence[str], rows: list[tup
     matches from each of ``BLOCKS`` id ranges spread evenly over the index, each sized to hold
     about half that by the density the first matches show; each range's rows with their
     weight, the matches each stands for (its stride over what the range's reading covered)."""
+    low, high = _bounds(s)
+    density = len(rows) / max(1, max(r[0] for r in rows) - low + 1)  # matches per id
+    return _spread(s, query, words, low, high, density)
+
+
+def _bounds(s: Session) -> tuple[int, int]:
     c = ENTRY.c
-    low = s.scalar(sa.select(sa.func.min(c.id)))
-    high = s.scalar(sa.select(sa.func.max(c.id)))
-    density = len(rows) / max(1, rows[-1][0] - low + 1)  # matches per id
+    return (s.scalar(sa.select(sa.func.min(c.id))) or 0,
+            s.scalar(sa.select(sa.func.max(c.id))) or 0)
+
+
+def _peek(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int
+          ) -> float:
+    """Matches per id in ``BLOCKS`` ranges of ``PEEK`` ids spread over the index, each entry
+    checked on its own: what a query will cost before the word index reads whole lists."""
+    stride = (high - low + 1) / BLOCKS
+    width = max(1, min(PEEK, int(stride)))
+    where = sa.or_(*[ENTRY.c.id.between(low + int(i * stride), low + int(i * stride) + width - 1)
+                     for i in range(BLOCKS)])
+    select, _ = _base(s, query, words, [sa.func.count()], ranked=False, per_row=True)
+    found = s.scalar(select.where(where)) or 0
+    return found / (width * BLOCKS)
+
+
+def _spread(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int,
+            density: float) -> list[tuple[list[tuple[Any, ...]], float]]:
     stride = (high - low + 1) / BLOCKS
     width = max(1, min(int(stride), int(PER_BLOCK / 2 / max(density, 1e-9))))
     block = _candidates(s, query, words, within=(sa.bindparam("lo", 0), sa.bindparam("hi", 0)),
@@ -225,14 +254,32 @@ def search(s: Session, query: SearchQuery) -> SearchResult:
     words = query_words(query.q)
     backend_for(s).prepare(s)
     c = ENTRY.c
-    rows = _rows(s, _candidates(s, query, words, limit=EXACT_LIMIT + 1))
-    exact = len(rows) <= EXACT_LIMIT
-    blocks = [(rows, 1.0)] if exact else _sample(s, query, words, rows)
-    if not exact:
+    backend = backend_for(s)
+    blocks: list[tuple[list[tuple[Any, ...]], float]] | None = None
+    if words and backend.whole_lists:
+        low, high = _bounds(s)
+        density = _peek(s, query, words, low, high)
+        if density * (high - low + 1) > DENSE_LIMIT:
+            blocks = _spread(s, query, words, low, high, density)
+        else:
+            rows = _rows(s, _candidates(s, query, words, limit=DENSE_LIMIT + 1))
+            if len(rows) > DENSE_LIMIT:  # the first look missed them
+                blocks = _sample(s, query, words, rows)
+            elif len(rows) > EXACT_LIMIT:  # every match at hand: counted, a sample ranked
+                blocks = [(rows, 1.0)]
+    else:
+        rows = _rows(s, _candidates(s, query, words, limit=EXACT_LIMIT + 1))
+        if len(rows) > EXACT_LIMIT:
+            blocks = _sample(s, query, words, rows)
+    exact = blocks is None
+    if blocks is None:
+        blocks = [(rows, 1.0)]
+    else:
         rows = [row for got, _ in blocks for row in got]
     counts = _facets(blocks)
     total = len(rows) if exact else max(EXACT_LIMIT + 1,
                                         round(sum(len(got) * w for got, w in blocks)))
+    rows.sort(key=lambda r: r[0])  # the ranked sample spread over the whole id range
     start = (query.page - 1) * query.size
     if words:
         step = 1 if exact else -(-len(rows) // RANK_SAMPLE)
