@@ -4,6 +4,7 @@ EAD holds them), and every bad input refused with its code and nothing changed."
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -188,3 +189,16 @@ def test_readers_and_agency_systems_may_not_see_or_confirm(khoso, world):
         assert api.get(url, role=role).status_code == 403
         assert _post(api, f"{url}/confirm", role=role, json={}).status_code == 403
     assert api.get(url, role="anonymous").status_code == 401
+
+
+def test_control_characters_and_lone_surrogates_in_the_text_are_not_kept(khoso, world):
+    api, _objid, (code, _pic) = world
+    text = PAGE.replace("Số: 45", "Số:\x00 45").replace("QUYẾT ĐỊNH", "QUYẾT ĐỊNH\ud800")
+    body = "{\"text\": " + json.dumps(text) + "}"
+    resp = _post(api, f"/api/v1/documents/{code}/extraction", data=body,
+                 content_type="application/json")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    fields = resp.get_json()["fields"]
+    assert fields["codeNumber"]["value"] == "45" and fields["typeName"]["value"] == "02"
+    assert all("\x00" not in (f["evidence"] or "") and "\ud800" not in (f["evidence"] or "")
+               for f in fields.values())
