@@ -21,8 +21,8 @@ bp = APIBlueprint("extraction", __name__, url_prefix="/api/v1", tag="extraction"
 ERRORS = {401: "Chưa đăng nhập (AUTH003)", 403: "Không có quyền (AUTH004)",
           404: "Không tìm thấy tài liệu hoặc đề xuất (GEN002, EXT003, EXT011)",
           413: "Nội dung yêu cầu quá lớn (API004)"}
-RUN_ERRORS = {**ERRORS, 422: "Không có văn bản OCR, văn bản quá dài hoặc không phải văn bản "
-                             "(EXT001, EXT002, EXT010)"}
+RUN_ERRORS = {**ERRORS, 422: "Từ chối (EXT012): không có văn bản OCR, văn bản quá dài hoặc "
+                             "không phải văn bản (EXT001, EXT002, EXT010 trong issues)"}
 CONFIRM_ERRORS = {**ERRORS, 409: "Đề xuất đã được xử lý (EXT004)",
                   422: "Sửa đổi không hợp lệ (EXT009) hoặc phiên bản mới bị từ chối (VER010)"}
 
@@ -122,7 +122,7 @@ def run_extraction(doc_code: str, body: dict[str, Any]) -> dict[str, Any]:
 @requires(UserRole.ARCHIVIST)
 @bp.output(ProposalOut)
 @bp.doc(summary="Đề xuất bóc tách mới nhất (The newest extraction proposal)",
-        responses={**ERRORS, 422: "Không phải văn bản (EXT010)"})
+        responses={**ERRORS, 422: "Không phải văn bản (EXT012, EXT010 trong issues)"})
 def get_extraction(doc_code: str) -> dict[str, Any]:
     return _out(service.current(services(), identity(), doc_code))
 

@@ -120,7 +120,7 @@ def _van_ban(s: Session, ctx: ServiceContext, identity: Identity, code: str) -> 
     d, _access = document_for(s, ctx, identity, code, with_request=False)
     if d.kind != DocumentKind.VAN_BAN:
         raise ValidationFailed(_one("EXT010", "docCode", doc=doc_code(d), kind=EAD_KIND[d.kind]),
-                               "EXT010")
+                               "EXT012")
     return d
 
 
@@ -153,7 +153,7 @@ def run(ctx: ServiceContext, identity: Identity, code: str,
     _decider(identity)
     limit = ctx.settings.extraction_max_text
     if text is not None and len(text) > limit:
-        raise ValidationFailed(_one("EXT002", "text", chars=len(text), limit=limit), "EXT002")
+        raise ValidationFailed(_one("EXT002", "text", chars=len(text), limit=limit), "EXT012")
     with UnitOfWork(ctx) as uow:
         s = uow.session
         d = _van_ban(s, ctx, identity, code)
@@ -162,7 +162,7 @@ def run(ctx: ServiceContext, identity: Identity, code: str,
             source = ExtractionSource.OCR
             text = _ocr_text(s, d)
             if not text or not text.strip():
-                raise ValidationFailed(_one("EXT001", "text", doc=doc_code(d)), "EXT001")
+                raise ValidationFailed(_one("EXT001", "text", doc=doc_code(d)), "EXT012")
             text = text[:limit]
         proposal = extract(text, _known_organs(s))
         for pending in s.scalars(sa.select(ExtractionProposal).where(

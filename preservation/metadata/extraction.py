@@ -60,7 +60,7 @@ _DIGITS = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": 
                          "i": "1", "!": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2",
                          "g": "9", "q": "9"})
 _NUMBERISH = r"[0-9OoQDIl|i!SsBZzgq]"
-_SO = re.compile(rf"^\W{{0,3}}s[o0]\s*[:;.,]?\s*(?P<num>{_NUMBERISH}{{1,6}})\s*[/|]\s*"
+_SO = re.compile(rf"^\W{{0,3}}s[o06]\s*[:;.,]?\s*(?P<num>{_NUMBERISH}{{1,6}})\s*[/|]\s*"
                  r"(?P<rest>\S.*)$")
 _NOTATION = re.compile(r"[0-9A-Za-zĐđ]+(?:\s*[-/–]\s*[0-9A-Za-zĐđ]+)*")
 _DATE = re.compile(rf"ngay\s*(?P<d>{_NUMBERISH}{{1,2}})\s*(?:thang\s*)(?P<m>{_NUMBERISH}{{1,2}})"
@@ -203,7 +203,9 @@ def _clean_notation(raw: str, type_code: str | None) -> str | None:
 
 
 def _initials(organ: str) -> str:
-    return "".join(w[0] for w in organ.replace(",", " ").split()
+    """An organ's abbreviation as a ký hiệu writes it: first letters, no diacritics but Đ."""
+    return "".join(w[0] if w[0] in "Đđ" else plain(w[0]).upper()
+                   for w in organ.replace(",", " ").split()
                    if w[0].isalpha() and plain(w) != "va")
 
 
@@ -360,7 +362,7 @@ def _upper_run(text: str) -> str:
     words = _lexicon_words()
     while deduped:
         last = deduped[-1].rstrip(".,;:")
-        if any(c.isalpha() for c in last) and (len(last) > 2 or plain(last) in words):
+        if any(c.isalpha() for c in last) and (len(last) > 1 or plain(last) in words):
             deduped[-1] = last
             break
         deduped.pop()
@@ -390,7 +392,7 @@ def _relex(name: str) -> str:
         for size in range(min(longest, len(words) - i), 0, -1):
             key = tuple(keys[i:i + size])
             found = lexicon.get(key)
-            if found is None and size >= 2:
+            if found is None and size >= 2 and all(any(c.isalpha() for c in k) for k in key):
                 joined = " ".join(key)
                 near = process.extractOne(joined, {k: " ".join(k) for k in lexicon
                                                    if len(k) == size},
@@ -410,7 +412,7 @@ def _relex(name: str) -> str:
 
 def _lexical(text: str) -> float:
     """The share of ``text``'s words found in the organ lexicon."""
-    words = plain(text).replace(",", " ").split()
+    words = [w for w in plain(text).replace(",", " ").split() if any(c.isalpha() for c in w)]
     return sum(w in _lexicon_words() for w in words) / len(words) if words else 0.0
 
 
@@ -437,7 +439,7 @@ def _organ(header: Sequence[_Line], known_organs: Sequence[str]) -> FieldProposa
         if _starts_organ(text) or not groups:
             groups.append([text])
             used.append([ln])
-        elif _lexical(text) >= 0.5:  # a name's second line, not a stain read as capitals
+        elif _lexical(text) > 0:  # a name's second line, not a stain read as capitals
             groups[-1].append(text)
             used[-1].append(ln)
     if not groups:

@@ -4,6 +4,7 @@ EAD holds them), and every bad input refused with its code and nothing changed."
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -49,6 +50,16 @@ def world(khoso, tmp_path):
 
 def _post(api, url, role="archivist", **kw):
     return api.client.post(url, headers=api.headers(role), **kw)
+
+
+def _refused(resp, code: str) -> None:
+    """422 EXT012 naming ``code`` as its one issue, each message whole (no unfilled field)."""
+    body = resp.get_json()
+    assert resp.status_code == 422 and body["code"] == "EXT012", body
+    assert [i["code"] for i in body["issues"]] == [code]
+    assert code in body["message"] and code in body["message_en"]  # "first error: EXT001"
+    for text in (body["message"], body["message_en"], body["issues"][0]["message"]):
+        assert "?" not in text, text
 
 
 def _set_ocr(khoso, code: str, text: str) -> None:
@@ -134,13 +145,13 @@ def test_propose_for_document_is_what_the_digitisation_import_calls(khoso, world
 def test_no_ocr_text_too_long_text_and_a_picture_are_refused_with_their_codes(khoso, world):
     api, _objid, (code, pic) = world
     resp = _post(api, f"/api/v1/documents/{code}/extraction", json={})
-    assert resp.status_code == 422 and resp.get_json()["code"] == "EXT001"
+    _refused(resp, "EXT001")
     resp = _post(api, f"/api/v1/documents/{pic}/extraction", json={"text": PAGE})
-    assert resp.status_code == 422 and resp.get_json()["code"] == "EXT010"
+    _refused(resp, "EXT010")
     small = Api(create_app(replace(khoso.settings, extraction_max_text=100),
                             khoso.catalog).test_client(), api.tokens)
     resp = _post(small, f"/api/v1/documents/{code}/extraction", json={"text": "x" * 101})
-    assert resp.status_code == 422 and resp.get_json()["code"] == "EXT002"
+    _refused(resp, "EXT002")
     resp = _post(small, f"/api/v1/documents/{code}/extraction", json={"text": "x" * 70_000})
     assert resp.status_code == 413  # far over: refused before it is read
     resp = api.get(f"/api/v1/documents/{code}/extraction", role="archivist")
@@ -188,3 +199,30 @@ def test_readers_and_agency_systems_may_not_see_or_confirm(khoso, world):
         assert api.get(url, role=role).status_code == 403
         assert _post(api, f"{url}/confirm", role=role, json={}).status_code == 403
     assert api.get(url, role="anonymous").status_code == 401
+
+
+def test_control_characters_and_lone_surrogates_in_the_text_are_not_kept(khoso, world):
+    api, _objid, (code, _pic) = world
+    text = PAGE.replace("Số: 45", "Số:\x00 45").replace("QUYẾT ĐỊNH", "QUYẾT ĐỊNH\ud800")
+    body = "{\"text\": " + json.dumps(text) + "}"
+    resp = _post(api, f"/api/v1/documents/{code}/extraction", data=body,
+                 content_type="application/json")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    fields = resp.get_json()["fields"]
+    assert fields["codeNumber"]["value"] == "45" and fields["typeName"]["value"] == "02"
+    assert all("\x00" not in (f["evidence"] or "") and "\ud800" not in (f["evidence"] or "")
+               for f in fields.values())
+
+
+def test_a_document_in_no_stored_aip_cannot_be_confirmed_into_a_version(khoso, world):
+    api, objid, (code, _pic) = world
+    url = f"/api/v1/documents/{code}/extraction"
+    assert _post(api, url, json={"text": PAGE}).status_code == 201
+    with khoso.catalog.session() as s:  # as a catalog row left without its package would be
+        d = s.scalar(sa.select(Document).where(sa.or_(Document.arc_doc_code == code,
+                                                      Document.doc_code == code)))
+        d.package_id = None
+    resp = _post(api, f"{url}/confirm", json={})
+    assert resp.status_code == 404 and resp.get_json()["code"] == "EXT011"
+    assert api.get(url, role="archivist").get_json()["status"] == "proposed"
+    assert _versions(khoso, objid) == [1]

@@ -166,3 +166,24 @@ def test_plain_keeps_one_character_per_character() -> None:
     text = "Đà Nẵng, ngày Ð ỦY BAN"
     assert len(plain(text)) == len(text)
     assert plain("ĐỘC LẬP") == "doc lap"
+
+
+def test_a_place_name_outside_the_lexicon_keeps_its_short_syllables() -> None:
+    text = ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "HUYỆN CHƯ SÊ Độc lập - Tự do - Hạnh phúc\n"
+            "S6: 7/UBND-VP\nChư Sê, ngày 9 tháng 9 năm 2022\nV/v lịch tiếp dân")
+    p = extract(text)
+    assert p.organName.value == "ỦY BAN NHÂN DÂN HUYỆN CHƯ SÊ"
+    assert (p.codeNumber.value, p.codeNotation.value) == ("7", "UBND-VP")  # "Số" read as "S6"
+
+
+def test_a_stain_read_as_capitals_under_the_name_is_not_part_of_it() -> None:
+    text = "UBND THÀNH PHỐ ĐÀ NẴNG\nSỞ TÀI CHÍNH\n+. VI TS “SÉ - IMCO\nSố: 3/TB-STC"
+    assert extract(text).organName.value == "SỞ TÀI CHÍNH"
+
+
+def test_the_notation_takes_the_organs_initials_without_diacritics_but_d_stroke() -> None:
+    text = "UBND TỈNH NGHỆ AN\nSỞ GIÁO DỤC VÀ ĐÀO TẠO\nSố: 8/KH-SGDDT\nKẾ HOẠCH\nTuyển sinh"
+    assert extract(text).codeNotation.value == "KH-SGDĐT"
+    text = "ỦY BAN NHÂN DÂN\nTỈNH NGHỆ AN\nSố: 8/KH-UBND\nKẾ HOẠCH\nTuyển sinh"
+    assert extract(text).codeNotation.value == "KH-UBND"
