@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from access_api.services.base import Identity, ServiceContext
@@ -165,6 +166,25 @@ def duplicate_ids(s: Session) -> Iterator[tuple[int, DisposalReason, int]]:
             yield rf_id, DisposalReason.DUPLICATE_METADATA, other
 
 
+def _insert_once(s: Session) -> Any:
+    """INSERT that skips a hồ sơ another scan running at the same time has just listed."""
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(DisposalListing).on_conflict_do_nothing(
+        index_elements=["record_file_id"])
+
+
+def _codes(s: Session, ids: set[int]) -> dict[int, str]:
+    """The archival code (else the file code) of each hồ sơ id."""
+    found: dict[int, str] = {}
+    listed = sorted(ids)
+    for chunk in (listed[i:i + BATCH] for i in range(0, len(listed), BATCH)):
+        for rf_id, arc, code in s.execute(sa.select(
+                RecordFile.id, RecordFile.arc_file_code, RecordFile.file_code)
+                .where(RecordFile.id.in_(chunk))):
+            found[rf_id] = arc or code
+    return found
+
+
 def scan(ctx: ServiceContext, identity: Identity, *, today: dt.date | None = None) -> ScanResult:
     """List what ran out or duplicates another hồ sơ, once; one audit entry for the run."""
     require(identity, *MANAGERS)
@@ -180,21 +200,25 @@ def scan(ctx: ServiceContext, identity: Identity, *, today: dt.date | None = Non
                 skipped.add(rf_id)
                 continue
             listing.add(rf_id, DisposalReason.EXPIRED, {"expired_on": last})
-        for rf_id, reason, other in duplicate_ids(s):
+        duplicates = list(duplicate_ids(s))
+        kept_codes = _codes(s, {other for _, _, other in duplicates})
+        for rf_id, reason, other in duplicates:
             if rf_id in held:
                 skipped.add(rf_id)
                 continue
-            kept = s.get(RecordFile, other)
-            listing.add(rf_id, reason, {"duplicate_of": record_code(kept) if kept else None})
-        codes = []
-        for rf_id, reason, detail in listing.rows:
-            rf = s.get(RecordFile, rf_id)
-            if rf is None:
-                continue
-            s.add(DisposalListing(record_file_id=rf_id, reason=reason.value, detail=detail,
-                                  listed_at=utcnow(), listed_by=identity.actor))
-            rf.state = FileState.REVIEW_DISPOSAL.value
-            codes.append(record_code(rf))
+            listing.add(rf_id, reason, {"duplicate_of": kept_codes.get(other)})
+        listed_at = utcnow()
+        ids = [rf_id for rf_id, _, _ in listing.rows]
+        by_id = _codes(s, set(ids))
+        for chunk in (listing.rows[i:i + BATCH] for i in range(0, len(listing.rows), BATCH)):
+            s.execute(_insert_once(s), [
+                {"record_file_id": rf_id, "reason": reason.value, "detail": detail,
+                 "listed_at": listed_at, "listed_by": identity.actor}
+                for rf_id, reason, detail in chunk])
+            s.execute(sa.update(RecordFile).where(RecordFile.id.in_([r[0] for r in chunk]))
+                      .values(state=FileState.REVIEW_DISPOSAL.value)
+                      .execution_options(synchronize_session=False))
+        codes = [by_id[i] for i in ids]
         result = ScanResult(
             expired=sum(1 for r in listing.rows if r[1] is DisposalReason.EXPIRED),
             duplicates=sum(1 for r in listing.rows if r[1] is not DisposalReason.EXPIRED),
