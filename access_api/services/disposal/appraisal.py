@@ -132,31 +132,44 @@ def _keys(s: Session) -> sa.Subquery:
             .distinct().subquery())
 
 
-def _covered(s: Session, items: sa.Subquery, on: list[str], total: Any
+def _counts(s: Session, column: Any) -> dict[int, int]:
+    """Rows per hồ sơ of ``column``'s table (its items, or its documents)."""
+    return {rf: n for rf, n in s.execute(sa.select(column, sa.func.count())
+                                         .where(column.is_not(None)).group_by(column))}
+
+
+def _covered(s: Session, items: sa.Subquery, on: list[str], totals: dict[int, int]
              ) -> dict[int, int]:
-    """For each hồ sơ, the earliest other hồ sơ holding every one of its items."""
-    a, b = items.alias("a"), items.alias("b")
-    shared = (sa.select(a.c.rf, b.c.rf.label("other"), sa.func.count().label("n"))
-              .join(b, sa.and_(*(a.c[k] == b.c[k] for k in on), a.c.rf != b.c.rf))
-              .group_by(a.c.rf, b.c.rf).subquery())
-    totals = total.subquery()
-    rows = s.execute(sa.select(shared.c.rf, sa.func.min(shared.c.other))
-                     .join(totals, totals.c.rf == shared.c.rf)
-                     .where(shared.c.n == totals.c.n, shared.c.other < shared.c.rf)
-                     .group_by(shared.c.rf))
-    return {rf: other for rf, other in rows}
+    """For each hồ sơ, the earliest other hồ sơ holding every one of its items. Only items
+    held by more than one hồ sơ are read (grouped by the database), so the work follows the
+    number of shared items, not the size of the catalog."""
+    keys = [items.c[k] for k in on]
+    shared = (sa.select(*keys).group_by(*keys).having(sa.func.count() > 1)).subquery()
+    rows = s.execute(sa.select(items.c.rf, *keys)
+                     .join(shared, sa.and_(*(items.c[k] == shared.c[k] for k in on)))
+                     .order_by(*keys, items.c.rf))
+    holders: dict[tuple[Any, ...], list[int]] = {}
+    for rf, *key in rows:
+        holders.setdefault(tuple(key), []).append(rf)
+    pairs: dict[tuple[int, int], int] = {}
+    for group in holders.values():
+        for a in group:
+            for b in group:
+                if a != b:
+                    pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    found: dict[int, int] = {}
+    for (a, b), n in pairs.items():
+        if b < a and n == totals.get(a) and b < found.get(a, a):
+            found[a] = b
+    return found
 
 
 def duplicate_ids(s: Session) -> Iterator[tuple[int, DisposalReason, int]]:
     """(id, reason, id of the hồ sơ kept) of every candidate duplicating an earlier hồ sơ."""
     content = _content(s)
-    by_sha = _covered(s, content, ["sha"], sa.select(content.c.rf, sa.func.count().label("n"))
-                      .group_by(content.c.rf))
-    keys = _keys(s)
-    docs_total = (sa.select(Document.record_file_id.label("rf"), sa.func.count().label("n"))
-                  .where(Document.record_file_id.is_not(None))
-                  .group_by(Document.record_file_id))
-    by_meta = _covered(s, keys, ["a", "b", "c", "d"], docs_total)
+    by_sha = _covered(s, content, ["sha"], _counts(s, content.c.rf))
+    # every document of the hồ sơ must be a văn bản held elsewhere (a photo has no such key)
+    by_meta = _covered(s, _keys(s), ["a", "b", "c", "d"], _counts(s, Document.record_file_id))
     candidates = set(s.scalars(_candidates()))
     for rf_id, other in sorted(by_sha.items()):
         if rf_id in candidates:
