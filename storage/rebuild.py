@@ -157,6 +157,8 @@ class _Listing:
     batches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # entity -> keys
     rejections: dict[str, str] = field(default_factory=dict)  # job id -> record key
     audit: list[str] = field(default_factory=list)  # audit-log batch keys
+    # destruction files (hồ sơ hủy, #15): kept forever, not catalog records to restore here
+    disposal: list[str] = field(default_factory=list)
     stray: list[str] = field(default_factory=list)
 
 
@@ -170,6 +172,8 @@ def sort_keys(keys: Iterable[str]) -> _Listing:
             out.rejections[job_id] = key
         elif layout.audit_batch_range(key) is not None:
             out.audit.append(key)
+        elif layout.parse_disposal_key(key) is not None:
+            out.disposal.append(key)
         elif (fond_code := layout.parse_fonds_key(key)) is not None:
             out.fonds[fond_code] = key
         elif (events := layout.split_events_key(key)) is not None \

@@ -307,7 +307,7 @@ def record_opinion(case_id: str, body: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/disposal/cases/<case_id>/decision")
 @requires(UserRole.ADMIN)
 @bp.input(DecisionQuery, location="query", arg_name="query")
-@binary_body("application/pdf", min_length=1)
+@binary_body("application/pdf", "application/octet-stream", min_length=1)
 @bp.output(CaseOut)
 @bp.doc(summary="Quyết định hủy đã ký số (The competent person's signed decision)",
         description="The body is the decision PDF, digitally signed (at most 20 MiB); an "

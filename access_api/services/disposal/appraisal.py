@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from access_api.services.base import Identity, ServiceContext
@@ -81,13 +82,15 @@ class _Listing:
 def _candidates() -> sa.Select[Any]:
     """Hồ sơ that may be listed: kept for a limited term, in use, with a stored AIP, not
     listed yet (held ones are counted apart)."""
-    has_aip = sa.exists().where(Package.record_file_id == RecordFile.id,
-                                Package.kind == PackageKind.AIP.value,
-                                Package.status == PackageStatus.ACTIVE.value)
-    listed = sa.exists().where(DisposalListing.record_file_id == RecordFile.id)
+    # IN (subquery), not a correlated EXISTS: package.record_file_id has no index, and an
+    # EXISTS per hồ sơ read the package table 100,000 times (bench_disposal_scan, 2026-12-07)
+    with_aip = sa.select(Package.record_file_id).where(
+        Package.kind == PackageKind.AIP.value, Package.status == PackageStatus.ACTIVE.value,
+        Package.record_file_id.is_not(None))
+    listed = sa.select(DisposalListing.record_file_id)
     return sa.select(RecordFile.id).where(
         RecordFile.state == FileState.ACTIVE.value, RecordFile.maintenance != PERMANENT,
-        has_aip, ~listed)
+        RecordFile.id.in_(with_aip), RecordFile.id.not_in(listed))
 
 
 def expired_ids(s: Session, today: dt.date, rule: RetentionRule) -> Iterator[tuple[int, str]]:
@@ -131,31 +134,44 @@ def _keys(s: Session) -> sa.Subquery:
             .distinct().subquery())
 
 
-def _covered(s: Session, items: sa.Subquery, on: list[str], total: Any
+def _counts(s: Session, column: Any) -> dict[int, int]:
+    """Rows per hồ sơ of ``column``'s table (its items, or its documents)."""
+    return {rf: n for rf, n in s.execute(sa.select(column, sa.func.count())
+                                         .where(column.is_not(None)).group_by(column))}
+
+
+def _covered(s: Session, items: sa.Subquery, on: list[str], totals: dict[int, int]
              ) -> dict[int, int]:
-    """For each hồ sơ, the earliest other hồ sơ holding every one of its items."""
-    a, b = items.alias("a"), items.alias("b")
-    shared = (sa.select(a.c.rf, b.c.rf.label("other"), sa.func.count().label("n"))
-              .join(b, sa.and_(*(a.c[k] == b.c[k] for k in on), a.c.rf != b.c.rf))
-              .group_by(a.c.rf, b.c.rf).subquery())
-    totals = total.subquery()
-    rows = s.execute(sa.select(shared.c.rf, sa.func.min(shared.c.other))
-                     .join(totals, totals.c.rf == shared.c.rf)
-                     .where(shared.c.n == totals.c.n, shared.c.other < shared.c.rf)
-                     .group_by(shared.c.rf))
-    return {rf: other for rf, other in rows}
+    """For each hồ sơ, the earliest other hồ sơ holding every one of its items. Only items
+    held by more than one hồ sơ are read (grouped by the database), so the work follows the
+    number of shared items, not the size of the catalog."""
+    keys = [items.c[k] for k in on]
+    shared = (sa.select(*keys).group_by(*keys).having(sa.func.count() > 1)).subquery()
+    rows = s.execute(sa.select(items.c.rf, *keys)
+                     .join(shared, sa.and_(*(items.c[k] == shared.c[k] for k in on)))
+                     .order_by(*keys, items.c.rf))
+    holders: dict[tuple[Any, ...], list[int]] = {}
+    for rf, *key in rows:
+        holders.setdefault(tuple(key), []).append(rf)
+    pairs: dict[tuple[int, int], int] = {}
+    for group in holders.values():
+        for a in group:
+            for b in group:
+                if a != b:
+                    pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    found: dict[int, int] = {}
+    for (a, b), n in pairs.items():
+        if b < a and n == totals.get(a) and b < found.get(a, a):
+            found[a] = b
+    return found
 
 
 def duplicate_ids(s: Session) -> Iterator[tuple[int, DisposalReason, int]]:
     """(id, reason, id of the hồ sơ kept) of every candidate duplicating an earlier hồ sơ."""
     content = _content(s)
-    by_sha = _covered(s, content, ["sha"], sa.select(content.c.rf, sa.func.count().label("n"))
-                      .group_by(content.c.rf))
-    keys = _keys(s)
-    docs_total = (sa.select(Document.record_file_id.label("rf"), sa.func.count().label("n"))
-                  .where(Document.record_file_id.is_not(None))
-                  .group_by(Document.record_file_id))
-    by_meta = _covered(s, keys, ["a", "b", "c", "d"], docs_total)
+    by_sha = _covered(s, content, ["sha"], _counts(s, content.c.rf))
+    # every document of the hồ sơ must be a văn bản held elsewhere (a photo has no such key)
+    by_meta = _covered(s, _keys(s), ["a", "b", "c", "d"], _counts(s, Document.record_file_id))
     candidates = set(s.scalars(_candidates()))
     for rf_id, other in sorted(by_sha.items()):
         if rf_id in candidates:
@@ -163,6 +179,25 @@ def duplicate_ids(s: Session) -> Iterator[tuple[int, DisposalReason, int]]:
     for rf_id, other in sorted(by_meta.items()):
         if rf_id in candidates and rf_id not in by_sha:
             yield rf_id, DisposalReason.DUPLICATE_METADATA, other
+
+
+def _insert_once(s: Session) -> Any:
+    """INSERT that skips a hồ sơ another scan running at the same time has just listed."""
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(DisposalListing).on_conflict_do_nothing(
+        index_elements=["record_file_id"])
+
+
+def _codes(s: Session, ids: set[int]) -> dict[int, str]:
+    """The archival code (else the file code) of each hồ sơ id."""
+    found: dict[int, str] = {}
+    listed = sorted(ids)
+    for chunk in (listed[i:i + BATCH] for i in range(0, len(listed), BATCH)):
+        for rf_id, arc, code in s.execute(sa.select(
+                RecordFile.id, RecordFile.arc_file_code, RecordFile.file_code)
+                .where(RecordFile.id.in_(chunk))):
+            found[rf_id] = arc or code
+    return found
 
 
 def scan(ctx: ServiceContext, identity: Identity, *, today: dt.date | None = None) -> ScanResult:
@@ -180,21 +215,25 @@ def scan(ctx: ServiceContext, identity: Identity, *, today: dt.date | None = Non
                 skipped.add(rf_id)
                 continue
             listing.add(rf_id, DisposalReason.EXPIRED, {"expired_on": last})
-        for rf_id, reason, other in duplicate_ids(s):
+        duplicates = list(duplicate_ids(s))
+        kept_codes = _codes(s, {other for _, _, other in duplicates})
+        for rf_id, reason, other in duplicates:
             if rf_id in held:
                 skipped.add(rf_id)
                 continue
-            kept = s.get(RecordFile, other)
-            listing.add(rf_id, reason, {"duplicate_of": record_code(kept) if kept else None})
-        codes = []
-        for rf_id, reason, detail in listing.rows:
-            rf = s.get(RecordFile, rf_id)
-            if rf is None:
-                continue
-            s.add(DisposalListing(record_file_id=rf_id, reason=reason.value, detail=detail,
-                                  listed_at=utcnow(), listed_by=identity.actor))
-            rf.state = FileState.REVIEW_DISPOSAL.value
-            codes.append(record_code(rf))
+            listing.add(rf_id, reason, {"duplicate_of": kept_codes.get(other)})
+        listed_at = utcnow()
+        ids = [rf_id for rf_id, _, _ in listing.rows]
+        by_id = _codes(s, set(ids))
+        for chunk in (listing.rows[i:i + BATCH] for i in range(0, len(listing.rows), BATCH)):
+            s.execute(_insert_once(s), [
+                {"record_file_id": rf_id, "reason": reason.value, "detail": detail,
+                 "listed_at": listed_at, "listed_by": identity.actor}
+                for rf_id, reason, detail in chunk])
+            s.execute(sa.update(RecordFile).where(RecordFile.id.in_([r[0] for r in chunk]))
+                      .values(state=FileState.REVIEW_DISPOSAL.value)
+                      .execution_options(synchronize_session=False))
+        codes = [by_id[i] for i in ids]
         result = ScanResult(
             expired=sum(1 for r in listing.rows if r[1] is DisposalReason.EXPIRED),
             duplicates=sum(1 for r in listing.rows if r[1] is not DisposalReason.EXPIRED),

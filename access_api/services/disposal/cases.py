@@ -54,7 +54,7 @@ from preservation.catalog.vocab import CouncilOpinion, DisposalCaseStatus
 from preservation.errors import Conflict, Forbidden, KhosoError, ValidationFailed
 from preservation.issues import Report, Text
 
-MAX_RECORDS = 10_000
+MAX_RECORDS = 2_000
 MAX_COUNCIL = 25
 MAX_DECISION_BYTES = 20 * 2**20
 
@@ -109,12 +109,18 @@ def create(ctx: ServiceContext, identity: Identity, *, title: str, explanation: 
              f"1 to {MAX_COUNCIL} members are needed")
     with ctx.catalog.session() as s:
         ids: list[int] = []
+        checked: dict[str, int | KhosoError] = {}  # each code looked up once
         for i, code in enumerate(records):
-            try:
-                rf_id = _check_record(s, ctx, code, None)
-            except KhosoError as exc:
-                _report_error(report, f"records/{i}", exc)
+            if code not in checked:
+                try:
+                    checked[code] = _check_record(s, ctx, code, None)
+                except KhosoError as exc:
+                    checked[code] = exc
+            found = checked[code]
+            if isinstance(found, KhosoError):
+                _report_error(report, f"records/{i}", found)
                 continue
+            rf_id = found
             if rf_id in ids:
                 report.add("DES005", f"records/{i}", record=code, case=Text("này", "this one"))
                 continue

@@ -238,3 +238,11 @@ DISPOSAL_DIR = "_disposal"
 def disposal_prefix(archive_code: str, case_id: str) -> str:
     """``{archive}/_disposal/{case}/``: a destruction case's file (hồ sơ hủy), kept forever."""
     return f"{archive_code}/{DISPOSAL_DIR}/{case_id}/"
+
+
+def parse_disposal_key(key: str) -> str | None:
+    """``{archive}/_disposal/{case}/{file}`` → the case id; None for any other key."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[1] == DISPOSAL_DIR and parts[2] and parts[3]:
+        return parts[2]
+    return None

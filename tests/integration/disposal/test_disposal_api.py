@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import subprocess
 
@@ -13,8 +14,15 @@ import pytest
 import sqlalchemy as sa
 
 from access_api.app import create_app
+from access_api.services import dips
+from access_api.services.base import Identity, ServiceContext, UserRole
+from access_api.services.delivery import cache_for
+from access_api.services.dips import zip_path
+from access_api.services.reports import REPORTS
+from access_api.services.reports.spec import ReportParams
 from preservation.catalog.models import (
     AuditEntry,
+    Dip,
     DisposalCase,
     Package,
     PremisEvent,
@@ -148,6 +156,18 @@ def test_destruction_end_to_end(world: World, tmp_path):
         assert s.scalar(sa.select(sa.func.count()).select_from(SearchEntry)
                         .where(SearchEntry.objid.in_(objids)))
 
+    # a DIP and a delivery-cache file derived from the hồ sơ, to be removed with it
+    ctx = ServiceContext(world.khoso.settings, world.khoso.catalog)
+    staff = Identity("luu-tru", frozenset({UserRole.ARCHIVIST}))
+    queued = dips.request_dip(ctx, staff, documents=[f"{EXPIRED}.0000001"],
+                              send=lambda c, job: "task")
+    assert dips.build(ctx, queued.dip).state == "ready" and zip_path(ctx, queued.dip).exists()
+    served = world.client.get(f"/api/v1/documents/{EXPIRED}.0000001/files/tai-lieu-1.pdf",
+                              headers=world.as_("luu-tru"))
+    assert served.status_code == 200
+    cached = cache_for(ctx).data_path(hashlib.sha256(served.data).hexdigest())
+    assert cached.exists()
+
     # execution
     done = post(world, "luu-tru", f"/cases/{case_id}/execute")
     assert done.status_code == 200, done.get_json()
@@ -186,7 +206,9 @@ def test_destruction_end_to_end(world: World, tmp_path):
     assert "BIÊN BẢN VỀ VIỆC HỦY TÀI LIỆU HẾT GIÁ TRỊ" in text and "12/QĐ-SNV" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
 
+    assert not zip_path(ctx, queued.dip).exists() and not cached.exists()
     with world.khoso.catalog.session() as s:
+        assert s.get(Dip, queued.dip).state == "removed"
         assert {rf.state for rf in s.scalars(sa.select(RecordFile).where(
             RecordFile.id.in_(doomed)))} == {"destroyed"}
         assert not s.scalar(sa.select(sa.func.count()).select_from(SearchEntry)
@@ -200,12 +222,7 @@ def test_destruction_end_to_end(world: World, tmp_path):
                 "disposal.case.execute"} <= actions
 
     # the destruction file as a report: its rows are the tombstones
-    from access_api.services.base import ServiceContext
-    from access_api.services.reports import REPORTS
-    from access_api.services.reports.spec import ReportParams
-
     spec = REPORTS["ho_so_huy"]
-    ctx = ServiceContext(world.khoso.settings, world.khoso.catalog)
     rows = list(spec.rows(ctx, ReportParams(hoso=case_id)))
     assert {r[1] for r in rows} == set(stones)
     assert all(r[5] == len(stones[r[1]]["files"]) for r in rows)

@@ -90,3 +90,23 @@ def test_danh_muc_het_gia_tri_report_rows_match_the_catalog(khoso, env):
     assert list(spec.rows(ctx, ReportParams(fonds="KHAC"))) == []
     english = list(spec.rows(ctx, ReportParams(lang="en")))
     assert english[0][6] == "Retention expired"
+
+
+def test_duplicates_by_number_notation_organ_and_date(khoso, tmp_path):
+    """A hồ sơ whose every văn bản has the số, ký hiệu, cơ quan and ngày of a văn bản of an
+    earlier hồ sơ is listed (its files differ); one that also holds a photo is not."""
+    from tests.support.pki import minimal_pdf
+
+    recent = {"maintenance": "06", "startDate": "01/01/2024", "endDate": "31/12/2024"}
+    sips = [("kept", {"fileCode": "H49.64.33.2001.180"}, 1, "giữ"),
+            ("same", {"fileCode": "H49.64.33.2024.181", **recent}, 1, "bản khác"),
+            ("photo", {"fileCode": "H49.64.33.2024.182", **recent}, 2, "bản khác nữa")]
+    for folder, hoso, count, text in sips:
+        sip = make_sip(tmp_path / folder, hoso=hoso, count=count,
+                       contents={"tai-lieu-1.pdf": minimal_pdf(text)})
+        assert khoso.ingest(sip).accepted
+    result = json.loads(run(cli_env(khoso), "disposal", "scan", "--json").stdout)
+    assert result["codes"] == ["TTLTNA.H49.64.33.2024.181"] and result["duplicates"] == 1
+    listed = json.loads(run(cli_env(khoso), "disposal", "list", "--json").stdout)
+    assert [(r["reason"], r["duplicate_of"]) for r in listed] == [
+        ("duplicate_metadata", "TTLTNA.H49.64.33.2001.180")]
