@@ -114,7 +114,6 @@ register(ReportSpec(
              Column("locations", Text("Vị trí lưu trữ đã xóa", "Locations wiped"), 24)),
     rows=_case_rows,
     required=frozenset({ReportParam.HOSO}),
-    accepted=frozenset({ReportParam.HOSO}),
     preamble=_case_preamble,
     signers=(Text("Đại diện đơn vị có tài liệu", "For the unit owning the records"),
              Text("Đại diện đơn vị thực hiện hủy", "For the unit destroying them")),
