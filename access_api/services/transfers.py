@@ -269,31 +269,36 @@ def due(ctx: ServiceContext, identity: Identity, *, on: dt.date | None = None,
     with ctx.catalog.session() as s:
         fonds_id = _fonds(s, ctx, fonds).id if fonds else None
         entered = _entered(s)
-        query = (sa.select(RecordFile, entered.c.entered).join(entered, entered.c.rf == RecordFile.id)
+        query = (sa.select(RecordFile.id, RecordFile.arc_file_code, RecordFile.file_code,
+                           RecordFile.title, RecordFile.state, Fonds.fond_code, entered.c.entered)
+                 .join(entered, entered.c.rf == RecordFile.id)
+                 .join(Fonds, Fonds.id == RecordFile.fonds_id)
                  .where(RecordFile.maintenance == "01").order_by(entered.c.entered, RecordFile.id))
         if fonds_id is not None:
             query = query.where(RecordFile.fonds_id == fonds_id)
+        in_open = dict(iter(s.execute(sa.select(TransferItem.record_file_id, Transfer.id)
+                                 .join(Transfer).where(Transfer.status.in_([str(x) for x in OPEN]))
+                                 ).tuples()))
+        done_at = dict(iter(s.execute(sa.select(TransferItem.record_file_id, Transfer.completed_at)
+                                 .join(Transfer).where(Transfer.status == TransferStatus.COMPLETED)
+                                 ).tuples()))
         records, permanent, within = [], 0, 0
-        for rf, when in s.execute(query):
+        for rf_id, arc, file_code, title, state, fond_code, when in s.execute(query):
             entered_on, deadline, target = _dates(ctx, when)
-            if rf.state == FileState.TRANSFERRED:
+            if state == FileState.TRANSFERRED:
                 permanent += 1
-                done = s.scalar(sa.select(Transfer.completed_at).join(TransferItem).where(
-                    TransferItem.record_file_id == rf.id,
-                    Transfer.status == TransferStatus.COMPLETED))
-                if done is not None and cast(dt.datetime, _utc(done)).date() <= target:
+                done = _utc(done_at.get(rf_id))
+                if done is not None and done.date() <= target:
                     within += 1
                 continue
-            if rf.state != FileState.ACTIVE:
+            if state != FileState.ACTIVE:
                 continue
             if target <= on:
                 permanent += 1
             days = (deadline - on).days
             if days <= window:
-                item = _open_item(s, rf.id)
-                records.append(DueRecord(rf.arc_file_code or rf.file_code, rf.title,
-                                         rf.fonds.fond_code, entered_on, deadline, target, days,
-                                         item.transfer_id if item else None))
+                records.append(DueRecord(arc or file_code, title, fond_code, entered_on,
+                                         deadline, target, days, in_open.get(rf_id)))
     return DueReport(on, tuple(records), permanent, within, ctx.settings.transfer_target_years)
 
 
@@ -311,7 +316,8 @@ def warnings(ctx: ServiceContext, *, on: dt.date | None = None) -> list[Issue]:
         else:
             found.append(Issue("TRF020", r.code, {"record": r.code, "deadline": r.deadline,
                                                   "days": r.days_left}))
-    horizon = on + dt.timedelta(days=ctx.settings.transfer_warn_days)
+    horizon = (on + dt.timedelta(days=ctx.settings.transfer_warn_days)
+               if on < dt.date(9000, 1, 1) else dt.date.max)
     with ctx.catalog.session() as s:
         for t in s.scalars(sa.select(Transfer).where(
                 Transfer.status == TransferStatus.PENDING, Transfer.planned_on <= horizon)

@@ -91,6 +91,10 @@ def test_media_transfer_ends_with_the_copies_marked_transferred(world, tmp_path)
         text = "".join(p.read_text(encoding="utf-8") for p in khoso.replica(name).rglob("*")
                        if p.is_file() and "_events" in p.as_posix())
         assert '"event_type": "transfer"' in text
+    # the plan's share counts it as transferred within its target
+    plan = api.get("/api/v1/transfers/due", headers=head).json["plan"]
+    assert plan["permanent_due_by_target"] == 1 and plan["transferred_within_target"] == 1
+    assert plan["share"] == 1.0
     # wrong order: nothing more to do
     for action in ("complete", "export"):
         resp = api.post(f"/api/v1/transfers/{tid}/{action}", headers=head)
