@@ -42,7 +42,7 @@ def test_the_cli_drives_a_media_transfer_and_refuses_bad_input(khoso, tmp_path):
     out = tmp_path / "media"
     result = run(env, "--lang", "en", "transfer", "export", tid, "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "Transfer" in result.output and "processing" in result.output
+    assert "processing" in result.output  # the status in English
     names = sorted(p.name for p in out.iterdir())
     assert names[-1] == "muc-luc-ho-so-nop-luu.json" and names[0].endswith(".zip")
     # media and the network are not mixed in one transfer
