@@ -8,6 +8,7 @@ those calls, and never stored, logged or returned."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
@@ -23,6 +24,8 @@ bp = APIBlueprint("transfers", __name__, url_prefix="/api/v1", tag="transfers")
 TEXT = validators.Regexp(r"^[^\x00-\x1f\ud800-\udfff\ufffe\uffff]*$",
                          error="no control characters or lone surrogates")
 STATUSES = [s.value for s in TransferStatus]
+# dates a person can mean (and date arithmetic cannot overflow on)
+DAYS = validators.Range(min=dt.date(1900, 1, 1), max=dt.date(2999, 12, 31))
 JSON_LIMIT = 4 << 20  # a receipt of 10,000 files; never a bag
 ERRORS = {401: "Chưa đăng nhập (AUTH003)", 403: "Không có quyền (AUTH004)",
           404: "Không tìm thấy (TRF007, TRF022, TRF023, TRF025)",
@@ -87,7 +90,7 @@ class RegisterIn(Schema):
                           metadata={"description": "Tên khối tài liệu giao nộp"})
     receiver = fields.String(required=True, validate=[validators.Length(min=1, max=300), TEXT],
                              metadata={"description": "Lưu trữ lịch sử nhận nộp lưu"})
-    planned_on = fields.Date(required=True, metadata={
+    planned_on = fields.Date(required=True, validate=DAYS, metadata={
         "description": "Ngày dự kiến nộp lưu: sau ngày đăng ký ít nhất "
                        "KHOSO_TRANSFER_NOTICE_MONTHS tháng"})
     records = fields.List(fields.String(validate=[validators.Length(min=1, max=100), TEXT]),
@@ -112,7 +115,7 @@ class RefreshIn(Schema):
 
 
 class ReceiptFileIn(Schema):
-    path = fields.String(required=True, validate=validators.Length(max=1024))
+    path = fields.String(required=True, validate=[validators.Length(max=1024), TEXT])
     size = fields.Integer(required=True, validate=validators.Range(min=0))
     sha256 = fields.String(required=True, validate=validators.Regexp(r"^[0-9a-f]{64}$"))
 
@@ -141,7 +144,8 @@ class ReceiptIn(Schema):
 
 
 class DueQuery(Schema):
-    on = fields.Date(load_default=None, metadata={"description": "Ngày tính (mặc định: hôm nay)"})
+    on = fields.Date(load_default=None, validate=DAYS,
+                     metadata={"description": "Ngày tính (mặc định: hôm nay)"})
     fonds = fields.String(load_default=None, validate=validators.Length(min=1, max=20))
     within_days = fields.Integer(load_default=None,
                                  validate=validators.Range(min=0, max=100 * 366))
@@ -173,7 +177,7 @@ class DueOut(Schema):
 
 
 class WarningQuery(Schema):
-    on = fields.Date(load_default=None)
+    on = fields.Date(load_default=None, validate=DAYS)
 
 
 class WarningOut(Schema):

@@ -17,9 +17,9 @@ import click
 from access_api.cli.base import Context, echo_rows, main
 from access_api.i18n import N_, _
 from access_api.services import transfers as service
+from access_api.services.transfer_remote import refused
 from preservation.catalog.vocab import TransferStatus
-from preservation.errors import ValidationFailed
-from preservation.issues import Issue, Report
+from preservation.issues import Issue
 
 TOKEN_LIMIT = 500
 
@@ -58,8 +58,8 @@ def _token(path: str | None) -> str:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationFailed(Report([Issue("TRF028", "--token-file", {
-                "file": path, "reason": str(exc)[:200]})]), "TRF028") from None
+            raise refused(Issue("TRF028", "--token-file", {
+                "file": path, "reason": str(exc)[:200]})) from None
     return str(text).strip()[:TOKEN_LIMIT]
 
 
@@ -196,8 +196,7 @@ def receipt(obj: Context, transfer_id: str, receipt: Any, as_json: bool) -> None
     try:
         data = json.loads(receipt.read(8 << 20))
     except ValueError as exc:
-        raise ValidationFailed(Report([Issue("TRF027", "receipt", {
-            "reason": str(exc)[:200]})]), "TRF027") from None
+        raise refused(Issue("TRF027", "receipt", {"reason": str(exc)[:200]})) from None
     _echo(service.record_receipt(obj.services, obj.identity, transfer_id, data), as_json)
 
 

@@ -16,16 +16,28 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from access_api.services.base import Identity, ServiceContext
-from access_api.services.catalog import bitstream_file
-from access_api.services.delivery import StoredFile, flag_bad_copy, in_read_order, read_copy
+from access_api.services.delivery import (
+    Source,
+    StoredFile,
+    flag_bad_copy,
+    in_read_order,
+    read_copy,
+)
 from ingest.sip_build import build_sip_from_records
-from preservation.catalog.models import Agency, Bitstream, Document, Package, RecordFile
+from preservation.catalog.models import (
+    Agency,
+    Bitstream,
+    Document,
+    Package,
+    RecordFile,
+    StoredCopy,
+)
 from preservation.catalog.records import EAD_KIND, document_ead, record_file_ead
 from preservation.catalog.vocab import PackageKind, PackageStatus
 from preservation.errors import KhosoError, NotFound, Unavailable, ValidationFailed
@@ -78,19 +90,31 @@ def agency_file_code(arc_file_code: str, archive_code: str) -> str:
     return arc_file_code.removeprefix(f"{archive_code}.")
 
 
-def _content_files(s: Session, doc: Document) -> list[StoredFile]:
-    """The document's content files in the live versions of its AIP (a metadata version does
-    not rewrite content: the file lives in the version that brought it), each with every copy."""
-    rows = s.execute(sa.select(Bitstream, Package).join(Package, Package.id == Bitstream.package_id)
-                     .where(Bitstream.document_id == doc.id, Package.kind == PackageKind.AIP,
-                            Package.status.in_((PackageStatus.ACTIVE, PackageStatus.SUPERSEDED)),
-                            Bitstream.path.startswith(CONTENT))
-                     .order_by(Bitstream.path, Package.version.desc())).all()
-    out: dict[str, StoredFile] = {}
-    for b, pkg in rows:
-        if b.path not in out:
-            out[b.path] = bitstream_file(s, b, pkg.objid, name=b.path)
-    return list(out.values())
+def _content_files(s: Session, doc_ids: list[int]) -> dict[int, list[StoredFile]]:
+    """Each document's content files in the live versions of its AIP (a metadata version does
+    not rewrite content: a file lives in the version that brought it), each with every stored
+    copy: two queries per 500 documents, never one per document (measured 2026-12-07: one
+    query per document was a third of a 300-document export)."""
+    out: dict[int, dict[str, StoredFile]] = {}
+    for at in range(0, len(doc_ids), 500):
+        chunk = doc_ids[at:at + 500]
+        rows = s.execute(sa.select(Bitstream, Package.objid).join(
+            Package, Package.id == Bitstream.package_id).where(
+            Bitstream.document_id.in_(chunk), Package.kind == PackageKind.AIP,
+            Package.status.in_((PackageStatus.ACTIVE, PackageStatus.SUPERSEDED)),
+            Bitstream.path.startswith(CONTENT)).order_by(
+            Bitstream.document_id, Bitstream.path, Package.version.desc())).all()
+        copies: dict[int, list[StoredCopy]] = {}
+        for c in s.scalars(sa.select(StoredCopy).where(StoredCopy.package_id.in_(
+                {b.package_id for b, _ in rows})).order_by(StoredCopy.id)):
+            copies.setdefault(c.package_id, []).append(c)
+        for b, objid in rows:
+            files = out.setdefault(cast(int, b.document_id), {})
+            if b.path not in files:
+                files[b.path] = StoredFile(b.path, b.sha256, b.size, tuple(
+                    Source(c.id, c.package_id, objid, c.location, c.key, b.path,
+                           c.last_check_result) for c in copies.get(b.package_id, [])))
+    return {d: list(files.values()) for d, files in out.items()}
 
 
 def _ordinal(doc: Document, arc_file_code: str, fallback: int) -> int:
@@ -126,6 +150,7 @@ def _plan(s: Session, ctx: ServiceContext, record_file_id: int) -> _Plan:
     values["totalDoc"] = len(docs)
     package = EadRecord("SIP", "hoso", values)
     documents = []
+    content = _content_files(s, [d.id for d in docs])
     for position, doc in enumerate(docs, 1):
         record = document_ead(doc, "SIP")
         dvalues = dict(record.values)
@@ -140,7 +165,7 @@ def _plan(s: Session, ctx: ServiceContext, record_file_id: int) -> _Plan:
             dvalues["docCode"] = f"{file_code}.{ordinal:07d}"
         if EAD_KIND[doc.kind] == "doc" and "docId" not in dvalues:
             dvalues["docId"] = f"{file_code}.{ordinal}"
-        files = [(f.name.removeprefix(CONTENT), f) for f in _content_files(s, doc)]
+        files = [(f.name.removeprefix(CONTENT), f) for f in content.get(doc.id, [])]
         documents.append((EadRecord("SIP", record.kind, dvalues), files))
     return _Plan(code, file_code, organ_id, agency_name, rf.fonds.fond_code, package, documents)
 

@@ -27,6 +27,15 @@ ANSWER_LIMIT = 4 << 20  # bytes of a JSON answer read at most: a receipt of 10,0
 RETRY_AFTER = 60
 
 
+def refused(*issues: Issue) -> ValidationFailed:
+    """Input refused with every problem, its first one the error's own code and message (a
+    count alone would leave a person nothing to act on)."""
+    exc = ValidationFailed(Report(list(issues)), issues[0].code)
+    exc.issue = issues[0]
+    exc.args = (f"[{issues[0].code}] {issues[0].message('en')}",)
+    return exc
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect is answered as it is (never followed): the token must not travel to an
     address the operator did not give."""
@@ -45,12 +54,11 @@ def check_url(url: str) -> str:
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
-        raise ValidationFailed(Report([Issue("TRF017", "remote_url", {"url": shown})]),
-                               "TRF017") from None
+        raise refused(Issue("TRF017", "remote_url", {"url": shown})) from None
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username
             or parts.password or parts.query or parts.fragment
             or any(c.isspace() or ord(c) < 32 for c in url)):
-        raise ValidationFailed(Report([Issue("TRF017", "remote_url", {"url": shown})]), "TRF017")
+        raise refused(Issue("TRF017", "remote_url", {"url": shown}))
     return url.rstrip("/")
 
 
@@ -91,8 +99,8 @@ class RemoteArchive:
         if status >= 500:
             raise Unavailable("TRF011", url=self.url, status=status, retry_after=RETRY_AFTER)
         if status in (401, 403):
-            raise ValidationFailed(Report([Issue("TRF013", "token", {
-                "url": self.url, "status": status, "organ": self.organ_id})]), "TRF013")
+            raise refused(Issue("TRF013", "token", {
+                "url": self.url, "status": status, "organ": self.organ_id}))
         if status not in expect:
             raise Conflict("TRF014", url=self.url, record=code or "-", status=status,
                            detail=_problem(data))

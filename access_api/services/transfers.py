@@ -41,11 +41,12 @@ from access_api.services.transfer_export import (
     export_sip,
     receipt_problem,
 )
-from access_api.services.transfer_remote import RemoteArchive, check_url
+from access_api.services.transfer_remote import RemoteArchive, check_url, refused
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
 from preservation.catalog import audit
 from preservation.catalog.events import persist_events
 from preservation.catalog.models import (
+    Agency,
     ArchiveBody,
     Fonds,
     Package,
@@ -62,7 +63,7 @@ from preservation.catalog.vocab import (
     TransferDelivery,
     TransferStatus,
 )
-from preservation.errors import Conflict, Forbidden, KhosoError, NotFound, ValidationFailed
+from preservation.errors import Conflict, Forbidden, KhosoError, NotFound
 from preservation.events import TRANSFER, Agent, Event, Outcome, khoso_agent
 from preservation.issues import Issue, Report, Text
 from storage.sidecar import event_record
@@ -269,31 +270,36 @@ def due(ctx: ServiceContext, identity: Identity, *, on: dt.date | None = None,
     with ctx.catalog.session() as s:
         fonds_id = _fonds(s, ctx, fonds).id if fonds else None
         entered = _entered(s)
-        query = (sa.select(RecordFile, entered.c.entered).join(entered, entered.c.rf == RecordFile.id)
+        query = (sa.select(RecordFile.id, RecordFile.arc_file_code, RecordFile.file_code,
+                           RecordFile.title, RecordFile.state, Fonds.fond_code, entered.c.entered)
+                 .join(entered, entered.c.rf == RecordFile.id)
+                 .join(Fonds, Fonds.id == RecordFile.fonds_id)
                  .where(RecordFile.maintenance == "01").order_by(entered.c.entered, RecordFile.id))
         if fonds_id is not None:
             query = query.where(RecordFile.fonds_id == fonds_id)
+        in_open = dict(iter(s.execute(sa.select(TransferItem.record_file_id, Transfer.id)
+                                 .join(Transfer).where(Transfer.status.in_([str(x) for x in OPEN]))
+                                 ).tuples()))
+        done_at = dict(iter(s.execute(sa.select(TransferItem.record_file_id, Transfer.completed_at)
+                                 .join(Transfer).where(Transfer.status == TransferStatus.COMPLETED)
+                                 ).tuples()))
         records, permanent, within = [], 0, 0
-        for rf, when in s.execute(query):
+        for rf_id, arc, file_code, title, state, fond_code, when in s.execute(query):
             entered_on, deadline, target = _dates(ctx, when)
-            if rf.state == FileState.TRANSFERRED:
+            if state == FileState.TRANSFERRED:
                 permanent += 1
-                done = s.scalar(sa.select(Transfer.completed_at).join(TransferItem).where(
-                    TransferItem.record_file_id == rf.id,
-                    Transfer.status == TransferStatus.COMPLETED))
-                if done is not None and cast(dt.datetime, _utc(done)).date() <= target:
+                done = _utc(done_at.get(rf_id))
+                if done is not None and done.date() <= target:
                     within += 1
                 continue
-            if rf.state != FileState.ACTIVE:
+            if state != FileState.ACTIVE:
                 continue
             if target <= on:
                 permanent += 1
             days = (deadline - on).days
             if days <= window:
-                item = _open_item(s, rf.id)
-                records.append(DueRecord(rf.arc_file_code or rf.file_code, rf.title,
-                                         rf.fonds.fond_code, entered_on, deadline, target, days,
-                                         item.transfer_id if item else None))
+                records.append(DueRecord(arc or file_code, title, fond_code, entered_on,
+                                         deadline, target, days, in_open.get(rf_id)))
     return DueReport(on, tuple(records), permanent, within, ctx.settings.transfer_target_years)
 
 
@@ -311,7 +317,8 @@ def warnings(ctx: ServiceContext, *, on: dt.date | None = None) -> list[Issue]:
         else:
             found.append(Issue("TRF020", r.code, {"record": r.code, "deadline": r.deadline,
                                                   "days": r.days_left}))
-    horizon = on + dt.timedelta(days=ctx.settings.transfer_warn_days)
+    horizon = (on + dt.timedelta(days=ctx.settings.transfer_warn_days)
+               if on < dt.date(9000, 1, 1) else dt.date.max)
     with ctx.catalog.session() as s:
         for t in s.scalars(sa.select(Transfer).where(
                 Transfer.status == TransferStatus.PENDING, Transfer.planned_on <= horizon)
@@ -391,7 +398,7 @@ def _selected(s: Session, ctx: ServiceContext, fonds: Fonds, records: Sequence[s
         if not chosen:
             report.add("TRF006", "records", planned=planned_on)
     if report.errors:
-        raise ValidationFailed(report, report.errors[0].code)
+        raise refused(*report.errors)
     return chosen
 
 
@@ -403,12 +410,10 @@ def register(ctx: ServiceContext, identity: Identity, *, fonds: str, title: str,
     months = ctx.settings.transfer_notice_months
     earliest = add_months(today or _today(), months)
     if planned_on < earliest:
-        raise ValidationFailed(Report([Issue("TRF001", "planned_on", {
-            "planned": planned_on, "months": months, "earliest": earliest})]), "TRF001")
+        raise refused(Issue("TRF001", "planned_on", {
+            "planned": planned_on, "months": months, "earliest": earliest}))
     if records is not None and len(records) > MAX_RECORDS:
-        raise ValidationFailed(Report([Issue("API001", "records", {
-            "field": "records", "reason": Text(f"tối đa {MAX_RECORDS} hồ sơ",
-                                               f"at most {MAX_RECORDS} hồ sơ")})]))
+        raise refused(Issue("TRF029", "records", {"count": len(records), "max": MAX_RECORDS}))
     with UnitOfWork(ctx) as uow:
         s = uow.session
         found = _fonds(s, ctx, fonds)
@@ -498,7 +503,7 @@ def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_ur
         if t.delivery == TransferDelivery.MEDIA:
             raise _wrong_state(t, SEND)
         todo = [(i.id, i.record_file_id, i.arc_file_code) for i in _to_send(t)]
-        organ = t.fonds.agency.organ_id if t.fonds.agency else "-"
+        organ = _organ(s, t)
     remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
     work = _workdir(ctx, transfer_id)
     sent: list[str] = []
@@ -527,6 +532,17 @@ def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_ur
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return show(ctx, identity, transfer_id)
+
+
+def _organ(s: Session, t: Transfer) -> str:
+    """The agency the hồ sơ are the records of (the fonds', else the one that submitted the
+    first hồ sơ's AIP): the agency the receiver's token must be bound to."""
+    if t.fonds.agency is not None:
+        return t.fonds.agency.organ_id
+    found = s.scalar(sa.select(Agency.organ_id).join(Package, Package.agency_id == Agency.id)
+                     .join(TransferItem, TransferItem.record_file_id == Package.record_file_id)
+                     .where(TransferItem.transfer_id == t.id).limit(1))
+    return found or "-"
 
 
 def _failed_attempt(ctx: ServiceContext, identity: Identity, transfer_id: str, exc: KhosoError,
@@ -570,7 +586,7 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
                    if i.status == TransferStatus.PROCESSING and i.remote_job]
         if t.delivery != TransferDelivery.REMOTE or not t.remote_url or not waiting:
             raise _wrong_state(t, REFRESH)
-        organ = t.fonds.agency.organ_id if t.fonds.agency else "-"
+        organ = _organ(s, t)
         url = t.remote_url
     remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
     archive = ctx.settings.archive_code
@@ -688,8 +704,8 @@ def record_receipt(ctx: ServiceContext, identity: Identity, transfer_id: str,
     followed by the hồ sơ's fileCode) and checked against what was sent: Đạt or Không đạt."""
     _decider(identity)
     if not isinstance(receipt, dict) or not isinstance(receipt.get("arcFileCode"), str):
-        raise ValidationFailed(Report([Issue("TRF027", "receipt", {
-            "reason": "expected a JSON object with arcFileCode"})]), "TRF027")
+        raise refused(Issue("TRF027", "receipt", {
+            "reason": "expected a JSON object with arcFileCode"}))
     arc = str(receipt["arcFileCode"])
     archive = ctx.settings.archive_code
     with UnitOfWork(ctx) as uow:

@@ -42,7 +42,7 @@ def test_the_cli_drives_a_media_transfer_and_refuses_bad_input(khoso, tmp_path):
     out = tmp_path / "media"
     result = run(env, "--lang", "en", "transfer", "export", tid, "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "Transfer" in result.output and "processing" in result.output
+    assert "processing" in result.output  # the status in English
     names = sorted(p.name for p in out.iterdir())
     assert names[-1] == "muc-luc-ho-so-nop-luu.json" and names[0].endswith(".zip")
     # media and the network are not mixed in one transfer
@@ -77,3 +77,12 @@ def test_the_cli_drives_a_media_transfer_and_refuses_bad_input(khoso, tmp_path):
     assert "Thời gian của hồ sơ, tài liệu: 2001–2001" in lines
     with pytest.raises(NotFound):
         list(spec.rows(ctx, ReportParams(hoso="TTLTNA.H49.9999")))
+
+
+def test_the_cli_refuses_too_many_hoso_with_its_own_code(khoso):
+    args = ["transfer", "register", "--fonds", "P623", "--title", "x", "--receiver", "y",
+            "--planned", planned()]
+    for n in range(5001):
+        args += ["--hoso", f"C{n}"]
+    result = run(cli_env(khoso), *args)
+    assert result.exit_code == 1 and "TRF029" in result.output and "5001" in result.output

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from access_api.services import build_services, jobs
 from access_api.services.base import Identity, ServiceContext
 from ingest.jobs import create_job, run_job
-from preservation.catalog.models import PremisEvent, RecordFile
+from preservation.catalog.models import PremisEvent, RecordFile, StoredCopy
 from tests.support.api_submissions import client, token_for
 from tests.support.sips import make_sip
 from tests.support.transfers import RECEIVER_CODE, planned, receiving_khoso
@@ -91,6 +91,10 @@ def test_media_transfer_ends_with_the_copies_marked_transferred(world, tmp_path)
         text = "".join(p.read_text(encoding="utf-8") for p in khoso.replica(name).rglob("*")
                        if p.is_file() and "_events" in p.as_posix())
         assert '"event_type": "transfer"' in text
+    # the plan's share counts it as transferred within its target
+    plan = api.get("/api/v1/transfers/due", headers=head).json["plan"]
+    assert plan["permanent_due_by_target"] == 1 and plan["transferred_within_target"] == 1
+    assert plan["share"] == 1.0
     # wrong order: nothing more to do
     for action in ("complete", "export"):
         resp = api.post(f"/api/v1/transfers/{tid}/{action}", headers=head)
@@ -102,3 +106,30 @@ def test_media_transfer_ends_with_the_copies_marked_transferred(world, tmp_path)
     assert handover["thoi_gian"] == "2001–2001"
     assert handover["muc_luc"][0][1:3] == [code, receipt.arc_file_code]
 
+
+
+def test_no_good_copy_sends_nothing_and_flags_the_bad_copies(world):
+    khoso, _receiver, _outcome = world
+    api = client(khoso)
+    head = token_for(khoso, "luu-tru-vien", "archivist")
+    with khoso.catalog.session() as s:
+        code = s.scalar(sa.select(RecordFile.arc_file_code))
+    tid = api.post("/api/v1/transfers", headers=head, json={
+        "fonds": "P623", "title": "Khối", "receiver": "TTLT", "planned_on": planned(),
+        "records": [code]}).json["id"]
+    for name in ("replica1", "replica2"):
+        (stored,) = [p for p in khoso.replica(name).rglob("tai-lieu-1.pdf")]
+        size = stored.stat().st_size
+        stored.chmod(0o644)
+        stored.write_bytes(b"x" * size)  # the same size, other bytes
+    resp = api.post(f"/api/v1/transfers/{tid}/export", headers=head)
+    assert resp.status_code == 503 and resp.json["code"] == "TRF019", resp.json
+    assert "tai-lieu-1.pdf" in resp.json["message"]
+    view = api.get(f"/api/v1/transfers/{tid}", headers=head).json
+    assert view["status"] == "pending" and view["media_dir"] is None
+    media = khoso.settings.data_dir / "transfers" / "media" / tid
+    assert not media.exists() or not any(media.rglob("*"))
+    with khoso.catalog.session() as s:
+        results = set(s.scalars(sa.select(StoredCopy.last_check_result)))
+        assert results == {"mismatch"}  # both copies flagged for the audit to repair
+        assert s.scalar(sa.select(RecordFile.state)) == "active"

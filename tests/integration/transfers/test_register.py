@@ -116,3 +116,15 @@ def test_due_hoso_the_plan_share_and_the_warnings(world, tmp_path):
     # a hồ sơ no longer active (proposed for destruction) cannot be registered
     resp = _register(api, head, records=[CODE])
     assert resp.status_code == 422 and resp.json["code"] == "TRF004"
+
+
+def test_dates_no_one_means_are_refused_or_computed_safely(world):
+    khoso, api, head = world
+    for path in ("/api/v1/transfers/warnings?on=9999-12-31", "/api/v1/transfers/due?on=0001-01-01",
+                 "/api/v1/transfers/due?on=2026-02-30"):
+        resp = api.get(path, headers=head)
+        assert resp.status_code == 422 and resp.json["code"] == "API001", resp.json
+    resp = _register(api, head, planned_on="9999-12-31")
+    assert resp.status_code == 422 and resp.json["code"] == "API001"
+    result = run(cli_env(khoso), "transfer", "warnings", "--on", "9999-12-31")
+    assert result.exit_code == 1 and "TRF026" in result.output  # long overdue, no crash

@@ -42,6 +42,7 @@ def test_a_transfer_between_two_running_khoso_instances(khoso, tmp_path, clamd_a
         status, body = here.json("POST", f"{path}/send", token=archivist, json_body={
             "remote_url": there.url, "token": "khong-phai-ma-dung"})
         assert status == 422 and body["code"] == "TRF013", body
+        assert "H49.64.33" in body["message"]  # the agency the token must be bound to
         # a receiver that is down: 503, retry later
         down = f"http://127.0.0.1:{free_port()}"
         status, body = here.json("POST", f"{path}/send", token=archivist, json_body={
