@@ -68,3 +68,12 @@ def test_unknown_report_format_and_role(tmp_path):
     assert {s.name for s in service.available(officer)} >= {
         "nhat_ky_sao_luu", "bien_ban_kiem_tra", "bien_ban_xu_ly_su_co"}
     assert "muc_luc_ho_so" not in {s.name for s in service.available(officer)}
+
+
+def test_the_fourteen_reports_the_archive_prints_are_all_registered():
+    """#15: the registers and reports archivists print, by the names ``khoso report`` takes."""
+    assert set(REPORTS) == {
+        "muc_luc_ho_so", "muc_luc_van_ban", "danh_muc_het_gia_tri", "danh_muc_co_thoi_han",
+        "danh_muc_vinh_vien", "so_khai_thac", "so_nhap", "so_xuat", "thiet_bi_kho",
+        "nhat_ky_sao_luu", "bien_ban_kiem_tra", "bien_ban_xu_ly_su_co", "ho_so_huy",
+        "bien_ban_giao_nhan"}
