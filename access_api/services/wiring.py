@@ -168,7 +168,8 @@ def build_services(settings: Settings) -> Services:
 
 
 def register_worker_tasks(app: Celery, settings: Settings) -> None:
-    """The ingest task (with its recovery sweeper) and the periodic audit, for ``khoso worker``."""
+    """What ``khoso worker`` runs: the ingest task (with its recovery sweeper), the periodic
+    audit, DIPs, the daily disposal scan and transfer warnings, format migrations."""
     def discard(job_id: str) -> int:
         return discard_staged(list(build_storages(settings).values()), job_id)
 
@@ -177,6 +178,7 @@ def register_worker_tasks(app: Celery, settings: Settings) -> None:
     register_dip(app, settings)
     register_disposal_scan(app, settings)
     register_transfer_warnings(app, settings)
+    register_migration(app, settings)
 
 
 def register_transfer_warnings(app: Celery, settings: Settings) -> None:
@@ -196,7 +198,6 @@ def register_transfer_warnings(app: Celery, settings: Settings) -> None:
     app.conf.beat_schedule = {**(app.conf.beat_schedule or {}),
                               "khoso-transfer-warnings": {"task": transfers.WARN_TASK,
                                                           "schedule": 86400}}
-    register_migration(app, settings)
 
 
 def register_migration(app: Celery, settings: Settings) -> None:
