@@ -279,11 +279,14 @@ def search(s: Session, query: SearchQuery) -> SearchResult:
     counts = _facets(blocks)
     total = len(rows) if exact else max(EXACT_LIMIT + 1,
                                         round(sum(len(got) * w for got, w in blocks)))
-    rows.sort(key=lambda r: r[0])  # the ranked sample spread over the whole id range
     start = (query.page - 1) * query.size
     if words:
-        step = 1 if exact else -(-len(rows) // RANK_SAMPLE)
-        order = _ranked(s, words, [r[0] for r in rows[::step]])
+        chosen = [r[0] for r in rows]
+        if not exact and len(chosen) > RANK_SAMPLE:
+            # a fixed pseudo-random choice: every k-th could fall in step with a period of the
+            # data (every other hồ sơ matching by its title, say)
+            chosen = sorted(chosen, key=lambda i: (i * 2654435761) % 4294967296)[:RANK_SAMPLE]
+        order = _ranked(s, words, chosen)
         ranked = len(order)
         ids = order[start:start + query.size]
     else:  # a listing: in code order over everything the filters keep

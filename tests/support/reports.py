@@ -1,6 +1,9 @@
 """A catalog in which every report has rows: an ingested SIP (backup log), an audit that found
 a damaged copy and repaired it (inspection and incident records), a download in the access
-register, and hồ sơ of limited term, destroyed and transferred beside the permanent one."""
+register, and hồ sơ of limited term, destroyed and transferred beside the permanent one; and,
+asked for, for the other areas' reports: a paper repository with its equipment and a paper hồ sơ lent and
+returned, an expired hồ sơ listed for destruction with a case proposing it, and a transfer of
+the permanent one registered."""
 
 from __future__ import annotations
 
@@ -26,20 +29,67 @@ from tests.support.sips import FOND, make_sip
 LIMITED_TITLE = "Hồ sơ về việc tổ chức hội nghị tổng kết công tác văn thư, lưu trữ năm 2015"
 
 
+EXPIRED_CODE = "H49.64.33.2001.170"  # 10 years from 2001: listed for destruction
+
+
 @dataclass
 class ReportWorld:
     ctx: ServiceContext
     objid: str
     arc_file_code: str
     file_code: str
+    case_id: str = ""
+    transfer_id: str = ""
 
     def given(self, spec: Any) -> dict[str, str]:
-        """The parameters ``spec`` requires, naming this world's fonds and hồ sơ."""
-        values = {"fonds": FOND, "hoso": self.arc_file_code}
+        """The parameters ``spec`` requires, naming this world's fonds and hồ sơ (for the
+        destruction file its case, for the hand-over record its transfer)."""
+        hoso = {"ho_so_huy": self.case_id,
+                "bien_ban_giao_nhan": self.transfer_id}.get(spec.name, self.arc_file_code)
+        values = {"fonds": FOND, "hoso": hoso}
         return {p.value: values[p.value] for p in spec.required}
 
 
-def build_world(khoso) -> ReportWorld:
+def _other_areas(khoso: Any, ctx: ServiceContext, world: ReportWorld) -> None:
+    from access_api.services import paper, repository, transfers
+    from access_api.services.base import UserRole
+    from access_api.services.disposal import appraisal, cases
+    from preservation.accounts import create_user
+    from preservation.catalog.vocab import EquipmentCondition, EquipmentKind, PaperCondition
+
+    admin = Identity("quan-tri-bao-cao", frozenset({UserRole.ADMIN}))
+    today = dt.date.today()
+    repository.create_repository(ctx, admin, code="K1", name="Kho số 1", area_m2=80.0)
+    repository.add_shelf(ctx, admin, "K1", code="G1")
+    repository.add_box(ctx, admin, "K1", shelf="G1", code="H1", capacity=10)
+    repository.add_equipment(ctx, admin, "K1", kind=EquipmentKind.DEHUMIDIFIER,
+                             label="Máy hút ẩm tầng 1", condition=EquipmentCondition.GOOD)
+    code = "TTLTNA.K1/G1/H1.1"
+    paper.register(ctx, admin, code=code, place=paper.Place("K1", "G1", "H1"),
+                   title="Hồ sơ giấy về việc thành lập xã", maintenance="01", page_count=10,
+                   condition=PaperCondition.GOOD, fonds=FOND, year=2001)
+    paper.check_out(ctx, admin, code, borrower="Nguyễn Văn An", purpose="Số hóa",
+                    due_on=today + dt.timedelta(days=7))
+    paper.check_in(ctx, admin, code)
+
+    assert khoso.ingest(make_sip(khoso.tmp / "expired", hoso={"maintenance": "06"},
+                                 file_code=EXPIRED_CODE)).accepted
+    appraisal.scan(ctx, admin)
+    with khoso.catalog.session() as s:
+        create_user(s, "hoi-dong-1", "Mật-khẩu-đủ-dài-2026", [UserRole.ARCHIVIST.value])
+    case = cases.create(ctx, admin, title="Hủy hồ sơ hết thời hạn bảo quản",
+                        explanation="Hồ sơ hết thời hạn bảo quản 10 năm.",
+                        records=[EXPIRED_CODE], council=["hoi-dong-1"])
+    world.case_id = str(case["id"])
+    transfer = transfers.register(ctx, admin, fonds=FOND, title="Nộp lưu năm 2027",
+                                  receiver="Lưu trữ lịch sử tỉnh",
+                                  planned_on=today + dt.timedelta(days=400),
+                                  records=[world.file_code])
+    world.transfer_id = transfer.id
+
+
+def build_world(khoso, *, every_area: bool = False) -> ReportWorld:
+    """``every_area``: also the data of the other areas' reports (``_other_areas``)."""
     outcome = khoso.ingest(make_sip(khoso.tmp / "sip"))
     assert outcome.accepted
     ctx = ServiceContext(khoso.settings)
@@ -67,7 +117,10 @@ def build_world(khoso) -> ReportWorld:
                        maintenance="01", state=FileState.TRANSFERRED.value,
                        confidence_level="01", **base),
         ])
-        return ReportWorld(ctx, outcome.objid, record.arc_file_code, record.file_code)
+        world = ReportWorld(ctx, outcome.objid, record.arc_file_code, record.file_code)
+    if every_area:
+        _other_areas(khoso, ctx, world)
+    return world
 
 
 # -- reading what a renderer wrote ------------------------------------------------------------

@@ -114,6 +114,7 @@ register(ReportSpec(
              Column("locations", Text("Vị trí lưu trữ đã xóa", "Locations wiped"), 24)),
     rows=_case_rows,
     required=frozenset({ReportParam.HOSO}),
+    own_hoso=True,
     preamble=_case_preamble,
     signers=(Text("Đại diện đơn vị có tài liệu", "For the unit owning the records"),
              Text("Đại diện đơn vị thực hiện hủy", "For the unit destroying them")),

@@ -133,7 +133,7 @@ def prepare(ctx: ServiceContext, identity: Identity, name: str, **given: Any
     params = parameters(spec, **given)
     if params.fonds is not None:
         lookup.fonds(ctx, params.fonds)
-    if params.hoso is not None:
+    if params.hoso is not None and not spec.own_hoso:
         lookup.hoso(ctx, params.hoso, params.fonds)
     return spec, params
 

@@ -87,6 +87,9 @@ class ReportSpec:
     signers: tuple[Text, ...] = ()
     landscape: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    own_hoso: bool = False
+    """``hoso`` names something of the report's own area (a destruction case, a transfer),
+    which its rows and preamble look up, and refuse when unknown, themselves."""
 
     @property
     def takes(self) -> frozenset[ReportParam]:

@@ -48,7 +48,7 @@ def _preamble(ctx: ServiceContext, params: ReportParams) -> list[str]:
 BIEN_BAN_GIAO_NHAN = register(ReportSpec(
     name="bien_ban_giao_nhan",
     title=Text("Biên bản giao nhận hồ sơ, tài liệu", "Hand-over record of a transfer"),
-    columns=COLUMNS, rows=_rows, required=frozenset({ReportParam.HOSO}),
+    columns=COLUMNS, rows=_rows, required=frozenset({ReportParam.HOSO}), own_hoso=True,
     preamble=_preamble,
     signers=(Text("ĐẠI DIỆN BÊN GIAO", "FOR THE SENDER"),
              Text("ĐẠI DIỆN BÊN NHẬN", "FOR THE RECEIVER")),

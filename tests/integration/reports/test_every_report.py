@@ -31,6 +31,11 @@ def world(khoso):
     return build_world(khoso)
 
 
+@pytest.fixture
+def every_world(khoso):
+    return build_world(khoso, every_area=True)
+
+
 def rendered(world, name: str, fmt: str, **extra) -> bytes:
     out = io.BytesIO()
     spec = REPORTS[name]
@@ -40,7 +45,8 @@ def rendered(world, name: str, fmt: str, **extra) -> bytes:
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
-def test_every_report_in_every_format(world, name, tmp_path):
+def test_every_report_in_every_format(every_world, name, tmp_path):
+    world = every_world
     spec = REPORTS[name]
     labels = [c.label("vi") for c in spec.columns]
     doc = json_doc(rendered(world, name, "json"))
