@@ -9,7 +9,7 @@ import click
 
 from access_api.cli.base import Context, progress_printer
 from access_api.cli.digitise import digitise
-from access_api.cli.jobs import severity_word
+from access_api.cli.submission import finish
 from access_api.i18n import N_, _
 from access_api.services import digitisation as service
 from ingest.digitise.importer import Options
@@ -54,30 +54,4 @@ def digitise_import(obj: Context, folder: Path, file_code: str, fond_code: str,
         return
     run = service.run_now(obj.services, obj.identity, folder, options,
                           progress=None if as_json else progress_printer())
-    job_id, outcome = run.job_id, run.outcome
-    if run.error is not None:
-        if run.requeued:
-            click.echo(_("Công việc {job_id}: vẫn trong hàng đợi").format(job_id=job_id),
-                       err=True)
-        if as_json:
-            click.echo(json.dumps({"accepted": False, "job_id": job_id,
-                                   "status": "queued" if run.requeued else "failed",
-                                   "retry": run.requeued, "error": run.error.issue.to_dict()},
-                                  ensure_ascii=False, indent=2))
-        raise run.error
-    assert outcome is not None
-    if as_json:
-        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
-    elif outcome.accepted:
-        click.echo(_("Đã tiếp nhận: {objid} (công việc {job_id})").format(objid=outcome.objid,
-                                                                         job_id=job_id))
-        for issue in outcome.report.issues:
-            click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
-    else:
-        click.echo(_("Bị từ chối ở bước {step} (công việc {job_id}); lưu giữ tại: {quarantine}")
-                   .format(step=outcome.failed_step, job_id=job_id,
-                           quarantine=outcome.quarantine), err=True)
-        for issue in outcome.report.issues:
-            click.echo(f"  [{issue.code}] {severity_word(issue.severity.value, obj.lang)} "
-                       f"{issue.path}: {issue.message(obj.lang)}", err=True)
-    raise SystemExit(0 if outcome.accepted else 1)
+    finish(obj, run, as_json)

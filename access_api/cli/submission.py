@@ -11,6 +11,7 @@ from access_api.cli.base import Context, main, progress_printer
 from access_api.cli.jobs import severity_word
 from access_api.i18n import N_, _
 from access_api.services import ingest as ingest_service
+from access_api.services.ingest import IngestRun
 from preservation.errors import KhosoError
 
 
@@ -82,33 +83,7 @@ def ingest(obj: Context, path: Path, wait: bool, as_json: bool) -> None:
         return
     run = ingest_service.run_now(obj.services, obj.identity, path,
                                  progress=None if as_json else progress_printer())
-    job_id, outcome = run.job_id, run.outcome
-    if run.error is not None:
-        if run.requeued:
-            click.echo(_("Công việc {job_id}: vẫn trong hàng đợi").format(job_id=job_id),
-                       err=True)
-        if as_json:  # a script reads the outcome on stdout whatever it was
-            click.echo(json.dumps({"accepted": False, "job_id": job_id,
-                                   "status": "queued" if run.requeued else "failed",
-                                   "retry": run.requeued, "error": run.error.issue.to_dict()},
-                                  ensure_ascii=False, indent=2))
-        raise run.error
-    assert outcome is not None
-    if as_json:
-        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
-    elif outcome.accepted:
-        click.echo(_("Đã tiếp nhận: {objid} (công việc {job_id})").format(objid=outcome.objid,
-                                                                         job_id=job_id))
-        for issue in outcome.report.issues:
-            click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
-    else:
-        click.echo(_("Bị từ chối ở bước {step} (công việc {job_id}); lưu giữ tại: {quarantine}")
-                   .format(step=outcome.failed_step, job_id=job_id,
-                           quarantine=outcome.quarantine), err=True)
-        for issue in outcome.report.issues:
-            click.echo(f"  [{issue.code}] {severity_word(issue.severity.value, obj.lang)} "
-                       f"{issue.path}: {issue.message(obj.lang)}", err=True)
-    raise SystemExit(0 if outcome.accepted else 1)
+    finish(obj, run, as_json)
 
 
 @main.group()
@@ -200,3 +175,36 @@ def sip_template(obj: Context, out: Path, content: str, force: bool) -> None:
         click.echo(f"[{exc.code}] {exc.message(obj.lang)}", err=True)
         raise SystemExit(1) from None
     click.echo(_("Đã tạo mẫu bảng kê: {out}").format(out=written))
+
+
+def finish(obj: Context, run: IngestRun, as_json: bool) -> None:
+    """What an ingest run in this process came to, printed (JSON on stdout for scripts, or
+    lines for a person), and the exit code: 0 accepted, 1 refused; the archive's own error
+    raised (exit 2). Shared by ``ingest --wait`` and ``digitise import --wait``."""
+    job_id, outcome = run.job_id, run.outcome
+    if run.error is not None:
+        if run.requeued:
+            click.echo(_("Công việc {job_id}: vẫn trong hàng đợi").format(job_id=job_id),
+                       err=True)
+        if as_json:  # a script reads the outcome on stdout whatever it was
+            click.echo(json.dumps({"accepted": False, "job_id": job_id,
+                                   "status": "queued" if run.requeued else "failed",
+                                   "retry": run.requeued, "error": run.error.issue.to_dict()},
+                                  ensure_ascii=False, indent=2))
+        raise run.error
+    assert outcome is not None
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    elif outcome.accepted:
+        click.echo(_("Đã tiếp nhận: {objid} (công việc {job_id})").format(objid=outcome.objid,
+                                                                         job_id=job_id))
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {issue.path}: {issue.message(obj.lang)}")
+    else:
+        click.echo(_("Bị từ chối ở bước {step} (công việc {job_id}); lưu giữ tại: {quarantine}")
+                   .format(step=outcome.failed_step, job_id=job_id,
+                           quarantine=outcome.quarantine), err=True)
+        for issue in outcome.report.issues:
+            click.echo(f"  [{issue.code}] {severity_word(issue.severity.value, obj.lang)} "
+                       f"{issue.path}: {issue.message(obj.lang)}", err=True)
+    raise SystemExit(0 if outcome.accepted else 1)
