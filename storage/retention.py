@@ -4,6 +4,10 @@ A destruction must never stop half-way because the third of five copies turned o
 every copy is asked first (``retention_of``), and only when none is locked does deletion
 start. Only S3 has locks (Object Lock retention and legal hold); a filesystem or memory
 location never refuses a delete for retention.
+
+In a versioned bucket every version holds the record's bytes and carries its own lock, and a
+key whose current version is a delete marker still has older versions that ``list`` does not
+show: ``keys_under`` and ``retention_of`` look at every version.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from storage.errors import ObjectMissing
 from storage.protocol import Storage
 from storage.s3 import S3Storage
 
@@ -27,12 +32,32 @@ class Retention:
         return self.legal_hold or (self.until is not None and self.until > now)
 
 
+def _of(head: dict[str, object]) -> Retention:
+    until = head.get("ObjectLockRetainUntilDate")
+    return Retention(until if isinstance(until, dt.datetime) else None,
+                     head.get("ObjectLockLegalHoldStatus") == "ON")
+
+
+def keys_under(storage: Storage, prefix: str) -> list[str]:
+    """Every key under ``prefix`` that still has something stored: in a versioned bucket also
+    the keys whose current version is a delete marker (their older versions and the markers
+    are what a destruction must still remove)."""
+    if isinstance(storage, S3Storage) and storage.versioned():
+        return sorted({v.key for v in storage.versions(prefix)})
+    return list(storage.list(prefix))
+
+
 def retention_of(storage: Storage, key: str) -> Retention:
-    """The lock on ``key`` (its current version); ``StorageError`` when it cannot be asked,
-    ``ObjectMissing`` when there is no such object."""
-    if isinstance(storage, S3Storage):
-        head = storage.head(key)
-        until = head.get("ObjectLockRetainUntilDate")
-        return Retention(until if isinstance(until, dt.datetime) else None,
-                         head.get("ObjectLockLegalHoldStatus") == "ON")
-    return Retention()
+    """The strongest lock over every stored version of ``key`` (the latest end date, a legal
+    hold on any version); ``StorageError`` when it cannot be asked, ``ObjectMissing`` when
+    the key has no version at all."""
+    if not isinstance(storage, S3Storage):
+        return Retention()
+    if not storage.versioned():
+        return _of(storage.head(key))
+    found = [v for v in storage.versions(key) if v.key == key]
+    if not found:
+        raise ObjectMissing(key, storage.name)
+    locks = [_of(storage.head(key, v.version_id)) for v in found if not v.delete_marker]
+    untils = [lock.until for lock in locks if lock.until is not None]
+    return Retention(max(untils) if untils else None, any(lock.legal_hold for lock in locks))

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
@@ -43,6 +44,17 @@ LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 _MISSING = {"NoSuchKey", "NotFound", "404", "NoSuchVersion"}
 _TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
               "RequestTimeout", "InternalError", "ServiceUnavailable", "503", "500"}
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version of a key in a versioned bucket; ``version_id`` is "null" for an object
+    written while versioning was off."""
+
+    key: str
+    version_id: str
+    latest: bool
+    delete_marker: bool
 
 
 class _Exists(Exception):
@@ -240,9 +252,14 @@ class S3Storage:
         return StoredObject(dst, size, expected, self.name)
 
     def _remove_staged(self, src: str) -> None:
+        """Every version of the staged object goes: in a versioned bucket a plain delete only
+        hides the record's bytes behind a delete marker, where a destruction would not find
+        them (they are under the staging prefix, not the AIP's)."""
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=src)
-        except (ClientError, BotoCoreError):
+            self.delete(src)
+        except ObjectMissing:
+            pass
+        except StorageError:
             log.warning("could not remove staged %s from %s", src, self.name, exc_info=True)
 
     @staticmethod
@@ -392,32 +409,56 @@ class S3Storage:
 
     # -- delete, list, health -------------------------------------------------------------
 
-    def head(self, key: str) -> dict[str, Any]:
-        """The object's S3 headers (Object Lock retention, legal hold…): what
-        ``storage.retention`` asks before a destruction deletes anything."""
+    def head(self, key: str, version_id: str | None = None) -> dict[str, Any]:
+        """The object's S3 headers (Object Lock retention, legal hold…), of its current version
+        or of ``version_id``: what ``storage.retention`` asks before a destruction deletes
+        anything."""
         validate_key(key)
-        return dict(self._call("stat", key, self.client.head_object, Key=key))
+        extra = {"VersionId": version_id} if version_id and version_id != "null" else {}
+        return dict(self._call("stat", key, self.client.head_object, Key=key, **extra))
 
     def delete(self, key: str) -> None:
-        """Delete every version of ``key``: destruction must not leave old versions readable."""
+        """Delete every version and delete marker of ``key``: destruction must not leave old
+        versions readable. Every version's lock is asked before any is deleted, so a locked
+        older version refuses the whole key (``ObjectLocked``) instead of stopping half-way.
+        ``ObjectMissing`` only when the key has no version at all (a key whose current version
+        is a delete marker still has older bytes, and they go too)."""
         validate_key(key)
-        head = self._call("delete", key, self.client.head_object, Key=key)
+        if not self._is_versioned(key):
+            self._refuse_if_locked(key, self.head(key))
+            self._delete_version(key, None)
+            return
+        found = [v for v in self.versions(key) if v.key == key]
+        if not found:
+            raise ObjectMissing(key, self.name)
+        for version in found:
+            if not version.delete_marker:
+                self._refuse_if_locked(key, self.head(key, version.version_id))
+        for version in sorted(found, key=lambda v: v.latest):  # the current one last
+            self._delete_version(key, version.version_id)
+
+    def _refuse_if_locked(self, key: str, head: dict[str, Any]) -> None:
         until = head.get("ObjectLockRetainUntilDate")
         if until is not None and until > datetime.now(UTC):
             raise ObjectLocked(key, self.name, until.isoformat())
         if head.get("ObjectLockLegalHoldStatus") == "ON":
             raise ObjectLocked(key, self.name, code="STO013")
-        versions: list[str | None] = [*self._versions(key)] if self._is_versioned(key) else []
-        for version in versions or [None]:
-            extra = {"VersionId": version} if version and version != "null" else {}
-            try:
-                self.client.delete_object(Bucket=self.bucket, Key=key, **extra)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "AccessDenied":
-                    raise ObjectLocked(key, self.name, code="STO014") from exc
-                raise self._error(exc, key, "delete") from exc
-            except BotoCoreError as exc:
-                raise self._error(exc, key, "delete") from exc
+
+    def _delete_version(self, key: str, version_id: str | None) -> None:
+        extra = {"VersionId": version_id} if version_id and version_id != "null" else {}
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, **extra)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "AccessDenied":
+                raise ObjectLocked(key, self.name, code="STO014") from exc
+            raise self._error(exc, key, "delete") from exc
+        except BotoCoreError as exc:
+            raise self._error(exc, key, "delete") from exc
+
+    def versioned(self) -> bool:
+        """Whether old versions may exist in the bucket (versioning enabled, suspended, or
+        not ours to ask)."""
+        return self._is_versioned("")
 
     def _is_versioned(self, key: str) -> bool:
         """Whether old versions may exist (asked once); if we may not ask, assume they may."""
@@ -433,18 +474,20 @@ class S3Storage:
             self._versioned = status is not None  # Enabled, Suspended or unknown
         return self._versioned
 
-    def _versions(self, key: str) -> list[str]:
-        """Version ids of ``key``, the current one last, so a refusal leaves it readable."""
-        found: list[tuple[bool, str]] = []
+    def versions(self, prefix: str = "") -> list[ObjectVersion]:
+        """Every version and delete marker of every key starting with ``prefix``, also of keys
+        ``list`` no longer shows (their current version a delete marker)."""
+        found: list[ObjectVersion] = []
         try:
             for page in self.client.get_paginator("list_object_versions").paginate(
-                    Bucket=self.bucket, Prefix=key):
-                for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                    if item["Key"] == key:
-                        found.append((bool(item.get("IsLatest")), item["VersionId"]))
+                    Bucket=self.bucket, Prefix=prefix):
+                for marker, items in ((False, page.get("Versions", [])),
+                                      (True, page.get("DeleteMarkers", []))):
+                    found += [ObjectVersion(item["Key"], item["VersionId"], bool(item.get("IsLatest")),
+                                            marker) for item in items]
         except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, key, "delete") from exc
-        return [version for _, version in sorted(found, key=lambda f: f[0])]
+            raise self._error(exc, prefix, "list versions") from exc
+        return found
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)

@@ -4,8 +4,8 @@ tombstone per hồ sơ, a PREMIS ``deletion`` event per AIP version, the biên b
 destruction file (in every location, write-once) stay.
 
 Order, so that nothing is destroyed half-way: every check first (approval, window, holds,
-permanent), then every copy's lock is asked (one locked copy anywhere: nothing is deleted),
-then the start is committed (its instant and executor fix the file's contents), then the
+permanent), then every copy's lock is asked, in a versioned bucket every version's (one
+locked copy anywhere: nothing is deleted), then the start is committed (its instant and executor fix the file's contents), then the
 deletions, the destruction file, and one catalog transaction. A location failing midway is
 the archive's fault (503): executing again lists what is left and carries on."""
 
@@ -60,7 +60,7 @@ from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix, split_package_prefix
 from preservation.search.index import index_aip
 from storage.errors import ObjectLocked, ObjectMissing, StorageError
-from storage.retention import retention_of
+from storage.retention import keys_under, retention_of
 
 EVENT_NAMESPACE = uuid.UUID("6f1d2a7e-8c1b-4f43-9a53-2c1e5d0b7a15")
 LISTING = Text("liệt kê bản sao", "listing copies")
@@ -102,7 +102,7 @@ def _list_keys(ctx: ServiceContext, entities: Iterable[str]) -> dict[str, list[s
     found: dict[str, list[str]] = {}
     for name, storage in ctx.storages.items():
         try:
-            found[name] = [k for e in entities for k in storage.list(e + "/")]
+            found[name] = [k for e in entities for k in keys_under(storage, e + "/")]
         except StorageError as exc:
             raise storage_failed(name, LISTING, exc) from exc
     return found
@@ -110,7 +110,8 @@ def _list_keys(ctx: ServiceContext, entities: Iterable[str]) -> dict[str, list[s
 
 def _check_locks(ctx: ServiceContext, targets: list[Target], now: dt.datetime) -> None:
     """DES019 naming the location, how many copies and the latest lock end, before anything
-    is deleted."""
+    is deleted; every version of each key is asked (``retention_of``), not only the current
+    one, so a locked older version cannot stop the deletion part-way."""
     for name, storage in ctx.storages.items():
         locked: list[tuple[str, str]] = []
         for target in targets:

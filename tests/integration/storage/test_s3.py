@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from preservation.settings import parse_locations
-from storage import DigestMismatch, FixityOutcome, ObjectLocked, StorageError, open_storage
+from storage import (
+    DigestMismatch,
+    FixityOutcome,
+    ObjectLocked,
+    ObjectMissing,
+    StorageError,
+    open_storage,
+)
 from storage.s3 import S3Storage
 from tests.support.backends import S3_PART, MiB
 
@@ -143,6 +150,28 @@ def test_delete_removes_every_version(make_s3, raw_s3, new_bucket) -> None:
     listing = raw_s3.list_object_versions(Bucket=s.bucket)
     left = [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
     assert left == ["k2"]
+
+
+def test_delete_removes_a_key_hidden_behind_a_delete_marker(make_s3, raw_s3, new_bucket) -> None:
+    """A plain delete in a versioned bucket hides the bytes behind a marker; ``delete`` still
+    finds and removes the older version and the marker."""
+    s = make_s3(new_bucket(versioned=True))
+    s.put("k", io.BytesIO(b"record"))
+    raw_s3.delete_object(Bucket=s.bucket, Key="k")
+    assert list(s.list()) == []
+    s.delete("k")
+    listing = raw_s3.list_object_versions(Bucket=s.bucket)
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
+    with pytest.raises(ObjectMissing):
+        s.delete("k")
+
+
+def test_move_leaves_no_version_of_the_staged_object(make_s3, raw_s3, new_bucket) -> None:
+    s = make_s3(new_bucket(versioned=True))
+    s.put("staging/j/k", io.BytesIO(b"record"), lock=False, replace=True)
+    s.move("staging/j/k", "aip/k", expected_sha256=sha(b"record"))
+    listing = raw_s3.list_object_versions(Bucket=s.bucket, Prefix="staging/")
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
 
 
 def test_missing_bucket_is_permanent(make_s3) -> None:

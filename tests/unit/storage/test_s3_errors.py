@@ -75,10 +75,10 @@ def test_verify_sdk_checksum_failure_is_mismatch(stubbed) -> None:
 
 def test_delete_access_denied_means_locked(stubbed) -> None:
     s, stub = stubbed
-    stub.add_response("head_object", {"ContentLength": 1})
     # May not even ask whether the bucket is versioned: assume it is and list the versions.
     stub.add_client_error("get_bucket_versioning", service_error_code="AccessDenied", http_status_code=403)
     stub.add_response("list_object_versions", {"Versions": [{"Key": "k", "VersionId": "v1", "IsLatest": True}]})
+    stub.add_response("head_object", {"ContentLength": 1}, {"Bucket": "b", "Key": "k", "VersionId": "v1"})
     stub.add_client_error("delete_object", service_error_code="AccessDenied", http_status_code=403)
     with pytest.raises(ObjectLocked) as info:
         s.delete("k")
@@ -87,6 +87,7 @@ def test_delete_access_denied_means_locked(stubbed) -> None:
 
 def test_delete_under_legal_hold(stubbed) -> None:
     s, stub = stubbed
+    stub.add_response("get_bucket_versioning", {})
     stub.add_response("head_object", {"ContentLength": 1, "ObjectLockLegalHoldStatus": "ON"})
     with pytest.raises(ObjectLocked) as info:
         s.delete("k")
@@ -96,23 +97,42 @@ def test_delete_under_legal_hold(stubbed) -> None:
 def test_delete_after_retention_expired(stubbed) -> None:
     s, stub = stubbed
     past = datetime.now(UTC) - timedelta(days=1)
-    stub.add_response("head_object", {"ContentLength": 1, "ObjectLockRetainUntilDate": past,
-                                      "ObjectLockMode": "COMPLIANCE"})
     stub.add_response("get_bucket_versioning", {"Status": "Enabled"})
     stub.add_response("list_object_versions", {"Versions": [
         {"Key": "k", "VersionId": "v2", "IsLatest": True}, {"Key": "k", "VersionId": "v1", "IsLatest": False},
         {"Key": "k2", "VersionId": "x", "IsLatest": True}]})
+    for version in ("v2", "v1"):  # every version's lock asked before any is deleted
+        stub.add_response("head_object", {"ContentLength": 1, "ObjectLockRetainUntilDate": past,
+                                          "ObjectLockMode": "COMPLIANCE"},
+                          {"Bucket": "b", "Key": "k", "VersionId": version})
     stub.add_response("delete_object", {}, {"Bucket": "b", "Key": "k", "VersionId": "v1"})
     stub.add_response("delete_object", {}, {"Bucket": "b", "Key": "k", "VersionId": "v2"})
     s.delete("k")
 
 
+def test_a_locked_older_version_refuses_before_any_version_is_deleted(stubbed) -> None:
+    """The current version is free, an older one locked: nothing deleted (no delete_object
+    stubbed: a call would fail the test)."""
+    s, stub = stubbed
+    future = datetime.now(UTC) + timedelta(days=2)
+    stub.add_response("get_bucket_versioning", {"Status": "Enabled"})
+    stub.add_response("list_object_versions", {"Versions": [
+        {"Key": "k", "VersionId": "v2", "IsLatest": True},
+        {"Key": "k", "VersionId": "v1", "IsLatest": False}]})
+    stub.add_response("head_object", {"ContentLength": 1}, {"Bucket": "b", "Key": "k", "VersionId": "v2"})
+    stub.add_response("head_object", {"ContentLength": 1, "ObjectLockRetainUntilDate": future},
+                      {"Bucket": "b", "Key": "k", "VersionId": "v1"})
+    with pytest.raises(ObjectLocked) as info:
+        s.delete("k")
+    assert info.value.code == "STO005" and str(future.year) in info.value.message("en")
+
+
 def test_delete_in_unversioned_bucket_lists_no_versions(stubbed) -> None:
     s, stub = stubbed
     for key in ("a", "b"):
-        stub.add_response("head_object", {"ContentLength": 1})
         if key == "a":
             stub.add_response("get_bucket_versioning", {})  # asked once per storage
+        stub.add_response("head_object", {"ContentLength": 1})
         stub.add_response("delete_object", {}, {"Bucket": "b", "Key": key})
         s.delete(key)
 
