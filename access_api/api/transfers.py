@@ -107,6 +107,10 @@ class SendIn(Schema):
                           validate=[validators.Length(min=1, max=500), TEXT],
                           metadata={"description": "Mã truy cập của tài khoản agency_submitter "
                                                    "tại kho nhận; không được lưu"})
+    resend_interrupted = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Gửi lại cả hồ sơ mà lần gửi trước bị dừng giữa chừng "
+                                 "(TRF031), sau khi đã kiểm tra kho nhận chưa có"})
 
 
 class RefreshIn(Schema):
@@ -272,7 +276,8 @@ def show_transfer(transfer_id: str) -> dict[str, Any]:
         responses=ERRORS)
 def send_transfer(transfer_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return _out(service.send(services(), identity(), transfer_id,
-                             remote_url=body["remote_url"], token=body["token"]))
+                             remote_url=body["remote_url"], token=body["token"],
+                             resend_interrupted=body["resend_interrupted"]))
 
 
 @bp.post("/transfers/<transfer_id>/refresh")

@@ -153,14 +153,18 @@ def warnings(obj: Context, on: dt.datetime | None) -> None:
 @transfer.command("send")
 @click.argument("transfer_id")
 @click.option("--url", "remote_url", required=True, help=N_("Địa chỉ gốc của khoso nhận."))
+@click.option("--resend-interrupted", is_flag=True,
+              help=N_("Gửi lại cả các hồ sơ mà lần gửi trước bị dừng giữa chừng (TRF031); chỉ "
+                      "dùng khi đã kiểm tra kho nhận chưa có các hồ sơ đó."))
 @TOKEN_OPTION
 @JSON_OPTION
 @click.pass_obj
-def send(obj: Context, transfer_id: str, remote_url: str, token_file: str | None,
-         as_json: bool) -> None:
+def send(obj: Context, transfer_id: str, remote_url: str, resend_interrupted: bool,
+         token_file: str | None, as_json: bool) -> None:
     """Gửi các hồ sơ chưa gửi (hoặc không đạt) tới khoso nhận."""
     _echo(service.send(obj.services, obj.identity, transfer_id, remote_url=remote_url,
-                       token=_token(token_file)), as_json)
+                       token=_token(token_file), resend_interrupted=resend_interrupted),
+          as_json)
 
 
 @transfer.command("refresh")

@@ -34,6 +34,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from access_api.services import transfer_claim
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.transfer_export import (
     ExportedSip,
@@ -474,7 +475,7 @@ def _item_sent(s: Session, item_id: int, built: ExportedSip, *, job: str | None)
     item.objid, item.sent = built.objid, [f.to_dict() for f in built.files]
     item.remote_job, item.receipt, item.remote_arc_file_code = job, None, None
     item.problem, item.status = None, TransferStatus.PROCESSING.value
-    item.sent_at, item.decided_at = utcnow(), None
+    item.sent_at, item.decided_at, item.send_started_at = utcnow(), None, None
 
 
 def _roll_up(t: Transfer) -> None:
@@ -490,29 +491,70 @@ def _roll_up(t: Transfer) -> None:
         t.status = TransferStatus.PASSED.value
 
 
+def _interrupted(s: Session, items: list[TransferItem]) -> None:
+    """Hồ sơ whose send started but whose job there was never recorded (the sender was killed
+    in between): TRF031 on each, and they are not posted again unless asked."""
+    for item in items:
+        since = _utc(item.send_started_at)
+        item.problem = Issue("TRF031", item.arc_file_code, {
+            "record": item.arc_file_code,
+            "since": since.isoformat(timespec="seconds") if since else "?"}).to_dict()
+
+
+def _begin_item(ctx: ServiceContext, transfer_id: str, item_id: int, claim: str) -> None:
+    """Committed before the bag is posted: a send killed after the receiver took it leaves
+    this mark, and the next send does not post the hồ sơ again unasked (TRF031)."""
+    transfer_claim.renew(ctx, transfer_id, claim)
+    with ctx.catalog.session() as s:
+        s.get_one(TransferItem, item_id).send_started_at = utcnow()
+
+
+def _not_begun(ctx: ServiceContext, item_id: int) -> None:
+    """The receiver answered with an error, or could not be reached: not taken there."""
+    with ctx.catalog.session() as s:
+        s.get_one(TransferItem, item_id).send_started_at = None
+
+
 def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_url: str,
-         token: str) -> TransferView:
+         token: str, resend_interrupted: bool = False) -> TransferView:
     """Build and send each hồ sơ not yet sent (or refused) to the receiving khoso, one at a
     time, each recorded as sent with its job there as soon as the receiver took it. A remote
     failure stops the run with its code after recording what was sent: sending again sends the
-    rest. The token is used for these calls only."""
+    rest. One run at a time (``transfer_claim``: a second gets TRF030); a hồ sơ a killed run
+    had begun posting is held back with TRF031 unless ``resend_interrupted``. The token is used
+    for these calls only."""
     _decider(identity)
     url = check_url(remote_url)
     with ctx.catalog.session() as s:
         t = _sendable(s, transfer_id, SEND)
         if t.delivery == TransferDelivery.MEDIA:
             raise _wrong_state(t, SEND)
-        todo = [(i.id, i.record_file_id, i.arc_file_code) for i in _to_send(t)]
-        organ = _organ(s, t)
-    remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
+    claim = transfer_claim.take(ctx, transfer_id)
     work = _workdir(ctx, transfer_id)
     sent: list[str] = []
     try:
+        with ctx.catalog.session() as s:
+            t = _sendable(s, transfer_id, SEND)  # again, under the claim
+            items = _to_send(t)
+            held = [] if resend_interrupted else [i for i in items if i.send_started_at]
+            todo = [(i.id, i.record_file_id, i.arc_file_code) for i in items if i not in held]
+            _interrupted(s, held)
+            organ = _organ(s, t)
+        if not todo:
+            first = held[0]
+            raise Conflict("TRF031", record=first.arc_file_code,
+                           since=(_utc(first.send_started_at) or utcnow()).isoformat(
+                               timespec="seconds"))
+        remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
         for item_id, rf_id, code in todo:
             built = export_sip(ctx, identity, rf_id, work / f"build-{item_id}",
                                work / f"{item_id}.zip")
+            _begin_item(ctx, transfer_id, item_id, claim)
             try:
                 job = remote.submit(built.zip_path, code)
+            except KhosoError:
+                _not_begun(ctx, item_id)
+                raise
             finally:
                 built.zip_path.unlink(missing_ok=True)
             with UnitOfWork(ctx) as uow:
@@ -527,10 +569,12 @@ def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_ur
                 uow.register(MirrorAuditLog())
             sent.append(code)
     except KhosoError as exc:
-        _failed_attempt(ctx, identity, transfer_id, exc, sent, url)
+        if exc.code != "TRF030":
+            _failed_attempt(ctx, identity, transfer_id, exc, sent, url)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        transfer_claim.release(ctx, transfer_id, claim)
     return show(ctx, identity, transfer_id)
 
 
@@ -590,6 +634,7 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
         url = t.remote_url
     remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
     archive = ctx.settings.archive_code
+    claim = transfer_claim.take(ctx, transfer_id)
     try:
         for item_id, job_id, code in waiting:
             assert job_id is not None
@@ -621,6 +666,8 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
     except KhosoError as exc:
         _failed_attempt(ctx, identity, transfer_id, exc, [], url)
         raise
+    finally:
+        transfer_claim.release(ctx, transfer_id, claim)
     return show(ctx, identity, transfer_id)
 
 

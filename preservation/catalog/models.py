@@ -812,6 +812,10 @@ class Transfer(Base):
     registered_by: Mapped[str] = mapped_column(String(80))
     registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+    # Who is sending or refreshing now ("host:pid:nonce") and since when (renewed per hồ sơ):
+    # taken by a compare-and-set, so a second send gets TRF030 instead of posting twice.
+    send_claim: Mapped[str | None] = mapped_column(String(120))
+    send_claimed_at: Mapped[dt.datetime | None] = mapped_column()
     completed_by: Mapped[str | None] = mapped_column(String(80))
     completed_at: Mapped[dt.datetime | None] = mapped_column()
 
@@ -842,6 +846,9 @@ class TransferItem(Base):
     problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     decided_at: Mapped[dt.datetime | None] = mapped_column()
+    # Set (committed) before the bag is posted, cleared when its job there is recorded: still
+    # set after a killed send means the receiver may hold it (TRF031).
+    send_started_at: Mapped[dt.datetime | None] = mapped_column()
 
     transfer: Mapped[Transfer] = relationship(back_populates="items")
     record_file: Mapped[RecordFile] = relationship()
