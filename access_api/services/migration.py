@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from access_api.services import migration_recovery as recovery
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork, run_operations
 from access_api.services.versions import _reader
@@ -269,8 +270,10 @@ def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
 
 
 def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
-                puids: Sequence[str] | None = None) -> AipMigration:
-    """Migrate ``objid``'s files of ``puids`` (every migratable format when None)."""
+                puids: Sequence[str] | None = None, *, job_id: str | None = None
+                ) -> AipMigration:
+    """Migrate ``objid``'s files of ``puids`` (every migratable format when None); run as
+    ``job_id``, the version it reserves is noted in the job (``migration_recovery``)."""
     _officer(identity)
     known = targets(ctx)
     wanted = {p: t for p, t in known.items() if puids is None or p in puids}
@@ -301,7 +304,9 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
                 actor=identity.actor,
                 replicate=lambda objects, progress=None: replicate(objects, storages,
                                                                    progress=progress),
-                signer=signing.load_signer(Path(ctx.settings.keys_dir)), read=read)
+                signer=signing.load_signer(Path(ctx.settings.keys_dir)), read=read,
+                reserved=None if job_id is None else
+                lambda package_id, prefix: recovery.note(ctx, job_id, package_id, prefix))
             if not outcome.accepted:
                 raise ValidationFailed(outcome.report, outcome.report.issues[0].code)
             assert outcome.key_prefix is not None and outcome.package_id is not None
@@ -349,8 +354,10 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
     puids = [str(p) for p in payload.get("puids") or []] or None
     lease = Lease(ctx.catalog, job_id, job.attempts, timeout)
     try:
+        if recovery.RESERVED in payload:  # an earlier run of this job was killed mid-version
+            recovery.take_back(ctx, job_id, payload[recovery.RESERVED])
         result = migrate_aip(ctx, Identity(job.created_by or "system", frozenset(OFFICERS)),
-                             objid, puids)
+                             objid, puids, job_id=job_id)
     except Exception as exc:
         lease.stop()
         with ctx.catalog.session() as s:
@@ -368,6 +375,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> AipMigration | None:
                 row.result = {"objid": objid, "error": issue.to_dict()}
         raise
     lease.stop()
+    recovery.forget(ctx, job_id)  # registered whole, or released: nothing to take back
     with ctx.catalog.session() as s:
         row = s.get_one(Job, job_id)
         failed = result.outcome == MigrationOutcome.FAILED
@@ -384,8 +392,9 @@ def recover_jobs(ctx: ServiceContext, send: Callable[[str], str], *,
     """Send again every migration job whose lease ran out: its message was lost (the embedded
     broker does not redeliver) or its worker died. The lease is taken first by compare-and-set,
     so two sweepers never both send, and ``claim`` makes a second delivery a no-op. A job whose
-    workers died ``LOST_LIMIT`` times fails (MIG008); its AIP is as the last run left it (a
-    version is registered whole or not at all). Returns the ids sent again."""
+    workers died ``LOST_LIMIT`` times fails (MIG008); a version its last run reserved and
+    never registered is taken back (``migration_recovery``), so the AIP is as it was before
+    and a new job can migrate it. Returns the ids sent again."""
     now = now or time.time()
     timeout = float(ctx.settings.job_visibility_timeout)
     with ctx.catalog.session() as s:
@@ -410,8 +419,14 @@ def recover_jobs(ctx: ServiceContext, send: Callable[[str], str], *,
             won = s.execute(sa.update(Job).where(
                 Job.id == job_id, Job.status == status, Job.attempts == attempts, same)
                 .values(**values).execution_options(synchronize_session=False))
-            if not getattr(won, "rowcount", 0) or given_up:
+            if not getattr(won, "rowcount", 0):
                 continue
+        if given_up:  # its last worker died mid-version: the half-made version goes
+            try:
+                recovery.take_back(ctx, job_id, (payload or {}).get(recovery.RESERVED))
+            except KhosoError:
+                log.exception("could not take back the version job %s reserved", job_id)
+            continue
         try:
             task_id = send(job_id)
         except Exception:  # noqa: BLE001 - the broker is down: the next sweep tries again

@@ -301,11 +301,14 @@ def new_migrated_version(settings: Settings, catalog: Catalog, *, planned: Plan,
                          migrated: Sequence[Migrated], failed: Sequence[NotMigrated],
                          actor: str, replicate: Callable[..., list[Any]], signer: Any,
                          read: Callable[[str], bytes],
+                         reserved: Callable[[int, str], None] | None = None,
                          ) -> tuple[VersionOutcome, list[tuple[Event, str]]]:
     """Make v(N+1) of ``planned.objid`` holding ``migrated`` (at least one); refuse (MIG006,
     nothing written) when the active version is no longer the planned one or an original
     changed since. Returns the outcome and its replication events with their location, for
-    the caller to mirror beside the AIP."""
+    the caller to mirror beside the AIP. ``reserved(package_id, prefix)`` is told of the
+    reserved row before any object is written: a process killed after that leaves both, and
+    only the caller (its job) can tell whose they are and take them back."""
     report = Report()
     objid = planned.objid
     with catalog.session() as s:
@@ -330,6 +333,8 @@ def new_migrated_version(settings: Settings, catalog: Catalog, *, planned: Plan,
         return VersionOutcome(False, report, objid), []
     prefix = layout.version_prefix(cur.entity, version)
     try:
+        if reserved is not None:
+            reserved(package_id, prefix)
         with tempfile.TemporaryDirectory(prefix="khoso-migration-") as tmp:
             bag = _Bag(Path(tmp), cur, version)
             for m in migrated:
