@@ -47,6 +47,33 @@ def keys_under(storage: Storage, prefix: str) -> list[str]:
     return list(storage.list(prefix))
 
 
+def _strongest(locks: list[Retention]) -> Retention:
+    untils = [lock.until for lock in locks if lock.until is not None]
+    return Retention(max(untils) if untils else None, any(lock.legal_hold for lock in locks))
+
+
+def retentions_under(storage: Storage, prefix: str) -> dict[str, Retention]:
+    """Every key under ``prefix`` (as ``keys_under``) with the strongest lock over its
+    versions: one listing for the prefix, then one HEAD per version (a listing per key costs
+    more than the HEADs on a bucket of many keys)."""
+    if not isinstance(storage, S3Storage):
+        return {key: Retention() for key in storage.list(prefix)}
+    if not storage.versioned():
+        found = {}
+        for key in storage.list(prefix):
+            try:
+                found[key] = _of(storage.head(key))
+            except ObjectMissing:  # deleted since the listing
+                continue
+        return found
+    locks: dict[str, list[Retention]] = {}
+    for version in storage.versions(prefix):
+        held = locks.setdefault(version.key, [])
+        if not version.delete_marker:
+            held.append(_of(storage.head(version.key, version.version_id)))
+    return {key: _strongest(held) for key, held in sorted(locks.items())}
+
+
 def retention_of(storage: Storage, key: str) -> Retention:
     """The strongest lock over every stored version of ``key`` (the latest end date, a legal
     hold on any version); ``StorageError`` when it cannot be asked, ``ObjectMissing`` when
@@ -58,6 +85,5 @@ def retention_of(storage: Storage, key: str) -> Retention:
     found = [v for v in storage.versions(key) if v.key == key]
     if not found:
         raise ObjectMissing(key, storage.name)
-    locks = [_of(storage.head(key, v.version_id)) for v in found if not v.delete_marker]
-    untils = [lock.until for lock in locks if lock.until is not None]
-    return Retention(max(untils) if untils else None, any(lock.legal_hold for lock in locks))
+    return _strongest([_of(storage.head(key, v.version_id)) for v in found
+                       if not v.delete_marker])

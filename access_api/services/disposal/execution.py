@@ -60,7 +60,7 @@ from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix, split_package_prefix
 from preservation.search.index import index_aip
 from storage.errors import ObjectLocked, ObjectMissing, StorageError
-from storage.retention import keys_under, retention_of
+from storage.retention import keys_under, retentions_under
 
 EVENT_NAMESPACE = uuid.UUID("6f1d2a7e-8c1b-4f43-9a53-2c1e5d0b7a15")
 LISTING = Text("liệt kê bản sao", "listing copies")
@@ -110,22 +110,21 @@ def _list_keys(ctx: ServiceContext, entities: Iterable[str]) -> dict[str, list[s
 
 def _check_locks(ctx: ServiceContext, targets: list[Target], now: dt.datetime) -> None:
     """DES019 naming the location, how many copies and the latest lock end, before anything
-    is deleted; every version of each key is asked (``retention_of``), not only the current
-    one, so a locked older version cannot stop the deletion part-way."""
+    is deleted; every version of each key is asked (``retentions_under``), not only the
+    current one, so a locked older version cannot stop the deletion part-way."""
     for name, storage in ctx.storages.items():
         locked: list[tuple[str, str]] = []
         for target in targets:
-            for key in target.keys.get(name, []):
+            for entity in target.entities:
                 try:
-                    lock = retention_of(storage, key)
-                except ObjectMissing:
-                    continue
+                    locks = retentions_under(storage, entity + "/")
                 except StorageError as exc:
                     raise storage_failed(name, LOCKS, exc) from exc
-                if lock.locked(now):
-                    until = lock.until.isoformat() if lock.until and lock.until > now else \
-                        "khi gỡ lệnh giữ pháp lý (legal hold)"
-                    locked.append((until, key))
+                for key, lock in locks.items():
+                    if lock.locked(now):
+                        until = lock.until.isoformat() if lock.until and lock.until > now \
+                            else "khi gỡ lệnh giữ pháp lý (legal hold)"
+                        locked.append((until, key))
         if locked:
             until, key = max(locked)
             raise Conflict("DES019", count=len(locked), location=name, until=until, key=key)
