@@ -5,6 +5,7 @@ the receiver holds the second bag."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from access_api.services import transfer_claim
 from preservation.catalog.models import RecordFile, Transfer, TransferItem
 from tests.integration.transfers.test_hostile_remote import SECRET, Remote
 from tests.support.api_submissions import client, token_for
@@ -152,3 +154,24 @@ def test_a_killed_send_resumes_without_posting_a_hoso_twice(three, remote, tmp_p
     assert forced.status_code == 200, forced.json
     assert receiver.count == 4
     assert [j for _, j, _ in items(khoso, tid)] == ["job-1", "job-4", "job-3"]
+
+
+def test_a_claim_from_another_host_holds_until_its_lease_runs_out(three, remote):
+    """A run on another machine cannot be asked whether it lives: its claim holds while it is
+    younger than the lease (TRF030, nothing posted), and is taken over once older."""
+    khoso, api, head, tid = three
+    receiver = Receiver(remote, hold=set())
+    with khoso.catalog.session() as s:
+        t = s.get_one(Transfer, tid)
+        t.send_claim = "may-khac:4242:abcdef"
+        t.send_claimed_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    body = {"remote_url": remote.url, "token": SECRET}
+    held = api.post(f"/api/v1/transfers/{tid}/send", headers=head, json=body)
+    assert held.status_code == 409 and held.json["code"] == "TRF030", held.json
+    assert receiver.count == 0
+    with khoso.catalog.session() as s:
+        s.get_one(Transfer, tid).send_claimed_at = (
+            dt.datetime.now(dt.UTC) - transfer_claim.LEASE - dt.timedelta(minutes=1))
+    taken = api.post(f"/api/v1/transfers/{tid}/send", headers=head, json=body)
+    assert taken.status_code == 200, taken.json
+    assert receiver.count == 3
