@@ -147,9 +147,10 @@ class StagedCopies:
                               exc)
 
 
-def _discard_partial(storage: Storage, prefix: str) -> int:
+def _discard_partial(storage: Storage, prefix: str, *, below: bool = False) -> int:
     """What a put killed mid-write left under ``prefix``, which ``list`` does not show: a
-    filesystem location's temporary files, an S3 location's unfinished multipart uploads."""
+    filesystem location's temporary files (``below``: in every folder under it too), an S3
+    location's unfinished multipart uploads."""
     from storage.filesystem import FilesystemStorage
     from storage.s3 import S3Storage
 
@@ -160,7 +161,10 @@ def _discard_partial(storage: Storage, prefix: str) -> int:
             return 0
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.startswith(f"{RESERVED_PREFIX}tmp-") and \
+                if below and entry.is_dir(follow_symlinks=False):
+                    removed += _discard_partial(storage, f"{prefix.rstrip('/')}/{entry.name}/",
+                                                below=True)
+                elif entry.name.startswith(f"{RESERVED_PREFIX}tmp-") and \
                         entry.is_file(follow_symlinks=False):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
@@ -176,6 +180,12 @@ def _discard_partial(storage: Storage, prefix: str) -> int:
                     Bucket=storage.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
                 removed += 1
     return removed
+
+
+def discard_partial_under(storage: Storage, prefix: str) -> int:
+    """``_discard_partial`` in every folder under ``prefix``: for the keys a killed run wrote
+    in place (not staged), once its objects are deleted."""
+    return _discard_partial(storage, prefix, below=True)
 
 
 def discard(storages: Sequence[Storage], job_id: str) -> int:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from access_api.services.base import ServiceContext
 from preservation.catalog.models import Job, Package
 from storage.occupancy import purge
+from storage.staging import discard_partial_under
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def take_back(ctx: ServiceContext, job_id: str, reserved: Any) -> int:
     removed = 0
     if ours:
         removed = purge(list(ctx.storages.values()), prefix)
+        for storage in ctx.storages.values():  # half-written files a listing does not show
+            removed += discard_partial_under(storage, prefix)
         with ctx.catalog.session() as s:
             s.execute(sa.delete(Package).where(Package.id == package_id,
                                                Package.status == RECEIVED))

@@ -126,6 +126,10 @@ def test_the_next_run_finishes_a_version_a_killed_worker_left(khoso: Khoso, step
 
 def test_a_job_given_up_takes_its_half_made_version_back(khoso: Khoso) -> None:
     job_id, entity, before = start(khoso, "half-written")
+    # a put killed mid-write leaves its temporary file, which no listing shows
+    partial = khoso.replica("replica1") / entity / "v2" / "data" / ".khoso-tmp-killed-1"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"half a file")
     with khoso.catalog.session() as s:
         s.get_one(Job, job_id).attempts = LOST_LIMIT
     sent: list[str] = []
@@ -138,7 +142,7 @@ def test_a_job_given_up_takes_its_half_made_version_back(khoso: Khoso) -> None:
     for name in REPLICAS:
         root = khoso.replica(name) / entity
         assert tree(root / "v1") == before[name]
-        assert tree(root / "v2") == {}, "no half-made object left"
+        assert not (root / "v2").exists(), "no half-made object, no empty folder left"
     # a new job migrates the AIP
     objid = migration.holders(context(khoso), "fmt/276")[0]
     again = migration.queue_aip(context(khoso), "officer-1", objid, ["fmt/276"],
