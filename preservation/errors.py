@@ -36,7 +36,12 @@ class ValidationFailed(KhosoError):
     def __init__(self, report: Report, code: str = "GEN001") -> None:
         self.report = report
         first = report.errors[0] if report.errors else None
-        super().__init__(code, count=len(report.errors), first=first.code if first else "")
+        # raised under one of its own issues' codes: that issue's words need its parameters
+        # (VER008 said "v? of ?" without them)
+        named = next((i for i in report.issues if i.code == code), None)
+        params = {**(named.params if named else {}), "count": len(report.errors),
+                  "first": first.code if first else ""}
+        super().__init__(code, named.path if named else "", **params)
 
 
 class NotFound(KhosoError):
