@@ -42,6 +42,7 @@ from access_api.services.uow import MirrorAuditLog, run_operations
 from preservation.catalog import audit
 from preservation.catalog.events import EventRow, insert_events
 from preservation.catalog.models import (
+    Agency,
     Bitstream,
     Dip,
     DisposalCase,
@@ -59,8 +60,10 @@ from preservation.events import DELETION, Agent, Event, Outcome, khoso_agent
 from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix, split_package_prefix
 from preservation.search.index import index_aip
+from storage.disposal_file import FORMAT
 from storage.errors import ObjectLocked, ObjectMissing, StorageError
 from storage.retention import retention_of
+from storage.sidecar import event_record
 
 EVENT_NAMESPACE = uuid.UUID("6f1d2a7e-8c1b-4f43-9a53-2c1e5d0b7a15")
 LISTING = Text("liệt kê bản sao", "listing copies")
@@ -187,11 +190,47 @@ def _event(case: DisposalCase, package: Package, actor: str, when: dt.datetime,
         outcome_data={"case": case.id, "locations": locations})
 
 
+def _columns(row: Any, leave: tuple[str, ...]) -> dict[str, Any]:
+    """A catalog row's columns as JSON values (dates and times in ISO 8601)."""
+    out = {}
+    for col in row.__table__.columns:
+        if col.name in leave:
+            continue
+        value = getattr(row, col.name)
+        if isinstance(value, dt.datetime):
+            value = iso(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        out[col.name] = value
+    return out
+
+
+def _rows(s: Session, rf: RecordFile) -> dict[str, Any]:
+    """The destroyed hồ sơ's catalog rows, for a catalog rebuilt from storage: the hồ sơ, its
+    tài liệu (with the version that made each) and its AIP versions."""
+    packages = aip_versions(s, rf.id)
+    versions = {p.id: p.version for p in packages}
+    docs = s.scalars(sa.select(Document).where(Document.record_file_id == rf.id)
+                     .order_by(Document.id))
+    return {"record_file": _columns(rf, ("id", "fonds_id", "state", "updated_at")),
+            "documents": [{**_columns(d, ("id", "record_file_id", "package_id", "updated_at")),
+                           "version": versions.get(d.package_id or 0)} for d in docs],
+            "packages": [{**_columns(p, ("id", "kind", "status", "record_file_id", "fonds_id",
+                                         "agency_id", "previous_id", "updated_at")),
+                          "organ_id": s.scalar(sa.select(Agency.organ_id).where(
+                              Agency.id == p.agency_id)) if p.agency_id else None}
+                         for p in packages]}
+
+
 def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[dict[str, Any]],
-              events: list[dict[str, Any]]) -> dict[str, Any]:
+              events: list[dict[str, Any]], rows: list[dict[str, Any]],
+              finished: dt.datetime) -> dict[str, Any]:
+    """``case.json`` (``storage.disposal_file`` reads it back; format 2 adds ``rows``, the
+    items' who and when, ``finished_at`` and each event's sidecar record)."""
     listed = {r.record_file_id: r for r in s.scalars(sa.select(DisposalListing).where(
         DisposalListing.record_file_id.in_([i.record_file_id for i in case.items])))}
     return {
+        "format": FORMAT, "rows": rows, "finished_at": iso(finished),
         "archive": ctx.settings.archive_code, "archive_name": ctx.settings.archive_name,
         "case": {"id": case.id, "title": case.title, "explanation": case.explanation,
                  "proposer": case.proposer, "created_at": iso(case.created_at)},
@@ -200,7 +239,8 @@ def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[
                   "reason": listed[i.record_file_id].reason if i.record_file_id in listed
                   else None,
                   "detail": dict(listed[i.record_file_id].detail or {})
-                  if i.record_file_id in listed else {}} for i in case.items],
+                  if i.record_file_id in listed else {},
+                  "added_by": i.added_by, "added_at": iso(i.added_at)} for i in case.items],
         "council": [{"username": m.username, "opinion": m.opinion, "comment": m.comment,
                      "opinion_at": iso(m.opinion_at)} for m in case.council],
         "decisions": list(case.decisions), "decision": case.decisions[-1],
@@ -242,6 +282,7 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
         decision = dict(case.decisions[-1])
         locations = sorted(ctx.storages)
         stones: list[Tombstone] = []
+        snapshots: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         rows: list[EventRow] = []
         digests: set[str] = set()
@@ -265,20 +306,25 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
                                                    "decided_by", "decided_at")},
                 executed_by=actor, executed_at=when)
             stones.append(stone)
+            snapshots.append(_rows(s, rf))
             for package in packages:
                 event = _event(case, package, actor, when, decision, locations)
                 rows.append(EventRow(event, package.id))
-                events.append({"event_uuid": event.event_uuid, "type": event.event_type,
+                events.append({**event_record(event, objid=package.objid),
+                               "event_uuid": event.event_uuid, "type": event.event_type,
                                "datetime": event.when.isoformat(), "objid": package.objid,
                                "version": package.version, "detail": event.detail,
                                "outcome": event.outcome.value, "agent": actor})
-        document = _document(ctx, s, case, [tombstone_dict(t) for t in stones], events)
+        # the instant the catalog records as the end: fixed before the file that keeps it
+        finished = utcnow()
+        document = _document(ctx, s, case, [tombstone_dict(t) for t in stones], events,
+                             snapshots, finished)
         written = write_file(ctx, case.id, document, render(document))
         s.add_all(stones)
         insert_events(s, rows)
         removed_dips = _destroy_catalog(ctx, s, case, stones, digests)
         case.status = DisposalCaseStatus.EXECUTED.value
-        case.executed_at = utcnow()
+        case.executed_at = finished
         case.executed_by = actor
         case.record_key = disposal_prefix(ctx.settings.archive_code, case.id)
         s.flush()
