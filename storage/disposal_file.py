@@ -207,7 +207,8 @@ def _tombstone(obj: Any, field: str, archive: str, case_id: str) -> dict[str, An
         if not isinstance(name, str) or not isinstance(count, int) or isinstance(count, bool):
             raise CaseFileError(f"{field}.locations", "expected location names and counts")
     decision = _decision(t.get("decision"), f"{field}.decision", archive, case_id)
-    return {"arc_file_code": code if code != file_code else None, "file_code": file_code,
+    # a destroyed hồ sơ had an AIP (DES025), so an archival code: ``code`` is it
+    return {"arc_file_code": code, "file_code": file_code,
             "fond_code": fond, "objid": _text(t, "objid", field, most=200, optional=True),
             "title": _must(t, "title", field, most=1000),
             "maintenance": _must(t, "maintenance", field, most=2),
