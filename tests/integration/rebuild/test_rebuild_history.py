@@ -361,6 +361,9 @@ def _hostile(h: History) -> dict[str, tuple[Any, str]]:
         "row-codes-differ": (changed(["rows", 0, "record_file", "file_code"], "X"), "RBD050"),
         "no-decision": (changed(["decisions"], []), "RBD050"),
         "nul-in-title": (changed(["case", "title"], "a\0b"), "RBD050"),
+        # checked whole, refused only while writing (a unique code twice): rolled back
+        "document-twice": (changed(["rows", 0, "documents"], doc["rows"][0]["documents"] * 2),
+                           "RBD050"),
         # a hồ sơ whose AIP is still in storage: the file and the holdings disagree
         "names-a-live-aip": (changed(["tombstones", 0, "code"], live, *(
             (path, live) for path in (["tombstones", 0, "file_code"],
@@ -412,3 +415,68 @@ def test_a_decision_without_case_json_is_a_case_never_executed(history, target):
     assert [(p["code"], p["path"], p["severity"]) for p in report.problems] == [
         ("RBD051", folder, "warning")]
     assert report.disposal_cases == 0 and report.complete
+
+
+def test_khoso_catalog_rebuild_restores_the_history(history, target):
+    """Through the command an operator runs (its service: every configured location)."""
+    from click.testing import CliRunner
+
+    from access_api.cli import main
+
+    data = history.settings.data_dir
+    env = {"KHOSO_DATA_DIR": str(data), "KHOSO_DATABASE_URL": target.url,
+           "KHOSO_CLAMD": history.settings.clamd, "KHOSO_CLAMD_MANAGED": "false",
+           "KHOSO_STORAGE_LOCATIONS": f"replica1=file://{data / 'r1'},replica2=file://{data / 'r2'}",
+           "KHOSO_ARCHIVE_CODE": ARCHIVE}
+    original = history_rows(history.world.ctx.catalog)
+
+    result = CliRunner().invoke(main, ["--lang", "en", "catalog", "rebuild", "--from", "replica2",
+                                       "--json"], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["disposal_cases"], report["tombstones"], report["transferred"],
+            report["transfers"], report["problems"]) == (1, 1, 1, 1, [])
+    assert history_rows(target) == original
+
+
+def _edit_transfer_event(h: History, location: str, edit: Any) -> None:
+    """Change the ``transfer`` event in the location's sidecar batches with ``edit(data)``."""
+    root = h.settings.location(location).path
+    for batch in root.glob(f"{ARCHIVE}/*/*/_events/*"):
+        lines = batch.read_text(encoding="utf-8").splitlines()
+        if not any('"transfer"' in line for line in lines):
+            continue
+        out = []
+        for line in lines:
+            event = json.loads(line) if line.strip() else None
+            if event and event["event_type"] == "transfer":
+                edit(event["outcome_data"])
+                line = json.dumps(event, ensure_ascii=False)
+            out.append(line)
+        batch.chmod(0o644)
+        batch.write_text("\n".join(out) + "\n", encoding="utf-8")
+        return
+    raise AssertionError("no transfer event in " + location)
+
+
+@pytest.mark.parametrize(("edit", "code", "severity"), [
+    (lambda d: d["record"].update(planned_on="never"), "RBD054", "error"),
+    (lambda d: d["item"].update(sent="not a list of files", sent_at=[1]), "RBD054", "error"),
+    (lambda d: (d.pop("record"), d.pop("item")), "RBD053", "warning"),  # an older completion
+], ids=["bad-date", "wrong-types", "older-event"])
+def test_a_transfer_event_without_a_usable_record_still_marks_the_hoso(history, tmp_path, edit,
+                                                                       code, severity):
+    _edit_transfer_event(history, "replica1", edit)
+    target = Catalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    target.upgrade()
+    try:
+        report = rebuild_catalog(target, history.storage("replica1"), archive_code=ARCHIVE)
+        rebuilt = history_rows(target)
+    finally:
+        target.dispose()
+    assert [(p["code"], p["path"], p["severity"]) for p in report.problems] == [
+        (code, history.transfer_id, severity)]
+    assert (report.transferred, report.transfers, report.disposal_cases) == (1, 0, 1)
+    assert rebuilt["transfers"] == [] and rebuilt["transfer_items"] == []
+    assert (history.world.arc_file_code, "transferred") in rebuilt["states"]
