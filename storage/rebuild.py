@@ -132,6 +132,7 @@ class RebuildReport:
     tombstones: int = 0  # of which, destroyed hồ sơ (each with its tombstone)
     transferred: int = 0  # hồ sơ marked transferred from their AIPs' transfer events
     transfers: int = 0  # transfers restored from those events
+    holds: int = 0  # legal holds (active or lifted) made again from the restored audit log
     seconds: float = 0.0
     aips_per_s: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -1099,10 +1100,12 @@ class _Rebuild:
         return self.summary(began)
 
     def restore_history(self) -> None:
-        """Destruction cases and transfers, after the packages: a case naming a hồ sơ whose
-        AIP came back is refused, and transfers are read from the AIPs' events."""
+        """Destruction cases, transfers and legal holds, after the packages: a case naming a
+        hồ sơ whose AIP came back is refused, transfers are read from the AIPs' events and
+        holds from the restored audit log."""
         history.restore_disposal(self)
         history.restore_transfers(self)
+        history.restore_holds(self)
 
     def restore_records(self) -> None:
         """The audit log (into an empty log only) and the rejected submissions, before any

@@ -13,6 +13,13 @@ whose AIP is still in storage or in the catalog (RBD052), restores nothing of it
 case folder with a decision but no ``case.json`` (decided, never executed) is not a catalog
 record storage keeps (RBD051).
 
+Legal holds are in no storage file of their own, but every placing and lifting is in the audit
+log, which the rebuild restores from storage with its chain verified: the holds are made again
+from those entries (their times are the entries', within milliseconds of the originals; their
+ids are new), so that a held hồ sơ is not listed or destroyed after a disaster. A hold naming a
+hồ sơ the rebuild did not bring back is reported (RBD055). Entries written after the log's last
+copy to storage are lost with the catalog, as every other audit entry.
+
 Transfers: a hồ sơ whose AIP carries a successful PREMIS ``transfer`` event is ``transferred``.
 Completions since the event's ``outcome_data`` carries ``record`` and ``item`` also bring back
 the transfer and its items (status completed); an older event brings back the state alone
@@ -33,11 +40,13 @@ from sqlalchemy.orm import Session
 from preservation.catalog.models import (
     Agency,
     ArchiveBody,
+    AuditEntry,
     CouncilMember,
     DisposalCase,
     DisposalCaseItem,
     Document,
     Fonds,
+    LegalHold,
     Package,
     PremisEvent,
     RecordFile,
@@ -348,6 +357,53 @@ def _write_case(rb: _Rebuild, s: Session, cf: CaseFile) -> None:
                             comment=m.comment, opinion_at=m.opinion_at))
     s.flush()
     _events(rb, s, cf, packages)
+
+
+# -- legal holds -------------------------------------------------------------------------------
+
+# the audit actions and object type ``access_api.services.disposal.holds`` records
+HOLD_PLACED, HOLD_LIFTED, HOLD_OBJECT = "disposal.hold.place", "disposal.hold.lift", "legal_hold"
+
+
+def _naive(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def restore_holds(rb: _Rebuild) -> None:
+    """Every hold placed and lifted, from the restored audit log, in one transaction; a hold
+    already there (same hồ sơ, who and when) is left as it is, so a run again adds only what
+    is missing."""
+    with rb.catalog.session() as s:
+        have = {(r, by, _naive(at)) for r, by, at in s.execute(sa.select(
+            LegalHold.record_file_id, LegalHold.placed_by, LegalHold.placed_at))}
+        entries = s.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action.in_((HOLD_PLACED, HOLD_LIFTED)),
+            AuditEntry.object_type == HOLD_OBJECT).order_by(AuditEntry.id)).all()
+        holds: dict[str | None, LegalHold] = {}
+        missing: list[str] = []
+        for entry in entries:
+            detail = entry.detail if isinstance(entry.detail, dict) else {}
+            code, reason = str(detail.get("record") or ""), detail.get("reason")
+            if entry.action == HOLD_LIFTED:
+                hold = holds.get(entry.object_id)
+                if hold is not None and hold.lifted_at is None:
+                    hold.lifted_at, hold.lifted_by = entry.at, entry.actor
+                    hold.lift_reason = str(reason or "")[:2000]
+                continue
+            rf_id = s.scalar(sa.select(RecordFile.id).where(sa.or_(
+                RecordFile.arc_file_code == code, RecordFile.file_code == code))
+                .order_by(RecordFile.id).limit(1)) if code else None
+            if rf_id is None:
+                missing.append(code or f"#{entry.object_id}")
+                continue
+            if (rf_id, entry.actor, _naive(entry.at)) in have:
+                continue
+            holds[entry.object_id] = LegalHold(record_file_id=rf_id, reason=str(reason or "")[:2000],
+                                               placed_by=entry.actor, placed_at=entry.at)
+        s.add_all(holds.values())
+    rb.report.holds += len(holds)
+    if missing:
+        rb.warn("RBD055", rb.archive_code, count=len(missing), first=missing[0])
 
 
 # -- transfers ---------------------------------------------------------------------------------

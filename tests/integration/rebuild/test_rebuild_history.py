@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization as ser
 
 from access_api.services import transfers
 from access_api.services.base import Identity, ServiceContext, UserRole
-from access_api.services.disposal import appraisal, cases, execution
+from access_api.services.disposal import appraisal, cases, execution, holds
 from access_api.services.reports.spec import REPORTS, ReportParams
 from access_api.services.transfer_export import agency_file_code
 from preservation.catalog import state as catalog_state
@@ -37,6 +37,7 @@ from preservation.catalog.models import (
     DisposalCaseItem,
     Document,
     Fonds,
+    LegalHold,
     Package,
     PremisEvent,
     RecordFile,
@@ -102,6 +103,9 @@ def history(khoso, s3_endpoint, monkeypatch) -> History:
     trust.mkdir(parents=True, exist_ok=True)
     (trust / "root.pem").write_bytes(ca.public_bytes(ser.Encoding.PEM))
     cert, key = make_signer("Giám đốc Sở Nội vụ", ca, ca_key)
+    first = holds.place(ctx, ADMIN, world.arc_file_code, "Thanh tra năm 2026")
+    holds.lift(ctx, ADMIN, first.id, "Kết thúc thanh tra")
+    holds.place(ctx, ADMIN, world.arc_file_code, "Tranh chấp đất đai")
     cases.record_opinion(ctx, MEMBER, world.case_id, "agree", "Đồng ý hủy")
     cases.decide(ctx, ADMIN, world.case_id, data=sign_pdf(minimal_pdf("Quyet dinh"), cert, key, ca),
                  number="12/QĐ-SNV", date=dt.date(2026, 12, 7))
@@ -180,7 +184,16 @@ def history_rows(catalog: Catalog) -> dict[str, Any]:
                     json.dumps({k: v for k, v in (i.receipt or {}).items() if k != "files"},
                                sort_keys=True))
                 for i in s.scalars(sa.select(TransferItem))),
+            "holds": _sorted((code[h.record_file_id], h.reason, h.placed_by, h.lifted_by,
+                              h.lift_reason, h.lifted_at is None)
+                             for h in s.scalars(sa.select(LegalHold))),
         }
+
+
+def hold_times(catalog: Catalog) -> list[tuple[Any, Any]]:
+    with catalog.session() as s:
+        return [(_utc(h.placed_at), _utc(h.lifted_at))
+                for h in s.scalars(sa.select(LegalHold).order_by(LegalHold.placed_at))]
 
 
 def report_answers(settings: Any, catalog: Catalog, h: History) -> dict[str, Any]:
@@ -227,8 +240,15 @@ def test_destruction_and_transfer_history_comes_back_from_one_location(history, 
 
     assert report.problems == [] and report.complete, [p.get("params") for p in report.problems]
     assert (report.disposal_cases, report.tombstones, report.transferred,
-            report.transfers) == (1, 1, 1, 1)
+            report.transfers, report.holds) == (1, 1, 1, 1, 2)
     assert history_rows(target) == original
+    assert len(original["holds"]) == 2 and sum(h[-1] for h in original["holds"]) == 1
+    for (placed, lifted), (was_placed, was_lifted) in zip(
+            hold_times(target), hold_times(history.world.ctx.catalog), strict=True):
+        # the audit entries' times: written in the same transaction as the hold
+        assert abs(placed - was_placed) < dt.timedelta(seconds=1)
+        assert (lifted is None) == (was_lifted is None)
+        assert lifted is None or abs(lifted - was_lifted) < dt.timedelta(seconds=1)
     before = report_answers(history.settings, history.world.ctx.catalog, history)
     after = report_answers(history.settings, target, history)
     assert after == before
@@ -260,13 +280,14 @@ def test_a_rebuild_run_again_adds_only_the_missing_history(history, target, monk
 
     second = _rebuild(history, target, "replica2")
 
-    assert (second.aips_rebuilt, second.disposal_cases, second.transfers) == (0, 1, 1)
+    assert (second.aips_rebuilt, second.disposal_cases, second.transfers, second.holds) == (
+        0, 1, 1, 2)
     assert second.transferred == 1 and second.problems == []
     assert history_rows(target) == original
     _mark_incomplete(target)
     third = _rebuild(history, target, "replica2")
-    assert (third.disposal_cases, third.tombstones, third.transferred, third.transfers) == (
-        0, 0, 0, 0)
+    assert (third.disposal_cases, third.tombstones, third.transferred, third.transfers,
+            third.holds) == (0, 0, 0, 0, 0)
     assert history_rows(target) == original
 
 
@@ -480,3 +501,22 @@ def test_a_transfer_event_without_a_usable_record_still_marks_the_hoso(history, 
     assert (report.transferred, report.transfers, report.disposal_cases) == (1, 0, 1)
     assert rebuilt["transfers"] == [] and rebuilt["transfer_items"] == []
     assert (history.world.arc_file_code, "transferred") in rebuilt["states"]
+
+
+def test_a_hold_on_a_hoso_not_rebuilt_is_reported(history, tmp_path):
+    root = history.settings.location("replica1").path
+    (mets,) = root.glob(f"{ARCHIVE}/*/*/v1/data/METS.xml")
+    mets.chmod(0o644)
+    mets.unlink()  # the held hồ sơ's only AIP: no good copy in the one location read
+    target = Catalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    target.upgrade()
+    try:
+        report = rebuild_catalog(target, history.storage("replica1"), archive_code=ARCHIVE)
+        rebuilt = history_rows(target)
+    finally:
+        target.dispose()
+    problems = {p["code"]: p for p in report.problems}
+    assert set(problems) == {"RBD005", "RBD038", "RBD055"}
+    assert problems["RBD055"]["params"] == {"count": "2", "first": history.world.arc_file_code}
+    assert rebuilt["holds"] == [] and report.holds == 0
+    assert report.disposal_cases == 1  # the rest of the history is there
