@@ -4,8 +4,9 @@ catalog rebuild: what the archive destroyed must be provable from any one locati
 Execution writes it (``access_api.services.disposal.execution``), write-once in every location.
 Two shapes exist: the first (no ``format`` key) carries the case, the council, the decisions,
 the tombstones and a summary of each deletion event; ``format`` 2 adds the catalog rows of each
-destroyed hồ sơ (its hồ sơ, tài liệu and AIP versions), each case item's who and when, the
-instant the execution finished and each deletion event as a sidecar record with its agents.
+destroyed hồ sơ (its hồ sơ, tài liệu and AIP versions), each case item's who and when and
+each deletion event as a sidecar record with its agents. (When the execution finished is not
+in it: a retried execution must write the same bytes; the audit log has it.)
 A file is believed whole or not at all: ``parse_case_file`` raises ``CaseFileError`` naming the
 first field that is missing, of the wrong type, or names something outside its place (a code
 or key that would leave its folder).
@@ -80,7 +81,6 @@ class CaseFile:
     locations: tuple[str, ...]
     executed_by: str
     started_at: dt.datetime
-    finished_at: dt.datetime | None  # format 2
 
 
 def _when(value: Any, field: str, optional: bool = False) -> dt.datetime | None:
@@ -307,5 +307,4 @@ def parse_case_file(data: bytes, archive: str, case_id: str) -> CaseFile:
                                                                       "council"))),
         decisions, tuple(records),
         tuple(_event(e, f"events[{i}]") for i, e in enumerate(_list(doc.get("events"), "events"))),
-        tuple(locations), _must(doc, "executed_by", "case.json", most=80), started,
-        _when(doc.get("finished_at"), "finished_at", optional=True) if fmt == FORMAT else None)
+        tuple(locations), _must(doc, "executed_by", "case.json", most=80), started)

@@ -7,8 +7,9 @@ state ``destroyed`` (so that its codes stay taken and the appraisal scan never l
 tài liệu codes, its AIP versions as ``deleted`` packages and their PREMIS ``deletion`` events.
 A file written before format 2 lacks the hồ sơ's other columns (its ``mode`` is left empty),
 the documents' other columns, the packages' labels and registration times, the executing
-program among the events' agents, who added each hồ sơ to the case and when the execution
-finished (the start is used). A file that cannot be believed (RBD050), or that names a hồ sơ
+program among the events' agents and who added each hồ sơ to the case. When the execution
+finished is the instant of the restored audit log's ``disposal.case.execute`` entry (execution
+sets it so), else its start. A file that cannot be believed (RBD050), or that names a hồ sơ
 whose AIP is still in storage or in the catalog (RBD052), restores nothing of its case; a
 case folder with a decision but no ``case.json`` (decided, never executed) is not a catalog
 record storage keeps (RBD051).
@@ -80,6 +81,8 @@ if TYPE_CHECKING:
     from storage.rebuild import _Rebuild
 
 LIVE = (PackageStatus.ACTIVE.value, PackageStatus.SUPERSEDED.value)
+# the audit action ``access_api.services.disposal.execution`` records when a case is done
+CASE_EXECUTED, CASE_OBJECT = "disposal.case.execute", "disposal_case"
 
 
 def _reason(exc: BaseException) -> str:
@@ -334,7 +337,9 @@ def _write_case(rb: _Rebuild, s: Session, cf: CaseFile) -> None:
         decided_at=parse_when(last["decided_at"]),
         deadline=parse_when(last["deadline"]) if last.get("deadline") else None,
         execution_started_at=cf.started_at, executed_by=cf.executed_by,
-        executed_at=cf.finished_at or cf.started_at,
+        executed_at=s.scalar(sa.select(AuditEntry.at).where(
+            AuditEntry.action == CASE_EXECUTED, AuditEntry.object_type == CASE_OBJECT,
+            AuditEntry.object_id == cf.id).order_by(AuditEntry.id).limit(1)) or cf.started_at,
         record_key=layout.disposal_prefix(rb.archive_code, cf.id))
     s.add(case)
     s.flush()

@@ -223,14 +223,14 @@ def _rows(s: Session, rf: RecordFile) -> dict[str, Any]:
 
 
 def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[dict[str, Any]],
-              events: list[dict[str, Any]], rows: list[dict[str, Any]],
-              finished: dt.datetime) -> dict[str, Any]:
+              events: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """``case.json`` (``storage.disposal_file`` reads it back; format 2 adds ``rows``, the
-    items' who and when, ``finished_at`` and each event's sidecar record)."""
+    items' who and when and each event's sidecar record). Nothing in it may change between
+    a failed execution and its retry (the file is written once): no "now"."""
     listed = {r.record_file_id: r for r in s.scalars(sa.select(DisposalListing).where(
         DisposalListing.record_file_id.in_([i.record_file_id for i in case.items])))}
     return {
-        "format": FORMAT, "rows": rows, "finished_at": iso(finished),
+        "format": FORMAT, "rows": rows,
         "archive": ctx.settings.archive_code, "archive_name": ctx.settings.archive_name,
         "case": {"id": case.id, "title": case.title, "explanation": case.explanation,
                  "proposer": case.proposer, "created_at": iso(case.created_at)},
@@ -315,22 +315,25 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
                                "datetime": event.when.isoformat(), "objid": package.objid,
                                "version": package.version, "detail": event.detail,
                                "outcome": event.outcome.value, "agent": actor})
-        # the instant the catalog records as the end: fixed before the file that keeps it
-        finished = utcnow()
         document = _document(ctx, s, case, [tombstone_dict(t) for t in stones], events,
-                             snapshots, finished)
+                             snapshots)
         written = write_file(ctx, case.id, document, render(document))
         s.add_all(stones)
         insert_events(s, rows)
         removed_dips = _destroy_catalog(ctx, s, case, stones, digests)
         case.status = DisposalCaseStatus.EXECUTED.value
-        case.executed_at = finished
+        case.executed_at = utcnow()
         case.executed_by = actor
         case.record_key = disposal_prefix(ctx.settings.archive_code, case.id)
         s.flush()
-        audit.record(s, actor, "disposal.case.execute", OBJECT_CASE, case.id,
-                     records=[t.arc_file_code or t.file_code for t in stones],
-                     locations=locations, destruction_file=written, dips_removed=removed_dips)
+        entry = audit.record(s, actor, "disposal.case.execute", OBJECT_CASE, case.id,
+                             records=[t.arc_file_code or t.file_code for t in stones],
+                             locations=locations, destruction_file=written,
+                             dips_removed=removed_dips)
+        # the end is the audit entry's instant: the log, restored from storage, gives it back
+        # to a rebuilt catalog (case.json cannot hold it: a retry writes the same bytes)
+        case.executed_at = utc(entry.at)
+        s.flush()
         result = view(s, case)
     run_operations(ctx, [MirrorAuditLog()])
     return result
