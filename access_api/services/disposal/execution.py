@@ -43,6 +43,7 @@ from preservation.catalog import audit
 from preservation.catalog.events import EventRow, insert_events
 from preservation.catalog.models import (
     Agency,
+    AuditEntry,
     Bitstream,
     Dip,
     DisposalCase,
@@ -250,15 +251,32 @@ def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[
     }
 
 
-def _start(ctx: ServiceContext, case_id: str, actor: str, now: dt.datetime) -> None:
-    """Commit the start: its instant and executor are the execution's, also on a retry."""
+START = "disposal.case.execute.start"
+
+
+def _start(ctx: ServiceContext, case_id: str, actor: str, now: dt.datetime,
+           targets: list[Target]) -> None:
+    """Commit the start: its instant, executor and the keys found in each location (what the
+    tombstones say was wiped) are the execution's, also on a retry, which finds fewer keys."""
     with ctx.catalog.session() as s:
         case = load_case(s, case_id, for_update=True)
         _window(case, now)
         if case.execution_started_at is None:
             case.execution_started_at, case.executed_by = now, actor
-            audit.record(s, actor, "disposal.case.execute.start", OBJECT_CASE, case.id,
-                         records=[record_code(i.record_file) for i in case.items])
+            audit.record(s, actor, START, OBJECT_CASE, case.id,
+                         records=[record_code(i.record_file) for i in case.items],
+                         keys={str(t.record_file_id): {n: len(k) for n, k in t.keys.items()}
+                               for t in targets})
+
+
+def _keys_at_start(s: Session, case: DisposalCase) -> dict[str, dict[str, int]]:
+    """Per hồ sơ id, the keys each location held when the execution started (empty for one
+    started before this was recorded: its retry counts what it finds)."""
+    detail = s.scalar(sa.select(AuditEntry.detail).where(
+        AuditEntry.action == START, AuditEntry.object_type == OBJECT_CASE,
+        AuditEntry.object_id == case.id).order_by(AuditEntry.id).limit(1))
+    keys = (detail or {}).get("keys") if isinstance(detail, dict) else None
+    return keys if isinstance(keys, dict) else {}
 
 
 def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
@@ -272,7 +290,7 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
     targets = [Target(t.record_file_id, t.code, t.objid, t.entities, _list_keys(ctx, t.entities))
                for t in targets]
     _check_locks(ctx, targets, now)
-    _start(ctx, case_id, identity.actor, now)
+    _start(ctx, case_id, identity.actor, now, targets)
     _delete(ctx, targets, now)
     with ctx.catalog.session() as s:
         case = load_case(s, case_id, for_update=True)
@@ -281,6 +299,7 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
         actor = case.executed_by or identity.actor
         decision = dict(case.decisions[-1])
         locations = sorted(ctx.storages)
+        started = _keys_at_start(s, case)
         stones: list[Tombstone] = []
         snapshots: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
@@ -301,7 +320,8 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
                 maintenance=rf.maintenance, retention_years=rf.retention_years,
                 start_date=rf.start_date, end_date=rf.end_date,
                 documents=_documents(s, rf.id), files=files,
-                locations={n: len(target.keys.get(n, [])) if target else 0 for n in locations},
+                locations={n: started.get(str(rf.id), {}).get(
+                    n, len(target.keys.get(n, [])) if target else 0) for n in locations},
                 decision={k: decision[k] for k in ("number", "date", "sha256", "signer",
                                                    "decided_by", "decided_at")},
                 executed_by=actor, executed_at=when)
