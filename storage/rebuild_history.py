@@ -123,8 +123,10 @@ def restore_disposal(rb: _Rebuild) -> None:
         return
     with rb.catalog.session() as s:
         known = set(s.scalars(sa.select(DisposalCase.id)))
+    entities = {layout.split_package_prefix(p)[0] for lst in rb.listings.values()
+                for p in lst.aips}
     for case_id in sorted(set(found) - known):
-        restore_case(rb, case_id, found[case_id])
+        restore_case(rb, case_id, found[case_id], entities)
 
 
 def _read(storage: Storage, key: str) -> bytes:
@@ -133,8 +135,10 @@ def _read(storage: Storage, key: str) -> bytes:
     return data
 
 
-def restore_case(rb: _Rebuild, case_id: str, sources: list[tuple[Storage, str]]) -> None:
-    """The first location's ``case.json`` that reads and checks, written in one transaction."""
+def restore_case(rb: _Rebuild, case_id: str, sources: list[tuple[Storage, str]],
+                 entities: set[str]) -> None:
+    """The first location's ``case.json`` that reads and checks, written in one transaction;
+    ``entities`` are the AIP entities the locations hold."""
     parsed: CaseFile | None = None
     key, problem = sources[0][1], ""
     for storage, where in sources:
@@ -147,7 +151,7 @@ def restore_case(rb: _Rebuild, case_id: str, sources: list[tuple[Storage, str]])
     if parsed is None:
         rb.report.add("RBD050", key, key=key, reason=problem)
         return
-    conflict = _still_held(rb, parsed)
+    conflict = _still_held(rb, parsed, entities)
     if conflict is not None:
         rb.report.add("RBD052", key, key=key, record=conflict[0], where=conflict[1])
         return
@@ -163,14 +167,9 @@ def restore_case(rb: _Rebuild, case_id: str, sources: list[tuple[Storage, str]])
     rb.report.tombstones += len(parsed.records)
 
 
-def _entities(rb: _Rebuild) -> set[str]:
-    return {layout.split_package_prefix(p)[0] for lst in rb.listings.values() for p in lst.aips}
-
-
-def _still_held(rb: _Rebuild, cf: CaseFile) -> tuple[str, str] | None:
+def _still_held(rb: _Rebuild, cf: CaseFile, entities: set[str]) -> tuple[str, str] | None:
     """(code, where) of a hồ sơ the file says was destroyed but storage or the catalog (rebuilt
     from storage) still holds: the file and the holdings disagree, a person must look."""
-    entities = _entities(rb)
     with rb.catalog.session() as s:
         for rec in cf.records:
             t = rec.tombstone
