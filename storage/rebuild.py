@@ -3,8 +3,9 @@
 Everything the catalog holds about an archival package is either in its AIP (bag-info, METS,
 EADs, PREMIS, manifests) or in the catalog sidecars next to it (``storage.sidecar``: fonds and
 agency snapshots, events written after the AIP was stored; ``storage.sidecar_log``: rejected
-submissions and the audit log, restored by ``storage.rebuild_records``). ``rebuild_catalog``
-reads them back into an empty, migrated catalog.
+submissions and the audit log, restored by ``storage.rebuild_records``; the destruction files
+and the transfer events, restored by ``storage.rebuild_history``). ``rebuild_catalog`` reads
+them back into an empty, migrated catalog.
 
 Every location given is listed and read, the first one first: an AIP version comes from the
 first location holding a copy that passes the checks, and every location's copy is registered
@@ -86,6 +87,7 @@ from preservation.packaging.aip import bagit, layout
 from preservation.packaging.model import mime_for, own_format
 from preservation.packaging.premis import Premis, read_premis
 from preservation.packaging.read import MetsDocument, read_mets, resolve_href
+from storage import rebuild_history as history
 from storage import rebuild_records as records
 from storage import sidecar
 from storage.errors import StorageError
@@ -126,6 +128,11 @@ class RebuildReport:
     rejections: int = 0  # rejected submissions restored
     audit_entries: int = 0  # audit-log entries restored (their chain verified)
     search_entries: int = 0  # hồ sơ and tài liệu in the full-text index, rebuilt at the end
+    disposal_cases: int = 0  # executed destruction cases restored from their case.json
+    tombstones: int = 0  # of which, destroyed hồ sơ (each with its tombstone)
+    transferred: int = 0  # hồ sơ marked transferred from their AIPs' transfer events
+    transfers: int = 0  # transfers restored from those events
+    holds: int = 0  # legal holds (active or lifted) made again from the restored audit log
     seconds: float = 0.0
     aips_per_s: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -157,7 +164,7 @@ class _Listing:
     batches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # entity -> keys
     rejections: dict[str, str] = field(default_factory=dict)  # job id -> record key
     audit: list[str] = field(default_factory=list)  # audit-log batch keys
-    # destruction files (hồ sơ hủy, #15): kept forever, not catalog records to restore here
+    # destruction files (hồ sơ hủy, #15): their case.json restored by ``rebuild_history``
     disposal: list[str] = field(default_factory=list)
     stray: list[str] = field(default_factory=list)
 
@@ -1089,7 +1096,16 @@ class _Rebuild:
                 done = self.finish(pending.popleft().result(), done)
             while pending:
                 done = self.finish(pending.popleft().result(), done)
+        self.restore_history()
         return self.summary(began)
+
+    def restore_history(self) -> None:
+        """Destruction cases, transfers and legal holds, after the packages: a case naming a
+        hồ sơ whose AIP came back is refused, transfers are read from the AIPs' events and
+        holds from the restored audit log."""
+        history.restore_disposal(self)
+        history.restore_transfers(self)
+        history.restore_holds(self)
 
     def restore_records(self) -> None:
         """The audit log (into an empty log only) and the rejected submissions, before any

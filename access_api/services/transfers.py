@@ -777,6 +777,32 @@ def record_receipt(ctx: ServiceContext, identity: Identity, transfer_id: str,
 
 # -- completion -------------------------------------------------------------------------------------
 
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    if isinstance(value, dt.datetime):
+        return cast(dt.datetime, _utc(value)).isoformat()
+    return value.isoformat() if value is not None else None
+
+
+def _history(t: Transfer, item: TransferItem, actor: str, now: dt.datetime) -> dict[str, Any]:
+    """The transfer and this hồ sơ's item as the catalog holds them once completed, carried by
+    the ``transfer`` event into storage (``_events``) so that a catalog rebuilt from storage
+    has them back (``storage.rebuild_history``). The receipt is kept without its file list:
+    it matched ``sent``, which is kept."""
+    receipt = {k: v for k, v in (item.receipt or {}).items() if k != "files"}
+    return {
+        "record": {"fonds": t.fonds.fond_code, "title": t.title, "receiver": t.receiver,
+                   "planned_on": _iso(t.planned_on), "delivery": t.delivery,
+                   "remote_url": t.remote_url, "media_dir": t.media_dir,
+                   "registered_by": t.registered_by, "registered_at": _iso(t.registered_at),
+                   "sent_at": _iso(t.sent_at), "completed_by": actor, "completed_at": _iso(now)},
+        "item": {"arc_file_code": item.arc_file_code, "title": item.title, "objid": item.objid,
+                 "sent": item.sent, "remote_job": item.remote_job,
+                 "receipt": receipt if item.receipt is not None else None,
+                 "remote_arc_file_code": item.remote_arc_file_code,
+                 "sent_at": _iso(item.sent_at), "decided_at": _iso(item.decided_at)},
+    }
+
+
 def complete(ctx: ServiceContext, identity: Identity, transfer_id: str) -> TransferView:
     """Mark this archive's copies of every hồ sơ transferred (FileState.TRANSFERRED) once each
     has a receipt matching what was sent: a PREMIS ``transfer`` event on its AIP and the audit
@@ -810,7 +836,8 @@ def complete(ctx: ServiceContext, identity: Identity, transfer_id: str) -> Trans
                           object_identifier=aip.objid, agents=agents,
                           outcome_data={"transfer": t.id, "receiver": t.receiver,
                                         "remote_arcFileCode": item.remote_arc_file_code,
-                                        "sip_objid": item.objid})
+                                        "sip_objid": item.objid,
+                                        **_history(t, item, identity.actor, now)})
             persist_events(s, [event], package_id=aip.id)
             prefix = s.scalar(sa.select(StoredCopy.key).where(StoredCopy.package_id == aip.id)
                               .order_by(StoredCopy.id).limit(1))

@@ -42,6 +42,8 @@ from access_api.services.uow import MirrorAuditLog, run_operations
 from preservation.catalog import audit
 from preservation.catalog.events import EventRow, insert_events
 from preservation.catalog.models import (
+    Agency,
+    AuditEntry,
     Bitstream,
     Dip,
     DisposalCase,
@@ -59,8 +61,10 @@ from preservation.events import DELETION, Agent, Event, Outcome, khoso_agent
 from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix, split_package_prefix
 from preservation.search.index import index_aip
+from storage.disposal_file import FORMAT
 from storage.errors import ObjectLocked, ObjectMissing, StorageError
 from storage.retention import keys_under, retentions_under
+from storage.sidecar import event_record
 
 EVENT_NAMESPACE = uuid.UUID("6f1d2a7e-8c1b-4f43-9a53-2c1e5d0b7a15")
 LISTING = Text("liệt kê bản sao", "listing copies")
@@ -187,11 +191,47 @@ def _event(case: DisposalCase, package: Package, actor: str, when: dt.datetime,
         outcome_data={"case": case.id, "locations": locations})
 
 
+def _columns(row: Any, leave: tuple[str, ...]) -> dict[str, Any]:
+    """A catalog row's columns as JSON values (dates and times in ISO 8601)."""
+    out = {}
+    for col in row.__table__.columns:
+        if col.name in leave:
+            continue
+        value = getattr(row, col.name)
+        if isinstance(value, dt.datetime):
+            value = iso(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        out[col.name] = value
+    return out
+
+
+def _rows(s: Session, rf: RecordFile) -> dict[str, Any]:
+    """The destroyed hồ sơ's catalog rows, for a catalog rebuilt from storage: the hồ sơ, its
+    tài liệu (with the version that made each) and its AIP versions."""
+    packages = aip_versions(s, rf.id)
+    versions = {p.id: p.version for p in packages}
+    docs = s.scalars(sa.select(Document).where(Document.record_file_id == rf.id)
+                     .order_by(Document.id))
+    return {"record_file": _columns(rf, ("id", "fonds_id", "state", "updated_at")),
+            "documents": [{**_columns(d, ("id", "record_file_id", "package_id", "updated_at")),
+                           "version": versions.get(d.package_id or 0)} for d in docs],
+            "packages": [{**_columns(p, ("id", "kind", "status", "record_file_id", "fonds_id",
+                                         "agency_id", "previous_id", "updated_at")),
+                          "organ_id": s.scalar(sa.select(Agency.organ_id).where(
+                              Agency.id == p.agency_id)) if p.agency_id else None}
+                         for p in packages]}
+
+
 def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[dict[str, Any]],
-              events: list[dict[str, Any]]) -> dict[str, Any]:
+              events: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``case.json`` (``storage.disposal_file`` reads it back; format 2 adds ``rows``, the
+    items' who and when and each event's sidecar record). Nothing in it may change between
+    a failed execution and its retry (the file is written once): no "now"."""
     listed = {r.record_file_id: r for r in s.scalars(sa.select(DisposalListing).where(
         DisposalListing.record_file_id.in_([i.record_file_id for i in case.items])))}
     return {
+        "format": FORMAT, "rows": rows,
         "archive": ctx.settings.archive_code, "archive_name": ctx.settings.archive_name,
         "case": {"id": case.id, "title": case.title, "explanation": case.explanation,
                  "proposer": case.proposer, "created_at": iso(case.created_at)},
@@ -200,7 +240,8 @@ def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[
                   "reason": listed[i.record_file_id].reason if i.record_file_id in listed
                   else None,
                   "detail": dict(listed[i.record_file_id].detail or {})
-                  if i.record_file_id in listed else {}} for i in case.items],
+                  if i.record_file_id in listed else {},
+                  "added_by": i.added_by, "added_at": iso(i.added_at)} for i in case.items],
         "council": [{"username": m.username, "opinion": m.opinion, "comment": m.comment,
                      "opinion_at": iso(m.opinion_at)} for m in case.council],
         "decisions": list(case.decisions), "decision": case.decisions[-1],
@@ -210,15 +251,32 @@ def _document(ctx: ServiceContext, s: Session, case: DisposalCase, stones: list[
     }
 
 
-def _start(ctx: ServiceContext, case_id: str, actor: str, now: dt.datetime) -> None:
-    """Commit the start: its instant and executor are the execution's, also on a retry."""
+START = "disposal.case.execute.start"
+
+
+def _start(ctx: ServiceContext, case_id: str, actor: str, now: dt.datetime,
+           targets: list[Target]) -> None:
+    """Commit the start: its instant, executor and the keys found in each location (what the
+    tombstones say was wiped) are the execution's, also on a retry, which finds fewer keys."""
     with ctx.catalog.session() as s:
         case = load_case(s, case_id, for_update=True)
         _window(case, now)
         if case.execution_started_at is None:
             case.execution_started_at, case.executed_by = now, actor
-            audit.record(s, actor, "disposal.case.execute.start", OBJECT_CASE, case.id,
-                         records=[record_code(i.record_file) for i in case.items])
+            audit.record(s, actor, START, OBJECT_CASE, case.id,
+                         records=[record_code(i.record_file) for i in case.items],
+                         keys={str(t.record_file_id): {n: len(k) for n, k in t.keys.items()}
+                               for t in targets})
+
+
+def _keys_at_start(s: Session, case: DisposalCase) -> dict[str, dict[str, int]]:
+    """Per hồ sơ id, the keys each location held when the execution started (empty for one
+    started before this was recorded: its retry counts what it finds)."""
+    detail = s.scalar(sa.select(AuditEntry.detail).where(
+        AuditEntry.action == START, AuditEntry.object_type == OBJECT_CASE,
+        AuditEntry.object_id == case.id).order_by(AuditEntry.id).limit(1))
+    keys = (detail or {}).get("keys") if isinstance(detail, dict) else None
+    return keys if isinstance(keys, dict) else {}
 
 
 def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
@@ -232,7 +290,7 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
     targets = [Target(t.record_file_id, t.code, t.objid, t.entities, _list_keys(ctx, t.entities))
                for t in targets]
     _check_locks(ctx, targets, now)
-    _start(ctx, case_id, identity.actor, now)
+    _start(ctx, case_id, identity.actor, now, targets)
     _delete(ctx, targets, now)
     with ctx.catalog.session() as s:
         case = load_case(s, case_id, for_update=True)
@@ -241,7 +299,9 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
         actor = case.executed_by or identity.actor
         decision = dict(case.decisions[-1])
         locations = sorted(ctx.storages)
+        started = _keys_at_start(s, case)
         stones: list[Tombstone] = []
+        snapshots: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         rows: list[EventRow] = []
         digests: set[str] = set()
@@ -260,19 +320,23 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
                 maintenance=rf.maintenance, retention_years=rf.retention_years,
                 start_date=rf.start_date, end_date=rf.end_date,
                 documents=_documents(s, rf.id), files=files,
-                locations={n: len(target.keys.get(n, [])) if target else 0 for n in locations},
+                locations={n: started.get(str(rf.id), {}).get(
+                    n, len(target.keys.get(n, [])) if target else 0) for n in locations},
                 decision={k: decision[k] for k in ("number", "date", "sha256", "signer",
                                                    "decided_by", "decided_at")},
                 executed_by=actor, executed_at=when)
             stones.append(stone)
+            snapshots.append(_rows(s, rf))
             for package in packages:
                 event = _event(case, package, actor, when, decision, locations)
                 rows.append(EventRow(event, package.id))
-                events.append({"event_uuid": event.event_uuid, "type": event.event_type,
+                events.append({**event_record(event, objid=package.objid),
+                               "event_uuid": event.event_uuid, "type": event.event_type,
                                "datetime": event.when.isoformat(), "objid": package.objid,
                                "version": package.version, "detail": event.detail,
                                "outcome": event.outcome.value, "agent": actor})
-        document = _document(ctx, s, case, [tombstone_dict(t) for t in stones], events)
+        document = _document(ctx, s, case, [tombstone_dict(t) for t in stones], events,
+                             snapshots)
         written = write_file(ctx, case.id, document, render(document))
         s.add_all(stones)
         insert_events(s, rows)
@@ -282,9 +346,14 @@ def execute(ctx: ServiceContext, identity: Identity, case_id: str, *,
         case.executed_by = actor
         case.record_key = disposal_prefix(ctx.settings.archive_code, case.id)
         s.flush()
-        audit.record(s, actor, "disposal.case.execute", OBJECT_CASE, case.id,
-                     records=[t.arc_file_code or t.file_code for t in stones],
-                     locations=locations, destruction_file=written, dips_removed=removed_dips)
+        entry = audit.record(s, actor, "disposal.case.execute", OBJECT_CASE, case.id,
+                             records=[t.arc_file_code or t.file_code for t in stones],
+                             locations=locations, destruction_file=written,
+                             dips_removed=removed_dips)
+        # the end is the audit entry's instant: the log, restored from storage, gives it back
+        # to a rebuilt catalog (case.json cannot hold it: a retry writes the same bytes)
+        case.executed_at = utc(entry.at)
+        s.flush()
         result = view(s, case)
     run_operations(ctx, [MirrorAuditLog()])
     return result

@@ -1,7 +1,8 @@
 """The destruction file (hồ sơ hủy) as it is kept in every storage location, write-once, so it
 outlives the catalog: ``{archive}/_disposal/{case}/`` holds the decision PDF(s), ``case.json``
 (the list, the explanation, the council's opinions, the decisions, the tombstones, the PREMIS
-deletion events) and ``bien-ban-huy.pdf``. This module writes those keys and reads them back."""
+deletion events) and ``bien-ban-huy.pdf``. This module writes those keys and reads them back;
+``storage.disposal_file`` checks ``case.json`` for a catalog rebuild."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from access_api.services.base import ServiceContext
 from preservation.errors import Unavailable
 from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix
+from storage.disposal_file import CASE_FILE
 from storage.errors import StorageError
 
-CASE_FILE = "case.json"
 MINUTES_FILE = "bien-ban-huy.pdf"
 
 

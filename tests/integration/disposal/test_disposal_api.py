@@ -302,3 +302,39 @@ def test_a_failing_location_is_a_503_and_a_retry_finishes(world: World):
 def test_bad_case_ids_are_not_found(world: World, case_id):
     resp = world.client.get(f"/api/v1/disposal/cases/{case_id}", headers=world.as_("luu-tru"))
     assert resp.status_code == 404 and resp.get_json()["code"] == "DES001"
+
+
+def test_a_retry_after_the_destruction_file_failed_in_one_location_finishes(world: World,
+                                                                            monkeypatch):
+    """case.json is written once in every location: the retry must write the same bytes where
+    the first attempt already wrote it (nothing in it may depend on the attempt's time)."""
+    from storage.errors import os_error
+    from storage.s3 import S3Storage
+
+    post(world, "luu-tru", "/scan")
+    case_id = open_case(world, [EXPIRED])
+    endorse(world, case_id)
+    assert decide(world, case_id).status_code == 200
+    put = S3Storage.put
+    failed: list[str] = []
+
+    def put_failing_once(self, key, stream, **kwargs):
+        if key.endswith("/case.json") and not failed:  # offsite is written last
+            failed.append(key)
+            raise os_error(key, self.name, "put", OSError(5, "Input/output error"))
+        return put(self, key, stream, **kwargs)
+
+    monkeypatch.setattr(S3Storage, "put", put_failing_once)
+    first = post(world, "luu-tru", f"/cases/{case_id}/execute")
+    assert first.status_code == 503 and first.get_json()["code"] == "DES020", first.get_json()
+    with world.khoso.catalog.session() as s:
+        assert s.get(DisposalCase, case_id).status == "approved"
+    done = post(world, "luu-tru", f"/cases/{case_id}/execute")
+    assert done.status_code == 200, done.get_json()
+    assert failed and done.get_json()["status"] == "executed"
+    kept = set()
+    for storage in __import__("access_api.services.base", fromlist=["x"]).build_storages(
+            world.khoso.settings).values():
+        with storage.open(failed[0]) as f:
+            kept.add(f.read())
+    assert len(kept) == 1
