@@ -208,6 +208,7 @@ def _copy_spooled(body: tuple[int, int], target: Path, limit: int, length: int |
     if not copied:
         target.unlink(missing_ok=True)
         return None
+    log.debug("body of %d bytes copied from the server's spool file", size)
     return size
 
 
