@@ -43,6 +43,7 @@ STEP = re.compile(r"job (\S+) step (\w+): \w+ in ([\d.]+) s")
 # khoso's CLI logs warnings only: its ingest's step lines (as a worker logs them) on stderr
 CLI_LOGGING_STEPS = ("import logging, sys; log = logging.getLogger('ingest.pipeline'); "
                      "log.addHandler(logging.StreamHandler()); log.setLevel(logging.INFO); "
+                     "log.propagate = False; "
                      "sys.argv[0] = 'khoso'; from access_api.cli import main; main()")
 
 
