@@ -91,7 +91,7 @@ class Body:
         and calls the app once the body is complete (``wsgi.input_terminated``). None for a
         body in memory; a socket is no regular file and the service reads it instead."""
         raw = request.environ.get("wsgi.input")
-        if not request.environ.get("wsgi.input_terminated") or not hasattr(raw, "fileno"):
+        if raw is None or not request.environ.get("wsgi.input_terminated"):
             return None
         try:
             return raw.fileno(), raw.tell()

@@ -18,7 +18,6 @@ from access_api.i18n import N_, _
 from ingest import local_clamd
 from preservation import __version__
 
-
 # waitress reads a socket 8 KiB at a time by default, each read appended to the request's
 # spool file with two seeks and a write: a 1 GiB body took 8.4–10.3 s to arrive, 4.6–5.7 s
 # with 256 KiB reads (2026-12-07, load average 5; no more memory: one read at a time).
