@@ -14,7 +14,9 @@ run first, would then pay clamd's parsing alone). The CLI side is the wall time 
 to the job read as accepted by polling ``GET /api/v1/jobs/ID`` every 0.5 s, with the server
 and its worker already started and warm (a throw-away submission first: a running archive's
 worker built its services with its first job, while every CLI run builds them anew).
-Goal: API ≤ 1.2 × CLI.
+Each side's phases follow its line: the upload, the job's creation and wait in the queue
+(catalog timestamps), the ingest's steps of 0.1 s or more (the worker's log, the CLI's
+stderr) and when the poll saw the outcome. Goal: API ≤ 1.2 × CLI.
 """
 
 from __future__ import annotations
