@@ -52,15 +52,6 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-class Spooled(Protocol):
-    """A request body the web server has already received whole into a file of its own."""
-
-    def spooled(self) -> tuple[int, int] | None:
-        """(descriptor, offset) of the regular file holding the whole body from ``offset``
-        to its end, or None when the body is not (or not only) in such a file."""
-        ...
-
-
 class PayloadTooLarge(KhosoError):
     """A body (or a resumable chunk) past ``KHOSO_MAX_UPLOAD_BYTES`` or the upload's length."""
 
@@ -215,8 +206,9 @@ def _copy_spooled(body: tuple[int, int], target: Path, limit: int, length: int |
 def _stream_to(stream: Readable, target: Path, limit: int, ctx: ServiceContext,
                length: int | None = None) -> int:
     """Copy ``stream`` into the new file ``target`` a chunk at a time, fsynced; on any failure
-    (the client gone, past ``limit``, the disk) the partial file is removed. A body the server
-    has spooled to a file already is copied from it in the kernel (``_copy_spooled``)."""
+    (the client gone, past ``limit``, the disk) the partial file is removed. A stream whose
+    ``spooled()`` names the file the server has received the whole body into, as
+    (descriptor, offset), is copied from that file in the kernel (``_copy_spooled``)."""
     spooled = getattr(stream, "spooled", None)
     body = spooled() if spooled is not None else None
     if body is not None and (copied := _copy_spooled(body, target, limit, length, ctx)) is not None:
