@@ -85,6 +85,19 @@ class Body:
         except ClientDisconnected as exc:
             raise ConnectionResetError("the client disconnected") from exc
 
+    def spooled(self) -> tuple[int, int] | None:
+        """The server's file holding the whole body, as (descriptor, offset of the body's
+        first byte): waitress spools a body past its ``inbuf_overflow`` to a temporary file
+        and calls the app once the body is complete (``wsgi.input_terminated``). None for a
+        body in memory; a socket is no regular file and the service reads it instead."""
+        raw = request.environ.get("wsgi.input")
+        if raw is None or not request.environ.get("wsgi.input_terminated"):
+            return None
+        try:
+            return raw.fileno(), raw.tell()
+        except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+            return None
+
 
 @bp.after_request
 def tus_resumable(response: Response) -> Response:
