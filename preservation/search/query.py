@@ -8,6 +8,7 @@ an entry the caller may not see counts in no total and no facet.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,10 +107,12 @@ def _filters(query: SearchQuery) -> list[sa.ColumnElement[bool]]:
 
 
 def _base(s: Session, query: SearchQuery, words: Sequence[str], columns: Sequence[Any], *,
-          ranked: bool = True, within: tuple[int, int] | None = None, per_row: bool = False
+          ranked: bool = True, within: tuple[int, int] | None = None, per_row: bool = False,
+          among: Sequence[tuple[int, int]] | None = None
           ) -> tuple[sa.Select[Any], Match | None]:
     select = sa.select(*columns).select_from(ENTRY)
-    match = (backend_for(s).match(words, ranked=ranked, within=within, per_row=per_row)
+    match = (backend_for(s).match(words, ranked=ranked, within=within, per_row=per_row,
+                                  among=among)
              if words else None)
     if match is not None:
         if match.source is not None and match.on is not None:
@@ -133,18 +136,22 @@ at some entries, may number at most this many is answered through the index; pas
 entries checked one by one in id ranges."""
 PEEK = 100
 """Ids in each of the ``BLOCKS`` ranges that first look checks one by one."""
+BITMAP_DENSITY = 0.05
+"""Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
+sample's ranges are read in one statement through the index (the words' lists ANDed with the
+ranges), above it each range's entries are checked one by one (few: the ranges are narrow)."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
 
 def _candidates(s: Session, query: SearchQuery, words: Sequence[str], *,
-                within: tuple[Any, Any] | None = None, limit: int | None = None
-                ) -> sa.Select[Any]:
+                within: tuple[Any, Any] | None = None, limit: int | None = None,
+                among: Sequence[tuple[int, int]] | None = None) -> sa.Select[Any]:
     """Matching visible entries in id order, with their facets (and no text: scored later,
     only for those ranked)."""
     c = ENTRY.c
     select = _base(s, query, words, [c.id, *[c[f] for f in FACETS]], ranked=False,
-                   within=within)[0]
+                   within=within, among=among)[0]
     return select if limit is None else select.limit(limit)
 
 
@@ -198,12 +205,11 @@ def _peek(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: 
     return found / (width * BLOCKS)
 
 
-def _spread(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int,
-            density: float) -> list[tuple[list[tuple[Any, ...]], float]]:
+def _ranges(low: int, high: int, density: float) -> tuple[float, list[tuple[int, int]]]:
+    """The stride and the ``BLOCKS`` id ranges of a sample, each sized to hold about half
+    ``PER_BLOCK`` matches at ``density``."""
     stride = (high - low + 1) / BLOCKS
     width = max(1, min(int(stride), int(PER_BLOCK / 2 / max(density, 1e-9))))
-    block = _candidates(s, query, words, within=(sa.bindparam("lo", 0), sa.bindparam("hi", 0)),
-                        limit=PER_BLOCK).compile(dialect=s.get_bind().dialect)
     out = []
     for i in range(BLOCKS):
         # each range placed at a fixed pseudo-random point of its stride: evenly spaced ranges
@@ -211,8 +217,25 @@ def _spread(s: Session, query: SearchQuery, words: Sequence[str], low: int, high
         # phase of it only
         slack = max(0, int(stride) - width)
         start = low + int(i * stride) + (i * 2654435761 + 97) % 1009 * slack // 1009
-        end = min(high, start + width - 1)
-        got = _rows(s, block, {"lo": start, "hi": end})
+        out.append((start, min(high, start + width - 1)))
+    return stride, out
+
+
+def _spread(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int,
+            density: float) -> list[tuple[list[tuple[Any, ...]], float]]:
+    stride, ranges = _ranges(low, high, density)
+    if backend_for(s).whole_lists and density < BITMAP_DENSITY:
+        found = sorted(_rows(s, _candidates(s, query, words, among=ranges)))
+        ids = [row[0] for row in found]
+        gots = [found[bisect_left(ids, lo):bisect_right(ids, hi)][:PER_BLOCK]
+                for lo, hi in ranges]
+    else:
+        block = _candidates(s, query, words,
+                            within=(sa.bindparam("lo", 0), sa.bindparam("hi", 0)),
+                            limit=PER_BLOCK).compile(dialect=s.get_bind().dialect)
+        gots = [_rows(s, block, {"lo": lo, "hi": hi}) for lo, hi in ranges]
+    out = []
+    for got, (start, end) in zip(gots, ranges, strict=True):
         covered = (got[-1][0] if len(got) == PER_BLOCK else end) - start + 1
         out.append((got, stride / covered))
     return out
