@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler as Compiled
 
@@ -254,6 +255,15 @@ def _facets(blocks: Sequence[tuple[Sequence[tuple[Any, ...]], float]]
     return {f: {k: max(1, round(n)) for k, n in v.items()} for f, v in counts.items()}
 
 
+def _id_in(s: Session, ids: list[int]) -> sa.ColumnElement[bool]:
+    """``search_entry.id`` among ``ids``: on PostgreSQL one array parameter rather than one
+    parameter each, which SQLAlchemy, the driver and the planner all handle one by one
+    (2026-12-07, 500 ids: 3.3 ms rather than 9.6 ms)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return ENTRY.c.id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)))
+    return ENTRY.c.id.in_(ids)
+
+
 def _ranked(s: Session, words: Sequence[str], ids: list[int]) -> list[int]:
     """``ids`` best first (``rank.scores``; ties by id)."""
     c = ENTRY.c
@@ -261,7 +271,7 @@ def _ranked(s: Session, words: Sequence[str], ids: list[int]) -> list[int]:
     for chunk in range(0, len(ids), 900):
         texts.update((i, (t, b)) for i, t, b in _rows(s, sa.select(
             c.id, c.title_f, sa.func.substr(c.body_f, 1, rank.BODY_CHARS))
-            .where(c.id.in_(ids[chunk:chunk + 900]))))
+            .where(_id_in(s, ids[chunk:chunk + 900]))))
     known = [i for i in ids if i in texts]
     scored = rank.scores(words, [texts[i] for i in known])
     return [i for _, i in sorted(zip(scored, known, strict=True), key=lambda p: (-p[0], p[1]))]

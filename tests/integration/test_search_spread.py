@@ -131,3 +131,23 @@ def test_under_the_limits_a_rare_word_is_exact(catalog, lowered):
         result = search.search(s, SearchQuery(q="dat", scope=READER, size=100))
         assert result.exact is True
         assert result.total == len(truth(s, ["dat"], {"01", "02"})) == len(result.hits)
+
+
+def test_a_reindex_leaves_the_planner_statistics_of_the_words(khoso):
+    """Without them the planner cannot weigh the word index against the id ranges; on a
+    machine where autovacuum is off nothing else would gather them."""
+    if khoso.catalog.engine.dialect.name != "postgresql":
+        pytest.skip("statistics for the planner: PostgreSQL's")
+    from tests.support.search import build_corpus
+
+    build_corpus(khoso)
+    stats = sa.text("SELECT count(*) FROM pg_stats WHERE tablename = 'search_entry' "
+                    "AND attname = 'tsv' AND schemaname = current_schema()")
+    with khoso.catalog.session() as s:
+        assert s.scalar(stats) == 0
+        built = search.reindex(s)
+    assert built.records == 3
+    with khoso.catalog.session() as s:
+        assert s.scalar(stats) == 1
+        assert s.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = "
+                                "'search_entry'::regclass")) == built.records + built.documents
