@@ -140,14 +140,15 @@ PEEK = 200
 that a query near ``DENSE_LIMIT`` is seldom taken for one under it, which costs a reading of
 ``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents: 100 ids each gave a
 CPU p95 of 55 ms, 200 ids 49 ms)."""
-BITMAP_DENSITY = 0.1
+BITMAP_DENSITY = 0.04
 """Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
 sample's ranges are read in one statement through the index (the words' lists ANDed with the
 ranges' ids: ``BitmapAnd``), so only the matches inside the ranges are read from the table;
 above it each range's entries are checked one by one (few: the ranges are narrow), which
-spares reading a common word's long list. Checking rows one by one costs about 1 µs a row,
-and the ranges hold ``BLOCKS * PER_BLOCK / 2 / density`` rows: 280,000 for a word in 7,000
-entries, 200-400 ms (2026-12-07, 1M documents) where the ANDed index takes 20-50 ms."""
+spares reading a common word's long list. The ranges hold ``BLOCKS * PER_BLOCK / 2 / density``
+entries, checked one by one at about 1 µs each, where the ANDed index costs 25-35 ms of CPU
+whatever the density (2026-12-07, 1M documents: 0.006 matches per id 140 ms one by one, 24 ms
+through the index; 0.023: 46 and 27 ms; 0.069: 26 and 33 ms; 0.13: 14 and 48 ms)."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
