@@ -95,9 +95,16 @@ FACET_MODE = 1 + query.FACETS.index("mode")
 def test_both_ways_of_reading_the_ranges_give_the_same_sample(catalog, monkeypatch, words):
     with catalog.session() as s:
         low, high = query._bounds(s)
+        ways: list[bool] = []  # each statement: through the index over every range?
+        candidates = query._candidates
+        monkeypatch.setattr(query, "_candidates", lambda *a, **k: ways.append(
+            k.get("among") is not None) or candidates(*a, **k))
+        monkeypatch.setattr(query, "BITMAP_DENSITY", 1.0)  # PostgreSQL: through the index
         by_index = query._spread(s, SearchQuery(scope=READER), words, low, high, 0.1)
+        assert ways == ([True] if backend_for(s).whole_lists else [False])
         monkeypatch.setattr(query, "BITMAP_DENSITY", 0.0)  # every range checked row by row
         by_row = query._spread(s, SearchQuery(scope=READER), words, low, high, 0.1)
+        assert ways[1:] == [False]
     assert by_index == by_row
     assert all(len(got) <= 24 for got, _ in by_index)
     if words == ["ngan"]:  # a range cut at PER_BLOCK: its rows weigh more
