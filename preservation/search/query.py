@@ -138,7 +138,7 @@ index (about 7 µs each from the table); past it, from a sample of id ranges (``
 PEEK = 200
 """Ids in each of the ``BLOCKS`` ranges that first look checks one by one: 4,000 in all, so
 that a query near ``DENSE_LIMIT`` is seldom taken for one under it, which costs a reading of
-``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents: 100 ids each gave a
+``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents, best of two runs: 100 ids gave a
 CPU p95 of 55 ms, 200 ids 49 ms)."""
 BITMAP_DENSITY = 0.04
 """Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
