@@ -131,15 +131,17 @@ BLOCKS = 20
 """Id ranges a sample is spread over (the index grows in id order: old and new records alike)."""
 PER_BLOCK = 100
 """Matches read at most from each range: the sample's cost is bounded whatever the words."""
-DENSE_LIMIT = 5_000
+DENSE_LIMIT = 3_000
 """Where the word index reads whole lists (PostgreSQL), a query whose matches, by a first look
 at some entries, may number at most this many is answered by reading every match through the
-index (about 7 µs each from the table); past it, from a sample of id ranges (``_spread``)."""
+index (about 7 µs each from the table); past it, from a sample of id ranges (``_spread``),
+which costs 25-35 ms whatever the count (2026-12-07, 1M documents, three runs each: 3,000
+rather than 5,000 took the CPU p95 from 72-78 ms to 64-69 ms)."""
 PEEK = 200
 """Ids in each of the ``BLOCKS`` ranges that first look checks one by one: 4,000 in all, so
 that a query near ``DENSE_LIMIT`` is seldom taken for one under it, which costs a reading of
-``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents, best of two runs: 100 ids gave a
-CPU p95 of 55 ms, 200 ids 49 ms)."""
+``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents, best of two runs:
+100 ids gave a CPU p95 of 55 ms, 200 ids 49 ms)."""
 BITMAP_DENSITY = 0.04
 """Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
 sample's ranges are read in one statement through the index (the words' lists ANDed with the
