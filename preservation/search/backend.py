@@ -38,11 +38,14 @@ class Backend(Protocol):
     first row comes out (PostgreSQL's GIN bitmap), rather than stopping at a ``LIMIT`` (FTS5)."""
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False,
+              among: Sequence[tuple[int, int]] | None = None) -> Match:
         """Entries holding every one of the (folded, whole) words; ``ranked=False`` when only
         the set matters (facets and totals), which spares scoring every matched entry;
         ``within``: only ids in this closed range, found without reading the others;
-        ``per_row``: the caller restricts the rows itself, check each one's words."""
+        ``per_row``: the caller restricts the rows itself, check each one's words;
+        ``among``: only ids in these closed ranges, through the word index (one reading of
+        each word's list for all of them)."""
         ...
 
     def prepare(self, s: Session) -> None:
@@ -72,7 +75,8 @@ class SqliteFts5:
     whole_lists = False
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False,
+              among: Sequence[tuple[int, int]] | None = None) -> Match:
         # Every word quoted: FTS5 then reads it as a string, never as syntax (NEAR, AND, *…)
         expression = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = sa.table("search_fts", sa.column("rowid"))
@@ -83,6 +87,8 @@ class SqliteFts5:
                     .where(sa.literal_column("search_fts").op("MATCH")(expression)))
         if within is not None:  # a rowid range FTS5 seeks to in each word's list
             matching = matching.where(fts.c.rowid.between(*within))
+        if among is not None:
+            matching = matching.where(sa.or_(*[fts.c.rowid.between(*r) for r in among]))
         hits = matching.subquery("m")
         return Match(hits, hits.c.id == ENTRY.c.id, None, -hits.c.rank)
 
@@ -117,12 +123,18 @@ class PostgresFullText:
     whole_lists = True
 
     def match(self, words: Sequence[str], *, ranked: bool = True,
-              within: tuple[int, int] | None = None, per_row: bool = False) -> Match:
+              within: tuple[int, int] | None = None, per_row: bool = False,
+              among: Sequence[tuple[int, int]] | None = None) -> Match:
         # plainto_tsquery reads no operators at all: the words are ANDed
         query = sa.func.plainto_tsquery(sa.literal_column("'simple'"), " ".join(words))
         tsv: sa.ColumnElement[Any] = sa.literal_column("search_entry.tsv")
         where: sa.ColumnElement[bool] = tsv.op("@@")(query)
-        if per_row and within is None:
+        if among is not None:
+            # the word index's bitmap ANDed with the ranges' primary-key bitmap
+            # (``BitmapAnd``): each word's list is read once, and only the matches inside the
+            # ranges are read from the table (``query._spread``)
+            where = sa.and_(where, sa.or_(*[ENTRY.c.id.between(*r) for r in among]))
+        elif per_row and within is None:
             where = sa.func.ts_match_vq(tsv, query, type_=sa.Boolean)
         elif within is not None:
             # within a range, each row's words are checked (``ts_match_vq`` is ``@@`` in a form
@@ -144,7 +156,10 @@ class PostgresFullText:
         return None
 
     def rebuilt(self, s: Session) -> None:
-        return None
+        # the planner picks the word index, and ANDs it with id ranges (``query._spread``),
+        # by the statistics of ``tsv``: a refilled table has none until autovacuum (which may
+        # be off) comes by. ANALYZE runs in the transaction and sees its rows.
+        s.execute(sa.text("ANALYZE search_entry"))
 
 
 def backend_for(s: Session) -> Backend:
