@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from access_api.services.base import ServiceContext
 from preservation.catalog.models import BlockDigests
+from storage.hashing import BLOCK
 
 DIGEST = 32
+BLOCK_SIZE = BLOCK  # for lists recorded from now on; each list keeps its own block size
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,8 @@ def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path, 
     (``access_api.services.stream``). Off for the other readers (DIPs, transfers): it hashes
     every byte twice."""
     checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
-    digest: BlockHasher | hashlib._Hash = BlockHasher() if record_blocks else hashlib.sha256()
+    digest: BlockHasher | hashlib._Hash = (BlockHasher(blocks.BLOCK_SIZE) if record_blocks
+                                           else hashlib.sha256())
     count = 0
 
     def result(outcome: FixityOutcome, actual: str | None = None, detail: str = "") -> FixityResult:

@@ -95,7 +95,8 @@ def open_file(ctx: ServiceContext, identity: Identity, f: StoredFile,
     known = block_store.load(ctx, f.sha256, f.size)
     if known is None or f.size == 0:
         return deliver(ctx, identity, f)
-    reader = _BlockReader(ctx, identity, f, known, end)
+    whole = start == 0 and end == f.size
+    reader = _BlockReader(ctx, identity, f, known, end, whole)
     first, last = start // known.block_size, (max(end, 1) - 1) // known.block_size
     try:
         head = reader.block(first)
@@ -106,7 +107,6 @@ def open_file(ctx: ServiceContext, identity: Identity, f: StoredFile,
         reader.close()
         raise Unavailable("ACS004", f.name, retry_after=RETRY_AFTER, name=f.name,
                           tried="; ".join(reader.tried) or "-")
-    whole = start == 0 and end == f.size
     keeper = _Keeper(cache, f) if whole else None
     return Streamed(start, end, f.size, f.sha256,
                     _body(reader, keeper, head, first, last, start, end))
@@ -146,7 +146,8 @@ class _BlockReader:
     identity: Identity
     f: StoredFile
     blocks: Blocks
-    end: int  # bytes past this are never fetched (a range); the file's size: read to its end
+    end: int  # bytes past the block holding byte ``end - 1`` are never fetched
+    whole: bool  # the whole file: read each copy to its end, so that growth is seen
     tried: list[str] = field(default_factory=list)
     _order: list[Source] = field(default_factory=list)
     _current: Source | None = None
@@ -188,7 +189,7 @@ class _BlockReader:
                 # object that grew is seen (``check_growth``)
                 last_stop = self.blocks.span((max(self.end, 1) - 1) // self.blocks.block_size)[1]
                 self._stream = storage.open(source.key, start=start,
-                                            end=None if self.end == self.f.size else last_stop)
+                                            end=None if self.whole else last_stop)
                 self._pos = start
             data = self._stream.read(stop - start)
         except ObjectMissing:
@@ -211,7 +212,8 @@ class _BlockReader:
     def check_growth(self) -> None:
         """After a whole read: a copy with bytes past the file's size is not the stored file
         (the reader got the right bytes all the same)."""
-        if self._current is None or self._stream is None or self._pos != self.f.size:
+        if (not self.whole or self._current is None or self._stream is None
+                or self._pos != self.f.size):
             return
         try:
             extra = self._stream.read(1)
