@@ -1100,4 +1100,5 @@ class BlockDigests(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     block_size: Mapped[int] = mapped_column(Integer)
     digests: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes per block, in order
+    seal: Mapped[bytes] = mapped_column(LargeBinary)  # HMAC-SHA-256 under a key not in the catalog
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -341,31 +341,32 @@ def test_a_range_over_a_bad_block_falls_back_and_is_exact(world, monkeypatch):
     assert world.copy_check(bad)[0] == "mismatch"
 
 
-def test_a_block_list_that_does_not_chain_to_the_file_never_completes_a_transfer(
-        world, monkeypatch):
-    """The list was changed to fit a rotted copy: every block of it matches the list, but the
-    whole file does not match the catalog, so the last block is never sent, the list is
-    dropped, and the next reader verifies the whole file first (and is served the good copy)."""
+def test_a_block_list_changed_in_the_catalog_cannot_make_a_rotted_copy_pass(world):
+    """The list was rewritten to fit a rotted copy (every block of it would match): its seal
+    no longer does, so it is dropped, the whole file is verified first, the rotted copy is
+    caught and the reader gets the good one; a new, sealed list is recorded."""
     world.api.get(world.url)
     world.empty_cache()
-    bad, _ = first_and_second(world)
+    bad, good = first_and_second(world)
     rotted = rot(world.content, 4)
     world.put(bad, rotted)
     hasher = BlockHasher(BS)
     hasher.update(rotted)
     with world.catalog.session() as s:
         s.get(BlockDigests, hashlib.sha256(world.content).hexdigest()).digests = hasher.digests()
-    status, got, error = get_partial(world)
-    assert status == 200 and isinstance(error, TransferAborted)
-    assert len(got) == 15 * BS  # the last block was held back
-    (aborted,) = world.audit("delivery.aborted")
-    assert aborted.detail["code"] == "DLV002"
-    assert world.blocks_row() is None
-    assert not any((world.settings.data_dir / "cache" / "files").rglob("*"))
-    resp = world.api.get(world.url)  # verify-first again: the rotted copy is caught whole
+    resp = world.api.get(world.url)
     assert resp.status_code == 200 and resp.data == world.content
-    assert world.copy_check(bad)[0] == "mismatch"
-    assert world.blocks_row().digests != hasher.digests()
+    (dropped,) = world.audit("delivery.blocks_discarded")
+    assert dropped.detail["code"] == "DLV002" and "niêm phong" in dropped.detail["message"]
+    assert world.copy_check(bad) == ("mismatch", 1) and world.copy_check(good) == ("ok", 0)
+    row = world.blocks_row()
+    assert row.digests != hasher.digests() and len(row.seal) == 32
+    # a seal copied from another row does not fit either
+    with world.catalog.session() as s:
+        s.get(BlockDigests, row.sha256).seal = bytes(32)
+    world.empty_cache()
+    assert world.api.get(world.url).data == world.content
+    assert len(world.audit("delivery.blocks_discarded")) == 2
 
 
 def test_a_block_list_of_the_wrong_shape_is_not_used(world, monkeypatch):

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("block_size", sa.Integer(), nullable=False),
         sa.Column("digests", sa.LargeBinary(), nullable=False),
+        sa.Column("seal", sa.LargeBinary(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )
 
