@@ -274,6 +274,7 @@ class _BlockReader:
 
 
 _DONE = None
+_BACKLOG = 8  # blocks (32 MiB) the cache writer may lag behind the transfer
 
 
 class _Keeper:
@@ -286,7 +287,8 @@ class _Keeper:
         self.path: Path | None = cache.temp_file()
         self.error: BaseException | None = None
         self.admitted = False
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self.gave_up = False
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_BACKLOG)
         self._thread = threading.Thread(target=self._run, name="khoso-delivery-keeper",
                                         daemon=True)
         self._thread.start()
@@ -314,14 +316,22 @@ class _Keeper:
                 self.error = exc
 
     def put(self, data: bytes) -> None:
-        self._queue.put(data)
+        """Hand a block over, never waiting: a cache disk slower than the transfer (dirty pages
+        throttled to the disk's speed) makes the keeper give up, not the reader wait."""
+        if self.gave_up:
+            return
+        try:
+            self._queue.put_nowait(data)
+        except queue.Full:
+            self.gave_up = True
+            log.info("delivery cache is slower than the transfer of %s: not kept", self.f.name)
 
     def finish(self) -> None:
         """Every block was put: admit the file to the cache (a cache that fails to take it
         only costs the next reader a cold read)."""
         self._queue.put(_DONE)
         self._thread.join()
-        if self.path is not None and self.error is None:
+        if self.path is not None and self.error is None and not self.gave_up:
             try:
                 self.cache.admit(self.path, self.f.sha256).close()
                 self.admitted = True

@@ -398,3 +398,37 @@ def test_concurrent_cold_readers_each_get_the_verified_file(world):
         t.join()
     assert results == [world.content] * 3
     assert world.api.get(world.url).data == world.content
+
+
+def test_over_waitress_an_aborted_transfer_is_a_short_body_the_client_sees_fail(
+        world, monkeypatch):
+    """What a real client sees when the block after 9 verified ones is bad everywhere: the
+    headers promised the whole file, the connection closes after the verified bytes."""
+    import http.client
+
+    from waitress import create_server
+
+    from access_api.app import create_app
+
+    world.api.get(world.url)
+    world.empty_cache()
+    for name in world.locations:
+        world.put(name, rot(world.content, 9))
+    server = create_server(create_app(world.settings, world.catalog), host="127.0.0.1", port=0,
+                           threads=2, outbuf_overflow=32 << 20)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=60)
+        conn.request("GET", world.url, headers=world.api.headers("reader"))
+        resp = conn.getresponse()
+        assert resp.status == 200 and int(resp.headers["Content-Length"]) == SIZE
+        with pytest.raises(http.client.IncompleteRead) as failed:
+            resp.read()
+        assert failed.value.partial == world.content[:9 * BS]
+        conn.close()
+    finally:
+        server.close()
+        thread.join(10)
+    (aborted,) = world.audit("delivery.aborted")
+    assert aborted.detail["code"] == "DLV001"
