@@ -108,7 +108,12 @@ def open_file(ctx: ServiceContext, identity: Identity, f: StoredFile,
         reader.close()
         raise Unavailable("ACS004", f.name, retry_after=RETRY_AFTER, name=f.name,
                           tried="; ".join(reader.tried) or "-")
-    keeper = _Keeper(cache, f) if whole and f.size <= cache.max_bytes else None
+    keeper = None
+    if whole and f.size <= cache.max_bytes:
+        try:
+            keeper = _Keeper(cache, f)
+        except OSError as exc:  # the cache's disk: the reader is still served
+            log.warning("delivery cache cannot keep %s: %s", f.name, exc)
     return Streamed(start, end, f.size, f.sha256,
                     _body(reader, keeper, head, first, last, start, end))
 
@@ -331,6 +336,8 @@ class _Keeper:
         only costs the next reader a cold read)."""
         self._queue.put(_DONE)
         self._thread.join()
+        if self.cache.data_path(self.f.sha256).exists():
+            return  # a concurrent reader kept it first
         if self.path is not None and self.error is None and not self.gave_up:
             try:
                 self.cache.admit(self.path, self.f.sha256).close()

@@ -432,3 +432,25 @@ def test_over_waitress_an_aborted_transfer_is_a_short_body_the_client_sees_fail(
         thread.join(10)
     (aborted,) = world.audit("delivery.aborted")
     assert aborted.detail["code"] == "DLV001"
+
+
+def test_a_cache_writer_slower_than_the_transfer_gives_up_and_the_reader_is_served(
+        world, monkeypatch):
+    import time
+
+    from access_api.services import stream
+
+    world.api.get(world.url)
+    world.empty_cache()
+    monkeypatch.setattr(stream, "_BACKLOG", 1)
+    run = stream._Keeper._run
+
+    def slow(self):
+        time.sleep(0.5)
+        run(self)
+
+    monkeypatch.setattr(stream._Keeper, "_run", slow)
+    resp = world.api.get(world.url)
+    assert resp.status_code == 200 and resp.data == world.content
+    cache = world.settings.data_dir / "cache"
+    assert not any((cache / "files").rglob("*")) and not any((cache / "tmp").iterdir())
