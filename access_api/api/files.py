@@ -124,8 +124,8 @@ def _serve(target: files_service.FileTarget, *, inline: bool) -> Any:
     delivered = files_service.fetch(services(), current_identity(), target, inline=inline,
                                     start=start, end=end, **detail)
     if isinstance(delivered, Streamed):
-        # verified block by block as it is sent; the generator's close ends the storage read
-        rv = Response(delivered.body, status=206 if isinstance(wanted, tuple) else 200,
+        # verified block by block as it is sent; its close ends the storage read
+        rv = Response(delivered, status=206 if isinstance(wanted, tuple) else 200,
                       mimetype=target.mime, direct_passthrough=True)
         rv.content_length = end - start
         if isinstance(wanted, tuple):

@@ -28,7 +28,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -63,18 +63,22 @@ class TransferAborted(Exception):
 
 @dataclass
 class Streamed:
-    """Bytes ``[start, end)`` of a file, verified block by block as the body is iterated."""
+    """Bytes ``[start, end)`` of a file, verified block by block as it is iterated (a WSGI
+    body: ``close`` ends the storage read and the cache writer even if it never started)."""
 
     start: int
     end: int
     size: int
     sha256: str
-    body: Iterator[bytes]
+    body: Generator[bytes, None, None]
+    cleanup: Callable[[], None]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.body
 
     def close(self) -> None:
-        close = getattr(self.body, "close", None)
-        if close is not None:
-            close()
+        self.body.close()
+        self.cleanup()
 
 
 def open_file(ctx: ServiceContext, identity: Identity, f: StoredFile,
@@ -114,8 +118,14 @@ def open_file(ctx: ServiceContext, identity: Identity, f: StoredFile,
             keeper = _Keeper(cache, f)
         except OSError as exc:  # the cache's disk: the reader is still served
             log.warning("delivery cache cannot keep %s: %s", f.name, exc)
+
+    def cleanup() -> None:
+        reader.close()
+        if keeper is not None:
+            keeper.close()
+
     return Streamed(start, end, f.size, f.sha256,
-                    _body(reader, keeper, head, first, last, start, end))
+                    _body(reader, keeper, head, first, last, start, end), cleanup)
 
 
 def _discard_unsealed(ctx: ServiceContext, identity: Identity, f: StoredFile,
@@ -131,7 +141,7 @@ def _discard_unsealed(ctx: ServiceContext, identity: Identity, f: StoredFile,
 
 
 def _body(reader: _BlockReader, keeper: _Keeper | None, head: bytes, first: int, last: int,
-          start: int, end: int) -> Iterator[bytes]:
+          start: int, end: int) -> Generator[bytes, None, None]:
     bs, sent, whole = reader.blocks.block_size, 0, reader.whole
     try:
         for index in range(first, last + 1):
@@ -280,6 +290,7 @@ class _BlockReader:
 
 _DONE = None
 _BACKLOG = 8  # blocks (32 MiB) the cache writer may lag behind the transfer
+_LAG = 0.05  # seconds a reader may wait for the cache writer, once, before it gives up
 
 
 class _Keeper:
@@ -321,12 +332,13 @@ class _Keeper:
                 self.error = exc
 
     def put(self, data: bytes) -> None:
-        """Hand a block over, never waiting: a cache disk slower than the transfer (dirty pages
-        throttled to the disk's speed) makes the keeper give up, not the reader wait."""
+        """Hand a block over, waiting at most ``_LAG`` for room: a cache disk slower than the
+        transfer (dirty pages throttled to the disk's speed) makes the keeper give up rather
+        than hold the reader back."""
         if self.gave_up:
             return
         try:
-            self._queue.put_nowait(data)
+            self._queue.put(data, timeout=_LAG)
         except queue.Full:
             self.gave_up = True
             log.info("delivery cache is slower than the transfer of %s: not kept", self.f.name)

@@ -238,6 +238,9 @@ def test_the_first_delivery_records_block_digests_and_the_next_cold_one_streams(
                                    for i in range(0, SIZE, BS))
     world.empty_cache()
     opens = streamed(world, monkeypatch)
+    from access_api.services import stream
+
+    monkeypatch.setattr(stream, "_BACKLOG", 64)  # the cache writer keeps up, however loaded
     resp = world.api.get(world.url)
     assert resp.status_code == 200 and resp.data == world.content
     assert int(resp.headers["Content-Length"]) == SIZE
@@ -454,3 +457,26 @@ def test_a_cache_writer_slower_than_the_transfer_gives_up_and_the_reader_is_serv
     assert resp.status_code == 200 and resp.data == world.content
     cache = world.settings.data_dir / "cache"
     assert not any((cache / "files").rglob("*")) and not any((cache / "tmp").iterdir())
+
+
+def test_a_stream_closed_before_its_first_byte_leaves_nothing_open(world):
+    """A response dropped before it is iterated (a client gone, a failed register) still ends
+    the storage read and the cache writer, and leaves no temporary file."""
+    from access_api.services.base import Identity, ServiceContext, UserRole
+    from access_api.services.files import locate
+    from access_api.services.stream import Streamed, open_file
+
+    world.api.get(world.url)
+    world.empty_cache()
+    ctx = ServiceContext(world.settings, world.catalog)
+    reader = Identity("u-reader", frozenset({UserRole.READER}))
+    target = locate(ctx, reader, world.url.split("/")[4], "big.pdf")
+    before = threading.active_count()
+    opened = open_file(ctx, reader, target.file)
+    assert isinstance(opened, Streamed)
+    opened.close()
+    assert threading.active_count() == before
+    assert not any((world.settings.data_dir / "cache" / "tmp").iterdir())
+    opened = open_file(ctx, reader, target.file)
+    assert b"".join(opened) == world.content
+    opened.close()
