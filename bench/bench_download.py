@@ -305,7 +305,8 @@ def main() -> None:
         print(line("download, cold (block digests known)", cold))
         print(line("download, cold-first (no digests: verify first)", cold_first))
         print(line("download, warm (verified cache)", warm))
-        print(f"{'the streamed download filled the cache':<44} {'yes' if kept else 'no'}")
+        print(f"{'the streamed download filled the cache':<44} {'yes' if kept else 'no'}"
+              " (only files up to stream.KEEP_MAX are kept while streamed)")
         print(line("baseline read+SHA-256 of 1 MiB (middle)", base_range, base_range, 1))
         print(line("range 1 MiB (middle), cold", ranged, base_range, 1))
     finally:

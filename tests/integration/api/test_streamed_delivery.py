@@ -238,9 +238,6 @@ def test_the_first_delivery_records_block_digests_and_the_next_cold_one_streams(
                                    for i in range(0, SIZE, BS))
     world.empty_cache()
     opens = streamed(world, monkeypatch)
-    from access_api.services import stream
-
-    monkeypatch.setattr(stream, "_BACKLOG", 64)  # the cache writer keeps up, however loaded
     resp = world.api.get(world.url)
     assert resp.status_code == 200 and resp.data == world.content
     assert int(resp.headers["Content-Length"]) == SIZE
@@ -480,3 +477,17 @@ def test_a_stream_closed_before_its_first_byte_leaves_nothing_open(world):
     opened = open_file(ctx, reader, target.file)
     assert b"".join(opened) == world.content
     opened.close()
+
+
+def test_a_streamed_file_larger_than_keep_max_is_served_and_not_kept(world, monkeypatch):
+    from access_api.services import stream
+
+    world.api.get(world.url)
+    world.empty_cache()
+    monkeypatch.setattr(stream, "KEEP_MAX", SIZE - 1)
+    opens = streamed(world, monkeypatch)
+    assert world.api.get(world.url).data == world.content
+    assert world.api.get(world.url).data == world.content  # streamed again
+    assert len(opens) == 2
+    cache = world.settings.data_dir / "cache"
+    assert not any((cache / "files").rglob("*")) and not any((cache / "tmp").iterdir())
