@@ -61,13 +61,8 @@ def serve(obj: Context, host: str | None, port: int | None, with_worker: bool) -
     info(_("  dừng: Ctrl+C"))
     try:
         # waitress refuses bodies over 1 GiB by default: bags are as large as the setting says
-        # a streamed download (``access_api.services.stream``) yields 4 MiB verified blocks:
-        # with the default 1 MB ``outbuf_overflow`` waitress spools each to a temporary file
-        # before sending it; above the 16 MB high watermark (which bounds a connection's
-        # memory) the blocks stay in memory
         waitress_serve(app, host=host, port=port, threads=8, ident="khoso",
-                       max_request_body_size=s.max_upload_bytes,
-                       outbuf_overflow=32 << 20)
+                       max_request_body_size=s.max_upload_bytes)
     except KeyboardInterrupt:  # Ctrl+C is how an operator stops it: no "Aborted!"
         info(_("đã dừng"))
     finally:

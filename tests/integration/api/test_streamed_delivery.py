@@ -415,7 +415,7 @@ def test_over_waitress_an_aborted_transfer_is_a_short_body_the_client_sees_fail(
     for name in world.locations:
         world.put(name, rot(world.content, 9))
     server = create_server(create_app(world.settings, world.catalog), host="127.0.0.1", port=0,
-                           threads=2, outbuf_overflow=32 << 20)
+                           threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
