@@ -10,9 +10,14 @@ reader's token; the client streams it with ``http.client`` in 1 MiB reads, hashi
 receives, and checks the digest.
 
 - baseline: ``open`` + ``readinto`` 1 MiB + ``hashlib.sha256`` over the replica's file;
-- cold: the first download, a cache miss (the server reads a replica while hashing it into the
-  delivery cache, then sends);
-- warm: the next downloads (served from the verified cache).
+- cold: a cache miss with the file's block digests known (as after a first delivery): the
+  server streams a replica, verifying each 4 MiB block before sending it
+  (``access_api.services.stream``);
+- cold-first: a cache miss with no block digests (the row deleted): the server reads a
+  replica while hashing it into the delivery cache, then sends (and records the digests);
+- warm: the next downloads (served from the verified cache);
+- range: a cold ``Range`` of 1 MiB in the middle (cache empty, digests known), against a read
+  + SHA-256 of the same 1 MiB of the replica.
 
 Every pass runs ``--repeat`` times (cold: the cache is emptied before each), best kept; the
 page cache holds the file throughout, so disks do not decide the comparison.
@@ -207,15 +212,28 @@ def baseline(path: Path) -> tuple[float, str]:
     return time.perf_counter() - began, digest.hexdigest()
 
 
-def download(inst: Instance, url: str, role: str = "reader") -> tuple[float, str, int]:
+def baseline_range(path: Path, start: int, length: int) -> tuple[float, str]:
+    digest = hashlib.sha256()
+    began = time.perf_counter()
+    with open(path, "rb", buffering=0) as f:
+        f.seek(start)
+        digest.update(f.read(length))
+    return time.perf_counter() - began, digest.hexdigest()
+
+
+def download(inst: Instance, url: str, role: str = "reader",
+             part: tuple[int, int] | None = None) -> tuple[float, str, int]:
     conn = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=600)
     buf = bytearray(MiB)
     view = memoryview(buf)
     digest = hashlib.sha256()
     began = time.perf_counter()
-    conn.request("GET", url, headers={"Authorization": f"Bearer {inst.token[role]}"})
+    headers = {"Authorization": f"Bearer {inst.token[role]}"}
+    if part is not None:
+        headers["Range"] = f"bytes={part[0]}-{part[1] - 1}"
+    conn.request("GET", url, headers=headers)
     resp = conn.getresponse()
-    if resp.status != 200:
+    if resp.status != (200 if part is None else 206):
         raise SystemExit(f"GET {url}: {resp.status} {resp.read()[:300]!r}; server log: "
                          f"{inst.log}")
     total = 0
@@ -246,28 +264,51 @@ def main() -> None:
         url = f"/api/v1/documents/{doc}/files/big.pdf"
         size = args.mib * MiB
         base = min(baseline(replica)[0] for _ in range(args.repeat))
-        cold = []
-        for _ in range(args.repeat):
-            shutil.rmtree(tmp / "data" / "cache" / "files", ignore_errors=True)
-            seconds, digest, total = download(inst, url)
-            assert digest == expected and total == size, "wrong bytes"
-            cold.append(seconds)
-        warm = []
-        for _ in range(args.repeat):
-            seconds, digest, total = download(inst, url)
-            assert digest == expected and total == size, "wrong bytes"
-            warm.append(seconds)
+        cache = tmp / "data" / "cache" / "files"
 
-        def line(name: str, seconds: float) -> str:
-            rate = size / MiB / seconds
-            return (f"{name:<34} {seconds:7.2f} s {rate:8.0f} MiB/s "
+        def passes(part: tuple[int, int] | None = None, forget: bool = False,
+                   empty: bool = True) -> float:
+            times = []
+            for _ in range(args.repeat):
+                if empty:
+                    shutil.rmtree(cache, ignore_errors=True)
+                if forget:
+                    with inst.catalog.session() as s:
+                        s.execute(sa_text("DELETE FROM block_digests"))
+                seconds, digest, total = download(inst, url, part=part)
+                if part is None:
+                    assert digest == expected and total == size, "wrong bytes"
+                else:
+                    assert digest == baseline_range(replica, middle[0], MiB)[1], "wrong bytes"
+                times.append(seconds)
+            return min(times)
+
+        cold_first = passes(forget=True)
+        cold = passes()
+        middle = (size // 2, size // 2 + MiB)
+        ranged = passes(part=(middle[0], middle[1]))
+        base_range = min(baseline_range(replica, middle[0], MiB)[0] for _ in range(args.repeat))
+        passes(empty=True)  # a streamed download fills the cache, unless its writer fell behind
+        kept = any(cache.rglob(expected))
+        if not kept:
+            passes(forget=True)  # the verify-first read always fills it
+        warm = passes(empty=False)
+
+        def line(name: str, seconds: float, base: float = base, mib: float = size / MiB) -> str:
+            return (f"{name:<44} {seconds:7.3f} s {mib / seconds:8.0f} MiB/s "
                     f"{100 * base / seconds:5.0f} % of baseline")
 
         print(f"{args.mib} MiB, best of {args.repeat}, file placed as an AIP (not ingested), "
-              f"khoso serve (waitress) on loopback, client hashes as it reads")
+              f"khoso serve (waitress) on loopback, client hashes as it reads; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(line("baseline read+SHA-256", base))
-        print(line("download, cold (cache miss)", min(cold)))
-        print(line("download, warm (verified cache)", min(warm)))
+        print(line("download, cold (block digests known)", cold))
+        print(line("download, cold-first (no digests: verify first)", cold_first))
+        print(line("download, warm (verified cache)", warm))
+        print(f"{'the streamed download filled the cache':<44} {'yes' if kept else 'no'}"
+              " (only files up to stream.KEEP_MAX are kept while streamed)")
+        print(line("baseline read+SHA-256 of 1 MiB (middle)", base_range, base_range, 1))
+        print(line("range 1 MiB (middle), cold", ranged, base_range, 1))
     finally:
         inst.stop()
 

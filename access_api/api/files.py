@@ -6,7 +6,9 @@ the whole file; a range starting at or past the end is 416 ``ACS003`` with
 (§14.2 lets a server do so) and the whole file is sent: a client that asked for several parts
 still gets correct bytes in one answer, and no multipart body is ever built. ``If-Range`` with
 another ETag also sends the whole file. ``If-None-Match`` with the ETag (the SHA-256) answers
-304 before anything is read from storage, and registers nothing; so does ``HEAD``.
+304 before anything is read from storage, and registers nothing; so does ``HEAD``. A cold
+file whose block digests are known is streamed, verified block by block
+(``access_api.services.stream``): its 200/206 is built here; a cached file's by Werkzeug.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from access_api.api.auth import current_identity
 from access_api.api.base import requires, services
 from access_api.errors import problem
 from access_api.services import files as files_service
+from access_api.services.stream import Streamed
 from preservation.issues import Issue
 
 bp = APIBlueprint("files", __name__, url_prefix="/api/v1", tag="files")
@@ -117,8 +120,18 @@ def _serve(target: files_service.FileTarget, *, inline: bool) -> Any:
                                                      "size": target.size}), 416,
                        headers={"Content-Range": f"bytes */{target.size}"})
     detail = {"range": f"{wanted[0]}-{wanted[1] - 1}"} if isinstance(wanted, tuple) else {}
+    start, end = wanted if isinstance(wanted, tuple) else (0, target.size)
     delivered = files_service.fetch(services(), current_identity(), target, inline=inline,
-                                    **detail)
+                                    start=start, end=end, **detail)
+    if isinstance(delivered, Streamed):
+        # verified block by block as it is sent; its close ends the storage read
+        rv = Response(delivered, status=206 if isinstance(wanted, tuple) else 200,
+                      mimetype=target.mime, direct_passthrough=True)
+        rv.content_length = end - start
+        if isinstance(wanted, tuple):
+            rv.headers["Content-Range"] = f"bytes {start}-{end - 1}/{target.size}"
+        _headers(rv, target, kind)
+        return rv
     rv = Response(wrap_file(request.environ, delivered.file), mimetype=target.mime,
                   direct_passthrough=True)
     rv.content_length = target.size

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from access_api.services import blocks
 from access_api.services.audit import check_events
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import MirrorAuditLog, UnitOfWork
@@ -44,7 +45,7 @@ from preservation.issues import Issue
 from storage.audit import record_checks
 from storage.checks import CopyAudit, CopyRef, ObjectRef
 from storage.errors import ObjectMissing, StorageError
-from storage.hashing import iter_chunks
+from storage.hashing import BlockHasher, iter_chunks
 from storage.protocol import FixityOutcome, FixityResult
 
 log = logging.getLogger(__name__)
@@ -258,10 +259,18 @@ def cache_for(ctx: ServiceContext) -> DeliveryCache:
 
 # -- reading one copy ------------------------------------------------------------------------
 
-def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path) -> FixityResult:
-    """Stream one copy into ``target`` while hashing it: the fixity result of that read."""
+def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path, *,
+              record_blocks: bool = False) -> FixityResult:
+    """Stream one copy into ``target`` while hashing it: the fixity result of that read.
+
+    ``record_blocks``: also hash each block in the same pass and, when the whole file matches,
+    record the block digests, so that the next cold delivery of these bytes can stream
+    (``access_api.services.stream``). Off for the other readers (DIPs, transfers): it hashes
+    every byte twice."""
     checked_at, began = dt.datetime.now(dt.UTC), time.perf_counter()
-    digest, count = hashlib.sha256(), 0
+    digest: BlockHasher | hashlib._Hash = (BlockHasher(blocks.BLOCK_SIZE) if record_blocks
+                                           else hashlib.sha256())
+    count = 0
 
     def result(outcome: FixityOutcome, actual: str | None = None, detail: str = "") -> FixityResult:
         return FixityResult(source.key, source.location, outcome, f.sha256, actual, count,
@@ -286,9 +295,11 @@ def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path) 
         return result(outcome, detail=exc.message("en"))
     except OSError as exc:
         return result(FixityOutcome.UNREADABLE, detail=str(exc))
-    actual = digest.hexdigest()
+    actual = digest.whole.hexdigest() if isinstance(digest, BlockHasher) else digest.hexdigest()
     if actual != f.sha256 or count != f.size:
         return result(FixityOutcome.MISMATCH, actual, f"read {count} bytes for delivery")
+    if isinstance(digest, BlockHasher):
+        blocks.record(ctx, blocks.Blocks(f.sha256, f.size, digest.block, digest.digests()))
     return result(FixityOutcome.OK, actual, "read for delivery")
 
 
@@ -352,7 +363,7 @@ def _deliver(ctx: ServiceContext, identity: Identity, f: StoredFile) -> Delivere
         for source in in_read_order(f.sources, ctx):
             target = cache.temp_file()
             try:
-                found = read_copy(ctx, source, f, target)
+                found = read_copy(ctx, source, f, target, record_blocks=True)
                 if found.ok:
                     if f.size > cache.max_bytes:  # served once, never kept
                         handle = open(target, "rb")  # noqa: SIM115 - the response closes it

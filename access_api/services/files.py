@@ -34,6 +34,7 @@ from access_api.services.catalog import (
 )
 from access_api.services.delivery import Delivered, StoredFile, deliver
 from access_api.services.stamp import StampError, stamp_copy
+from access_api.services.stream import Streamed, open_file
 from preservation.catalog import access_register
 from preservation.catalog.models import Package
 from preservation.catalog.vocab import AccessAction, AccessMode
@@ -86,10 +87,11 @@ def locate(ctx: ServiceContext, identity: Identity, code: str, name: str) -> Fil
 
 
 def fetch(ctx: ServiceContext, identity: Identity, target: FileTarget, *, inline: bool,
-          **detail: Any) -> Delivered:
-    """The verified bytes, opened, once the access register holds the download (or the view
-    of a reading copy); nothing is registered when no intact copy could be read."""
-    delivered = deliver(ctx, identity, target.file)
+          start: int = 0, end: int | None = None, **detail: Any) -> Delivered | Streamed:
+    """The verified bytes ``[start, end)``, opened (a cached file, or a stream verified block
+    by block: ``access_api.services.stream``), once the access register holds the download (or
+    the view of a reading copy); nothing is registered when no intact copy could be read."""
+    delivered = open_file(ctx, identity, target.file, start, end)
     try:
         with ctx.catalog.session() as s:
             access_register.record(
@@ -98,7 +100,10 @@ def fetch(ctx: ServiceContext, identity: Identity, target: FileTarget, *, inline
                 request_id=target.access.request_id, name=target.name, sha256=target.sha256,
                 **detail)
     except BaseException:
-        delivered.file.close()
+        if isinstance(delivered, Streamed):
+            delivered.close()
+        else:
+            delivered.file.close()
         raise
     return delivered
 

@@ -1089,3 +1089,23 @@ class ExtractionProposal(Base):
 # The format register (``GET /api/v1/formats``) and ``khoso migrate --puid`` find files by
 # PRONOM identifier: without it, both read every bitstream row of the catalog.
 Index("ix_bitstream_puid", Bitstream.puid, Bitstream.package_id)
+
+
+# --- #14 block-verified streaming delivery (0021) ---
+
+from sqlalchemy import LargeBinary  # noqa: E402 - this area's column type
+
+
+class BlockDigests(Base):
+    """The SHA-256 of each fixed-size block of a content file, keyed by the whole file's SHA-256
+    (content-addressed: every copy of the same bytes shares the row). Written only from bytes
+    whose whole-file digest matched the catalog, so a block that matches its digest here is as
+    trustworthy as the catalog's digest (``access_api.services.blocks``)."""
+
+    __tablename__ = "block_digests"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    block_size: Mapped[int] = mapped_column(Integer)
+    digests: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes per block, in order
+    seal: Mapped[bytes] = mapped_column(LargeBinary)  # HMAC-SHA-256 under a key not in the catalog
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

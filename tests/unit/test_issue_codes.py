@@ -80,6 +80,8 @@ FAMILIES = {
                                      "access_api/services/audit.py",
                                      "access_api/services/aips.py", "access_api/api/ops.py",
                                      "access_api/api/aips.py", "access_api/api/oai.py")),
+    "delivery_blocks": Family("delivery_blocks", "DLV", ("access_api/services/stream.py",
+                                                         "access_api/services/blocks.py")),
     "disposal": Family("disposal", "DES", ("access_api/services/disposal/*.py",
                                            "access_api/api/disposal.py",
                                            "access_api/cli/disposal.py")),
