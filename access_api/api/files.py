@@ -143,8 +143,10 @@ def _serve(target: files_service.FileTarget, *, inline: bool) -> Any:
 @bp.get("/documents/<path:doc_code>/files/<name>")
 @bp.input(FileQuery, location="query")
 @bp.output(FileSchema, content_type="application/octet-stream",
-           description="The file's bytes, verified against its SHA-256 before the first one "
-                       "is sent (ETag: the SHA-256)")
+           description="The file's bytes, each verified before it is sent: the whole file "
+                       "against its SHA-256, or, once its 4 MiB block digests are known, each "
+                       "block against its own; a block no copy holds intact ends the transfer "
+                       "short of its Content-Length (ETag: the SHA-256)")
 @bp.doc(responses=_FILE_RESPONSES)
 @requires()
 def get_file(doc_code: str, name: str, query_data: dict[str, Any]) -> Response:
