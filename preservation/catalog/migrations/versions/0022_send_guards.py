@@ -2,16 +2,16 @@
 start (a send killed between the receiver's answer and our commit leaves it, so a resumed send
 does not post that hồ sơ a second time unasked)
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 15:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
