@@ -22,7 +22,8 @@ run: install
 	@exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
 
 # The suite in two processes (pytest-xdist), one a core, each file's tests in one of them (a
-# file's tests share a broker or a port plan): 5,537 tests in about 19 minutes (2026-12-07).
+# file's tests share a broker or a port plan): 5,772 tests in 34 minutes on a loaded machine
+# (2026-12-07; 5,537 took 19 minutes on a quiet one).
 # `make test PYTEST_ARGS="tests/unit -x"` runs a part in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
