@@ -17,6 +17,7 @@ on the 2-core machine measured (2026-12-07); the seal costs one HMAC of 8 KiB pe
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 from dataclasses import dataclass
@@ -74,14 +75,19 @@ def _key(ctx: ServiceContext) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
+        # written whole under a temporary name, then linked into place: a process racing the
+        # first use never reads a key file that is still empty
+        tmp = folder / f".{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as out:
-            out.write(os.urandom(32))
-            out.flush()
-            os.fsync(out.fileno())
+            with os.fdopen(fd, "wb") as out:
+                out.write(os.urandom(32))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path.read_bytes()
 
 
