@@ -24,6 +24,7 @@ from werkzeug.wsgi import wrap_file
 
 from access_api.api.auth import current_identity
 from access_api.api.base import requires, services
+from access_api.api.waitress_send import sendable
 from access_api.errors import problem
 from access_api.services import files as files_service
 from access_api.services.stream import Streamed
@@ -124,8 +125,9 @@ def _serve(target: files_service.FileTarget, *, inline: bool) -> Any:
     delivered = files_service.fetch(services(), current_identity(), target, inline=inline,
                                     start=start, end=end, **detail)
     if isinstance(delivered, Streamed):
-        # verified block by block as it is sent; its close ends the storage read
-        rv = Response(delivered, status=206 if isinstance(wanted, tuple) else 200,
+        # verified block by block as it is sent; its close ends the storage read. Each block
+        # goes to waitress's send queue as it is (``waitress_send``): the length is set below
+        rv = Response(sendable(delivered, request.environ), status=206 if isinstance(wanted, tuple) else 200,
                       mimetype=target.mime, direct_passthrough=True)
         rv.content_length = end - start
         if isinstance(wanted, tuple):

@@ -12,6 +12,7 @@ here (the list keeps its own block size) so a 1 MiB file has 16 of them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -491,3 +492,115 @@ def test_a_streamed_file_larger_than_keep_max_is_served_and_not_kept(world, monk
     assert len(opens) == 2
     cache = world.settings.data_dir / "cache"
     assert not any((cache / "files").rglob("*")) and not any((cache / "tmp").iterdir())
+
+
+@contextlib.contextmanager
+def served(world: World):
+    """The app under a real waitress server in a thread; yields its port."""
+    from waitress import create_server
+
+    from access_api.app import create_app
+
+    server = create_server(create_app(world.settings, world.catalog), host="127.0.0.1", port=0,
+                           threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port
+    finally:
+        server.close()
+        thread.join(10)
+
+
+def fetch_over(world: World, port: int, **headers) -> tuple[int, dict[str, str], bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", world.url, headers={**world.api.headers("reader"), **headers})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, dict(resp.headers), data
+
+
+def handed_over(monkeypatch) -> list[int]:
+    """The sizes of the blocks waitress's channel queued as they are (no copy)."""
+    from access_api.api import waitress_send
+
+    sizes: list[int] = []
+    original = waitress_send._Block.__init__
+
+    def spy(self, data):
+        original(self, data)
+        sizes.append(len(self))
+
+    monkeypatch.setattr(waitress_send._Block, "__init__", spy)
+    return sizes
+
+
+def test_over_waitress_a_cold_file_goes_out_block_by_block_without_a_copy(world, monkeypatch):
+    world.api.get(world.url)
+    world.empty_cache()
+    opens = streamed(world, monkeypatch)
+    sizes = handed_over(monkeypatch)
+    with served(world) as port:
+        status, headers, data = fetch_over(world, port)
+    assert status == 200 and int(headers["Content-Length"]) == SIZE
+    assert data == world.content
+    assert sizes == [BS] * 15 + [BS - 1000]  # each verified block handed over as it is
+    assert len(opens) == 1
+
+
+@pytest.mark.parametrize("first,last", [(0, 99), (BS - 5, 3 * BS + 6), (SIZE - 10, SIZE - 1),
+                                        (5 * BS, 6 * BS - 1)])
+def test_over_waitress_a_range_is_exact_to_the_byte(world, monkeypatch, first, last):
+    world.api.get(world.url)
+    world.empty_cache()
+    streamed(world, monkeypatch)
+    with served(world) as port:
+        status, headers, data = fetch_over(world, port, Range=f"bytes={first}-{last}")
+    assert status == 206 and headers["Content-Range"] == f"bytes {first}-{last}/{SIZE}"
+    assert data == world.content[first:last + 1]
+
+
+def test_over_waitress_a_copy_bad_in_one_block_is_never_sent(world, monkeypatch):
+    """The rotted block of the first copy is replaced by the other copy's, in the same
+    response; the bad copy is flagged."""
+    world.api.get(world.url)
+    world.empty_cache()
+    bad, good = first_and_second(world)
+    world.put(bad, rot(world.content, 7))
+    with served(world) as port:
+        status, _, data = fetch_over(world, port)
+    assert status == 200 and data == world.content
+    assert world.copy_check(bad)[0] != "ok" and world.copy_check(good)[0] == "ok"
+
+
+def test_over_waitress_a_client_gone_mid_transfer_ends_the_storage_read(world, monkeypatch):
+    """A reader who hangs up after the first bytes: the server stops reading the copy (the
+    stream's close runs) and later readers are served."""
+    import http.client
+
+    from access_api.services import stream
+
+    world.api.get(world.url)
+    world.empty_cache()
+    monkeypatch.setattr(stream, "KEEP_MAX", 0)  # no cache writer: only the transfer reads
+    closed = threading.Event()
+    original = stream._BlockReader.close
+
+    def spy(self):
+        original(self)
+        closed.set()
+
+    monkeypatch.setattr(stream._BlockReader, "close", spy)
+    with served(world) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", world.url, headers=world.api.headers("reader"))
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read(1000) == world.content[:1000]
+        conn.sock.close()
+        conn.close()
+        assert closed.wait(30)
+        status, _, data = fetch_over(world, port)
+    assert status == 200 and data == world.content
