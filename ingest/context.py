@@ -161,6 +161,7 @@ class FileFacts:
     signature_marker: bool = False  # a PDF signature dictionary was seen in the read pass
     format: FormatIdentification | None = None
     signatures: SignatureVerification | None = None
+    block_digests: bytes | None = None  # per ``preservation.blockhash.BLOCK`` (large files)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ingest.adapters.clamd import ScanResult, VirusScanner
+from preservation.blockhash import BlockHasher
 
 CHUNK = 1 << 20
 PIPELINE_MIN = 8 * CHUNK  # below this, thread hand-offs cost more than they overlap
@@ -121,6 +122,7 @@ class FilePass:
     digests: dict[str, str]  # algorithm -> lowercase hex
     scan: ScanResult | None
     marker: bool = False  # SIGNATURE_MARKER seen: worth a signature validation
+    block_digests: bytes | None = None  # each block's SHA-256 (``read_once(block_size=…)``)
 
 
 class _Marker:
@@ -141,16 +143,21 @@ class _Marker:
 
 def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None,
               copy_to: Path | None = None, chunk: int = CHUNK,
-              sinks: Sequence[Sink] = (), pipelined: bool | None = None) -> FilePass:
+              sinks: Sequence[Sink] = (), pipelined: bool | None = None,
+              block_size: int | None = None) -> FilePass:
     """Read ``src`` once; hash it with every algorithm, stream it to clamd, copy it to ``sinks``.
 
     ``copy_to`` adds a ``FileCopy``. The sinks are closed when the scan found the file clean
     (or could not scan it: the policy decides later) and aborted when it is infected or on any
     failure, so an infected file never stays anywhere but in the submission. ``pipelined``
-    defaults to whether the file is at least ``PIPELINE_MIN`` bytes.
+    defaults to whether the file is at least ``PIPELINE_MIN`` bytes. ``block_size`` also
+    hashes each block of that size (``FilePass.block_digests``) with the SHA-256: a cold
+    download of the file can then be checked block by block from its first delivery on.
     """
     names = list(algorithms)
-    hashers = [hashlib.new(alg) for alg in names]
+    blocks = BlockHasher(block_size) if block_size and "sha256" in names else None
+    hashers = [blocks if blocks is not None and alg == "sha256" else hashlib.new(alg)
+               for alg in names]
     sinks = list(sinks)
     session = None
     pumps: list[_Pump] = []
@@ -194,6 +201,7 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
         result = session.finish() if session is not None else None
         session = None
         digests = {name: h.hexdigest() for name, h in zip(names, hashers, strict=True)}
+        block_digests = blocks.digests() if blocks is not None else None
         if result is not None and result.infected:
             for s in sinks:
                 s.abort()
@@ -201,7 +209,7 @@ def read_once(src: Path, algorithms: Iterable[str], scanner: VirusScanner | None
             for s in sinks:
                 s.close(digests.get("sha256", ""), size)
         closed = True
-        return FilePass(size, digests, result, marker.found)
+        return FilePass(size, digests, result, marker.found, block_digests)
     finally:
         for p in pumps:
             try:

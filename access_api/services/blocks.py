@@ -2,7 +2,8 @@
 verified block by block as it is sent (``access_api.services.stream``).
 
 A list is recorded only from a read whose whole-file SHA-256 and size matched the catalog, so it
-is as trustworthy as the catalog's digest. A list whose shape does not fit its file (size, block
+is as trustworthy as the catalog's digest: ingest's read pass, which gives the catalog that
+digest (``record_all``), or a first delivery that verified a file without a list (``record``). A list whose shape does not fit its file (size, block
 size, 32 bytes per block) is not used: the reader falls back to verifying the whole file first,
 which records a fresh list.
 
@@ -19,20 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from access_api.services.base import ServiceContext
+from preservation.blockhash import BLOCK
 from preservation.catalog.models import BlockDigests
-from storage.hashing import BLOCK
 
 DIGEST = 32
 BLOCK_SIZE = BLOCK  # for lists recorded from now on; each list keeps its own block size
 KEY_FILE = "block-digests.key"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,9 @@ def _key(ctx: ServiceContext) -> bytes:
         return path.read_bytes()
 
 
-def seal(ctx: ServiceContext, blocks: Blocks) -> bytes:
+def seal(ctx: ServiceContext, blocks: Blocks, key: bytes | None = None) -> bytes:
     header = f"{blocks.sha256}:{blocks.size}:{blocks.block_size}:".encode("ascii")
-    return hmac.new(_key(ctx), header + blocks.digests, "sha256").digest()
+    return hmac.new(key or _key(ctx), header + blocks.digests, "sha256").digest()
 
 
 def load(ctx: ServiceContext, sha256: str, size: int) -> Blocks | Unsealed | None:
@@ -132,6 +137,41 @@ def record(ctx: ServiceContext, blocks: Blocks) -> None:
                                    seal=sealed))
     except IntegrityError:  # a concurrent first delivery of the same bytes
         pass
+
+
+def record_all(ctx: ServiceContext, lists: Sequence[Blocks]) -> None:
+    """Keep the lists ingest computed in its read pass (``ingest.onepass``) for the files it
+    has just accepted, whose SHA-256 the same pass gave the catalog: in one transaction per
+    ``_BATCH``, lists already there left as they are. Best effort: a list not kept only means
+    that the file's first download verifies it whole first, as before."""
+    wanted = {b.sha256: b for b in lists if b.fits(b.sha256, b.size)}
+    if not wanted:
+        return
+    try:
+        key = _key(ctx)
+    except OSError as exc:
+        log.warning("block digests not recorded: the seal key cannot be read (%s)", exc)
+        return
+    todo = sorted(wanted)
+    for i in range(0, len(todo), _BATCH):
+        batch = todo[i:i + _BATCH]
+        try:
+            with ctx.catalog.session() as s:
+                have = set(s.scalars(sa.select(BlockDigests.sha256).where(
+                    BlockDigests.sha256.in_(batch))))
+                for sha in batch:
+                    if sha not in have:
+                        b = wanted[sha]
+                        s.add(BlockDigests(sha256=sha, size=b.size, block_size=b.block_size,
+                                           digests=b.digests, seal=seal(ctx, b, key)))
+        except IntegrityError:  # a first delivery of the same bytes, at the same time
+            for sha in batch:
+                record(ctx, wanted[sha])
+        except SQLAlchemyError as exc:
+            log.warning("block digests not recorded for %d files: %s", len(batch), exc)
+
+
+_BATCH = 500
 
 
 def discard(ctx: ServiceContext, sha256: str) -> None:

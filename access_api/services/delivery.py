@@ -38,6 +38,7 @@ from access_api.services import blocks
 from access_api.services.audit import check_events
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import MirrorAuditLog, UnitOfWork
+from preservation.blockhash import BlockHasher
 from preservation.catalog import audit as audit_log
 from preservation.catalog.vocab import CheckResult
 from preservation.errors import Unavailable
@@ -45,7 +46,7 @@ from preservation.issues import Issue
 from storage.audit import record_checks
 from storage.checks import CopyAudit, CopyRef, ObjectRef
 from storage.errors import ObjectMissing, StorageError
-from storage.hashing import BlockHasher, iter_chunks
+from storage.hashing import iter_chunks
 from storage.protocol import FixityOutcome, FixityResult
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """Block-verified streaming delivery: a cold download starts at once and still never sends a
 byte that failed its digest.
 
-When the file's block digests are known (``access_api.services.blocks``; recorded by the first
-delivery, which verifies the whole file first), the copy is read block by block from the first
+When the file's block digests are known (``access_api.services.blocks``; recorded at ingest, or
+else by the first delivery, which verifies the whole file first), the copy is read block by block from the first
 good location, and each block is hashed and compared with its digest *before* any of its bytes
 is handed to the response. A block that does not match (or is short, or unreadable) flags the
 copy exactly as the whole-file path does (``flag_bad_copy``) and is read again, from the same

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from celery import Celery
 
-from access_api.services import digitisation_queue
+from access_api.services import blocks, digitisation_queue
 from access_api.services.base import Identity, ServiceContext, build_storages
 from access_api.services.disposal.jobs import register_disposal_scan
 from access_api.services.uow import (
@@ -33,6 +33,7 @@ from ingest.adapters.identify_process import shared as isolated_identifier
 from ingest.adapters.signatures import DetachedCmsVerifier, PdfSignatureVerifier, load_trust_roots
 from ingest.context import IngestContext, Services
 from ingest.jobs import Sweeper, register_tasks, retry_delay
+from preservation.blockhash import BLOCK
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
     Job,
@@ -81,6 +82,9 @@ def _after_register(settings: Settings,
             AppendEvents(aip.key_prefix, records), MirrorAuditLog()])
         _migrate_after_ingest(_context(settings, catalog, storages), aip.objid,
                               [f.format.puid for f in ctx.files.values() if f.format])
+        blocks.record_all(_context(settings, catalog, storages), [
+            blocks.Blocks(f.sha256, f.size, BLOCK, f.block_digests)
+            for f in ctx.files.values() if f.block_digests])
     return after_register
 
 

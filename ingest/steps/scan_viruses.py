@@ -24,6 +24,7 @@ from ingest.onepass import PIPELINE_MIN, FilePass, Sink, read_once
 from ingest.spool import EventSpool
 from ingest.steps.identify_formats import early_share, is_identified, start_identification
 from ingest.unbagged import SubmissionForm
+from preservation.blockhash import BLOCK
 from preservation.events import (
     MESSAGE_DIGEST_CALCULATION,
     VIRUS_CHECK,
@@ -67,7 +68,8 @@ def _check(ctx: IngestContext, report: Report, manifests: Mapping[str, Mapping[s
     detail = scan.event_detail()
     detail = same.setdefault(detail, detail)
     ctx.files[sip_path] = FileFacts(sip_path, result.size, result.digests["sha256"], scan,
-                                    signature_marker=result.marker)
+                                    signature_marker=result.marker,
+                                    block_digests=result.block_digests)
     if scan.infected:
         report.add("AV001", sip_path, signature=scan.signature)
         outcome = Outcome.FAILURE
@@ -138,8 +140,10 @@ def scan_viruses(ctx: IngestContext) -> StepResult:
         first = paths[indexes[0]]
         if len(indexes) == 1 and bag.files[first].size >= SMALL_MAX:
             sinks, copy = _sinks(ctx, first, indexes[0])
+            # its block digests too, for a cold download streamed from the first one: a
+            # second SHA-256 in the same pass, next to clamd's scan of the same bytes
             return [read_once(ctx.payload_file(first), algorithms, ctx.services.scanner,
-                              copy_to=copy, sinks=sinks)]
+                              copy_to=copy, sinks=sinks, block_size=BLOCK)]
         # Small files: one clamd scan per batch (ingest.batchscan); never staged.
         return scan_small_files([(ctx.payload_file(paths[i]), _sinks(ctx, paths[i], i)[1])
                                  for i in indexes], algorithms, ctx.services.scanner)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from storage.hashing import BlockHasher
+from preservation.blockhash import BlockHasher
 
 BLOCK = 1000
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from access_api.services import blocks as block_store
 from access_api.services import delivery
 from access_api.services.stream import TransferAborted
+from preservation.blockhash import BlockHasher
 from preservation.catalog import registry
 from preservation.catalog.db import Catalog
 from preservation.catalog.models import (
@@ -44,7 +45,6 @@ from preservation.catalog.models import (
 )
 from preservation.settings import load_settings
 from storage.filesystem import FilesystemStorage
-from storage.hashing import BlockHasher
 from storage.s3 import S3Storage
 from tests.support.catalog_api import make_api
 from tests.support.sips import FOND, ORGAN

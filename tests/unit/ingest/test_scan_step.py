@@ -151,3 +151,39 @@ def test_read_once_a_failing_copy_raises_and_aborts_the_others(tmp_path, pipelin
                   pipelined=pipelined)
     assert good.state == "aborted" and not (tmp_path / "c").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+@pytest.mark.parametrize("size", [1, 4096, 4096 * 3, 4096 * 3 + 7])
+def test_read_once_gives_block_digests_from_the_same_pass(tmp_path, pipelined, size):
+    from preservation.blockhash import BlockHasher
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    src = tmp_path / "f"
+    src.write_bytes(data)
+    result = read_once(src, ["md5", "sha256"], None, chunk=1000, pipelined=pipelined,
+                       block_size=4096)
+    expected = BlockHasher(4096)
+    expected.update(data)
+    assert result.block_digests == expected.digests()
+    assert len(result.block_digests) == 32 * -(-size // 4096)
+    assert result.digests == {"md5": hashlib.md5(data).hexdigest(),
+                              "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_read_once_without_a_block_size_gives_none(tmp_path):
+    src = tmp_path / "f"
+    src.write_bytes(b"abc")
+    assert read_once(src, ["sha256"], None).block_digests is None
+
+
+def test_the_scan_step_keeps_block_digests_for_files_read_alone_only(tmp_path):
+    from preservation.blockhash import BLOCK, BlockHasher
+
+    big = bytes(range(256)) * (9 * 2**20 // 256)  # read alone, pipelined: 3 blocks
+    ctx = make_ctx(tmp_path, {"big.bin": big, "small.txt": b"small"}, FakeScanner())
+    assert scan_viruses(ctx).outcome is Outcome.SUCCESS
+    expected = BlockHasher(BLOCK)
+    expected.update(big)
+    assert ctx.files["big.bin"].block_digests == expected.digests()
+    assert ctx.files["small.txt"].block_digests is None  # batched: verified whole when served
