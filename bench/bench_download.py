@@ -6,23 +6,28 @@ catalog knows, not ingested: catalog rows (hồ sơ, document, package, bitstrea
 copies) are written directly and the bytes are put into both filesystem replicas with
 ``FilesystemStorage.put`` — an ingest would spend minutes in clamd and prove nothing about
 delivery. ``khoso serve --no-worker`` (waitress, as deployed) then serves it on loopback to a
-reader's token; the client streams it with ``http.client`` in 1 MiB reads, hashing as it
-receives, and checks the digest.
+reader's token; the client streams it with ``http.client`` in 1 MiB reads and checks every
+byte: ``--client sha256`` (default) hashes what arrives, ``--client compare`` compares each read
+with the same bytes of the replica (as exact, with a fraction of the client's CPU: on a 2-core
+machine the client's SHA-256 takes the core the server's sending would use).
 
 - baseline: ``open`` + ``readinto`` 1 MiB + ``hashlib.sha256`` over the replica's file;
-- cold: a cache miss with the file's block digests known (as after a first delivery): the
-  server streams a replica, verifying each 4 MiB block before sending it
-  (``access_api.services.stream``);
-- cold-first: a cache miss with no block digests (the row deleted): the server reads a
-  replica while hashing it into the delivery cache, then sends (and records the digests);
+- cold: a cache miss with the file's block digests known (as after an ingest, which records
+  them, or a first delivery): the server streams a replica, verifying each 4 MiB block before
+  handing it to waitress (``access_api.services.stream``, ``access_api.api.waitress_send``);
+- cold-first: a cache miss with no block digests (the row deleted: a file ingested before
+  ingest recorded them): the server reads a replica while hashing it into the delivery cache,
+  then sends (and records the digests);
 - warm: the next downloads (served from the verified cache);
 - range: a cold ``Range`` of 1 MiB in the middle (cache empty, digests known), against a read
   + SHA-256 of the same 1 MiB of the replica.
 
 Every pass runs ``--repeat`` times (cold: the cache is emptied before each), best kept; the
-page cache holds the file throughout, so disks do not decide the comparison.
+page cache holds the file throughout, so disks do not decide the comparison. Each line also
+gives the server process's CPU time for the best pass (user + system, from ``/proc``): what a
+download costs the server whatever else the machine runs.
 
-    .venv/bin/python bench/bench_download.py [--mib 1024] [--repeat 3]
+    .venv/bin/python bench/bench_download.py [--mib 1024] [--repeat 3] [--client compare]
 """
 
 from __future__ import annotations
