@@ -24,8 +24,8 @@ machine the client's SHA-256 takes the core the server's sending would use).
 
 Every pass runs ``--repeat`` times (cold: the cache is emptied before each), best kept; the
 page cache holds the file throughout, so disks do not decide the comparison. Each line also
-gives the least CPU time the server process used for one pass (user + system, from ``/proc``): what a
-download costs the server whatever else the machine runs.
+gives the least CPU time the server process used for one pass (user + system, from
+``/proc``): what a download costs the server whatever else the machine runs.
 
     .venv/bin/python bench/bench_download.py [--mib 1024] [--repeat 3] [--client compare]
 """
