@@ -29,6 +29,7 @@ REPLICATION = "replication"
 ACCESSION = "accession"
 DELETION = "deletion"
 TRANSFER = "transfer"
+IMAGING = "imaging"  # digitising a paper original (LoC has no "digitization"): its OCR text
 
 
 _random = bytearray()

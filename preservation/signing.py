@@ -2,12 +2,21 @@
 
 ``khoso keys init`` makes a self-signed key for the embedded default; a production archive puts
 a key and certificate issued by its CA (e.g. the government PKI) in the same two files.
+
+What the archive signs itself (AIPs, digitised PDFs, receipts, new versions) must validate as
+trusted by khoso's own signature check, which trusts only the certificates in the trust folder
+(``KHOSO_TRUST_DIR``): ``trust_own_certificate`` puts the archive's certificate there under a
+name made from its fingerprint. So a new key adds a file and the old certificate stays, and
+what the old key signed stays trusted; a different file already under that name is refused
+(KEY090), never replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +30,7 @@ from preservation.errors import KhosoError
 
 KEY_FILE = "archive-key.pem"
 CERT_FILE = "archive-cert.pem"
+TRUSTED_PREFIX = "khoso-archive-"  # + the certificate's SHA-256 fingerprint, first 16 digits
 
 
 @dataclass(frozen=True)
@@ -82,3 +92,50 @@ def load_signer(folder: Path) -> ArchiveSigner:
     if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
         raise KhosoError("KEY003", path=str(folder), reason="unsupported key type")
     return ArchiveSigner(key, cert)
+
+
+def trusted_name(certificate: x509.Certificate) -> str:
+    """The archive certificate's file name in the trust folder."""
+    return f"{TRUSTED_PREFIX}{certificate.fingerprint(hashes.SHA256()).hex()[:16]}.pem"
+
+
+def trust_own_certificate(keys_dir: Path, trust_dir: Path) -> Path | None:
+    """Put the certificate of ``keys_dir`` in ``trust_dir``; the file written, or None when it
+    is there already. A file of that name holding anything else raises KEY090 and is left as
+    it is; the file appears whole or not at all (written aside, then linked into place)."""
+    certificate = load_signer(keys_dir).certificate
+    target = trust_dir / trusted_name(certificate)
+    if _holds(target, certificate):
+        return None
+    trust_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".khoso-tmp-", dir=trust_dir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(certificate.public_bytes(serialization.Encoding.PEM))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(name, target)  # never over an existing file
+        except FileExistsError:
+            pass  # another process, or a file appeared since: judged below
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    if not _holds(target, certificate):
+        raise KhosoError("KEY090", path=str(target),
+                         fingerprint=certificate.fingerprint(hashes.SHA256()).hex())
+    return target
+
+
+def _holds(path: Path, certificate: x509.Certificate) -> bool:
+    """Whether ``path`` is a file whose certificates are exactly this one (False: absent)."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    try:
+        found = x509.load_pem_x509_certificates(path.read_bytes()) if path.is_file() else []
+    except (OSError, ValueError):
+        found = []
+    if found != [certificate]:
+        raise KhosoError("KEY090", path=str(path),
+                         fingerprint=certificate.fingerprint(hashes.SHA256()).hex())
+    return True

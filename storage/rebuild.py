@@ -58,6 +58,7 @@ from preservation.catalog.models import (
     ArchiveBody,
     Bitstream,
     Document,
+    DocumentOcrText,
     Fonds,
     Package,
     PremisAgent,
@@ -92,6 +93,7 @@ from storage import rebuild_records as records
 from storage import sidecar
 from storage.errors import StorageError
 from storage.protocol import Storage
+from storage.rebuild_ocr import OcrReader, OcrText, OcrUnreadable, digitised, read_ocr
 
 TAGMANIFEST = bagit.TAGMANIFEST
 SIGNATURE = bagit.SIGNATURE
@@ -128,6 +130,7 @@ class RebuildReport:
     rejections: int = 0  # rejected submissions restored
     audit_entries: int = 0  # audit-log entries restored (their chain verified)
     search_entries: int = 0  # hồ sơ and tài liệu in the full-text index, rebuilt at the end
+    ocr_texts: int = 0  # digitised documents whose OCR text was read back from their PDF
     disposal_cases: int = 0  # executed destruction cases restored from their case.json
     tombstones: int = 0  # of which, destroyed hồ sơ (each with its tombstone)
     transferred: int = 0  # hồ sơ marked transferred from their AIPs' transfer events
@@ -238,13 +241,16 @@ class Aip:
     events: list[dict[str, Any]]
     agents: dict[tuple[str, str], dict[str, Any]]
     tagmanifest_sha256: str
+    ocr: list[OcrText] = field(default_factory=list)  # digitised documents' text layers
 
 
 class _AipReader:
     """Reads one AIP prefix; any problem that makes it untrustworthy raises ``_Damaged``."""
 
-    def __init__(self, storage: Storage, prefix: str, present: set[str], verify: bool) -> None:
+    def __init__(self, storage: Storage, prefix: str, present: set[str], verify: bool,
+                 ocr: OcrReader | None = None) -> None:
         self.storage, self.prefix, self.present, self.verify = storage, prefix, present, verify
+        self.ocr = ocr
         self.files: dict[str, bytes] = {}
         self.manifest: dict[str, str] = {}
         self.tags: dict[str, str] = {}
@@ -385,7 +391,25 @@ class _AipReader:
                    objid, content, root.label, info.first(bagit.ORGAN_ID), agency,
                    package_ead if content == PackageContent.HOSO else None, documents,
                    self.bitstreams(sizes, facts), facts.events, facts.agents,
-                   _sha(self.files[TAGMANIFEST]))
+                   _sha(self.files[TAGMANIFEST]), self.ocr_texts(facts.events))
+
+    def ocr_texts(self, events: list[dict[str, Any]]) -> list[OcrText]:
+        """The text layer of each PDF this version's digitization events made (the OCR text
+        ingest stored); one that cannot be read is a warning, and its document stays."""
+        found = []
+        for path, detail in sorted(digitised(events).items()):
+            sha = self.manifest.get(path)
+            try:
+                if self.ocr is None:
+                    raise OcrUnreadable("no OCR text reader was given to the rebuild")
+                if sha is None:
+                    raise OcrUnreadable("not in manifest-sha256.txt")
+                key = self.fetched.get(path) or f"{self.prefix}/{path}"
+                found.append(read_ocr(self.storage, key, path, sha, detail, self.ocr))
+            except OcrUnreadable as exc:
+                self.warnings.append(("RBD090", {"prefix": self.prefix, "file": path,
+                                                 "reason": exc.reason}))
+        return found
 
     def bitstreams(self, sizes: dict[str, int | None], facts: Premis) -> list[dict[str, Any]]:
         formats = {e["object_identifier"]: _format_of(e) for e in facts.events
@@ -550,7 +574,8 @@ def _both(issue: Issue) -> Text:
 class _Rebuild:
     def __init__(self, catalog: Catalog, storages: list[Storage], archive_code: str,
                  verify: bool, progress: Progress | None, workers: int,
-                 quarantine_dir: Path | None = None) -> None:
+                 quarantine_dir: Path | None = None, ocr: OcrReader | None = None) -> None:
+        self.ocr = ocr
         self.catalog, self.storages, self.archive_code = catalog, storages, archive_code
         self.storage = storages[0]  # the preferred source
         self.by_name = {st.name: st for st in storages}
@@ -744,12 +769,25 @@ class _Rebuild:
                              [{**b, "package_id": pkg.id, "document_id": doc_ids.get(b["path"]),
                                "created_at": created} for b in aip.bitstreams]))
         bitstreams = {b["path"]: i for b, i in zip(aip.bitstreams, ids, strict=True)}
+        self.ocr_text(s, aip, pkg.id, doc_ids, created)
         copies = self.add_copies(s, found, pkg, events)
         self.insert_events(s, aip, pkg.id, copies, bitstreams, events)
         self.report.record_files += new_rf
         self.report.documents += new_docs
         self.report.bitstreams += len(ids)
         return pkg.id
+
+    def ocr_text(self, s: Session, aip: Aip, package_id: int, doc_ids: dict[str, int],
+                 created: dt.datetime) -> None:
+        """Each digitised document's OCR text, as ingest's ``on_register`` wrote it (the search
+        index built at the end reads it); a document that already has one keeps it."""
+        rows = [{"document_id": doc_ids[t.path], "package_id": package_id, "pages": t.pages,
+                 "engine": t.engine, "text": t.text, "created_at": created}
+                for t in aip.ocr if t.path in doc_ids
+                and s.get(DocumentOcrText, doc_ids[t.path]) is None]
+        if rows:
+            s.execute(sa.insert(DocumentOcrText), rows)
+        self.report.ocr_texts += len(rows)
 
     def add_copies(self, s: Session, found: _Version, pkg: Package,
                    events: list[dict[str, Any]]) -> dict[str, int]:
@@ -894,7 +932,7 @@ class _Rebuild:
         prefix = found.prefix
         for storage in self.holders(lambda lst: prefix in lst.aips):
             reader = _AipReader(storage, prefix, self.listings[storage.name].aips[prefix],
-                                self.verify)
+                                self.verify, self.ocr)
             try:
                 found.aip, found.source = reader.load(), storage.name
             except _Damaged as damaged:
@@ -1150,7 +1188,8 @@ class _Rebuild:
 
 def rebuild_catalog(catalog: Catalog, storage: Storage | Sequence[Storage], *,
                     archive_code: str, progress: Progress | None = None, verify: bool = False,
-                    workers: int = 2, quarantine_dir: Path | None = None) -> RebuildReport:
+                    workers: int = 2, quarantine_dir: Path | None = None,
+                    ocr: OcrReader | None = None) -> RebuildReport:
     """Rebuild an empty, migrated ``catalog`` from the AIPs and sidecars under
     ``{archive_code}/`` in every location of ``storage`` (the first is the preferred source).
 
@@ -1159,7 +1198,9 @@ def rebuild_catalog(catalog: Catalog, storage: Storage | Sequence[Storage], *,
     location holds a good copy of is skipped, and the catalog is marked incomplete
     (``preservation.catalog.state``, shown on ``/healthz``) until a later rebuild, run again on
     that catalog, adds it. ``workers`` threads read AIPs ahead of the one being written; a
-    rejection's report is written back under ``quarantine_dir`` when given. Raises
+    rejection's report is written back under ``quarantine_dir`` when given. ``ocr`` reads a
+    digitised document's OCR text back from its stored PDF (``storage.rebuild_ocr``); without
+    it each such document is restored without its text, with a warning (RBD090). Raises
     ``KhosoError`` RBD012 only when the catalog holds packages and is not marked incomplete.
     """
     if workers < 1:
@@ -1168,4 +1209,4 @@ def rebuild_catalog(catalog: Catalog, storage: Storage | Sequence[Storage], *,
     if not storages or len({st.name for st in storages}) != len(storages):
         raise ValueError("at least one storage location, each named once")
     return _Rebuild(catalog, storages, archive_code, verify, progress, workers,
-                    quarantine_dir).run()
+                    quarantine_dir, ocr).run()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from preservation.issues import Text
 from storage.errors import ObjectMissing
 from storage.protocol import Storage
 from storage.s3 import S3Storage
@@ -30,6 +31,20 @@ class Retention:
 
     def locked(self, now: dt.datetime) -> bool:
         return self.legal_hold or (self.until is not None and self.until > now)
+
+    def text(self, now: dt.datetime) -> Text:
+        """The lock in words, for a message that refuses a deletion because of it."""
+        if self.until is not None and self.until > now:
+            until = self.until.isoformat()
+            if self.legal_hold:
+                return Text(f"khóa lưu giữ (Object Lock) đến {until} và lệnh giữ pháp lý "
+                            "(legal hold)", f"Object Lock retention until {until} and a legal hold")
+            return Text(f"khóa lưu giữ (Object Lock) đến {until}",
+                        f"Object Lock retention until {until}")
+        if self.legal_hold:
+            return Text("lệnh giữ pháp lý (legal hold), đến khi được gỡ",
+                        "a legal hold, until it is released")
+        return Text("không bị khóa", "not locked")
 
 
 def _of(head: dict[str, object]) -> Retention:

@@ -190,7 +190,15 @@ def discard_partial_under(storage: Storage, prefix: str) -> int:
 
 def discard(storages: Sequence[Storage], job_id: str) -> int:
     """Remove whatever a job staged and did not move into place (also after a crash, whose
-    half-written files only this finds: ``_discard_partial``)."""
+    half-written files only this finds: ``_discard_partial``).
+
+    In a versioned bucket a staged key whose current version is a delete marker still holds
+    the bytes of a rejected or half-written package: ``keys_under`` finds it, and ``delete``
+    removes every version and marker of the key. A locked version refuses its key and is
+    logged as an error with its lock; the other keys still go (a staging key is never written
+    locked: only a bucket's default retention can lock it)."""
+    from storage.retention import keys_under
+
     removed = 0
     for storage in storages:
         try:
@@ -199,9 +207,10 @@ def discard(storages: Sequence[Storage], job_id: str) -> int:
             log.error("could not remove partial staged files of %s on %s: %s", job_id,
                       storage.name, exc)
         try:
-            keys = list(storage.list(f"{STAGING_PREFIX}/{job_id}/"))
+            keys = keys_under(storage, f"{STAGING_PREFIX}/{job_id}/")
         except StorageError as exc:
-            log.error("could not list staged objects of %s on %s: %s", job_id, storage.name, exc)
+            log.error("could not list staged objects of %s on %s: %s", job_id, storage.name,
+                      exc.message("en"))
             continue
         for key in keys:
             try:
@@ -210,5 +219,6 @@ def discard(storages: Sequence[Storage], job_id: str) -> int:
             except ObjectMissing:
                 pass
             except StorageError as exc:
-                log.error("could not remove staged %s from %s: %s", key, storage.name, exc)
+                log.error("could not remove staged %s from %s: %s", key, storage.name,
+                          exc.message("en"))
     return removed

@@ -23,6 +23,9 @@ def init(obj: Context) -> None:
                      "/var/lib/clamav; clamd chỉ nhận biết mẫu thử EICAR."))
     if done.key_created:
         info(_("Đã tạo khóa ký tự cấp cho AIP: {folder}").format(folder=done.key_created))
+    if done.trusted:
+        info(_("Đã đặt chứng thư ký của kho vào thư mục tin cậy: {path}").format(
+            path=done.trusted))
     info(_("Đã khởi tạo: {folder}").format(folder=done.data_dir))
     if done.first_admin:
         click.echo(_("Tài khoản quản trị đầu tiên (chỉ hiển thị một lần): {username} / {password}")
@@ -139,6 +142,9 @@ def keys() -> None:
 @click.pass_obj
 def keys_init(obj: Context, force: bool) -> None:
     """Tạo khóa và chứng thư tự ký."""
-    subject = admin.init_keys(obj.services, force=force)
+    subject, trusted = admin.init_keys(obj.services, force=force)
     click.echo(_("Đã tạo khóa ký: {subject} ({folder})").format(subject=subject,
                                                                 folder=obj.settings.keys_dir))
+    if trusted:
+        info(_("Đã đặt chứng thư ký của kho vào thư mục tin cậy: {path}").format(
+            path=trusted))

@@ -34,11 +34,13 @@ class Initialised:
     data_dir: Path
     official_virus_db: bool | None  # None: clamd is not managed here
     key_created: Path | None  # the folder of a signing key made now
+    trusted: Path | None  # the archive's certificate put in the trust folder now
     first_admin: tuple[str, str] | None  # (username, password), shown once
 
 
 def initialise(ctx: ServiceContext, identity: Identity) -> Initialised:
-    """Data folder, file locations, managed clamd, signing key, catalog schema, the archive
+    """Data folder, file locations, managed clamd, signing key and its certificate in the
+    trust folder (so what the archive signs validates as trusted), catalog schema, the archive
     body and the first admin; safe to run again (it then creates nothing)."""
     s = ctx.settings
     s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,12 +56,13 @@ def initialise(ctx: ServiceContext, identity: Identity) -> Initialised:
         signing.init_keys(keys, s.archive_name, s.archive_code)
         created = keys
     Path(s.trust_dir).mkdir(parents=True, exist_ok=True)
+    trusted = signing.trust_own_certificate(keys, Path(s.trust_dir))
     ctx.catalog.upgrade()
     with ctx.catalog.session() as session:
         registry.ensure_archive_body(session, s.archive_code, s.archive_name, s.archive_kind)
         admin = ensure_first_admin(session)
     ctx.catalog.dispose()
-    return Initialised(s.data_dir, official, created, admin)
+    return Initialised(s.data_dir, official, created, trusted, admin)
 
 
 def upgrade_schema(ctx: ServiceContext, revision: str = "head") -> str:
@@ -71,11 +74,14 @@ def upgrade_schema(ctx: ServiceContext, revision: str = "head") -> str:
         ctx.catalog.dispose()
 
 
-def init_keys(ctx: ServiceContext, *, force: bool = False) -> str:
-    """A self-signed signing key and certificate; returns the certificate's subject."""
+def init_keys(ctx: ServiceContext, *, force: bool = False) -> tuple[str, Path | None]:
+    """A self-signed signing key and certificate, the certificate put in the trust folder
+    beside any earlier one (what the old key signed stays trusted); returns the certificate's
+    subject and the trust file written."""
     s = ctx.settings
-    return signing.init_keys(Path(s.keys_dir), s.archive_name, s.archive_code,
-                             force=force).subject
+    subject = signing.init_keys(Path(s.keys_dir), s.archive_name, s.archive_code,
+                                force=force).subject
+    return subject, signing.trust_own_certificate(Path(s.keys_dir), Path(s.trust_dir))
 
 
 def add_agency(ctx: ServiceContext, identity: Identity, organ_id: str, name: str, *,

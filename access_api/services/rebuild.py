@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import MirrorAuditLog, UnitOfWork
+from ingest.digitise.importer import stored_ocr_text
 from storage.locations import open_storage
 from storage.rebuild import RebuildReport, rebuild_catalog
 
@@ -14,8 +15,8 @@ def rebuild(ctx: ServiceContext, identity: Identity, *, prefer: str | None = Non
             verify: bool = False, progress: Callable[[str, int, int], None] | None = None
             ) -> RebuildReport:
     """Migrate the catalog and fill it from every location, ``prefer`` read first; run again
-    on a catalog left incomplete, it adds what is missing. The rebuild's own audit-log entry
-    is then mirrored. (``identity`` is the caller; the rebuild records the entries it reads.)"""
+    on a catalog left incomplete, it adds what is missing; a digitised document's OCR text is
+    read back from its stored PDF. The rebuild's own audit-log entry is then mirrored. (``identity`` is the caller; the rebuild records the entries it reads.)"""
     s = ctx.settings
     first = s.location(prefer) if prefer else None  # CFG002 for an unknown name
     locations = ([first] if first else []) + [
@@ -25,7 +26,8 @@ def rebuild(ctx: ServiceContext, identity: Identity, *, prefer: str | None = Non
     with UnitOfWork(ctx) as uow:
         report = rebuild_catalog(ctx.catalog, storages, archive_code=s.archive_code,
                                  verify=verify, progress=progress,
-                                 quarantine_dir=s.data_dir / "quarantine")
+                                 quarantine_dir=s.data_dir / "quarantine",
+                                 ocr=stored_ocr_text)
         uow.register(MirrorAuditLog())
     return report
 

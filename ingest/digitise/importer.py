@@ -50,7 +50,7 @@ from ingest.sip_sheet import DOCUMENT_KINDS, FILE, KIND, PACKAGE_KINDS
 from ingest.unpack import unpack
 from preservation.catalog.models import Agency, DocumentOcrText, Package, RecordFile
 from preservation.errors import KhosoError, Unavailable
-from preservation.events import Agent, Event, Outcome
+from preservation.events import IMAGING, Agent, Event, Outcome
 from preservation.issues import Issue, Report
 from preservation.metadata.codelists import field_specs
 from preservation.metadata.identifiers import FileCode, PaperFileCode, arc_file_code_of
@@ -68,7 +68,8 @@ T = TypeVar("T")
 # writes verbatim (``preservation.packaging.premis.EVENT_TYPES``), has no "digitization": its
 # term for producing a digital image of a physical object is "imaging"; the event's detail
 # starts with "digitization" so both words find it.
-DIGITIZATION = "imaging"
+DIGITIZATION = IMAGING
+OCR_IN_DETAIL = "; OCR "  # the digitization event's detail ends with the OCR engine
 CONFIDENCE_DIGITISED = "02"  # confidenceLevel: Số hóa (TT 05 Phụ lục I)
 IMAGE_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
 SHEET_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -321,8 +322,8 @@ def _event(options: Options, doc: PlannedDocument, result: DigitisedDocument) ->
         agents.append((Agent(f"{tool}-{version}", f"{tool} {version}"), "software"))
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
     detail = (f"digitization (số hóa): {result.pages} page image(s) of paper file {options.paper_file_code} "
-              f"(folder {doc.folder}) -> signed two-layer PDF/A {result.pdf.name}; "
-              f"OCR {result.engine}")
+              f"(folder {doc.folder}) -> signed two-layer PDF/A {result.pdf.name}"
+              f"{OCR_IN_DETAIL}{result.engine}")
     outcome = "; ".join(filter(None, [
         "tools: " + ", ".join(f"{t} {v}" for t, v in result.tools),
         f"signed by {result.signer}" if result.signer else "", f"timings: {timings}"]))
@@ -451,6 +452,17 @@ class Digitisation:
                              "text": result.text})
         if rows:
             session.execute(sa.insert(DocumentOcrText), rows)
+
+
+def stored_ocr_text(pdf: Path, detail: str, work: Path) -> tuple[int, str, str]:
+    """What ``on_register`` stored for a digitised document (pages, engine, text), read back
+    from its AIP for a catalog rebuild: the signed PDF/A's text layer without the signature's
+    stamp, and the engine its digitization event names. ``Unavailable`` when a tool fails."""
+    from ingest.digitise.pdfa import unsigned_page_texts
+
+    texts = unsigned_page_texts(pdf, work)
+    engine = detail.rpartition(OCR_IN_DETAIL)[2] if OCR_IN_DETAIL in detail else ""
+    return len(texts), engine[:200], PAGE_BREAK.join(texts)
 
 
 def production_digitiser(settings: Settings) -> Digitiser:

@@ -147,6 +147,44 @@ def page_texts(pdf: Path) -> list[str]:
     return pages[:-1] if pages and pages[-1].strip() == "" else pages
 
 
+def unsigned_page_texts(pdf: Path, work: Path) -> list[str]:
+    """The text layer of a signed digitised PDF/A as ``page_texts`` read it before signing.
+
+    The signature is an incremental update whose only page content is its visible stamp, a
+    widget annotation (the agency's name and the signing time) that pdftotext reads with the
+    page: a copy without the signature fields' widgets gives back the OCR layer alone. The
+    copy is written in ``work`` and removed."""
+    import pikepdf
+
+    copy = work / f"{pdf.stem}.unsigned.pdf"
+    try:
+        with pikepdf.open(pdf) as doc:
+            for page in doc.pages:
+                annots = page.obj.get("/Annots")
+                if annots is None:
+                    continue
+                kept = [a for a in annots if not _signature_widget(a)]
+                if len(kept) != len(annots):
+                    page.obj.Annots = pikepdf.Array(kept)
+            doc.save(copy)
+    except (pikepdf.PdfError, OSError) as exc:
+        raise Unavailable("DIG031", reason=f"pikepdf: {exc}"[:300]) from None
+    try:
+        return page_texts(copy)
+    finally:
+        with contextlib.suppress(OSError):
+            copy.unlink()
+
+
+def _signature_widget(annot: object) -> bool:
+    """A widget of a signature field (``/FT /Sig`` on it or on its parent field)."""
+    get = getattr(annot, "get", None)
+    if get is None or get("/Subtype") != "/Widget":
+        return False
+    parent = get("/Parent")
+    return bool(get("/FT") == "/Sig" or (parent is not None and parent.get("/FT") == "/Sig"))
+
+
 def identify(pdf: Path) -> str:
     """The PRONOM id siegfried gives the file ("" when none)."""
     from ingest.adapters.formats import PygfriedIdentifier

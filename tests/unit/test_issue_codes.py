@@ -37,13 +37,17 @@ class Family:
     sources: tuple[str, ...]  # globs under the repository root that raise its codes
     raised_elsewhere: str = ""  # prefixes raised outside ``sources`` (declared ⊄ used)
     own_language_params: frozenset[str] = frozenset()  # in one language's message only
+    also: tuple[str, ...] = ()  # more files declaring the family's codes (a branch's own file)
 
     @property
     def shape(self) -> re.Pattern[str]:
         return re.compile(rf"(?:{self.prefixes})\d{{3}}")
 
     def declared(self) -> dict[str, dict[str, str]]:
-        return _declared(self.file)
+        found = _declared(self.file)
+        for file in self.also:
+            found.update({c: d for c, d in _declared(file).items() if self.shape.fullmatch(c)})
+        return found
 
     def used(self) -> set[str]:
         quoted = re.compile(rf"""["']((?:{self.prefixes})\d{{3}})["']""")
@@ -70,7 +74,8 @@ FAMILIES = {
         "access_api/services/access_requests.py", "access_api/services/dips.py",
         "preservation/packaging/dip/*.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
-                      own_language_params=frozenset({"reason_vi", "reason_en"})),
+                      own_language_params=frozenset({"reason_vi", "reason_en"}),
+                      also=("safety2",)),
     "migration": Family("migration", "MIG", ("ingest/adapters/migrate*.py",
                                              "access_api/services/migration.py",
                                              "preservation/packaging/aip/migrated_version.py")),

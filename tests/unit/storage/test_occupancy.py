@@ -43,3 +43,21 @@ def test_purge_removes_only_under_the_prefix():
     a.put(f"{PREFIX}0/data/METS.xml", io.BytesIO(b"<mets/>"))
     assert purge([a], PREFIX) == 1
     assert list(a.list()) == [f"{PREFIX}0/data/METS.xml"]
+
+
+def test_a_lock_set_after_the_check_stops_the_purge_with_sto046():
+    """A version locked between the lock check and its delete: the purge stops there with the
+    transient STO046 naming the key (the job runs again), not a permanent STO005."""
+    from storage.errors import ObjectLocked
+
+    class LockedSinceChecked(MemoryStorage):
+        def delete(self, key: str) -> None:
+            raise ObjectLocked(key, self.name, "2027-01-01T00:00:00+00:00")
+
+    a = LockedSinceChecked("a")
+    a.put(f"{PREFIX}/data/METS.xml", io.BytesIO(b"<mets/>"))
+    with pytest.raises(StorageError) as info:
+        purge([a], PREFIX)
+    assert info.value.code == "STO046" and info.value.transient
+    assert f"{PREFIX}/data/METS.xml" in info.value.message("en")
+    assert "2027-01-01" in info.value.message("en") and "2027-01-01" in info.value.message("vi")
