@@ -265,6 +265,10 @@ class Package(Timestamps, Base):
     total_size: Mapped[int] = mapped_column(BigInteger, default=0)
     file_count: Mapped[int] = mapped_column(Integer, default=0)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a version being made (status received): who holds it and since when
+    # (``preservation.packaging.aip.reservation``); kept once registered (who made it)
+    reserved_by: Mapped[str | None] = mapped_column(String(200))
+    reserved_at: Mapped[dt.datetime | None] = mapped_column()
 
     bitstreams: Mapped[list[Bitstream]] = relationship(back_populates="package")
     copies: Mapped[list[StoredCopy]] = relationship(back_populates="package")
