@@ -222,3 +222,23 @@ def test_killed_half_way_with_an_s3_location(khoso: Khoso, s3_endpoint: str,
     held = set(keys_under(khoso, prefix)["s3a"])
     assert held == {f"{prefix}/{p}" for p in outcome.written}, "no orphan of the dead run"
     assert set(keys_under(khoso, prefix)["replica1"]) == held
+
+
+def test_a_migration_takes_back_a_version_a_killed_correction_reserved(khoso: Khoso) -> None:
+    from access_api.services import migration
+    from tests.support.migration import PDFA, context
+    from tests.support.migration import ingest as ingest_pdf
+
+    objid, entity = ingest_pdf(khoso)
+    before = {name: tree(khoso.replica(name) / entity / "v1") for name in REPLICAS}
+    killed(khoso, objid, "half-written")
+
+    result = migration.migrate_aip(context(khoso), Identity.system("officer-2"), objid,
+                                   ["fmt/276"])
+
+    assert result.version == 2
+    assert rows(khoso) == [(1, "superseded"), (2, "active")]
+    for name in REPLICAS:
+        assert tree(khoso.replica(name) / entity / "v1") == before[name]
+        assert PDFA in tree(khoso.replica(name) / entity / "v2")
+    audit_all(khoso, copies=4)
