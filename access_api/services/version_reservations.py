@@ -113,11 +113,20 @@ def _take_back(ctx: ServiceContext, actor: str, found: Reservation) -> int | Non
     if claimed != 1:
         return None  # taken back, registered or replaced by another run meanwhile
     removed = 0
-    if found.prefix is not None:
-        storages = list(ctx.storages.values())
-        removed = purge(storages, found.prefix)
-        for storage in storages:  # half-written files a listing does not show
-            removed += discard_partial_under(storage, found.prefix)
+    try:
+        if found.prefix is not None:
+            storages = list(ctx.storages.values())
+            removed = purge(storages, found.prefix)
+            for storage in storages:  # half-written files a listing does not show
+                removed += discard_partial_under(storage, found.prefix)
+    except BaseException:
+        # a location failing (transient): the row goes back to its dead holder, or this
+        # process, alive, would hold it (a web server for as long as it runs)
+        with ctx.catalog.session() as s:
+            s.execute(sa.update(Package).where(
+                Package.id == found.package_id, Package.reserved_by == taker)
+                .values(reserved_by=found.reserved_by, reserved_at=found.reserved_at))
+        raise
     with UnitOfWork(ctx) as uow:
         gone = uow.session.execute(sa.delete(Package).where(
             Package.id == found.package_id, Package.status == PackageStatus.RECEIVED,

@@ -242,3 +242,27 @@ def test_a_migration_takes_back_a_version_a_killed_correction_reserved(khoso: Kh
         assert tree(khoso.replica(name) / entity / "v1") == before[name]
         assert PDFA in tree(khoso.replica(name) / entity / "v2")
     audit_all(khoso, copies=4)
+
+
+def test_a_take_back_a_location_fails_is_tried_again(khoso: Khoso,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A location failing mid take-back leaves the row to its dead holder (not to the taker,
+    which lives on: a web server would otherwise hold it for as long as it runs)."""
+    from storage.errors import StorageError
+
+    objid, entity = ingest(khoso)
+    dead = killed(khoso, objid, "half-written")
+    real = vr.purge
+
+    def failing(*args, **kwargs):
+        raise StorageError("STO006", "x", transient=True, key="x", location="replica2",
+                           operation="list", reason="down")
+
+    monkeypatch.setattr(vr, "purge", failing)
+    with pytest.raises(StorageError):
+        correct(khoso, objid)
+    (left,) = vr.reservations(ServiceContext(khoso.settings))
+    assert left.reserved_by == dead and left.verdict is Verdict.HOLDER_GONE
+    monkeypatch.setattr(vr, "purge", real)
+    assert correct(khoso, objid).version == 2
+    audit_all(khoso, copies=4)
