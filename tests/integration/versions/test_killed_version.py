@@ -266,3 +266,32 @@ def test_a_take_back_a_location_fails_is_tried_again(khoso: Khoso,
     monkeypatch.setattr(vr, "purge", real)
     assert correct(khoso, objid).version == 2
     audit_all(khoso, copies=4)
+
+
+def test_a_row_replaced_by_another_run_is_not_taken_back(khoso: Khoso) -> None:
+    """Seen dead, then taken back and reserved again by another run before this taker acts:
+    the claim (a conditional update on the holder it saw) fails, and nothing of the new run's
+    is touched."""
+    from preservation.packaging.aip.reservation import this_process
+
+    objid, entity = ingest(khoso)
+    killed(khoso, objid, "half-written")
+    (seen,) = vr.reservations(ServiceContext(khoso.settings))
+    with khoso.catalog.session() as s:  # another run: took it back, reserved v2 for itself
+        s.execute(sa.delete(Package).where(Package.id == seen.package_id))
+        v1 = s.scalars(sa.select(Package).where(Package.objid == objid)).one()
+        s.add(Package(objid=objid, kind="AIP", content_type=v1.content_type, version=2,
+                      status="received", previous_id=v1.id, reserved_by=this_process().token,
+                      reserved_at=dt.datetime.now(dt.UTC)))
+    theirs = khoso.replica("replica1") / entity / "v2" / "data" / "METS.xml"
+    theirs.parent.mkdir(parents=True, exist_ok=True)
+    theirs.write_bytes(b"the live run's object")
+
+    assert vr._take_back(ServiceContext(khoso.settings), "officer-2", seen) is None
+
+    assert theirs.read_bytes() == b"the live run's object"
+    (now,) = vr.reservations(ServiceContext(khoso.settings))
+    # SQLite may give the new row the same id: the holder tells them apart
+    assert now.reserved_by != seen.reserved_by and now.verdict is Verdict.LIVE
+    with khoso.catalog.session() as s:
+        assert not s.scalars(sa.select(AuditEntry).where(AuditEntry.action == vr.ACTION)).all()
