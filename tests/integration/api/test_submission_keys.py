@@ -77,3 +77,22 @@ def test_a_malformed_key_is_refused_and_nothing_written(khoso, key):
     assert r.status_code == 400 and r.get_json()["code"] == "SUB030", r.get_json()
     assert "Idempotency-Key" in r.get_json()["message_en"]
     assert jobs(khoso) == [] and staged(khoso) == 0
+
+
+def test_two_bags_racing_with_one_key_make_one_job(khoso):
+    """Both passed the first look before either was queued (the bag still arriving): the
+    catalog's unique (submitter, key) lets one job be made; the other gets it and its staged
+    copy is dropped."""
+    from access_api.services import submissions
+    from access_api.services.base import Identity, ServiceContext
+
+    ctx, who = ServiceContext(khoso.settings), Identity("he-thong-ubnd", frozenset())
+    folder = khoso.settings.data_dir / "submissions"
+    folder.mkdir(parents=True, exist_ok=True)
+    one, two = folder / "a.zip", folder / "b.zip"
+    for path in (one, two):
+        path.write_bytes(zipped_sip(khoso.tmp / path.stem).read_bytes())
+    first = submissions.queue(ctx, who, one, None, KEY)
+    second = submissions.queue(ctx, who, two, None, KEY)
+    assert second == first and jobs(khoso) == [(first, "he-thong-ubnd", KEY)]
+    assert one.exists() and not two.exists()
