@@ -63,7 +63,7 @@ def catalog_unavailable(exc: Exception) -> KhosoError:
 
 def create_job(catalog: Catalog, source: Path, actor: str, *,
                lease: float = DEFAULT_LEASE, agency: str | None = None,
-               staged: bool = False) -> str:
+               staged: bool = False, idempotency_key: str | None = None) -> str:
     """A queued ingest job. ``agency``: the organ id an agency system submitted for (the
     worker refuses a bag naming another one); ``staged``: the source is the archive's own
     copy of an uploaded body, removed once the job has an outcome."""
@@ -75,7 +75,7 @@ def create_job(catalog: Catalog, source: Path, actor: str, *,
     with catalog.session() as s:
         job = Job(id=str(uuid.uuid4()), kind="ingest", status=JobStatus.QUEUED,
                   payload=payload, created_by=actor, agency=agency,
-                  lease_until=time.time() + lease)
+                  lease_until=time.time() + lease, idempotency_key=idempotency_key)
         s.add(job)
     return job.id
 

@@ -27,6 +27,8 @@ bp = APIBlueprint("submissions", __name__, url_prefix="/api/v1" or None, tag="su
 SUBMITTERS = (UserRole.AGENCY_SUBMITTER, UserRole.ARCHIVIST)
 TUS = {"Tus-Resumable": uploads.TUS_VERSION}
 BINARY = {"type": "string", "format": "binary"}
+# a submission sent again with the same key (by the same account) gets the first one's job
+IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 def binary_body(*content_types: str, min_length: int = 0,
@@ -139,9 +141,33 @@ def _job_url(job_id: str) -> str:
 @requires(*SUBMITTERS)
 def submit() -> tuple[dict[str, str], int, dict[str, str]]:
     job_id = service.submit_stream(services(), identity(), Body(),
-                                   request.headers.get("Content-Type"), request.content_length)
+                                   request.headers.get("Content-Type"), request.content_length,
+                                   request.headers.get(IDEMPOTENCY_KEY))
     url = _job_url(job_id)
     return {"job": job_id, "status_url": url}, 202, {"Location": url}
+
+
+class KeyedOut(Schema):
+    found = fields.Boolean(required=True)
+    job = fields.String(allow_none=True, metadata={"description": "Mã công việc (job id)"})
+    status_url = fields.String(allow_none=True)
+
+
+@bp.get("/submissions/keys/<key>")
+@bp.doc(summary="Tra cứu lần nộp theo khoá chống trùng (look a submission up by its "
+                "Idempotency-Key)",
+        description="Whether this account's earlier `POST /submissions` with this "
+                    "`Idempotency-Key` created a job, and which: a sender that did not hear "
+                    "the answer asks before sending the bag again.",
+        responses={200: "Found or not (never, for a key a submission would refuse)",
+                   401: "No token", 403: "Not a submitter"})
+@bp.output(KeyedOut)
+@requires(*SUBMITTERS)
+def submission_by_key(key: str) -> dict[str, Any]:
+    job_id = (service.submitted_under(services(), identity(), key)
+              if service.KEY.fullmatch(key) else None)
+    return {"found": job_id is not None, "job": job_id,
+            "status_url": _job_url(job_id) if job_id else None}
 
 
 # --- tus 1.0.0 ---

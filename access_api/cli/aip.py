@@ -114,3 +114,31 @@ def _runs(timeline: tuple[EventView, ...]) -> list[tuple[EventView, int]]:
                 continue
         runs.append((e, 1))
     return runs
+
+
+@aip.command("reservations")
+@click.option("--json", "as_json", is_flag=True, help=N_("In dạng JSON."))
+@click.pass_obj
+def aip_reservations(obj: Context, as_json: bool) -> None:
+    """Các phiên bản AIP đang lập dở: tiến trình giữ chỗ, từ lúc nào, còn sống hay đã chết
+    (phiên bản của tiến trình đã chết được thu hồi ở lần sửa sau, hoặc bằng aip take-back)."""
+    from access_api.services.base import ServiceContext
+    from access_api.services.version_reservations import reservations
+
+    echo_rows([r.to_dict() for r in reservations(ServiceContext(obj.settings))], as_json)
+
+
+@aip.command("take-back")
+@click.argument("objid")
+@click.argument("version", type=click.IntRange(2))
+@click.pass_obj
+def aip_take_back(obj: Context, objid: str, version: int) -> None:
+    """Thu hồi một phiên bản đang lập dở mà tiến trình giữ chỗ đã chết: xoá các đối tượng đã
+    ghi dưới phiên bản đó ở mọi vị trí lưu trữ và dòng đăng ký, ghi nhật ký kiểm tra. Từ chối
+    khi tiến trình còn chạy (VER021)."""
+    from access_api.services.base import ServiceContext
+    from access_api.services.version_reservations import take_back
+
+    removed = take_back(ServiceContext(obj.settings), obj.identity, objid, version)
+    click.echo(_("{objid} v{version}: đã thu hồi ({removed} đối tượng đã xoá)").format(
+        objid=objid, version=version, removed=removed))

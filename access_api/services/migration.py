@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from access_api.services import migration_recovery as recovery
+from access_api.services import version_reservations
 from access_api.services.base import Identity, ServiceContext, UserRole
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork, run_operations
 from access_api.services.versions import _reader
@@ -298,6 +299,8 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
             _failed_only(ctx, identity, objid, failed)
             return AipMigration(objid, MigrationOutcome.FAILED, failed=issues,
                                 already=list(planned.already))
+        # a version a killed web or CLI process reserved would refuse this one (VER008)
+        version_reservations.take_back_dead(ctx, identity.actor, objid)
         with UnitOfWork(ctx) as uow:
             outcome, stored = mv.new_migrated_version(
                 ctx.settings, ctx.catalog, planned=planned, migrated=done, failed=failed,

@@ -34,11 +34,13 @@ RECEIVED = "received"  # a reserved, never registered package row
 
 
 def note(ctx: ServiceContext, job_id: str, package_id: int, prefix: str) -> None:
-    """Committed before the version's first object is written."""
+    """Committed before the version's first object is written, with the row's holder: SQLite
+    may give a later reservation the same id once this row is gone."""
     with ctx.catalog.session() as s:
         job = s.get_one(Job, job_id)
+        holder = s.scalar(sa.select(Package.reserved_by).where(Package.id == package_id))
         job.payload = {**(job.payload or {}),
-                       RESERVED: {"package_id": package_id, "prefix": prefix}}
+                       RESERVED: {"package_id": package_id, "prefix": prefix, "holder": holder}}
 
 
 def forget(ctx: ServiceContext, job_id: str) -> None:
@@ -57,7 +59,8 @@ def take_back(ctx: ServiceContext, job_id: str, reserved: Any) -> int:
     with ctx.catalog.session() as s:
         pkg = s.get(Package, package_id) if isinstance(package_id, int) else None
         ours = pkg is not None and pkg.status == RECEIVED and \
-            prefix.rstrip("/").endswith(f"/v{pkg.version}")
+            prefix.rstrip("/").endswith(f"/v{pkg.version}") and \
+            reserved.get("holder", pkg.reserved_by) == pkg.reserved_by
     removed = 0
     if ours:
         removed = purge(list(ctx.storages.values()), prefix)

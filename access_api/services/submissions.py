@@ -270,9 +270,30 @@ def _organ_in(text: bytes) -> str | None:
     return None
 
 
-def queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | None) -> str:
+KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def check_key(key: str | None) -> str | None:
+    """An ``Idempotency-Key`` as sent, or SUB030 (400) unless 1-100 of ``A-Za-z0-9._:-``."""
+    if key is not None and not KEY.fullmatch(key):
+        raise KhosoError("SUB030", key=key[:100])
+    return key
+
+
+def submitted_under(ctx: ServiceContext, identity: Identity, key: str) -> str | None:
+    """The job this submitter's earlier submission with ``key`` created, if any: a sender
+    that did not hear the answer (a timeout, a 5xx on the way back) asks before resending,
+    and a resend with the key gets that job instead of a second ingest of the same bag."""
+    with ctx.catalog.session() as s:
+        return s.scalar(sa.select(Job.id).where(Job.created_by == identity.actor,
+                                                Job.idempotency_key == key))
+
+
+def queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | None,
+          key: str | None = None) -> str:
     """Queue the staged ``source`` for a worker; a broker that cannot take it leaves no job
-    behind (cancelled) and no staged file (``SUB007``, 503)."""
+    behind (cancelled) and no staged file (``SUB007``, 503). A ``key`` another submission of
+    this submitter took meanwhile gives that one's job, this copy dropped."""
     if agency is not None:
         organ = bag_organ(source)
         if organ is not None and organ != agency:
@@ -282,7 +303,13 @@ def queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | N
     lease = float(app.conf.get("khoso_job_visibility_timeout") or DEFAULT_LEASE)
     try:
         job_id = create_job(ctx.catalog, source, identity.actor, lease=lease, agency=agency,
-                            staged=True)
+                            staged=True, idempotency_key=key)
+    except sa.exc.IntegrityError as exc:
+        earlier = submitted_under(ctx, identity, key) if key is not None else None
+        source.unlink(missing_ok=True)
+        if earlier is None:
+            raise catalog_unavailable(exc) from exc
+        return earlier
     except sa.exc.SQLAlchemyError as exc:
         source.unlink(missing_ok=True)
         raise catalog_unavailable(exc) from exc
@@ -307,10 +334,15 @@ def queue(ctx: ServiceContext, identity: Identity, source: Path, agency: str | N
 
 @catalog_errors
 def submit_stream(ctx: ServiceContext, identity: Identity, stream: Readable,
-                  content_type: str | None, length: int | None) -> str:
-    """Stage a serialised bag sent as one body and queue its ingest; returns the job id."""
+                  content_type: str | None, length: int | None, key: str | None = None) -> str:
+    """Stage a serialised bag sent as one body and queue its ingest; returns the job id. With
+    an idempotency ``key`` this submitter sent before, that submission's job, nothing read."""
     kind = check_type(content_type)
     agency = submitter_agency(identity)
+    if check_key(key) is not None:
+        assert key is not None
+        if (earlier := submitted_under(ctx, identity, key)) is not None:
+            return earlier
     limit = ctx.settings.max_upload_bytes
     if length is not None and length > limit:
         raise too_large(ctx)
@@ -343,4 +375,4 @@ def submit_stream(ctx: ServiceContext, identity: Identity, stream: Readable,
     except BaseException:
         source.unlink(missing_ok=True)
         raise
-    return queue(ctx, identity, source, agency)
+    return queue(ctx, identity, source, agency, key)

@@ -4,7 +4,9 @@ A bag goes to its ``POST /api/v1/submissions`` with the bearer token of an agenc
 account there; its job is followed at ``GET /api/v1/jobs/{id}`` and its receipt read at
 ``GET /api/v1/jobs/{id}/receipt``. Whatever goes wrong is a stable code: unreachable or slow
 (TRF010), a 5xx (TRF011), an answer that is not what the API returns or a redirect (TRF012),
-the token refused (TRF013), the bag refused (TRF014). The token is a secret: it is sent in
+the token refused (TRF013), the bag refused (TRF014). Each bag goes with an
+``Idempotency-Key``: after an outcome not heard, the receiver is asked for the key before the
+bag is sent again (``lookup``), and it never stores one key's bag twice. The token is a secret: it is sent in
 the Authorization header only, never followed to another address by a redirect, and never
 part of a message, a log line or a repr.
 """
@@ -12,6 +14,7 @@ part of a message, a log line or a repr.
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,6 +37,21 @@ def refused(*issues: Issue) -> ValidationFailed:
     exc.issue = issues[0]
     exc.args = (f"[{issues[0].code}] {issues[0].message('en')}",)
     return exc
+
+
+class NotReached(Unavailable):
+    """The receiver could not be reached at all (connection refused, no such host): nothing
+    of the request was sent, so nothing can have been stored there."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the receiver said about an idempotency key: ``answered`` False when it has no
+    lookup (an older receiver: 404 or 405), else ``job`` is the job its submission with that
+    key created, or None when there is none."""
+
+    answered: bool
+    job: str | None = None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -88,8 +106,12 @@ class RemoteArchive:
             return err.code, data
         except (urllib.error.URLError, OSError, HTTPException, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise Unavailable("TRF010", url=self.url, reason=_said(reason),
-                              retry_after=RETRY_AFTER) from None
+            # refused or no such host: not one byte left; any other failure (a timeout, a
+            # reset) may come after the receiver took the whole request
+            kind = NotReached if isinstance(reason, (ConnectionRefusedError, socket.gaierror)) \
+                else Unavailable
+            raise kind("TRF010", url=self.url, reason=_said(reason),
+                       retry_after=RETRY_AFTER) from None
 
     def _json(self, status: int, data: bytes, *, expect: tuple[int, ...],
               code: str = "") -> dict[str, Any]:
@@ -117,18 +139,38 @@ class RemoteArchive:
                               retry_after=RETRY_AFTER)
         return value
 
-    def submit(self, bag_zip: Path, code: str) -> str:
-        """Send one zipped bag; its job id on the receiving side."""
+    def submit(self, bag_zip: Path, code: str, key: str | None = None) -> str:
+        """Send one zipped bag; its job id on the receiving side. With ``key`` (its
+        ``Idempotency-Key``), a receiver that already took a bag with that key answers that
+        bag's job and stores nothing again."""
         size = bag_zip.stat().st_size
+        keyed = {"Idempotency-Key": key} if key else {}
         with bag_zip.open("rb") as body:
             status, data = self._request("POST", "/api/v1/submissions", body, {
-                "Content-Type": "application/zip", "Content-Length": str(size)})
+                "Content-Type": "application/zip", "Content-Length": str(size), **keyed})
         answer = self._json(status, data, expect=(202,), code=code)
         job = answer.get("job")
         if not isinstance(job, str) or not 0 < len(job) <= 36:
             raise Unavailable("TRF012", url=self.url, reason="no job id in the answer",
                               retry_after=RETRY_AFTER)
         return job
+
+    def lookup(self, key: str) -> Lookup:
+        """Whether a bag sent with ``key`` reached the receiver (``GET
+        /api/v1/submissions/keys/{key}``): asked before sending again after an outcome that
+        was not heard (a timeout, a reset, a 5xx)."""
+        status, data = self._request(
+            "GET", f"/api/v1/submissions/keys/{urllib.parse.quote(key, safe='')}")
+        if status in (404, 405):
+            return Lookup(False)
+        answer = self._json(status, data, expect=(200,))
+        job = answer.get("job")
+        if answer.get("found") is True and isinstance(job, str) and 0 < len(job) <= 36:
+            return Lookup(True, job)
+        if answer.get("found") is False:
+            return Lookup(True)
+        raise Unavailable("TRF012", url=self.url, reason="no answer about the key",
+                          retry_after=RETRY_AFTER)
 
     def job(self, job_id: str) -> dict[str, Any]:
         status, data = self._request("GET", f"/api/v1/jobs/{urllib.parse.quote(job_id)}")

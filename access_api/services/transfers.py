@@ -42,7 +42,13 @@ from access_api.services.transfer_export import (
     export_sip,
     receipt_problem,
 )
-from access_api.services.transfer_remote import RemoteArchive, check_url, refused
+from access_api.services.transfer_remote import (
+    Lookup,
+    NotReached,
+    RemoteArchive,
+    check_url,
+    refused,
+)
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
 from preservation.catalog import audit
 from preservation.catalog.events import persist_events
@@ -64,7 +70,7 @@ from preservation.catalog.vocab import (
     TransferDelivery,
     TransferStatus,
 )
-from preservation.errors import Conflict, Forbidden, KhosoError, NotFound
+from preservation.errors import Conflict, Forbidden, KhosoError, NotFound, Unavailable
 from preservation.events import TRANSFER, Agent, Event, Outcome, khoso_agent
 from preservation.issues import Issue, Report, Text
 from storage.sidecar import event_record
@@ -470,12 +476,14 @@ def _sendable(s: Session, transfer_id: str, action: Text) -> Transfer:
     return t
 
 
-def _item_sent(s: Session, item_id: int, built: ExportedSip, *, job: str | None) -> None:
+def _item_sent(s: Session, item_id: int, built: ExportedSip, *, job: str | None,
+               objid: str | None = None) -> None:
     item = s.get_one(TransferItem, item_id)
-    item.objid, item.sent = built.objid, [f.to_dict() for f in built.files]
+    item.objid, item.sent = objid or built.objid, [f.to_dict() for f in built.files]
     item.remote_job, item.receipt, item.remote_arc_file_code = job, None, None
     item.problem, item.status = None, TransferStatus.PROCESSING.value
     item.sent_at, item.decided_at, item.send_started_at = utcnow(), None, None
+    item.send_key = None
 
 
 def _roll_up(t: Transfer) -> None:
@@ -501,18 +509,36 @@ def _interrupted(s: Session, items: list[TransferItem]) -> None:
             "since": since.isoformat(timespec="seconds") if since else "?"}).to_dict()
 
 
-def _begin_item(ctx: ServiceContext, transfer_id: str, item_id: int, claim: str) -> None:
+def _begin_item(ctx: ServiceContext, transfer_id: str, item_id: int, claim: str,
+                key: str) -> None:
     """Committed before the bag is posted: a send killed after the receiver took it leaves
-    this mark, and the next send does not post the hồ sơ again unasked (TRF031)."""
+    this mark and the bag's idempotency key, and the next send asks the receiver for that key
+    (or, if it cannot be asked, does not post the hồ sơ again unasked: TRF031)."""
     transfer_claim.renew(ctx, transfer_id, claim)
     with ctx.catalog.session() as s:
-        s.get_one(TransferItem, item_id).send_started_at = utcnow()
+        item = s.get_one(TransferItem, item_id)
+        item.send_started_at, item.send_key = utcnow(), key
 
 
 def _not_begun(ctx: ServiceContext, item_id: int) -> None:
-    """The receiver answered with an error, or could not be reached: not taken there."""
+    """The receiver refused the bag (4xx), or could not be reached at all: not taken there."""
     with ctx.catalog.session() as s:
-        s.get_one(TransferItem, item_id).send_started_at = None
+        item = s.get_one(TransferItem, item_id)
+        item.send_started_at = item.send_key = None
+
+
+def _unheard(ctx: ServiceContext, item_id: int, code: str, exc: KhosoError) -> None:
+    """A timeout, a reset or a 5xx after the bag went out: the receiver may hold it. The
+    outcome is recorded as unknown (TRF032) with the mark and the key kept, for the next send
+    to ask the receiver before posting it again."""
+    with ctx.catalog.session() as s:
+        item = s.get_one(TransferItem, item_id)
+        item.problem = Issue("TRF032", code, {"record": code, "cause": exc.code}).to_dict()
+
+
+def _ask(remote: RemoteArchive, unknown: list[tuple[int, str | None]]) -> dict[int, Lookup]:
+    """The receiver's answer for each hồ sơ whose last send was not heard, by its key."""
+    return {item_id: remote.lookup(key) for item_id, key in unknown if key}
 
 
 def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_url: str,
@@ -532,45 +558,66 @@ def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_ur
     claim = transfer_claim.take(ctx, transfer_id)
     work = _workdir(ctx, transfer_id)
     sent: list[str] = []
+    unheard: str | None = None
     try:
         with ctx.catalog.session() as s:
             t = _sendable(s, transfer_id, SEND)  # again, under the claim
-            items = _to_send(t)
-            held = [] if resend_interrupted else [i for i in items if i.send_started_at]
-            todo = [(i.id, i.record_file_id, i.arc_file_code) for i in items if i not in held]
-            _interrupted(s, held)
+            unknown = [(i.id, i.send_key) for i in _to_send(t) if i.send_started_at]
             organ = _organ(s, t)
+        remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
+        asked = _ask(remote, unknown)  # before anything is posted again
+        with ctx.catalog.session() as s:
+            t = _sendable(s, transfer_id, SEND)
+            items = _to_send(t)
+            held = [] if resend_interrupted else [
+                i for i in items if i.send_started_at and not (
+                    i.id in asked and asked[i.id].answered)]
+            todo = [(i.id, i.record_file_id, i.arc_file_code,
+                     i.send_key if i.send_started_at else None) for i in items if i not in held]
+            _interrupted(s, held)
         if not todo:
             first = held[0]
             raise Conflict("TRF031", record=first.arc_file_code,
                            since=(_utc(first.send_started_at) or utcnow()).isoformat(
                                timespec="seconds"))
-        remote = RemoteArchive(url, token, organ, float(ctx.settings.transfer_remote_timeout))
-        for item_id, rf_id, code in todo:
+        for item_id, rf_id, code, earlier in todo:
             built = export_sip(ctx, identity, rf_id, work / f"build-{item_id}",
                                work / f"{item_id}.zip")
-            _begin_item(ctx, transfer_id, item_id, claim)
+            # the bag's key: the SIP's OBJID, kept from the unheard send it may repeat
+            key = earlier or built.objid
+            found = asked[item_id].job if item_id in asked else None
+            _begin_item(ctx, transfer_id, item_id, claim, key)
             try:
-                job = remote.submit(built.zip_path, code)
+                job = found or remote.submit(built.zip_path, code, key)
+            except NotReached:
+                _not_begun(ctx, item_id)
+                raise
+            except Unavailable as exc:  # a timeout, a reset, a 5xx: it may be there
+                _unheard(ctx, item_id, code, exc)
+                unheard = code
+                raise
             except KhosoError:
                 _not_begun(ctx, item_id)
                 raise
             finally:
                 built.zip_path.unlink(missing_ok=True)
             with UnitOfWork(ctx) as uow:
-                _item_sent(uow.session, item_id, built, job=job)
+                _item_sent(uow.session, item_id, built, job=job, objid=key)
                 t = uow.session.get_one(Transfer, transfer_id)
                 t.delivery, t.remote_url = TransferDelivery.REMOTE.value, url
                 t.sent_at = t.sent_at or utcnow()
                 _roll_up(t)
                 audit.record(uow.session, identity.actor, "transfer.send", OBJECT, transfer_id,
-                             record=code, objid=built.objid, remote_url=url, remote_job=job,
-                             files=len(built.files), sha256=built.sha256)
+                             record=code, objid=key, remote_url=url, remote_job=job,
+                             files=len(built.files), idempotency_key=key,
+                             # found there: the bag it holds is the earlier send's, unheard
+                             sha256=None if found else built.sha256,
+                             found_at_receiver=found is not None)
                 uow.register(MirrorAuditLog())
             sent.append(code)
     except KhosoError as exc:
         if exc.code != "TRF030":
-            _failed_attempt(ctx, identity, transfer_id, exc, sent, url)
+            _failed_attempt(ctx, identity, transfer_id, exc, sent, url, unheard)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -590,11 +637,13 @@ def _organ(s: Session, t: Transfer) -> str:
 
 
 def _failed_attempt(ctx: ServiceContext, identity: Identity, transfer_id: str, exc: KhosoError,
-                    sent: list[str], where: str) -> None:
-    """An attempt that stopped: in the audit log with its code (the token is in no message)."""
+                    sent: list[str], where: str, unheard: str | None = None) -> None:
+    """An attempt that stopped: in the audit log with its code (the token is in no message),
+    and the hồ sơ whose outcome is unknown (TRF032), if the receiver may hold it."""
+    extra = {"outcome_unknown": unheard} if unheard else {}
     with UnitOfWork(ctx) as uow:
         audit.record(uow.session, identity.actor, "transfer.send_failed", OBJECT, transfer_id,
-                     code=exc.code, message=exc.message("vi"), sent=sent, target=where)
+                     code=exc.code, message=exc.message("vi"), sent=sent, target=where, **extra)
         uow.register(MirrorAuditLog())
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from access_api.services import version_reservations
 from access_api.services.base import Identity, ServiceContext
 from access_api.services.uow import AppendEvents, MirrorAuditLog, UnitOfWork
 from preservation import signing
@@ -43,10 +44,14 @@ def update_metadata(ctx: ServiceContext, identity: Identity, objid: str, *,
                     reason: str) -> VersionOutcome:
     """Version N+1 of ``objid`` holding only the corrected EAD(s), written to every location;
     content files are never rewritten and older versions stay readable. Refused input raises
-    ``ValidationFailed`` (VER010) with every problem. Once registered, its replication events
-    go to the ``_events`` history in every location and the audit log is mirrored."""
+    ``ValidationFailed`` (VER010) with every problem. A version of ``objid`` a dead process
+    reserved is taken back first (``version_reservations``); a live one refuses (VER008).
+    Once registered, its replication events go to the ``_events`` history in every location
+    and the audit log is mirrored."""
     storages = list(ctx.storages.values())
     s = ctx.settings
+    # a version a killed process reserved would refuse this change forever (VER008)
+    version_reservations.take_back_dead(ctx, identity.actor, objid)
     with UnitOfWork(ctx) as uow:
         outcome = new_metadata_version(
             s, ctx.catalog, objid=objid, package_ead=package_ead, document_eads=document_eads,

@@ -265,6 +265,10 @@ class Package(Timestamps, Base):
     total_size: Mapped[int] = mapped_column(BigInteger, default=0)
     file_count: Mapped[int] = mapped_column(Integer, default=0)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a version being made (status received): who holds it and since when
+    # (``preservation.packaging.aip.reservation``); kept once registered (who made it)
+    reserved_by: Mapped[str | None] = mapped_column(String(200))
+    reserved_at: Mapped[dt.datetime | None] = mapped_column()
 
     bitstreams: Mapped[list[Bitstream]] = relationship(back_populates="package")
     copies: Mapped[list[StoredCopy]] = relationship(back_populates="package")
@@ -437,7 +441,8 @@ class Job(Base):
     """A background job (ingest, audit…) as users see it; Celery carries the work."""
 
     __tablename__ = "job"
-    __table_args__ = (one_of("status", JOB_STATUSES, "status"),)
+    __table_args__ = (one_of("status", JOB_STATUSES, "status"),
+                      UniqueConstraint("created_by", "idempotency_key", name="job_submitter_key"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
@@ -459,6 +464,8 @@ class Job(Base):
     step: Mapped[str | None] = mapped_column(String(40))
     progress: Mapped[float | None] = mapped_column(Float)
     agency: Mapped[str | None] = mapped_column(String(25), index=True)
+    # The submission's ``Idempotency-Key``: a second POST with it gets this job (0023)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class CatalogState(Base):
@@ -849,6 +856,9 @@ class TransferItem(Base):
     # Set (committed) before the bag is posted, cleared when its job there is recorded: still
     # set after a killed send means the receiver may hold it (TRF031).
     send_started_at: Mapped[dt.datetime | None] = mapped_column()
+    # The idempotency key the bag is posted with: kept while the outcome is unknown (a
+    # timeout, a 5xx), so the receiver is asked for it before any resend (migration 0023).
+    send_key: Mapped[str | None] = mapped_column(String(100))
 
     transfer: Mapped[Transfer] = relationship(back_populates="items")
     record_file: Mapped[RecordFile] = relationship()

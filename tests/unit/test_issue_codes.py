@@ -37,16 +37,16 @@ class Family:
     sources: tuple[str, ...]  # globs under the repository root that raise its codes
     raised_elsewhere: str = ""  # prefixes raised outside ``sources`` (declared ⊄ used)
     own_language_params: frozenset[str] = frozenset()  # in one language's message only
-    also: tuple[str, ...] = ()  # more files declaring the family's codes (a branch's own file)
+    also: tuple[str, ...] = ()  # other files declaring codes of these prefixes (a branch's own)
 
     @property
     def shape(self) -> re.Pattern[str]:
         return re.compile(rf"(?:{self.prefixes})\d{{3}}")
 
     def declared(self) -> dict[str, dict[str, str]]:
-        found = _declared(self.file)
-        for file in self.also:
-            found.update({c: d for c, d in _declared(file).items() if self.shape.fullmatch(c)})
+        found = dict(_declared(self.file))
+        for other in self.also:
+            found.update({c: d for c, d in _declared(other).items() if self.shape.fullmatch(c)})
         return found
 
     def used(self) -> set[str]:
@@ -69,7 +69,8 @@ FAMILIES = {
                                                   "access_api/services/uploads.py",
                                                   "access_api/services/jobs.py",
                                                   "access_api/api/submissions.py",
-                                                  "ingest/steps/validate_sip.py")),
+                                                  "ingest/steps/validate_sip.py"),
+                          also=("safety1",)),
     "dissemination": Family("dissemination", "REQ|DIP", (
         "access_api/services/access_requests.py", "access_api/services/dips.py",
         "preservation/packaging/dip/*.py")),

@@ -13,7 +13,8 @@ Older versions are never touched and stay readable as they were.
 
 Order: validate (nothing written on refusal) → reserve v(N+1) in the catalog, so two changes
 of the same AIP can never write the same keys → build in a temp folder → ``replicate`` (all or
-nothing) → one transaction for the catalog.
+nothing) → one transaction for the catalog. The reservation names its holder process and
+time (``reservation``), so one a killed process left can be told apart and taken back.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from preservation.metadata.dates import TTDate
 from preservation.metadata.ead import EadRecord, check_values, read_ead, write_ead
 from preservation.metadata.retention import expiry
 from preservation.metadata.rules import check_document_in_file, check_rules, check_total_doc
-from preservation.packaging.aip import bagit, layout
+from preservation.packaging.aip import bagit, layout, reservation
 from preservation.packaging.mets import EAD_HREF, REP_METS_HREF, write_rep_mets, write_root_mets
 from preservation.packaging.model import (
     DOCUMENTATION,
@@ -376,7 +377,8 @@ def _reserve(catalog: Catalog, cur: _Current, version: int) -> int | None:
         with catalog.session() as s:
             pkg = Package(objid=cur.objid, kind=PackageKind.AIP, content_type=cur.content,
                           version=version,
-                          status="received", previous_id=cur.package_id, label=cur.label)
+                          status="received", previous_id=cur.package_id, label=cur.label,
+                          reserved_by=reservation.this_process().token, reserved_at=utcnow())
             s.add(pkg)
             s.flush()
             return pkg.id

@@ -14,6 +14,8 @@ SUBMITTERS_ONLY = {"anonymous": 401, "reader": 403, "preservation_officer": 403}
 ROWS = [
     ("POST", "/api/v1/submissions",
      {**SUBMITTERS_ONLY, "admin": 415, "archivist": 415, "agency_submitter": 415}),
+    ("GET", "/api/v1/submissions/keys/urn:P623:uuid-0",
+     {**SUBMITTERS_ONLY, "admin": 200, "archivist": 200, "agency_submitter": 200}),
     ("OPTIONS", "/api/v1/uploads",
      {"anonymous": 204, "reader": 204, "preservation_officer": 204, "admin": 204,
       "archivist": 204, "agency_submitter": 204}),

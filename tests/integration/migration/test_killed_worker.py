@@ -151,3 +151,25 @@ def test_a_job_given_up_takes_its_half_made_version_back(khoso: Khoso) -> None:
     result = migration.run_job(context(khoso), again)
     assert result is not None and result.version == 2
     audit_all(khoso, copies=4)
+
+
+def test_a_reservation_replaced_under_the_same_id_is_not_the_jobs(khoso: Khoso) -> None:
+    """The dead run's row taken back by another change, which reserved v2 again: SQLite may
+    give the new row the same id. The job's take-back sees another holder and touches
+    nothing of the new run's."""
+    job_id, entity, _ = start(khoso, "half-written")
+    with khoso.catalog.session() as s:
+        reserved = s.get_one(Job, job_id).payload[recovery.RESERVED]
+        old = s.get_one(Package, reserved["package_id"])
+        columns = {c: getattr(old, c) for c in ("objid", "kind", "content_type", "version",
+                                                 "previous_id", "label")}
+        s.delete(old)
+        s.flush()
+        s.add(Package(id=reserved["package_id"], status="received",
+                      reserved_by="may-khac:77:ab-1", reserved_at=old.reserved_at, **columns))
+    left = {name: tree(khoso.replica(name) / entity / "v2") for name in REPLICAS}
+
+    assert recovery.take_back(context(khoso), job_id, reserved) == 0
+
+    assert versions(khoso) == [(1, "active"), (2, "received")]
+    assert {name: tree(khoso.replica(name) / entity / "v2") for name in REPLICAS} == left

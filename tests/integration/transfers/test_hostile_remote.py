@@ -31,6 +31,7 @@ class Remote:
     def __init__(self) -> None:
         self.script: dict[tuple[str, str], object] = {}
         self.seen: list[tuple[str, str, str | None]] = []
+        self.keys: list[str | None] = []  # the Idempotency-Key of each bag posted
         remote = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,8 +43,11 @@ class Remote:
                 if length:
                     self.rfile.read(length)
                 remote.seen.append((self.command, self.path, self.headers.get("Authorization")))
+                if self.command == "POST":
+                    remote.keys.append(self.headers.get("Idempotency-Key"))
                 key = (self.command, self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                       if "/jobs/" in self.path else self.path)
+                       if "/jobs/" in self.path else
+                       "keys" if "/submissions/keys/" in self.path else self.path)
                 answer = remote.script.get(key) or remote.script.get(("*", "*"))
                 if callable(answer):
                     answer(self)
@@ -135,18 +139,29 @@ def test_a_misbehaving_receiver_marks_nothing_and_the_transfer_can_be_sent_again
     view = api.get(f"/api/v1/transfers/{tid}", headers=head).json
     assert view["status"] == "pending" and view["items"][0]["status"] == "pending"
     assert view["items"][0]["remote_job"] is None
+    # a refusal is a refusal; an answer not heard after the bag went out is "unknown"
+    unknown = status == 503
+    assert ((view["items"][0]["problem"] or {}).get("code") == "TRF032") == unknown
     with khoso.catalog.session() as s:
         assert s.scalar(sa.select(RecordFile.state)) == "active"
-        details = json.dumps([e.detail for e in s.scalars(sa.select(AuditEntry))],
-                             ensure_ascii=False)
+        entries = [e.detail for e in s.scalars(sa.select(AuditEntry))]
+        details = json.dumps(entries, ensure_ascii=False)
         assert SECRET not in details and code in details
+        assert any(e.get("outcome_unknown") for e in entries) == unknown
     # nothing left behind in the data folder
     assert not any((khoso.settings.data_dir / "transfers").rglob("*.zip"))
-    # fixed, the receiver takes it: sending again works
+    # fixed, the receiver takes it: sending again works, after asking it about the bag whose
+    # answer was not heard (it does not have it), which then goes with the same key
     remote.script[("POST", "/api/v1/submissions")] = _json(202, {"job": "job-1"})
+    remote.script[("GET", "keys")] = _json(200, {"found": False, "job": None})
     resp = api.post(f"/api/v1/transfers/{tid}/send", headers=head,
                     json={"remote_url": remote.url, "token": SECRET})
     assert resp.status_code == 200 and resp.json["items"][0]["remote_job"] == "job-1"
+    asked = [p for m, p, _ in remote.seen if m == "GET"]
+    assert len(asked) == unknown and len(remote.keys) == 2 and all(remote.keys)
+    assert (remote.keys[0] == remote.keys[1]) == unknown, "a refused bag goes as a new one"
+    if unknown:
+        assert asked[0].endswith("/" + remote.keys[0].replace(":", "%3A"))
 
 
 def _receipt(files, arc="TTLTLS.H49.64.33.2001.160"):
