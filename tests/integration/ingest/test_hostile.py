@@ -590,3 +590,13 @@ def test_zip_of_many_small_compressed_members_is_refused_by_the_archive_ratio(kh
     archive = zip_bag(bag, khoso.tmp / "small-bombs.zip", extra)
     assert archive.stat().st_size < 1 << 20
     reject_case(khoso, archive, {"PKG077"}, "unpack_safely")
+
+
+def test_a_tar_with_a_second_tar_appended_is_refused_not_half_read(khoso, bag):
+    # `cat bag.tar more.tar`: tarfile stops at the first end-of-archive marker, so the payload
+    # file in the second archive was silently dropped and the bag without it accepted.
+    archive = tar_bag(bag, khoso.tmp / "first.tar")
+    more = tar_bag(bag, khoso.tmp / "more.tar")  # any members after the marker
+    archive.write_bytes(archive.read_bytes() + more.read_bytes())
+    outcome = reject_case(khoso, archive, {"PKG002"}, "unpack_safely")
+    assert "end-of-archive" in json.dumps(outcome.report.to_dict())
