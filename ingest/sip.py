@@ -194,9 +194,12 @@ def _load_mets(root: Path, rel: str, rep: bool, report: Report) -> MetsDocument 
 def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str | None:
     try:
         ead = parse_xml(root / EAD_HREF)
-    except (KhosoError, OSError) as exc:
-        reason = exc.code if isinstance(exc, KhosoError) else type(exc).__name__
-        report.add("SIP005", EAD_HREF, reason=reason)
+    except KhosoError as exc:
+        # The XML's own issue says what to fix (line, encoding…); SIP005 alone named only its
+        # code. An OSError is left to the pipeline, which tells the submission's fault from the
+        # archive's own disk (a staging error, retried, never a rejection).
+        report.add(exc.code, EAD_HREF, **exc.issue.params)
+        report.add("SIP005", EAD_HREF, reason=exc.code)
         return None
     names = {c.tag for c in ead if isinstance(c.tag, str)}
     if names & {"startDate", "endDate", "maintenance", "mode"}:
