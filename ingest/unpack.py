@@ -564,13 +564,20 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
             return
         with zipfile.ZipFile(fp) as zf:
             plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
+            forks: list[str] = []
             for info in zf.infolist():
+                if _finder_fork(info):
+                    if not info.is_dir():
+                        forks.append(info.orig_filename)
+                    continue
                 member = _zip_member(info, report)
                 if member is None:
                     continue
                 path = checker.check(member)
                 if path is not None:
                     plan.append((path, member, info))
+            if forks:
+                _add(report, "PKG082", forks[0], count=len(forks))
             checker.check_keys()
             if not report.ok:
                 return
@@ -584,6 +591,18 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 probe.file_size = 1 << 62
                 with zf.open(probe) as src:
                     writer.write(path, src, info.file_size, info.compress_size)
+
+
+def _finder_fork(info: zipfile.ZipInfo) -> bool:
+    """A folder or AppleDouble file ("._name": resource fork, Finder attributes, never the
+    content) that macOS Finder's "Compress" writes under a top folder ``__MACOSX/``. Left out,
+    with a warning: beside the bag it made the bag no longer the archive's only top folder.
+    Anything else there (a link, an unsafe name) is checked like every member."""
+    parts = info.orig_filename.rstrip("/").split("/")
+    if parts[0] != "__MACOSX" or stat.S_ISLNK(info.external_attr >> 16) or any(
+            p in ("", ".", "..") or "\\" in p or _CONTROL.search(p) for p in parts[1:]):
+        return False
+    return info.is_dir() or (len(parts) > 1 and parts[-1].startswith("._"))
 
 
 def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:

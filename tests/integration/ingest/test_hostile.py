@@ -600,3 +600,15 @@ def test_a_tar_with_a_second_tar_appended_is_refused_not_half_read(khoso, bag):
     archive.write_bytes(archive.read_bytes() + more.read_bytes())
     outcome = reject_case(khoso, archive, {"PKG002"}, "unpack_safely")
     assert "end-of-archive" in json.dumps(outcome.report.to_dict())
+
+
+def test_a_zip_made_by_macos_finder_is_accepted_without_its_macosx_folder(khoso, bag):
+    # Finder's "Compress" adds __MACOSX/ (AppleDouble resource forks) beside the bag folder.
+    archive = zip_bag(bag, khoso.tmp / "finder.zip",
+                      [("__MACOSX/bag/._bagit.txt", b"\0\5\x16\7\0\2\0\0Mac OS X"),
+                       (f"__MACOSX/bag/{REP1}/data/._tai-lieu-1.pdf", b"\0\5\x16\7")])
+    outcome = khoso.ingest(archive)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "PKG082" in outcome.report.codes()
+    stored = files_in(khoso.replica("replica1"))
+    assert stored and not any("__MACOSX" in str(p) or "/._" in str(p) for p in stored)

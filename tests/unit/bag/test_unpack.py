@@ -540,3 +540,23 @@ def test_a_tar_with_only_the_end_marker_padding_is_read_whole(tmp_path: Path) ->
         result = unpack(archive, tmp_path / f"out{n}")
         assert result.report.ok, list(result.report)
         assert sorted(f.path for f in result.files) == ["bagit.txt", "data/a.bin", "data/b.txt"]
+
+
+def test_the_macos_finder_resource_fork_folder_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    # Finder's "Compress" puts AppleDouble files (resource forks, Finder attributes, never the
+    # content) under a second top folder __MACOSX/: the bag was no longer the only top folder,
+    # so it was not found ("no bagit.txt at the root").
+    archive = tmp_path / "bag.zip"
+    archive.write_bytes(zip_bytes([("bag/bagit.txt", b"x"), ("bag/data/a.txt", b"a"),
+                                   ("__MACOSX/", b""), ("__MACOSX/bag/._bagit.txt", b"\0\5\x16\7"),
+                                   ("__MACOSX/bag/data/._a.txt", b"\0\5\x16\7")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok, list(result.report)
+    assert sorted(f.path for f in result.files) == ["bag/bagit.txt", "bag/data/a.txt"]
+    assert result.bag_root == tmp_path / "out" / "bag"
+    assert [(i.code, i.params["count"]) for i in result.report] == [("PKG082", 2)]
+
+
+def test_a_hostile_member_under_macosx_is_still_refused(refuse) -> None:
+    # Only what Finder writes there is left out: the name rules hold for every member.
+    refuse(zip_bytes([("bag/bagit.txt", b"x"), ("__MACOSX/../../evil.txt", b"e")]), {"PKG004"})
