@@ -216,10 +216,9 @@ def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str 
 
 
 def _read_ead(root: Path, rel: str, kind: str, report: Report) -> EadRecord | None:
-    try:
-        data = (root / rel).read_bytes()
-    except OSError:
-        return None
+    # An OSError goes to the pipeline (the submission's fault or the archive's disk): skipped
+    # here, the document would go on without its metadata record.
+    data = (root / rel).read_bytes()
     try:
         tree = parse_xml(data)  # once, for both the XSD and the reading
     except KhosoError as exc:  # unsafe or not well-formed

@@ -192,3 +192,22 @@ def test_an_io_error_reading_the_package_ead_is_not_the_submitter_s_fault(sip: P
     with pytest.raises(OSError) as raised:
         validate_sip(sip)
     assert raised.value.errno == errno.EIO
+
+
+def test_an_io_error_reading_a_document_ead_is_not_passed_over(sip: Path, monkeypatch) -> None:
+    # A document's EAD that fails to read was skipped without a word (its document then had
+    # no metadata record); the error must reach the pipeline, which decides whose fault it is.
+    import errno
+
+    [ead] = (sip / REP / "metadata/descriptive").glob("EAD_doc_*.xml")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == ead.name:
+            raise OSError(errno.EIO, "Input/output error", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(OSError) as raised:
+        validate_sip(sip)
+    assert raised.value.errno == errno.EIO
