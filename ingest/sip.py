@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from ingest.spool import Spool
 from preservation.errors import KhosoError
 from preservation.issues import Issue, Report
@@ -201,7 +203,8 @@ def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str 
         report.add(exc.code, EAD_HREF, **exc.issue.params)
         report.add("SIP005", EAD_HREF, reason=exc.code)
         return None
-    names = {c.tag for c in ead if isinstance(c.tag, str)}
+    # by local name: an EAD in a namespace is still told apart, and its reading says EAD014
+    names = {etree.QName(c).localname for c in ead if isinstance(c.tag, str)}
     if names & {"startDate", "endDate", "maintenance", "mode"}:
         content = "hoso"
     elif "source" in names:

@@ -211,3 +211,13 @@ def test_an_io_error_reading_a_document_ead_is_not_passed_over(sip: Path, monkey
     with pytest.raises(OSError) as raised:
         validate_sip(sip)
     assert raised.value.errno == errno.EIO
+
+
+def test_a_package_ead_in_a_namespace_is_told_as_such(sip: Path) -> None:
+    # <simpledc xmlns="…"> was reported as "cannot tell SIP_hoso from SIP_tailieu (no
+    # startDate…)", although startDate is there: the namespace is what is wrong (EAD014).
+    text = (sip / EAD).read_bytes().replace(b"<simpledc>", b'<simpledc xmlns="urn:x">', 1)
+    (sip / EAD).write_bytes(text)
+    _refresh(sip, EAD)
+    report = validate_sip(sip).report
+    assert "EAD014" in report.codes() and "SIP005" not in report.codes()
