@@ -378,6 +378,13 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
                 raw = raw[2:]
                 _add(report, "BAG103", raw, manifest=name, line=number)
             path = bagit.decode_path_liberally(raw, lambda p: (tag_reader.root / p).is_file())
+            bare = path.rstrip(" \t")
+            if bare != path and not (tag_reader.root / path).is_file() \
+                    and (tag_reader.root / bare).is_file():
+                # spaces or tabs left after the path (a manifest edited on Windows); a name
+                # that really ends in one is kept when that file is there
+                path = bare
+                _add(report, "BAG117", path, manifest=name, line=number)
             if len(digest) != DIGEST_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", digest):
                 _add(report, "BAG031", name, digest=found[0][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])

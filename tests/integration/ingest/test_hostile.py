@@ -612,3 +612,13 @@ def test_a_zip_made_by_macos_finder_is_accepted_without_its_macosx_folder(khoso,
     assert "PKG082" in outcome.report.codes()
     stored = files_in(khoso.replica("replica1"))
     assert stored and not any("__MACOSX" in str(p) or "/._" in str(p) for p in stored)
+
+
+def test_a_manifest_with_spaces_after_its_paths_is_accepted_with_a_warning(khoso, bag):
+    # Read liberally: every file was "missing" and "not listed" at once (BAG017 + BAG018).
+    manifest = bag / "manifest-sha256.txt"
+    manifest.write_bytes(manifest.read_bytes().replace(b"\n", b" \r\n"))
+    retag(bag)
+    outcome = khoso.ingest(bag)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "BAG117" in outcome.report.codes()
