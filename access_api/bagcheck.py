@@ -39,7 +39,9 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
             bag = read_unbagged(root, verify=True).bag
             summary["profile"] = None
         else:
-            bag = validate_bag(root, processes=2)
+            shown = path.name if root == Path(tmp) / "bag" else (
+                path.name if root == path else f"{path.name}/{root.name}")
+            bag = validate_bag(root, processes=2, name=shown)
             if form is None and "BAG001" in bag.report.codes():
                 bag.report.add("BAG114", ROOT_METS, file=path.name)
         report.extend(bag.report.issues)

@@ -120,13 +120,16 @@ class BagReport:
         return self.report.ok and self.complete
 
 
-def validate_bag(path: Path, *, fast: bool = False, processes: int = 1) -> BagReport:
-    """Validate the bag at ``path``; ``fast`` stops after Payload-Oxum and completeness."""
+def validate_bag(path: Path, *, fast: bool = False, processes: int = 1,
+                 name: str | None = None) -> BagReport:
+    """Validate the bag at ``path``; ``fast`` stops after Payload-Oxum and completeness.
+    ``name`` is how the submitter knows the bag (the archive they sent), when ``path`` is a
+    staging folder of the archive's own whose name would tell them nothing."""
     report = Report()
     if not path.is_dir():
         _add(report, "BAG030", str(path))
         return BagReport(path, report)
-    declared = _read_bagit_txt(path, report)
+    declared = _read_bagit_txt(path, report, name or path.name)
     if declared is None:
         return BagReport(path, report)
     version, encoding = declared
@@ -214,13 +217,13 @@ class _TagReader:
         return _read_text(self.root, rel, self.report, encoding=self.encoding)
 
 
-def _read_bagit_txt(root: Path, report: Report) -> tuple[str, str] | None:
+def _read_bagit_txt(root: Path, report: Report, name: str) -> tuple[str, str] | None:
     """(version, tag file encoding), or None when the bag cannot be interpreted at all.
 
     ``bagit.txt`` itself is always UTF-8 with exactly ``Label: value`` (RFC 8493 2.1.1).
     """
     if not (root / "bagit.txt").is_file():
-        report.add("BAG001", "bagit.txt", file=root.name)
+        report.add("BAG001", "bagit.txt", file=name)
         return None
     text = _read_text(root, "bagit.txt", report, bom_is_error=True)
     if text is None:
@@ -375,6 +378,13 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
                 raw = raw[2:]
                 _add(report, "BAG103", raw, manifest=name, line=number)
             path = bagit.decode_path_liberally(raw, lambda p: (tag_reader.root / p).is_file())
+            bare = path.rstrip(" \t")
+            if bare != path and not (tag_reader.root / path).is_file() \
+                    and (tag_reader.root / bare).is_file():
+                # spaces or tabs left after the path (a manifest edited on Windows); a name
+                # that really ends in one is kept when that file is there
+                path = bare
+                _add(report, "BAG117", path, manifest=name, line=number)
             if len(digest) != DIGEST_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", digest):
                 _add(report, "BAG031", name, digest=found[0][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])

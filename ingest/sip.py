@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from ingest.spool import Spool
 from preservation.errors import KhosoError
 from preservation.issues import Issue, Report
@@ -194,11 +196,15 @@ def _load_mets(root: Path, rel: str, rep: bool, report: Report) -> MetsDocument 
 def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str | None:
     try:
         ead = parse_xml(root / EAD_HREF)
-    except (KhosoError, OSError) as exc:
-        reason = exc.code if isinstance(exc, KhosoError) else type(exc).__name__
-        report.add("SIP005", EAD_HREF, reason=reason)
+    except KhosoError as exc:
+        # The XML's own issue says what to fix (line, encoding…); SIP005 alone named only its
+        # code. An OSError is left to the pipeline, which tells the submission's fault from the
+        # archive's own disk (a staging error, retried, never a rejection).
+        report.add(exc.code, EAD_HREF, **exc.issue.params)
+        report.add("SIP005", EAD_HREF, reason=exc.code)
         return None
-    names = {c.tag for c in ead if isinstance(c.tag, str)}
+    # by local name: an EAD in a namespace is still told apart, and its reading says EAD014
+    names = {etree.QName(c).localname for c in ead if isinstance(c.tag, str)}
     if names & {"startDate", "endDate", "maintenance", "mode"}:
         content = "hoso"
     elif "source" in names:
@@ -213,10 +219,9 @@ def _content_type(root: Path, mets: MetsDocument | None, report: Report) -> str 
 
 
 def _read_ead(root: Path, rel: str, kind: str, report: Report) -> EadRecord | None:
-    try:
-        data = (root / rel).read_bytes()
-    except OSError:
-        return None
+    # An OSError goes to the pipeline (the submission's fault or the archive's disk): skipped
+    # here, the document would go on without its metadata record.
+    data = (root / rel).read_bytes()
     try:
         tree = parse_xml(data)  # once, for both the XSD and the reading
     except KhosoError as exc:  # unsafe or not well-formed

@@ -564,13 +564,20 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
             return
         with zipfile.ZipFile(fp) as zf:
             plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
+            forks: list[str] = []
             for info in zf.infolist():
+                if _finder_fork(info):
+                    if not info.is_dir():
+                        forks.append(info.orig_filename)
+                    continue
                 member = _zip_member(info, report)
                 if member is None:
                     continue
                 path = checker.check(member)
                 if path is not None:
                     plan.append((path, member, info))
+            if forks:
+                _add(report, "PKG082", forks[0], count=len(forks))
             checker.check_keys()
             if not report.ok:
                 return
@@ -584,6 +591,18 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 probe.file_size = 1 << 62
                 with zf.open(probe) as src:
                     writer.write(path, src, info.file_size, info.compress_size)
+
+
+def _finder_fork(info: zipfile.ZipInfo) -> bool:
+    """A folder or AppleDouble file ("._name": resource fork, Finder attributes, never the
+    content) that macOS Finder's "Compress" writes under a top folder ``__MACOSX/``. Left out,
+    with a warning: beside the bag it made the bag no longer the archive's only top folder.
+    Anything else there (a link, an unsafe name) is checked like every member."""
+    parts = info.orig_filename.rstrip("/").split("/")
+    if parts[0] != "__MACOSX" or stat.S_ISLNK(info.external_attr >> 16) or any(
+            p in ("", ".", "..") or "\\" in p or _CONTROL.search(p) for p in parts[1:]):
+        return False
+    return info.is_dir() or (len(parts) > 1 and parts[-1].startswith("._"))
 
 
 def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
@@ -647,6 +666,7 @@ def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 path = checker.check(_tar_member(ti))
                 if path is not None:
                     plan[index] = path
+            _check_tar_end(tf, counting, kind, limits, report)
     checker.check_keys()
     if not report.ok:
         return
@@ -668,6 +688,35 @@ def _tar(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                 if src is None:  # pragma: no cover - isreg() members always have a file object
                     raise _Stop
                 writer.write(path, src, ti.size, None, stream if kind == "tgz" else None)
+
+
+def _check_tar_end(tf: tarfile.TarFile, counting: _Counting, kind: ArchiveKind,
+                   limits: UnpackLimits, report: Report) -> None:
+    """Refuse a tar whose member list did not end at its end-of-archive marker.
+
+    tarfile stops listing, without an error, at a header cut short or with a bad checksum, and
+    at the first zero block (a second archive appended after it is never read): members would be
+    lost without a word. What follows the last member must be zero blocks only. Reading a tar.gz
+    to its end also makes gzip check its CRC and length (a cut or damaged trailer raises).
+    """
+    f = tf.fileobj
+    if f is None:  # pragma: no cover - open for reading, tarfile always has one
+        return
+    f.seek(tf.offset)
+    end = f.read(tarfile.BLOCKSIZE)
+    if len(end) < tarfile.BLOCKSIZE or end.count(0) != len(end):
+        _add(report, "PKG002", reason=f"no end-of-archive marker at byte {tf.offset}: the archive "
+                                      "is cut short or a header is damaged")
+        raise _Stop
+    position = tf.offset + len(end)
+    while chunk := f.read(CHUNK):
+        position += len(chunk)
+        if kind == "tgz" and not ratio_ok(limits, report, "", position, counting.count):
+            raise _Stop
+        if chunk.count(0) != len(chunk):
+            _add(report, "PKG002", reason=f"data after the end-of-archive marker at byte {tf.offset} "
+                                          "(a second archive appended?), which would not be read")
+            raise _Stop
 
 
 def _open_tar(f: _Counting, kind: ArchiveKind, *, stream: bool) -> tarfile.TarFile:

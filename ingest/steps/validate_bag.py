@@ -25,7 +25,7 @@ def validate_bag(ctx: IngestContext) -> StepResult:
     form = detect(ctx.bag_root)
     if form is SubmissionForm.UNBAGGED:
         return _validate_unbagged(ctx)
-    ctx.bag = check_bag(ctx.bag_root, fast=True)
+    ctx.bag = check_bag(ctx.bag_root, fast=True, name=submitted_name(ctx))
     report = ctx.bag.report
     if form is None and "BAG001" in report.codes():  # neither of the two accepted forms
         report.add("BAG114", ROOT_METS, file=ctx.source.name)
@@ -35,6 +35,16 @@ def validate_bag(ctx: IngestContext) -> StepResult:
                   outcome_detail="; ".join(sorted(report.codes())), object_identifier=ctx.job_id,
                   agents=((khoso_agent(), "validator"),))
     return StepResult.of(report, [event])
+
+
+def submitted_name(ctx: IngestContext) -> str:
+    """The bag as the submitter knows it: the folder they sent, or the archive's name (with
+    its top folder when the bag is one), never the workspace's own staging folder."""
+    assert ctx.bag_root is not None
+    if ctx.kind == "dir":
+        return ctx.bag_root.name
+    top = ctx.bag_root.relative_to(ctx.workspace / "sip").as_posix()
+    return ctx.source.name if top == "." else f"{ctx.source.name}/{top}"
 
 
 def _validate_unbagged(ctx: IngestContext) -> StepResult:

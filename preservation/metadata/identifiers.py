@@ -16,6 +16,7 @@ Every code is at most 100 characters. Invalid input raises ``KhosoError`` with a
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid as uuid_mod
 from dataclasses import dataclass
 
@@ -38,11 +39,23 @@ def _is_year(segment: str) -> bool:
     return len(segment) == 4 and segment.isdigit() and YEAR_MIN <= int(segment) <= YEAR_MAX
 
 
+# Control, format (zero-width space, bidi overrides, BOM, soft hyphen…), private-use,
+# unassigned and separator characters: none is seen, so a code holding one looks like another.
+_HIDDEN = frozenset({"Cc", "Cf", "Co", "Cn", "Zl", "Zp", "Zs"})
+
+
+def _visible(text: str) -> str:
+    """``text`` with each hidden character written ``<U+XXXX>``, for a message."""
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in _HIDDEN else c for c in text)
+
+
 def _check_dotted(value: str, expected: str, shown: str | None = None) -> list[str]:
-    """Non-empty, no whitespace, no empty segment; returns the segments."""
+    """Non-empty, no whitespace or other hidden character, no empty segment; returns the
+    segments."""
     segments = value.split(".")
-    if not _NO_SPACE.fullmatch(value) or not all(segments):
-        raise KhosoError("ID002", value=shown or value, expected=expected)
+    if (not _NO_SPACE.fullmatch(value) or not all(segments)
+            or any(unicodedata.category(c) in _HIDDEN for c in value)):
+        raise KhosoError("ID002", value=_visible(shown or value), expected=expected)
     return segments
 
 
@@ -92,7 +105,7 @@ def _split_ordinal(text: str) -> tuple[str, int]:
 
 
 def _with_value(exc: KhosoError, text: str) -> KhosoError:
-    return KhosoError(exc.code, exc.issue.path, **{**exc.issue.params, "value": text})
+    return KhosoError(exc.code, exc.issue.path, **{**exc.issue.params, "value": _visible(text)})
 
 
 @dataclass(frozen=True)

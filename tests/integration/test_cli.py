@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,14 @@ def test_fonds_of_an_unknown_agency_is_rejected_and_says_to_add_the_agency(env):
     assert json.loads(run(env, "fonds", "list", "--json").output) == []
     assert run(env, "agency", "add", "000.00.00.H99", "UBND thử").exit_code == 0
     assert run(env, "fonds", "add", "P9", "Phông thử", "--agency", "000.00.00.H99").exit_code == 0
+
+
+def test_bag_validate_of_an_archive_without_bagit_names_the_archive(env, tmp_path):
+    # not the temporary folder it was unpacked into ("bag")
+    archive = tmp_path / "giao-nop.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("quyet-dinh.pdf", b"%PDF-1.4\n%%EOF\n")
+    result = run(env, "bag", "validate", str(archive))
+    assert result.exit_code == 1 and "[BAG001]" in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("[BAG001]"))
+    assert "gốc giao-nop.zip:" in line, line

@@ -590,3 +590,35 @@ def test_zip_of_many_small_compressed_members_is_refused_by_the_archive_ratio(kh
     archive = zip_bag(bag, khoso.tmp / "small-bombs.zip", extra)
     assert archive.stat().st_size < 1 << 20
     reject_case(khoso, archive, {"PKG077"}, "unpack_safely")
+
+
+def test_a_tar_with_a_second_tar_appended_is_refused_not_half_read(khoso, bag):
+    # `cat bag.tar more.tar`: tarfile stops at the first end-of-archive marker, so the payload
+    # file in the second archive was silently dropped and the bag without it accepted.
+    archive = tar_bag(bag, khoso.tmp / "first.tar")
+    more = tar_bag(bag, khoso.tmp / "more.tar")  # any members after the marker
+    archive.write_bytes(archive.read_bytes() + more.read_bytes())
+    outcome = reject_case(khoso, archive, {"PKG002"}, "unpack_safely")
+    assert "end-of-archive" in json.dumps(outcome.report.to_dict())
+
+
+def test_a_zip_made_by_macos_finder_is_accepted_without_its_macosx_folder(khoso, bag):
+    # Finder's "Compress" adds __MACOSX/ (AppleDouble resource forks) beside the bag folder.
+    archive = zip_bag(bag, khoso.tmp / "finder.zip",
+                      [("__MACOSX/bag/._bagit.txt", b"\0\5\x16\7\0\2\0\0Mac OS X"),
+                       (f"__MACOSX/bag/{REP1}/data/._tai-lieu-1.pdf", b"\0\5\x16\7")])
+    outcome = khoso.ingest(archive)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "PKG082" in outcome.report.codes()
+    stored = files_in(khoso.replica("replica1"))
+    assert stored and not any("__MACOSX" in str(p) or "/._" in str(p) for p in stored)
+
+
+def test_a_manifest_with_spaces_after_its_paths_is_accepted_with_a_warning(khoso, bag):
+    # Read liberally: every file was "missing" and "not listed" at once (BAG017 + BAG018).
+    manifest = bag / "manifest-sha256.txt"
+    manifest.write_bytes(manifest.read_bytes().replace(b"\n", b" \r\n"))
+    retag(bag)
+    outcome = khoso.ingest(bag)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "BAG117" in outcome.report.codes()

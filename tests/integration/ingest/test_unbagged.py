@@ -185,6 +185,10 @@ def test_a_package_with_neither_bagit_nor_mets_is_refused(khoso, tree):
     assert {i.code for i in outcome.report.errors} == {"BAG001", "BAG114"}
     told = next(i for i in outcome.report.errors if i.code == "BAG114")
     assert "no-mets.zip" in told.message("en") and "METS.xml" in told.message("vi")
+    # BAG001 names what was submitted, not the archive's own staging folder ("sip")
+    first = next(i for i in outcome.report.errors if i.code == "BAG001")
+    assert "no-mets.zip" in first.message("vi") and "no-mets.zip" in first.message("en")
+    assert "gốc sip" not in first.message("vi") and "of sip" not in first.message("en")
 
 
 def test_an_unparseable_root_mets_is_refused(khoso, tree):

@@ -404,3 +404,37 @@ def test_a_bagit_1_0_manifest_decodes_percent_25(tmp_path: Path) -> None:
         tag.unlink()  # the rewritten tag files' digests are stale
     result = validate_bag(bag)
     assert result.is_valid(), result.report.to_dict()
+
+
+def _retag(bag: Path) -> None:
+    """The tag manifests follow an edit of the tag files they list."""
+    for tags in bag.glob("tagmanifest-*.txt"):
+        alg = tags.name[len("tagmanifest-"):-len(".txt")]
+        tags.write_text("".join(
+            f"{hashlib.new(alg, (bag / rel).read_bytes()).hexdigest()}  {rel}\n"
+            for rel in (line.split(maxsplit=1)[1] for line in tags.read_text().splitlines())))
+
+
+@pytest.mark.parametrize("tail", [b" ", b"\t", b"  \t"])
+def test_whitespace_after_a_manifest_path_is_read_with_a_warning(bag: Path, tail: bytes) -> None:
+    # A manifest written or edited on Windows with spaces after each path: every file was
+    # reported both missing and not listed; the names without it are the files.
+    for alg in ("sha256", "sha512"):
+        path = bag / f"manifest-{alg}.txt"
+        path.write_bytes(path.read_bytes().replace(b"\n", tail + b"\n"))
+    _retag(bag)
+    result = validate_bag(bag)
+    assert result.report.codes() == {"BAG117"} and result.report.ok
+    assert result.verified and sorted(result.files) == sorted(f"data/{n}" for n in FILES)
+
+
+def test_a_name_that_really_ends_in_a_space_is_its_own(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bag", {"a.txt": b"plain"}, algs=("sha256",))
+    (bag / "data" / "a.txt ").write_bytes(b"spaced")  # bagit-python cannot write this bag
+    with open(bag / "manifest-sha256.txt", "a") as f:
+        f.write(f"{hashlib.sha256(b'spaced').hexdigest()}  data/a.txt \n")
+    rewrite(bag / "bag-info.txt", b"Payload-Oxum: 5.1", b"Payload-Oxum: 11.2")
+    _retag(bag)
+    result = validate_bag(bag)
+    assert result.report.codes() == set() and result.verified
+    assert sorted(result.files) == ["data/a.txt", "data/a.txt "]

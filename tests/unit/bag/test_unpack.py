@@ -490,3 +490,73 @@ def test_pax_sparse_member_cannot_expand_past_the_archive_ratio(refuse, gz: bool
         tf.addfile(sparse, io.BytesIO(data))
     assert len(buf.getvalue()) < 64 << 10
     refuse(buf.getvalue(), {"PKG077"})
+
+
+def _three_members(gz: bool = False) -> bytes:
+    return tar_bytes([("bagit.txt", b"BagIt-Version: 1.0\n"), ("data/a.bin", b"a" * 5000),
+                      ("data/b.txt", b"b" * 100)], gz=gz)
+
+
+# The offsets below are those of _three_members: headers at 0, 1024 and 6656, data/b's data at 7168.
+@pytest.mark.parametrize("cut", [1024, 1500, 6656, 6900, 7680],
+                         ids=["at-a-header", "mid-header", "at-the-last-header", "mid-last-header",
+                              "before-the-end-marker"])
+def test_a_tar_cut_short_between_members_is_refused_not_read_as_shorter(refuse, cut: int) -> None:
+    # tarfile ends the member list silently at a header it cannot read: the members after the
+    # cut were lost without a word (a cut inside member data was already caught).
+    refuse(_three_members()[:cut], {"PKG002"})
+
+
+def test_a_tar_with_a_damaged_header_is_refused_not_read_as_shorter(refuse) -> None:
+    data = bytearray(_three_members())
+    data[6656 + 148:6656 + 156] = b"0000000\0"  # data/b.txt's header checksum, wrong
+    refuse(bytes(data), {"PKG002"})
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["tar", "tar.gz"])
+def test_a_second_tar_appended_is_refused_not_ignored(refuse, gz: bool) -> None:
+    # `cat a.tar b.tar` (or two gzip members): tarfile stops at a.tar's end marker and never
+    # sees b.tar's members.
+    second = tar_bytes([("data/c.txt", b"c")], gz=gz)
+    refuse(_three_members(gz=gz) + second, {"PKG002"})
+
+
+@pytest.mark.parametrize("damage", ["cut-trailer", "bad-crc"])
+def test_a_tar_gz_whose_gzip_trailer_is_cut_or_wrong_is_refused(refuse, damage: str) -> None:
+    data = bytearray(_three_members(gz=True))
+    if damage == "cut-trailer":
+        del data[-6:]
+    else:
+        data[-8] ^= 0xFF  # the CRC-32 of the uncompressed tar
+    refuse(bytes(data), {"PKG002"})
+
+
+def test_a_tar_with_only_the_end_marker_padding_is_read_whole(tmp_path: Path) -> None:
+    # Writers pad to a 10 KiB record (GNU tar, tarfile) or write just two zero blocks (Go, 7-Zip).
+    full = _three_members()
+    for n, data in enumerate((full, full[:7680 + 1024], full + b"\0" * 20480)):
+        archive = tmp_path / f"{n}.tar"
+        archive.write_bytes(data)
+        result = unpack(archive, tmp_path / f"out{n}")
+        assert result.report.ok, list(result.report)
+        assert sorted(f.path for f in result.files) == ["bagit.txt", "data/a.bin", "data/b.txt"]
+
+
+def test_the_macos_finder_resource_fork_folder_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    # Finder's "Compress" puts AppleDouble files (resource forks, Finder attributes, never the
+    # content) under a second top folder __MACOSX/: the bag was no longer the only top folder,
+    # so it was not found ("no bagit.txt at the root").
+    archive = tmp_path / "bag.zip"
+    archive.write_bytes(zip_bytes([("bag/bagit.txt", b"x"), ("bag/data/a.txt", b"a"),
+                                   ("__MACOSX/", b""), ("__MACOSX/bag/._bagit.txt", b"\0\5\x16\7"),
+                                   ("__MACOSX/bag/data/._a.txt", b"\0\5\x16\7")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok, list(result.report)
+    assert sorted(f.path for f in result.files) == ["bag/bagit.txt", "bag/data/a.txt"]
+    assert result.bag_root == tmp_path / "out" / "bag"
+    assert [(i.code, i.params["count"]) for i in result.report] == [("PKG082", 2)]
+
+
+def test_a_hostile_member_under_macosx_is_still_refused(refuse) -> None:
+    # Only what Finder writes there is left out: the name rules hold for every member.
+    refuse(zip_bytes([("bag/bagit.txt", b"x"), ("__MACOSX/../../evil.txt", b"e")]), {"PKG004"})

@@ -169,3 +169,21 @@ def test_sip_tailieu_roundtrip(organ: str, year: int, batch: int, ordinal: int) 
 def test_package_id_roundtrip(package: str, value: uuid.UUID, fond: str | None) -> None:
     pid = PackageId(package, value, fond if package == "AIP" else None)
     assert PackageId.parse(str(pid), package) == pid
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u202e", "\ufeff", "\u00ad", "\u2060", "\x7f"],
+                         ids=["zero-width-space", "right-to-left-override", "bom", "soft-hyphen",
+                              "word-joiner", "delete"])
+@pytest.mark.parametrize("parse, text", [
+    (FileCode.parse, "H49.64.33.2001.1{}60"),
+    (DocCode.parse, "H49.64.33.2001.160{}.0000001"),
+    (ArcFileCode.parse, "TTLTNA.H49.64.33.2001.16{}0"),
+], ids=["fileCode", "docCode", "arcFileCode"])
+def test_a_code_with_an_invisible_character_is_refused_and_the_character_shown(parse, text, hidden):
+    # It looked like another code (a second hồ sơ under the "same" code, a search that never
+    # finds it): the message names the character, which the reader could not see.
+    with pytest.raises(KhosoError) as err:
+        parse(text.format(hidden))
+    assert err.value.code == "ID002"
+    shown = f"<U+{ord(hidden):04X}>"
+    assert shown in err.value.issue.message("vi") and shown in err.value.issue.message("en")

@@ -150,3 +150,74 @@ def test_empty_folder_lists_every_required_item(tmp_path: Path) -> None:
     result = validate_sip(tmp_path)
     assert result.report.codes() == {"SIP001"}
     assert len(result.report.issues) == 6
+
+
+EAD = "metadata/descriptive/EAD.xml"
+
+
+@pytest.mark.parametrize("spoil, code", [
+    (lambda b: b.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"', 1)
+     if b'encoding="UTF-8"' in b else b"<?xml version='1.0' encoding='ISO-8859-1'?>" + b,
+     "XML004"),
+    (lambda b: b.replace(b"<fileCode>", b'<fileCode x="' + b"A" * (11 << 20) + b'">', 1),
+     "XML001"),
+], ids=["latin-1-declared", "huge-attribute"])
+def test_a_package_ead_that_cannot_be_parsed_says_why(sip: Path, spoil, code: str) -> None:
+    # The XML's own issue (what is wrong, on which line, how to fix it) is reported, not only
+    # "cannot tell SIP_hoso from SIP_tailieu (XML004)", which names a code and no remedy.
+    (sip / EAD).write_bytes(spoil((sip / EAD).read_bytes()))
+    _refresh(sip, EAD)
+    report = validate_sip(sip).report
+    assert code in report.codes() and "SIP005" in report.codes()
+    [issue] = [i for i in report.errors if i.code == code]
+    assert issue.path == EAD
+
+
+def test_an_io_error_reading_the_package_ead_is_not_the_submitter_s_fault(sip: Path,
+                                                                          monkeypatch) -> None:
+    # The staged EAD.xml failing to read (EIO on the archive's disk) must reach the pipeline,
+    # which retries it as a staging error, rather than reject the SIP as SIP005.
+    import errno
+
+    import ingest.sip
+
+    real = ingest.sip.parse_xml
+
+    def eio(source, **kw):
+        if isinstance(source, Path) and source.as_posix().endswith(EAD):
+            raise OSError(errno.EIO, "Input/output error", str(source))
+        return real(source, **kw)
+
+    monkeypatch.setattr(ingest.sip, "parse_xml", eio)
+    with pytest.raises(OSError) as raised:
+        validate_sip(sip)
+    assert raised.value.errno == errno.EIO
+
+
+def test_an_io_error_reading_a_document_ead_is_not_passed_over(sip: Path, monkeypatch) -> None:
+    # A document's EAD that fails to read was skipped without a word (its document then had
+    # no metadata record); the error must reach the pipeline, which decides whose fault it is.
+    import errno
+
+    [ead] = (sip / REP / "metadata/descriptive").glob("EAD_doc_*.xml")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == ead.name:
+            raise OSError(errno.EIO, "Input/output error", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(OSError) as raised:
+        validate_sip(sip)
+    assert raised.value.errno == errno.EIO
+
+
+def test_a_package_ead_in_a_namespace_is_told_as_such(sip: Path) -> None:
+    # <simpledc xmlns="…"> was reported as "cannot tell SIP_hoso from SIP_tailieu (no
+    # startDate…)", although startDate is there: the namespace is what is wrong (EAD014).
+    text = (sip / EAD).read_bytes().replace(b"<simpledc>", b'<simpledc xmlns="urn:x">', 1)
+    (sip / EAD).write_bytes(text)
+    _refresh(sip, EAD)
+    report = validate_sip(sip).report
+    assert "EAD014" in report.codes() and "SIP005" not in report.codes()
