@@ -243,6 +243,7 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, bag: _Bag, prefi
         old.status = PackageStatus.SUPERSEDED
         pkg.status, pkg.record_file_id = PackageStatus.ACTIVE, old.record_file_id
         pkg.fonds_id, pkg.agency_id, pkg.critical = old.fonds_id, old.agency_id, False
+        pkg.reserved_by = pkg.reserved_at = None  # a whole version, no longer a reservation
         pkg.label = old.label
         pkg.total_size, pkg.file_count = size, len(bag.held)
         rows: dict[str, Bitstream] = {}

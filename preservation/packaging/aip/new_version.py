@@ -432,6 +432,7 @@ def _register(catalog: Catalog, cur: _Current, package_id: int, changes: _Change
         old.status = PackageStatus.SUPERSEDED
         pkg.status, pkg.record_file_id = PackageStatus.ACTIVE, old.record_file_id
         pkg.fonds_id = old.fonds_id
+        pkg.reserved_by = pkg.reserved_at = None  # a whole version, no longer a reservation
         pkg.agency_id, pkg.critical = old.agency_id, False
         pkg.label = str(changes.package.values.get("title") or old.label)
         pkg.total_size, pkg.file_count = size, len(bag.held)
