@@ -113,6 +113,27 @@ def test_both_ways_of_reading_the_ranges_give_the_same_sample(catalog, monkeypat
 
 
 @pytest.mark.usefixtures("lowered")
+def test_ranges_checked_row_by_row_are_read_in_one_statement_where_lists_are_whole(
+        catalog, monkeypatch):
+    """PostgreSQL: every range in one round trip (a lateral join), not one a range; the same
+    rows, each range's in id order and cut at ``PER_BLOCK``. SQLite (in process): a range at a
+    time, as before."""
+    monkeypatch.setattr(query, "BITMAP_DENSITY", 0.0)
+    statements: list[object] = []
+    rows = query._rows
+    monkeypatch.setattr(query, "_rows", lambda *a, **k: statements.append(a[1]) or rows(*a, **k))
+    with catalog.session() as s:
+        low, high = query._bounds(s)
+        got = query._spread(s, SearchQuery(scope=READER), ["ngan"], low, high, 0.1)
+        _, ranges = query._ranges(low, high, 0.1)
+        expected = truth(s, ["ngan"], {"01", "02"})
+        whole = backend_for(s).whole_lists
+    assert len(statements) == (1 if whole else query.BLOCKS)
+    for (found, _), (lo, hi) in zip(got, ranges, strict=True):
+        assert [r[0] for r in found] == [i for i in expected if lo <= i <= hi][:24]
+
+
+@pytest.mark.usefixtures("lowered")
 @pytest.mark.parametrize("bitmap_density", [1.0, 0.0])
 @pytest.mark.parametrize("scope", [READER, Scope()], ids=["reader", "staff"])
 def test_past_the_limits_estimates_are_honest_either_way(catalog, monkeypatch, bitmap_density,
