@@ -112,6 +112,17 @@ def test_both_ways_of_reading_the_ranges_give_the_same_sample(catalog, monkeypat
     assert all(row[FACET_MODE] != "03" for got, _ in by_index for row in got)
 
 
+def test_the_bounds_are_read_from_the_ends_of_the_primary_key(catalog):
+    """Every search reads them: never a scan of the whole table (SQLite scans it for ``min()``
+    and ``max()`` in one select)."""
+    with catalog.session() as s:
+        assert query._bounds(s) == (1, ENTRIES)
+        if catalog.engine.dialect.name == "sqlite":
+            plan = s.execute(sa.text("EXPLAIN QUERY PLAN " + str(query.BOUNDS.compile(
+                dialect=s.get_bind().dialect)))).all()
+            assert not [row for row in plan if row[-1].startswith("SCAN search_entry")], plan
+
+
 @pytest.mark.usefixtures("lowered")
 def test_ranges_checked_row_by_row_are_read_in_one_statement_where_lists_are_whole(
         catalog, monkeypatch):
