@@ -142,7 +142,7 @@ PEEK = 200
 that a query near ``DENSE_LIMIT`` is seldom taken for one under it, which costs a reading of
 ``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents, best of two runs:
 100 ids gave a CPU p95 of 55 ms, 200 ids 49 ms)."""
-BITMAP_DENSITY = 0.04
+BITMAP_DENSITY = 0.06
 """Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
 sample's ranges are read in one statement through the index (the words' lists ANDed with the
 ranges' ids: ``BitmapAnd``), so only the matches inside the ranges are read from the table;
@@ -150,7 +150,12 @@ above it each range's entries are checked one by one (few: the ranges are narrow
 spares reading a common word's long list. The ranges hold ``BLOCKS * PER_BLOCK / 2 / density``
 entries, checked one by one at about 1 µs each, where the ANDed index costs 25-35 ms of CPU
 whatever the density (2026-12-07, 1M documents: 0.006 matches per id 140 ms one by one, 24 ms
-through the index; 0.023: 46 and 27 ms; 0.069: 26 and 33 ms; 0.13: 14 and 48 ms)."""
+through the index; 0.023: 46 and 27 ms; 0.069: 26 and 33 ms; 0.13: 14 and 48 ms). Once the
+ranges checked one by one were read in one statement, 0.04 was measured again on the 67 bench
+queries between 0.03 and 0.15, CPU of client and server, best of five (2026-12-07, 1M
+documents): one word between 0.04 and 0.06, 7-11 ms through the index against 17-25 ms one by
+one; two or three words there, 11-20 against 18-24 ms (two of 15 the other way by 2 ms); past
+0.06 the index loses more often than it wins (one word from 0.062, two from 0.068)."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
