@@ -142,7 +142,7 @@ PEEK = 200
 that a query near ``DENSE_LIMIT`` is seldom taken for one under it, which costs a reading of
 ``DENSE_LIMIT`` matches before the sample (2026-12-07, 1M documents, best of two runs:
 100 ids gave a CPU p95 of 55 ms, 200 ids 49 ms)."""
-BITMAP_DENSITY = 0.04
+BITMAP_DENSITY = 0.06
 """Where the word index reads whole lists (PostgreSQL): below this many matches per id, a
 sample's ranges are read in one statement through the index (the words' lists ANDed with the
 ranges' ids: ``BitmapAnd``), so only the matches inside the ranges are read from the table;
@@ -150,7 +150,12 @@ above it each range's entries are checked one by one (few: the ranges are narrow
 spares reading a common word's long list. The ranges hold ``BLOCKS * PER_BLOCK / 2 / density``
 entries, checked one by one at about 1 µs each, where the ANDed index costs 25-35 ms of CPU
 whatever the density (2026-12-07, 1M documents: 0.006 matches per id 140 ms one by one, 24 ms
-through the index; 0.023: 46 and 27 ms; 0.069: 26 and 33 ms; 0.13: 14 and 48 ms)."""
+through the index; 0.023: 46 and 27 ms; 0.069: 26 and 33 ms; 0.13: 14 and 48 ms). Once the
+ranges checked one by one were read in one statement, 0.04 was measured again on the 67 bench
+queries between 0.03 and 0.15, CPU of client and server, best of five (2026-12-07, 1M
+documents): one word between 0.04 and 0.06, 7-11 ms through the index against 17-25 ms one by
+one; two or three words there, 11-20 against 18-24 ms (two of 15 the other way by 2 ms); past
+0.06 the index loses more often than it wins (one word from 0.062, two from 0.068)."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
@@ -197,10 +202,16 @@ def _sample(s: Session, query: SearchQuery, words: Sequence[str], rows: list[tup
     return _spread(s, query, words, low, high, density)
 
 
+BOUNDS = sa.select(sa.select(sa.func.min(ENTRY.c.id)).scalar_subquery(),
+                   sa.select(sa.func.max(ENTRY.c.id)).scalar_subquery())
+"""The lowest and highest ids in one round trip, each in its own subquery, which both dialects
+answer from the primary key's ends (SQLite reads the whole table for ``min()`` and ``max()``
+side by side: 72 ms at 1M rows, 2026-12-07)."""
+
+
 def _bounds(s: Session) -> tuple[int, int]:
-    c = ENTRY.c
-    return (s.scalar(sa.select(sa.func.min(c.id))) or 0,
-            s.scalar(sa.select(sa.func.max(c.id))) or 0)
+    low, high = s.execute(BOUNDS).one()
+    return low or 0, high or 0
 
 
 def _peek(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int
@@ -240,6 +251,21 @@ def _spread(s: Session, query: SearchQuery, words: Sequence[str], low: int, high
         ids = [row[0] for row in found]
         gots = [found[bisect_left(ids, lo):bisect_right(ids, hi)][:PER_BLOCK]
                 for lo, hi in ranges]
+    elif backend_for(s).whole_lists:
+        # every range in one statement (a lateral join over them): one round trip to the server
+        # rather than one a range, each of which, with the cores busy, waits its turn for them
+        # (2026-12-07, 1M documents, load 3-4, two runs each: the bench's p95 of CPU, client
+        # and server, 50-56 ms -> 45-51 ms, of wall time 81-95 -> 71-84 ms)
+        r = sa.values(sa.column("n", sa.Integer), sa.column("lo", sa.Integer),
+                      sa.column("hi", sa.Integer), name="r").data(
+            [(n, lo, hi) for n, (lo, hi) in enumerate(ranges)])
+        each = _candidates(s, query, words, within=(r.c.lo, r.c.hi), limit=PER_BLOCK
+                           ).order_by(ENTRY.c.id).lateral("e")
+        gots = [[] for _ in ranges]
+        for n, *row in _rows(s, sa.select(r.c.n, *each.c).select_from(r).join(each, sa.true())):
+            gots[n].append(tuple(row))
+        for got in gots:
+            got.sort(key=lambda row: row[0])
     else:
         block = _candidates(s, query, words,
                             within=(sa.bindparam("lo", 0), sa.bindparam("hi", 0)),
