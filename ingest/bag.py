@@ -228,6 +228,11 @@ def _read_bagit_txt(root: Path, report: Report, name: str) -> tuple[str, str] | 
     text = _read_text(root, "bagit.txt", report, bom_is_error=True)
     if text is None:
         return None
+    lines = bagit.split_lines(text)
+    if len(lines) > 2 and not any(line.strip() for line in lines[2:]):
+        # blank lines after the two: some writers end the file so; they say nothing
+        _add(report, "BAG118", "bagit.txt", count=len(lines) - 2)
+        text = "\n".join(lines[:2]) + "\n"
     try:
         version, encoding = bagit.parse_bagit_txt(text)
     except ValueError as exc:

@@ -208,6 +208,28 @@ def test_bagit_txt_with_crlf_and_version_1_0(bag: Path) -> None:
     assert codes(bag, fast=True) == set()
 
 
+@pytest.mark.parametrize("content", [
+    b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\n",
+    b"BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8\r\n\r\n \r\n",
+    b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\t\n\n",
+])
+def test_blank_lines_after_bagit_txt_are_read_past_with_a_warning(bag: Path,
+                                                                  content: bytes) -> None:
+    (bag / "bagit.txt").write_bytes(content)
+    for tags in bag.glob("tagmanifest-*.txt"):  # they hold bagit.txt's former digest
+        tags.unlink()
+    result = validate_bag(bag)
+    assert result.report.ok and result.version in ("1.0", "0.97")
+    (warning,) = [i for i in result.report.issues if i.code == "BAG118"]
+    assert warning.severity.value == "warning"
+
+
+def test_a_line_after_a_blank_one_in_bagit_txt_is_still_refused(bag: Path) -> None:
+    (bag / "bagit.txt").write_bytes(
+        b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\nExtra: 1\n")
+    assert validate_bag(bag).report.codes() == {"BAG002"}
+
+
 def test_no_bagit_txt_and_not_a_folder(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     assert codes(tmp_path) == {"BAG001"}
