@@ -262,8 +262,9 @@ def download(inst: Instance, url: str, replica: Path, check: str, role: str = "r
         while n := resp.readinto(view):
             if check == "sha256":
                 digest.update(view[:n])
-            else:
-                same = same and original.readinto(theirs[:n]) == n and view[:n] == theirs[:n]
+            elif same:  # bytearrays compare with memcmp; memoryviews element by element
+                same = original.readinto(theirs[:n]) == n and (
+                    buf == mine if n == MiB else buf[:n] == mine[:n])
             total += n
         conn.close()
         elapsed = time.perf_counter() - began

@@ -144,9 +144,11 @@ def _discard_unsealed(ctx: ServiceContext, identity: Identity, f: StoredFile,
 def _body(reader: _BlockReader, keeper: _Keeper | None, head: bytes, first: int, last: int,
           start: int, end: int) -> Generator[bytes, None, None]:
     bs, sent, whole = reader.blocks.block_size, 0, reader.whole
+    ahead = _ReadAhead(reader, first + 1, last) if last > first else None
     try:
         for index in range(first, last + 1):
-            data = head if index == first else reader.block(index)
+            data = head if index == first else (ahead.next(index) if ahead is not None
+                                                else reader.block(index))
             if data is None:
                 reader.abort(index, sent, "DLV001")
             assert data is not None
@@ -161,9 +163,66 @@ def _body(reader: _BlockReader, keeper: _Keeper | None, head: bytes, first: int,
         if whole:
             reader.check_growth()
     finally:
+        if ahead is not None:
+            ahead.stop()  # before the reader closes: the thread may be reading from it
         reader.close()
         if keeper is not None:
             keeper.close()
+
+
+AHEAD = 2  # verified blocks read before the response asks for them
+
+
+class _ReadAhead:
+    """Reads and checks the next blocks in a thread of their own while the server sends the
+    ones before: hashing a block and sending the previous one then take a core each
+    (``hashlib`` and the socket release the GIL). Without it the request's thread did both in
+    turn: a cold 1 GiB took 0.87 s where the server's CPU was 0.86 s (2026-12-07, 2 cores).
+
+    Only this thread uses the reader until ``stop`` (or the end): the transfer sees each block,
+    or None where no copy held it (the thread then stops, as the transfer does), or the
+    exception the read raised."""
+
+    def __init__(self, reader: _BlockReader, first: int, last: int) -> None:
+        self._reader, self._next, self._last = reader, first, last
+        self._queue: queue.Queue[tuple[int, bytes | None, BaseException | None]] = \
+            queue.Queue(maxsize=AHEAD)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="khoso-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for index in range(self._next, self._last + 1):
+            if self._stopping.is_set():
+                return
+            item: tuple[int, bytes | None, BaseException | None]
+            try:
+                data = self._reader.block(index)
+                item = (index, data, None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the transfer's thread
+                item = (index, None, exc)
+            while not self._stopping.is_set():
+                try:
+                    self._queue.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if item[1] is None:
+                return
+
+    def next(self, index: int) -> bytes | None:
+        got, data, error = self._queue.get()
+        assert got == index, f"block {got} read ahead where {index} was due"
+        if error is not None:
+            raise error
+        return data
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join()
 
 
 @dataclass

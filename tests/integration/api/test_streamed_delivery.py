@@ -602,5 +602,33 @@ def test_over_waitress_a_client_gone_mid_transfer_ends_the_storage_read(world, m
         conn.sock.close()
         conn.close()
         assert closed.wait(30)
+        assert not [t for t in threading.enumerate() if t.name == "khoso-read-ahead"]
         status, _, data = fetch_over(world, port)
     assert status == 200 and data == world.content
+
+
+def test_blocks_are_read_ahead_in_order_and_a_failure_there_reaches_the_transfer(
+        world, monkeypatch):
+    """The read-ahead thread hands over the blocks in order; a storage error it meets is
+    raised in the transfer (which ends it) and the thread is gone."""
+    from access_api.services import stream
+
+    world.api.get(world.url)
+    world.empty_cache()
+    monkeypatch.setattr(stream, "KEEP_MAX", 0)
+    original = stream._BlockReader.block
+
+    def failing(self, index):
+        if index == 5:
+            raise RuntimeError("storage client bug")
+        return original(self, index)
+
+    monkeypatch.setattr(stream._BlockReader, "block", failing)
+    resp = world.api.client.get(world.url, headers=world.api.headers("reader"), buffered=False)
+    got = bytearray()
+    with pytest.raises(RuntimeError, match="storage client bug"):
+        for chunk in resp.response:
+            got += chunk
+    resp.close()
+    assert bytes(got) == world.content[:5 * BS]
+    assert not [t for t in threading.enumerate() if t.name == "khoso-read-ahead"]
