@@ -22,8 +22,8 @@ run: install
 	@exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
 
 # The suite in two processes (pytest-xdist), one a core, each file's tests in one of them (a
-# file's tests share a broker or a port plan): 5,772 tests in 34 minutes on a loaded machine
-# (2026-12-07; 5,537 took 19 minutes on a quiet one).
+# file's tests share a broker or a port plan): 5,991 tests; 5,987 of them took 21 minutes on a
+# quiet machine (2026-12-07; 34 minutes under load).
 # `make test PYTEST_ARGS="tests/unit -x"` runs a part in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
