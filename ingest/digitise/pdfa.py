@@ -113,14 +113,10 @@ def ocr_to_pdfa(source: Path, out: Path, *, jobs: int, page_timeout: int, pages:
     try:
         _stdout, log = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+        _stop(child, out)
         raise Unavailable("DIG035", seconds=int(timeout)) from None
     except BaseException:  # interrupted (Ctrl-C, a worker's shutdown): no OCR left running
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+        _stop(child, out)
         raise
     log = log or ""
     done = child
@@ -145,6 +141,16 @@ def page_texts(pdf: Path) -> list[str]:
     text = unicodedata.normalize("NFC", done.stdout.decode("utf-8", errors="replace"))
     pages = text.split("\f")
     return pages[:-1] if pages and pages[-1].strip() == "" else pages
+
+
+def _stop(child: subprocess.Popen[str], out: Path) -> None:
+    """Kill ocrmypdf's whole group and remove what it had written of ``out``: killed while
+    writing it (seen on a fast machine within a 1 s limit), it leaves a partial PDF."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.communicate()
+    with contextlib.suppress(OSError):
+        out.unlink(missing_ok=True)
 
 
 def unsigned_page_texts(pdf: Path, work: Path) -> list[str]:
