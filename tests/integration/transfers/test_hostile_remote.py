@@ -16,9 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from preservation.catalog.models import AuditEntry, RecordFile
-from tests.support.api_submissions import client, token_for
-from tests.support.sips import make_sip
-from tests.support.transfers import planned
 
 pytestmark = pytest.mark.integration
 SECRET = "bi-mat-cua-kho-nhan-0123456789"
@@ -76,20 +73,6 @@ def remote():
     r = Remote()
     yield r
     r.close()
-
-
-@pytest.fixture
-def sender(khoso, tmp_path):
-    assert khoso.ingest(make_sip(tmp_path / "sip")).accepted
-    api = client(khoso, transfer_remote_timeout=1)
-    head = token_for(khoso, "luu-tru-vien", "archivist")
-    with khoso.catalog.session() as s:
-        code = s.scalar(sa.select(RecordFile.arc_file_code))
-    resp = api.post("/api/v1/transfers", headers=head, json={
-        "fonds": "P623", "title": "Khối tài liệu", "receiver": "TTLT", "planned_on": planned(),
-        "records": [code]})
-    assert resp.status_code == 201, resp.json
-    return khoso, api, head, resp.json["id"]
 
 
 def _slow(handler):

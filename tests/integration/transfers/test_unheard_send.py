@@ -76,20 +76,6 @@ def remote():
     r.close()
 
 
-@pytest.fixture
-def sender(khoso, tmp_path):
-    assert khoso.ingest(make_sip(tmp_path / "sip")).accepted
-    api = client(khoso, transfer_remote_timeout=1)
-    head = token_for(khoso, "luu-tru-vien", "archivist")
-    with khoso.catalog.session() as s:
-        code = s.scalar(sa.select(RecordFile.arc_file_code))
-    resp = api.post("/api/v1/transfers", headers=head, json={
-        "fonds": "P623", "title": "Khối tài liệu", "receiver": "TTLT", "planned_on": planned(),
-        "records": [code]})
-    assert resp.status_code == 201, resp.json
-    return khoso, api, head, resp.json["id"]
-
-
 def item(khoso):
     with khoso.catalog.session() as s:
         i = s.scalars(sa.select(TransferItem)).one()
