@@ -135,6 +135,7 @@ class RebuildReport:
     tombstones: int = 0  # of which, destroyed hồ sơ (each with its tombstone)
     transferred: int = 0  # hồ sơ marked transferred from their AIPs' transfer events
     transfers: int = 0  # transfers restored from those events
+    open_cases: int = 0  # destruction cases not yet executed, from their newest state file
     holds: int = 0  # legal holds (active or lifted) made again from the restored audit log
     seconds: float = 0.0
     aips_per_s: float = 0.0
@@ -1140,10 +1141,12 @@ class _Rebuild:
     def restore_history(self) -> None:
         """Destruction cases, transfers and legal holds, after the packages: a case naming a
         hồ sơ whose AIP came back is refused, transfers are read from the AIPs' events and
-        holds from the restored audit log."""
+        holds from the restored audit log; cases not yet executed last (a hồ sơ held since
+        stays out of the Danh mục)."""
         history.restore_disposal(self)
         history.restore_transfers(self)
         history.restore_holds(self)
+        history.restore_open_cases(self)
 
     def restore_records(self) -> None:
         """The audit log (into an empty log only) and the rejected submissions, before any

@@ -12,7 +12,14 @@ finished is the instant of the restored audit log's ``disposal.case.execute`` en
 sets it so), else its start. A file that cannot be believed (RBD050), or that names a hồ sơ
 whose AIP is still in storage or in the catalog (RBD052), restores nothing of its case; a
 case folder with a decision but no ``case.json`` (decided, never executed) is not a catalog
-record storage keeps (RBD051).
+record storage keeps (RBD051) unless it has state files: see below.
+
+Destruction cases under way (proposed, appraised, decided, execution started): each change wrote
+the whole case to a state file in every location (``storage.disposal_state``); a case folder
+without ``case.json`` brings back its newest intact state (RBD201 when none reads), with its
+council's opinions and decisions, its items whose hồ sơ came back (the others: RBD202) and
+their lines in the Danh mục. A folder whose case the restored audit log says was executed but
+holds no ``case.json`` is RBD050, not a case under way.
 
 Legal holds are in no storage file of their own, but every placing and lifting is in the audit
 log, which the rebuild restores from storage with its chain verified: the holds are made again
@@ -45,6 +52,7 @@ from preservation.catalog.models import (
     CouncilMember,
     DisposalCase,
     DisposalCaseItem,
+    DisposalListing,
     Document,
     Fonds,
     LegalHold,
@@ -65,6 +73,7 @@ from preservation.catalog.vocab import (
 from preservation.errors import KhosoError
 from preservation.events import TRANSFER
 from preservation.packaging.aip import layout
+from storage import disposal_state
 from storage.disposal_file import (
     CASE_FILE,
     MAX_BYTES,
@@ -117,7 +126,9 @@ def restore_disposal(rb: _Rebuild) -> None:
             folders.setdefault(case_id, key.rsplit("/", 1)[0])
             if key.rsplit("/", 1)[1] == CASE_FILE:
                 found[case_id].append((rb.by_name[name], key))
-    for case_id in sorted(set(folders) - set(found)):
+    states = {layout.parse_disposal_key(k) for lst in rb.listings.values()
+              for k in lst.disposal if disposal_state.parse_state_key(k) is not None}
+    for case_id in sorted(set(folders) - set(found) - states):
         rb.warn("RBD051", folders[case_id], folder=folders[case_id])
     if not found:
         return
@@ -361,6 +372,113 @@ def _write_case(rb: _Rebuild, s: Session, cf: CaseFile) -> None:
                             comment=m.comment, opinion_at=m.opinion_at))
     s.flush()
     _events(rb, s, cf, packages)
+
+
+# -- destruction cases under way ---------------------------------------------------------------
+
+def restore_open_cases(rb: _Rebuild) -> None:
+    """Each case that storage holds no ``case.json`` of (not executed) from its newest intact
+    state file (``storage.disposal_state``), after the holds: a hồ sơ held since goes back
+    into its case but not into the Danh mục. A run again adds only the cases not there."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)  # case -> (location, key)
+    executed: set[str] = set()
+    for name, listing in rb.listings.items():
+        for key in listing.disposal:
+            case_id = layout.parse_disposal_key(key) or ""
+            if key.rsplit("/", 1)[1] == CASE_FILE:
+                executed.add(case_id)
+            elif disposal_state.parse_state_key(key) is not None:
+                found[case_id].append((name, key))
+    with rb.catalog.session() as s:
+        known = set(s.scalars(sa.select(DisposalCase.id)))
+    with rb.catalog.session() as s:
+        done = set(s.scalars(sa.select(AuditEntry.object_id).where(
+            AuditEntry.action == CASE_EXECUTED, AuditEntry.object_type == CASE_OBJECT)))
+    for case_id in sorted(set(found) - executed - known):
+        if case_id in done:  # its case.json is lost: a case under way it is not
+            key = f"{layout.disposal_prefix(rb.archive_code, case_id)}{CASE_FILE}"
+            rb.report.add("RBD050", key, key=key, reason="no location holds it, though the "
+                          "audit log records the case's execution")
+            continue
+        state, key, problem = _newest_state(rb, case_id, found[case_id])
+        if state is None:
+            rb.report.add("RBD201", key, key=key, reason=problem)
+            continue
+        try:
+            with rb.catalog.session() as s:
+                missing = _write_open_case(s, state)
+        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the rebuild
+            rb.report.add("RBD201", key, key=key, reason=_reason(exc))
+            continue
+        rb.report.open_cases += 1
+        if missing:
+            rb.warn("RBD202", key, case=case_id, count=len(missing), first=missing[0])
+
+
+def _newest_state(rb: _Rebuild, case_id: str, sources: list[tuple[str, str]]
+                  ) -> tuple[disposal_state.CaseState | None, str, str]:
+    """(state, key, "") of the highest ``seq`` that reads, is sealed and checks in some
+    location (same ``seq``: the later written); (None, key, why) when none does."""
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for name, key in sources:
+        by_key[key].append(name)
+    keys = disposal_state.newest_first(by_key)
+    best: disposal_state.CaseState | None = None
+    best_key, problem = keys[0], ""
+    for key in keys:
+        if best is not None and disposal_state.parse_state_key(key) != best.seq:
+            break
+        for name in by_key[key]:
+            try:
+                data = _read(rb.by_name[name], key)
+                if not disposal_state.sealed(key, data):
+                    raise CaseFileError("state", "its bytes are not the ones its name seals")
+                state = disposal_state.parse_state(data, rb.archive_code, case_id)
+            except (StorageError, CaseFileError) as exc:
+                problem = problem or f"{name}: {_reason(exc)}"
+                continue
+            if best is None or state.written_at > best.written_at:
+                best, best_key = state, key
+            break
+    return best, best_key, problem
+
+
+def _write_open_case(s: Session, cs: disposal_state.CaseState) -> list[str]:
+    """The case, its council and the items whose hồ sơ the rebuild brought back (and, for one
+    neither held nor otherwise used, its line in the Danh mục); the codes of the others."""
+    s.add(DisposalCase(
+        id=cs.id, title=cs.title, explanation=cs.explanation, proposer=cs.proposer,
+        status=cs.status.value, created_at=cs.created_at, decisions=list(cs.decisions),
+        decided_by=cs.decided_by, decided_at=cs.decided_at, deadline=cs.deadline,
+        execution_started_at=cs.execution_started_at, executed_by=cs.executed_by))
+    s.flush()
+    held = set(s.scalars(sa.select(LegalHold.record_file_id).where(
+        LegalHold.lifted_at.is_(None))))
+    missing = []
+    for item in cs.items:
+        rf = s.scalar(sa.select(RecordFile).where(
+            RecordFile.arc_file_code == item.arc_file_code if item.arc_file_code
+            else RecordFile.file_code == item.file_code,
+            RecordFile.state != FileState.DESTROYED.value).order_by(RecordFile.id).limit(1))
+        if rf is None:
+            missing.append(item.code)
+            continue
+        s.add(DisposalCaseItem(case_id=cs.id, record_file_id=rf.id, added_by=item.added_by,
+                               added_at=item.added_at))
+        listed = s.scalar(sa.select(DisposalListing.id).where(
+            DisposalListing.record_file_id == rf.id))
+        if item.listing is not None and listed is None and rf.id not in held \
+                and rf.state in (FileState.ACTIVE, FileState.REVIEW_DISPOSAL):
+            s.add(DisposalListing(record_file_id=rf.id, reason=item.listing.reason,
+                                  detail=dict(item.listing.detail),
+                                  listed_at=item.listing.listed_at,
+                                  listed_by=item.listing.listed_by))
+            rf.state = FileState.REVIEW_DISPOSAL.value
+    for m in cs.council:
+        s.add(CouncilMember(case_id=cs.id, username=m.username, opinion=m.opinion,
+                            comment=m.comment, opinion_at=m.opinion_at))
+    s.flush()
+    return missing
 
 
 # -- legal holds -------------------------------------------------------------------------------

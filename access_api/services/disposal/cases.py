@@ -38,7 +38,7 @@ from access_api.services.disposal.common import (
     require,
     utc,
 )
-from access_api.services.disposal.record import decision_key, put_everywhere
+from access_api.services.disposal.record import decision_key, put_everywhere, write_state
 from ingest.adapters.signatures import PdfSignatureVerifier, load_trust_roots
 from preservation.catalog import audit
 from preservation.catalog.models import (
@@ -141,6 +141,7 @@ def create(ctx: ServiceContext, identity: Identity, *, title: str, explanation: 
         s.flush()
         audit.record(s, identity.actor, "disposal.case.create", OBJECT_CASE, case.id,
                      title=case.title, records=list(records), council=members)
+        write_state(ctx, s, case)
         return view(s, case)
 
 
@@ -157,6 +158,7 @@ def add_record(ctx: ServiceContext, identity: Identity, case_id: str, code: str
         s.refresh(case)
         audit.record(s, identity.actor, "disposal.case.add_record", OBJECT_CASE, case.id,
                      record=code)
+        write_state(ctx, s, case)
         return view(s, case)
 
 
@@ -181,6 +183,7 @@ def record_opinion(ctx: ServiceContext, identity: Identity, case_id: str, opinio
         s.flush()
         audit.record(s, identity.actor, "disposal.case.opinion", OBJECT_CASE, case.id,
                      opinion=member.opinion, comment=member.comment)
+        write_state(ctx, s, case)
         return view(s, case)
 
 
@@ -271,6 +274,7 @@ def decide(ctx: ServiceContext, identity: Identity, case_id: str, *, data: bytes
         case.decided_by, case.decided_at, case.deadline = identity.actor, now, deadline
         s.flush()
         audit.record(s, identity.actor, "disposal.case.decide", OBJECT_CASE, case.id, **decision)
+        write_state(ctx, s, case)
         return view(s, case)
 
 

@@ -37,7 +37,7 @@ from access_api.services.disposal.common import (
     utc,
 )
 from access_api.services.disposal.minutes import render
-from access_api.services.disposal.record import storage_failed, write_file
+from access_api.services.disposal.record import storage_failed, write_file, write_state
 from access_api.services.uow import MirrorAuditLog, run_operations
 from preservation.catalog import audit
 from preservation.catalog.events import EventRow, insert_events
@@ -267,6 +267,7 @@ def _start(ctx: ServiceContext, case_id: str, actor: str, now: dt.datetime,
                          records=[record_code(i.record_file) for i in case.items],
                          keys={str(t.record_file_id): {n: len(k) for n, k in t.keys.items()}
                                for t in targets})
+            write_state(ctx, s, case)
 
 
 def _keys_at_start(s: Session, case: DisposalCase) -> dict[str, dict[str, int]]:

@@ -12,10 +12,14 @@ import json
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from sqlalchemy.orm import Session
+
 from access_api.services.base import ServiceContext
+from preservation.catalog.models import DisposalCase
 from preservation.errors import Unavailable
 from preservation.issues import Text
 from preservation.packaging.aip.layout import disposal_prefix
+from storage import disposal_state
 from storage.disposal_file import CASE_FILE
 from storage.errors import StorageError
 
@@ -49,6 +53,21 @@ def put_everywhere(ctx: ServiceContext, key: str, stream: Callable[[], BinaryIO]
             storage.put(key, stream(), expected_sha256=sha256)
         except StorageError as exc:
             raise storage_failed(name, operation, exc) from exc
+
+
+def write_state(ctx: ServiceContext, s: Session, case: DisposalCase) -> str:
+    """The case's state after a change, written to every location before the change commits
+    (``storage.disposal_state``): a location failing refuses the change (DES201, 503), so no
+    state lives in the catalog alone. Its key."""
+    key, data = disposal_state.encode(s, case, ctx.settings.archive_code)
+    digest = hashlib.sha256(data).hexdigest()
+    for name, storage in ctx.storages.items():
+        try:
+            storage.put(key, io.BytesIO(data), expected_sha256=digest)
+        except StorageError as exc:
+            raise Unavailable("DES201", id=case.id, location=name,
+                              reason=exc.message("en")) from exc
+    return key
 
 
 def dump(document: dict[str, Any]) -> bytes:

@@ -422,16 +422,33 @@ def test_a_hostile_case_json_restores_nothing_of_its_case_and_the_rest_goes_on(h
 
 
 def test_a_decision_without_case_json_is_a_case_never_executed(history, target):
-    path = history.settings.location("replica1").path / history.case_key()
-    path.chmod(0o644)
-    path.unlink()
-    folder = history.case_key().rsplit("/", 1)[0]
+    """Neither case.json nor a state file (a case decided before states were kept)."""
+    folder = history.settings.location("replica1").path / history.case_key().rsplit("/", 1)[0]
+    for path in [folder / "case.json", *folder.glob("state-*.json")]:
+        path.chmod(0o644)
+        path.unlink()
+    key = history.case_key().rsplit("/", 1)[0]
 
     report = rebuild_catalog(target, history.storage("replica1"), archive_code=ARCHIVE)
 
     assert [(p["code"], p["path"], p["severity"]) for p in report.problems] == [
-        ("RBD051", folder, "warning")]
-    assert report.disposal_cases == 0 and report.complete
+        ("RBD051", key, "warning")]
+    assert report.disposal_cases == 0 and report.open_cases == 0 and report.complete
+
+
+def test_an_executed_case_without_case_json_is_not_a_case_under_way(history, target):
+    """Its state files say "execution started", the audit log says executed: the file is
+    lost, and the case is not brought back as one that could be executed again."""
+    path = history.settings.location("replica1").path / history.case_key()
+    path.chmod(0o644)
+    path.unlink()
+
+    report = rebuild_catalog(target, history.storage("replica1"), archive_code=ARCHIVE)
+
+    assert [(p["code"], p["path"], p["severity"]) for p in report.problems] == [
+        ("RBD050", history.case_key(), "error")]
+    assert report.disposal_cases == 0 and report.open_cases == 0 and report.complete
+    assert history_rows(target)["cases"] == []
 
 
 def test_khoso_catalog_rebuild_restores_the_history(history, target):
