@@ -28,7 +28,8 @@ ids are new), so that a held hồ sơ is not listed or destroyed after a disaste
 hồ sơ the rebuild did not bring back is reported (RBD055). Entries written after the log's last
 copy to storage are lost with the catalog, as every other audit entry.
 
-Transfers: a hồ sơ whose AIP carries a successful PREMIS ``transfer`` event is ``transferred``.
+Transfers: a hồ sơ whose AIP carries a successful PREMIS ``transfer`` event of a completion (not
+a send attempt's: its ``outcome_data`` names the ``attempt``) is ``transferred``.
 Completions since the event's ``outcome_data`` carries ``record`` and ``item`` also bring back
 the transfer and its items (status completed); an older event brings back the state alone
 (RBD053). Each case and each transfer is written in its own transaction; a rebuild run again
@@ -542,6 +543,8 @@ def restore_transfers(rb: _Rebuild) -> None:
                                 Package.kind == PackageKind.AIP.value,
                                 Package.record_file_id.is_not(None))
                          .order_by(PremisEvent.event_datetime, PremisEvent.id)).all()
+        # a send attempt's event (``access_api.services.transfer_events``) is not a completion
+        rows = [r for r in rows if not (isinstance(r[0], dict) and "attempt" in r[0])]
         marked = 0
         for _data, _when, rf_id, _fonds in rows:
             rf = s.get_one(RecordFile, rf_id)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from access_api.services import transfer_claim
 from access_api.services.base import Identity, ServiceContext, UserRole
+from access_api.services.transfer_events import record_attempt
 from access_api.services.transfer_export import (
     ExportedSip,
     agency_file_code,
@@ -67,6 +68,7 @@ from preservation.catalog.vocab import (
     FileState,
     PackageKind,
     PackageStatus,
+    TransferAttempt,
     TransferDelivery,
     TransferStatus,
 )
@@ -520,20 +522,30 @@ def _begin_item(ctx: ServiceContext, transfer_id: str, item_id: int, claim: str,
         item.send_started_at, item.send_key = utcnow(), key
 
 
-def _not_begun(ctx: ServiceContext, item_id: int) -> None:
-    """The receiver refused the bag (4xx), or could not be reached at all: not taken there."""
-    with ctx.catalog.session() as s:
-        item = s.get_one(TransferItem, item_id)
+def _not_begun(ctx: ServiceContext, item_id: int,
+               refused: tuple[Identity, str, KhosoError] | None = None) -> None:
+    """The receiver refused the bag (4xx: ``refused``, a PREMIS event), or could not be reached
+    at all: not taken there."""
+    with UnitOfWork(ctx) as uow:
+        item = uow.session.get_one(TransferItem, item_id)
         item.send_started_at = item.send_key = None
+        if refused is not None:
+            identity, url, exc = refused
+            record_attempt(uow, identity, item_id, TransferAttempt.REFUSED,
+                           outcome=Outcome.FAILURE, url=url, code=exc.code,
+                           note=exc.message("en"))
 
 
-def _unheard(ctx: ServiceContext, item_id: int, code: str, exc: KhosoError) -> None:
+def _unheard(ctx: ServiceContext, identity: Identity, url: str, item_id: int, code: str,
+             exc: KhosoError) -> None:
     """A timeout, a reset or a 5xx after the bag went out: the receiver may hold it. The
     outcome is recorded as unknown (TRF032) with the mark and the key kept, for the next send
     to ask the receiver before posting it again."""
-    with ctx.catalog.session() as s:
-        item = s.get_one(TransferItem, item_id)
+    with UnitOfWork(ctx) as uow:
+        item = uow.session.get_one(TransferItem, item_id)
         item.problem = Issue("TRF032", code, {"record": code, "cause": exc.code}).to_dict()
+        record_attempt(uow, identity, item_id, TransferAttempt.UNKNOWN, outcome=Outcome.WARNING,
+                       url=url, code="TRF032", note=f"cause {exc.code}")
 
 
 def _ask(remote: RemoteArchive, unknown: list[tuple[int, str | None]]) -> dict[int, Lookup]:
@@ -593,16 +605,20 @@ def send(ctx: ServiceContext, identity: Identity, transfer_id: str, *, remote_ur
                 _not_begun(ctx, item_id)
                 raise
             except Unavailable as exc:  # a timeout, a reset, a 5xx: it may be there
-                _unheard(ctx, item_id, code, exc)
+                _unheard(ctx, identity, url, item_id, code, exc)
                 unheard = code
                 raise
-            except KhosoError:
-                _not_begun(ctx, item_id)
+            except KhosoError as exc:
+                _not_begun(ctx, item_id, (identity, url, exc))
                 raise
             finally:
                 built.zip_path.unlink(missing_ok=True)
             with UnitOfWork(ctx) as uow:
                 _item_sent(uow.session, item_id, built, job=job, objid=key)
+                record_attempt(uow, identity, item_id, TransferAttempt.SENT,
+                               outcome=Outcome.SUCCESS, url=url, job=job,
+                               note="found at the receiver, sent by an attempt not heard"
+                               if found else "")
                 t = uow.session.get_one(Transfer, transfer_id)
                 t.delivery, t.remote_url = TransferDelivery.REMOTE.value, url
                 t.sent_at = t.sent_at or utcnow()
@@ -694,6 +710,12 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
                 item = uow.session.get_one(TransferItem, item_id)
                 if state == ACCEPTED:
                     _decide(uow.session, item, receipt, agency_file_code(code, archive))
+                    passed = item.status == TransferStatus.PASSED
+                    record_attempt(uow, identity, item_id, TransferAttempt.ACCEPTED,
+                                   outcome=Outcome.SUCCESS if passed else Outcome.FAILURE,
+                                   url=url, job=job_id, code=None if passed else "TRF015",
+                                   note="" if passed else "the receipt does not match what "
+                                   "was sent")
                 elif state in REJECTED:
                     found = job.get("issues")
                     issues: list[Any] = found if isinstance(found, list) else []
@@ -703,6 +725,9 @@ def refresh(ctx: ServiceContext, identity: Identity, transfer_id: str, *,
                     item.problem = Issue("TRF016", code, {
                         "record": code, "job": job_id, "state": state[:20],
                         "issues": ", ".join(codes[:20]) or "-"}).to_dict()
+                    record_attempt(uow, identity, item_id, TransferAttempt.REFUSED,
+                                   outcome=Outcome.FAILURE, url=url, job=job_id, code="TRF016",
+                                   note=f"{state[:20]}: " + (", ".join(codes[:20]) or "-"))
                 else:
                     continue
                 t = uow.session.get_one(Transfer, transfer_id)

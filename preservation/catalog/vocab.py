@@ -174,6 +174,17 @@ class TransferStatus(StrEnum):
     COMPLETED = "completed"  # Hoàn thành: the sender's copies are marked transferred
 
 
+class TransferAttempt(StrEnum):
+    """What one attempt to send a hồ sơ to the receiving archive came to, as its AIP's PREMIS
+    ``transfer`` event says (``outcome_data["attempt"]``): a completed transfer's event has no
+    attempt."""
+
+    SENT = "sent"  # the receiver took the bag: its job id
+    ACCEPTED = "accepted"  # its ingest accepted it (the receipt checked: success, else failure)
+    REFUSED = "refused"  # refused at the door (4xx) or rejected by its ingest
+    UNKNOWN = "unknown"  # no answer heard after the bag went out (TRF032)
+
+
 class TransferDelivery(StrEnum):
     """How the SIP_hoso bags go: to another khoso's submission API, or as files on media."""
 
