@@ -4,6 +4,14 @@ The catalog is not the only record of what the archive holds: after a disaster (
 lost, or a fresh one on the same locations) the replicas still hold every AIP. AIP keys are
 write-once, so an ingest must learn before it writes whether its keys are taken, and by
 whom: the AIP's ``bag-info.txt`` names its package (``External-Identifier``).
+
+In a versioned bucket a plain listing shows current keys only: objects deleted there (a killed
+attempt's, removed by hand) are hidden behind delete markers, yet their older versions still
+occupy space and still hold the package's bytes. Every version is looked at there: a prefix
+holding only such versions is held too (its ``bag-info.txt`` read from the newest older
+version), and how many versions and bytes are not current is said (``noncurrent``), so that a
+killed attempt's hidden leftovers are purged before the retry instead of lying forever under
+the new package's keys.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from preservation.packaging.aip import bagit
 from storage.errors import ObjectLocked, ObjectMissing, StorageError
 from storage.protocol import Storage
 from storage.retention import retentions_under
+from storage.s3 import ObjectVersion, S3Storage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +42,11 @@ class Occupancy:
     locations: tuple[str, ...]
     identifiers: frozenset[str]
     sample: str
+    # versioned buckets: versions not current and delete markers (of every key under the
+    # prefix), the bytes those versions hold, and the locations holding nothing else
+    noncurrent: int = 0
+    noncurrent_bytes: int = 0
+    hidden: tuple[str, ...] = ()
 
 
 def _unreachable(storage: Storage, key: str, exc: StorageError) -> StorageError:
@@ -50,29 +64,60 @@ def occupancy(storages: Sequence[Storage], prefix: str) -> Occupancy | None:
     Raises a transient ``StorageError`` when a location cannot be listed or read."""
     base = prefix.rstrip("/") + "/"
     found: list[str] = []
+    hidden: list[str] = []
     identifiers: set[str] = set()
     sample = ""
+    noncurrent = noncurrent_bytes = 0
     for storage in storages:
         try:
-            first = next(iter(storage.list(base)), None)
+            if isinstance(storage, S3Storage) and storage.versioned():
+                versions = storage.versions(base)
+                first = next((v.key for v in versions if v.latest and not v.delete_marker), None)
+            else:
+                versions, first = [], next(iter(storage.list(base)), None)
         except StorageError as exc:
             raise _unreachable(storage, base, exc) from exc
-        if first is None:
+        older = [v for v in versions if not v.latest or v.delete_marker]
+        noncurrent += len(older)
+        noncurrent_bytes += sum(v.size for v in older if not v.delete_marker)
+        if first is None and not versions:
             continue
         found.append(storage.name)
-        sample = sample or first
-        try:
-            with storage.open(base + bagit.BAG_INFO, end=_BAG_INFO_LIMIT) as f:
-                text = f.read().decode("utf-8", "replace")
-        except ObjectMissing:
-            continue
-        except StorageError as exc:
-            raise _unreachable(storage, base + bagit.BAG_INFO, exc) from exc
-        info = bagit.parse_bag_info(text)
-        identifiers.update(v for v in info.values(bagit.EXTERNAL_IDENTIFIER) if v)
+        if first is None:
+            hidden.append(storage.name)
+        sample = sample or first or min(v.key for v in versions)
+        text = _bag_info(storage, base, versions, current=first is not None)
+        if text is not None:
+            info = bagit.parse_bag_info(text)
+            identifiers.update(v for v in info.values(bagit.EXTERNAL_IDENTIFIER) if v)
     if not found:
         return None
-    return Occupancy(prefix, tuple(found), frozenset(identifiers), sample)
+    if noncurrent:
+        log.info("%s: %d versions not current (%d bytes) in a versioned location", base,
+                 noncurrent, noncurrent_bytes)
+    return Occupancy(prefix, tuple(found), frozenset(identifiers), sample, noncurrent,
+                     noncurrent_bytes, tuple(hidden))
+
+
+def _bag_info(storage: Storage, base: str, versions: Sequence[ObjectVersion], *,
+              current: bool) -> str | None:
+    """The prefix's ``bag-info.txt``: its current version, else (nothing current under the
+    prefix) its newest older version; None when there is none."""
+    key = base + bagit.BAG_INFO
+    try:
+        if current or not isinstance(storage, S3Storage):
+            with storage.open(key, end=_BAG_INFO_LIMIT) as f:
+                return f.read().decode("utf-8", "replace")
+        older = [v for v in versions if v.key == key and not v.delete_marker]
+        if not older:
+            return None
+        # the listing gives a key's versions newest first
+        data = storage.read_version(key, older[0].version_id, _BAG_INFO_LIMIT)
+        return data.decode("utf-8", "replace")
+    except ObjectMissing:
+        return None
+    except StorageError as exc:
+        raise _unreachable(storage, key, exc) from exc
 
 
 def purge(storages: Sequence[Storage], prefix: str, now: dt.datetime | None = None) -> int:

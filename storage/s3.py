@@ -55,6 +55,7 @@ class ObjectVersion:
     version_id: str
     latest: bool
     delete_marker: bool
+    size: int = 0  # bytes it occupies (a delete marker: none)
 
 
 class _Exists(Exception):
@@ -417,6 +418,19 @@ class S3Storage:
         extra = {"VersionId": version_id} if version_id and version_id != "null" else {}
         return dict(self._call("stat", key, self.client.head_object, Key=key, **extra))
 
+    def read_version(self, key: str, version_id: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of one version of ``key`` (an older one too): what an
+        older ``bag-info.txt`` hidden behind a delete marker says (``storage.occupancy``)."""
+        validate_key(key)
+        extra = {"VersionId": version_id} if version_id and version_id != "null" else {}
+        resp = self._call("open", key, self.client.get_object, Key=key,
+                          Range=f"bytes=0-{limit - 1}", **extra)
+        try:
+            data: bytes = resp["Body"].read(limit)
+        except BotoCoreError as exc:
+            raise self._error(exc, key, "open") from exc
+        return data
+
     def delete(self, key: str) -> None:
         """Delete every version and delete marker of ``key``: destruction must not leave old
         versions readable. Every version's lock is asked before any is deleted, so a locked
@@ -484,7 +498,7 @@ class S3Storage:
                 for marker, items in ((False, page.get("Versions", [])),
                                       (True, page.get("DeleteMarkers", []))):
                     found += [ObjectVersion(item["Key"], item["VersionId"], bool(item.get("IsLatest")),
-                                            marker) for item in items]
+                                            marker, int(item.get("Size") or 0)) for item in items]
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, prefix, "list versions") from exc
         return found

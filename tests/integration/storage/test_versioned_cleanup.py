@@ -16,7 +16,7 @@ import pytest
 
 from storage.errors import StorageError
 from storage.memory import MemoryStorage
-from storage.occupancy import purge
+from storage.occupancy import occupancy, purge
 from storage.s3 import S3Storage
 from storage.staging import discard, staging_key
 
@@ -136,3 +136,53 @@ def test_purge_refuses_a_locked_version_before_deleting_anything(versioned, raw_
     if hold:
         raw_s3.put_object_legal_hold(Bucket=s.bucket, Key=key, VersionId=version,
                                      LegalHold={"Status": "OFF"})  # the bucket can go
+
+
+# -- occupancy: what an AIP prefix holds, every version counted -----------------------------
+
+def test_a_prefix_holding_only_hidden_versions_is_held_and_says_how_much(versioned, raw_s3):
+    """A killed attempt's objects deleted (delete markers on top): a listing shows nothing,
+    yet the older versions occupy space and name the package; once purged the prefix is free."""
+    s = versioned()
+    assert occupancy([s], PREFIX) is None
+    hide(raw_s3, s.bucket, f"{PREFIX}/bag-info.txt", b"External-Identifier: urn:own\n")
+    hide(raw_s3, s.bucket, f"{PREFIX}/data/METS.xml", b"<mets/>")
+    hide(raw_s3, s.bucket, f"{PREFIX}0/data/METS.xml", b"<mets/> of v10")  # a neighbour
+    assert list(s.list(PREFIX + "/")) == []
+
+    held = occupancy([MemoryStorage("replica1"), s], PREFIX)
+
+    assert held is not None and held.locations == ("offsite",) and held.hidden == ("offsite",)
+    assert held.identifiers == {"urn:own"}
+    assert (held.noncurrent, held.noncurrent_bytes) == (4, 29 + 7)  # 2 versions, 2 markers
+    assert purge([s], PREFIX) == 2
+    assert occupancy([s], PREFIX) is None
+
+
+def test_older_versions_under_current_keys_are_counted(versioned, raw_s3):
+    s = versioned()
+    s.put(f"{PREFIX}/bag-info.txt", io.BytesIO(b"External-Identifier: urn:P623:uuid-1\n"))
+    raw_s3.put_object(Bucket=s.bucket, Key=f"{PREFIX}/data/METS.xml", Body=b"first")
+    raw_s3.put_object(Bucket=s.bucket, Key=f"{PREFIX}/data/METS.xml", Body=b"second")
+    hide(raw_s3, s.bucket, f"{PREFIX}/data/gone.pdf", b"%PDF-1.7")
+
+    held = occupancy([s], PREFIX)
+
+    assert held is not None and held.locations == ("offsite",) and held.hidden == ()
+    assert held.identifiers == {"urn:P623:uuid-1"}
+    assert (held.noncurrent, held.noncurrent_bytes) == (3, 5 + 8)  # first, gone.pdf, a marker
+
+
+def test_hidden_versions_of_another_package_are_not_free(versioned, raw_s3):
+    """The ingest step reads this as held by another package (ING035), as it does a current
+    copy: its keys are never written on top of another package's history."""
+    s = versioned()
+    hide(raw_s3, s.bucket, f"{PREFIX}/bag-info.txt", b"External-Identifier: urn:old\n")
+    raw_s3.put_object(Bucket=s.bucket, Key=f"{PREFIX}/bag-info.txt",
+                      Body=b"External-Identifier: urn:older\n")
+    raw_s3.delete_object(Bucket=s.bucket, Key=f"{PREFIX}/bag-info.txt")
+
+    held = occupancy([s], PREFIX)
+
+    assert held is not None and held.identifiers == {"urn:older"}, "the newest older version"
+    assert held.noncurrent == 4
