@@ -87,6 +87,19 @@ class Body:
         except ClientDisconnected as exc:
             raise ConnectionResetError("the client disconnected") from exc
 
+    def readinto(self, buffer: memoryview, /) -> int:
+        """The body's next bytes into ``buffer`` (Werkzeug's stream, or the server's spool
+        file, reads into it in place)."""
+        try:
+            readinto = getattr(self.stream, "readinto", None)
+            if readinto is not None:
+                return int(readinto(buffer) or 0)
+            data = self.stream.read(len(buffer))
+            buffer[:len(data)] = data
+            return len(data)
+        except ClientDisconnected as exc:
+            raise ConnectionResetError("the client disconnected") from exc
+
     def spooled(self) -> tuple[int, int] | None:
         """The server's file holding the whole body, as (descriptor, offset of the body's
         first byte): waitress spools a body past its ``inbuf_overflow`` to a temporary file

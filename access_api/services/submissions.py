@@ -135,6 +135,22 @@ def read_chunk(stream: Readable, received: int) -> bytes:
         raise KhosoError("SUB005", received=received) from exc
 
 
+def read_into(stream: Readable, buffer: memoryview, received: int) -> int:
+    """Fill ``buffer`` with the body's next bytes, no ``bytes`` object made per chunk (the
+    body's ``readinto``; a stream without one is read and copied); 0 at its end. A broken
+    connection is the client's (``SUB005``), as in ``read_chunk``."""
+    try:
+        readinto = getattr(stream, "readinto", None)
+        if readinto is not None:
+            return int(readinto(buffer) or 0)
+        data = stream.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+    except OSError as exc:
+        log.info("request body cut after %d bytes: %s", received, exc)
+        raise KhosoError("SUB005", received=received) from exc
+
+
 def _kernel_copy(src: int, offset: int, out: int, size: int) -> bool:
     """Copy ``size`` bytes of ``src`` from ``offset`` to the start of the empty file ``out``
     in the kernel: ``copy_file_range``, else ``sendfile`` (another file system on an older

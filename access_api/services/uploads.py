@@ -33,7 +33,7 @@ from access_api.services.submissions import (
     check_type,
     media_type,
     queue,
-    read_chunk,
+    read_into,
     staging_dir,
     staging_failed,
     submitter_agency,
@@ -221,18 +221,20 @@ def append(ctx: ServiceContext, identity: Identity, upload_id: str, content_type
         not_kept: Exception | None = None
         out.seek(start)
         out.truncate(start)  # bytes past the committed offset: a crash's, never counted
+        # one buffer for the whole body, filled in place: no bytes object per chunk
+        view = memoryview(bytearray(CHUNK))
         try:
-            while chunk := read_chunk(stream, offset - start):
-                if offset + len(chunk) > row.length:
-                    sent = offset - start + len(chunk)
+            while n := read_into(stream, view, offset - start):
+                if offset + n > row.length:
+                    sent = offset - start + n
                     out.truncate(committed)  # this chunk is refused whole
                     offset = committed
                     raise PayloadTooLarge("SUB014", offset=start, sent=sent, length=row.length)
                 try:
-                    out.write(chunk)
+                    out.write(view[:n])
                 except OSError as exc:
                     raise staging_failed(exc) from exc
-                offset += len(chunk)
+                offset += n
                 if offset - committed >= COMMIT_EVERY:
                     out.flush()
                     os.fsync(out.fileno())
