@@ -236,3 +236,28 @@ def test_a_full_queue_keeps_the_complete_upload_for_a_later_try(khoso):
     retried = patch(c, url, admin, len(data), b"")  # the queue has room again here
     assert retried.status_code == 204 and retried.headers["Khoso-Job"]
     assert run_queued(khoso, retried.headers["Khoso-Job"]).accepted is not None
+
+
+def test_a_patch_body_is_read_into_one_buffer_not_a_bytes_object_per_chunk(khoso, monkeypatch):
+    """The body is read with ``readinto`` into one reusable buffer: a ``read`` (a new bytes
+    object per 1 MiB chunk) is never called, and every byte lands in the upload's file, also
+    a body streamed in uneven pieces."""
+    from access_api.api import submissions as api
+
+    def no_bytes(self, size=-1, /):
+        raise AssertionError("the body was read into a new bytes object")
+
+    monkeypatch.setattr(api.Body, "read", no_bytes)
+    admin = token_for(khoso, "quan-tri", "admin")
+    c = client(khoso)
+    data = os.urandom((3 << 20) + 12345)
+    url = create(c, admin, len(data) + 1, filetype="application/zip").headers["Location"]
+    half = (1 << 20) + 7
+    first = patch(c, url, admin, 0, data[:half])
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == str(half)
+    rest = c.patch(url, headers={**admin, **TUS, "Content-Type": OFFSET,
+                                 "Upload-Offset": str(half)},
+                   **streamed([data[half:half + 5], data[half + 5:]]))
+    assert rest.status_code == 204 and rest.headers["Upload-Offset"] == str(len(data))
+    [name] = upload_files(khoso)
+    assert (khoso.settings.data_dir / "uploads" / name).read_bytes() == data
