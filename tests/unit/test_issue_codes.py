@@ -88,8 +88,7 @@ FAMILIES = {
                                                          "access_api/services/blocks.py")),
     "disposal": Family("disposal", "DES", ("access_api/services/disposal/*.py",
                                            "access_api/api/disposal.py",
-                                           "access_api/cli/disposal.py"),
-                       also=("leftovers",)),
+                                           "access_api/cli/disposal.py")),
 }
 CODES = [(name, code) for name, family in FAMILIES.items() for code in sorted(family.declared())]
 
