@@ -23,6 +23,7 @@ from access_api.api import (
     jobs,
     oai,
     ops,
+    parsing,
     reports,
     repository,
     search,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
     catalog = catalog or Catalog(settings.database_url)
     app.extensions["khoso"] = {"settings": settings, "catalog": catalog,
                                "services": ServiceContext(settings, catalog)}
+    parsing.install()  # strict JSON bodies and query strings (one parser for every app)
     errors.register(app)
     app.register_blueprint(packages.bp)
     for module in BLUEPRINTS:
