@@ -1,13 +1,19 @@
 """What an outside reviewer sends that our own clients never do: JSON bodies that are not
 one RFC 8259 text, a JSON body under another Content-Type or of megabytes at an endpoint
-that takes a few fields, a single-valued query parameter given twice. Each gets a 4xx with
-a code (never a 500, never a silent guess) and leaves nothing."""
+that takes a few fields, a single-valued query parameter given twice; and a Vietnamese file
+name is sent readable to every client. Each refusal is a 4xx with a code (never a 500,
+never a silent guess) and leaves nothing."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
-from tests.support.catalog_api import make_api
+from tests.support.catalog_api import make_api, make_mode_sip
+
+CODE = "H49.64.33.2001.101"
+NAME = "Quyết định số 1.pdf"
 
 
 @pytest.fixture
@@ -75,3 +81,15 @@ def test_a_one_value_parameter_given_twice_is_refused_not_first_wins(api, url):
     assert problem["code"] == "API001"
     (issue,) = problem["issues"]
     assert issue["code"] == "API008" and "2 times" in issue["message_en"]
+
+
+def test_a_vietnamese_file_name_keeps_its_letters_in_the_ascii_fallback(khoso, api):
+    outcome = khoso.ingest(make_mode_sip(khoso.tmp / "sip", CODE, doc_modes=("01",),
+                                         names=(NAME,)))
+    assert outcome.accepted, outcome.report
+    doc = f"TTLTNA.{CODE}.0000001"
+    rv = api.get(f"/api/v1/documents/{doc}/files/{quote(NAME)}", "reader")
+    assert rv.status_code == 200
+    assert rv.headers["Content-Disposition"] == (
+        "attachment; filename=\"Quyet dinh so 1.pdf\"; "
+        f"filename*=UTF-8''{quote(NAME, safe='')}")
