@@ -93,3 +93,14 @@ def test_a_vietnamese_file_name_keeps_its_letters_in_the_ascii_fallback(khoso, a
     assert rv.headers["Content-Disposition"] == (
         "attachment; filename=\"Quyet dinh so 1.pdf\"; "
         f"filename*=UTF-8''{quote(NAME, safe='')}")
+
+
+def test_the_openapi_document_names_the_refusals_of_a_json_body(api):
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    operations = [op for path in spec["paths"].values() for op in path.values()
+                  if "application/json" in op.get("requestBody", {}).get("content", {})]
+    assert operations
+    for op in operations:
+        assert {"400", "413", "415"} <= set(op["responses"]), op["operationId"]
+        assert op["responses"]["415"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"}
