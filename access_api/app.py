@@ -23,6 +23,7 @@ from access_api.api import (
     jobs,
     oai,
     ops,
+    parsing,
     reports,
     repository,
     search,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
     catalog = catalog or Catalog(settings.database_url)
     app.extensions["khoso"] = {"settings": settings, "catalog": catalog,
                                "services": ServiceContext(settings, catalog)}
+    parsing.install()  # strict JSON bodies and query strings (one parser for every app)
     errors.register(app)
     app.register_blueprint(packages.bp)
     for module in BLUEPRINTS:
@@ -85,7 +87,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
     @app.spec_processor
     def every_refusal_documented(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
         """Refusals are problem documents: each operation names 503 (the archive cannot
-        now) and, behind a token, 401 and 403, beside the statuses its blueprint lists."""
+        now), behind a token 401 and 403, and with a JSON body 400 (not JSON: API201,
+        API202), 413 and 415, beside the statuses its blueprint lists."""
         assert isinstance(spec, dict)  # SPEC_PROCESSOR_PASS_OBJECT is off: the dict form
         spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         problem = {"description": "Problem document (lỗi có mã ổn định)", "content": {
@@ -98,6 +101,11 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> APIFlask:
                     if operation.get("security"):
                         responses.setdefault("401", problem)
                         responses.setdefault("403", problem)
+                    body = operation.get("requestBody", {}).get("content", {})
+                    if "application/json" in body:  # what ``parsing`` refuses
+                        responses.setdefault("400", problem)
+                        responses.setdefault("413", problem)
+                        responses.setdefault("415", problem)
         return spec
 
     return app

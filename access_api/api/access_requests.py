@@ -6,7 +6,6 @@ gets 401 before its body is looked at, and a role that may not act gets 403 what
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
@@ -89,8 +88,10 @@ class ListQuery(PageQuery):
 class ApproveIn(Schema):
     reason = fields.String(load_default=None, allow_none=True,
                            validate=[validators.Length(max=2000), TEXT])
-    expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
-                                      default_timezone=dt.UTC)
+    # with its offset: a time without one, read as UTC, let an approval meant to end at
+    # midnight in Hà Nội (+07:00) open mode 02 content for seven hours more
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "ISO 8601 với múi giờ (2027-01-01T00:00:00+07:00)"})
     valid_days = fields.Integer(load_default=None, allow_none=True,
                                 validate=validators.Range(min=1, max=service.MAX_VALID_DAYS))
 

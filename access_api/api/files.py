@@ -13,6 +13,7 @@ file whose block digests are known is streamed, verified block by block
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import quote
 
@@ -54,15 +55,19 @@ _FILE_RESPONSES: dict[int | str, Any] = {
 }
 
 
-def _disposition(kind: str, name: str) -> str:
-    try:
-        name.encode("ascii")
-        return f'{kind}; filename="{name}"'
-    except UnicodeEncodeError:
-        import unicodedata
+_ASCII_D = str.maketrans({"đ": "d", "Đ": "D"})  # no decomposition takes đ to d
 
-        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        return f"{kind}; filename=\"{simple}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+def _disposition(kind: str, name: str) -> str:
+    """RFC 6266: the name itself in ``filename*`` (UTF-8), and in ``filename`` an ASCII form
+    for older clients, read as Vietnamese is ("Quyết định" -> "Quyet dinh", not "Quyet
+    inh"), with no ``"`` or ``\\`` to end or escape its quoted string."""
+    simple = unicodedata.normalize("NFKD", name.translate(_ASCII_D)).encode(
+        "ascii", "ignore").decode("ascii")
+    simple = simple.replace('"', "_").replace("\\", "_")
+    if simple == name:
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename=\"{simple}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _headers(rv: Response, target: files_service.FileTarget, kind: str) -> None:

@@ -9,7 +9,8 @@ good, so only records every reader may see are disseminated, and only as Dublin 
 - one set per fonds (``setSpec`` = fond code) that holds a public record;
 - resumption tokens are stateless: the list's arguments, the position after the last record
   sent (its registration time and id: records added meanwhile never shift a page) and a check
-  digest, base64url-encoded; no state is kept on the server, a token does not expire;
+  digest, base64url-encoded; no state is kept on the server, a token does not expire; the
+  digest is a check, not a secret, so a position we never issue (a negative cursor) is refused;
 - ``deletedRecord`` is ``no``: a record withdrawn from the public (its mode changed) simply
   stops appearing.
 
@@ -199,6 +200,8 @@ def read_token(token: str, verb: str) -> tuple[str, dict[str, str], Position]:
         if data["v"] != verb or data["m"] != PREFIX or not set(args) <= {"from", "until",
                                                                           "set"}:
             raise bad
+        if pos.pid < 0 or pos.cursor < 0:  # the digest is a check, not a secret: what we
+            raise bad                      # never issue must not reach cursor="-5"
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
         raise bad from None
     return data["m"], args, pos

@@ -211,7 +211,11 @@ def test_period_of_use_is_checked_and_an_expired_approval_stops_counting(archive
                  {"expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=900)).isoformat()}):
         resp = archive.call("POST", path, "archivist", body)
         assert resp.status_code == 422 and _codes(resp.get_json()) == ["REQ007"], body
-    for body in ({"valid_days": 0}, {"valid_days": "ba"}, {"expires_at": "mai"}):
+    # a time without its offset is refused: read as UTC it kept mode 02 open 7 hours past a
+    # midnight meant in Hà Nội
+    naive = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(tzinfo=None).isoformat()
+    for body in ({"valid_days": 0}, {"valid_days": "ba"}, {"expires_at": "mai"},
+                 {"expires_at": naive}):
         resp = archive.call("POST", path, "archivist", body)
         assert resp.status_code == 422 and resp.get_json()["code"] == "API001", body
     assert archive.call("POST", path, "archivist", {"valid_days": 1}).status_code == 200

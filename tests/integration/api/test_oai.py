@@ -310,6 +310,15 @@ def test_conditional_and_secret_records_do_not_exist(archive, n):
         "ListRecords", "oai_dc", {"from": "hôm qua"},
         oai_service.Position(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1, 2))},
      "badResumptionToken"),
+    # the digest is no secret: a token made by hand with a position we never issue
+    ({"verb": "ListIdentifiers", "resumptionToken": oai_service.make_token(
+        "ListIdentifiers", "oai_dc", {},
+        oai_service.Position(dt.datetime(2020, 1, 1, tzinfo=dt.UTC), 1, -5))},
+     "badResumptionToken"),
+    ({"verb": "ListRecords", "resumptionToken": oai_service.make_token(
+        "ListRecords", "oai_dc", {},
+        oai_service.Position(dt.datetime(2020, 1, 1, tzinfo=dt.UTC), -1, 2))},
+     "badResumptionToken"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
     ({"verb": "GetRecord", "metadataPrefix": "mods", "identifier": "oai:TTLTNA:x"},
      "cannotDisseminateFormat"),
