@@ -14,8 +14,11 @@ replicas could not store is refused here rather than failing at the end of the i
 
 Decisions: names colliding after NFC normalisation are refused, names differing only in case are
 warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
+read from the Info-ZIP Unicode Path field when it is there for that name (warned), else
 accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
-names it yields mojibake that would only surface later as manifest mismatches); only stored and
+names it yields mojibake that would only surface later as manifest mismatches); a ZIP folder
+entry is known by its "/", its Unix mode or its MS-DOS attribute, and one with content is
+refused; only stored and
 Deflate ZIP members are accepted (bzip2/LZMA decompress without an output bound in ``zipfile``).
 """
 
@@ -46,6 +49,9 @@ CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what storage keys refuse (Cc)
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field (APPNOTE 4.6.9)
+_DOS_DIRECTORY = 0x10  # MS-DOS directory attribute, the low byte of external_attr
+_EMPTY_DEFLATE = 2  # compressed size of empty content: Deflate's empty final block
 # Errors the standard-library parsers raise on hostile bytes; all mean "corrupt archive".
 _PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
                  ValueError, UnicodeError, NotImplementedError, OverflowError, IndexError, KeyError)
@@ -234,7 +240,12 @@ class _Checker:
         self.files.add(path)
 
     def _register(self, path: str) -> None:
-        """Refuse names equal after NFC; warn on names equal after case folding."""
+        """Refuse names equal after NFC; warn on names equal after case folding, and on a name
+        hiding characters (once per file or folder, not for each file under a folder)."""
+        hidden = hidden_characters(path.rsplit("/", 1)[-1])
+        if hidden:
+            self.report.add("PKG203", escape_hidden(path), file=escape_hidden(path),
+                            chars=", ".join(f"U+{ord(c):04X}" for c in hidden))
         norm = unicodedata.normalize("NFC", path)
         if norm != path:
             self.not_nfc.append(path)
@@ -272,6 +283,23 @@ class _Checker:
     def finish(self) -> None:
         if self.not_nfc:
             _add(self.report, "PKG027", self.not_nfc[0], count=len(self.not_nfc))
+
+
+# Characters that change how a name is shown without showing themselves: the bidirectional
+# controls (Unicode Bidi_Control: embeddings, overrides, isolates, marks) and the zero-width
+# ones. "Hồ sơ\u202efdp.exe" shows as "Hồ sơexe.pdf". Names keep them (the record must not
+# be lost or renamed); they are warned, shown escaped.
+_HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def hidden_characters(name: str) -> list[str]:
+    """The invisible or text-direction characters in ``name``, each once, in order."""
+    return list(dict.fromkeys(_HIDDEN.findall(name)))
+
+
+def escape_hidden(name: str) -> str:
+    """``name`` with those characters written as ``\\uXXXX``, so it reads as it is."""
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m[0]):04x}", name)
 
 
 def _is_utf8(name: str) -> bool:
@@ -605,16 +633,43 @@ def _finder_fork(info: zipfile.ZipInfo) -> bool:
     return info.is_dir() or (len(parts) > 1 and parts[-1].startswith("._"))
 
 
+def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
+    """The name in the Info-ZIP Unicode Path extra field (0x7075), when the field is for this
+    header name: its CRC-32 of the name bytes must match, else a tool renamed the entry without
+    updating the field (APPNOTE 4.6.9), and the field is ignored."""
+    extra, at = info.extra, 0
+    while at + 4 <= len(extra):
+        tag, size = int.from_bytes(extra[at:at + 2], "little"), int.from_bytes(extra[at + 2:at + 4], "little")
+        body = extra[at + 4:at + 4 + size]
+        at += 4 + size
+        if tag != _UNICODE_PATH or len(body) < 5 or body[0] != 1:
+            continue
+        if int.from_bytes(body[1:5], "little") != zlib.crc32(raw):
+            return None
+        try:
+            return body[5:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
 def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
     name = info.orig_filename
     if not info.flag_bits & 0x800:
         raw = name.encode("cp437")
+        unicode = _unicode_path(info, raw)
         try:
-            name = raw.decode("utf-8")
+            header: str | None = raw.decode("utf-8")
         except UnicodeDecodeError:
-            name = raw.decode("utf-8", "surrogateescape")
+            header = None
+        if unicode is not None and unicode != header:
+            # the header holds the name in the maker's code page (Windows: OEM, unreadable
+            # characters often as '?'); Info-ZIP and 7-Zip read this field instead
+            name = unicode
+            _add(report, "PKG201", name, header=raw.decode("cp437"))
         else:
-            if not raw.isascii():
+            name = header if header is not None else raw.decode("utf-8", "surrogateescape")
+            if header is not None and not raw.isascii():
                 _add(report, "PKG023", name)
     if "\x00" in name:
         _add(report, "PKG019", name.replace("\x00", "\\0"), reason="NUL")
@@ -627,7 +682,15 @@ def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
         return _Member(name, "symlink")
     if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return _Member(name, "special", detail=_mode_name(mode))
-    if name.endswith("/") or stat.S_ISDIR(mode):
+    # A folder entry: the name ends with "/", or the mode (Unix) or the MS-DOS attribute byte
+    # (0x10; what some Windows tools alone set, with no "/") says so, unless the Unix mode
+    # says it is a regular file. One with content is refused: extracting it as a folder would
+    # drop those bytes, as a file would make a junk file (or clash with the folder's files).
+    dos_dir = bool(info.external_attr & _DOS_DIRECTORY) and not stat.S_IFMT(mode)
+    if name.endswith("/") or stat.S_ISDIR(mode) or dos_dir:
+        if info.file_size or info.compress_size > _EMPTY_DEFLATE:
+            _add(report, "PKG202", name.rstrip("/"), size=info.file_size)
+            return None
         return _Member(name, "dir")
     if info.compress_type not in _ZIP_METHODS:
         _add(report, "PKG022", name, method=info.compress_type)
