@@ -108,6 +108,11 @@ class BagReport:
     def payload_count(self) -> int:
         return len(self.files)
 
+    @property
+    def info_file(self) -> str:
+        """Where bag-info is: ``package-info.txt`` before BagIt 0.96, ``bag-info.txt`` since."""
+        return info_file(self.version)
+
     def info_value(self, label: str) -> str | None:
         values = self.info.get(label)
         return values[0] if values else None
@@ -136,7 +141,7 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1,
     version, encoding = declared
     tag = _TagReader(path, encoding, version, report)
     payload, tag_files, clashes = _walk(path, report)
-    info_name = "package-info.txt" if version in _OLD_INFO else "bag-info.txt"
+    info_name = info_file(version)
     info = _read_bag_info(tag, info_name, tag_files)
     manifests = _read_manifests(tag, tag_files)
     fetch = _read_fetch(tag, tag_files)
@@ -157,6 +162,10 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1,
     _compare(entries, digests, report)
     files = {p: PayloadFile(p, s, digests.get(p, _NO_DIGESTS)) for p, s in sorted(payload.items())}
     return BagReport(**result, files=files, verified=True)  # type: ignore[arg-type]
+
+
+def info_file(version: str | None) -> str:
+    return "package-info.txt" if version in _OLD_INFO else "bag-info.txt"
 
 
 def payload_manifests(bag: BagReport) -> dict[str, dict[str, str]]:
