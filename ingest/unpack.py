@@ -16,7 +16,8 @@ Decisions: names colliding after NFC normalisation are refused, names differing 
 warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
 read from the Info-ZIP Unicode Path field when it is there for that name (warned), else
 accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
-names it yields mojibake that would only surface later as manifest mismatches); a ZIP folder
+names it yields mojibake that would only surface later as manifest mismatches); a '\\' in the
+name of an entry made on Windows, where no name holds one, is read as '/' (warned); a ZIP folder
 entry is known by its "/", its Unix mode or its MS-DOS attribute, and one with content is
 refused; only stored and
 Deflate ZIP members are accepted (bzip2/LZMA decompress without an output bound in ``zipfile``).
@@ -52,6 +53,9 @@ _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field (APPNOTE 4.6.9)
 _DOS_DIRECTORY = 0x10  # MS-DOS directory attribute, the low byte of external_attr
 _EMPTY_DEFLATE = 2  # compressed size of empty content: Deflate's empty final block
+# "version made by" hosts whose file names cannot hold '\\' (APPNOTE 4.4.2.2): MS-DOS/OS/2
+# FAT, OS/2 HPFS, Windows NTFS, VFAT
+_WINDOWS_HOSTS = frozenset({0, 6, 10, 14})
 # Errors the standard-library parsers raise on hostile bytes; all mean "corrupt archive".
 _PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
                  ValueError, UnicodeError, NotImplementedError, OverflowError, IndexError, KeyError)
@@ -593,12 +597,13 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
         with zipfile.ZipFile(fp) as zf:
             plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
             forks: list[str] = []
+            backslashed: list[str] = []
             for info in zf.infolist():
                 if _finder_fork(info):
                     if not info.is_dir():
                         forks.append(info.orig_filename)
                     continue
-                member = _zip_member(info, report)
+                member = _zip_member(info, report, backslashed)
                 if member is None:
                     continue
                 path = checker.check(member)
@@ -606,6 +611,8 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                     plan.append((path, member, info))
             if forks:
                 _add(report, "PKG082", forks[0], count=len(forks))
+            if backslashed:
+                _add(report, "PKG204", backslashed[0], count=len(backslashed))
             checker.check_keys()
             if not report.ok:
                 return
@@ -653,7 +660,8 @@ def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
     return None
 
 
-def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
+def _zip_member(info: zipfile.ZipInfo, report: Report, backslashed: list[str]) -> _Member | None:
+    """The member as its maker meant it; ``backslashed`` collects names read with '\\' as '/'."""
     name = info.orig_filename
     if not info.flag_bits & 0x800:
         raw = name.encode("cp437")
@@ -671,6 +679,13 @@ def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
             name = header if header is not None else raw.decode("utf-8", "surrogateescape")
             if header is not None and not raw.isascii():
                 _add(report, "PKG023", name)
+    if "\\" in name and info.create_system in _WINDOWS_HOSTS:
+        # .NET Framework before 4.6.1 (ZipFile.CreateFromDirectory) and other Windows tools
+        # wrote '\\' between folders. No Windows name holds one, so in an entry made there it
+        # can only be a separator (Info-ZIP's unzip and 7-Zip read it so); elsewhere it may be
+        # part of a name, and PKG005 refuses it.
+        name = name.replace("\\", "/")
+        backslashed.append(name)
     if "\x00" in name:
         _add(report, "PKG019", name.replace("\x00", "\\0"), reason="NUL")
         return None

@@ -32,14 +32,17 @@ def _entry(name: str, attr: int, header: bytes) -> zipfile.ZipInfo:
     return info
 
 
-def windows_zip(bag: Path, dest: Path, extra: list[tuple[zipfile.ZipInfo, bytes]] = ()) -> Path:
+def windows_zip(bag: Path, dest: Path, extra: list[tuple[zipfile.ZipInfo, bytes]] = (), *,
+                backslash: bool = False) -> Path:
     """``bag`` under a top folder as such a tool writes it (placeholders of the header's length
-    are written first, then patched to the code-page bytes zipfile would not write)."""
+    are written first, then patched to the code-page bytes zipfile would not write); with
+    ``backslash``, folders are separated by '\\' as .NET Framework before 4.6.1 wrote them."""
     members = [(p, f"bag/{p.relative_to(bag).as_posix()}") for p in sorted(bag.rglob("*"))]
     patches: list[tuple[bytes, bytes]] = []
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for index, (path, name) in enumerate([(bag, "bag"), *members]):
+            name = name.replace("/", "\\") if backslash else name
             header = name.encode("cp1258", "replace")
             placeholder = name if name.isascii() else f"{index:06d}".ljust(len(header), "@")
             if placeholder != name:
@@ -107,3 +110,14 @@ def test_a_name_with_a_bidi_override_is_kept_exactly_and_warned(khoso: Khoso):
     assert [i.params["chars"] for i in warned] == ["U+202E"]
     assert "\\u202efdp.exe" in warned[0].message("vi") and "\u202e" not in warned[0].message("vi")
     assert spoofed in _stored(khoso)
+
+
+def test_a_zip_from_old_dotnet_with_backslash_separators_is_accepted(khoso: Khoso):
+    bag = vietnamese_sip(khoso.tmp / "dotnet")
+    archive = windows_zip(bag, khoso.tmp / "dotnet.zip", backslash=True)
+    with zipfile.ZipFile(archive) as zf:
+        assert all("/" not in i.filename for i in zf.infolist())
+    outcome = khoso.ingest(archive)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert {"PKG201", "PKG204"} <= outcome.report.codes()
+    assert {p.name for p in bag.rglob("*") if p.is_file() and p.suffix == ".pdf"} <= _stored(khoso)

@@ -654,3 +654,27 @@ def test_names_hiding_characters_are_kept_and_warned(tmp_path: Path, kind: str) 
     assert spoofed in {f.path for f in result.files}  # the name itself is kept exactly
     if kind != "dir":
         assert (tmp_path / "out" / spoofed).read_bytes() == b"MZ"
+
+
+def test_zip_made_on_windows_with_backslash_separators(tmp_path: Path) -> None:
+    """.NET Framework before 4.6.1 wrote "bag\\data\\a.txt": on a Windows host '\\' can only
+    separate folders, so it is read as '/', warned once for the archive."""
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes([(_zip_entry("bag\\bagit.txt", 0x20), b"b"),
+                                   (_zip_entry("bag\\data\\Hồ sơ\\a.txt", 0x20), b"a")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG204"}
+    assert [(i.path, i.params["count"]) for i in result.report] == [("bag/bagit.txt", 2)]
+    assert (tmp_path / "out" / "bag" / "data" / "Hồ sơ" / "a.txt").read_bytes() == b"a"
+    assert result.bag_root == tmp_path / "out" / "bag"
+
+
+@pytest.mark.parametrize(("entry", "codes"), [
+    (_zip_entry("data\\a.txt", 0x20, system=3), {"PKG005"}),  # Unix: '\\' may be in a name
+    (_zip_entry("..\\..\\evil.txt", 0x20), {"PKG004", "PKG204"}),
+    (_zip_entry("C:\\Windows\\evil.txt", 0x20), {"PKG005", "PKG204"}),
+    (_zip_entry("\\\\server\\share\\evil.txt", 0x20), {"PKG003", "PKG204"}),
+])
+def test_zip_backslash_names_that_stay_refused(refuse, entry: zipfile.ZipInfo,
+                                               codes: set[str]) -> None:
+    refuse(zip_bytes([(entry, b"x")]), codes)
