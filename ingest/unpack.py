@@ -298,6 +298,8 @@ _HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff
 
 def hidden_characters(name: str) -> list[str]:
     """The invisible or text-direction characters in ``name``, each once, in order."""
+    if name.isascii() or not _HIDDEN.search(name):  # the common case, once per member
+        return []
     return list(dict.fromkeys(_HIDDEN.findall(name)))
 
 
