@@ -15,8 +15,9 @@ replicas could not store is refused here rather than failing at the end of the i
 Decisions: names colliding after NFC normalisation are refused, names differing only in case are
 warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
 read from the Info-ZIP Unicode Path field when it is there for that name (warned), else
-accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
-names it yields mojibake that would only surface later as manifest mismatches); a '\\' in the
+accepted if ASCII or valid UTF-8, else decoded in the legacy code page (cp1258 first: Vietnamese
+Windows Explorer) in which every such name is a path the bag's manifest lists (warned), and
+refused otherwise (CP437 decodes anything, so a guess yields mojibake); a '\\' in the
 name of an entry made on Windows, where no name holds one, is read as '/' (warned); a ZIP folder
 entry is known by its "/", its Unix mode or its MS-DOS attribute, and one with content is
 refused; only stored and
@@ -37,13 +38,14 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal, NoReturn
 
 from ingest.errors import StagingError, inside, is_system, reason
 from preservation.errors import KhosoError
 from preservation.issues import Report
+from preservation.packaging.aip import bagit
 
 ArchiveKind = Literal["dir", "zip", "tar", "tgz"]
 CHUNK = 1 << 20
@@ -599,13 +601,13 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
         with zipfile.ZipFile(fp) as zf:
             plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
             forks: list[str] = []
-            backslashed: list[str] = []
+            names = _ZipNames(_confirmed_code_page(zf, zf.infolist()))
             for info in zf.infolist():
                 if _finder_fork(info):
                     if not info.is_dir():
                         forks.append(info.orig_filename)
                     continue
-                member = _zip_member(info, report, backslashed)
+                member = _zip_member(info, report, names)
                 if member is None:
                     continue
                 path = checker.check(member)
@@ -613,8 +615,7 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                     plan.append((path, member, info))
             if forks:
                 _add(report, "PKG082", forks[0], count=len(forks))
-            if backslashed:
-                _add(report, "PKG204", backslashed[0], count=len(backslashed))
+            names.warn(report)
             checker.check_keys()
             if not report.ok:
                 return
@@ -662,8 +663,72 @@ def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
     return None
 
 
-def _zip_member(info: zipfile.ZipInfo, report: Report, backslashed: list[str]) -> _Member | None:
-    """The member as its maker meant it; ``backslashed`` collects names read with '\\' as '/'."""
+@dataclass
+class _ZipNames:
+    """How this archive's names are read, and which were read so (each warned once)."""
+
+    code_page: str | None = None  # the legacy code page the manifest confirmed, if one did
+    backslashed: list[str] = field(default_factory=list)  # '\\' read as '/'
+    legacy: list[str] = field(default_factory=list)  # decoded in ``code_page``
+
+    def warn(self, report: Report) -> None:
+        if self.backslashed:
+            _add(report, "PKG204", self.backslashed[0], count=len(self.backslashed))
+        if self.legacy:
+            _add(report, "PKG205", self.legacy[0], count=len(self.legacy),
+                 code_page=self.code_page)
+
+
+# Code pages a ZIP tool without UTF-8 writes names in, most likely first for an agency: the
+# Vietnamese Windows code page, the ZIP format's default (IBM 437), then the Western ones.
+_LEGACY_CODE_PAGES = ("cp1258", "cp437", "cp850", "cp1252")
+_MANIFEST_MEMBER = re.compile(r"(?:[^/]+/)?manifest-[A-Za-z0-9]+\.txt")
+MANIFEST_READ_MAX = 64 << 20  # a manifest of 200,000 long paths is about 40 MiB
+
+
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    return info.orig_filename.encode("cp437") if not info.flag_bits & 0x800 else b""
+
+
+def _is_legacy(info: zipfile.ZipInfo) -> bool:
+    """A name neither flagged UTF-8, nor valid UTF-8, nor given by a Unicode Path field."""
+    raw = _raw_name(info)
+    if not raw or raw.isascii() or _unicode_path(info, raw) is not None:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _confirmed_code_page(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> str | None:
+    """The code page in which every legacy name is a path a payload manifest of the bag lists
+    (or a folder of one): the manifest is UTF-8 and says what the names are, so the choice is
+    proven, never guessed. None when no manifest or no code page makes every name match."""
+    legacy = [i for i in infos if _is_legacy(i)]
+    if not legacy:
+        return None
+    for manifest in infos:
+        if not _MANIFEST_MEMBER.fullmatch(manifest.orig_filename) \
+                or manifest.file_size > MANIFEST_READ_MAX or manifest.flag_bits & 0x41 \
+                or manifest.compress_type not in _ZIP_METHODS:
+            continue
+        top = manifest.orig_filename.rpartition("/")[0]
+        text = zf.read(manifest).decode("utf-8", "replace").removeprefix("\ufeff")
+        listed = {unicodedata.normalize("NFC", top + "/" + p if top else p)
+                  for p in bagit.parse_manifest(text)}
+        folders = {parent for p in listed for parent in _parents(p)}
+        for page in _LEGACY_CODE_PAGES:
+            names = [unicodedata.normalize("NFC", _raw_name(i).decode(page, "replace")
+                                           .replace("\\", "/")).rstrip("/") for i in legacy]
+            if all(n in listed or n in folders for n in names):
+                return page
+    return None
+
+
+def _zip_member(info: zipfile.ZipInfo, report: Report, names: _ZipNames) -> _Member | None:
+    """The member as its maker meant it, recording in ``names`` how its name was read."""
     name = info.orig_filename
     if not info.flag_bits & 0x800:
         raw = name.encode("cp437")
@@ -677,6 +742,9 @@ def _zip_member(info: zipfile.ZipInfo, report: Report, backslashed: list[str]) -
             # characters often as '?'); Info-ZIP and 7-Zip read this field instead
             name = unicode
             _add(report, "PKG201", name, header=raw.decode("cp437"))
+        elif header is None and names.code_page is not None:
+            name = raw.decode(names.code_page)
+            names.legacy.append(name)
         else:
             name = header if header is not None else raw.decode("utf-8", "surrogateescape")
             if header is not None and not raw.isascii():
@@ -687,7 +755,7 @@ def _zip_member(info: zipfile.ZipInfo, report: Report, backslashed: list[str]) -
         # can only be a separator (Info-ZIP's unzip and 7-Zip read it so); elsewhere it may be
         # part of a name, and PKG005 refuses it.
         name = name.replace("\\", "/")
-        backslashed.append(name)
+        names.backslashed.append(name)
     if "\x00" in name:
         _add(report, "PKG019", name.replace("\x00", "\\0"), reason="NUL")
         return None

@@ -19,6 +19,7 @@ from tests.support.khoso import Khoso
 from tests.support.pki import minimal_pdf
 from tests.support.sheets import HOSO, write_csv
 from tests.support.sips import FOND, ORGAN, document_rows, make_sip, png
+from tests.support.winzip import explorer_zip
 
 DOS_DIRECTORY, DOS_ARCHIVE = 0x10, 0x20
 
@@ -120,4 +121,16 @@ def test_a_zip_from_old_dotnet_with_backslash_separators_is_accepted(khoso: Khos
     outcome = khoso.ingest(archive)
     assert outcome.accepted, outcome.report.to_dict()
     assert {"PKG201", "PKG204"} <= outcome.report.codes()
+    assert {p.name for p in bag.rglob("*") if p.is_file() and p.suffix == ".pdf"} <= _stored(khoso)
+
+
+def test_a_vietnamese_windows_explorer_zip_is_accepted(khoso: Khoso):
+    """Explorer on a Vietnamese system writes names in cp1258, with no UTF-8 flag and no
+    Unicode Path field: read in that code page because the bag's manifest confirms every name."""
+    bag = vietnamese_sip(khoso.tmp / "explorer")
+    archive = khoso.tmp / "explorer.zip"
+    archive.write_bytes(explorer_zip(bag))
+    outcome = khoso.ingest(archive)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "PKG205" in outcome.report.codes()
     assert {p.name for p in bag.rglob("*") if p.is_file() and p.suffix == ".pdf"} <= _stored(khoso)

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from ingest.bag import validate_bag
 from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
 from preservation.errors import KhosoError
 from tests.support.bags import (
     gnu_sparse_member,
+    make_bag,
     make_sip,
     patch_all,
     snapshot,
@@ -30,6 +32,7 @@ from tests.support.bags import (
     zip_bytes,
     zip_symlink,
 )
+from tests.support.winzip import cp1258, explorer_zip
 
 NFC = unicodedata.normalize("NFC", "Hồ sơ.pdf")
 NFD = unicodedata.normalize("NFD", "Hồ sơ.pdf")
@@ -678,3 +681,24 @@ def test_zip_made_on_windows_with_backslash_separators(tmp_path: Path) -> None:
 def test_zip_backslash_names_that_stay_refused(refuse, entry: zipfile.ZipInfo,
                                                codes: set[str]) -> None:
     refuse(zip_bytes([(entry, b"x")]), codes)
+
+
+def test_zip_names_in_the_vietnamese_code_page_confirmed_by_the_manifest(tmp_path: Path) -> None:
+    files = {"Công văn số 12.pdf": b"%PDF", "Ảnh hiện trường/ảnh 1.png": b"png"}
+    bag = make_bag(tmp_path / "src" / "bag", files)
+    assert not cp1258("Công văn số 12.pdf").decode("cp1258").isascii()
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(explorer_zip(bag))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG205", "PKG027"}
+    (warned,) = [i for i in result.report if i.code == "PKG205"]
+    assert warned.params["code_page"] == "cp1258" and warned.params["count"] == 3
+    on_disk = {unicodedata.normalize("NFC", f.path) for f in result.files}
+    assert {f"bag/data/{name}" for name in files} <= on_disk
+    assert validate_bag(tmp_path / "out" / "bag").is_valid()
+
+
+def test_zip_code_page_names_no_manifest_confirms_are_refused(refuse, tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "src" / "bag", {"Công văn.pdf": b"%PDF"})
+    (bag / "data" / "Tờ trình.pdf").write_bytes(b"x")  # not in the manifest
+    refuse(explorer_zip(bag), {"PKG014"})
