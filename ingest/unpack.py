@@ -720,8 +720,11 @@ def _confirmed_code_page(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> s
                   for p in bagit.parse_manifest(text)}
         folders = {parent for p in listed for parent in _parents(p)}
         for page in _LEGACY_CODE_PAGES:
-            names = [unicodedata.normalize("NFC", _raw_name(i).decode(page, "replace")
-                                           .replace("\\", "/")).rstrip("/") for i in legacy]
+            try:  # a byte the page does not define rules it out
+                names = [unicodedata.normalize("NFC", _raw_name(i).decode(page)
+                                               .replace("\\", "/")).rstrip("/") for i in legacy]
+            except UnicodeDecodeError:
+                continue
             if all(n in listed or n in folders for n in names):
                 return page
     return None
