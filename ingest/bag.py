@@ -16,7 +16,8 @@ already refused need not cost a full read.
 Without a profile this is a plain RFC 8493 validator that agrees with the public BagIt conformance
 suite (versions 0.93 to 1.0): tag files are read in the encoding ``bagit.txt`` declares (non-UTF-8
 is warned), ``Label : value`` is read like ``Label: value`` (warned for 1.0, which forbids it),
-``./data/…`` manifest paths and md5sum's ``*`` binary marker are accepted with a warning, and
+``./data/…`` manifest paths, md5sum's ``*`` binary marker and Windows ``\\`` separators (when they
+name one file) are accepted with a warning, and
 names that clash only in Unicode normalisation or letter case are warnings. What the archive needs
 beyond the RFC (UTF-8 only, no clashing names, no fetch.txt) is for the profile to demand
 (:mod:`ingest.profile`), so each rule lives in one place.
@@ -107,6 +108,11 @@ class BagReport:
     def payload_count(self) -> int:
         return len(self.files)
 
+    @property
+    def info_file(self) -> str:
+        """Where bag-info is: ``package-info.txt`` before BagIt 0.96, ``bag-info.txt`` since."""
+        return info_file(self.version)
+
     def info_value(self, label: str) -> str | None:
         values = self.info.get(label)
         return values[0] if values else None
@@ -135,7 +141,7 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1,
     version, encoding = declared
     tag = _TagReader(path, encoding, version, report)
     payload, tag_files, clashes = _walk(path, report)
-    info_name = "package-info.txt" if version in _OLD_INFO else "bag-info.txt"
+    info_name = info_file(version)
     info = _read_bag_info(tag, info_name, tag_files)
     manifests = _read_manifests(tag, tag_files)
     fetch = _read_fetch(tag, tag_files)
@@ -156,6 +162,10 @@ def validate_bag(path: Path, *, fast: bool = False, processes: int = 1,
     _compare(entries, digests, report)
     files = {p: PayloadFile(p, s, digests.get(p, _NO_DIGESTS)) for p, s in sorted(payload.items())}
     return BagReport(**result, files=files, verified=True)  # type: ignore[arg-type]
+
+
+def info_file(version: str | None) -> str:
+    return "package-info.txt" if version in _OLD_INFO else "bag-info.txt"
 
 
 def payload_manifests(bag: BagReport) -> dict[str, dict[str, str]]:
@@ -394,6 +404,8 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
                 _add(report, "BAG031", name, digest=found[0][:140], line=number, algorithm=alg,
                            length=DIGEST_LENGTHS[alg])
                 continue
+            if "\\" in path:
+                path = _windows_path(tag_reader.root, path, name, number, report)
             reason = _unsafe(path)
             if reason:
                 _add(report, "BAG014", path, manifest=name, reason=reason)
@@ -414,6 +426,18 @@ def _read_manifests(tag_reader: _TagReader, tag_files: list[str]
     if not payload_seen:
         _add(report, "BAG009")
     return manifests
+
+
+def _windows_path(root: Path, path: str, manifest: str, line: int, report: Report) -> str:
+    """A manifest path written with Windows separators (``data\\sub\\a.pdf``, as a manifest made
+    by hand or a script on Windows has it) read with ``/`` when that is unambiguous: no file has
+    the name as written, and the path so read is safe and names a file of the bag. Else the path
+    is returned as written, for ``_unsafe`` to refuse."""
+    slashed = path.replace("\\", "/")
+    if _unsafe(slashed) or (root / path).is_file() or not (root / slashed).is_file():
+        return path
+    report.add("BAG201", slashed, file=slashed, raw=path, manifest=manifest, line=line)
+    return slashed
 
 
 def _read_fetch(tag: _TagReader, tag_files: list[str]) -> tuple[FetchEntry, ...]:

@@ -134,25 +134,26 @@ def _serialization(profile: Mapping[str, Any], kind: ArchiveKind, report: Report
 
 
 def _bag_info(bag: BagReport, profile: Mapping[str, Any], report: Report) -> None:
-    if "bag-info.txt" not in bag.tag_files:
-        _add(report, "PRF022", "bag-info.txt")
+    name = bag.info_file  # package-info.txt in a bag of BagIt 0.93 to 0.95
+    if name not in bag.tag_files:
+        _add(report, "PRF022", name)
         return
     expected = profile_identifier(profile)
     ids = bag.info.get("BagIt-Profile-Identifier", ())
     if not ids:
-        _add(report, "PRF002", "bag-info.txt", expected=expected)
+        _add(report, "PRF002", name, expected=expected)
     elif expected not in ids:
-        _add(report, "PRF003", "bag-info.txt", value=ids[0], expected=expected)
+        _add(report, "PRF003", name, value=ids[0], expected=expected)
     for label, rule in profile.get("Bag-Info", {}).items():
         values = bag.info.get(label, ())
         if rule.get("required", False) and not any(v.strip() for v in values):
-            _add(report, "PRF004", "bag-info.txt", label=label)
+            _add(report, "PRF004", name, label=label)
         if not rule.get("repeatable", True) and len(values) > 1:
-            _add(report, "PRF006", "bag-info.txt", label=label, count=len(values))
+            _add(report, "PRF006", name, label=label, count=len(values))
         allowed = rule.get("values") or []
         for value in values:
             if allowed and value not in allowed:
-                _add(report, "PRF005", "bag-info.txt", label=label, value=value, allowed=", ".join(allowed))
+                _add(report, "PRF005", name, label=label, value=value, allowed=", ".join(allowed))
 
 
 def _manifests(bag: BagReport, profile: Mapping[str, Any], report: Report) -> None:

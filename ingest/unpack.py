@@ -14,8 +14,13 @@ replicas could not store is refused here rather than failing at the end of the i
 
 Decisions: names colliding after NFC normalisation are refused, names differing only in case are
 warned (they clash only on case-insensitive file systems); ZIP names without the UTF-8 flag are
-accepted if ASCII or valid UTF-8 and refused otherwise (CP437 decodes anything, so for Vietnamese
-names it yields mojibake that would only surface later as manifest mismatches); only stored and
+read from the Info-ZIP Unicode Path field when it is there for that name (warned), else
+accepted if ASCII or valid UTF-8, else decoded in the legacy code page (cp1258 first: Vietnamese
+Windows Explorer) in which every such name is a path the bag's manifest lists (warned), and
+refused otherwise (CP437 decodes anything, so a guess yields mojibake); a '\\' in the
+name of an entry made on Windows, where no name holds one, is read as '/' (warned); a ZIP folder
+entry is known by its "/", its Unix mode or its MS-DOS attribute, and one with content is
+refused; only stored and
 Deflate ZIP members are accepted (bzip2/LZMA decompress without an output bound in ``zipfile``).
 """
 
@@ -33,19 +38,26 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal, NoReturn
 
 from ingest.errors import StagingError, inside, is_system, reason
 from preservation.errors import KhosoError
 from preservation.issues import Report
+from preservation.packaging.aip import bagit
 
 ArchiveKind = Literal["dir", "zip", "tar", "tgz"]
 CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what storage keys refuse (Cc)
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field (APPNOTE 4.6.9)
+_DOS_DIRECTORY = 0x10  # MS-DOS directory attribute, the low byte of external_attr
+_EMPTY_DEFLATE = 2  # compressed size of empty content: Deflate's empty final block
+# "version made by" hosts whose file names cannot hold '\\' (APPNOTE 4.4.2.2): MS-DOS/OS/2
+# FAT, OS/2 HPFS, Windows NTFS, VFAT
+_WINDOWS_HOSTS = frozenset({0, 6, 10, 14})
 # Errors the standard-library parsers raise on hostile bytes; all mean "corrupt archive".
 _PARSE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
                  ValueError, UnicodeError, NotImplementedError, OverflowError, IndexError, KeyError)
@@ -234,7 +246,12 @@ class _Checker:
         self.files.add(path)
 
     def _register(self, path: str) -> None:
-        """Refuse names equal after NFC; warn on names equal after case folding."""
+        """Refuse names equal after NFC; warn on names equal after case folding, and on a name
+        hiding characters (once per file or folder, not for each file under a folder)."""
+        hidden = hidden_characters(path.rsplit("/", 1)[-1])
+        if hidden:
+            self.report.add("PKG203", escape_hidden(path), file=escape_hidden(path),
+                            chars=", ".join(f"U+{ord(c):04X}" for c in hidden))
         norm = unicodedata.normalize("NFC", path)
         if norm != path:
             self.not_nfc.append(path)
@@ -272,6 +289,25 @@ class _Checker:
     def finish(self) -> None:
         if self.not_nfc:
             _add(self.report, "PKG027", self.not_nfc[0], count=len(self.not_nfc))
+
+
+# Characters that change how a name is shown without showing themselves: the bidirectional
+# controls (Unicode Bidi_Control: embeddings, overrides, isolates, marks) and the zero-width
+# ones. "Hồ sơ\u202efdp.exe" shows as "Hồ sơexe.pdf". Names keep them (the record must not
+# be lost or renamed); they are warned, shown escaped.
+_HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def hidden_characters(name: str) -> list[str]:
+    """The invisible or text-direction characters in ``name``, each once, in order."""
+    if name.isascii() or not _HIDDEN.search(name):  # the common case, once per member
+        return []
+    return list(dict.fromkeys(_HIDDEN.findall(name)))
+
+
+def escape_hidden(name: str) -> str:
+    """``name`` with those characters written as ``\\uXXXX``, so it reads as it is."""
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m[0]):04x}", name)
 
 
 def _is_utf8(name: str) -> bool:
@@ -565,12 +601,13 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
         with zipfile.ZipFile(fp) as zf:
             plan: list[tuple[str, _Member, zipfile.ZipInfo]] = []
             forks: list[str] = []
+            names = _ZipNames(_confirmed_code_page(zf, zf.infolist()))
             for info in zf.infolist():
                 if _finder_fork(info):
                     if not info.is_dir():
                         forks.append(info.orig_filename)
                     continue
-                member = _zip_member(info, report)
+                member = _zip_member(info, report, names)
                 if member is None:
                     continue
                 path = checker.check(member)
@@ -578,6 +615,7 @@ def _zip(archive: Path, writer: _Writer, checker: _Checker, kind: ArchiveKind) -
                     plan.append((path, member, info))
             if forks:
                 _add(report, "PKG082", forks[0], count=len(forks))
+            names.warn(report)
             checker.check_keys()
             if not report.ok:
                 return
@@ -605,17 +643,122 @@ def _finder_fork(info: zipfile.ZipInfo) -> bool:
     return info.is_dir() or (len(parts) > 1 and parts[-1].startswith("._"))
 
 
-def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
+def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
+    """The name in the Info-ZIP Unicode Path extra field (0x7075), when the field is for this
+    header name: its CRC-32 of the name bytes must match, else a tool renamed the entry without
+    updating the field (APPNOTE 4.6.9), and the field is ignored."""
+    extra, at = info.extra, 0
+    while at + 4 <= len(extra):
+        tag, size = int.from_bytes(extra[at:at + 2], "little"), int.from_bytes(extra[at + 2:at + 4], "little")
+        body = extra[at + 4:at + 4 + size]
+        at += 4 + size
+        if tag != _UNICODE_PATH or len(body) < 5 or body[0] != 1:
+            continue
+        if int.from_bytes(body[1:5], "little") != zlib.crc32(raw):
+            return None
+        try:
+            return body[5:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+@dataclass
+class _ZipNames:
+    """How this archive's names are read, and which were read so (each warned once)."""
+
+    code_page: str | None = None  # the legacy code page the manifest confirmed, if one did
+    backslashed: list[str] = field(default_factory=list)  # '\\' read as '/'
+    legacy: list[str] = field(default_factory=list)  # decoded in ``code_page``
+
+    def warn(self, report: Report) -> None:
+        if self.backslashed:
+            _add(report, "PKG204", self.backslashed[0], count=len(self.backslashed))
+        if self.legacy:
+            _add(report, "PKG205", self.legacy[0], count=len(self.legacy),
+                 code_page=self.code_page)
+
+
+# Code pages a ZIP tool without UTF-8 writes names in, most likely first for an agency: the
+# Vietnamese Windows code page, the ZIP format's default (IBM 437), then the Western ones.
+_LEGACY_CODE_PAGES = ("cp1258", "cp437", "cp850", "cp1252")
+_MANIFEST_MEMBER = re.compile(r"(?:[^/]+/)?manifest-[A-Za-z0-9]+\.txt")
+MANIFEST_READ_MAX = 64 << 20  # a manifest of 200,000 long paths is about 40 MiB
+
+
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    return info.orig_filename.encode("cp437") if not info.flag_bits & 0x800 else b""
+
+
+def _is_legacy(info: zipfile.ZipInfo) -> bool:
+    """A name neither flagged UTF-8, nor valid UTF-8, nor given by a Unicode Path field."""
+    raw = _raw_name(info)
+    if not raw or raw.isascii() or _unicode_path(info, raw) is not None:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _confirmed_code_page(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> str | None:
+    """The code page in which every legacy name is a path a payload manifest of the bag lists
+    (or a folder of one): the manifest is UTF-8 and says what the names are, so the choice is
+    proven, never guessed. None when no manifest or no code page makes every name match."""
+    legacy = [i for i in infos if _is_legacy(i)]
+    if not legacy:
+        return None
+    for manifest in infos:
+        if not _MANIFEST_MEMBER.fullmatch(manifest.orig_filename) \
+                or manifest.file_size > MANIFEST_READ_MAX or manifest.flag_bits & 0x41 \
+                or manifest.compress_type not in _ZIP_METHODS:
+            continue
+        top = manifest.orig_filename.rpartition("/")[0]
+        text = zf.read(manifest).decode("utf-8", "replace").removeprefix("\ufeff")
+        listed = {unicodedata.normalize("NFC", top + "/" + p if top else p)
+                  for p in bagit.parse_manifest(text)}
+        folders = {parent for p in listed for parent in _parents(p)}
+        for page in _LEGACY_CODE_PAGES:
+            try:  # a byte the page does not define rules it out
+                names = [unicodedata.normalize("NFC", _raw_name(i).decode(page)
+                                               .replace("\\", "/")).rstrip("/") for i in legacy]
+            except UnicodeDecodeError:
+                continue
+            if all(n in listed or n in folders for n in names):
+                return page
+    return None
+
+
+def _zip_member(info: zipfile.ZipInfo, report: Report, names: _ZipNames) -> _Member | None:
+    """The member as its maker meant it, recording in ``names`` how its name was read."""
     name = info.orig_filename
     if not info.flag_bits & 0x800:
         raw = name.encode("cp437")
+        unicode = _unicode_path(info, raw)
         try:
-            name = raw.decode("utf-8")
+            header: str | None = raw.decode("utf-8")
         except UnicodeDecodeError:
-            name = raw.decode("utf-8", "surrogateescape")
+            header = None
+        if unicode is not None and unicode != header:
+            # the header holds the name in the maker's code page (Windows: OEM, unreadable
+            # characters often as '?'); Info-ZIP and 7-Zip read this field instead
+            name = unicode
+            _add(report, "PKG201", name, header=raw.decode("cp437"))
+        elif header is None and names.code_page is not None:
+            name = raw.decode(names.code_page)
+            names.legacy.append(name)
         else:
-            if not raw.isascii():
+            name = header if header is not None else raw.decode("utf-8", "surrogateescape")
+            if header is not None and not raw.isascii():
                 _add(report, "PKG023", name)
+    if "\\" in name and info.create_system in _WINDOWS_HOSTS:
+        # .NET Framework before 4.6.1 (ZipFile.CreateFromDirectory) and other Windows tools
+        # wrote '\\' between folders. No Windows name holds one, so in an entry made there it
+        # can only be a separator (Info-ZIP's unzip and 7-Zip read it so); elsewhere it may be
+        # part of a name, and PKG005 refuses it.
+        name = name.replace("\\", "/")
+        names.backslashed.append(name)
     if "\x00" in name:
         _add(report, "PKG019", name.replace("\x00", "\\0"), reason="NUL")
         return None
@@ -627,7 +770,15 @@ def _zip_member(info: zipfile.ZipInfo, report: Report) -> _Member | None:
         return _Member(name, "symlink")
     if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return _Member(name, "special", detail=_mode_name(mode))
-    if name.endswith("/") or stat.S_ISDIR(mode):
+    # A folder entry: the name ends with "/", or the mode (Unix) or the MS-DOS attribute byte
+    # (0x10; what some Windows tools alone set, with no "/") says so, unless the Unix mode
+    # says it is a regular file. One with content is refused: extracting it as a folder would
+    # drop those bytes, as a file would make a junk file (or clash with the folder's files).
+    dos_dir = bool(info.external_attr & _DOS_DIRECTORY) and not stat.S_IFMT(mode)
+    if name.endswith("/") or stat.S_ISDIR(mode) or dos_dir:
+        if info.file_size or info.compress_size > _EMPTY_DEFLATE:
+            _add(report, "PKG202", name.rstrip("/"), size=info.file_size)
+            return None
         return _Member(name, "dir")
     if info.compress_type not in _ZIP_METHODS:
         _add(report, "PKG022", name, method=info.compress_type)

@@ -213,12 +213,26 @@ def test_utf16_tag_files_are_refused_by_the_profile(khoso, bag):
     assert {i.code for i in outcome.report.errors} == {"PRF094"}
 
 
-def test_bagit_0_96_is_refused_by_the_profile(khoso, bag):
+def test_bagit_0_96_with_an_md5_manifest_beside_sha256_is_accepted(khoso, bag):
+    """As older BagIt tools made them: the version and the weak manifest are read, not refused."""
     (bag / "bagit.txt").write_text("BagIt-Version: 0.96\nTag-File-Character-Encoding: UTF-8\n",
                                    encoding="utf-8")
+    (bag / "manifest-md5.txt").write_text("".join(
+        f"{digest_of(bag / rel, 'md5')}  {rel}\n" for rel in files_of(bag, payload=True)))
     retag(bag)
-    outcome = reject_case(khoso, bag, {"PRF018"}, "validate_profile")
-    assert {i.code for i in outcome.report.errors} == {"PRF018"}
+    outcome = khoso.ingest(bag)
+    assert outcome.accepted, outcome.report.to_dict()
+    assert "BAG011" in outcome.report.codes()
+
+
+def test_a_wrong_md5_digest_beside_a_right_sha256_one_is_refused(khoso, bag):
+    """The weak manifest is checked like the others: a mismatch is a damaged file."""
+    (bag / "manifest-md5.txt").write_text("".join(
+        f"{'0' * 32 if rel.endswith('.png') else digest_of(bag / rel, 'md5')}  {rel}\n"
+        for rel in files_of(bag, payload=True)))
+    retag(bag)
+    outcome = reject_case(khoso, bag, {"BAG011", "BAG019"}, "scan_viruses")
+    assert [i.params["algorithm"] for i in outcome.report if i.code == "BAG019"] == ["md5"]
 
 
 def test_missing_payload_file_is_refused(khoso, bag):

@@ -117,11 +117,34 @@ def test_manifest_entry_outside_data(bag: Path) -> None:
     assert codes(bag) == {"BAG013", "BAG027"}
 
 
-@pytest.mark.parametrize("path", ["data/../bagit.txt", "/etc/passwd", "data//a.txt", "data\\a.txt"])
+@pytest.mark.parametrize("path", ["data/../bagit.txt", "/etc/passwd", "data//a.txt",
+                                  "data\\absent.txt", "data\\..\\bagit.txt"])
 def test_unsafe_manifest_paths(bag: Path, path: str) -> None:
     with open(bag / "manifest-sha256.txt", "a") as f:
         f.write("0" * 64 + " " + path + "\n")
     assert codes(bag) == {"BAG014", "BAG027"}
+
+
+def test_windows_separators_in_a_manifest_are_read_when_they_name_one_file(bag: Path) -> None:
+    rewrite(bag / "manifest-sha256.txt", b"  data/sub/b.bin", b" data\\sub\\b.bin")
+    result = validate_bag(bag, fast=True)
+    assert result.report.codes() == {"BAG201"}
+    assert [(i.path, i.params["raw"]) for i in result.report] == [("data/sub/b.bin",
+                                                                    "data\\sub\\b.bin")]
+    for name in ("tagmanifest-sha256.txt", "tagmanifest-sha512.txt"):
+        (bag / name).unlink()  # they list the manifest as it was
+    result = validate_bag(bag)
+    assert result.is_valid() and result.verified and result.report.codes() == {"BAG201"}
+    (bag / "data" / "sub" / "b.bin").write_bytes(bytes(len(FILES["sub/b.bin"])))
+    assert "BAG019" in codes(bag)  # the digest still decides
+
+
+def test_windows_separators_keep_a_file_named_with_a_backslash(bag: Path) -> None:
+    """On Linux a backslash may be part of a name: that file is what the path means."""
+    (bag / "data" / "sub\\b.bin").write_bytes(b"other")
+    with open(bag / "manifest-sha256.txt", "a") as f:
+        f.write(hashlib.sha256(b"other").hexdigest() + "  data/sub\\b.bin\n")
+    assert "BAG014" in codes(bag, fast=True) and "BAG201" not in codes(bag, fast=True)
 
 
 def test_malformed_manifest_lines(bag: Path) -> None:

@@ -80,9 +80,36 @@ def test_no_bag_info(tmp_path: Path) -> None:
     assert prf(bag) == {"PRF022"}
 
 
-def test_md5_manifest_not_allowed_and_tag_manifest_needed(tmp_path: Path) -> None:
+def test_md5_manifest_alone_is_not_enough(tmp_path: Path) -> None:
     bag = make_bag(tmp_path / "bag", SIP_FILES, algs=("md5",), info=SIP_INFO)
-    assert prf(bag) == {"PRF008", "PRF010", "PRF023", "PRF024"}
+    assert prf(bag) == {"PRF023", "PRF024"}
+    assert prf(bag, variant(Manifests_Allowed=["sha256"], Tag_Manifests_Allowed=["sha256"])) == {
+        "PRF008", "PRF010", "PRF023", "PRF024"}
+
+
+@pytest.mark.parametrize("algs", [("md5", "sha256"), ("sha1", "sha512")])
+def test_a_weak_manifest_beside_a_strong_one_is_accepted(tmp_path: Path, algs: tuple[str, ...]
+                                                         ) -> None:
+    """As Bagger and older bagit-java and bagit-python write them: the weak one is checked too
+    (and warned by the RFC validator); the strong one is what the archive relies on."""
+    bag = make_bag(tmp_path / "bag", SIP_FILES, algs=algs, info=SIP_INFO)
+    assert prf(bag) == set()
+    assert validate_bag(bag).report.codes() == {"BAG011"}
+
+
+@pytest.mark.parametrize("version", ["0.96", "0.95", "0.93"])
+def test_older_bagit_versions_are_accepted(tmp_path: Path, version: str) -> None:
+    """BagIt 0.93 to 0.95 named bag-info.txt package-info.txt: the profile reads it there."""
+    bag = make_sip(tmp_path / "bag")
+    (bag / "bagit.txt").write_text(f"BagIt-Version: {version}\nTag-File-Character-Encoding: UTF-8\n")
+    if version < "0.96":
+        (bag / "bag-info.txt").rename(bag / "package-info.txt")
+    for manifest in bag.glob("tagmanifest-*.txt"):
+        manifest.unlink()
+    assert prf(bag) == {"PRF024"}  # the profile's own demand for a tag manifest, nothing else
+    if version < "0.96":
+        (bag / "package-info.txt").rename(bag / "bag-info.txt")
+        assert prf(bag) == {"PRF022", "PRF024"}  # a bag-info.txt there is not its bag-info
 
 
 def test_sha512_only_is_accepted(tmp_path: Path) -> None:

@@ -11,15 +11,18 @@ import tempfile
 import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ingest.bag import validate_bag
 from ingest.unpack import UnpackLimits, detect_kind, stage_directory, unpack
 from preservation.errors import KhosoError
 from tests.support.bags import (
     gnu_sparse_member,
+    make_bag,
     make_sip,
     patch_all,
     snapshot,
@@ -29,6 +32,7 @@ from tests.support.bags import (
     zip_bytes,
     zip_symlink,
 )
+from tests.support.winzip import cp1258, explorer_zip
 
 NFC = unicodedata.normalize("NFC", "Hồ sơ.pdf")
 NFD = unicodedata.normalize("NFD", "Hồ sơ.pdf")
@@ -560,3 +564,141 @@ def test_the_macos_finder_resource_fork_folder_is_left_out_with_a_warning(tmp_pa
 def test_a_hostile_member_under_macosx_is_still_refused(refuse) -> None:
     # Only what Finder writes there is left out: the name rules hold for every member.
     refuse(zip_bytes([("bag/bagit.txt", b"x"), ("__MACOSX/../../evil.txt", b"e")]), {"PKG004"})
+
+
+def _zip_entry(name: str, attr: int, system: int = 0) -> zipfile.ZipInfo:
+    """An entry as Windows tools write it: made on MS-DOS/NTFS (0), attributes in the low byte."""
+    info = zipfile.ZipInfo(name)
+    info.create_system, info.external_attr = system, attr
+    return info
+
+
+def test_zip_folder_entries_without_a_slash_are_folders(tmp_path: Path) -> None:
+    """Some Windows tools mark a folder entry by the MS-DOS directory attribute (0x10) alone,
+    with no "/" at the end of its name: a folder, not an empty file."""
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes([(_zip_entry("bag/data", 0x10), b""),
+                                   (_zip_entry("bag/data/trống", 0x10), b""),
+                                   (_zip_entry("bag/data/sub", 0x10), b""),
+                                   (_zip_entry("bag/data/sub/a.txt", 0x20), b"x")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == set()
+    assert [f.path for f in result.files] == ["bag/data/sub/a.txt"]
+    assert (tmp_path / "out" / "bag" / "data" / "trống").is_dir()
+    assert (tmp_path / "out" / "bag" / "data" / "sub" / "a.txt").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("entry", [_zip_entry("data/sub/", 0x10),
+                                   _zip_entry("data/sub", 0x10),
+                                   _zip_entry("data/sub", (stat.S_IFDIR | 0o755) << 16, system=3)])
+def test_zip_folder_entry_holding_data_is_refused(refuse, entry: zipfile.ZipInfo) -> None:
+    result = refuse(zip_bytes([(entry, b"hidden bytes"), ("data/a.txt", b"x")]), {"PKG202"})
+    assert [i.path for i in result.report] == ["data/sub"]
+
+
+def test_zip_regular_file_mode_wins_over_the_dos_attribute(tmp_path: Path) -> None:
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes([(_zip_entry("data/a", (stat.S_IFREG | 0o644) << 16 | 0x10, 3),
+                                    b"x")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and [f.path for f in result.files] == ["data/a"]
+
+
+def _unicode_path(header: bytes, name: str) -> bytes:
+    """The Info-ZIP Unicode Path extra field (0x7075, APPNOTE 4.6.9) for ``header``."""
+    body = b"\x01" + zlib.crc32(header).to_bytes(4, "little") + name.encode()
+    return (0x7075).to_bytes(2, "little") + len(body).to_bytes(2, "little") + body
+
+
+@pytest.mark.parametrize("header", ["data/Tài liệu.pdf".encode("cp1258", "replace"),  # b"...li?u"
+                                    b"data/T\x85i li?u.pdf"])  # cp437, '?' for what it lacks
+def test_zip_name_from_the_unicode_path_field(tmp_path: Path, header: bytes) -> None:
+    """A Windows tool without the UTF-8 flag writes the name in its code page (what it cannot
+    write as '?') and the real name in the Unicode Path field, which is read, with a warning."""
+    placeholder = b"data/" + b"Q" * (len(header) - 5)
+    info = zipfile.ZipInfo(placeholder.decode())
+    info.extra = _unicode_path(header, "data/Tài liệu.pdf")
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(patch_all(zip_bytes([(info, b"%PDF")]), placeholder, header))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG201"}
+    assert [f.path for f in result.files] == ["data/Tài liệu.pdf"]
+    assert (tmp_path / "out" / "data" / "Tài liệu.pdf").read_bytes() == b"%PDF"
+
+
+def test_zip_unicode_path_field_for_another_name_is_ignored(refuse) -> None:
+    """A tool renamed the entry without updating the field: its CRC no longer matches."""
+    header = b"data/T\xe0i li?u.pdf"
+    placeholder = b"data/" + b"Q" * (len(header) - 5)
+    info = zipfile.ZipInfo(placeholder.decode())
+    info.extra = _unicode_path(b"data/old name.pdf", "data/Tài liệu.pdf")
+    refuse(patch_all(zip_bytes([(info, b"%PDF")]), placeholder, header), {"PKG014"})
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar", "dir"])
+def test_names_hiding_characters_are_kept_and_warned(tmp_path: Path, kind: str) -> None:
+    spoofed = "data/Hồ sơ \u202efdp.exe"  # shown as "Hồ sơ exe.pdf"
+    folder = "data/\u200bẢnh"  # a zero-width space: warned once, not for each file in it
+    members = [(spoofed, b"MZ"), (f"{folder}/1.jpg", b"1"), (f"{folder}/2.jpg", b"2")]
+    if kind == "dir":
+        src = tmp_path / "src"
+        for name, data in members:
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            (src / name).write_bytes(data)
+        result = stage_directory(src)
+    else:
+        archive = tmp_path / "a.bin"
+        archive.write_bytes(zip_bytes(members) if kind == "zip" else tar_bytes(members))
+        result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG203"}
+    warned = {i.path: i.params["chars"] for i in result.report}
+    assert warned == {"data/Hồ sơ \\u202efdp.exe": "U+202E", "data/\\u200bẢnh": "U+200B"}
+    assert "\\u202e" in result.report.issues[0].message("vi")
+    assert spoofed in {f.path for f in result.files}  # the name itself is kept exactly
+    if kind != "dir":
+        assert (tmp_path / "out" / spoofed).read_bytes() == b"MZ"
+
+
+def test_zip_made_on_windows_with_backslash_separators(tmp_path: Path) -> None:
+    """.NET Framework before 4.6.1 wrote "bag\\data\\a.txt": on a Windows host '\\' can only
+    separate folders, so it is read as '/', warned once for the archive."""
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes([(_zip_entry("bag\\bagit.txt", 0x20), b"b"),
+                                   (_zip_entry("bag\\data\\Hồ sơ\\a.txt", 0x20), b"a")]))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG204"}
+    assert [(i.path, i.params["count"]) for i in result.report] == [("bag/bagit.txt", 2)]
+    assert (tmp_path / "out" / "bag" / "data" / "Hồ sơ" / "a.txt").read_bytes() == b"a"
+    assert result.bag_root == tmp_path / "out" / "bag"
+
+
+@pytest.mark.parametrize(("entry", "codes"), [
+    (_zip_entry("data\\a.txt", 0x20, system=3), {"PKG005"}),  # Unix: '\\' may be in a name
+    (_zip_entry("..\\..\\evil.txt", 0x20), {"PKG004", "PKG204"}),
+    (_zip_entry("C:\\Windows\\evil.txt", 0x20), {"PKG005", "PKG204"}),
+    (_zip_entry("\\\\server\\share\\evil.txt", 0x20), {"PKG003", "PKG204"}),
+])
+def test_zip_backslash_names_that_stay_refused(refuse, entry: zipfile.ZipInfo,
+                                               codes: set[str]) -> None:
+    refuse(zip_bytes([(entry, b"x")]), codes)
+
+
+def test_zip_names_in_the_vietnamese_code_page_confirmed_by_the_manifest(tmp_path: Path) -> None:
+    files = {"Công văn số 12.pdf": b"%PDF", "Ảnh hiện trường/ảnh 1.png": b"png"}
+    bag = make_bag(tmp_path / "src" / "bag", files)
+    assert not cp1258("Công văn số 12.pdf").decode("cp1258").isascii()
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(explorer_zip(bag))
+    result = unpack(archive, tmp_path / "out")
+    assert result.ok and result.report.codes() == {"PKG205", "PKG027"}
+    (warned,) = [i for i in result.report if i.code == "PKG205"]
+    assert warned.params["code_page"] == "cp1258" and warned.params["count"] == 3
+    on_disk = {unicodedata.normalize("NFC", f.path) for f in result.files}
+    assert {f"bag/data/{name}" for name in files} <= on_disk
+    assert validate_bag(tmp_path / "out" / "bag").is_valid()
+
+
+def test_zip_code_page_names_no_manifest_confirms_are_refused(refuse, tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "src" / "bag", {"Công văn.pdf": b"%PDF"})
+    (bag / "data" / "Tờ trình.pdf").write_bytes(b"x")  # not in the manifest
+    refuse(explorer_zip(bag), {"PKG014"})
