@@ -52,6 +52,14 @@ class Backend(Protocol):
         """Before a search on ``s``: whatever the connection needs to search fast."""
         ...
 
+    def frequencies(self, words: Sequence[str]) -> sa.ScalarSelect[Any] | None:
+        """Where the word index reads whole lists: a scalar subquery giving, from the
+        database's own statistics, ``[rows, floor, f1, f2, ...]``: the entries counted, the
+        lowest share of entries a tracked word holds, and the share of entries holding each
+        of the query's words (-1: not tracked, so under ``floor``); NULL without statistics.
+        None where nothing is needed (a ``LIMIT`` stops the reading)."""
+        ...
+
     def added(self, s: Session, ids: Sequence[int]) -> None:
         """Entries ``ids`` were just inserted: index their words."""
         ...
@@ -91,6 +99,9 @@ class SqliteFts5:
             matching = matching.where(sa.or_(*[fts.c.rowid.between(*r) for r in among]))
         hits = matching.subquery("m")
         return Match(hits, hits.c.id == ENTRY.c.id, None, -hits.c.rank)
+
+    def frequencies(self, words: Sequence[str]) -> sa.ScalarSelect[Any] | None:
+        return None
 
     def prepare(self, s: Session) -> None:
         # A search reads matched entries at random: through the OS page cache by memory map
@@ -148,6 +159,23 @@ class PostgresFullText:
         # a bitmap of a common word's entries fits exactly, not lossily (no recheck of every
         # row of its pages: 2026-12-07, 14,000 matches read in half the time)
         s.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+    def frequencies(self, words: Sequence[str]) -> sa.ScalarSelect[Any] | None:
+        # ANALYZE keeps, for a tsvector, the words most often found in its sample of rows
+        # (``most_common_elems``, 10 × the statistics target: 1,000) with the share of rows
+        # holding each, then the lowest and highest share; the query's lexemes as
+        # ``plainto_tsquery`` makes them (same parser, same configuration)
+        text = sa.bindparam("stat_words", " ".join(words), type_=sa.Text)
+        return sa.select(sa.text(
+            "array[c.reltuples::float8, p.freqs[cardinality(p.freqs) - 1]::float8] || array("
+            "SELECT coalesce(m.f, -1)::float8 FROM unnest(tsvector_to_array("
+            "to_tsvector('simple', :stat_words))) AS w(word) LEFT JOIN unnest(p.elems, p.freqs)"
+            " AS m(e, f) ON m.e = w.word)"
+            " FROM (SELECT most_common_elems::text::text[] AS elems,"
+            " most_common_elem_freqs AS freqs FROM pg_stats WHERE schemaname = current_schema()"
+            " AND tablename = 'search_entry' AND attname = 'tsv') AS p,"
+            " pg_class AS c WHERE c.oid = 'search_entry'::regclass"
+            " AND cardinality(p.freqs) > 2").bindparams(text)).scalar_subquery()
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         return None

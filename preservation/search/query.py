@@ -8,6 +8,7 @@ an entry the caller may not see counts in no total and no facet.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
@@ -156,6 +157,8 @@ queries between 0.03 and 0.15, CPU of client and server, best of five (2026-12-0
 documents): one word between 0.04 and 0.06, 7-11 ms through the index against 17-25 ms one by
 one; two or three words there, 11-20 against 18-24 ms (two of 15 the other way by 2 ms); past
 0.06 the index loses more often than it wins (one word from 0.062, two from 0.068)."""
+KNOWN_MARGIN = 0.9
+KNOWN_RATIO = 4.0
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
@@ -212,6 +215,36 @@ side by side: 72 ms at 1M rows, 2026-12-07)."""
 def _bounds(s: Session) -> tuple[int, int]:
     low, high = s.execute(BOUNDS).one()
     return low or 0, high or 0
+
+
+def _look(s: Session, words: Sequence[str]) -> tuple[int, int, float | None]:
+    """The bounds of the ids and, where the database's statistics tell it clearly enough,
+    the query's matches per id (``_known``), in one round trip; None: ``_peek`` must look."""
+    stats = backend_for(s).frequencies(words)
+    if stats is None:
+        return (*_bounds(s), None)
+    low, high, freqs = s.execute(BOUNDS.add_columns(stats)).one()
+    low, high = low or 0, high or 0
+    return low, high, _known(freqs, high - low + 1)
+
+
+def _known(freqs: Sequence[float] | None, span: int) -> float | None:
+    """Matches per id from ``[rows, floor, share of each word...]`` (``Backend.frequencies``):
+    at most the rarest word's share, at least (words found apart from each other) their
+    product. Known when the query is surely under ``DENSE_LIMIT`` by the rarest word, or one
+    word (the share is then measured), or when the bounds are within ``KNOWN_RATIO``;
+    otherwise (words found together, or apart?) unknown."""
+    if not freqs or len(freqs) < 3 or span <= 0:
+        return None
+    rows, floor, *each = freqs
+    scale = rows / span
+    most = min(f if f >= 0 else floor for f in each) * scale
+    least = math.prod(max(f, 0.0) for f in each) * scale  # a word not tracked: unknown
+    if most * span <= DENSE_LIMIT * KNOWN_MARGIN:
+        return most
+    if most <= least * KNOWN_RATIO:
+        return math.sqrt(most * least)
+    return None
 
 
 def _peek(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int
@@ -326,11 +359,13 @@ def search(s: Session, query: SearchQuery) -> SearchResult:
     backend = backend_for(s)
     blocks: list[tuple[list[tuple[Any, ...]], float]] | None = None
     if words and backend.whole_lists:
-        low, high = _bounds(s)
-        density = _peek(s, query, words, low, high)
+        low, high, known = _look(s, words)
+        density = known if known is not None else _peek(s, query, words, low, high)
         if density * (high - low + 1) > DENSE_LIMIT:
             blocks = _spread(s, query, words, low, high, density)
-        else:
+            if sum(len(got) * w for got, w in blocks) <= DENSE_LIMIT:
+                blocks = None  # far fewer than the look said: every match read after all
+        if blocks is None:
             rows = _rows(s, _candidates(s, query, words, limit=DENSE_LIMIT + 1))
             if len(rows) > DENSE_LIMIT:  # the first look missed them
                 blocks = _sample(s, query, words, rows)
