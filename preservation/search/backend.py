@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from preservation.catalog.models import SearchEntry
@@ -163,19 +164,19 @@ class PostgresFullText:
     def frequencies(self, words: Sequence[str]) -> sa.ScalarSelect[Any] | None:
         # ANALYZE keeps, for a tsvector, the words most often found in its sample of rows
         # (``most_common_elems``, 10 × the statistics target: 1,000) with the share of rows
-        # holding each, then the lowest and highest share; the query's lexemes as
-        # ``plainto_tsquery`` makes them (same parser, same configuration)
-        text = sa.bindparam("stat_words", " ".join(words), type_=sa.Text)
+        # holding each, then the lowest and highest share. The folded words are the index's
+        # lexemes (``fold.index_text``); one the parser would split is simply not found
+        listed = sa.bindparam("stat_words", list(words), type_=ARRAY(sa.Text))
         return sa.select(sa.text(
             "array[c.reltuples::float8, p.freqs[cardinality(p.freqs) - 1]::float8] || array("
-            "SELECT coalesce(m.f, -1)::float8 FROM unnest(tsvector_to_array("
-            "to_tsvector('simple', :stat_words))) AS w(word) LEFT JOIN unnest(p.elems, p.freqs)"
-            " AS m(e, f) ON m.e = w.word)"
+            "SELECT coalesce(m.f, -1)::float8 FROM unnest(:stat_words) WITH ORDINALITY"
+            " AS w(word, n) LEFT JOIN unnest(p.elems, p.freqs) AS m(e, f) ON m.e = w.word"
+            " ORDER BY w.n)"
             " FROM (SELECT most_common_elems::text::text[] AS elems,"
             " most_common_elem_freqs AS freqs FROM pg_stats WHERE schemaname = current_schema()"
             " AND tablename = 'search_entry' AND attname = 'tsv') AS p,"
             " pg_class AS c WHERE c.oid = 'search_entry'::regclass"
-            " AND cardinality(p.freqs) > 2").bindparams(text)).scalar_subquery()
+            " AND cardinality(p.freqs) > 2").bindparams(listed)).scalar_subquery()
 
     def added(self, s: Session, ids: Sequence[int]) -> None:
         return None

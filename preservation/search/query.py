@@ -158,7 +158,21 @@ documents): one word between 0.04 and 0.06, 7-11 ms through the index against 17
 one; two or three words there, 11-20 against 18-24 ms (two of 15 the other way by 2 ms); past
 0.06 the index loses more often than it wins (one word from 0.062, two from 0.068)."""
 KNOWN_MARGIN = 0.9
+"""The rarest word's share bounds a query's: that bound under ``KNOWN_MARGIN * DENSE_LIMIT``
+(ANALYZE's shares are from a sample of 30,000 entries: ±10 % at ``DENSE_LIMIT``), every
+match is read without a first look."""
 KNOWN_RATIO = 4.0
+"""Past ``DENSE_LIMIT``, words' shares tell the query's matches per id when what they allow
+(the rarest word's share if the words are always found together, their product if they are
+found apart) is within this ratio; the sample's ranges are then sized by the geometric mean,
+at most twice or half what they should be. Further apart ("hồ sơ": two common words that go
+together), the first look (``_peek``) measures it."""
+KNOWN_SLACK = 1.5
+"""How far past its bounds (``_shares``) a first look may find a query before it is held to
+them: ANALYZE's shares are ±10 % near ``DENSE_LIMIT``, and words may be found together less
+often than apart, by a little. At 1.0, three common syllables whose product said 3,054 (a
+true 2,961) were sampled through 327,000 ids of ranges rather than read whole: 50 ms more
+(2026-12-07, 1M documents, CPU at load 8)."""
 RANK_SAMPLE = 500
 """Of the sample, how many, spread over it, are scored for the hits."""
 
@@ -217,34 +231,61 @@ def _bounds(s: Session) -> tuple[int, int]:
     return low or 0, high or 0
 
 
-def _look(s: Session, words: Sequence[str]) -> tuple[int, int, float | None]:
-    """The bounds of the ids and, where the database's statistics tell it clearly enough,
-    the query's matches per id (``_known``), in one round trip; None: ``_peek`` must look."""
+def _look(s: Session, words: Sequence[str]
+          ) -> tuple[int, int, Sequence[float] | None]:
+    """The bounds of the ids and the database's statistics of the words
+    (``Backend.frequencies``: None without them) in one round trip."""
     stats = backend_for(s).frequencies(words)
     if stats is None:
         return (*_bounds(s), None)
     low, high, freqs = s.execute(BOUNDS.add_columns(stats)).one()
-    low, high = low or 0, high or 0
-    return low, high, _known(freqs, high - low + 1)
+    return low or 0, high or 0, freqs
 
 
-def _known(freqs: Sequence[float] | None, span: int) -> float | None:
-    """Matches per id from ``[rows, floor, share of each word...]`` (``Backend.frequencies``):
-    at most the rarest word's share, at least (words found apart from each other) their
-    product. Known when the query is surely under ``DENSE_LIMIT`` by the rarest word, or one
-    word (the share is then measured), or when the bounds are within ``KNOWN_RATIO``;
-    otherwise (words found together, or apart?) unknown."""
+def _shares(freqs: Sequence[float] | None, span: int) -> tuple[float, float] | None:
+    """From ``[rows, floor, share of each word...]`` (``Backend.frequencies``), the least and
+    the most matches per id the query can have: at most the rarest word's share (a word not
+    tracked holds under ``floor``), at least, as words found together are found at least as
+    often as words found apart, their product (0 with a word not tracked)."""
     if not freqs or len(freqs) < 3 or span <= 0:
         return None
     rows, floor, *each = freqs
     scale = rows / span
-    most = min(f if f >= 0 else floor for f in each) * scale
-    least = math.prod(max(f, 0.0) for f in each) * scale  # a word not tracked: unknown
+    return (math.prod(max(f, 0.0) for f in each) * scale,
+            min(f if f >= 0 else floor for f in each) * scale)
+
+
+def _known(freqs: Sequence[float] | None, span: int) -> float | None:
+    """The query's matches per id where the words' statistics tell it clearly: surely under
+    ``DENSE_LIMIT`` by the rarest word, or one word (its share is measured), or words whose
+    bounds (``_shares``) are within ``KNOWN_RATIO``; otherwise (found together, or apart?)
+    None."""
+    shares = _shares(freqs, span)
+    if shares is None:
+        return None
+    least, most = shares
     if most * span <= DENSE_LIMIT * KNOWN_MARGIN:
         return most
     if most <= least * KNOWN_RATIO:
         return math.sqrt(most * least)
     return None
+
+
+def _density(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int,
+             freqs: Sequence[float] | None) -> float:
+    """The query's matches per id: known from the words' statistics (``_known``), else by a
+    first look (``_peek``) kept within the bounds the statistics allow: a look that finds
+    fewer matches than words found apart would give (four common syllables of place names,
+    each in 5-20 % of the entries) no longer reads ``DENSE_LIMIT`` matches before the sample
+    (2026-12-07, 1M documents: 19 of the bench's 200 queries, 8 of its 25 slowest)."""
+    known = _known(freqs, high - low + 1)
+    if known is not None:
+        return known
+    density = _peek(s, query, words, low, high)
+    shares = _shares(freqs, high - low + 1)
+    if shares is None:
+        return density
+    return min(max(density, shares[0] / KNOWN_SLACK), shares[1] * KNOWN_SLACK)
 
 
 def _peek(s: Session, query: SearchQuery, words: Sequence[str], low: int, high: int
@@ -359,8 +400,8 @@ def search(s: Session, query: SearchQuery) -> SearchResult:
     backend = backend_for(s)
     blocks: list[tuple[list[tuple[Any, ...]], float]] | None = None
     if words and backend.whole_lists:
-        low, high, known = _look(s, words)
-        density = known if known is not None else _peek(s, query, words, low, high)
+        low, high, freqs = _look(s, words)
+        density = _density(s, query, words, low, high, freqs)
         if density * (high - low + 1) > DENSE_LIMIT:
             blocks = _spread(s, query, words, low, high, density)
             if sum(len(got) * w for got, w in blocks) <= DENSE_LIMIT:

@@ -219,7 +219,8 @@ def test_with_the_words_statistics_one_word_needs_no_first_look(catalog, monkeyp
     peek = query._peek
     monkeypatch.setattr(query, "_peek", lambda *a, **k: looked.append(a) or peek(*a, **k))
     with catalog.session() as s:
-        low, high, known = query._look(s, ["ngan"])
+        low, high, freqs = query._look(s, ["ngan"])
+        known = query._known(freqs, high - low + 1)
         assert (low, high) == (1, ENTRIES)
         true_all = len(truth(s, ["ngan"], {"01", "02", "03"}))
         result = search.search(s, SearchQuery(q="ngan", scope=READER, size=10))
@@ -269,6 +270,6 @@ def test_statistics_left_from_other_entries_still_count_a_rare_query_exactly(cat
         s.execute(sa.delete(ENTRY).where(gone))
     with catalog.session() as s:
         if catalog.engine.dialect.name == "postgresql":
-            assert query._look(s, ["ngan"])[2] > 0.2  # the statistics of before
+            assert query._known(query._look(s, ["ngan"])[2], ENTRIES) > 0.2  # from before
         result = search.search(s, SearchQuery(q="ngan", scope=Scope(), size=100))
     assert result.exact is True and result.total == len(keep) == len(result.hits)
