@@ -273,3 +273,26 @@ def test_statistics_left_from_other_entries_still_count_a_rare_query_exactly(cat
             assert query._known(query._look(s, ["ngan"])[2], ENTRIES) > 0.2  # from before
         result = search.search(s, SearchQuery(q="ngan", scope=Scope(), size=100))
     assert result.exact is True and result.total == len(keep) == len(result.hits)
+
+
+def test_the_words_statistics_are_read_once_a_while_and_again_after_a_reindex(catalog):
+    """Read with every search they cost more CPU than the bounds; a process keeps them
+    ``STATS_SECONDS``, and forgets them when its reindex gathered new ones."""
+    if catalog.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's statistics")
+    from preservation.search import backend as backend_module
+
+    read: list[str] = []
+    sa.event.listen(catalog.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: read.append(statement)
+                    if "pg_stats" in statement else None)
+    with catalog.session() as s:
+        backend = backend_for(s)
+        first = backend.frequencies(s, ["ngan", "zzz"])
+        assert backend.frequencies(s, ["sach"]) is not None
+        assert len(read) == 1
+        assert first is not None and first[0] == ENTRIES and first[3] == -1
+        backend.rebuilt(s)
+        backend.frequencies(s, ["ngan"])
+        assert len(read) == 2
+    assert backend_module.STATS_SECONDS <= 300
