@@ -278,7 +278,9 @@ def _density(s: Session, query: SearchQuery, words: Sequence[str], low: int, hig
     Measured 2026-12-07, 1M documents, the bench's 200 queries, each run first look only /
     this way in turn, best of three, load 6.4 (two cores shared): CPU of client and server
     p50 44.6 -> 41.5 ms, p95 76.6 -> 73.6 ms; wall p50 62.9 -> 57.3 ms, p95 139 -> 128 ms;
-    the estimates' error (20 queries) median 2.6 -> 2.3 %, worst 25.9 -> 23.4 %. Still
+    the estimates' error (20 queries) median 2.6 -> 2.3 %, worst 25.9 -> 23.4 %. Again, the
+    statistics kept by the process, load 3.2: CPU p50 41.0 -> 38.8 ms, p95 75.0 -> 70.4 ms;
+    wall p50 41.9 -> 39.7 ms, p95 77.7 -> 70.0 ms. Still
     slowest: two or three common syllables whose matches are near ``DENSE_LIMIT`` (a look
     of 4,000 ids sees about 12 of them: a coin toss either side)."""
     known = _known(freqs, high - low + 1)
