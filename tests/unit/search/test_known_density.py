@@ -49,3 +49,20 @@ def test_common_words_with_a_near_certain_one_are_known_closely():
 @pytest.mark.parametrize("freqs", [None, [], [SPAN, 0.001]])
 def test_no_statistics_no_guess(freqs):
     assert query._known(freqs, SPAN) is None
+
+
+@pytest.mark.parametrize(("peeked", "held"), [(0.001, 0.04 / query.KNOWN_SLACK),
+                                              (0.1, 0.1), (0.5, 0.2 * query.KNOWN_SLACK)])
+def test_a_first_look_is_held_within_what_the_words_allow(monkeypatch, peeked, held):
+    """Two words in a fifth of the entries each: 0.04 to 0.2 matches per id. A look at 4,000
+    ids that saw fewer (it took 4,000 matches for under ``DENSE_LIMIT``: a reading of
+    ``DENSE_LIMIT`` matches, then the sample) or more is held to them, with some slack."""
+    monkeypatch.setattr(query, "_peek", lambda *a: peeked)
+    density = query._density(None, query.SearchQuery(), ["a", "b"], 1, SPAN,
+                             [SPAN, 0.001, 0.2, 0.2])
+    assert density == pytest.approx(held)
+
+
+def test_without_statistics_the_first_look_decides(monkeypatch):
+    monkeypatch.setattr(query, "_peek", lambda *a: 0.0001)
+    assert query._density(None, query.SearchQuery(), ["a"], 1, SPAN, None) == 0.0001
