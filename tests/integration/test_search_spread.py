@@ -207,3 +207,92 @@ def test_a_reindex_leaves_the_planner_statistics_of_the_words(khoso):
         assert s.scalar(stats) == 1
         assert s.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = "
                                 "'search_entry'::regclass")) == built.records + built.documents
+
+
+@pytest.mark.usefixtures("lowered")
+def test_with_the_words_statistics_one_word_needs_no_first_look(catalog, monkeypatch):
+    """PostgreSQL: ANALYZE's share of entries holding each common word
+    (``pg_stats.most_common_elems``) gives the query's matches per id in the same round trip
+    as the bounds; no first look at the entries (``_peek``), and the estimates stay honest.
+    SQLite stops its reading at a ``LIMIT``: nothing to know beforehand."""
+    looked: list[object] = []
+    peek = query._peek
+    monkeypatch.setattr(query, "_peek", lambda *a, **k: looked.append(a) or peek(*a, **k))
+    with catalog.session() as s:
+        low, high, freqs = query._look(s, ["ngan"])
+        known = query._known(freqs, high - low + 1)
+        assert (low, high) == (1, ENTRIES)
+        true_all = len(truth(s, ["ngan"], {"01", "02", "03"}))
+        result = search.search(s, SearchQuery(q="ngan", scope=READER, size=10))
+        true = len(truth(s, ["ngan"], {"01", "02"}))
+    if catalog.engine.dialect.name == "postgresql":
+        assert known == pytest.approx(true_all / ENTRIES, rel=0.1)
+        assert looked == []
+    else:
+        assert known is None
+    assert result.exact is False and abs(result.total - true) <= 0.35 * true
+
+
+@pytest.mark.usefixtures("lowered")
+def test_a_rare_word_clustered_where_the_first_look_looks_is_still_counted_exactly(catalog):
+    """40 entries (``EXACT_LIMIT``) holding "cum", all at the start of the ranges a first look
+    checks: that look took them for 200 and answered an estimate (``exact`` false, 41) from
+    a sample that missed them. Now the words' statistics (PostgreSQL) bound the query under
+    ``DENSE_LIMIT`` and every match is read; and a sample finding far fewer than the look
+    said is read again whole."""
+    stride = ENTRIES // 10
+    ids = [1 + i * stride + k for i in range(10) for k in range(4)]
+    where = ENTRY.c.id.in_(ids)
+    with catalog.session() as s:
+        backend = backend_for(s)
+        backend.removing(s, where)
+        s.execute(sa.update(ENTRY).where(where).values(title_f=ENTRY.c.title_f + " cum"))
+        backend.added(s, ids)
+    if catalog.engine.dialect.name == "postgresql":
+        with catalog.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("ANALYZE search_entry"))
+    with catalog.session() as s:
+        result = search.search(s, SearchQuery(q="cum", scope=Scope(), size=100))
+    assert result.exact is True and result.total == len(result.hits) == 40
+
+
+@pytest.mark.usefixtures("lowered")
+def test_statistics_left_from_other_entries_still_count_a_rare_query_exactly(catalog):
+    """PostgreSQL: after most entries holding "ngan" went, ANALYZE (autovacuum may be off)
+    still says a third of them hold it; the sample finds far fewer than that and every match
+    is read: exact, as the query is rare now."""
+    with catalog.session() as s:
+        if catalog.engine.dialect.name == "postgresql":
+            s.execute(sa.text("ALTER TABLE search_entry SET (autovacuum_enabled = false)"))
+        keep = truth(s, ["ngan"], {"01", "02", "03"})[::40]
+        gone = ENTRY.c.title_f.contains("ngan") & ENTRY.c.id.notin_(keep)
+        backend_for(s).removing(s, gone)
+        s.execute(sa.delete(ENTRY).where(gone))
+    with catalog.session() as s:
+        if catalog.engine.dialect.name == "postgresql":
+            assert query._known(query._look(s, ["ngan"])[2], ENTRIES) > 0.2  # from before
+        result = search.search(s, SearchQuery(q="ngan", scope=Scope(), size=100))
+    assert result.exact is True and result.total == len(keep) == len(result.hits)
+
+
+def test_the_words_statistics_are_read_once_a_while_and_again_after_a_reindex(catalog):
+    """Read with every search they cost more CPU than the bounds; a process keeps them
+    ``STATS_SECONDS``, and forgets them when its reindex gathered new ones."""
+    if catalog.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's statistics")
+    from preservation.search import backend as backend_module
+
+    read: list[str] = []
+    sa.event.listen(catalog.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: read.append(statement)
+                    if "pg_stats" in statement else None)
+    with catalog.session() as s:
+        backend = backend_for(s)
+        first = backend.frequencies(s, ["ngan", "zzz"])
+        assert backend.frequencies(s, ["sach"]) is not None
+        assert len(read) == 1
+        assert first is not None and first[0] == ENTRIES and first[3] == -1
+        backend.rebuilt(s)
+        backend.frequencies(s, ["ngan"])
+        assert len(read) == 2
+    assert backend_module.STATS_SECONDS <= 300
