@@ -72,7 +72,7 @@ FAMILIES = {
                                                   "ingest/steps/validate_sip.py")),
     "dissemination": Family("dissemination", "REQ|DIP", (
         "access_api/services/access_requests.py", "access_api/services/dips.py",
-        "preservation/packaging/dip/*.py")),
+        "preservation/packaging/dip/*.py"), also=("faults",)),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),
     "migration": Family("migration", "MIG", ("ingest/adapters/migrate*.py",
