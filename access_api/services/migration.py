@@ -291,9 +291,12 @@ def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
         name = c.source.removeprefix("data/")
         source = folder / f"{i}-source{Path(c.source).suffix}"
         out = folder / f"{i}-migrated{Path(c.target_path).suffix}"
+        try:
+            _fetch(ctx, c, source)  # its KhosoError (no good copy, VER009) ends the run
+        except OSError as exc:  # the source written to the work folder
+            raise _work_folder_failed(folder, exc) from exc
         converter = converter_for(c.target, timeout=float(ctx.settings.migration_timeout))
         try:
-            _fetch(ctx, c, source)
             run = converter.convert(source, out, name=name)
         except KhosoError as exc:
             if exc.transient:
@@ -303,7 +306,7 @@ def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
                 raise _work_folder_failed(folder, None, short) from exc
             failed.append(mv.NotMigrated(c, exc.issue))
             continue
-        except OSError as exc:  # Pillow writing the TIFF, the source written to the folder
+        except OSError as exc:  # Pillow writing the TIFF
             raise _work_folder_failed(folder, exc) from exc
         tool = Agent(f"{run.tool}-{run.version}", f"{run.tool} {run.version}")
         found = identifier.identify(out)
