@@ -489,7 +489,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
     """The worker's task: claim the job (a second delivery does nothing), remove expired DIPs,
     build this one. A failure is recorded on the DIP and its job; a transient one (a location
     or the catalog down) leaves the job queued for a retry."""
-    from ingest.jobs import Lease, claim
+    from ingest.jobs import Lease, catalog_unavailable, claim
 
     timeout = float(ctx.settings.job_visibility_timeout)
     taken = claim(ctx.catalog, job_id, timeout)
@@ -519,6 +519,22 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
             raise
         _fail(ctx, dip_id, job_id, exc.issue)
         raise
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        # the catalog connection died (restart, failover, a killed backend): the archive's
+        # fault, retried; before, GEN005 failed the DIP for good
+        error = catalog_unavailable(exc)
+        zip_path(ctx, dip_id).unlink(missing_ok=True)  # built, but never recorded as ready
+        try:
+            with ctx.catalog.session() as s:
+                row = s.get_one(Job, job_id)
+                row.status, row.lease_until = JobStatus.QUEUED, None
+                row.error = error.message("en")
+                dip = s.get(Dip, dip_id)
+                if dip is not None:
+                    dip.state, dip.error = DipState.QUEUED.value, error.issue.to_dict()
+        except sa.exc.SQLAlchemyError:  # still down: the lease runs out, recover_jobs resends
+            log.warning("catalog still down; DIP job %s is resent when its lease ends", job_id)
+        raise error from exc
     except Exception as exc:
         _fail(ctx, dip_id, job_id, Issue("GEN005", "", {"detail": f"{type(exc).__name__}: {exc}"}))
         raise

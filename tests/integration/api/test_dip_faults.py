@@ -129,3 +129,42 @@ def test_a_full_dip_folder_is_the_archives_fault_and_the_build_is_retried(archiv
 
     _rerun(archive, queued["job"])  # space freed: the same job builds it
     _assert_downloadable(archive, queued)
+
+
+def test_the_catalog_connection_killed_before_ready_is_recorded_leaves_the_dip_queued(
+        archive, monkeypatch):
+    """``pg_terminate_backend`` on the build's own connection just before the DIP is recorded
+    ready: DB001, transient; the DIP waits queued (not GEN005, failed for good), no ZIP is
+    left for a DIP the catalog does not call ready, and the next run builds it."""
+    if not archive.khoso.settings.database_url.startswith("postgresql"):
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    killer = sa.create_engine(archive.khoso.settings.database_url)
+    real = dips.access_register
+
+    class KillingRegister:
+        killed = 0
+
+        @staticmethod
+        def record(s, *args, **kwargs):
+            if kwargs.get("step") == "built" and not KillingRegister.killed:
+                pid = s.scalar(sa.text("SELECT pg_backend_pid()"))
+                with killer.connect() as c:
+                    c.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                KillingRegister.killed += 1
+            return real.record(s, *args, **kwargs)
+
+    monkeypatch.setattr(dips, "access_register", KillingRegister)
+    try:
+        queued = archive.build({"documents": [DOC2]})
+    finally:
+        killer.dispose()
+    assert KillingRegister.killed == 1
+
+    dip, job = _state(archive, queued)
+    assert dip.state == "queued" and job.status == "queued", (dip.state, dip.error)
+    assert dip.error["code"] == "DB001"
+    _no_leftovers(archive, queued["dip"])
+
+    monkeypatch.setattr(dips, "access_register", real)
+    _rerun(archive, queued["job"])
+    _assert_downloadable(archive, queued)
