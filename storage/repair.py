@@ -35,7 +35,7 @@ from storage.checks import (
     storage_agent,
 )
 from storage.errors import ObjectMissing, StorageError
-from storage.protocol import Storage
+from storage.protocol import FixityOutcome, Storage
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,11 @@ def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
             continue
         except StorageError as exc:
             if exc.code in _SOURCE_IS_BAD:
-                bad.append(f"{name} (mismatch)")
+                second = _read_again(source, source_key, obj.sha256)
+                if second is None:
+                    bad.append(f"{name} (mismatch)")
+                else:  # the copy is intact: the read was wrong (a read fault), not the copy
+                    unreachable.append(f"{name}: {second}")
                 continue
             if exc.issue.params.get("location") == target.name:
                 return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
@@ -76,6 +80,21 @@ def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
         return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
                             reason="no readable good copy; unreachable: " + "; ".join(unreachable))
     return ObjectRepair(obj.path, key, location, RepairStatus.LOST, tried=tuple(bad) or ("no other copy",))
+
+
+def _read_again(source: Storage, key: str, sha256: str) -> str | None:
+    """After a source streamed wrong bytes: None when a second, independent read confirms its
+    copy is bad (changed or missing); otherwise why the copy cannot be called bad. Without this
+    one wrong read of the only good copy marked the object lost and its package critical."""
+    try:
+        check = source.verify(key, sha256)
+    except (StorageError, OSError) as exc:
+        return f"wrong bytes read, then unreadable: {exc}"
+    if check.outcome in (FixityOutcome.MISMATCH, FixityOutcome.MISSING):
+        return None
+    if check.ok:
+        return "wrong bytes read once, but the copy verifies on a second read (a read fault)"
+    return f"wrong bytes read, then {check.outcome.value}: {check.detail}"
 
 
 def _sources(session: Session, audit: CopyAudit,

@@ -260,6 +260,14 @@ def cache_for(ctx: ServiceContext) -> DeliveryCache:
 
 # -- reading one copy ------------------------------------------------------------------------
 
+class _TargetFailed(Exception):
+    """Carries an OSError of the local target out of ``read_copy``'s storage handlers."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path, *,
               record_blocks: bool = False) -> FixityResult:
     """Stream one copy into ``target`` while hashing it: the fixity result of that read.
@@ -280,22 +288,31 @@ def read_copy(ctx: ServiceContext, source: Source, f: StoredFile, target: Path, 
     storage = ctx.storages.get(source.location)
     if storage is None:
         return result(FixityOutcome.UNREADABLE, detail="location not configured")
-    try:
-        with storage.open(source.key) as stream, open(target, "wb") as out:
-            for view in iter_chunks(stream):
-                count += len(view)
-                if count > f.size:  # never fill the disk from an object that grew
-                    return result(FixityOutcome.MISMATCH, None, f"longer than {f.size} bytes")
-                digest.update(view)
-                out.write(view)
-    except ObjectMissing:
-        return result(FixityOutcome.MISSING, detail="object missing")
-    except StorageError as exc:
-        outcome = FixityOutcome.MISMATCH if exc.code in ("STO003", "STO004") else \
-            FixityOutcome.UNREADABLE
-        return result(outcome, detail=exc.message("en"))
-    except OSError as exc:
-        return result(FixityOutcome.UNREADABLE, detail=str(exc))
+    # ``target`` is on the archive's own disk: an OSError opening, writing or closing it (disk
+    # full, read-only) says nothing about the copy and is raised to the caller, never reported
+    # as an unreadable copy (a DIP then said "no location holds a good copy")
+    with open(target, "wb") as out:
+        try:
+            with storage.open(source.key) as stream:
+                for view in iter_chunks(stream):
+                    count += len(view)
+                    if count > f.size:  # never fill the disk from an object that grew
+                        return result(FixityOutcome.MISMATCH, None, f"longer than {f.size} bytes")
+                    digest.update(view)
+                    try:
+                        out.write(view)
+                    except OSError as exc:
+                        raise _TargetFailed(exc) from exc
+        except _TargetFailed as failed:
+            raise failed.error from None
+        except ObjectMissing:
+            return result(FixityOutcome.MISSING, detail="object missing")
+        except StorageError as exc:
+            outcome = FixityOutcome.MISMATCH if exc.code in ("STO003", "STO004") else \
+                FixityOutcome.UNREADABLE
+            return result(outcome, detail=exc.message("en"))
+        except OSError as exc:
+            return result(FixityOutcome.UNREADABLE, detail=str(exc))
     actual = digest.whole.hexdigest() if isinstance(digest, BlockHasher) else digest.hexdigest()
     if actual != f.sha256 or count != f.size:
         return result(FixityOutcome.MISMATCH, actual, f"read {count} bytes for delivery")

@@ -40,6 +40,7 @@ from access_api.services.delivery import (
     read_copy,
 )
 from access_api.services.policy import is_staff, may_read
+from ingest.errors import reason as os_reason
 from preservation import __version__
 from preservation.catalog import access_register
 from preservation.catalog.models import (
@@ -328,6 +329,7 @@ def _fetch(ctx: ServiceContext, f: StoredFile, target: Path, warnings: Report,
     no copy is good: the archive's fault."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tried: list[str] = []
+    unreadable: list[str] = []
     for source in in_read_order(f.sources, ctx):
         tried.append(source.location)
         found = read_copy(ctx, source, f, target)
@@ -336,12 +338,16 @@ def _fetch(ctx: ServiceContext, f: StoredFile, target: Path, warnings: Report,
         if found.outcome is FixityOutcome.UNREADABLE:  # says nothing about the bytes
             log.warning("DIP: cannot read %s from %s: %s", source.key, source.location,
                         found.detail)
+            unreadable.append(f"{source.location}: {found.detail}")
             continue
         reason = (f"{(found.actual_sha256 or '-')[:12]}… ≠ {f.sha256[:12]}…, "
                   f"{found.bytes_read} byte")
         warnings.add("DIP009", f.name, file=f.name, location=source.location, reason=reason)
         flagged.append((source, f, found))
     target.unlink(missing_ok=True)
+    if unreadable:  # a location down is no verdict on its copy: built again once it is back
+        raise Unavailable("DIP201", f.name, retry_after=300, file=f.name,
+                          unreadable="; ".join(unreadable))
     raise KhosoError("DIP008", f.name, file=f.name, tried=", ".join(tried) or "-")
 
 
@@ -456,6 +462,10 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
         if checked.report.errors:
             target.unlink(missing_ok=True)
             raise ValidationFailed(checked.report, "DIP014")
+    except OSError as exc:  # the archive's own work folder (full, read-only): retried
+        zip_path(ctx, dip_id).unlink(missing_ok=True)
+        raise Unavailable("DIP202", dip_id, retry_after=300, folder=str(dips_dir(ctx)),
+                          reason=os_reason(exc)) from exc
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
         _flag(ctx, flagged, actor)
@@ -465,6 +475,7 @@ def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView
         dip.error = None
         if dip.job_id and (job := s.get(Job, dip.job_id)) is not None:
             job.status, job.finished_at, job.lease_until = JobStatus.SUCCEEDED, utcnow(), None
+            job.error = None
             job.result = {"dip": dip_id, "size": size, "sha256": sha256,
                           "issues": [i.to_dict() for i in warnings.issues]}
         access_register.record(s, actor, AccessAction.DIP, OBJECT, dip_id,
@@ -478,7 +489,7 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
     """The worker's task: claim the job (a second delivery does nothing), remove expired DIPs,
     build this one. A failure is recorded on the DIP and its job; a transient one (a location
     or the catalog down) leaves the job queued for a retry."""
-    from ingest.jobs import Lease, claim
+    from ingest.jobs import Lease, catalog_unavailable, claim
 
     timeout = float(ctx.settings.job_visibility_timeout)
     taken = claim(ctx.catalog, job_id, timeout)
@@ -501,12 +512,29 @@ def run_job(ctx: ServiceContext, job_id: str) -> DipView | None:
             with ctx.catalog.session() as s:
                 row = s.get_one(Job, job_id)
                 row.status, row.lease_until = JobStatus.QUEUED, None
+                row.error = exc.issue.message("en")  # why it waits (cleared by the build)
                 dip = s.get(Dip, dip_id)
                 if dip is not None:
-                    dip.state = DipState.QUEUED.value
+                    dip.state, dip.error = DipState.QUEUED.value, exc.issue.to_dict()
             raise
         _fail(ctx, dip_id, job_id, exc.issue)
         raise
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        # the catalog connection died (restart, failover, a killed backend): the archive's
+        # fault, retried; before, GEN005 failed the DIP for good
+        error = catalog_unavailable(exc)
+        zip_path(ctx, dip_id).unlink(missing_ok=True)  # built, but never recorded as ready
+        try:
+            with ctx.catalog.session() as s:
+                row = s.get_one(Job, job_id)
+                row.status, row.lease_until = JobStatus.QUEUED, None
+                row.error = error.message("en")
+                dip = s.get(Dip, dip_id)
+                if dip is not None:
+                    dip.state, dip.error = DipState.QUEUED.value, error.issue.to_dict()
+        except sa.exc.SQLAlchemyError:  # still down: the lease runs out, recover_jobs resends
+            log.warning("catalog still down; DIP job %s is resent when its lease ends", job_id)
+        raise error from exc
     except Exception as exc:
         _fail(ctx, dip_id, job_id, Issue("GEN005", "", {"detail": f"{type(exc).__name__}: {exc}"}))
         raise

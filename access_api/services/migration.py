@@ -35,6 +35,7 @@ from ingest.adapters.format_policy import FormatPolicy
 from ingest.adapters.formats import FormatIdentifier
 from ingest.adapters.identify_process import shared as shared_identifier
 from ingest.adapters.migrate import EXPECTED_PUIDS, TARGET_NAMES, converter_for
+from ingest.errors import reason as os_reason
 from ingest.jobs import LOST_LIMIT, Lease, claim
 from preservation import signing
 from preservation.catalog import queries
@@ -208,6 +209,39 @@ def after_ingest(ctx: ServiceContext, objid: str, puids: Iterable[str | None], *
 
 # -- one AIP ----------------------------------------------------------------------------------
 
+class _WorkFolderFailed(Exception):
+    """Carries an OSError of the work folder out of ``_fetch``'s storage handlers."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# A tool's refusal is believed only with this much room left in the work folder (besides 4×
+# the source): with less, Ghostscript stopping (it says only its exit code) may be the full
+# disk's doing, and a refusal is a lasting "migration failed" PREMIS event on the AIP.
+WORK_RESERVE = 64 << 20
+
+
+def _work_folder_failed(folder: Path, exc: OSError | None, why: str = "") -> Unavailable:
+    """MIG201: the archive's work folder is full or unwritable; the job is retried, nothing
+    about the AIP's files is recorded."""
+    detail = os_reason(exc) if exc is not None else why
+    return Unavailable("MIG201", str(folder), retry_after=300, folder=str(folder),
+                       reason=detail)
+
+
+def _short_of_room(folder: Path, source: Path) -> str | None:
+    try:
+        free = shutil.disk_usage(folder).free
+        size = source.stat().st_size
+    except OSError as exc:
+        return os_reason(exc)
+    if free < 4 * size + WORK_RESERVE:
+        return f"{free} byte free for a {size}-byte file"
+    return None
+
+
 def _fetch(ctx: ServiceContext, c: mv.Candidate, dest: Path) -> None:
     """The original streamed to ``dest`` from the first location whose copy has the SHA-256
     the catalog recorded (a bad copy is passed over, as the audit will find it); VER009 when
@@ -216,15 +250,26 @@ def _fetch(ctx: ServiceContext, c: mv.Candidate, dest: Path) -> None:
     transient = True
     for storage in ctx.storages.values():
         digest = hashlib.sha256()
-        try:
-            with storage.open(c.key) as f, open(dest, "wb") as out:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-        except StorageError as exc:
-            transient = transient and exc.transient
-            reasons.append(f"{storage.name}: {exc.code}")
-            continue
+        # ``dest`` is the archive's own work folder: its OSError (disk full) is raised as
+        # it is (``_convert`` names it MIG201), never taken for the location's
+        with open(dest, "wb") as out:
+            try:
+                with storage.open(c.key) as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+                        try:
+                            out.write(chunk)
+                        except OSError as exc:
+                            raise _WorkFolderFailed(exc) from exc
+            except _WorkFolderFailed as failed:
+                raise failed.error from None
+            except StorageError as exc:
+                transient = transient and exc.transient
+                reasons.append(f"{storage.name}: {exc.code}")
+                continue
+            except OSError as exc:  # the location's disk failed mid-read: retrying may cure
+                reasons.append(f"{storage.name}: {exc.strerror or exc}")
+                continue
         if digest.hexdigest() == c.sha256:
             return
         transient = False
@@ -246,15 +291,23 @@ def _convert(ctx: ServiceContext, planned: mv.Plan, folder: Path,
         name = c.source.removeprefix("data/")
         source = folder / f"{i}-source{Path(c.source).suffix}"
         out = folder / f"{i}-migrated{Path(c.target_path).suffix}"
-        _fetch(ctx, c, source)
+        try:
+            _fetch(ctx, c, source)  # its KhosoError (no good copy, VER009) ends the run
+        except OSError as exc:  # the source written to the work folder
+            raise _work_folder_failed(folder, exc) from exc
         converter = converter_for(c.target, timeout=float(ctx.settings.migration_timeout))
         try:
             run = converter.convert(source, out, name=name)
         except KhosoError as exc:
             if exc.transient:
                 raise
+            short = _short_of_room(folder, source)
+            if short is not None:  # not the file's fault as far as anyone can tell
+                raise _work_folder_failed(folder, None, short) from exc
             failed.append(mv.NotMigrated(c, exc.issue))
             continue
+        except OSError as exc:  # Pillow writing the TIFF
+            raise _work_folder_failed(folder, exc) from exc
         tool = Agent(f"{run.tool}-{run.version}", f"{run.tool} {run.version}")
         found = identifier.identify(out)
         if found.puid not in EXPECTED_PUIDS[c.target]:
@@ -288,7 +341,10 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
         return AipMigration(objid, MigrationOutcome.NOTHING_TO_DO, already=list(planned.already))
     storages = list(ctx.storages.values())
     read = _reader(ctx)
-    folder = Path(tempfile.mkdtemp(prefix="khoso-convert-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="khoso-convert-"))
+    except OSError as exc:
+        raise _work_folder_failed(Path(tempfile.gettempdir()), exc) from exc
     try:
         # the process's identification helper, as ingest's: its signatures load once
         done, failed = _convert(ctx, planned, folder,

@@ -29,6 +29,7 @@ from access_api.services.delivery import (
     in_read_order,
     read_copy,
 )
+from ingest.errors import reason as os_reason
 from ingest.sip_build import build_sip_from_records
 from preservation.catalog.models import (
     Agency,
@@ -234,6 +235,10 @@ def export_sip(ctx: ServiceContext, identity: Identity, record_file_id: int, wor
                                        documents=documents, organ_id=plan.organ_id,
                                        agency_name=plan.agency_name, fond_code=plan.fond_code)
         size, sha256 = zip_dip(bag, target, objid)
+    except OSError as exc:  # the archive's own work folder (full, read-only): send again later
+        target.unlink(missing_ok=True)
+        raise Unavailable("TRF201", plan.code, retry_after=300, record=plan.code,
+                          folder=str(workspace.parent), reason=os_reason(exc)) from exc
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
     return ExportedSip(objid, target, size, sha256, plan.file_code, plan.organ_id, tuple(sent))

@@ -13,8 +13,20 @@ from collections.abc import Collection, Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from preservation.catalog.models import Job, Package, PremisEvent, StoredCopy
-from preservation.catalog.vocab import CheckResult, PackageKind, PackageStatus
+from preservation.catalog.models import (
+    DisposalCase,
+    DisposalCaseItem,
+    Job,
+    Package,
+    PremisEvent,
+    StoredCopy,
+)
+from preservation.catalog.vocab import (
+    CheckResult,
+    DisposalCaseStatus,
+    PackageKind,
+    PackageStatus,
+)
 
 # Superseded AIP versions still hold content that is never rewritten; deleted ones hold nothing.
 AUDITED_STATUSES = (PackageStatus.ACTIVE, PackageStatus.SUPERSEDED)
@@ -64,10 +76,23 @@ def copy_key(session: Session, package_id: int) -> str | None:
 
 # -- stored copies and the audit -----------------------------------------------------------
 
+def destruction_under_way() -> sa.Select[int]:
+    """Ids of the hồ sơ whose destruction started and has not finished (a location failed
+    midway: the retry deletes the rest). Their copies are partly deleted by decision."""
+    return (sa.select(DisposalCaseItem.record_file_id)
+            .join(DisposalCase, DisposalCase.id == DisposalCaseItem.case_id)
+            .where(DisposalCase.execution_started_at.is_not(None),
+                   DisposalCase.status != DisposalCaseStatus.EXECUTED))
+
+
 def audited_copies() -> sa.Select[int]:
-    """Ids of the copies the fixity audit covers: those of active and superseded packages."""
+    """Ids of the copies the fixity audit covers: those of active and superseded packages,
+    except a hồ sơ's whose destruction is under way: a repair would copy destroyed bytes back
+    (or call them lost and flag the package critical) between a failed execution and its retry."""
     return (sa.select(StoredCopy.id).join(Package, Package.id == StoredCopy.package_id)
-            .where(Package.status.in_(AUDITED_STATUSES)))
+            .where(Package.status.in_(AUDITED_STATUSES),
+                   sa.or_(Package.record_file_id.is_(None),
+                          Package.record_file_id.not_in(destruction_under_way()))))
 
 
 def overdue(now: dt.datetime, period_days: int) -> sa.ColumnElement[bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import socket
@@ -315,3 +316,42 @@ def test_repair_restores_the_event_history_and_foreign_files_are_reported(catalo
     report = run_audit(catalog, fs_storages, due_only=False, actor="tester")  # no --repair
     assert (report.history_restored, report.history_unrestored) == (0, 1)
     assert first not in _history(fs2, aip)
+
+
+def test_a_wrong_read_of_the_only_good_copy_is_not_a_lost_object(catalog, fs_storages,
+                                                                  monkeypatch):
+    """The only good copy's read returns wrong bytes once (a read fault; the copy is intact):
+    the repair fails for this run and is retried, the object is not "lost" and the package
+    not flagged critical. Before, one wrong read marked it lost for good."""
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.185")
+    flip_byte(fs_storages["fs1"].root / aip.key(PDF))
+    real_open = FilesystemStorage.open
+    faults = {"left": 1}
+
+    def open_once_wrong(self, key, **kw):
+        stream = real_open(self, key, **kw)
+        if self.name == "fs2" and key == aip.key(PDF) and faults["left"]:
+            faults["left"] -= 1
+            with stream:
+                return io.BytesIO(flipped(stream.read()))
+        return stream
+
+    monkeypatch.setattr(FilesystemStorage, "open", open_once_wrong)
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+
+    assert faults["left"] == 0 and report.bad == 1
+    assert report.repaired == 0 and report.unrepaired == 1 and report.critical == []
+    with catalog.session() as s:
+        assert not s.get(Package, aip.package_id).critical
+    (failed,) = events(catalog, "replication")
+    assert "status=failed" in failed.detail and "status=lost" not in failed.detail
+    assert "package.critical" not in actions(catalog)
+    with catalog.session() as s:
+        entry = s.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "fixity.repair.failed")).one()
+        assert "fs2" in entry.detail["reason"] and "read fault" in entry.detail["reason"]
+    assert copies(catalog, aip.package_id)["fs2"].last_check_result == "ok"
+
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+    assert report.repaired == 1 and report.critical == []
+    assert all_verify(aip, fs_storages)

@@ -4,7 +4,10 @@ recorded at the sender and checked, then the sender's copies marked transferred.
 
 from __future__ import annotations
 
+import errno
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -133,3 +136,59 @@ def test_no_good_copy_sends_nothing_and_flags_the_bad_copies(world):
         results = set(s.scalars(sa.select(StoredCopy.last_check_result)))
         assert results == {"mismatch"}  # both copies flagged for the audit to repair
         assert s.scalar(sa.select(RecordFile.state)) == "active"
+
+
+@pytest.fixture
+def tiny_fs():
+    """Mount a full 4 MiB tmpfs on a folder (needs root); unmounted afterwards."""
+    mounted: list[Path] = []
+
+    def mount(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+                              capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+        mounted.append(folder)
+        try:
+            with open(folder / "filler", "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_work_folder_is_the_archives_fault_not_a_bad_copy(world, tiny_fs):
+    """The sender's work folder fills while the bag is built: 503 TRF201 naming that folder,
+    nothing sent or written to the media folder, no copy flagged; once space is freed the
+    export goes through. Before: TRF019 "no good copy … run khoso audit --repair"."""
+    khoso, _receiver, _outcome = world
+    api = client(khoso)
+    head = token_for(khoso, "luu-tru-vien", "archivist")
+    with khoso.catalog.session() as s:
+        code = s.scalar(sa.select(RecordFile.arc_file_code))
+    tid = api.post("/api/v1/transfers", headers=head, json={
+        "fonds": "P623", "title": "Khối", "receiver": "TTLT", "planned_on": planned(),
+        "records": [code]}).json["id"]
+    work = tiny_fs(khoso.settings.data_dir / "transfers" / tid)
+
+    resp = api.post(f"/api/v1/transfers/{tid}/export", headers=head)
+
+    assert resp.status_code == 503 and resp.json["code"] == "TRF201", resp.json
+    assert str(khoso.settings.data_dir / "transfers") in resp.json["message"]
+    assert "ENOSPC" in resp.json["message"]
+    view = api.get(f"/api/v1/transfers/{tid}", headers=head).json
+    assert view["status"] == "pending" and view["media_dir"] is None
+    media = khoso.settings.data_dir / "transfers" / "media" / tid
+    assert not media.exists() or not any(media.rglob("*"))
+    with khoso.catalog.session() as s:
+        assert set(s.scalars(sa.select(StoredCopy.last_check_result))) == {"ok"}
+    (work / "filler").unlink(missing_ok=True)  # the export emptied its work folder anyway
+    resp = api.post(f"/api/v1/transfers/{tid}/export", headers=head)
+    assert resp.status_code == 200 and resp.json["status"] == "processing", resp.json
