@@ -20,7 +20,8 @@ TEXT = validators.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 bp = APIBlueprint("dips", __name__, url_prefix="/api/v1", tag="dips")
 
 ERRORS = {401: "Chưa đăng nhập (AUTH003)",
-          403: "Không có quyền (DIP004, DIP005, DIP007)", 404: "Không tìm thấy (GEN002)",
+          403: "Không có quyền (DIP004, DIP005, DIP007, DIP211, DIP212, DIP213)",
+          404: "Không tìm thấy (GEN002)",
           409: "Sai trạng thái (DIP003, DIP006)", 503: "Hàng đợi không sẵn sàng (DIP010)"}
 
 JSON_LIMIT = 1 << 20  # a request body here is a few hundred codes at most, never 64 GiB

@@ -25,6 +25,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from access_api.services import dip_scope
 from access_api.services.access_requests import (
     ID_FORM,
     find_documents,
@@ -176,6 +177,8 @@ def request_dip(ctx: ServiceContext, identity: Identity, *, request_id: str | No
         report = Report()
         report.add("DIP002", "request")
         raise ValidationFailed(report, "DIP001")
+    if request_id is not None:  # as the reader it is for, whoever asks (DIP211)
+        dip_scope.check_request(ctx, identity, request_id, now)
     retention = dt.timedelta(days=ctx.settings.dip_retention_days)
     report = Report()
     used_for = purpose_content or purpose
@@ -257,6 +260,7 @@ def download(ctx: ServiceContext, identity: Identity, dip_id: str, *,
     access register."""
     _signed_in(identity)
     now = now or utcnow()
+    dip_scope.check_download(ctx, identity, dip_id, now)  # rights it was built under (DIP212/213)
     with ctx.catalog.session() as s:
         dip = _load(s, identity, dip_id)
         if dip.state != DipState.READY:
@@ -409,7 +413,9 @@ def _request_record(dip: Dip, req: AccessRequest | None, payload: dict[str, Any]
 
 def build(ctx: ServiceContext, dip_id: str, *, actor: str = "worker") -> DipView:
     """Build the DIP ``dip_id`` (its row must be queued or building): read, verify, package,
-    zip. Raises KhosoError (DIP008, EAD015…) after recording the failure."""
+    zip. Raises KhosoError (DIP008, EAD015…) after recording the failure; DIP211, DIP003 or
+    DIP004 when its owner may no longer receive it (:mod:`dip_scope`)."""
+    dip_scope.check_build(ctx, dip_id, actor, utcnow())
     workspace = dips_dir(ctx) / f".build-{dip_id}"
     shutil.rmtree(workspace, ignore_errors=True)
     warnings = Report()

@@ -72,6 +72,7 @@ FAMILIES = {
                                                   "ingest/steps/validate_sip.py")),
     "dissemination": Family("dissemination", "REQ|DIP", (
         "access_api/services/access_requests.py", "access_api/services/dips.py",
+        "access_api/services/dip_scope.py",
         "preservation/packaging/dip/*.py")),
     "storage": Family("storage", "STO", ("storage/*.py",),
                       own_language_params=frozenset({"reason_vi", "reason_en"})),

@@ -31,6 +31,7 @@ from preservation.catalog.models import (
     Document,
     Job,
     PremisEvent,
+    RecordFile,
     StoredCopy,
 )
 from preservation.packaging.dip.package import check_dip
@@ -618,3 +619,129 @@ def test_a_huge_body_is_refused_before_it_is_read(archive):
             **archive.h("reader"), "Content-Type": "application/json"})
         assert resp.status_code == 413 and resp.get_json()["code"] == "API004", url
         assert str(1 << 20) in resp.get_json()["message_en"]
+
+
+# -- a DIP holds only what its reader may receive, at every step (issue #14) ------------------
+
+def _set_mode(khoso, code: str, mode: str) -> None:
+    with khoso.catalog.session() as s:
+        s.execute(sa.update(Document).where(sa.or_(
+            Document.doc_code == code, Document.arc_doc_code == code)).values(mode=mode))
+
+
+def _queue(archive, body: dict, who: str = "reader") -> dict:
+    resp = archive.call("POST", "/api/v1/dips", who, body)
+    assert resp.status_code == 202, resp.get_json()
+    return resp.get_json()
+
+
+def _run(archive, queued: dict) -> dict:
+    try:
+        dips.run_job(archive.ctx, queued["job"])
+    except Exception:  # noqa: BLE001 - the failure is on the DIP, checked below
+        pass
+    return archive.call("GET", queued["status_url"], "reader").get_json()
+
+
+def test_a_document_reclassified_after_approval_never_reaches_the_readers_dip(archive):
+    req = archive.approved()  # DOC1 (02) and DOC2 (01), approved for three days
+    queued = _queue(archive, {"request": req["id"]})
+    _set_mode(archive.khoso, DOC2, "03")  # a metadata correction between asking and building
+    shown = _run(archive, queued)
+    assert shown["state"] == "failed" and shown["error"]["code"] == "DIP211", shown
+    assert DOC2 in shown["error"]["message"] and DOC1 not in shown["error"]["message"]
+    assert "doc-gia" in shown["error"]["message_en"] and "mật" not in shown["error"]["message"]
+    assert not dips.zip_path(archive.ctx, queued["dip"]).exists()
+    with archive.khoso.catalog.session() as s:
+        assert s.get_one(Job, queued["job"]).status == "failed"
+    refused = [e for e in _register(archive.khoso, "refused") if e.object_id == queued["dip"]]
+    assert [e.detail["refused"] for e in refused] == [[[DOC2, "not_allowed"]]]
+    assert refused[0].request_id == req["id"] and refused[0].detail["owner"] == "doc-gia"
+
+    # asked for by staff on the reader's behalf, or by the reader: refused before queuing
+    with archive.khoso.catalog.session() as s:
+        before = s.scalar(sa.select(sa.func.count(Dip.id)))
+    for who in ("archivist", "reader"):
+        resp = archive.call("POST", "/api/v1/dips", who, {"request": req["id"]})
+        assert resp.status_code == 403 and resp.get_json()["code"] == "DIP211", who
+        assert DOC2 in resp.get_json()["message"] and DOC2 in resp.get_json()["message_en"]
+    with archive.khoso.catalog.session() as s:
+        assert s.scalar(sa.select(sa.func.count(Dip.id))) == before
+    assert len(_register(archive.khoso, "refused")) == 3
+
+    # a secret hồ sơ makes its public document secret too
+    _set_mode(archive.khoso, DOC2, "01")
+    with archive.khoso.catalog.session() as s:
+        doc = s.scalars(sa.select(Document).where(Document.arc_doc_code == DOC2)).one()
+        rf_id = doc.record_file_id
+        s.execute(sa.update(RecordFile).where(RecordFile.id == rf_id).values(mode="03"))
+    resp = archive.call("POST", "/api/v1/dips", "archivist", {"request": req["id"]})
+    assert resp.status_code == 403 and resp.get_json()["code"] == "DIP211"
+    # staff's own DIP of the same documents is not the reader's: it is built
+    staff = archive.build({"documents": [DOC1, DOC2]}, who="archivist")
+    assert archive.call("GET", staff["status_url"], "archivist").get_json()["state"] == "ready"
+
+
+def test_an_approval_that_ends_after_the_build_stops_the_readers_download(archive):
+    req = archive.approved()
+    queued = archive.build({"request": req["id"]})
+    url = f"{queued['status_url']}/download"
+    assert archive.call("GET", url, "reader").status_code == 200
+    # the approval's period ends (the DIP's own expiry, set when it was asked for, has not)
+    with archive.khoso.catalog.session() as s:
+        s.get_one(AccessRequest, req["id"]).expires_at = (
+            dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    resp = archive.call("GET", url, "reader")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "DIP213", resp.get_json()
+    assert req["id"] in resp.get_json()["message"] and "hết hạn" in resp.get_json()["message"]
+    assert "expired" in resp.get_json()["message_en"]
+    assert archive.call("GET", url, "archivist").status_code == 200  # staff: any DIP
+    # the request withdrawn from under it (not approved any more)
+    with archive.khoso.catalog.session() as s:
+        row = s.get_one(AccessRequest, req["id"])
+        row.expires_at, row.status = dt.datetime.now(dt.UTC) + dt.timedelta(days=1), "refused"
+    resp = archive.call("GET", url, "reader")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "DIP213"
+    # still approved and unexpired, but a document turned 03 after the build
+    with archive.khoso.catalog.session() as s:
+        s.get_one(AccessRequest, req["id"]).status = "approved"
+    assert archive.call("GET", url, "reader").status_code == 200
+    _set_mode(archive.khoso, DOC1, "03")
+    resp = archive.call("GET", url, "reader")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "DIP212"
+    assert DOC1 in resp.get_json()["message"] and DOC2 not in resp.get_json()["message"]
+    steps = [(e.actor, e.detail.get("step"), e.detail.get("code"))
+             for e in _register(archive.khoso) if e.object_id == queued["dip"]]
+    assert steps.count(("doc-gia", "downloaded", None)) == 2
+    assert [s for s in steps if s[1] == "download_refused"] == [
+        ("doc-gia", "download_refused", "DIP213"), ("doc-gia", "download_refused", "DIP213"),
+        ("doc-gia", "download_refused", "DIP212")]
+
+
+def test_a_public_dip_with_a_document_turned_secret_or_destroyed_is_refused(archive):
+    # asked for while public, turned 03 before the worker builds it
+    queued = _queue(archive, {"documents": [DOC2]})
+    _set_mode(archive.khoso, DOC2, "03")
+    shown = _run(archive, queued)
+    assert shown["state"] == "failed" and shown["error"]["code"] == "DIP211"
+    assert DOC2 in shown["error"]["message"]
+    assert not dips.zip_path(archive.ctx, queued["dip"]).exists()
+    # built while public, turned 03 before the reader downloads it
+    _set_mode(archive.khoso, DOC2, "01")
+    built = archive.build({"documents": [DOC2]})
+    url = f"{built['status_url']}/download"
+    assert archive.call("GET", url, "reader").status_code == 200
+    _set_mode(archive.khoso, DOC2, "03")
+    resp = archive.call("GET", url, "reader")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "DIP212"
+    # a document whose hồ sơ was destroyed while its DIP waited for the worker
+    _set_mode(archive.khoso, DOC2, "01")
+    waiting = _queue(archive, {"documents": [DOC2]})
+    with archive.khoso.catalog.session() as s:
+        doc = s.scalars(sa.select(Document).where(Document.arc_doc_code == DOC2)).one()
+        s.get_one(RecordFile, doc.record_file_id).state = "destroyed"
+    shown = _run(archive, waiting)
+    assert shown["state"] == "failed" and shown["error"]["code"] == "DIP211"
+    reasons = [e.detail["refused"] for e in _register(archive.khoso, "refused")
+               if e.object_id == waiting["dip"]]
+    assert reasons == [[[DOC2, "destroyed"]]]
