@@ -44,7 +44,7 @@ def body_limit(limit: int, kind: BodyKind, where: str = "") -> dict[str, Any]:
                    "Split the request into smaller ones (fewer items, shorter text); "
                    "KHOSO_MAX_UPLOAD_BYTES does not apply to this limit.")
     else:
-        scope = Text(f"tệp gửi lên {where}", f"a file sent to {where}")
+        scope = Text(f"tệp gửi đến {where}", f"a file sent to {where}")
         fix = Text("Hãy gửi tệp nhỏ hơn (ví dụ quét lại ở độ phân giải thấp hơn); "
                    "KHOSO_MAX_UPLOAD_BYTES không áp dụng cho giới hạn này.",
                    "Send a smaller file (for example scanned again at a lower resolution); "
