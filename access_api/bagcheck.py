@@ -2,6 +2,8 @@
 
 The summary says whether the bag is complete and lists ``fetch.txt`` with what is absent, so a
 holey bag reads "valid but incomplete" rather than valid: nothing is ever fetched.
+A folder's names are checked by the rules an ingest applies to it (``stage_directory``), so
+the command warns and refuses what the ingest of the same folder would.
 A TT 05 package without BagIt (``ingest.unbagged``) is checked against its METS instead: every
 file listed, sizes and SHA-256 checksums verified; the BagIt profile does not apply to it.
 """
@@ -15,7 +17,7 @@ from typing import Any
 from ingest.bag import validate_bag
 from ingest.profile import validate_profile
 from ingest.unbagged import ROOT_METS, SubmissionForm, detect, read_unbagged
-from ingest.unpack import ArchiveKind, unpack
+from ingest.unpack import ArchiveKind, stage_directory, unpack
 from preservation.issues import Report
 from profiles import load_profile
 
@@ -34,6 +36,11 @@ def check_bag(path: Path, profile_name: str | None) -> tuple[Report, dict[str, A
                 return report, summary
             assert result.kind is not None and result.bag_root is not None  # unpacked
             kind, root = result.kind, result.bag_root
+        else:  # a folder: the names an ingest checks (PKG203 hidden characters, PKG015...)
+            names = stage_directory(path)
+            report.extend(names.report.issues)
+            if not names.ok:
+                return report, summary
         form = detect(root)
         if form is SubmissionForm.UNBAGGED:  # its METS is its manifest; no BagIt profile
             bag = read_unbagged(root, verify=True).bag

@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from access_api.services.body_limits import BodyKind, body_limit
 from preservation.errors import (
     ConfigError,
     Conflict,
@@ -146,8 +147,21 @@ def _http_issue(status: int, description: str) -> Issue:
     if code == "API003":
         return Issue(code, "", {"method": request.method, "path": request.path})
     if code == "API004":  # the request's own limit (an endpoint may set a smaller one)
-        return Issue(code, "", {"limit": request.max_content_length})
+        return Issue(code, "", _body_limit())
     if code == "API005":
         return Issue(code, "", {"content_type": request.content_type or "-",
                                 "accepted": "application/json"})
     return Issue("API006", "", {"reason": description or str(status)})
+
+
+def _body_limit() -> dict[str, Any]:
+    """API004's parameters for the limit this request hit: the kind an endpoint or the JSON
+    parser noted (``g.body_kind``), else the upload setting when it is the app-wide limit."""
+    limit = request.max_content_length or 0
+    kind = g.get("body_kind")
+    if kind is None:
+        if limit == current_app.config.get("MAX_CONTENT_LENGTH"):
+            kind = BodyKind.UPLOAD
+        else:
+            kind = BodyKind.JSON if request.is_json else BodyKind.FILE
+    return body_limit(limit, kind, f"{request.method} {request.path}")

@@ -111,6 +111,11 @@ class Occupancy(Protocol):
     @property
     def identifiers(self) -> frozenset[str]: ...
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """Locations holding only versions hidden behind delete markers (versioned buckets)."""
+        ...
+
 
 @dataclass
 class Services:

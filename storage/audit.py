@@ -35,6 +35,7 @@ from preservation.catalog.queries import copies_in_audit_order
 from preservation.catalog.vocab import CheckResult
 from preservation.events import FIXITY_CHECK, Event, Outcome
 from preservation.issues import Issue
+from preservation.packaging.aip.layout import parse_disposal_key
 from storage.checks import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_RETRY_HOURS,
@@ -47,7 +48,8 @@ from storage.checks import (
     check_positive,
     storage_agent,
 )
-from storage.history import check_history, foreign_files
+from storage.disposal_state import CASE_OBJECT
+from storage.history import check_disposal_states, check_history, foreign_files
 from storage.protocol import FixityOutcome, FixityResult, Storage
 from storage.repair import RepairRecorded, repair_copy
 
@@ -238,6 +240,29 @@ def _check_history(catalog: Catalog, report: AuditReport, audit: CopyAudit,
                              source=f.source, target=f.location, reason=f.reason or None)
 
 
+def _check_disposal_states(catalog: Catalog, report: AuditReport, archive_code: str,
+                           storages: Mapping[str, Storage], locations: Sequence[str], *,
+                           repair: bool, actor: str) -> None:
+    """The destruction cases' state files in each of ``locations`` against the others'
+    (they belong to no copy: once a run)."""
+    for name in locations:
+        fixes = check_disposal_states(archive_code, name, storages, repair=repair)
+        if not fixes:
+            continue
+        restored = [f for f in fixes if f.restored]
+        report.disposal_states_restored += len(restored)
+        report.disposal_states_unrestored += len(fixes) - len(restored)
+        report.problems.append({"location": name, "result": "disposal_state",
+                                "issues": [f.issue().to_dict() for f in fixes[:20]]})
+        with catalog.session() as s:
+            for f in fixes:
+                audit_log.record(s, actor, "fixity.disposal_state.restored" if f.restored
+                                 else "fixity.disposal_state.damaged", CASE_OBJECT,
+                                 parse_disposal_key(f.key) or f.key, key=f.key,
+                                 problem=f.problem, source=f.source, target=f.location,
+                                 reason=f.reason or None)
+
+
 def _location_down(storage: Storage, audit: CopyAudit) -> str | None:
     """Why the location is down, when a copy could not be read at all and health confirms it."""
     if not audit.results or len(audit.unreadable) != len(audit.results):
@@ -263,7 +288,8 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
               actor: str = "system", retry_hours: int = DEFAULT_RETRY_HOURS, workers: int = 2,
               objid: str | None = None,
               on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None,
-              on_repaired: RepairRecorded | None = None) -> AuditReport:
+              on_repaired: RepairRecorded | None = None,
+              archive_code: str | None = None) -> AuditReport:
     """Audit copies oldest-checked first: overdue ones (``due_only``) or all, at most ``limit``.
 
     Copies are fetched ``batch_size`` ids at a time and read with no transaction open; results
@@ -274,7 +300,9 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
     A location found down is skipped for the rest of the run so that its copies neither stall the
     run nor crowd out the other locations. ``objid`` keeps one package's copies (every
     version); ``on_saved`` gets each batch of checks once committed, ``on_repaired`` each
-    committed repair (``storage.repair.repair_copy``): the caller's sidecars.
+    committed repair (``storage.repair.repair_copy``): the caller's sidecars. With
+    ``archive_code``, a run not limited to one package also compares the destruction cases'
+    state files (``{archive}/_disposal/{case}/state-*.json``) across the locations up.
     """
     check_positive("batch_size", batch_size)
     check_positive("workers", workers)
@@ -350,6 +378,10 @@ def run_audit(catalog: Catalog, storages: Mapping[str, Storage], *, due_only: bo
             while inflight:
                 finish(inflight.popleft())
             save()  # the next page is chosen by what this one recorded
+    if archive_code is not None and objid is None:
+        _check_disposal_states(catalog, report, archive_code, storages,
+                               [n for n in storages if n not in down and location in (None, n)],
+                               repair=repair, actor=actor)
     report.locations_down = down
     report.problems += [{"location": name, "issues": [
         Issue("AUD005", name, {"location": name, "reason": reason}).to_dict()]} for name, reason in down.items()]

@@ -220,6 +220,8 @@ class AuditReport:
     foreign_files: int = 0  # files inside AIP folders their manifests do not list (AUD042)
     history_restored: int = 0  # _events batches restored from another location (AUD043)
     history_unrestored: int = 0  # _events batches missing or damaged, left so (AUD044)
+    disposal_states_restored: int = 0  # destruction case state files restored (AUD210)
+    disposal_states_unrestored: int = 0  # state files missing or damaged, left so (AUD211)
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -67,10 +67,11 @@ def scheduled_audit(catalog: Catalog, storages: Mapping[str, Storage], *,
                     location: str | None = None, now: dt.datetime | None = None,
                     actor: str = "scheduler",
                     on_saved: Callable[[Sequence[tuple[CopyAudit, Event]]], None] | None = None,
-                    on_repaired: RepairRecorded | None = None) -> AuditReport:
+                    on_repaired: RepairRecorded | None = None,
+                    archive_code: str | None = None) -> AuditReport:
     """One scheduled run (Celery beat calls this ``runs_per_day`` times a day): the next planned batch."""
     with catalog.session() as s:
         batch = plan(count_copies(s, location=location), period_days, runs_per_day)
     return run_audit(catalog, storages, due_only=False, limit=batch, location=location, repair=repair,
                      period_days=period_days, now=now, actor=actor, on_saved=on_saved,
-                     on_repaired=on_repaired)
+                     on_repaired=on_repaired, archive_code=archive_code)

@@ -11,11 +11,12 @@ import datetime as dt
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields, validators
-from flask import request
+from flask import g, request
 
 from access_api.api.base import Instant, PageQuery, identity, page_of, paged, requires, services
 from access_api.api.submissions import binary_body
 from access_api.services.base import UserRole
+from access_api.services.body_limits import BodyKind
 from access_api.services.disposal import appraisal, cases, execution, holds
 from preservation.catalog.vocab import CouncilOpinion, DisposalCaseStatus, DisposalReason
 
@@ -39,8 +40,9 @@ DECISION_LIMIT = cases.MAX_DECISION_BYTES
 def bounded_bodies() -> None:
     """Bodies here are small JSON, or one decision PDF of at most 20 MiB: anything larger is
     refused (413, API004) before it is read."""
-    request.max_content_length = DECISION_LIMIT if request.path.endswith("/decision") \
-        else JSON_LIMIT
+    decision = request.path.endswith("/decision")
+    request.max_content_length = DECISION_LIMIT if decision else JSON_LIMIT
+    g.body_kind = BodyKind.FILE if decision else BodyKind.JSON
 
 
 class ScanOut(Schema):

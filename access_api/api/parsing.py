@@ -26,10 +26,11 @@ from typing import Any
 
 import marshmallow as ma
 from apiflask.schema_adapters.marshmallow import FlaskParser, parser
-from flask import Request, current_app
+from flask import Request, current_app, g
 from webargs import core
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from access_api.services.body_limits import BodyKind
 from preservation.errors import KhosoError
 from preservation.issues import Text
 
@@ -117,6 +118,7 @@ def parse_json_body(data: bytes) -> Any:
 def _limit(req: Request) -> int | None:
     """The body limit of this JSON request: the blueprint's, or ``JSON_BODY_LIMIT`` where
     the request still has the app-wide (upload) limit."""
+    g.body_kind = BodyKind.JSON  # a 413 here names this limit, not the upload setting
     limit = req.max_content_length
     if limit is None or limit == current_app.config.get("MAX_CONTENT_LENGTH"):
         limit = min(limit or JSON_BODY_LIMIT, JSON_BODY_LIMIT)

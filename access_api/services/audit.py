@@ -98,7 +98,7 @@ def audit(ctx: ServiceContext, identity: Identity, *, due_only: bool = True,
                            location=location, objid=objid, repair=repair,
                            period_days=s.audit_period_days, actor=identity.actor,
                            progress=progress, on_saved=_mirrored(uow),
-                           on_repaired=_repairs_mirrored(uow))
+                           on_repaired=_repairs_mirrored(uow), archive_code=s.archive_code)
         uow.register(MirrorAuditLog())
     return report
 
@@ -110,7 +110,8 @@ def scheduled(ctx: ServiceContext, identity: Identity) -> AuditReport:
         report = scheduled_audit(ctx.catalog, ctx.storages, period_days=s.audit_period_days,
                                  runs_per_day=s.audit_runs_per_day, repair=True,
                                  actor=identity.actor, on_saved=_mirrored(uow),
-                                 on_repaired=_repairs_mirrored(uow))
+                                 on_repaired=_repairs_mirrored(uow),
+                                 archive_code=s.archive_code)
         uow.register(MirrorAuditLog())
     return report
 
@@ -119,7 +120,7 @@ def has_problems(report: AuditReport, *, repaired: bool) -> bool:
     """Whether the run leaves something for an officer to act on (the CLI's exit 1)."""
     return bool(report.critical or report.not_checked or report.unrepaired
                 or (report.bad and not repaired) or report.foreign_files
-                or report.history_unrestored)
+                or report.history_unrestored or report.disposal_states_unrestored)
 
 
 # -- one AIP's audit as a queued job ----------------------------------------------------------

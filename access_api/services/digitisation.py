@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from access_api.services.base import Identity, ServiceContext
+from access_api.services.body_limits import BodyKind, body_limit
 from access_api.services.ingest import IngestRun
 from access_api.services.submissions import (
     PayloadTooLarge,
@@ -149,7 +150,7 @@ def submit_zip(ctx: ServiceContext, identity: Identity, stream: Readable,
         raise UnsupportedType("API005", content_type=content_type or "-", accepted=ZIP)
     limit = ctx.settings.max_upload_bytes
     if length is not None and length > limit:
-        raise PayloadTooLarge("API004", limit=limit)
+        raise PayloadTooLarge("API004", **body_limit(limit, BodyKind.UPLOAD))
     if length == 0:
         raise KhosoError("SUB004")
     check(ctx, options)  # before reading a byte: a refused request keeps nothing
@@ -166,7 +167,7 @@ def submit_zip(ctx: ServiceContext, identity: Identity, stream: Readable,
             while chunk := read_chunk(stream, received):
                 received += len(chunk)
                 if received > limit:
-                    raise PayloadTooLarge("API004", limit=limit)
+                    raise PayloadTooLarge("API004", **body_limit(limit, BodyKind.UPLOAD))
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())

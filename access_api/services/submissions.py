@@ -25,6 +25,7 @@ from typing import ParamSpec, Protocol, TypeVar
 import sqlalchemy as sa
 
 from access_api.services.base import Identity, ServiceContext, UserRole
+from access_api.services.body_limits import BodyKind, body_limit
 from ingest.jobs import DEFAULT_LEASE, catalog_unavailable, create_job
 from ingest.jobs import send as send_job
 from preservation.catalog.models import Job, utcnow
@@ -96,7 +97,7 @@ def check_type(content_type: str | None) -> str:
 
 
 def too_large(ctx: ServiceContext) -> PayloadTooLarge:
-    return PayloadTooLarge("API004", limit=ctx.settings.max_upload_bytes)
+    return PayloadTooLarge("API004", **body_limit(ctx.settings.max_upload_bytes, BodyKind.UPLOAD))
 
 
 def check_queue(ctx: ServiceContext) -> None:

@@ -82,9 +82,12 @@ def _organ_of(ctx: IngestContext, file_code: object) -> str | None:
     return max(found, key=len) if found else None
 
 
-def _already_stored(ctx: IngestContext, sip: SipValidation) -> dict[str, str] | None:
-    """ING035 parameters when the locations hold another package under this SIP's AIP key,
-    though the catalog does not know it (lost, rebuilt, or a fresh one on the same replicas).
+def _already_stored(ctx: IngestContext, sip: SipValidation) -> tuple[str, dict[str, str]] | None:
+    """ING035 and its parameters when the locations hold another package under this SIP's AIP
+    key, though the catalog does not know it (lost, rebuilt, or a fresh one on the same
+    replicas); ING210 when every location holding it holds only older versions hidden behind
+    delete markers (a versioned bucket): ``khoso catalog rebuild`` reads current keys only, so
+    its advice would not help there, and the message names the prefix to look at instead.
 
     Asked of every location before anything is written (AIP keys are write-once; an
     unreachable location raises a transient error: the job is retried, the SIP not refused).
@@ -101,8 +104,11 @@ def _already_stored(ctx: IngestContext, sip: SipValidation) -> dict[str, str] | 
     own = str(PackageId("AIP", ctx.job_id.upper(), sip.fond_code))
     others = sorted(held.identifiers - {own})
     if others:
-        return {"arc_file_code": arc, "objid": ", ".join(others),
-                "locations": ", ".join(held.locations)}
+        params = {"arc_file_code": arc, "objid": ", ".join(others),
+                  "locations": ", ".join(held.locations)}
+        if set(held.hidden) == set(held.locations):
+            return "ING210", {**params, "prefix": prefix.rstrip("/") + "/"}
+        return "ING035", params
     if own in held.identifiers and ctx.services.purge_own is not None:
         ctx.services.purge_own(prefix)
     return None
@@ -150,7 +156,7 @@ def validate_sip(ctx: IngestContext) -> StepResult:
         # a second submission of this hồ sơ while the first is still queued or running
         raise HoSoBeingIngested(key[0], holder)
     if report.ok and (stored := _already_stored(ctx, sip)) is not None:
-        report.add("ING035", "metadata/descriptive/EAD.xml", **stored)
+        report.add(stored[0], "metadata/descriptive/EAD.xml", **stored[1])
     ctx.sip = sip
     outcome = Outcome.SUCCESS if report.ok else Outcome.FAILURE
     event = Event(VALIDATION, outcome,

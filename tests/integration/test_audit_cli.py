@@ -162,3 +162,27 @@ def test_the_scheduled_audit_mirrors_its_checks(khoso):
     assert report.copies_checked == 1  # two copies over 90 days × 24 runs: one per run
     for replica in ("replica1", "replica2"):
         assert len(_fixity_records(khoso, replica)) == 1
+
+
+def test_audit_cli_restores_a_destruction_case_state_file_lost_in_one_replica(khoso):
+    """``khoso audit`` (the service, with the instance's archive code) covers the state files
+    of destruction cases not yet executed: exit 1 while one is missing, restored by --repair."""
+    from storage.disposal_state import state_key
+
+    data = json.dumps({"kind": "khoso-disposal-case-state", "seq": 1}).encode()
+    key = state_key(khoso.settings.archive_code, "0b7e4c52-1f3a-4d6e-8a9b-5c2d1e0f3a4b", 1, data)
+    for replica in ("replica1", "replica2"):
+        path = khoso.replica(replica) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (khoso.replica("replica2") / key).unlink()
+
+    found = run(khoso, "audit", "--all", "--json")
+    assert found.exit_code == 1, found.output
+    assert json.loads(found.output)["disposal_states_unrestored"] == 1
+    fixed = run(khoso, "audit", "--all", "--repair", "--json")
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.output)["disposal_states_restored"] == 1
+    assert (khoso.replica("replica2") / key).read_bytes() == data
+    text = run(khoso, "audit", "--all")
+    assert text.exit_code == 0 and "AUD21" not in text.output

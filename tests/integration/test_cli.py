@@ -1,5 +1,6 @@
 """The ``khoso`` command end to end on both databases (Click's runner, real catalog)."""
 
+import hashlib
 import json
 import shutil
 import zipfile
@@ -160,3 +161,28 @@ def test_bag_validate_of_an_archive_without_bagit_names_the_archive(env, tmp_pat
     assert result.exit_code == 1 and "[BAG001]" in result.output
     line = next(x for x in result.output.splitlines() if x.startswith("[BAG001]"))
     assert "gốc giao-nop.zip:" in line, line
+
+
+@pytest.mark.parametrize("serialised", [False, True], ids=["folder", "zip"])
+def test_bag_validate_warns_of_hidden_characters_as_an_ingest_would(env, tmp_path, serialised):
+    """A name hiding a right-to-left override (it shows as 'Hồ sơexe.pdf') is PKG203 at
+    ingest; bag validate of the same folder said nothing (only its ZIP went through unpack)."""
+    bag = tmp_path / "bag"
+    shutil.copytree(SUITE / "v1.0" / "valid" / "basicBag", bag)
+    name = "Hồ sơ\u202efdp.exe"
+    (bag / "data" / name).write_bytes(b"x")
+    for manifest in [*bag.glob("manifest-*.txt"), *bag.glob("tagmanifest-*.txt")]:
+        manifest.unlink()
+    (bag / "manifest-sha256.txt").write_text(
+        "\n".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  data/{p.name}"
+                  for p in sorted((bag / "data").iterdir())) + "\n", encoding="utf-8")
+    target = bag
+    if serialised:
+        target = tmp_path / "bag.zip"
+        with zipfile.ZipFile(target, "w") as zf:
+            for p in sorted(bag.rglob("*")):
+                zf.write(p, "bag/" + p.relative_to(bag).as_posix())
+    result = run(env, "bag", "validate", str(target), "--profile", "none")
+    assert "[PKG203]" in result.output, result.output
+    assert "\\u202e" in result.output and "\u202e" not in result.output  # shown escaped
+    assert result.exit_code == 0, result.output  # a warning: the bag stays valid

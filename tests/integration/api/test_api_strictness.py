@@ -71,6 +71,21 @@ def test_an_anonymous_login_cannot_make_the_server_read_megabytes(api):
     assert rv.get_json()["code"] == "API004"
 
 
+def test_a_413_names_the_limit_that_applied_and_how_to_get_past_it(api):
+    """The 1 MiB JSON limit is no setting: its 413 says to split the request, and does not
+    send the caller to KHOSO_MAX_UPLOAD_BYTES (the upload limit, 64 GiB, never hit here)."""
+    body = b'{"documents": ["' + b"X" * (2 << 20) + b'"], "purpose": "01"}'
+    rv = post(api, "/api/v1/access-requests", body)
+    problem = rv.get_json()
+    assert rv.status_code == 413 and problem["code"] == "API004"
+    assert "1048576 bytes (1 MiB) of a JSON body of POST /api/v1/access-requests" \
+        in problem["message_en"]
+    assert "split the request" in problem["message_en"].lower()
+    assert "KHOSO_MAX_UPLOAD_BYTES does not apply" in problem["message_en"]
+    assert "1048576 byte (1 MiB) của nội dung JSON" in problem["message"]
+    assert "chia yêu cầu" in problem["message"]
+
+
 @pytest.mark.parametrize("url", ["/api/v1/search?mode=01&mode=03",
                                  "/api/v1/search?q=ho+so&fonds=P623&fonds=X",
                                  "/api/v1/fonds?page=1&page=2"])

@@ -137,6 +137,8 @@ def test_oversized_bodies_are_413_with_nothing_kept(khoso):
     declared = post(c, b"PK\x03\x04" + b"x" * 5000, admin)
     assert declared.status_code == 413 and declared.get_json()["code"] == "API004"
     assert "4096" in declared.get_json()["message_en"]
+    assert "set by the setting KHOSO_MAX_UPLOAD_BYTES" in declared.get_json()["message_en"]
+    assert "đặt bằng thiết lập KHOSO_MAX_UPLOAD_BYTES" in declared.get_json()["message"]
     chunked = c.post("/api/v1/submissions", headers={**admin, "Content-Type": "application/zip"},
                      **streamed(b"x" * 1000 for _ in range(10)))
     assert chunked.status_code == 413 and chunked.get_json()["code"] == "API004"

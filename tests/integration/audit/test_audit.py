@@ -355,3 +355,45 @@ def test_a_wrong_read_of_the_only_good_copy_is_not_a_lost_object(catalog, fs_sto
     report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
     assert report.repaired == 1 and report.critical == []
     assert all_verify(aip, fs_storages)
+
+
+def test_destruction_case_state_files_missing_or_rotted_in_one_location_are_restored(
+        catalog, fs_storages):
+    """A case not yet executed lives in storage as its state files alone: one deleted in fs1,
+    another rotted in fs2, both found and restored from the other location's intact copy
+    (the name carries the first 8 hex of its SHA-256), recorded as history repairs are."""
+    from storage.disposal_state import state_key
+
+    case = "3f2b8c1d-6a4e-4b7f-9c0d-1e2f3a4b5c6d"
+    states = [json.dumps({"kind": "khoso-disposal-case-state", "seq": n}).encode()
+              for n in (1, 2)]
+    keys = [state_key("KHOSO", case, n, data) for n, data in enumerate(states, 1)]
+    for st in fs_storages.values():
+        for key, data in zip(keys, states, strict=True):
+            st.put(key, io.BytesIO(data))
+    fs1, fs2 = fs_storages["fs1"], fs_storages["fs2"]
+    fs1.delete(keys[0])
+    flip_byte(fs2.root / keys[1])
+
+    checked = run_audit(catalog, fs_storages, due_only=False, actor="tester",
+                        archive_code="KHOSO")  # no --repair: found, left
+    assert (checked.disposal_states_restored, checked.disposal_states_unrestored) == (0, 2)
+    assert {i["code"] for p in checked.problems for i in p["issues"]} == {"AUD211"}
+
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester",
+                       archive_code="KHOSO")
+
+    assert (report.disposal_states_restored, report.disposal_states_unrestored) == (2, 0)
+    issues = [(p["location"], i["code"], i["path"]) for p in report.problems for i in p["issues"]]
+    assert sorted(issues) == [("fs1", "AUD210", keys[0]), ("fs2", "AUD210", keys[1])]
+    for st in fs_storages.values():
+        for key, data in zip(keys, states, strict=True):
+            with st.open(key) as f:
+                assert f.read() == data
+    assert actions(catalog).count("fixity.disposal_state.restored") == 2
+    assert actions(catalog).count("fixity.disposal_state.damaged") == 2
+    with catalog.session() as s:
+        assert set(s.scalars(sa.select(AuditEntry.object_id).where(
+            AuditEntry.action == "fixity.disposal_state.restored"))) == {case}
+    again = run_audit(catalog, fs_storages, due_only=False, actor="tester", archive_code="KHOSO")
+    assert (again.disposal_states_restored, again.disposal_states_unrestored) == (0, 0)

@@ -341,3 +341,19 @@ def test_a_retry_after_the_destruction_file_failed_in_one_location_finishes(worl
         with storage.open(failed[0]) as f:
             kept.add(f.read())
     assert len(kept) == 1
+
+
+def test_a_decision_over_its_limit_names_that_limit_not_the_upload_setting(world: World):
+    """The decision PDF's 20 MiB limit is fixed: KHOSO_MAX_UPLOAD_BYTES (uploads) does not
+    change it, so its 413 says to send a smaller file rather than to raise that setting."""
+    from access_api.services.disposal.cases import MAX_DECISION_BYTES
+
+    case_id = "5d0c6a3e-8f21-4b7a-9e55-2c1d0f3b4a69"  # refused before the case is looked up
+    resp = decide(world, case_id, data=b"%PDF-1.7\n" + b"0" * MAX_DECISION_BYTES)
+    doc = resp.get_json()
+    assert resp.status_code == 413 and doc["code"] == "API004", doc
+    assert f"{MAX_DECISION_BYTES} bytes (20 MiB) of a file sent to POST " \
+           f"/api/v1/disposal/cases/{case_id}/decision" in doc["message_en"]
+    assert "send a smaller file" in doc["message_en"].lower()
+    assert "KHOSO_MAX_UPLOAD_BYTES does not apply" in doc["message_en"]
+    assert "tệp gửi đến POST" in doc["message"] and "Hãy gửi tệp nhỏ hơn" in doc["message"]

@@ -297,6 +297,51 @@ def test_a_retried_job_clears_what_its_own_killed_attempt_left(khoso):
         assert f"External-Identifier: {own}" in (khoso.replica(name) / prefix / "bag-info.txt").read_text()
 
 
+def test_another_packages_versions_hidden_behind_delete_markers_are_named_with_their_prefix(
+        khoso, s3_endpoint, monkeypatch):
+    """A versioned location holding only older versions of another package under the AIP key
+    (delete markers on top): ING210 names the prefix and says what an operator does; ING035's
+    'khoso catalog rebuild' would not bring that package back (rebuild reads current keys)."""
+    import uuid
+
+    import boto3
+
+    from access_api.services import build_services
+    from storage.occupancy import occupancy
+    from storage.s3 import S3Storage
+    from tests.support.sheets import FILE_CODE
+    from tests.support.sips import FOND
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "khoso-test"),
+                        ("AWS_SECRET_ACCESS_KEY", "khoso-test"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    raw = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    bucket = f"khoso-test-{uuid.uuid4().hex[:16]}"
+    raw.create_bucket(Bucket=bucket)
+    raw.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    offsite = S3Storage(bucket, endpoint_url=s3_endpoint, region="us-east-1", name="offsite")
+    prefix = f"TTLTNA/{FOND}/TTLTNA.{FILE_CODE.replace('/', '_')}/v1"
+    for key, body in ((f"{prefix}/bag-info.txt", b"External-Identifier: urn:khac:goi-cu\n"),
+                      (f"{prefix}/data/METS.xml", b"<mets/> of the other package")):
+        raw.put_object(Bucket=bucket, Key=key, Body=body)
+        raw.delete_object(Bucket=bucket, Key=key)
+    services = build_services(khoso.settings)
+    services.occupancy = lambda p: occupancy([offsite], p)
+
+    outcome = khoso.ingest(make_sip(khoso.tmp / "sip"), services=services)
+
+    assert not outcome.accepted
+    assert outcome.report.codes() == {"ING210"}
+    issue = next(i for i in outcome.report.issues if i.code == "ING210")
+    en, vi = issue.message("en"), issue.message("vi")
+    assert f"under the prefix '{prefix}/' in offsite" in en and "urn:khac:goi-cu" in en
+    assert "remove the delete markers" in en and "delete every version" in en
+    assert f"dưới tiền tố «{prefix}/» ở offsite" in vi
+    listing = raw.list_object_versions(Bucket=bucket, Prefix=prefix)
+    assert len(listing["Versions"]) == 2 and len(listing["DeleteMarkers"]) == 2, "left alone"
+
+
 def test_unidentified_objects_under_the_aip_key_are_never_replaced(khoso):
     """Objects under the AIP key with no bag-info.txt anywhere (an ingest that never finished,
     whoever it was): the ingest goes ahead, but a key holding other bytes fails it with
