@@ -61,7 +61,7 @@ class _Reader:
             return bitstream_file(s, b, str(objid), b.path)
 
     def __call__(self, key: str) -> bytes:
-        f = self._sources(key)
+        f = self._sources(key) if self.ctx.storages else None
         if f is None:  # not a registered file: the first location that gives it
             return self._first(key)
         reasons: list[str] = []
