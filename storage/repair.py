@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,36 +42,92 @@ log = logging.getLogger(__name__)
 _SOURCE_IS_BAD = {"STO003", "STO004"}  # the bytes streamed from the source were wrong
 
 
+class _SourceFailed(Exception):
+    """Carries a fault of the source's stream out through the target's ``put``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _SourceReads:
+    """The source's stream, its read faults tagged: whatever else ``put`` raises is the
+    target's own (its disk full, its server down), never the source's."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.stream.read(n)
+        except (StorageError, OSError) as exc:
+            raise _SourceFailed(exc) from exc
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            readinto = getattr(self.stream, "readinto", None)
+            if readinto is None:
+                data = self.stream.read(len(buf))
+                buf[:len(data)] = data
+                return len(data)
+            return int(readinto(buf) or 0)
+        except (StorageError, OSError) as exc:
+            raise _SourceFailed(exc) from exc
+
+
+def _target_failed(obj: ObjectRef, key: str, location: str, bad: Sequence[str],
+                   exc: Exception) -> ObjectRepair:
+    """The target's own fault: transient, the repair is retried next run. The sources tried
+    so far are not blamed (a target failing mid-write was retried against every source and
+    the object's failure read 'no readable good copy; unreachable: <each source>')."""
+    detail = exc.message("en") if isinstance(exc, StorageError) else (
+        getattr(exc, "strerror", None) or str(exc))
+    return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
+                        reason=f"{location} (target) could not be written: {detail}")
+
+
 def restore_object(obj: ObjectRef, key: str, location: str, target: Storage,
                    sources: Sequence[tuple[str, Storage, str]]) -> ObjectRepair:
-    """Try each ``(location, storage, key)`` source in turn until one streams the right bytes."""
+    """Try each ``(location, storage, key)`` source in turn until one streams the right bytes.
+    A fault of the target itself (writing or re-reading it) ends the object's repair at once
+    as FAILED naming the target: another source would meet the same disk."""
     bad: list[str] = []
     unreachable: list[str] = []
     for name, source, source_key in sources:
         try:
-            with source.open(source_key) as stream:
-                # replace: the object there is known bad (changed, or a link in its place).
-                target.put(key, stream, expected_sha256=obj.sha256, size=obj.size, replace=True)
+            opened = source.open(source_key)
         except ObjectMissing:
             bad.append(f"{name} (missing)")
             continue
+        except (StorageError, OSError) as exc:  # the source's disk or server
+            unreachable.append(f"{name}: {exc.message('en') if isinstance(exc, StorageError) else exc}")
+            continue
+        try:
+            with opened as stream:
+                # replace: the object there is known bad (changed, or a link in its place).
+                target.put(key, _SourceReads(stream),  # type: ignore[arg-type]
+                           expected_sha256=obj.sha256, size=obj.size, replace=True)
+        except _SourceFailed as failed:
+            if isinstance(failed.error, ObjectMissing):
+                bad.append(f"{name} (missing)")
+            else:  # the source's disk or server failed mid-read
+                unreachable.append(f"{name}: {failed.error}")
+            continue
         except StorageError as exc:
-            if exc.code in _SOURCE_IS_BAD:
+            if exc.code in _SOURCE_IS_BAD:  # the bytes the source streamed were wrong
                 second = _read_again(source, source_key, obj.sha256)
                 if second is None:
                     bad.append(f"{name} (mismatch)")
                 else:  # the copy is intact: the read was wrong (a read fault), not the copy
                     unreachable.append(f"{name}: {second}")
                 continue
-            if exc.issue.params.get("location") == target.name:
-                return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),
-                                    reason=exc.message("vi"))
-            unreachable.append(f"{name}: {exc.message('en')}")
-            continue
-        except OSError as exc:  # the source's disk failed mid-read
-            unreachable.append(f"{name}: {exc}")
-            continue
-        check = target.verify(key, obj.sha256)
+            return _target_failed(obj, key, location, bad, exc)
+        except OSError as exc:  # not from the source's stream: the target's put
+            return _target_failed(obj, key, location, bad, exc)
+        try:
+            check = target.verify(key, obj.sha256)
+        except (StorageError, OSError) as exc:
+            return _target_failed(obj, key, location, bad, exc)
         if check.ok:
             return ObjectRepair(obj.path, key, location, RepairStatus.REPAIRED, name, check.bytes_read, tuple(bad))
         return ObjectRepair(obj.path, key, location, RepairStatus.FAILED, tried=tuple(bad),

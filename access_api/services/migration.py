@@ -380,6 +380,7 @@ def migrate_aip(ctx: ServiceContext, identity: Identity, objid: str,
             uow.register(MirrorAuditLog())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        read.flag(identity)  # a bad copy of the current METS met on the way, for repair
     return AipMigration(objid, MigrationOutcome.MIGRATED, outcome.version,
                         {m.candidate.source: m.candidate.target_path for m in done}, issues,
                         list(planned.already))

@@ -191,9 +191,13 @@ def _check(plan: _Plan) -> None:
 def _fetch(ctx: ServiceContext, identity: Identity, code: str, f: StoredFile,
            target: Path) -> None:
     """The first good copy of ``f`` into ``target``; copies found bad are flagged for repair.
-    TRF019 when no location gives a good copy."""
+    TRF210 (transient) when a location could not be read and none gave a good copy: a disk
+    or server down says nothing about its copy, and "no good copy, run audit --repair"
+    (TRF019) sent the archivist to repair intact copies. TRF019 when every location answered
+    and none held it intact."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tried: list[str] = []
+    unreadable: list[str] = []
     for source in in_read_order(f.sources, ctx):
         tried.append(source.location)
         found = read_copy(ctx, source, f, target)
@@ -202,9 +206,13 @@ def _fetch(ctx: ServiceContext, identity: Identity, code: str, f: StoredFile,
         if found.outcome is FixityOutcome.UNREADABLE:  # says nothing about the bytes
             log.warning("transfer: cannot read %s from %s: %s", source.key, source.location,
                         found.detail)
+            unreadable.append(f"{source.location}: {found.detail}"[:200])
             continue
         flag_bad_copy(ctx, identity, source, f, found)
     target.unlink(missing_ok=True)
+    if unreadable:
+        raise Unavailable("TRF210", f.name, file=f.name.removeprefix(CONTENT), record=code,
+                          unreadable="; ".join(unreadable), retry_after=300)
     raise Unavailable("TRF019", f.name, file=f.name.removeprefix(CONTENT), record=code,
                       tried=", ".join(tried) or "-", retry_after=300)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -92,6 +93,9 @@ def assemble(pages: Sequence[PageImage], out: Path) -> None:
         raise Unavailable("DIG031", reason=f"img2pdf: {type(exc).__name__}: {exc}") from exc
 
 
+_DISK_FULL = re.compile(r"\[Errno (?:28|122)\] (?:No space left on device|Disk quota exceeded)")
+
+
 def ocr_to_pdfa(source: Path, out: Path, *, jobs: int, page_timeout: int, pages: int,
                 timeout: float | None = None) -> OcrRun:
     """ocrmypdf -l vie --output-type pdfa-2, no image optimisation (the images stay as given).
@@ -125,6 +129,10 @@ def ocr_to_pdfa(source: Path, out: Path, *, jobs: int, page_timeout: int, pages:
         detail = " | ".join(last) or "no message"
         if done.returncode == 3:  # ocrmypdf: MissingDependencyError
             raise Unavailable("DIG030", tool="ocrmypdf/tesseract", reason=detail)
+        full = _DISK_FULL.search(log)
+        if full is not None:  # its temporary files and output are in our work folder
+            # was DIG031 "the OCR and PDF/A conversion failed", sending the operator to the tool
+            raise Unavailable("DIG033", folder=str(out.parent), reason=full.group(0))
         raise Unavailable("DIG031", reason=f"ocrmypdf exit {done.returncode}: {detail}")
     return OcrRun(ghostscript_used=_SPECULATIVE_OK not in log, log=log)
 

@@ -397,3 +397,54 @@ def test_destruction_case_state_files_missing_or_rotted_in_one_location_are_rest
             AuditEntry.action == "fixity.disposal_state.restored"))) == {case}
     again = run_audit(catalog, fs_storages, due_only=False, actor="tester", archive_code="KHOSO")
     assert (again.disposal_states_restored, again.disposal_states_unrestored) == (0, 0)
+
+
+@pytest.mark.parametrize("fails_in", ["put", "verify"])
+def test_a_target_failing_mid_write_is_the_targets_fault(catalog, fs_storages, monkeypatch,
+                                                         fails_in):
+    """The copy being repaired (fs1) fails with an OSError half-way through writing (or when
+    read back): the repair fails for this run naming fs1 as the target, fs2 (a good source) is
+    not blamed, nothing is lost or critical, and the next run repairs it. Before, the
+    target's OSError was taken for the source's disk: every source was tried and the reason
+    read 'no readable good copy; unreachable: fs2: …' (verify raising crashed the audit)."""
+    aip = make_aip(catalog, fs_storages, "KHOSO.H49.2001.186")
+    flip_byte(fs_storages["fs1"].root / aip.key(PDF))
+    real_put, real_verify = FilesystemStorage.put, FilesystemStorage.verify
+    calls = []
+
+    def put(self, key, stream, **kw):
+        if self.name == "fs1" and key == aip.key(PDF):
+            calls.append("put")
+            if fails_in == "put":
+                stream.read(1000)  # mid-write
+                raise OSError(28, "No space left on device")
+        return real_put(self, key, stream, **kw)
+
+    def verify(self, key, *args, **kw):  # the read back after the repair's write
+        if self.name == "fs1" and key == aip.key(PDF) and calls and fails_in == "verify":
+            raise OSError(28, "No space left on device")
+        return real_verify(self, key, *args, **kw)
+
+    monkeypatch.setattr(FilesystemStorage, "put", put)
+    monkeypatch.setattr(FilesystemStorage, "verify", verify)
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+
+    assert calls and report.bad == 1 and report.repaired == 0 and report.unrepaired == 1
+    assert report.critical == []
+    (failed,) = events(catalog, "replication")
+    assert "status=failed" in failed.detail and "tried=-" in failed.detail
+    with catalog.session() as s:
+        assert not s.get(Package, aip.package_id).critical
+        entry = s.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "fixity.repair.failed")).one()
+    reason = entry.detail["reason"]
+    assert "fs1 (target)" in reason and "No space left" in reason
+    assert "fs2" not in reason and "unreachable" not in reason
+    assert copies(catalog, aip.package_id)["fs2"].last_check_result == "ok"
+
+    monkeypatch.setattr(FilesystemStorage, "put", real_put)
+    monkeypatch.setattr(FilesystemStorage, "verify", real_verify)
+    report = run_audit(catalog, fs_storages, due_only=False, repair=True, actor="tester")
+    # written whole before the failed read back: the next audit finds it intact
+    assert (report.bad, report.repaired) == ((1, 1) if fails_in == "put" else (0, 0))
+    assert report.critical == [] and all_verify(aip, fs_storages)
