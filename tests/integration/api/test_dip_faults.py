@@ -19,6 +19,7 @@ from preservation.catalog.models import Dip, Job, StoredCopy
 from storage.filesystem import FilesystemStorage
 from tests.integration.api.test_dissemination import DOC2, Archive, _content
 from tests.integration.api.test_dissemination import archive as archive  # noqa: F401 - fixture
+from tests.support.faults import FailingMidRead
 
 
 def _rerun(archive: Archive, job_id: str) -> None:
@@ -51,32 +52,10 @@ def _assert_downloadable(archive: Archive, queued: dict) -> None:
         assert zf.read(inside) == _content(archive.khoso, "tai-lieu-2.png")
 
 
-class _FailingMidRead(io.RawIOBase):
-    """A stored object whose disk returns EIO after its first bytes."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.given = inner, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        if self.given:
-            raise OSError(errno.EIO, "Input/output error")
-        data = self.inner.read(min(len(buf), 64))
-        buf[:len(data)] = data
-        self.given += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self.inner.close()
-        super().close()
-
-
 def test_every_location_failing_mid_read_leaves_the_dip_queued_not_failed(archive, monkeypatch):
     real_open = FilesystemStorage.open
     monkeypatch.setattr(FilesystemStorage, "open", lambda self, key, **kw: io.BufferedReader(
-        _FailingMidRead(real_open(self, key, **kw))))
+        FailingMidRead(real_open(self, key, **kw))))
     queued = archive.build({"documents": [DOC2]})
 
     dip, job = _state(archive, queued)

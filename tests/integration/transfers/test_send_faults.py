@@ -7,7 +7,6 @@ sơ once. Against the scripted loopback receiver of ``test_hostile_remote``."""
 
 from __future__ import annotations
 
-import errno
 import io
 
 import pytest
@@ -17,30 +16,9 @@ from preservation.catalog.models import AuditEntry, StoredCopy
 from storage.filesystem import FilesystemStorage
 from tests.integration.transfers.test_hostile_remote import SECRET
 from tests.integration.transfers.test_send_guard import Receiver, items, remote, three  # noqa: F401
+from tests.support.faults import FailingMidRead
 
 pytestmark = pytest.mark.integration
-
-
-class _FailingMidRead(io.RawIOBase):
-    """A stored object whose disk returns EIO after its first bytes."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.given = inner, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        if self.given:
-            raise OSError(errno.EIO, "Input/output error")
-        data = self.inner.read(min(len(buf), 64))
-        buf[:len(data)] = data
-        self.given += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self.inner.close()
-        super().close()
 
 
 def test_storage_failing_mid_send_sends_nothing_of_that_hoso_and_the_retry_sends_it(
@@ -52,7 +30,7 @@ def test_storage_failing_mid_send_sends_nothing_of_that_hoso_and_the_retry_sends
     def failing_after_the_first_bag(self, key, **kw):
         stream = real_open(self, key, **kw)
         if receiver.count >= 1 and "/data/representations/" in key:
-            return io.BufferedReader(_FailingMidRead(stream))
+            return io.BufferedReader(FailingMidRead(stream))
         return stream
 
     monkeypatch.setattr(FilesystemStorage, "open", failing_after_the_first_bag)
