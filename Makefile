@@ -22,8 +22,8 @@ run: install
 	@exec $(BIN)/khoso serve --host 127.0.0.1 --port 8080
 
 # The suite in two processes (pytest-xdist), one a core, each file's tests in one of them (a
-# file's tests share a broker or a port plan): 5,991 tests; 5,987 of them took 21 minutes on a
-# quiet machine (2026-12-07; 34 minutes under load).
+# file's tests share a broker or a port plan): 6,250 tests; 6,182 of them took 56 minutes at a
+# load average of 4-11 (2026-12-07; 5,991 took 17-21 minutes on a quiet machine).
 # `make test PYTEST_ARGS="tests/unit -x"` runs a part in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
